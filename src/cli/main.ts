@@ -1,0 +1,46 @@
+import { commands } from './commands/index';
+import type { CliIO } from './command';
+import { describeError, exitCodeFor, ExitCode } from '../core/errors';
+
+function usage(): string {
+  const lines = commands.map((c) => `  ${c.usage}\n      ${c.summary}`);
+  return `Usage: shadow-slots <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nExit codes: 0 success, 1 failure, 2 bad usage or input, 3 partial backup.\nRun "shadow-slots <command> --help" for a command's options.\n`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage());
+    return name === undefined ? ExitCode.usage : ExitCode.ok;
+  }
+  if (name === '--version') {
+    process.stdout.write(`${process.env['SHADOW_SLOTS_VERSION'] ?? '0.1.0'}\n`);
+    return ExitCode.ok;
+  }
+  const command = commands.find((c) => c.name === name);
+  if (!command) {
+    process.stderr.write(`Unknown command "${name}".\n\n${usage()}`);
+    return ExitCode.usage;
+  }
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const io: CliIO = {
+    out: (t) => process.stdout.write(t),
+    err: (t) => process.stderr.write(t),
+    interactive: process.stdout.isTTY === true,
+    signal: controller.signal,
+  };
+  try {
+    return await command.run(rest, io);
+  } catch (error) {
+    io.err(`shadow-slots ${name}: ${describeError(error)}\n`);
+    return exitCodeFor(error);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (error: unknown) => { process.stderr.write(`${describeError(error)}\n`); process.exitCode = ExitCode.failure; },
+);

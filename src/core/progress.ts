@@ -1,0 +1,15 @@
+/** Phases of a backup, in order; reported with every progress event. */
+export const PHASES = ['preflight', 'lock', 'repair', 'snapshot', 'copy', 'rotate', 'manifest', 'release', 'finalize', 'done'] as const;
+export type Phase = (typeof PHASES)[number];
+
+export interface ProgressEvent {
+  phase: Phase;
+  message: string;
+  /** 0–100 while copying, as rsync estimates it; null where unknown. */
+  percent: number | null;
+  bytes: number;
+  files: number;
+  /** Bytes per second as rsync reports it. */
+  rate: number | null;
+  etaSeconds: number | null;
+}

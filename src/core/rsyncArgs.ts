@@ -1,0 +1,42 @@
+/** How the engine calls rsync. Pure: the same argv is golden-tested for every platform. */
+export interface RsyncPlan {
+  /** Folder to read, as the rsync build expects it (converted on Windows); a trailing `/` is added. */
+  source: string;
+  /** The in-progress slot folder. */
+  destination: string;
+  /** The newest complete slot; absent for the first backup. */
+  linkDest?: string | undefined;
+  excludes: string[];
+  extraArgs: string[];
+  /** Cygwin/MSYS2 rsync writing to NTFS: let files inherit the target folder's ACL. */
+  windowsRsync?: boolean;
+  /** FAT/exFAT keep 2-second times. */
+  coarseTimes?: boolean;
+  /** Machine-readable progress on stdout (`--info=progress2`). */
+  progress?: boolean;
+}
+
+/** The out-format line the parser expects: itemize flags, one space, the escaped name. */
+export const OUT_FORMAT = '%i %n';
+
+export function buildRsyncArgv(plan: RsyncPlan): string[] {
+  const argv: string[] = [
+    // The original recipe's -rtDx; -l keeps symlinks as links (Windows rsync builds skip them,
+    // as the recipe did), never following them out of the source.
+    plan.windowsRsync ? '-rtDx' : '-rltDx',
+    '--delete',
+  ];
+  if (plan.windowsRsync) argv.push('--chmod=ugo=rwX');
+  if (plan.coarseTimes) argv.push('--modify-window=1');
+  if (plan.linkDest !== undefined) argv.push(`--link-dest=${plan.linkDest}`);
+  argv.push(`--out-format=${OUT_FORMAT}`, '--stats');
+  if (plan.progress !== false) argv.push('--info=progress2');
+  for (const pattern of plan.excludes) argv.push(`--exclude=${pattern}`);
+  argv.push(...plan.extraArgs);
+  argv.push('--', withTrailingSlash(plan.source), withTrailingSlash(plan.destination));
+  return argv;
+}
+
+function withTrailingSlash(p: string): string {
+  return p.endsWith('/') ? p : `${p}/`;
+}

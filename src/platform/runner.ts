@@ -1,0 +1,121 @@
+import { execa, type ResultPromise } from 'execa';
+import { ShadowSlotsError, type ErrorCode } from '../core/errors';
+
+/**
+ * The one way this project starts a process (as VS Code's git extension has one exec()): argv
+ * arrays only, never a shell; cancellation kills the whole process tree; every command line is
+ * logged with its duration and exit code; a failure becomes a ProcessError with a classified code.
+ */
+export interface RunOptions {
+  cwd?: string;
+  env?: Record<string, string | undefined>;
+  input?: string;
+  signal?: AbortSignal;
+  /** Called for every chunk of stdout as it arrives (large outputs are never buffered). */
+  onStdout?: (chunk: string) => void;
+  onStderr?: (chunk: string) => void;
+  /** Exit codes that are not failures (e.g. rsync's 24). Default: only 0. */
+  okExitCodes?: number[];
+  /** Keep at most this many characters of stdout in the result (default 1 MiB; 0 with onStdout). */
+  maxBuffer?: number;
+  timeoutMs?: number;
+  /** Error code used when the command fails. */
+  errorCode?: ErrorCode;
+}
+
+export interface RunResult {
+  command: string;
+  argv: string[];
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+}
+
+export type LogSink = (level: 'trace' | 'info' | 'warn' | 'error', message: string) => void;
+
+let logSink: LogSink = () => undefined;
+export function setLogSink(sink: LogSink): void { logSink = sink; }
+export function log(level: 'trace' | 'info' | 'warn' | 'error', message: string): void { logSink(level, message); }
+
+export class ProcessError extends ShadowSlotsError {
+  readonly exitCode: number | null;
+  readonly stderrTail: string;
+  readonly commandLine: string;
+  constructor(code: ErrorCode, message: string, commandLine: string, exitCode: number | null, stderrTail: string) {
+    super(code, message, { details: { exitCode, stderrTail, commandLine } });
+    this.exitCode = exitCode;
+    this.stderrTail = stderrTail;
+    this.commandLine = commandLine;
+  }
+}
+
+/** A printable form of a command line for logs; quoting is for humans, never executed. */
+export function formatCommandLine(command: string, argv: readonly string[]): string {
+  return [command, ...argv].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+}
+
+const STDERR_KEEP = 64 * 1024;
+
+export async function run(command: string, argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  const commandLine = formatCommandLine(command, argv);
+  const started = performance.now();
+  let stderr = '';
+  let stdout = '';
+  const maxBuffer = options.maxBuffer ?? (options.onStdout ? 0 : 1024 * 1024);
+  const child: ResultPromise = execa(command, argv, {
+    cwd: options.cwd,
+    env: options.env,
+    extendEnv: true,
+    input: options.input,
+    stdin: options.input === undefined ? 'ignore' : undefined,
+    buffer: false,
+    reject: false,
+    cancelSignal: options.signal,
+    // Kill the whole tree: rsync forks a receiver and a generator.
+    cleanup: true,
+    detached: process.platform !== 'win32',
+    forceKillAfterDelay: 3000,
+    timeout: options.timeoutMs,
+    windowsHide: true,
+    encoding: 'utf8',
+  });
+  child.stdout?.setEncoding('utf8');
+  child.stderr?.setEncoding('utf8');
+  child.stdout?.on('data', (chunk: string) => {
+    options.onStdout?.(chunk);
+    if (stdout.length < maxBuffer) stdout += chunk.slice(0, maxBuffer - stdout.length);
+  });
+  child.stderr?.on('data', (chunk: string) => {
+    options.onStderr?.(chunk);
+    stderr = (stderr + chunk).slice(-STDERR_KEEP);
+  });
+  const killTree = () => {
+    if (child.pid !== undefined && process.platform !== 'win32') {
+      try { process.kill(-child.pid, 'SIGTERM'); } catch { /* already gone */ }
+    }
+  };
+  options.signal?.addEventListener('abort', killTree, { once: true });
+  let result;
+  try {
+    result = await child;
+  } finally {
+    options.signal?.removeEventListener('abort', killTree);
+  }
+  const durationMs = Math.round(performance.now() - started);
+  const exitCode = result.exitCode ?? null;
+  log(exitCode === 0 ? 'info' : 'warn', `> ${commandLine} [${durationMs}ms] exit ${exitCode ?? result.signal ?? '?'}`);
+  if (result.isCanceled || options.signal?.aborted) {
+    throw new ProcessError('cancelled', `Cancelled: ${command}`, commandLine, exitCode, stderr.slice(-2000));
+  }
+  if (result.failed && exitCode === null) {
+    const reason = result.timedOut ? `timed out after ${options.timeoutMs} ms` : result.signal ? `was killed by ${result.signal}` : (result.originalMessage ?? 'could not be started');
+    throw new ProcessError(options.errorCode ?? 'process', `${command} ${reason}`, commandLine, null, stderr.slice(-2000));
+  }
+  const ok = options.okExitCodes ?? [0];
+  if (exitCode === null || !ok.includes(exitCode)) {
+    const tail = stderr.trim().split('\n').slice(-5).join('\n');
+    throw new ProcessError(options.errorCode ?? 'process', `${command} failed with exit code ${exitCode}${tail ? `: ${tail}` : ''}`, commandLine, exitCode, stderr.slice(-2000));
+  }
+  return { command, argv: [...argv], exitCode, stdout, stderr, durationMs };
+}

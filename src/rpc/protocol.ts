@@ -1,0 +1,98 @@
+/**
+ * Every message between the extension and the engine process, declared once (as vscode-eslint's
+ * customMessages.ts does). The engine is a vscode-languageserver peer over stdio; the extension
+ * talks to it with vscode-languageclient. Backup progress and cancellation use LSP's work-done
+ * progress: the extension passes a `workDoneToken`, the engine reports `ProgressEvent`s as
+ * `$/progress` WorkDoneProgressReport messages whose `message` is a human line and whose
+ * `percentage` is rsync's estimate; `$/cancelRequest` on the backup request cancels it.
+ */
+import { RequestType, NotificationType } from 'vscode-jsonrpc';
+import type { ProfileInput } from '../core/profile';
+import type { SlotManifest, SlotState } from '../core/manifest';
+import type { ProgressEvent } from '../core/progress';
+
+/** A slot as listed: number (null while not part of the ring), state and its manifest. */
+export interface SlotSummary {
+  number: number | null;
+  id: string;
+  state: SlotState | 'interrupted';
+  /** Absolute path of the slot's folder. */
+  path: string;
+  manifest: SlotManifest | null;
+}
+
+export interface RingListing {
+  target: string;
+  slots: SlotSummary[];
+  /** True while another process holds the ring's lock. */
+  busy: boolean;
+  /** Human-readable notes (e.g. "ring adopted", "repaired an interrupted rotation"). */
+  notes: string[];
+}
+
+export interface BackupResult {
+  slot: SlotSummary;
+  outcome: 'complete' | 'complete-with-warnings' | 'partial';
+  durationMs: number;
+  /** Milliseconds from start until slot 0 was complete (excludes dropping the oldest slot). */
+  timeToCompleteMs: number;
+  warnings: string[];
+  notes: string[];
+}
+
+export interface VerifyResult {
+  slot: number;
+  checked: number;
+  missing: string[];
+  changed: string[];
+  extra: string[];
+  ok: boolean;
+  note: string | null;
+}
+
+export interface RestoreResult {
+  restored: string[];
+  /** Where the versions that were replaced were moved to, so a restore can be undone. */
+  keptAside: string | null;
+}
+
+/** Errors travel as ResponseError data with this shape so the UI can act on `code`. */
+export interface EngineErrorData {
+  code: string;
+  hint: string | null;
+  details: Record<string, unknown> | null;
+}
+
+export namespace BackupRequest {
+  /** Runs one backup of the profile. Supports work-done progress and cancellation. */
+  export const type = new RequestType<{ profile: ProfileInput; workDoneToken?: string | number }, BackupResult, EngineErrorData>('shadowSlots/backup');
+}
+
+export namespace ListRequest {
+  export const type = new RequestType<{ target: string }, RingListing, EngineErrorData>('shadowSlots/list');
+}
+
+export namespace RestoreRequest {
+  export const type = new RequestType<{ target: string; slot: number; path: string; to: string; overwrite: boolean; keepAsideDir?: string }, RestoreResult, EngineErrorData>('shadowSlots/restore');
+}
+
+export namespace VerifyRequest {
+  export const type = new RequestType<{ target: string; slot: number }, VerifyResult, EngineErrorData>('shadowSlots/verify');
+}
+
+export namespace ValidateProfileRequest {
+  /** Validates a profile without touching the disk beyond reading; returns notes or throws. */
+  export const type = new RequestType<{ profile: ProfileInput }, { notes: string[] }, EngineErrorData>('shadowSlots/validateProfile');
+}
+
+export namespace LogNotification {
+  /** Every command line the engine runs, with duration and exit code, for the output channel. */
+  export const type = new NotificationType<{ level: 'trace' | 'info' | 'warn' | 'error'; message: string }>('shadowSlots/log');
+}
+
+export namespace RingChangedNotification {
+  /** Sent after a backup, restore or repair changed a ring on disk. */
+  export const type = new NotificationType<{ target: string }>('shadowSlots/ringChanged');
+}
+
+export type { ProgressEvent };
