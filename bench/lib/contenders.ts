@@ -1,0 +1,183 @@
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { run } from '../../src/platform/runner';
+import { LineSplitter, parseEngineLine, phaseDurations } from './jsonLines';
+import { rsnapshotConf, rsnapshotSlotPath } from './rsnapshotConf';
+
+/** One timed backup. */
+export interface Measure {
+  /** Wall time from start until slot 0 is complete (the engine: until its `complete` event). */
+  toCompleteMs: number;
+  /** Wall time of the whole run, including dropping the oldest slot. */
+  totalMs: number;
+  /** Peak RSS (VmHWM) of the engine's own node process, kB; undefined for other contenders. */
+  peakRssKb?: number;
+  /** Engine only: time per phase from its progress events. */
+  phases?: Record<string, number>;
+  /** Engine only: the `result` object it printed. */
+  result?: Record<string, unknown>;
+}
+
+export interface Contender {
+  readonly name: string;
+  /** Creates the contender's target (and config) on the shared target disk. */
+  prepare(): Promise<void>;
+  backup(signal: AbortSignal): Promise<Measure>;
+  /** The newest complete slot's copy of the source. */
+  newestSlot(): string;
+  slotCount(): Promise<number>;
+  /** Brings the ring to `n` complete slots without timing (for the full-ring scenario). */
+  fillRing(n: number, signal: AbortSignal): Promise<void>;
+}
+
+const SLOTS = 16;
+const now = (): number => performance.now();
+
+async function exists(p: string): Promise<boolean> {
+  try { await stat(p); return true; } catch { return false; }
+}
+
+async function numberedDirs(dir: string, pattern: RegExp): Promise<number> {
+  let names: string[];
+  try { names = await readdir(dir); } catch { return 0; }
+  return names.filter((n) => pattern.test(n)).length;
+}
+
+/**
+ * The original recipe: rotate `15 … 0` (delete 15, rename 14→15 … 0→1), then
+ * `rsync -rtDx --delete --link-dest=<target>/1 src/ <target>/0/`. Deleting 15 is on its critical path.
+ */
+export class RawRecipe implements Contender {
+  readonly name = 'raw';
+  constructor(private readonly source: string, private readonly target: string) {}
+  async prepare(): Promise<void> { await mkdir(this.target, { recursive: true }); }
+  newestSlot(): string { return join(this.target, '0'); }
+  slotCount(): Promise<number> { return numberedDirs(this.target, /^(0|[1-9]\d*)$/); }
+
+  async backup(signal: AbortSignal): Promise<Measure> {
+    const t0 = now();
+    const oldest = join(this.target, String(SLOTS - 1));
+    if (await exists(oldest)) await run('rm', ['-rf', oldest], { signal });
+    for (let i = SLOTS - 2; i >= 0; i--) {
+      const from = join(this.target, String(i));
+      if (await exists(from)) await rename(from, join(this.target, String(i + 1)));
+    }
+    await run('rsync', ['-rtDx', '--delete', `--link-dest=${join(this.target, '1')}`, `${this.source}/`, `${join(this.target, '0')}/`], { signal, okExitCodes: [0, 24] });
+    const ms = now() - t0;
+    return { toCompleteMs: ms, totalMs: ms };
+  }
+
+  async fillRing(n: number, signal: AbortSignal): Promise<void> {
+    // Hard-link copies of slot 0: as costly to delete later as a real slot, cheap to make.
+    for (let i = 1; i < n; i++) {
+      const p = join(this.target, String(i));
+      if (!(await exists(p))) await run('cp', ['-al', this.newestSlot(), p], { signal });
+    }
+  }
+}
+
+/** rsnapshot from Debian, `retain daily 16`, `link_dest 1`, defaults otherwise. */
+export class Rsnapshot implements Contender {
+  readonly name = 'rsnapshot';
+  private readonly conf: string;
+  private readonly root: string;
+  constructor(private readonly source: string, dir: string) {
+    this.root = join(dir, 'snapshots');
+    this.conf = join(dir, 'rsnapshot.conf');
+  }
+  async prepare(): Promise<void> {
+    await mkdir(this.root, { recursive: true });
+    await writeFile(this.conf, rsnapshotConf({ snapshotRoot: this.root, source: this.source, lockfile: join(this.root, '..', 'rsnapshot.pid') }));
+    await run('rsnapshot', ['-c', this.conf, 'configtest']);
+  }
+  newestSlot(): string { return rsnapshotSlotPath(this.root, 0, this.source); }
+  slotCount(): Promise<number> { return numberedDirs(this.root, /^daily\.\d+$/); }
+
+  async backup(signal: AbortSignal): Promise<Measure> {
+    const t0 = now();
+    await run('rsnapshot', ['-c', this.conf, 'daily'], { signal });
+    const ms = now() - t0;
+    return { toCompleteMs: ms, totalMs: ms };
+  }
+
+  async fillRing(n: number, signal: AbortSignal): Promise<void> {
+    for (let i = 1; i < n; i++) {
+      const p = join(this.root, `daily.${i}`);
+      if (!(await exists(p))) await run('cp', ['-al', join(this.root, 'daily.0'), p], { signal });
+    }
+  }
+}
+
+export interface EngineOptions {
+  /** dist/cli.js */
+  cli: string;
+  /** bench/hwm-probe.mjs: preloaded into the engine's node processes to record their peak RSS. */
+  probe: string;
+  snapshot: 'none' | 'btrfs';
+  /** When set, every engine run writes a V8 CPU profile here. */
+  cpuProfDir?: string;
+}
+
+/** Shadow Slots through its CLI: `backup --slots 16 --snapshot … --json`. */
+export class ShadowSlotsCli implements Contender {
+  readonly name: string;
+  constructor(private readonly source: string, private readonly target: string, private readonly opts: EngineOptions) {
+    this.name = opts.snapshot === 'none' ? 'shadow-slots' : 'shadow-slots-btrfs';
+  }
+  async prepare(): Promise<void> { await mkdir(this.target, { recursive: true }); }
+  newestSlot(): string { return join(this.target, '0'); }
+  slotCount(): Promise<number> { return numberedDirs(this.target, /^(0|[1-9]\d*)$/); }
+
+  async backup(signal: AbortSignal): Promise<Measure> {
+    const hwmDir = await mkdtemp(join(this.target, '..', `.hwm-${this.name}-`));
+    const nodeArgs = this.opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${this.opts.cpuProfDir}`] : [];
+    const argv = [...nodeArgs, this.opts.cli, 'backup', '--source', this.source, '--target', this.target,
+      '--slots', String(SLOTS), '--snapshot', this.opts.snapshot, '--json'];
+    const events: { atMs: number; phase: string }[] = [];
+    let completeAt = Number.NaN;
+    let result: Record<string, unknown> | undefined;
+    const stray: string[] = [];
+    const t0 = now();
+    const splitter = new LineSplitter((line) => {
+      const at = now() - t0;
+      const e = parseEngineLine(line);
+      if (e === null) { if (line.trim() && stray.length < 5) stray.push(line); return; }
+      if (e.type === 'progress') events.push({ atMs: at, phase: e.phase });
+      else if (e.type === 'complete' && Number.isNaN(completeAt)) completeAt = at;
+      else if (e.type === 'result') result = e.result;
+    });
+    try {
+      await run(process.execPath, argv, {
+        signal,
+        onStdout: (c) => splitter.push(c),
+        env: {
+          NODE_OPTIONS: `--import=${pathToFileURL(this.opts.probe).href}`,
+          SHADOW_SLOTS_BENCH_HWM_DIR: hwmDir,
+        },
+      });
+      splitter.end();
+      const totalMs = now() - t0;
+      if (Number.isNaN(completeAt)) throw new Error(`${this.name}: the engine exited 0 without a {"type":"complete"} line${stray.length ? ` (stdout: ${stray.join(' | ')})` : ''}`);
+      const peakRssKb = await enginePeakRss(hwmDir, this.opts.cli);
+      return { toCompleteMs: completeAt, totalMs, peakRssKb, phases: phaseDurations(events, completeAt), ...(result ? { result } : {}) };
+    } finally {
+      await rm(hwmDir, { recursive: true, force: true });
+    }
+  }
+
+  async fillRing(n: number, signal: AbortSignal): Promise<void> {
+    // Through the engine itself, so its ring state and manifests are real, not forged.
+    while ((await this.slotCount()) < n) await this.backup(signal);
+  }
+}
+
+/** The peak RSS of the engine's node process(es): the CLI process, and any node child it started. */
+async function enginePeakRss(dir: string, cli: string): Promise<number | undefined> {
+  let best: number | undefined;
+  for (const f of await readdir(dir)) {
+    const rec = JSON.parse(await readFile(join(dir, f), 'utf8')) as { argv: string[]; hwmKb: number };
+    if (rec.argv.some((a) => a === cli || a.endsWith('.js'))) best = Math.max(best ?? 0, rec.hwmKb);
+  }
+  return best;
+}

@@ -1,0 +1,40 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { run } from '../../src/platform/runner';
+
+/**
+ * A slot counts only if it is a faithful copy of the source: rsync compares every file by content
+ * (`-c`, a dry run with `--delete`) and itemizes anything that differs, is missing or is extra;
+ * an independent walk counts the slot's regular files against the benchmark's own file list.
+ */
+export interface SlotCheck {
+  ok: boolean;
+  files: number;
+  expectedFiles: number;
+  /** The first differences rsync itemized (empty when ok). */
+  differences: string[];
+}
+
+/** Pure: the itemized lines of `rsync -rcn --delete -i` that mean the copy differs. */
+export function differencesFrom(itemized: string): string[] {
+  return itemized.split('\n').map((l) => l.trimEnd()).filter((l) => l !== '' && /^(\*deleting|[<>ch.][fdLDS])/.test(l));
+}
+
+export async function countFiles(root: string): Promise<number> {
+  let n = 0;
+  const walk = async (dir: string): Promise<void> => {
+    for (const e of await readdir(dir, { withFileTypes: true })) {
+      if (e.isDirectory()) await walk(join(dir, e.name));
+      else if (e.isFile()) n++;
+    }
+  };
+  await walk(root);
+  return n;
+}
+
+export async function checkSlot(source: string, slot: string, expectedFiles: number, signal?: AbortSignal): Promise<SlotCheck> {
+  const { stdout } = await run('rsync', ['-rcn', '--delete', '-i', `${source}/`, `${slot}/`], { signal, maxBuffer: 64 * 1024 });
+  const differences = differencesFrom(stdout).slice(0, 5);
+  const files = await countFiles(slot);
+  return { ok: differences.length === 0 && files === expectedFiles, files, expectedFiles, differences };
+}
