@@ -59,7 +59,8 @@ for (const suite of suites) {
     if (files.length === 0) { lines.push(`${suite.name}: no test files`); continue; }
     console.log(`\n=== suite ${suite.name}: ${files.length} files ===`);
     code = await run(process.execPath, [
-      '--import', 'tsx', '--test', '--test-concurrency=1',
+      // execa 9 (and its dependencies) resolve only under the "import" condition; Node 20.19+ can then require() them.
+      '--conditions=import', '--import', 'tsx', '--test', '--test-concurrency=1',
       '--test-reporter=spec', '--test-reporter-destination=stdout',
       '--test-reporter=tap', `--test-reporter-destination=${summaryFile}`,
       ...files.map((f) => relative(root, f)),
