@@ -10,7 +10,14 @@ export interface RsyncPlan {
   extraArgs: string[];
   /** Cygwin/MSYS2 rsync writing to NTFS: let files inherit the target folder's ACL. */
   windowsRsync?: boolean;
-  /** FAT/exFAT keep 2-second times. */
+  /**
+   * How precisely modification times can be compared. rsync's default quick check compares whole
+   * seconds, so a file rewritten with the same size within the second of the previous backup
+   * would be skipped; `nanoseconds` (both file systems keep them) closes that hole, `coarse`
+   * tolerates FAT/exFAT's 2-second times.
+   */
+  timePrecision?: 'coarse' | 'seconds' | 'nanoseconds';
+  /** Same as `timePrecision: 'coarse'` (FAT/exFAT targets). */
   coarseTimes?: boolean;
   /** Machine-readable progress on stdout (`--info=progress2`). */
   progress?: boolean;
@@ -27,7 +34,8 @@ export function buildRsyncArgv(plan: RsyncPlan): string[] {
     '--delete',
   ];
   if (plan.windowsRsync) argv.push('--chmod=ugo=rwX');
-  if (plan.coarseTimes) argv.push('--modify-window=1');
+  if (plan.timePrecision === 'coarse' || plan.coarseTimes) argv.push('--modify-window=1');
+  if (plan.timePrecision === 'nanoseconds') argv.push('--modify-window=-1');
   if (plan.linkDest !== undefined) argv.push(`--link-dest=${plan.linkDest}`);
   argv.push(`--out-format=${OUT_FORMAT}`, '--stats');
   if (plan.progress !== false) argv.push('--info=progress2');

@@ -1,0 +1,96 @@
+import { resolve } from 'node:path';
+import type { CliCommand } from '../command';
+import { parseCommandArgs, readProfileFile } from '../args';
+import { runBackup } from '../../engine/backup';
+import type { ProfileInput } from '../../core/profile';
+import { formatBytes, formatCount, formatDuration } from '../../core/format';
+import { describeError, exitCodeFor, ExitCode, ShadowSlotsError } from '../../core/errors';
+import { setLogSink } from '../../platform/runner';
+
+const usage = 'backup --source DIR --target DIR [--slots N] [--snapshot auto|none|btrfs|vss|apfs|lvm] [--exclude PATTERN]... [--profile FILE] [--create-target] [--json] [--verbose]';
+
+/** Relative paths on the command line are resolved against the working directory, as users expect. */
+function absolute(p: string | undefined): string | undefined {
+  return p === undefined ? undefined : resolve(p);
+}
+
+export const backupCommand: CliCommand = {
+  name: 'backup',
+  usage,
+  summary: 'Run one backup: snapshot the source, rsync it into a new slot 0, rotate the ring.',
+  async run(argv, io) {
+    const { values } = parseCommandArgs(argv, {
+      source: { type: 'string' },
+      target: { type: 'string' },
+      slots: { type: 'string' },
+      snapshot: { type: 'string' },
+      exclude: { type: 'string', multiple: true },
+      profile: { type: 'string' },
+      'create-target': { type: 'boolean' },
+      json: { type: 'boolean' },
+      verbose: { type: 'boolean' },
+      help: { type: 'boolean' },
+    }, usage);
+    if (values.help) { io.out(`Usage: shadow-slots ${usage}\n`); return ExitCode.ok; }
+    const fromFile: ProfileInput = values.profile ? readProfileFile(values.profile) : {};
+    const profile: ProfileInput = {
+      ...fromFile,
+      ...(values.source !== undefined ? { source: absolute(values.source) } : {}),
+      ...(values.target !== undefined ? { target: absolute(values.target) } : {}),
+      ...(values.slots !== undefined ? { slots: values.slots } : {}),
+      ...(values.snapshot !== undefined ? { snapshot: values.snapshot } : {}),
+      ...(values.exclude !== undefined ? { excludes: [...(Array.isArray(fromFile.excludes) ? fromFile.excludes : []), ...values.exclude] } : {}),
+    };
+    const json = values.json === true;
+    const line = (obj: unknown) => io.out(JSON.stringify(obj) + '\n');
+    if (values.verbose) setLogSink((level, message) => (json ? line({ type: 'log', level, message }) : io.err(`${message}\n`)));
+    let lastPhase = '';
+    let lastDraw = 0;
+    try {
+      const result = await runBackup({
+        profile,
+        signal: io.signal,
+        createTarget: values['create-target'] === true,
+        onProgress: (e) => {
+          if (json) { line({ type: 'progress', ...e }); return; }
+          if (e.phase !== lastPhase) {
+            if (io.interactive && lastPhase === 'copy') io.out('\n');
+            lastPhase = e.phase;
+            if (e.phase !== 'copy' && e.phase !== 'done') io.out(`${e.message}…\n`);
+            if (e.phase === 'copy') io.out(`${e.message}…\n`);
+            return;
+          }
+          if (e.phase === 'copy' && io.interactive && Date.now() - lastDraw > 250) {
+            lastDraw = Date.now();
+            const eta = e.etaSeconds !== null ? ` ETA ${formatDuration(e.etaSeconds * 1000)}` : '';
+            io.out(`\r  ${e.percent ?? 0}%  ${formatBytes(e.bytes)}  ${formatCount(e.files)} files  ${e.rate !== null ? formatBytes(e.rate) + '/s' : ''}${eta}   `);
+          }
+        },
+        onComplete: ({ elapsedMs, slot }) => {
+          if (json) line({ type: 'complete', elapsedMs, slot: slot.number, id: slot.id });
+        },
+      });
+      if (json) {
+        line({ type: 'result', result });
+      } else {
+        if (io.interactive) io.out('\n');
+        const c = result.slot.manifest?.counts;
+        const state = result.outcome === 'partial' ? 'PARTIAL (not added to the ring)' : result.outcome === 'complete-with-warnings' ? 'complete, with warnings' : 'complete';
+        io.out(`Slot ${result.slot.number ?? '(in progress)'} ${state} in ${formatDuration(result.durationMs)}: `
+          + (c ? `${formatCount(c.files)} files, +${formatCount(c.created)} ~${formatCount(c.changed)} −${formatCount(c.deleted)}, ${formatBytes(c.bytesSent)} copied, ${formatBytes(c.totalSize)} in the slot.\n` : '\n'));
+        for (const n of result.notes) io.out(`note: ${n}\n`);
+        for (const w of result.warnings) io.out(`warning: ${w}\n`);
+      }
+      return result.outcome === 'partial' ? ExitCode.partial : ExitCode.ok;
+    } catch (error) {
+      if (json) {
+        const e = error instanceof ShadowSlotsError ? error : undefined;
+        line({ type: 'error', code: e?.code ?? 'internal', message: error instanceof Error ? error.message : String(error), hint: e?.hint ?? null });
+      } else {
+        if (io.interactive && lastPhase === 'copy') io.out('\n');
+        io.err(`shadow-slots backup: ${describeError(error)}\n`);
+      }
+      return exitCodeFor(error);
+    }
+  },
+};

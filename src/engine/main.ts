@@ -1,0 +1,5 @@
+// The engine process: a vscode-languageserver peer over stdio, started by the extension through
+// vscode-languageclient. The backup runs here, never on the extension host's thread.
+import { startServer } from './server';
+
+startServer();

@@ -1,0 +1,82 @@
+import { access, constants, realpath, stat } from 'node:fs/promises';
+import { ShadowSlotsError } from '../core/errors';
+import type { Profile } from '../core/profile';
+import { formatBytes } from '../core/format';
+import { fileSystemType, probeTarget, type TargetProbe } from '../platform/fsProbe';
+import { isErrno } from '../platform/fsutil';
+import { locateRsync, type RsyncTool } from '../platform/rsyncTool';
+
+/** NTFS stores at most 1023 hard links per file; every slot adds one. */
+export const NTFS_MAX_LINKS = 1023;
+
+export interface PreflightReport {
+  rsync: RsyncTool;
+  target: TargetProbe;
+  /** The source with symlinks resolved (what rsync will actually read). */
+  sourceReal: string;
+  warnings: string[];
+  timePrecision: 'coarse' | 'seconds' | 'nanoseconds';
+}
+
+/** File systems that store nanosecond modification times on Linux. */
+const NANOSECOND_FS = new Set(['ext4', 'btrfs', 'xfs', 'tmpfs', 'zfs', 'overlay']);
+
+/** Everything checked before anything is written. */
+export async function preflight(profile: Profile, options: { createTarget?: boolean } = {}): Promise<PreflightReport> {
+  const warnings: string[] = [];
+  let sourceStat;
+  try {
+    sourceStat = await stat(profile.source);
+  } catch (error) {
+    throw new ShadowSlotsError('preflight', `The source folder ${profile.source} does not exist${isErrno(error, 'EACCES') ? ' or cannot be read' : ''}.`, {
+      hint: 'Check the path; if it is on a removable or network drive, connect it first.',
+    });
+  }
+  if (!sourceStat.isDirectory()) throw new ShadowSlotsError('preflight', `The source ${profile.source} is not a folder.`, { hint: 'Back up the folder that contains it.' });
+  const sourceReal = await realpath(profile.source);
+  if (sourceReal !== profile.source) warnings.push(`The source ${profile.source} is a symbolic link; backing up what it points to: ${sourceReal}.`);
+
+  let targetStat;
+  try {
+    targetStat = await stat(profile.target);
+  } catch {
+    if (options.createTarget) {
+      const { mkdir } = await import('node:fs/promises');
+      await mkdir(profile.target, { recursive: true });
+      targetStat = await stat(profile.target);
+    } else {
+      throw new ShadowSlotsError('preflight', `The target folder ${profile.target} does not exist.`, {
+        hint: 'If the backup disk is not connected or mounted, connect it; otherwise create the folder (CLI: --create-target). Shadow Slots never creates it silently, so a backup cannot fill the wrong disk.',
+      });
+    }
+  }
+  if (!targetStat.isDirectory()) throw new ShadowSlotsError('preflight', `The target ${profile.target} is not a folder.`);
+  try {
+    await access(profile.target, constants.W_OK);
+  } catch {
+    throw new ShadowSlotsError('preflight', `The target folder ${profile.target} is not writable by this user.`, { hint: 'Fix its permissions or choose another target.' });
+  }
+  const targetReal = await realpath(profile.target);
+  if (targetReal === sourceReal || targetReal.startsWith(sourceReal.endsWith('/') ? sourceReal : `${sourceReal}/`)) {
+    const rel = targetReal.slice(sourceReal.length + 1);
+    if (rel === '' || !profile.excludes.some((e) => e === `/${rel}/` || e === `/${rel}`)) {
+      throw new ShadowSlotsError('invalid-input', `The target ${profile.target} resolves to a folder inside the source ${sourceReal}.`, { hint: 'Choose a target outside the source, or exclude it.' });
+    }
+  }
+
+  const probe = await probeTarget(profile.target);
+  const sourceFs = (await fileSystemType(sourceReal)).type;
+  const timePrecision = probe.fsType === 'vfat' || probe.fsType === 'exfat' ? 'coarse'
+    : NANOSECOND_FS.has(probe.fsType) && NANOSECOND_FS.has(sourceFs) ? 'nanoseconds' : 'seconds';
+  if (!probe.hardLinks) {
+    warnings.push(`The target file system (${probe.fsType}) does not support hard links: every slot will be a full copy of the source, using its full size each time.`);
+  }
+  if (probe.fsType === 'ntfs' && profile.slots > NTFS_MAX_LINKS) {
+    throw new ShadowSlotsError('invalid-input', `NTFS allows at most ${NTFS_MAX_LINKS} hard links per file; a ring of ${profile.slots} slots cannot be kept.`, { hint: `Use at most ${NTFS_MAX_LINKS} slots.` });
+  }
+  if (probe.freeBytes < 64 * 1024 * 1024) {
+    warnings.push(`The target has only ${formatBytes(probe.freeBytes)} free.`);
+  }
+  const rsync = await locateRsync(profile.rsyncPath);
+  return { rsync, target: probe, sourceReal, warnings, timePrecision };
+}

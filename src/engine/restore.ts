@@ -1,0 +1,119 @@
+import { cp, lstat, mkdir, realpath, rename, rm } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, sep } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { ShadowSlotsError, invalid } from '../core/errors';
+import { exists, isErrno } from '../platform/fsutil';
+import { RingStore } from '../platform/ringStore';
+import type { RestoreResult } from '../rpc/protocol';
+
+export interface RestoreOptions {
+  target: string;
+  slot: number;
+  /** Path inside the slot, relative, `/`-separated; '' or '.' restores the whole slot. */
+  path: string;
+  /** Folder to restore into: the item lands at `<to>/<path>`. */
+  to: string;
+  overwrite: boolean;
+  /** Where replaced versions are kept; default `<target>/.shadow-slots/replaced/<time>/`. */
+  keepAsideDir?: string;
+}
+
+/** Checks a user-supplied relative path: no absolute paths, no `..`, no NUL. */
+export function validateRelativePath(p: string): string[] {
+  if (typeof p !== 'string') throw invalid('The path to restore must be text.');
+  if (p.includes('\0')) throw invalid('The path to restore contains a NUL character.');
+  const normal = p.replace(/\\/g, '/');
+  if (normal.startsWith('/') || /^[a-zA-Z]:/.test(normal) || isAbsolute(p)) {
+    throw invalid(`The path to restore ${JSON.stringify(p)} must be relative to the slot (e.g. src/app.ts).`);
+  }
+  const parts = normal.split('/').filter((s) => s !== '' && s !== '.');
+  if (parts.includes('..')) throw invalid(`The path to restore ${JSON.stringify(p)} contains "..", which could reach outside the slot.`, 'Give the path as it appears inside the slot.');
+  return parts;
+}
+
+function inside(root: string, candidate: string): boolean {
+  const rel = relative(root, candidate);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
+/**
+ * Restores a file or folder from a slot. Never writes outside `to` (a symlink in the slot or in
+ * the destination cannot redirect it), never replaces anything unless `overwrite`, and keeps
+ * every replaced version aside so the restore can be undone.
+ */
+export async function restore(options: RestoreOptions): Promise<RestoreResult> {
+  const parts = validateRelativePath(options.path);
+  if (!Number.isInteger(options.slot) || options.slot < 0) throw invalid(`Slot ${JSON.stringify(options.slot)} is not a slot number.`);
+  const ring = new RingStore(options.target);
+  const { state } = await ring.readState();
+  if (!state.entries.some((e) => e.number === options.slot)) {
+    throw new ShadowSlotsError('not-found', `Slot ${options.slot} does not exist in ${options.target}.`, { hint: `Existing slots: ${state.entries.map((e) => e.number).join(', ') || 'none'}.` });
+  }
+  const slotRoot = await realpath(ring.slotPath(options.slot));
+  const source = join(slotRoot, ...parts);
+  // Every component inside the slot must be real (a symlinked folder in the slot could point anywhere).
+  let walk = slotRoot;
+  for (const part of parts.slice(0, -1)) {
+    walk = join(walk, part);
+    const s = await lstat(walk).catch(() => null);
+    if (!s) break;
+    if (s.isSymbolicLink()) throw invalid(`${parts.join('/')} goes through a symbolic link inside the slot (${relative(slotRoot, walk)}); refusing to follow it.`, 'Restore the link itself, or the folder it points to.');
+  }
+  const sourceStat = await lstat(source).catch((error: unknown) => {
+    if (isErrno(error, 'ENOENT') || isErrno(error, 'ENOTDIR')) return null;
+    throw error;
+  });
+  if (!sourceStat) throw new ShadowSlotsError('not-found', `${parts.join('/') || '(slot root)'} is not in slot ${options.slot}.`);
+
+  let toRoot: string;
+  try {
+    toRoot = await realpath(options.to);
+  } catch {
+    throw invalid(`The restore destination ${options.to} does not exist.`, 'Create it first, or choose an existing folder.');
+  }
+  const destination = join(toRoot, ...parts);
+  // Existing ancestors of the destination must resolve inside the destination root.
+  let ancestor = dirname(destination);
+  while (!(await exists(ancestor))) ancestor = dirname(ancestor);
+  if (!inside(toRoot, await realpath(ancestor))) {
+    throw invalid(`Restoring ${parts.join('/')} would write outside ${toRoot} (a folder on the way is a link elsewhere).`, 'Restore into another folder.');
+  }
+  const destinationExists = await exists(destination);
+  if (parts.length === 0 || destinationExists) {
+    if (!options.overwrite) {
+      throw new ShadowSlotsError('invalid-input', `${destination} already exists; it was not overwritten.`, { hint: 'Confirm overwriting (CLI: --overwrite); the current version is kept aside so the restore can be undone.' });
+    }
+  }
+  if (parts.length === 0) throw invalid('Restoring a whole slot over a folder is not supported; restore its folders one by one, or copy the slot folder.');
+
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const temp = join(dirname(destination), `.shadow-slots-restore-${randomBytes(4).toString('hex')}`);
+  await mkdir(dirname(destination), { recursive: true });
+  let keptAside: string | null = null;
+  try {
+    await cp(source, temp, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true, errorOnExist: true, force: false });
+    if (destinationExists) {
+      const asideRoot = options.keepAsideDir ?? join(ring.paths.meta, 'replaced', stamp);
+      keptAside = join(asideRoot, ...parts);
+      await mkdir(dirname(keptAside), { recursive: true });
+      await moveAcross(destination, keptAside);
+    }
+    await rename(temp, destination);
+  } finally {
+    await rm(temp, { recursive: true, force: true });
+  }
+  return { restored: [destination], keptAside };
+}
+
+/** rename, or copy + delete when the keep-aside folder is on another file system. */
+async function moveAcross(from: string, to: string): Promise<void> {
+  try {
+    await rename(from, to);
+  } catch (error) {
+    if (!isErrno(error, 'EXDEV')) throw error;
+    await cp(from, to, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
+    await rm(from, { recursive: true, force: true });
+  }
+}
+
+export const pathSep = sep;

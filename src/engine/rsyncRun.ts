@@ -1,0 +1,99 @@
+import { createWriteStream } from 'node:fs';
+import { classifyRsyncExit, isNoSpace, LineSplitter, parseItemizedLine, parseProgress2, parseStats, problemPaths, type RsyncClassification, type RsyncStats } from '../core/rsyncOutput';
+import type { ProgressEvent } from '../core/progress';
+import { ProcessError, run } from '../platform/runner';
+
+export interface RsyncRunResult {
+  exitCode: number | null;
+  classification: RsyncClassification;
+  stats: RsyncStats;
+  itemized: { created: number; changed: number; deleted: number };
+  noSpace: boolean;
+  vanished: string[];
+  unreadable: string[];
+  stderrTail: string;
+}
+
+/**
+ * Runs rsync and streams its output: progress lines become events, itemized lines go straight to
+ * the slot's change log file (`+ path`, `~ path`, `- path`), and only the small --stats block is
+ * kept in memory — the engine's memory does not grow with the number of files.
+ */
+export async function runRsync(rsyncPath: string, argv: string[], changeLogFile: string, options: {
+  signal?: AbortSignal;
+  onProgress?: (e: Omit<ProgressEvent, 'phase' | 'message'>) => void;
+}): Promise<RsyncRunResult> {
+  const log = createWriteStream(changeLogFile, { encoding: 'utf8' });
+  const splitter = new LineSplitter();
+  const itemized = { created: 0, changed: 0, deleted: 0 };
+  let statsText = '';
+  let inStats = false;
+  let lastProgressAt = 0;
+  let files = 0;
+  const onLine = (line: string, terminator: '\n' | '\r') => {
+    if (terminator === '\r' || line.startsWith(' ')) {
+      const p = parseProgress2(line);
+      if (p) {
+        const now = Date.now();
+        if (now - lastProgressAt >= 200 || p.percent === 100) {
+          lastProgressAt = now;
+          options.onProgress?.({ percent: p.percent, bytes: p.bytes, files: p.transfers ?? files, rate: p.rate, etaSeconds: p.etaSeconds });
+        }
+        return;
+      }
+    }
+    if (inStats || line.startsWith('Number of files:')) {
+      inStats = true;
+      if (statsText.length < 16384) statsText += line + '\n';
+      return;
+    }
+    const item = parseItemizedLine(line);
+    if (!item) return;
+    let mark: string | undefined;
+    if (item.change === 'created') { itemized.created++; mark = '+'; }
+    else if (item.change === 'changed') { itemized.changed++; mark = '~'; }
+    else if (item.change === 'deleted') { itemized.deleted++; mark = '-'; }
+    if (item.kind === 'file') files++;
+    if (mark && !(item.kind === 'dir' && item.change !== 'created')) log.write(`${mark} ${JSON.stringify(item.path)}\n`);
+  };
+  let exitCode: number | null = null;
+  let signalName: string | null = null;
+  let stderr = '';
+  try {
+    const result = await run(rsyncPath, argv, {
+      onStdout: (chunk) => splitter.push(chunk, onLine),
+      okExitCodes: Array.from({ length: 256 }, (_, i) => i),
+      errorCode: 'rsync',
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    exitCode = result.exitCode;
+    stderr = result.stderr;
+  } catch (error) {
+    if (error instanceof ProcessError) {
+      exitCode = error.exitCode;
+      stderr = error.stderrTail;
+      signalName = error.code === 'cancelled' ? 'cancel' : 'signal';
+      if (error.code === 'cancelled') { await closeStream(log); throw error; }
+    } else {
+      await closeStream(log);
+      throw error;
+    }
+  }
+  splitter.end(onLine);
+  await closeStream(log);
+  const { vanished, unreadable } = problemPaths(stderr);
+  return {
+    exitCode,
+    classification: classifyRsyncExit(exitCode, signalName),
+    stats: parseStats(statsText),
+    itemized,
+    noSpace: isNoSpace(stderr),
+    vanished: vanished.slice(0, 200),
+    unreadable: unreadable.slice(0, 200),
+    stderrTail: stderr.slice(-4000),
+  };
+}
+
+function closeStream(stream: NodeJS.WritableStream): Promise<void> {
+  return new Promise((resolve) => stream.end(() => resolve()));
+}

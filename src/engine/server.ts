@@ -1,0 +1,1 @@
+export function startServer(): void { /* filled in below */ }

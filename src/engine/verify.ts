@@ -1,0 +1,50 @@
+import { ShadowSlotsError } from '../core/errors';
+import { RingStore } from '../platform/ringStore';
+import { hashEntry, readSums, type SumLine } from '../platform/treeSums';
+import { comparePaths, walkTree } from '../platform/treeWalk';
+import type { VerifyResult } from '../rpc/protocol';
+
+const MAX_LISTED = 100;
+
+/**
+ * Re-reads every file of a slot and compares it with the checksums recorded when the slot was
+ * made. Streams both sides in walk order, so memory does not grow with the slot.
+ */
+export async function verifySlot(target: string, slot: number, signal?: AbortSignal): Promise<VerifyResult> {
+  const ring = new RingStore(target);
+  const { state } = await ring.readState();
+  const entry = state.entries.find((e) => e.number === slot);
+  if (!entry) throw new ShadowSlotsError('not-found', `Slot ${slot} does not exist in ${target}.`);
+  const manifest = await ring.readManifest(entry.id);
+  const result: VerifyResult = { slot, checked: 0, missing: [], changed: [], extra: [], ok: true, note: null };
+  if (!manifest?.checksums) {
+    result.note = manifest?.adopted
+      ? 'This slot was adopted from a ring made without Shadow Slots; no checksums were recorded for it.'
+      : 'No checksums were recorded for this slot (the run that made it did not finish recording them).';
+    return result;
+  }
+  const root = ring.slotPath(slot);
+  const recorded = readSums(ring.sumsPath(entry.id));
+  let want = (await recorded.next()).value as SumLine | undefined;
+  const push = (list: string[], p: string) => { if (list.length < MAX_LISTED) list.push(p); result.ok = false; };
+  for await (const actual of walkTree(root, '', signal)) {
+    if (actual.kind === 'other') continue;
+    while (want && comparePaths(want.path, actual.path) < 0) {
+      push(result.missing, want.path);
+      want = (await recorded.next()).value as SumLine | undefined;
+    }
+    if (want && want.path === actual.path) {
+      result.checked++;
+      const hash = await hashEntry(root, actual);
+      if (hash !== want.hash) push(result.changed, actual.path);
+      want = (await recorded.next()).value as SumLine | undefined;
+    } else {
+      push(result.extra, actual.path);
+    }
+  }
+  while (want) {
+    push(result.missing, want.path);
+    want = (await recorded.next()).value as SumLine | undefined;
+  }
+  return result;
+}

@@ -1,0 +1,62 @@
+import { randomBytes } from 'node:crypto';
+import { open, rename, rm, stat, lstat } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+/**
+ * Replaces a file atomically: write a temp file beside it, fsync, rename over, fsync the folder.
+ * A crash leaves either the old or the new content, never a torn file (the journal depends on it).
+ */
+export async function writeFileAtomic(file: string, content: string | Buffer): Promise<void> {
+  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const handle = await open(tmp, 'w', 0o644);
+  try {
+    await handle.writeFile(content);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await rename(tmp, file);
+  } catch (error) {
+    await rm(tmp, { force: true });
+    throw error;
+  }
+  await syncDir(dirname(file));
+}
+
+/** Makes a rename durable; not supported on every platform (Windows), where it is a no-op. */
+export async function syncDir(dir: string): Promise<void> {
+  if (process.platform === 'win32') return;
+  let handle;
+  try {
+    handle = await open(dir, 'r');
+    await handle.sync();
+  } catch {
+    // Some file systems (e.g. network mounts) refuse fsync on a directory; the rename still happened.
+  } finally {
+    await handle?.close();
+  }
+}
+
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch (error) {
+    if (isErrno(error, 'ENOENT') || isErrno(error, 'ENOTDIR')) return false;
+    throw error;
+  }
+}
+
+export async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch (error) {
+    if (isErrno(error, 'ENOENT') || isErrno(error, 'ENOTDIR')) return false;
+    throw error;
+  }
+}
+
+export function isErrno(error: unknown, code: string): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code;
+}

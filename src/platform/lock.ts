@@ -1,0 +1,142 @@
+import { hostname } from 'node:os';
+import { open, readFile, rename, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { ShadowSlotsError } from '../core/errors';
+import { isErrno, syncDir } from './fsutil';
+import { dirname } from 'node:path';
+
+/** Who holds a ring's lock; written into the lock file so a refusal can name the holder. */
+export interface LockOwner {
+  pid: number;
+  host: string;
+  /** Process start time (Linux /proc), so a recycled pid is not mistaken for the owner. */
+  pidStart: string | null;
+  command: string;
+  startedAt: string;
+}
+
+export interface HeldLock {
+  owner: LockOwner;
+  /** True when a lock left by a crashed run was taken over. */
+  recoveredStale: LockOwner | null;
+  release(): Promise<void>;
+}
+
+async function processStartTime(pid: number): Promise<string | null> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // Field 22 (starttime) comes after the parenthesised command, which may contain spaces.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+function processAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return isErrno(error, 'EPERM');
+  }
+}
+
+/** A lock is stale when its owner ran on this host and that process no longer exists. */
+export async function isStale(owner: LockOwner): Promise<boolean> {
+  if (owner.host !== hostname()) return false;
+  if (!processAlive(owner.pid)) return true;
+  if (owner.pidStart !== null) {
+    const now = await processStartTime(owner.pid);
+    if (now !== null && now !== owner.pidStart) return true;
+  }
+  return false;
+}
+
+export function describeOwner(owner: LockOwner): string {
+  return `process ${owner.pid} on ${owner.host} (${owner.command}, started ${owner.startedAt})`;
+}
+
+/**
+ * Takes the lock with O_EXCL. A lock whose owner is gone (crash, kill -9, reboot) is taken over:
+ * it is first renamed aside, and the renamed file is checked to be the stale one we judged, so two
+ * runs recovering the same stale lock cannot both win.
+ */
+export async function acquireLock(lockFile: string, command: string): Promise<HeldLock> {
+  const owner: LockOwner = {
+    pid: process.pid,
+    host: hostname(),
+    pidStart: await processStartTime(process.pid),
+    command,
+    startedAt: new Date().toISOString(),
+  };
+  let recoveredStale: LockOwner | null = null;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const handle = await open(lockFile, 'wx', 0o644);
+      try {
+        await handle.writeFile(JSON.stringify(owner) + '\n');
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await syncDir(dirname(lockFile));
+      return { owner, recoveredStale, release: () => releaseLock(lockFile, owner) };
+    } catch (error) {
+      if (!isErrno(error, 'EEXIST')) throw error;
+    }
+    const current = await readOwner(lockFile);
+    if (current === undefined) continue; // vanished between open and read: try again
+    if (!(await isStale(current))) {
+      throw new ShadowSlotsError('locked', `Another backup of this ring is running: ${describeOwner(current)}.`, {
+        hint: current.host === hostname()
+          ? 'Wait for it to finish, or cancel it.'
+          : `It runs on another computer. If you are sure it is not running, delete ${lockFile}.`,
+        details: { owner: current, lockFile },
+      });
+    }
+    const aside = `${lockFile}.stale-${process.pid}-${randomBytes(3).toString('hex')}`;
+    try {
+      await rename(lockFile, aside);
+    } catch (error) {
+      if (isErrno(error, 'ENOENT')) continue;
+      throw error;
+    }
+    const moved = await readOwner(aside);
+    if (moved && (moved.pid !== current.pid || moved.startedAt !== current.startedAt)) {
+      // We moved a fresh lock someone else just took: put it back and report it as held.
+      await rename(aside, lockFile).catch(() => undefined);
+      continue;
+    }
+    await rm(aside, { force: true });
+    recoveredStale = current;
+  }
+  throw new ShadowSlotsError('locked', `Could not take the ring's lock ${lockFile}; another run keeps taking it.`, { hint: 'Try again in a moment.' });
+}
+
+export async function readOwner(lockFile: string): Promise<LockOwner | undefined> {
+  let text: string;
+  try {
+    text = await readFile(lockFile, 'utf8');
+  } catch (error) {
+    if (isErrno(error, 'ENOENT')) return undefined;
+    throw error;
+  }
+  try {
+    const raw = JSON.parse(text) as Partial<LockOwner>;
+    if (typeof raw.pid === 'number' && typeof raw.host === 'string') {
+      return { pid: raw.pid, host: raw.host, pidStart: raw.pidStart ?? null, command: raw.command ?? '?', startedAt: raw.startedAt ?? '?' };
+    }
+  } catch {
+    // A torn lock file (crash while writing it) has no live owner.
+  }
+  return { pid: -1, host: hostname(), pidStart: null, command: 'unreadable lock file', startedAt: '?' };
+}
+
+async function releaseLock(lockFile: string, owner: LockOwner): Promise<void> {
+  const current = await readOwner(lockFile);
+  if (current && current.pid === owner.pid && current.startedAt === owner.startedAt) {
+    await rm(lockFile, { force: true });
+  }
+}

@@ -1,0 +1,85 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { readlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { comparePaths, walkTree, type WalkEntry } from './treeWalk';
+import { exists } from './fsutil';
+
+/**
+ * A slot's content checksums: one line per file, `sha256 \t size \t mtimeMs \t inode \t JSON(path)`,
+ * in walk order. Files hard-linked to the previous slot (same inode) reuse its checksum, so a
+ * nightly run hashes only what changed.
+ */
+export interface SumLine {
+  hash: string;
+  size: number;
+  mtimeMs: number;
+  ino: number;
+  path: string;
+}
+
+export function formatSumLine(s: SumLine): string {
+  return `${s.hash}\t${s.size}\t${s.mtimeMs}\t${s.ino}\t${JSON.stringify(s.path)}\n`;
+}
+
+export function parseSumLine(line: string): SumLine | undefined {
+  const parts = line.split('\t');
+  if (parts.length !== 5) return undefined;
+  try {
+    return { hash: parts[0]!, size: Number(parts[1]), mtimeMs: Number(parts[2]), ino: Number(parts[3]), path: JSON.parse(parts[4]!) as string };
+  } catch {
+    return undefined;
+  }
+}
+
+export async function hashEntry(root: string, entry: WalkEntry): Promise<string> {
+  const full = join(root, entry.path);
+  if (entry.kind === 'symlink') return 'link:' + createHash('sha256').update(await readlink(full)).digest('hex');
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(full)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** Reads a sums file as an async stream of lines in walk order. */
+export async function* readSums(file: string): AsyncGenerator<SumLine> {
+  if (!(await exists(file))) return;
+  const rl = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
+  for await (const line of rl) {
+    const parsed = parseSumLine(line);
+    if (parsed) yield parsed;
+  }
+}
+
+/**
+ * Writes the sums of `slotRoot` to `outFile`, reusing hashes from `previousSums` for entries that
+ * are the same inode (hard links made by --link-dest). Returns how many files were hashed.
+ */
+export async function writeSlotSums(slotRoot: string, outFile: string, previousSums: string | null, signal?: AbortSignal): Promise<{ files: number; hashed: number }> {
+  const out = createWriteStream(outFile, { encoding: 'utf8' });
+  const previous = previousSums ? readSums(previousSums) : undefined;
+  let prev = previous ? (await previous.next()).value as SumLine | undefined : undefined;
+  let files = 0;
+  let hashed = 0;
+  try {
+    for await (const entry of walkTree(slotRoot, '', signal)) {
+      if (entry.kind === 'other') continue;
+      while (prev && previous && comparePaths(prev.path, entry.path) < 0) prev = (await previous.next()).value as SumLine | undefined;
+      let hash: string;
+      if (prev && prev.path === entry.path && prev.ino === entry.ino && prev.size === entry.size) {
+        hash = prev.hash;
+      } else {
+        hash = await hashEntry(slotRoot, entry);
+        hashed++;
+      }
+      files++;
+      if (!out.write(formatSumLine({ hash, size: entry.size, mtimeMs: entry.mtimeMs, ino: entry.ino, path: entry.path }))) {
+        await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+      }
+    }
+  } finally {
+    await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    await previous?.return(undefined);
+  }
+  return { files, hashed };
+}
