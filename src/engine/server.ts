@@ -1,1 +1,98 @@
-export function startServer(): void { /* filled in below */ }
+import { createConnection, ProposedFeatures, ResponseError, TextDocuments, type Connection } from 'vscode-languageserver/node';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { ShadowSlotsError } from '../core/errors';
+import { formatBytes, formatCount, formatDuration } from '../core/format';
+import { validateProfile } from '../core/profile';
+import { setLogSink } from '../platform/runner';
+import {
+  BackupProgressNotification, BackupRequest, ListRequest, LogNotification, RestoreRequest, RingChangedNotification, ValidateProfileRequest, VerifyRequest,
+  type EngineErrorData,
+} from '../rpc/protocol';
+import { runBackup } from './backup';
+import { listRing } from './list';
+import { restore } from './restore';
+import { verifySlot } from './verify';
+
+/** Turns any failure into a ResponseError whose data carries the classified code and the hint. */
+function toResponseError(error: unknown): ResponseError<EngineErrorData> {
+  if (error instanceof ShadowSlotsError) {
+    return new ResponseError(1, error.message, { code: error.code, hint: error.hint ?? null, details: error.details ?? null });
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new ResponseError(2, message, { code: 'internal', hint: null, details: null });
+}
+
+function cancellationSignal(token: { isCancellationRequested: boolean; onCancellationRequested: (cb: () => void) => unknown }): AbortSignal {
+  const controller = new AbortController();
+  if (token.isCancellationRequested) controller.abort();
+  token.onCancellationRequested(() => controller.abort());
+  return controller.signal;
+}
+
+/** Registers the engine's requests on a connection (also used by tests over in-memory streams). */
+export function registerEngine(connection: Connection): { documents: TextDocuments<TextDocument> } {
+  setLogSink((level, message) => connection.sendNotification(LogNotification.type, { level, message }));
+  let running = false;
+
+  connection.onRequest(BackupRequest.type, async (params, token) => {
+    if (running) {
+      return toResponseError(new ShadowSlotsError('locked', 'A backup is already running in this window.', { hint: 'Wait for it to finish, or cancel it.' }));
+    }
+    running = true;
+    const progress = params.workDoneToken !== undefined ? connection.window.attachWorkDoneProgress(params.workDoneToken) : undefined;
+    progress?.begin('Shadow Slots backup', 0, 'Starting…', true);
+    try {
+      const result = await runBackup({
+        profile: params.profile,
+        signal: cancellationSignal(token),
+        onProgress: (e) => {
+          const detail = e.phase === 'copy'
+            ? `${e.percent ?? 0}% · ${formatCount(e.files)} files · ${e.rate !== null ? `${formatBytes(e.rate)}/s` : ''}${e.etaSeconds !== null ? ` · ${formatDuration(e.etaSeconds * 1000)} left` : ''}`
+            : e.message;
+          progress?.report(e.percent ?? 0, detail);
+          connection.sendNotification(BackupProgressNotification.type, e);
+        },
+      });
+      connection.sendNotification(RingChangedNotification.type, { target: result.slot.path.replace(/[\\/][^\\/]+$/, '') });
+      return result;
+    } catch (error) {
+      return toResponseError(error);
+    } finally {
+      running = false;
+      progress?.done();
+      const target = typeof params.profile.target === 'string' ? params.profile.target : undefined;
+      if (target) connection.sendNotification(RingChangedNotification.type, { target });
+    }
+  });
+
+  connection.onRequest(ListRequest.type, async (params) => {
+    try { return await listRing(params.target); } catch (error) { return toResponseError(error); }
+  });
+  connection.onRequest(RestoreRequest.type, async (params) => {
+    try {
+      return await restore({ target: params.target, slot: params.slot, path: params.path, to: params.to, overwrite: params.overwrite, ...(params.keepAsideDir ? { keepAsideDir: params.keepAsideDir } : {}) });
+    } catch (error) { return toResponseError(error); }
+  });
+  connection.onRequest(VerifyRequest.type, async (params, token) => {
+    try { return await verifySlot(params.target, params.slot, cancellationSignal(token)); } catch (error) { return toResponseError(error); }
+  });
+  connection.onRequest(ValidateProfileRequest.type, async (params) => {
+    try { return { notes: validateProfile(params.profile).notes }; } catch (error) { return toResponseError(error); }
+  });
+
+  const documents = new TextDocuments(TextDocument);
+  connection.onInitialize(() => ({
+    capabilities: {
+      textDocumentSync: 1,
+    },
+    serverInfo: { name: 'shadow-slots-engine' },
+  }));
+  return { documents };
+}
+
+export function startServer(): void {
+  const connection = createConnection(ProposedFeatures.all);
+  const { documents } = registerEngine(connection);
+  documents.listen(connection);
+  connection.listen();
+}

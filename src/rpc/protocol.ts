@@ -4,7 +4,7 @@
  * talks to it with vscode-languageclient. Backup progress and cancellation use LSP's work-done
  * progress: the extension passes a `workDoneToken`, the engine reports `ProgressEvent`s as
  * `$/progress` WorkDoneProgressReport messages whose `message` is a human line and whose
- * `percentage` is rsync's estimate; `$/cancelRequest` on the backup request cancels it.
+ * `percentage` is rsync's estimate (structured values also arrive as BackupProgressNotification); `$/cancelRequest` on the backup request cancels it.
  */
 import { RequestType, NotificationType } from 'vscode-jsonrpc';
 import type { ProfileInput } from '../core/profile';
@@ -88,6 +88,14 @@ export namespace ValidateProfileRequest {
 export namespace LogNotification {
   /** Every command line the engine runs, with duration and exit code, for the output channel. */
   export const type = new NotificationType<{ level: 'trace' | 'info' | 'warn' | 'error'; message: string }>('shadowSlots/log');
+}
+
+export namespace BackupProgressNotification {
+  /**
+   * The structured form of each progress report (phase, percent, bytes, files, rate, ETA) for the
+   * status bar; the work-done report carries the same as a human line.
+   */
+  export const type = new NotificationType<ProgressEvent>('shadowSlots/backupProgress');
 }
 
 export namespace RingChangedNotification {
