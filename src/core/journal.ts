@@ -11,6 +11,11 @@ export interface Journal {
   rotation: { newId: string; steps: RotationStep[]; final: RingState; startedAt: string } | null;
   /** Snapshots created and not yet released; released on the next start. */
   snapshots: Array<{ method: string; id: string; path: string; createdAt: string; pid: number }>;
+  /**
+   * The rsync writing the in-progress slot. If the engine is killed, that rsync can outlive it;
+   * the next start stops it before touching the folder it writes.
+   */
+  copy?: { pid: number; destination: string } | null;
 }
 
 export function emptyJournal(): Journal {
@@ -20,9 +25,9 @@ export function emptyJournal(): Journal {
 export function parseJournal(text: string): Journal {
   const raw = JSON.parse(text) as Partial<Journal>;
   if (raw.format !== 1) throw new Error('journal has an unknown format');
-  return { format: 1, rotation: raw.rotation ?? null, snapshots: Array.isArray(raw.snapshots) ? raw.snapshots : [] };
+  return { format: 1, rotation: raw.rotation ?? null, snapshots: Array.isArray(raw.snapshots) ? raw.snapshots : [], copy: raw.copy ?? null };
 }
 
 export function isJournalEmpty(j: Journal): boolean {
-  return j.rotation === null && j.snapshots.length === 0;
+  return j.rotation === null && j.snapshots.length === 0 && !j.copy;
 }

@@ -17,6 +17,8 @@ import type { BackupResult, SlotSummary } from '../rpc/protocol';
 import { preflight } from './preflight';
 import { runRsync } from './rsyncRun';
 import { finalizeSlot } from './finalize';
+import { stopOrphanCopy } from '../platform/orphans';
+import { faultPoint } from '../platform/faults';
 
 export interface BackupOptions {
   profile: ProfileInput;
@@ -41,6 +43,7 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
   };
   const phase = async (p: Phase, message: string) => {
     emit(p, message);
+    faultPoint(`phase:${p}`);
     await options.onPhase?.(p);
     if (options.signal?.aborted) throw new ShadowSlotsError('cancelled', 'The backup was cancelled; the ring is unchanged.');
   };
@@ -60,6 +63,7 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
   try {
     await phase('repair', 'Checking the ring');
     notes.push(...(await ring.repair()));
+    notes.push(...(await stopOrphanedCopy(ring)));
     notes.push(...(await releaseJournaledSnapshots(ring)));
 
     const { state } = await ring.readState();
@@ -112,8 +116,15 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
     await phase('copy', linkDest ? `Copying changes since slot ${newest!.number}` : 'Copying everything (first slot)');
     const copy = await runRsync(report.rsync.path, argv, ring.changeLogPath(id), {
       ...(options.signal ? { signal: options.signal } : {}),
+      onSpawn: async (pid) => {
+        const journal = await ring.readJournal();
+        journal.copy = { pid, destination: ring.incomingPath(id) };
+        await ring.writeJournal(journal);
+        faultPoint('copy:spawned');
+      },
       onProgress: (p) => emit('copy', `${p.percent ?? 0}%`, p),
     });
+    await clearCopyRecord(ring);
     manifest.rsync.exitCode = copy.exitCode;
     manifest.endedAt = new Date().toISOString();
     const s = copy.stats;
@@ -217,6 +228,22 @@ async function prepareIncoming(ring: RingStore, id: string): Promise<string | nu
     }
   }
   return resumed;
+}
+
+async function stopOrphanedCopy(ring: RingStore): Promise<string[]> {
+  const journal = await ring.readJournal();
+  if (!journal.copy) return [];
+  const stopped = await stopOrphanCopy(journal.copy.pid, journal.copy.destination);
+  journal.copy = null;
+  await ring.writeJournal(journal);
+  return stopped ? ['Stopped an rsync left running by an interrupted backup before reusing its folder.'] : [];
+}
+
+async function clearCopyRecord(ring: RingStore): Promise<void> {
+  const journal = await ring.readJournal();
+  if (!journal.copy) return;
+  journal.copy = null;
+  await ring.writeJournal(journal);
 }
 
 async function releaseJournaledSnapshots(ring: RingStore): Promise<string[]> {

@@ -21,6 +21,7 @@ export interface RsyncRunResult {
  */
 export async function runRsync(rsyncPath: string, argv: string[], changeLogFile: string, options: {
   signal?: AbortSignal;
+  onSpawn?: (pid: number) => Promise<void>;
   onProgress?: (e: Omit<ProgressEvent, 'phase' | 'message'>) => void;
 }): Promise<RsyncRunResult> {
   const log = createWriteStream(changeLogFile, { encoding: 'utf8' });
@@ -64,6 +65,7 @@ export async function runRsync(rsyncPath: string, argv: string[], changeLogFile:
       onStdout: (chunk) => splitter.push(chunk, onLine),
       okExitCodes: Array.from({ length: 256 }, (_, i) => i),
       errorCode: 'rsync',
+      ...(options.onSpawn ? { onSpawn: options.onSpawn } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     });
     exitCode = result.exitCode;

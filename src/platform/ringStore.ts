@@ -6,6 +6,7 @@ import { ringPaths, type RingPaths } from '../core/layout';
 import { parseManifest, serializeManifest, type SlotManifest } from '../core/manifest';
 import { emptyRing, parseRingState, planRotation, serializeRingState, slotNumbersFromNames, stepStatus, type RingEntry, type RingState, type RotationStep } from '../core/ring';
 import { exists, isErrno, writeFileAtomic } from './fsutil';
+import { faultPoint } from './faults';
 
 /**
  * The ring on disk. Reading never writes; everything that writes expects the caller to hold the
@@ -157,7 +158,9 @@ export class RingStore {
     const journal = await this.readJournal();
     journal.rotation = { newId: manifest.id, steps: plan.steps, final: plan.final, startedAt: new Date().toISOString() };
     await this.writeJournal(journal);
+    faultPoint('rotate:journaled');
     await this.replayRotation(manifest.id, plan.steps, plan.final, manifest);
+    faultPoint('rotate:state-written');
     journal.rotation = null;
     await this.writeJournal(journal);
     return { dropped: plan.dropped };
@@ -166,10 +169,13 @@ export class RingStore {
   private async replayRotation(newId: string, steps: RotationStep[], final: RingState, manifest?: SlotManifest): Promise<void> {
     const current = manifest ?? (await this.readManifest(newId));
     if (current && current.state !== 'complete') await this.writeManifest({ ...current, state: 'complete' });
-    for (const step of steps) {
+    for (const [index, step] of steps.entries()) {
       const [from, to] = this.stepPaths(step);
       const status = stepStatus(await exists(from), await exists(to));
-      if (status === 'pending') await rename(from, to);
+      if (status === 'pending') {
+        faultPoint(`rotate:step-${index}`);
+        await rename(from, to);
+      }
     }
     await this.writeState(final);
   }

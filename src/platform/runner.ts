@@ -21,6 +21,8 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Error code used when the command fails. */
   errorCode?: ErrorCode;
+  /** Called with the child's pid once it runs (e.g. to journal it, so an orphan can be stopped). */
+  onSpawn?: (pid: number) => void | Promise<void>;
 }
 
 export interface RunResult {
@@ -80,6 +82,7 @@ export async function run(command: string, argv: readonly string[], options: Run
     windowsHide: true,
     encoding: 'utf8',
   });
+  if (child.pid !== undefined && options.onSpawn) await options.onSpawn(child.pid);
   child.stdout?.setEncoding('utf8');
   child.stderr?.setEncoding('utf8');
   child.stdout?.on('data', (chunk: string) => {
