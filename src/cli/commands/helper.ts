@@ -1,0 +1,86 @@
+import * as path from 'node:path';
+import type { CliCommand } from '../command';
+import { parseCommandArgs, parseInteger, requireString } from '../args';
+import { ExitCode, invalid } from '../../core/errors';
+import { validateProfile } from '../../core/profile';
+import { RSYNC_FLAVORS, type RsyncFlavor } from '../../core/windows/paths';
+import { locateWindowsRsync } from '../../core/windows/rsyncLocate';
+import type { TargetFilesystem } from '../../core/windows/helperProfile';
+import { HELPER_ACCOUNTS, planHelper, type HelperAccount } from '../../platform/windows/helperPlan';
+import { readHelperAsset } from '../../platform/windows/helperAssets';
+import { writeHelperStaging } from '../../platform/windows/helperStaging';
+import { currentUser, fileExists, programData, systemRoot, windowsFileSystem } from '../../platform/windows/probe';
+
+const usage = 'helper plan --source DIR --target DIR [--name NAME] [--slots N] [--exclude PATTERN]… [--account user|user-s4u|system] [--rsync-flavor cygwin|msys2] [--rsync PATH] [--user-sid SID] [--target-fs NTFS|ReFS|exFAT|FAT32|unknown] --out DIR';
+const FILESYSTEMS: readonly TargetFilesystem[] = ['NTFS', 'ReFS', 'FAT32', 'FAT', 'exFAT', 'unknown'];
+
+/**
+ * `helper plan` writes what Set Up Elevated Helper would install (same planner, same bytes) into
+ * a folder for review, without installing anything. Paths are Windows paths on every OS.
+ */
+export const helperCommand: CliCommand = {
+  name: 'helper',
+  usage,
+  summary: 'Windows elevated helper: "plan" writes the task XML, helper script, stored profile, ACL commands and install manifest for review; installs nothing.',
+  async run(argv, io) {
+    const [sub, ...rest] = argv;
+    if (sub === '--help' || sub === '-h' || sub === undefined) {
+      io.out(`Usage: shadow-slots ${usage}\n`);
+      return sub === undefined ? ExitCode.usage : ExitCode.ok;
+    }
+    if (sub !== 'plan') throw invalid(`Unknown helper sub-command "${sub}".`, `Usage: shadow-slots ${usage}`);
+    const { values } = parseCommandArgs(rest, {
+      source: { type: 'string' }, target: { type: 'string' }, name: { type: 'string' }, slots: { type: 'string' },
+      exclude: { type: 'string', multiple: true }, account: { type: 'string' }, 'rsync-flavor': { type: 'string' },
+      rsync: { type: 'string' }, 'user-sid': { type: 'string' }, 'target-fs': { type: 'string' }, out: { type: 'string' },
+      help: { type: 'boolean' },
+    }, usage);
+    if (values.help) { io.out(`Usage: shadow-slots ${usage}\n`); return ExitCode.ok; }
+    const out = path.resolve(requireString(values.out, 'out', usage));
+    const onWindows = process.platform === 'win32';
+
+    const { profile, notes } = validateProfile({
+      source: requireString(values.source, 'source', usage),
+      target: requireString(values.target, 'target', usage),
+      name: values.name,
+      slots: parseInteger(values.slots, 'slots'),
+      excludes: values.exclude ?? [],
+      snapshot: 'vss',
+    }, 'win32');
+    const account = (values.account ?? 'user') as HelperAccount;
+    if (!HELPER_ACCOUNTS.includes(account)) throw invalid(`--account must be one of ${HELPER_ACCOUNTS.join(', ')}, got ${JSON.stringify(values.account)}.`);
+    const flavorFlag = values['rsync-flavor'] as RsyncFlavor | undefined;
+    if (flavorFlag !== undefined && !RSYNC_FLAVORS.includes(flavorFlag)) throw invalid(`--rsync-flavor must be cygwin or msys2, got ${JSON.stringify(flavorFlag)}.`);
+    const fsFlag = values['target-fs'] as TargetFilesystem | undefined;
+    if (fsFlag !== undefined && !FILESYSTEMS.includes(fsFlag)) throw invalid(`--target-fs must be one of ${FILESYSTEMS.join(', ')}, got ${JSON.stringify(fsFlag)}.`);
+
+    let rsync: { path: string; flavor: RsyncFlavor };
+    if (onWindows) {
+      rsync = locateWindowsRsync({ setting: values.rsync, flavor: flavorFlag, pathEnv: process.env['PATH'], programFiles: process.env['ProgramFiles'], programFilesX86: process.env['ProgramFiles(x86)'], programData: programData(), systemDrive: process.env['SystemDrive'], exists: fileExists });
+    } else {
+      // Off Windows nothing can be looked up: plan for the usual install folder of the flavor.
+      const flavor = flavorFlag ?? 'msys2';
+      rsync = { path: values.rsync ?? (flavor === 'msys2' ? 'C:\\msys64\\usr\\bin\\rsync.exe' : 'C:\\cygwin64\\bin\\rsync.exe'), flavor };
+    }
+    let userSid = values['user-sid'];
+    if (userSid === undefined) {
+      if (!onWindows) throw invalid('--user-sid is required when planning off Windows.', 'Give the SID that "whoami /user" shows on the Windows machine, e.g. --user-sid S-1-5-21-1004336348-1177238915-682003330-1001.');
+      userSid = (await currentUser(io.signal)).sid;
+    }
+    const targetFilesystem = fsFlag ?? (onWindows ? await windowsFileSystem(profile.target, io.signal) : 'unknown');
+
+    const plan = planHelper({
+      profile, account, userSid, rsync, targetFilesystem,
+      programData: onWindows ? programData() : 'C:\\ProgramData',
+      systemRoot: onWindows ? systemRoot() : 'C:\\Windows',
+      helperScript: readHelperAsset('helper.ps1'),
+      installerScript: readHelperAsset('install.ps1'),
+    });
+    await writeHelperStaging(out, plan);
+    io.out(`Planned the elevated helper for profile "${profile.name}" (task ${plan.taskName}) in ${out}; nothing was installed.\n`);
+    for (const f of plan.staging) io.out(`  ${f.name.padEnd(18)} sha256 ${f.sha256}\n`);
+    io.out(`rsync: ${rsync.path} (${rsync.flavor})\n`);
+    for (const n of [...notes, ...plan.notes]) io.out(`note: ${n}\n`);
+    return ExitCode.ok;
+  },
+};
