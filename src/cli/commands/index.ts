@@ -4,6 +4,7 @@ import { listCommand } from './list';
 import { restoreCommand } from './restore';
 import { verifyCommand } from './verify';
 import { scheduleCommand } from './schedule';
+import { helperCommand } from './helper';
 
 /** Every sub-command, in the order `--help` lists them. One line per command module. */
 export const commands: CliCommand[] = [
@@ -12,4 +13,5 @@ export const commands: CliCommand[] = [
   restoreCommand,
   verifyCommand,
   scheduleCommand,
+  helperCommand,
 ];
