@@ -1,0 +1,146 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { summarize, describeConditions } from '../../../src/core/schedule/summary';
+import { onceDefault, ScheduleWizard, type StepView, type WizardContext } from '../../../src/core/schedule/wizard';
+
+const NOW = new Date('2026-11-26T07:00:30Z'); // Thu 08:00:30 in Berlin
+const profiles = [
+  { id: 'proj', label: 'proj', target: 'F:\\Backups\\proj', slots: 16 },
+  { id: 'nas', label: 'nas', target: '\\\\nas\\backups\\proj', slots: 7 },
+];
+function ctx(over: Partial<WizardContext> = {}): WizardContext {
+  return { now: NOW, zone: 'Europe/Berlin', platform: 'windows', profiles, renderArtefact: (r) => `<artefact ${r.spec.id}>`, ...over };
+}
+const idOf = (p: { id: string }) => p.id;
+const counter = (v: StepView) => `Step ${v.step}/${v.totalSteps}`;
+
+test('summary text is plain language', () => {
+  assert.equal(summarize({ when: { kind: 'weekdays' }, time: { hour: 23, minute: 30 } }, { slots: 16, target: 'F:\\Backups\\proj' }), 'Weekdays at 23:30, keeps 16 slots on F:\\Backups\\proj');
+  assert.equal(summarize({ when: { kind: 'daily' }, time: { hour: 2, minute: 5 } }, { slots: 1, target: '/mnt/b' }), 'Every day at 02:05, keeps 1 slot on /mnt/b');
+  assert.equal(summarize({ when: { kind: 'days', days: [1, 3, 5] }, time: { hour: 0, minute: 0 } }, { slots: 3, target: '/b' }), 'Mon, Wed and Fri at 00:00, keeps 3 slots on /b');
+  assert.equal(summarize({ when: { kind: 'days', days: [0] }, time: { hour: 12, minute: 0 } }, { slots: 3, target: '/b' }), 'Every Sun at 12:00, keeps 3 slots on /b');
+  assert.equal(summarize({ when: { kind: 'once', date: '2026-11-26' }, time: { hour: 8, minute: 2 } }, { slots: 16, target: '/b' }), 'Once on 2026-11-26 at 08:02, keeps 16 slots on /b');
+  assert.equal(describeConditions({ runOnBattery: false, wakeToRun: true, catchUp: true, stopAfterHours: 4 }), 'only on AC power; wakes the computer; catches up a missed start; stops after 4 h');
+});
+
+test('the default path: six steps on Windows, defaults Weekdays 23:30 with catch-up, summary on review', () => {
+  const w = new ScheduleWizard(ctx(), idOf);
+  let v = w.view();
+  assert.equal(v.id, 'profile'); assert.equal(counter(v), 'Step 1/6'); assert.equal(w.canGoBack, false);
+  assert.equal(w.submit({ ids: ['proj'] }), undefined);
+  v = w.view();
+  assert.equal(v.id, 'when'); assert.equal(counter(v), 'Step 2/6');
+  assert.equal(v.kind === 'pick' && v.activeId, 'weekdays');
+  assert.equal(w.submit({ ids: ['weekdays'] }), undefined);
+  v = w.view();
+  assert.equal(v.kind, 'input');
+  assert.equal(v.kind === 'input' && v.value, '23:30');
+  assert.match(v.kind === 'input' ? v.prompt : '', /local time zone \(Europe\/Berlin\)/);
+  assert.equal(w.submit({ text: '23:30' }), undefined);
+  v = w.view();
+  assert.equal(v.id, 'conditions'); assert.equal(counter(v), 'Step 4/6');
+  assert.deepEqual(v.kind === 'multi' ? v.items.filter((i) => i.picked).map((i) => i.id) : [], ['catchUp']);
+  assert.equal(w.submit({ ids: ['catchUp'] }), undefined);
+  assert.equal(w.view().id, 'stopAfter');
+  assert.equal(w.submit({ text: '0' }), undefined);
+  v = w.view();
+  assert.equal(v.id, 'account'); assert.equal(counter(v), 'Step 5/6');
+  assert.equal(w.submit({ ids: ['user'] }), undefined);
+  v = w.view();
+  assert.equal(v.kind, 'review'); assert.equal(counter(v), 'Step 6/6');
+  assert.ok(v.kind === 'review');
+  assert.equal(v.summary, 'Weekdays at 23:30, keeps 16 slots on F:\\Backups\\proj');
+  assert.equal(v.artefact, '<artefact proj>');
+  assert.equal(v.details[0], 'Next run: 2026-11-26 23:30 (Europe/Berlin)');
+  assert.equal(w.submit({ ids: ['create'] }), undefined);
+  assert.equal(w.done, true);
+  const r = w.result();
+  assert.deepEqual(r.spec, { id: 'proj', when: { kind: 'weekdays' }, time: { hour: 23, minute: 30 }, conditions: { runOnBattery: false, wakeToRun: false, catchUp: true, stopAfterHours: 0 }, account: 'user' });
+  assert.equal(r.nextRun.toISOString(), '2026-11-26T22:30:00.000Z');
+});
+
+test('Back returns to the previous step with its answer kept, and forward again', () => {
+  const w = new ScheduleWizard(ctx({ platform: 'systemd' }), idOf);
+  w.submit({ ids: ['proj'] });
+  w.submit({ ids: ['days'] });
+  let v = w.view();
+  assert.equal(v.id, 'days'); assert.equal(counter(v), 'Step 2/5', 'Linux has no account step');
+  assert.equal(w.submit({ ids: [] }), 'Pick at least one day: a schedule without days never runs.');
+  assert.equal(w.view().id, 'days', 'an empty day set is refused and the step stays');
+  w.submit({ ids: ['1', '3', '5'] });
+  w.submit({ text: '22:15' });
+  assert.equal(w.view().id, 'conditions');
+  w.back();
+  v = w.view();
+  assert.equal(v.id, 'time'); assert.equal(v.kind === 'input' && v.value, '22:15');
+  w.back();
+  v = w.view();
+  assert.deepEqual(v.kind === 'multi' ? v.items.filter((i) => i.picked).map((i) => i.label) : [], ['Monday', 'Wednesday', 'Friday']);
+  w.back();
+  assert.equal(w.view().id, 'when');
+  w.back();
+  assert.equal(w.view().id, 'profile');
+  assert.equal(w.canGoBack, false);
+  w.back(); // nothing before the first step
+  assert.equal(w.view().id, 'profile');
+  w.submit({ ids: ['proj'] }); w.submit({ ids: ['days'] }); w.submit({ ids: ['1', '3', '5'] }); w.submit({ text: '22:15' });
+  w.submit({ ids: ['runOnBattery', 'wakeToRun'] }); w.submit({ text: '4' });
+  v = w.view();
+  assert.equal(v.kind, 'review');
+  assert.equal(v.kind === 'review' && v.summary, 'Mon, Wed and Fri at 22:15, keeps 16 slots on F:\\Backups\\proj');
+  w.submit({ ids: ['create'] });
+  assert.deepEqual(w.result().spec.conditions, { runOnBattery: true, wakeToRun: true, catchUp: false, stopAfterHours: 4 });
+  assert.equal(w.result().spec.account, 'user');
+});
+
+test('"once" defaults to two minutes from now; a past time is refused as you type, with the reason', () => {
+  const w = new ScheduleWizard(ctx(), idOf);
+  w.submit({ ids: ['proj'] });
+  w.submit({ ids: ['once'] });
+  const v = w.view();
+  assert.equal(v.kind === 'input' && v.value, '08:02');
+  assert.match(v.kind === 'input' ? v.prompt : '', /it is now 2026-11-26 08:00/);
+  assert.equal(w.validate('08:02'), undefined);
+  assert.equal(w.validate('07:59'), '2026-11-26 07:59 is already past (it is now 2026-11-26 08:00 in Europe/Berlin). Pick a later time; a one-off schedule must start in the future.');
+  assert.match(w.validate('25:61') ?? '', /hour 25/);
+  assert.match(w.validate('12:61') ?? '', /minute 61/);
+  assert.match(w.validate('2027-03-28 02:30') ?? '', /does not exist in Europe\/Berlin/);
+  assert.equal(w.validate('2026-12-24 18:00'), undefined);
+  assert.match(w.submit({ text: '07:59' }) ?? '', /already past/);
+  assert.equal(w.view().id, 'time');
+  // Back to "when", choose weekdays: the one-off default does not leak into a repeating schedule.
+  w.back();
+  w.submit({ ids: ['weekdays'] });
+  assert.equal((w.view() as { value: string }).value, '23:30');
+  assert.equal(onceDefault(new Date('2026-11-26T22:59:10Z'), 'Europe/Berlin'), '2026-11-27 00:01', 'crossing midnight names the date');
+});
+
+test('validation as you type for stop-after; account step warns about a network target', () => {
+  const w = new ScheduleWizard(ctx(), idOf);
+  w.submit({ ids: ['nas'] }); w.submit({ ids: ['daily'] }); w.submit({ text: '01:00' }); w.submit({ ids: ['catchUp'] });
+  assert.match(w.validate('abc') ?? '', /whole number of hours/);
+  assert.equal(w.validate('12'), undefined);
+  w.submit({ text: '12' });
+  const v = w.view();
+  assert.equal(v.id, 'account');
+  const s4u = v.kind === 'pick' ? v.items.find((i) => i.id === 'user-s4u') : undefined;
+  assert.equal(s4u?.detail, 'Your target \\\\nas\\backups\\proj is a network path: this account cannot reach it.');
+  w.submit({ ids: ['system'] });
+  const review = w.view();
+  assert.ok(review.kind === 'review' && review.details.includes('Account: as SYSTEM (the computer account on the network)'));
+});
+
+test('Edit fills every step in from the existing schedule', () => {
+  const spec = { id: 'proj', when: { kind: 'days' as const, days: [0 as const, 6 as const] }, time: { hour: 3, minute: 45 }, conditions: { runOnBattery: true, wakeToRun: false, catchUp: false, stopAfterHours: 2 }, account: 'user-s4u' as const };
+  const w = new ScheduleWizard(ctx({ initial: { profileId: 'proj', spec } }), idOf);
+  const answers: Record<string, unknown> = {};
+  while (!w.done) {
+    const v = w.view();
+    if (v.kind === 'input') { answers[v.id] = v.value; w.submit({ text: v.value }); }
+    else if (v.kind === 'multi') { const ids = v.items.filter((i) => i.picked).map((i) => i.id); answers[v.id] = ids; w.submit({ ids }); }
+    else if (v.kind === 'review') { answers[v.id] = v.items[0]?.label; w.submit({ ids: ['create'] }); }
+    else { answers[v.id] = v.activeId; w.submit({ ids: [v.activeId!] }); }
+  }
+  assert.deepEqual(answers, { profile: 'proj', when: 'days', days: ['6', '0'], time: '03:45', conditions: ['runOnBattery'], stopAfter: '2', account: 'user-s4u', review: 'Save' });
+  assert.deepEqual(w.result().spec, spec);
+});
