@@ -1,0 +1,36 @@
+/**
+ * Composition root (DESIGN.md): builds the shared services and activates the feature modules.
+ * Nothing else lives here. A new feature (e.g. src/ui/schedule/, src/ui/windows/) adds one entry
+ * to `features`, wrapping its own register function:
+ *   { id: 'schedule', activate: (s) => registerScheduleCommands(s.context, s) }
+ */
+import type * as vscode from 'vscode';
+import { createServices, type FeatureModule } from './ui/services';
+import { slotsFeature } from './ui/slots/slotsFeature';
+import { backupFeature } from './ui/backup/backupCommands';
+import { statusBarFeature } from './ui/statusBar';
+import { ringWatcherFeature } from './ui/ringWatcher';
+import type { SlotsTreeProvider } from './ui/slots/slotsTree';
+
+/** What activate() returns: the Slots tree's data, so tests inside VS Code read what the view shows. */
+export interface ShadowSlotsApi {
+  readonly slotsTree: SlotsTreeProvider;
+}
+
+export function activate(context: vscode.ExtensionContext): ShadowSlotsApi {
+  const services = createServices(context);
+  let slotsTree: SlotsTreeProvider | undefined;
+  const features: FeatureModule[] = [
+    slotsFeature((tree) => { slotsTree = tree; }),
+    backupFeature,
+    statusBarFeature,
+    ringWatcherFeature,
+  ];
+  for (const feature of features) context.subscriptions.push(...feature.activate(services));
+  void services.ring.refresh();
+  return { slotsTree: slotsTree! };
+}
+
+export function deactivate(): void {
+  // Everything (including the engine process) is in context.subscriptions and disposed by VS Code.
+}

@@ -1,0 +1,73 @@
+import * as vscode from 'vscode';
+import type { BackupResult } from '../../rpc/protocol';
+import type { EngineClient, BackupProgress } from '../engine/engineClient';
+import { ContextKeys } from '../commandIds';
+import { describeEngineError, engineErrorCode } from '../engineErrors';
+
+export type BackupOutcome =
+  | { kind: 'done'; result: BackupResult }
+  | { kind: 'cancelled' }
+  | { kind: 'failed'; message: string; code: string | undefined };
+
+const LAST_FAILURE_KEY = 'shadowSlots.lastFailure';
+
+/**
+ * At most one backup per window at a time, its progress for the status bar, and whether the last
+ * run failed (kept across restarts, so a failed nightly backup is still red the next morning).
+ */
+export class BackupController implements vscode.Disposable {
+  private running: { cts: vscode.CancellationTokenSource; promise: Promise<BackupOutcome> } | undefined;
+  private progress: BackupProgress | undefined;
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChange = this.changed.event;
+
+  constructor(private readonly engine: EngineClient, private readonly state: vscode.Memento) {}
+
+  get isRunning(): boolean { return this.running !== undefined; }
+  get currentProgress(): BackupProgress | undefined { return this.progress; }
+  get lastFailure(): string | undefined { return this.state.get<string>(LAST_FAILURE_KEY); }
+
+  /** Starts a backup; throws if one is already running (callers say so to the user). */
+  start(profile: Parameters<EngineClient['backup']>[0], onProgress: (p: BackupProgress) => void): Promise<BackupOutcome> {
+    if (this.running) throw new Error('A backup is already running.');
+    const cts = new vscode.CancellationTokenSource();
+    const promise = this.run(profile, onProgress, cts.token);
+    this.running = { cts, promise };
+    void vscode.commands.executeCommand('setContext', ContextKeys.backupRunning, true);
+    this.changed.fire();
+    void promise.finally(() => {
+      cts.dispose();
+      this.running = undefined;
+      this.progress = undefined;
+      void vscode.commands.executeCommand('setContext', ContextKeys.backupRunning, false);
+      this.changed.fire();
+    });
+    return promise;
+  }
+
+  cancel(): boolean {
+    if (!this.running) return false;
+    this.running.cts.cancel();
+    return true;
+  }
+
+  private async run(profile: Parameters<EngineClient['backup']>[0], onProgress: (p: BackupProgress) => void, token: vscode.CancellationToken): Promise<BackupOutcome> {
+    try {
+      const result = await this.engine.backup(profile, (p) => { this.progress = p; onProgress(p); this.changed.fire(); }, token);
+      if (result === null || token.isCancellationRequested) return { kind: 'cancelled' };
+      await this.state.update(LAST_FAILURE_KEY, result.outcome === 'partial' ? 'the last backup was only partial' : undefined);
+      return { kind: 'done', result };
+    } catch (error) {
+      const code = engineErrorCode(error);
+      if (token.isCancellationRequested || code === 'cancelled' || error instanceof vscode.CancellationError) return { kind: 'cancelled' };
+      const message = describeEngineError(error);
+      await this.state.update(LAST_FAILURE_KEY, message);
+      return { kind: 'failed', message, code };
+    }
+  }
+
+  dispose(): void {
+    this.running?.cts.cancel();
+    this.changed.dispose();
+  }
+}

@@ -1,0 +1,99 @@
+import * as vscode from 'vscode';
+import { randomUUID } from 'node:crypto';
+import { LanguageClient, RevealOutputChannelOn, State, TransportKind, WorkDoneProgress, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
+import type { WorkDoneProgressBegin, WorkDoneProgressReport } from 'vscode-languageclient/node';
+import {
+  BackupRequest, ListRequest, LogNotification, RestoreRequest, RingChangedNotification, ValidateProfileRequest, VerifyRequest,
+  type BackupResult, type RestoreResult, type RingListing, type VerifyResult,
+} from '../../rpc/protocol';
+import type { ProfileInput } from '../../core/profile';
+
+/** One step of a running backup as the engine reports it through LSP work-done progress. */
+export interface BackupProgress {
+  message: string;
+  percentage: number | undefined;
+}
+
+/**
+ * The extension's side of the engine process (dist/engine.js). vscode-languageclient owns the
+ * process: it starts it on the first request, restarts it after a crash, stops it on
+ * deactivate, and traces the protocol into the log. The extension host never runs a backup
+ * itself, so it stays responsive however long rsync takes.
+ */
+export class EngineClient implements vscode.Disposable {
+  private client: LanguageClient | undefined;
+  private readonly ringChanged = new vscode.EventEmitter<string>();
+  /** Fires with the target whose ring the engine changed (backup, restore, repair). */
+  readonly onRingChanged = this.ringChanged.event;
+
+  constructor(private readonly enginePath: string, private readonly log: vscode.LogOutputChannel) {}
+
+  private async connection(): Promise<LanguageClient> {
+    // A client whose start failed (e.g. engine missing) never recovers; build a fresh one.
+    if (this.client && this.client.state === State.Stopped && !this.client.isRunning()) {
+      const old = this.client;
+      this.client = undefined;
+      await old.dispose().catch(() => undefined);
+    }
+    if (!this.client) {
+      const run = { module: this.enginePath, transport: TransportKind.stdio, args: ['--stdio'] };
+      const serverOptions: ServerOptions = { run, debug: run };
+      const clientOptions: LanguageClientOptions = {
+        documentSelector: [],
+        outputChannel: this.log,
+        // The log is for the user to open when something needs explaining, never thrown at them.
+        revealOutputChannelOn: RevealOutputChannelOn.Never,
+      };
+      const client = new LanguageClient('shadowSlots.engine', 'Shadow Slots engine', serverOptions, clientOptions);
+      client.onNotification(LogNotification.type, ({ level, message }) => this.log[level](message));
+      client.onNotification(RingChangedNotification.type, ({ target }) => this.ringChanged.fire(target));
+      this.client = client;
+      await client.start();
+    }
+    return this.client;
+  }
+
+  async list(target: string): Promise<RingListing> {
+    return (await this.connection()).sendRequest(ListRequest.type, { target });
+  }
+
+  async validate(profile: ProfileInput): Promise<{ notes: string[] }> {
+    return (await this.connection()).sendRequest(ValidateProfileRequest.type, { profile });
+  }
+
+  async verify(target: string, slot: number): Promise<VerifyResult> {
+    return (await this.connection()).sendRequest(VerifyRequest.type, { target, slot });
+  }
+
+  async restore(params: { target: string; slot: number; path: string; to: string; overwrite: boolean; keepAsideDir?: string }): Promise<RestoreResult> {
+    return (await this.connection()).sendRequest(RestoreRequest.type, params);
+  }
+
+  /**
+   * Runs a backup in the engine. Progress arrives as work-done reports on a token this side
+   * creates; cancelling `token` sends `$/cancelRequest`, which the engine turns into stopping rsync
+   * and releasing the snapshot. Resolves with null when the request was cancelled.
+   */
+  async backup(profile: ProfileInput, onProgress: (p: BackupProgress) => void, token: vscode.CancellationToken): Promise<BackupResult | null> {
+    const client = await this.connection();
+    const workDoneToken = `shadowSlots-backup-${randomUUID()}`;
+    const sub = client.onProgress(WorkDoneProgress.type, workDoneToken, (value) => {
+      if (value.kind === 'end') return;
+      const v = value as WorkDoneProgressBegin | WorkDoneProgressReport;
+      onProgress({ message: v.message ?? '', percentage: v.percentage });
+    });
+    try {
+      const result = await client.sendRequest(BackupRequest.type, { profile, workDoneToken }, token);
+      return token.isCancellationRequested && result === null ? null : result;
+    } finally {
+      sub.dispose();
+    }
+  }
+
+  async dispose(): Promise<void> {
+    this.ringChanged.dispose();
+    const client = this.client;
+    this.client = undefined;
+    if (client?.isRunning()) await client.stop(5000).catch(() => undefined);
+  }
+}

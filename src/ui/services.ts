@@ -1,0 +1,33 @@
+import * as vscode from 'vscode';
+import { EngineClient } from './engine/engineClient';
+import { RingModel } from './ringModel';
+import { BackupController } from './backup/backupController';
+
+/** What feature modules share. Built once by the composition root (src/extension.ts). */
+export interface Services {
+  readonly context: vscode.ExtensionContext;
+  /** Every command line, its duration and exit code; never revealed by itself. */
+  readonly log: vscode.LogOutputChannel;
+  readonly engine: EngineClient;
+  readonly ring: RingModel;
+  readonly backup: BackupController;
+}
+
+/**
+ * A feature of the extension (slots view, backup, status bar; schedules and Windows helper from
+ * their own folders). Each registers its commands/views and returns what must be disposed; the
+ * composition root just runs the list, so adding a feature never touches another one.
+ */
+export interface FeatureModule {
+  readonly id: string;
+  activate(services: Services): vscode.Disposable[];
+}
+
+export function createServices(context: vscode.ExtensionContext): Services {
+  const log = vscode.window.createOutputChannel('Shadow Slots', { log: true });
+  const engine = new EngineClient(context.asAbsolutePath('dist/engine.js'), log);
+  const ring = new RingModel(engine, log);
+  const backup = new BackupController(engine, context.workspaceState);
+  context.subscriptions.push(log, engine, ring, backup);
+  return { context, log, engine, ring, backup };
+}

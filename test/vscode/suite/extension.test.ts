@@ -1,0 +1,191 @@
+// Runs INSIDE a real VS Code extension host (code-server here, VS Code desktop with test-cli):
+// drives the installed extension through the VS Code API, against the real engine and rsync.
+import * as assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as vscode from 'vscode';
+import type { ShadowSlotsApi } from '../../../src/extension';
+import type { SlotsNode } from '../../../src/ui/slots/slotsTree';
+import type { BackupNowOutcome } from '../../../src/ui/backup/backupCommands';
+
+const EXTENSION_ID = 'shadow-slots.shadow-slots';
+const today = (() => { const d = new Date(); return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`; })();
+
+describe('Shadow Slots in a real VS Code', function () {
+  let api: ShadowSlotsApi;
+  let workspace: string;
+  let target: string;
+
+  before(async function () {
+    const ext = vscode.extensions.getExtension<ShadowSlotsApi>(EXTENSION_ID);
+    assert.ok(ext, `extension ${EXTENSION_ID} is installed`);
+    api = await ext.activate();
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    assert.ok(folder, 'a workspace folder is open');
+    workspace = folder.uri.fsPath;
+    writeFileSync(path.join(workspace, 'notes.txt'), 'version 1\n');
+    mkdirSync(path.join(workspace, 'src', 'deep'), { recursive: true });
+    writeFileSync(path.join(workspace, 'src', 'main.ts'), 'export const answer = 42;\n');
+    writeFileSync(path.join(workspace, 'src', 'deep', 'data file & co.json'), '{"a": 1}\n');
+    target = mkdtempSync(path.join(tmpdir(), 'shadow-slots-e2e-target-'));
+  });
+
+  after(async function () {
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    const c = vscode.workspace.getConfiguration('shadowSlots');
+    for (const key of ['target', 'snapshot', 'excludes']) await c.update(key, undefined, vscode.ConfigurationTarget.Workspace);
+    if (target) rmSync(target, { recursive: true, force: true });
+  });
+
+  it('registers every command package.json declares, and declares every command it registers', async function () {
+    const ext = vscode.extensions.getExtension(EXTENSION_ID)!;
+    const declared = (ext.packageJSON.contributes.commands as Array<{ command: string }>).map((c) => c.command).sort();
+    // VS Code itself derives `<view id>.*` commands (focus, resetViewLocation…) from the view.
+    const registered = (await vscode.commands.getCommands(true)).filter((c) => c.startsWith('shadowSlots.') && !c.startsWith('shadowSlots.slots.')).sort();
+    assert.deepEqual(registered, declared);
+    assert.ok(declared.length >= 12);
+  });
+
+  it('shows the "no target" welcome state before a target is configured', async function () {
+    await vscode.commands.executeCommand('shadowSlots.refresh');
+    assert.deepEqual(await children(), []);
+  });
+
+  it('configures a target through the command (validated by the engine, then saved)', async function () {
+    await vscode.workspace.getConfiguration('shadowSlots').update('snapshot', 'none', vscode.ConfigurationTarget.Workspace);
+    // The settings file lands in the workspace; keep it out of the slots so assertions stay exact.
+    await vscode.workspace.getConfiguration('shadowSlots').update('excludes', ['/.vscode/'], vscode.ConfigurationTarget.Workspace);
+    const saved = await vscode.commands.executeCommand<string>('shadowSlots.configureTarget', vscode.Uri.file(target));
+    assert.equal(saved, target);
+    assert.equal(vscode.workspace.getConfiguration('shadowSlots').get('target'), target);
+    assert.deepEqual(await children(), [], 'an empty target has no slots yet');
+  });
+
+  it('refuses the workspace itself as the target and keeps the previous setting', async function () {
+    const saved = await vscode.commands.executeCommand<string | undefined>('shadowSlots.configureTarget', vscode.Uri.file(workspace));
+    assert.equal(saved, undefined);
+    assert.equal(vscode.workspace.getConfiguration('shadowSlots').get('target'), target);
+  });
+
+  it('backs up now; a second Back Up Now while it runs says so instead of starting another', async function () {
+    // Commands run in the order they are called; the first reserves the run before it awaits anything.
+    const first = vscode.commands.executeCommand<BackupNowOutcome>('shadowSlots.backupNow');
+    const second = await vscode.commands.executeCommand<BackupNowOutcome>('shadowSlots.backupNow');
+    const outcome = await first;
+    assert.equal(outcome.kind, 'done', JSON.stringify(outcome));
+    assert.equal(second.kind, 'already-running');
+    if (outcome.kind !== 'done') return;
+    assert.equal(outcome.result.slot.number, 0);
+    assert.equal(readFileSync(path.join(target, '0', 'notes.txt'), 'utf8'), 'version 1\n');
+  });
+
+  it('shows slot 0 in the tree with today\'s date, its changes and the live-copy marker', async function () {
+    const roots = await waitFor(async () => { const r = await children(); return r.length > 0 ? r : undefined; });
+    const item = api.slotsTree.getTreeItem(roots[0]!) as vscode.TreeItem;
+    assert.match(String(item.label), new RegExp(`^0 \\u00b7 ${today} \\d\\d:\\d\\d$`));
+    assert.equal(item.contextValue, 'slot:complete');
+    assert.match(String(item.description), /just now|min ago/);
+    assert.match(String(item.description), /\+\d+ ~\d+ \u2212\d+/);
+    assert.match(String(item.description), /live copy/);
+    assert.match((item.tooltip as vscode.MarkdownString).value, /Snapshot: none/);
+  });
+
+  it('expands a slot lazily into folders first, then files', async function () {
+    const [slot] = await children();
+    const level1 = await children(slot);
+    assert.deepEqual(level1.map(label), ['src', 'notes.txt']);
+    assert.deepEqual(level1.map((n) => (api.slotsTree.getTreeItem(n) as vscode.TreeItem).contextValue), ['slotFolder', 'slotFile']);
+    const src = level1[0]!;
+    const level2 = await children(src);
+    assert.deepEqual(level2.map(label), ['deep', 'main.ts']);
+    const deep = await children(level2[0]);
+    assert.deepEqual(deep.map(label), ['data file & co.json']);
+  });
+
+  it('opens a file from a slot read-only, with the slot in its URI', async function () {
+    const file = await fileNode('notes.txt');
+    await vscode.commands.executeCommand('shadowSlots.openSlotFile', file);
+    const editor = await waitFor(async () => vscode.window.activeTextEditor?.document.uri.scheme === 'shadow-slots' ? vscode.window.activeTextEditor : undefined);
+    assert.equal(editor.document.getText(), 'version 1\n');
+    assert.match(editor.document.uri.path, /^\/0\/notes\.txt$/);
+    await assert.rejects(Promise.resolve(vscode.workspace.fs.writeFile(editor.document.uri, Buffer.from('changed'))), /NoPermissions|permission|read-only|readonly/i);
+    assert.equal(readFileSync(path.join(target, '0', 'notes.txt'), 'utf8'), 'version 1\n', 'the slot is untouched');
+  });
+
+  it('compares a slot file with the workspace (slot left, current right)', async function () {
+    writeFileSync(path.join(workspace, 'notes.txt'), 'version 2\n');
+    await vscode.commands.executeCommand('shadowSlots.compareWithWorkspace', await fileNode('notes.txt'));
+    const input = await waitFor(async () => { const i = vscode.window.tabGroups.activeTabGroup.activeTab?.input; return i instanceof vscode.TabInputTextDiff ? i : undefined; });
+    assert.equal(input.original.scheme, 'shadow-slots');
+    assert.equal(input.original.path, '/0/notes.txt');
+    assert.equal(input.modified.fsPath, path.join(workspace, 'notes.txt'));
+    assert.match(vscode.window.tabGroups.activeTabGroup.activeTab!.label, /slot 0/);
+  });
+
+  it('Compare with Slot… offers only slots whose version differs, and opens the diff', async function () {
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await vscode.commands.executeCommand('shadowSlots.compareWithSlot', vscode.Uri.file(path.join(workspace, 'notes.txt')), 0);
+    const input = await waitFor(async () => { const i = vscode.window.tabGroups.activeTabGroup.activeTab?.input; return i instanceof vscode.TabInputTextDiff ? i : undefined; });
+    assert.equal(input.original.path, '/0/notes.txt');
+    // main.ts did not change since slot 0: no slot offers a different version.
+    await assert.rejects(Promise.resolve(vscode.commands.executeCommand('shadowSlots.compareWithSlot', vscode.Uri.file(path.join(workspace, 'src', 'main.ts')), 0)), /no different version/);
+  });
+
+  it('restores a file into the workspace and keeps the current version aside', async function () {
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    const result = await vscode.commands.executeCommand<{ restored: string[]; keptAside: string | null } | undefined>('shadowSlots.restore', await fileNode('notes.txt'), { confirmed: true });
+    assert.ok(result, 'restore returned a result');
+    assert.equal(readFileSync(path.join(workspace, 'notes.txt'), 'utf8'), 'version 1\n');
+    assert.ok(result.keptAside, 'the replaced version was kept aside');
+    assert.ok(findFileWithContent(result.keptAside, 'version 2\n'), `the previous content is in ${result.keptAside}`);
+    rmSync(result.keptAside, { recursive: true, force: true });
+  });
+
+  it('verifies slot 0 against its manifest', async function () {
+    const [slot] = await children();
+    const result = await vscode.commands.executeCommand<{ ok: boolean; checked: number } | undefined>('shadowSlots.verifySlot', slot);
+    assert.ok(result);
+    assert.equal(result.ok, true);
+    assert.ok(result.checked >= 3);
+  });
+
+  it('copies a slot file\'s path on disk', async function () {
+    const p = await vscode.commands.executeCommand<string>('shadowSlots.copyPath', await fileNode('notes.txt'));
+    assert.equal(p, path.join(target, '0', 'notes.txt'));
+    assert.equal(await vscode.env.clipboard.readText(), p);
+  });
+
+  async function children(node?: SlotsNode): Promise<SlotsNode[]> {
+    return (await api.slotsTree.getChildren(node)) ?? [];
+  }
+  function label(node: SlotsNode): string {
+    const l = (api.slotsTree.getTreeItem(node) as vscode.TreeItem).label;
+    return typeof l === 'string' ? l : l?.label ?? '';
+  }
+  async function fileNode(name: string): Promise<SlotsNode> {
+    const [slot] = await children();
+    const node = (await children(slot)).find((n) => label(n) === name);
+    assert.ok(node, `${name} is in slot 0`);
+    return node;
+  }
+});
+
+async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function findFileWithContent(dir: string, content: string): string | undefined {
+  for (const e of readdirSync(dir)) {
+    const p = path.join(dir, e);
+    if (statSync(p).isDirectory()) { const f = findFileWithContent(p, content); if (f) return f; }
+    else if (readFileSync(p, 'utf8') === content) return p;
+  }
+  return undefined;
+}
