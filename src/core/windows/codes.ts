@@ -50,6 +50,7 @@ export const HELPER_EXIT_MESSAGES: Readonly<Record<number, string>> = {
   4: 'Another backup of this ring is running.',
   5: 'The shadow copy could not be created.',
   6: 'The helper must run in 64-bit PowerShell with administrator rights.',
+  7: 'The backup was cancelled; the ring was not rotated.',
 };
 
 /** Message for a `Win32_ShadowCopy.Create` return value. */
