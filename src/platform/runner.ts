@@ -82,7 +82,6 @@ export async function run(command: string, argv: readonly string[], options: Run
     windowsHide: true,
     encoding: 'utf8',
   });
-  if (child.pid !== undefined && options.onSpawn) await options.onSpawn(child.pid);
   child.stdout?.setEncoding('utf8');
   child.stderr?.setEncoding('utf8');
   child.stdout?.on('data', (chunk: string) => {
@@ -93,6 +92,8 @@ export async function run(command: string, argv: readonly string[], options: Run
     options.onStderr?.(chunk);
     stderr = (stderr + chunk).slice(-STDERR_KEEP);
   });
+  // Listeners are attached first: execa drops output nobody is reading once the child exits.
+  if (child.pid !== undefined && options.onSpawn) await options.onSpawn(child.pid);
   const killTree = () => {
     if (child.pid !== undefined && process.platform !== 'win32') {
       try { process.kill(-child.pid, 'SIGTERM'); } catch { /* already gone */ }
