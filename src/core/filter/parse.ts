@@ -121,6 +121,7 @@ function parseRuleToken(text: string, line: number, col: number, endLimit: numbe
       ch = first;
       if (text[s + 1] === ',') s++;
     }
+    const isMerge = ch === '.' || ch === ':';
     switch (ch) {
       case '+': flags.include = true; break;
       case 'S': flags.include = true; flags.senderSide = true; prefixSpecifiesSide = true; break;
@@ -132,7 +133,6 @@ function parseRuleToken(text: string, line: number, col: number, endLimit: numbe
         return err(`Unknown filter rule: \`${text.slice(col, endLimit)}'`, col, endLimit,
           first === ' ' || first === '\t' ? 'Remove the white space before the rule: rsync reads it as the rule type.' : 'Start the rule with -, +, H, S, P, R, ., :, ! or a long name such as "exclude".');
     }
-    const isMerge = ch === '.' || ch === ':';
     while (ch !== '!') {
       s++;
       if (s >= endLimit) break;
