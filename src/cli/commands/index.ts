@@ -5,6 +5,7 @@ import { restoreCommand } from './restore';
 import { verifyCommand } from './verify';
 import { scheduleCommand } from './schedule';
 import { helperCommand } from './helper';
+import { filterCommand, previewCommand } from './filter';
 
 /** Every sub-command, in the order `--help` lists them. One line per command module. */
 export const commands: CliCommand[] = [
@@ -14,4 +15,5 @@ export const commands: CliCommand[] = [
   verifyCommand,
   scheduleCommand,
   helperCommand,
+  filterCommand, previewCommand,
 ];
