@@ -139,6 +139,14 @@ function Get-RotationPlan($Entries, [int]$Capacity, [string]$NewId) {
 }
 
 function Invoke-Rotation($Rotation) {
+  Assert-SlotId $Rotation.newId
+  foreach ($s in @($Rotation.steps)) {
+    if ($s.kind -notin 'drop', 'move', 'promote') { Stop-Helper 1 'journal.json names an unknown rotation step.' }
+    Assert-SlotId $s.id
+    if ($s.kind -ne 'promote') { Assert-SlotNumber $s.from }
+    if ($s.kind -eq 'move') { Assert-SlotNumber $s.to }
+  }
+  foreach ($e in @($Rotation.final.entries)) { Assert-SlotNumber $e.number; Assert-SlotId $e.id }
   foreach ($s in @($Rotation.steps)) {
     switch ($s.kind) {
       'drop' { $from = Join-Path $P.target ([string]$s.from); $to = Join-Path $Trash $s.id }
@@ -163,11 +171,25 @@ function Remove-Link([string]$Link) {
   if ($attr -band [IO.FileAttributes]::ReparsePoint) { [IO.Directory]::Delete($Link, $false) }
   else { Log "Left $Link alone: it is not a link." }
 }
+# Shadows this helper created, recorded in the admin-only folder. The ring's journal lives in the
+# user-writable target, so an ID found only there is never deleted (it could name a restore point).
+$OwnedFile = Join-Path $Here 'shadows.json'
+function Get-Owned { if ([IO.File]::Exists($OwnedFile)) { @((Read-Json $OwnedFile).ids) } else { @() } }
+function Set-Owned($Ids) { Write-Json $OwnedFile ([ordered]@{ ids = @($Ids | Where-Object { $_ }) }) }
 function Remove-Shadow([string]$Id) {
-  if ($Id -notmatch '^\{[0-9A-Fa-f-]{36}\}$') { return }
+  if ($Id -notmatch '^\{[0-9A-Fa-f-]{36}\}$' -or @(Get-Owned) -notcontains $Id) { return }
   Get-CimInstance -ClassName Win32_ShadowCopy | Where-Object { $_.ID -eq $Id } | Remove-CimInstance
+  Set-Owned @(Get-Owned | Where-Object { $_ -ne $Id })
 }
+# The target is writable by the user, this process is not: never follow a link or junction there.
+function Test-Link([string]$Path) { try { [bool]([IO.File]::GetAttributes($Path) -band [IO.FileAttributes]::ReparsePoint) } catch { $false } }
+function Assert-RealDir([string]$Dir) {
+  if (Test-Link $Dir) { Stop-Helper 1 "$Dir is a link or junction; the elevated helper does not follow links in the ring. Replace it with a real folder." }
+}
+function Assert-SlotId($Id) { if ($Id -isnot [string] -or $Id -cnotmatch '^[0-9A-Za-z][0-9A-Za-z_-]{0,80}$') { Stop-Helper 1 "The ring's metadata names an invalid slot id; repair it with the CLI (shadow-slots list)." } }
+function Assert-SlotNumber($N) { if ($N -isnot [int] -or $N -lt 0 -or $N -gt 999999) { Stop-Helper 1 "The ring's metadata names an invalid slot number; repair it with the CLI (shadow-slots list)." } }
 function Remove-Tree([string]$Dir) {
+  if (Test-Link $Dir) { [IO.Directory]::Delete($Dir, $false); return }
   if (-not [IO.Directory]::Exists($Dir)) { return }
   # The \\?\ form lifts the 260-character limit for deep trees.
   $long = if ($Dir.StartsWith('\\')) { '\\?\UNC\' + $Dir.Substring(2) } else { '\\?\' + $Dir }
@@ -222,8 +244,19 @@ function Invoke-Rsync([string[]]$Argv) {
   @{ exitCode = $proc.ExitCode; stderr = $errTask.Result; counts = $counts }
 }
 
+# Link first, then the shadow, then its journal entry; safe to call twice.
+function Invoke-Release {
+  if ($null -ne $Script:Link) { Remove-Link $Script:Link; $Script:Link = $null }
+  if ($null -ne $Script:ShadowId) {
+    Remove-Shadow $Script:ShadowId
+    $Script:Journal.snapshots = @(@($Script:Journal.snapshots) | Where-Object { $_.id -ne $Script:ShadowId })
+    Write-Json $JournalFile $Script:Journal
+    $Script:ShadowId = $null
+  }
+}
+
 $exit = 0
-$P = $null; $lockHeld = $false; $Script:Journal = $null; $shadowId = $null; $link = $null
+$P = $null; $lockHeld = $false; $Script:Journal = $null; $Script:ShadowId = $null; $Script:Link = $null
 try {
   if (-not [Environment]::Is64BitProcess) { Stop-Helper 6 $HelperExitMessages[6] }
   $principal = New-Object Security.Principal.WindowsPrincipal([Security.Principal.WindowsIdentity]::GetCurrent())
@@ -244,7 +277,8 @@ try {
   $Meta = Join-Path $P.target '.shadow-slots'
   $RingFile = Join-Path $Meta 'ring.json'; $JournalFile = Join-Path $Meta 'journal.json'; $LockFile = Join-Path $Meta 'lock'
   $Incoming = Join-Path $Meta 'incoming'; $Trash = Join-Path $Meta 'trash'
-  foreach ($d in $Meta, (Join-Path $Meta 'manifests'), (Join-Path $Meta 'changes'), (Join-Path $Meta 'logs'), $Incoming, $Trash) { [void][IO.Directory]::CreateDirectory($d) }
+  Assert-RealDir $P.target
+  foreach ($d in $Meta, (Join-Path $Meta 'manifests'), (Join-Path $Meta 'changes'), (Join-Path $Meta 'logs'), $Incoming, $Trash) { Assert-RealDir $d; [void][IO.Directory]::CreateDirectory($d) }
 
   # The ring's lock, in the format of src/platform/lock.ts; a lock whose process is gone is stale.
   Set-State 'lock' 'Taking the ring lock' -Force
@@ -268,18 +302,26 @@ try {
   $Script:Journal = if ([IO.File]::Exists($JournalFile)) { Read-Json $JournalFile } else { [pscustomobject][ordered]@{ format = 1; rotation = $null; snapshots = @() } }
   if ($Script:Journal.format -ne 1) { Stop-Helper 1 'journal.json has an unknown format.' }
   if ($null -ne $Script:Journal.rotation) { Log 'Completing an interrupted rotation'; Invoke-Rotation $Script:Journal.rotation }
-  foreach ($snap in @($Script:Journal.snapshots)) {
-    if ($snap.method -eq 'vss') { Log "Releasing shadow $($snap.id) left by an earlier run"; Remove-Link $snap.path; Remove-Shadow $snap.id }
-  }
+  foreach ($l in @(Get-ChildItem -LiteralPath $P.linkDir -Force)) { Log "Removing the link $($l.Name) left by an earlier run"; Remove-Link $l.FullName }
+  foreach ($id in @(Get-Owned)) { Log "Releasing shadow $id left by an earlier run"; Remove-Shadow $id }
   $Script:Journal.snapshots = @(@($Script:Journal.snapshots) | Where-Object { $_.method -ne 'vss' })
   Write-Json $JournalFile $Script:Journal
-  foreach ($l in @(Get-ChildItem -LiteralPath $P.linkDir -Force)) { Remove-Link $l.FullName }
-  foreach ($d in @(Get-ChildItem -LiteralPath $Incoming -Directory -Force)) { Log "Discarding unfinished slot $($d.Name)"; Remove-Tree $d.FullName }
+  # Like the engine: resume the newest unfinished copy under this run's id, discard older ones.
+  $left = @(Get-ChildItem -LiteralPath $Incoming -Force | Sort-Object Name -Descending)
+  for ($i = 0; $i -lt $left.Count; $i++) {
+    $d = $left[$i]
+    if ($i -eq 0 -and -not (Test-Link $d.FullName) -and $d.PSIsContainer) {
+      Log "Resuming the unfinished slot $($d.Name)"
+      [IO.Directory]::Move($d.FullName, (Join-Path $Incoming $RunId))
+      foreach ($f in (Join-Path $Meta "manifests\$($d.Name).json"), (Join-Path $Meta "changes\$($d.Name).log")) { if ([IO.File]::Exists($f)) { [IO.File]::Delete($f) } }
+    } else { Log "Discarding $($d.Name)"; Remove-Tree $d.FullName }
+  }
 
   if ([IO.File]::Exists($RingFile)) {
     $ring = Read-Json $RingFile
     if ($ring.format -ne 1) { Stop-Helper 1 'ring.json has an unknown format.' }
     $entries = @($ring.entries)
+    foreach ($e in $entries) { Assert-SlotNumber $e.number; Assert-SlotId $e.id; Assert-RealDir (Join-Path $P.target ([string]$e.number)) }
   } else {
     $entries = @()
     if (@(Get-ChildItem -LiteralPath $P.target -Directory | Where-Object { $_.Name -match '^(0|[1-9][0-9]{0,5})$' }).Count -gt 0) {
@@ -295,17 +337,17 @@ try {
   for ($attempt = 1; ; $attempt++) {
     $r = Invoke-CimMethod -ClassName Win32_ShadowCopy -MethodName Create -Arguments @{ Volume = $P.volume; Context = 'ClientAccessible' }
     $code = [int]$r.ReturnValue
-    if ($code -eq 0) { $shadowId = [string]$r.ShadowID; break }
+    if ($code -eq 0) { $Script:ShadowId = [string]$r.ShadowID; Set-Owned (@(Get-Owned) + $Script:ShadowId); break }
     if ($code -ne 9 -or $attempt -ge 2) { Stop-Helper 5 $(if ($VssCreateMessages.ContainsKey($code)) { $VssCreateMessages[$code] } else { "Creating the shadow copy failed with code $code." }) }
     Start-Sleep -Seconds 10
   }
-  $link = Join-Path $P.linkDir $RunId
-  $Script:Journal.snapshots = @(@($Script:Journal.snapshots) + [pscustomobject][ordered]@{ method = 'vss'; id = $shadowId; path = $link; createdAt = (Now); pid = $PID })
+  $Script:Link = Join-Path $P.linkDir $RunId
+  $Script:Journal.snapshots = @(@($Script:Journal.snapshots) + [pscustomobject][ordered]@{ method = 'vss'; id = $Script:ShadowId; path = $Script:Link; createdAt = (Now); pid = $PID })
   Write-Json $JournalFile $Script:Journal
-  $device = [string](Get-CimInstance -ClassName Win32_ShadowCopy | Where-Object { $_.ID -eq $shadowId }).DeviceObject
-  if ($device -notmatch '^\\\\\?\\GLOBALROOT\\Device\\HarddiskVolumeShadowCopy\d+$') { Stop-Helper 5 "The new shadow copy $shadowId has no device path." }
-  if (-not [ShadowSlots.Native]::CreateSymbolicLink($link, $device + '\', 1)) { Stop-Helper 5 "Could not link the shadow copy into $($P.linkDir) (error $([Runtime.InteropServices.Marshal]::GetLastWin32Error()))." }
-  Log "Shadow $shadowId ($device) linked at $link"
+  $device = [string](Get-CimInstance -ClassName Win32_ShadowCopy | Where-Object { $_.ID -eq $Script:ShadowId }).DeviceObject
+  if ($device -notmatch '^\\\\\?\\GLOBALROOT\\Device\\HarddiskVolumeShadowCopy\d+$') { Stop-Helper 5 "The new shadow copy $Script:ShadowId has no device path." }
+  if (-not [ShadowSlots.Native]::CreateSymbolicLink($Script:Link, $device + '\', 1)) { Stop-Helper 5 "Could not link the shadow copy into $($P.linkDir) (error $([Runtime.InteropServices.Marshal]::GetLastWin32Error()))." }
+  Log "Shadow $Script:ShadowId ($device) linked at $($Script:Link)"
 
   # Copy into the in-progress slot; the manifest says in-progress until rsync succeeded.
   $argv = New-Object System.Collections.Generic.List[string]
@@ -317,8 +359,8 @@ try {
   $manifestFile = Join-Path $Meta "manifests\$RunId.json"
   $manifest = [ordered]@{
     format = 1; id = $RunId; state = 'in-progress'; profile = $P.name; source = $P.source; startedAt = $Script:State.startedAt; endedAt = $null
-    snapshot = [ordered]@{ method = 'vss'; id = $shadowId; warning = $null }
-    rsync = [ordered]@{ argv = @($argv); exitCode = $null; version = $version }
+    snapshot = [ordered]@{ method = 'vss'; id = $Script:ShadowId; warning = $null }
+    rsync = [ordered]@{ argv = @(@($P.rsync.exe) + @($argv)); exitCode = $null; version = $version }
     counts = $null; warnings = @($P.warnings); changeLog = "changes/$RunId.log"; checksums = $null; adopted = $false
     linkDest = $(if ($hasSlot0) { [string]$slot0[0].id } else { $null })
   }
@@ -343,6 +385,8 @@ try {
   $Script:Journal.rotation = $rotation
   Write-Json $JournalFile $Script:Journal
   Invoke-Rotation $rotation
+  Set-State 'release' 'Releasing the shadow copy' -Force
+  Invoke-Release
   Set-State 'finalize' 'Removing the oldest slot' -Force
   foreach ($d in @(Get-ChildItem -LiteralPath $Trash -Directory -Force)) { Remove-Tree $d.FullName }
   $Script:State.status = 'complete'
@@ -352,14 +396,7 @@ try {
   $Script:State.error = $_.Exception.Message
   Log "FAILED ($exit): $($_.Exception.Message) $($_.ScriptStackTrace)"
 } finally {
-  try {
-    if ($null -ne $link) { Set-State 'release' 'Releasing the shadow copy' -Force; Remove-Link $link }
-    if ($null -ne $shadowId) {
-      Remove-Shadow $shadowId
-      $Script:Journal.snapshots = @(@($Script:Journal.snapshots) | Where-Object { $_.id -ne $shadowId })
-      Write-Json $JournalFile $Script:Journal
-    }
-  } catch { Log "Releasing the shadow copy failed: $($_.Exception.Message)"; if ($exit -eq 0) { $exit = 1; $Script:State.status = 'failed'; $Script:State.error = $_.Exception.Message } }
+  try { Invoke-Release } catch { Log "Releasing the shadow copy failed: $($_.Exception.Message)"; if ($exit -eq 0) { $exit = 1; $Script:State.status = 'failed'; $Script:State.error = $_.Exception.Message } }
   if ($lockHeld) { Remove-Item -LiteralPath $LockFile -Force -ErrorAction SilentlyContinue }
   $Script:State.exitCode = $exit
   if ($Script:StateFile) { Set-State 'done' $(if ($null -ne $Script:State.error) { $Script:State.error } else { $HelperExitMessages[$exit] }) -Force }

@@ -52,6 +52,12 @@ function Remove-Installed {
     foreach ($l in @(Get-ChildItem -LiteralPath $M.linkDir -Force -ErrorAction SilentlyContinue)) {
       if ($l.Attributes -band [IO.FileAttributes]::ReparsePoint) { [IO.Directory]::Delete($l.FullName, $false) }
     }
+    # Shadows the helper made and could not release (it records them in shadows.json); no others.
+    $owned = Join-Path $M.installDir 'shadows.json'
+    if (Test-Path -LiteralPath $owned) {
+      $ids = @(([IO.File]::ReadAllText($owned) | ConvertFrom-Json).ids)
+      Get-CimInstance -ClassName Win32_ShadowCopy | Where-Object { $ids -contains $_.ID } | Remove-CimInstance
+    }
     Assert-NoLinks $M.installDir
     Remove-Item -LiteralPath $M.installDir -Recurse -Force
   }
