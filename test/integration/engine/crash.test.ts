@@ -1,0 +1,131 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { hostname } from 'node:os';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { tempDir } from '../../helpers/tmp';
+import { runCli } from '../../helpers/cli';
+import { run } from '../../../src/platform/runner';
+
+interface Listing { slots: Array<{ number: number | null; id: string; state: string }>; busy: boolean }
+
+async function setup(t: import('node:test').TestContext, files = 20) {
+  const dir = await tempDir(t);
+  const source = join(dir, 'source');
+  const target = join(dir, 'ring');
+  await mkdir(join(source, 'd'), { recursive: true });
+  await mkdir(target);
+  for (let i = 0; i < files; i++) await writeFile(join(source, 'd', `f${i}`), `file ${i} `.repeat(50));
+  return { dir, source, target };
+}
+
+const backup = (source: string, target: string, env: Record<string, string> = {}, slots = '3') =>
+  runCli(['backup', '--source', source, '--target', target, '--snapshot', 'none', '--slots', slots, '--json'], env);
+
+async function listing(target: string): Promise<Listing> {
+  const r = await runCli(['list', '--target', target, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout) as Listing;
+}
+
+function complete(l: Listing) {
+  return l.slots.filter((s) => s.state === 'complete');
+}
+
+/** The invariants of the ring contract after any crash and after the recovery run. */
+async function assertRingHealthy(target: string, mustContain: string[]) {
+  const l = await listing(target);
+  const numbers = complete(l).map((s) => s.number);
+  assert.deepEqual(numbers, numbers.map((_, i) => i), 'no gap in slot numbering');
+  const folders = (await readdir(target)).filter((n) => /^\d+$/.test(n)).map(Number).sort((a, b) => a - b);
+  assert.deepEqual(folders, numbers, 'every listed slot is a folder and every folder is listed');
+  for (const id of mustContain) assert.ok(complete(l).some((s) => s.id === id), `complete slot ${id} survived`);
+  for (const s of l.slots) if (s.number === null) assert.notEqual(s.state, 'complete', 'unfinished folders are never complete');
+  for (const s of complete(l)) {
+    const v = await runCli(['verify', '--target', target, '--slot', String(s.number), '--json']);
+    assert.equal(v.code, 0, `slot ${s.number} verifies: ${v.stdout}`);
+  }
+  return l;
+}
+
+async function orphanRsyncs(target: string): Promise<string[]> {
+  const ps = await run('ps', ['-eo', 'pid=,args='], {});
+  return ps.stdout.split('\n').filter((line) => line.includes('rsync') && line.includes(target));
+}
+
+test('kill -9 at every instant of a rotation: the next start finishes it, no complete slot is lost', async (t) => {
+  const points = ['phase:rotate', 'rotate:journaled', 'rotate:step-0', 'rotate:step-1', 'rotate:step-2', 'rotate:step-3', 'rotate:state-written', 'phase:release', 'phase:finalize'];
+  for (const point of points) {
+    const { source, target } = await setup(t);
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      await writeFile(join(source, 'n.txt'), `run ${i}`);
+      const r = await backup(source, target);
+      assert.equal(r.code, 0, r.stderr);
+      ids.push(r.events.find((e) => e['type'] === 'complete')!['id'] as string);
+    }
+    await writeFile(join(source, 'n.txt'), 'crashing run');
+    const crashed = await backup(source, target, { SHADOW_SLOTS_FAULT: point });
+    assert.equal(crashed.code, 137, `${point}: the engine was killed (${crashed.stderr})`);
+    // Full ring of 3: the crashing run drops the oldest (ids[0]) if the rotation was journaled.
+    const afterCrash = await assertRingHealthy(target, [ids[1]!, ids[2]!]);
+    assert.ok(afterCrash.slots.length >= 3, `${point}: listing after the crash`);
+    const recovered = await backup(source, target);
+    assert.equal(recovered.code, 0, `${point}: ${recovered.stderr}`);
+    const final = await assertRingHealthy(target, [ids[2]!]);
+    assert.equal(complete(final).length, 3);
+    assert.equal(await readFile(join(target, '0', 'n.txt'), 'utf8'), 'crashing run');
+    assert.deepEqual(await readdir(join(target, '.shadow-slots', 'incoming')), []);
+    await assert.rejects(readFile(join(target, '.shadow-slots', 'lock')), 'no lock left');
+    await assert.rejects(readFile(join(target, '.shadow-slots', 'journal.json')), 'no journal left');
+  }
+});
+
+test('kill -9 while rsync copies: the orphaned rsync is stopped, the copy resumes, nothing partial is listed', async (t) => {
+  const { source, target } = await setup(t, 2000);
+  const first = await backup(source, target);
+  assert.equal(first.code, 0, first.stderr);
+  const firstId = first.events.find((e) => e['type'] === 'complete')!['id'] as string;
+  for (let i = 0; i < 2000; i += 3) await writeFile(join(source, 'd', `f${i}`), `changed ${i} `.repeat(5000));
+  const crashed = await backup(source, target, { SHADOW_SLOTS_FAULT: 'copy:spawned' });
+  assert.equal(crashed.code, 137);
+  const mid = await listing(target);
+  assert.deepEqual(complete(mid).map((s) => s.id), [firstId], 'only the old slot is complete');
+  assert.ok(mid.slots.some((s) => s.number === null && s.state !== 'complete'), 'the unfinished copy is listed as unfinished');
+  const recovered = await backup(source, target);
+  assert.equal(recovered.code, 0, recovered.stderr);
+  assert.deepEqual(await orphanRsyncs(target), [], 'no rsync left running against the ring');
+  const l = await assertRingHealthy(target, [firstId]);
+  assert.equal(complete(l).length, 2);
+  assert.equal(await readFile(join(target, '0', 'd', 'f3'), 'utf8'), 'changed 3 '.repeat(5000));
+});
+
+test('a stale lock left by a killed run is recovered; a live one refuses the second run and names its holder', async (t) => {
+  const { source, target } = await setup(t);
+  assert.equal((await backup(source, target)).code, 0);
+  const lockFile = join(target, '.shadow-slots', 'lock');
+  // A pid that cannot be alive (beyond pid_max on Linux).
+  await writeFile(lockFile, JSON.stringify({ pid: 4194305, host: hostname(), pidStart: null, command: 'backup crashed', startedAt: '2026-01-01T00:00:00Z' }));
+  const recovered = await backup(source, target);
+  assert.equal(recovered.code, 0, recovered.stderr);
+  const notes = (recovered.events.find((e) => e['type'] === 'result')!['result'] as { notes: string[] }).notes;
+  assert.ok(notes.some((n) => /stale lock/.test(n)), notes.join('\n'));
+
+  await writeFile(lockFile, JSON.stringify({ pid: process.pid, host: hostname(), pidStart: null, command: 'backup test-holder', startedAt: new Date().toISOString() }));
+  t.after(() => import('node:fs/promises').then((fs) => fs.rm(lockFile, { force: true })));
+  const refused = await backup(source, target);
+  assert.equal(refused.code, 1);
+  const error = refused.events.find((e) => e['type'] === 'error')!;
+  assert.equal(error['code'], 'locked');
+  assert.match(error['message'] as string, new RegExp(`process ${process.pid} on .*backup test-holder`));
+});
+
+test('a torn journal or ring.json is reported, and no slot is touched', async (t) => {
+  const { source, target } = await setup(t);
+  assert.equal((await backup(source, target)).code, 0);
+  await writeFile(join(target, '.shadow-slots', 'journal.json'), '{"format":1,"rot');
+  const r = await backup(source, target);
+  assert.equal(r.code, 1);
+  assert.match(JSON.stringify(r.events), /journal .* cannot be read/);
+  assert.deepEqual((await readdir(target)).filter((n) => /^\d+$/.test(n)), ['0']);
+});
