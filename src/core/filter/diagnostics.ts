@@ -9,8 +9,8 @@ export type DiagnosticCode =
   | 'syntax' | 'merge-missing' | 'merge-loop' | 'merge-relative' | 'dir-merge' | 'cleared' | 'receiver-only' | 'xattr'
   | 'trailing-space' | 'too-long' | 'duplicate' | 'no-match' | 'shadowed' | 'excludes-all' | 'matches-files-too' | 'unanchored';
 
-/** A text change in the filter document (0-based line and columns). */
-export interface TextEdit { line: number; start: number; end: number; newText: string }
+/** A text change in the filter document (0-based line and columns; `endLine` defaults to `line`). */
+export interface TextEdit { line: number; start: number; end: number; endLine?: number; newText: string }
 
 export interface QuickFix { title: string; edits: TextEdit[]; preferred?: boolean }
 
@@ -44,7 +44,7 @@ function trimFix(rule: FilterRule): QuickFix {
 }
 
 function deleteLineFix(rule: FilterRule): QuickFix {
-  return { title: 'Remove this rule', edits: [{ line: rule.line, start: 0, end: Number.MAX_SAFE_INTEGER, newText: '' }] };
+  return { title: 'Remove this rule', edits: [{ line: rule.line, start: 0, endLine: rule.line + 1, end: 0, newText: '' }] };
 }
 
 const WHOLE_SOURCE = new Set(['*', '**', '***', '/*', '/**', '/***', '*/', '/*/', '**/']);

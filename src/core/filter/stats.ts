@@ -5,7 +5,7 @@ export interface RuleStats {
   /** Non-directory entries the rule decides, including everything below folders it excludes. */
   files: number;
   bytes: number;
-  /** Folders the rule decides itself. */
+  /** Folders the rule decides, including those below folders it excludes. */
   dirs: number;
   /** A few paths it decides (folders end in `/`). */
   examples: string[];
@@ -86,7 +86,8 @@ export class FilterCounter {
         if (i !== excludedBy && entryMatches(this.entries[i]!, path)) this.shadow(i, excludedBy, path, true);
       }
       decision = { entry: excludedBy, include: false };
-      if (!isDir) { const s = c.stats[excludedBy]!; s.files++; s.bytes += size; }
+      const s = c.stats[excludedBy]!;
+      if (isDir) s.dirs++; else { s.files++; s.bytes += size; }
     } else {
       let first = -1;
       for (let i = 0; i < this.entries.length; i++) {
