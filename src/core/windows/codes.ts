@@ -53,6 +53,17 @@ export const HELPER_EXIT_MESSAGES: Readonly<Record<number, string>> = {
   7: 'The backup was cancelled; the ring was not rotated.',
 };
 
+/** Exit codes of the elevated installer (assets/install.ps1); 1223 is the declined UAC prompt. */
+export const INSTALL_EXIT_MESSAGES: Readonly<Record<number, string>> = {
+  0: 'The elevated helper is installed.',
+  10: 'The installer refused its plan (it changed after it was made, or names folders outside %ProgramData%\\Shadow Slots). Run Set Up Elevated Helper again.',
+  11: 'Copying the helper failed or a copied file did not match its planned SHA-256; nothing was installed.',
+  12: 'Setting the folder permissions (icacls) failed; nothing was installed.',
+  13: 'Registering the task (schtasks) failed; nothing was installed.',
+  14: 'The folder %ProgramData%\\Shadow Slots contains a link or junction that the installer did not make. Delete that folder and try again.',
+  1223: 'The administrator prompt was declined; nothing was installed. Backups of this profile run without a shadow copy (a live copy, marked as such in each slot) until you set up the helper.',
+};
+
 /** Message for a `Win32_ShadowCopy.Create` return value. */
 export function describeVssCreate(code: number): string {
   return VSS_CREATE_MESSAGES[code] ?? `Creating the shadow copy failed with unexpected code ${code}.`;

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describeTaskResult, describeVssCreate, HELPER_EXIT_MESSAGES, TASK_RESULT_MESSAGES, VSS_CREATE_MESSAGES } from '../../../src/core/windows/codes';
+import { describeTaskResult, describeVssCreate, HELPER_EXIT_MESSAGES, INSTALL_EXIT_MESSAGES, TASK_RESULT_MESSAGES, VSS_CREATE_MESSAGES } from '../../../src/core/windows/codes';
 
 const script = readFileSync(join(__dirname, '../../../src/platform/windows/assets/helper.ps1'), 'utf8');
 
@@ -46,4 +46,12 @@ test('the helper exits only with codes it can explain', () => {
   for (const m of script.matchAll(/\{ (\d) \} else \{ (\d) \}/g)) { used.add(Number(m[1])); used.add(Number(m[2])); }
   for (const code of used) assert.ok(HELPER_EXIT_MESSAGES[code], `exit ${code} has no message`);
   assert.ok(used.size >= 6);
+});
+
+test('every exit code of install.ps1 has a message, and the launcher\'s "declined" code too', () => {
+  const installer = readFileSync(join(__dirname, '../../../src/platform/windows/assets/install.ps1'), 'utf8');
+  const used = new Set([...installer.matchAll(/(?:Fail|Invoke-Argv [^\n]*?\)) (\d+)/g)].map((m) => Number(m[1])));
+  assert.deepEqual([...used].sort((a, b) => a - b), [10, 11, 12, 13, 14]);
+  for (const code of [...used, 0, 1223]) assert.ok(INSTALL_EXIT_MESSAGES[code], `installer exit ${code}`);
+  assert.match(INSTALL_EXIT_MESSAGES[1223]!, /declined; nothing was installed/);
 });
