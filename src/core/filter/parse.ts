@@ -128,7 +128,7 @@ function parseRuleToken(text: string, line: number, col: number, endLimit: numbe
       case 'H': flags.senderSide = true; prefixSpecifiesSide = true; break;
       case 'R': flags.include = true; flags.receiverSide = true; prefixSpecifiesSide = true; break;
       case 'P': flags.receiverSide = true; prefixSpecifiesSide = true; break;
-      case '-': case '.': case '!': break;
+      case '-': case '.': case ':': case '!': break;
       default:
         return err(`Unknown filter rule: \`${text.slice(col, endLimit)}'`, col, endLimit,
           first === ' ' || first === '\t' ? 'Remove the white space before the rule: rsync reads it as the rule type.' : 'Start the rule with -, +, H, S, P, R, ., :, ! or a long name such as "exclude".');
