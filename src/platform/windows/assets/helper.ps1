@@ -61,9 +61,23 @@ $Script:LastStateWrite = [DateTime]::MinValue
 function Stop-Helper([int]$Exit, [string]$Message) { $e = New-Object System.Exception($Message); $e.Data['exit'] = $Exit; throw $e }
 function Now { [DateTime]::UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", $Invariant) }
 
+# Most of what this writes lives in the user-writable target: a file is only ever created new
+# (a planted link makes CreateNew fail instead of being followed), and a link in the way is removed.
+function Remove-Planted([string]$Path) {
+  if (Test-Link $Path) {
+    if ([IO.File]::GetAttributes($Path) -band [IO.FileAttributes]::Directory) { [IO.Directory]::Delete($Path, $false) } else { [IO.File]::Delete($Path) }
+  }
+}
+function New-File([string]$Path) {
+  Remove-Planted $Path
+  if ([IO.File]::Exists($Path)) { [IO.File]::Delete($Path) }
+  [IO.File]::Open($Path, [IO.FileMode]::CreateNew, [IO.FileAccess]::Write, [IO.FileShare]::Read)
+}
 function Write-Atomic([string]$Path, [string]$Text) {
   $tmp = "$Path.tmp-$PID"
-  [IO.File]::WriteAllText($tmp, $Text, $Utf8)
+  $fs = New-File $tmp
+  try { $bytes = $Utf8.GetBytes($Text); $fs.Write($bytes, 0, $bytes.Length); $fs.Flush($true) } finally { $fs.Dispose() }
+  Remove-Planted $Path
   for ($i = 0; ; $i++) {
     try {
       if ([IO.File]::Exists($Path)) { [IO.File]::Replace($tmp, $Path, $null) } else { [IO.File]::Move($tmp, $Path) }
@@ -205,7 +219,7 @@ function Invoke-Rsync([string[]]$Argv) {
   $psi.EnvironmentVariables['CYGWIN'] = 'noglob'; $psi.EnvironmentVariables['MSYS'] = 'noglob'
   $proc = [Diagnostics.Process]::Start($psi)
   $errTask = $proc.StandardError.ReadToEndAsync()
-  $changes = New-Object IO.StreamWriter((Join-Path $Meta "changes\$RunId.log"), $false, $Utf8)
+  $changes = New-Object IO.StreamWriter((New-File (Join-Path $Meta "changes\$RunId.log")), $Utf8)
   $stats = New-Object Text.StringBuilder
   $buf = New-Object char[] 65536; $pending = ''; $changed = 0; $items = 0
   try {
@@ -356,6 +370,8 @@ try {
   $argv.Add('--'); $argv.Add($P.rsync.snapshotPrefix + $RunId + $P.rsync.snapshotSuffix); $argv.Add($P.rsync.incomingPrefix + $RunId + '/')
   $version = $null
   try { $v = & $P.rsync.exe --version 2>$null | Select-Object -First 1; if ($v -match 'version\s+(\S+)') { $version = $Matches[1] } } catch { }
+  $slotDir = Join-Path $Incoming $RunId
+  if (-not [IO.Directory]::Exists($slotDir)) { [void][IO.Directory]::CreateDirectory($slotDir) }
   $manifestFile = Join-Path $Meta "manifests\$RunId.json"
   $manifest = [ordered]@{
     format = 1; id = $RunId; state = 'in-progress'; profile = $P.name; source = $P.source; startedAt = $Script:State.startedAt; endedAt = $null
@@ -367,6 +383,7 @@ try {
   Write-Json $manifestFile $manifest
   Set-State 'copy' 'Copying from the shadow copy' -Force
   Log ("rsync " + (@($argv | ForEach-Object { Quote-Arg $_ }) -join ' '))
+  Assert-RealDir $Incoming; Assert-RealDir $slotDir
   $result = Invoke-Rsync @($argv)
   $manifest.rsync.exitCode = $result.exitCode; $manifest.counts = $result.counts; $manifest.endedAt = (Now)
   if ($result.stderr) { Log $result.stderr }
