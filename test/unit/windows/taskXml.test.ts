@@ -136,3 +136,21 @@ test('Windows argument quoting round-trips every hostile value', () => {
     assert.deepEqual(splitWindowsArgs(quoteWindowsArg(name, true)), [name], JSON.stringify(name));
   }
 });
+
+test('parse → rebuild gives the identical XML string for hostile values', () => {
+  for (const name of HOSTILE_NAMES.filter((n) => !n.includes('\n') && (n.match(/%/g) ?? []).length < 2)) {
+    const original = spec({ author: name, description: name, principal: { kind: 's4u', userId: name }, action: { command: `C:\\${name}.exe`, arguments: [name, `${name}\\`, ''], workingDirectory: `C:\\${name}` } });
+    const xml = buildTaskXml(original);
+    const t = parse(xml);
+    const rebuilt = buildTaskXml({
+      ...original,
+      author: t.RegistrationInfo.Author,
+      description: t.RegistrationInfo.Description,
+      path: t.RegistrationInfo.URI,
+      securityDescriptor: t.RegistrationInfo.SecurityDescriptor,
+      principal: { kind: 's4u', userId: t.Principals.Principal.UserId },
+      action: { command: t.Actions.Exec.Command, arguments: splitWindowsArgs(t.Actions.Exec.Arguments), workingDirectory: t.Actions.Exec.WorkingDirectory },
+    });
+    assert.equal(rebuilt, xml, JSON.stringify(name));
+  }
+});
