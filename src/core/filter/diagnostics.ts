@@ -120,12 +120,14 @@ export function diagnoseFilter(list: RuleList, counts?: FilterCounts, source?: s
       }
       return;
     }
-    if (!e.include && s.dirs > 0 && s.files > 0 && s.examples.some((x) => !x.endsWith('/')) && !r.pattern.endsWith('/') && !e.pattern.negate && !e.cvs) {
+    // Both hints are about literal names ("build"), where the two mistakes happen; wildcards are deliberate.
+    const literal = !/[*?[]/.test(r.pattern);
+    if (literal && !e.include && s.dirs > 0 && s.files > 0 && s.examples.some((x) => !x.endsWith('/')) && !r.pattern.endsWith('/') && !e.pattern.negate && !e.cvs) {
       const file = s.examples.find((x) => !x.endsWith('/'));
       const fix = folderOnlyFix(r);
       out.push({ line: r.line, start: r.patternStart, end: r.end, severity: 'hint', code: 'matches-files-too', fixes: fix ? [fix] : [], message: `Matches files as well as folders (e.g. ${file}); add a trailing "/" to match folders only.` });
     }
-    if (!r.pattern.startsWith('/') && !r.pattern.startsWith('**') && s.depths.length > 1 && !e.pattern.negate && !e.cvs) {
+    if (literal && !r.pattern.startsWith('/') && s.depths.length > 1 && !e.pattern.negate && !e.cvs) {
       const fix = anchorFix(r);
       out.push({ line: r.line, start: r.patternStart, end: r.end, severity: 'hint', code: 'unanchored', fixes: fix ? [fix] : [], message: `Matches at several depths (e.g. ${s.examples.slice(0, 2).join(', ')}); a leading "/" anchors it at the top of the source.` });
     }
