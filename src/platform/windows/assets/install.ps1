@@ -37,8 +37,11 @@ function Assert-NoLinks([string]$Dir) {
   if ($links.Count -gt 0) { Fail 14 "$($links[0].FullName) is a link or junction; remove $Dir and try again." }
 }
 
-if ((Hash $Plan) -ne $PlanSha256.ToLowerInvariant()) { Fail 10 'install.json changed after it was planned; run Set Up Elevated Helper again.' }
-$M = [IO.File]::ReadAllText($Plan, (New-Object System.Text.UTF8Encoding($false))) | ConvertFrom-Json
+# Hash and parse the same bytes: the staging folder is writable by the user.
+$planBytes = [IO.File]::ReadAllBytes($Plan)
+$planHash = -join ([Security.Cryptography.SHA256]::Create().ComputeHash($planBytes) | ForEach-Object { $_.ToString('x2') })
+if ($planHash -ne $PlanSha256.ToLowerInvariant()) { Fail 10 'install.json changed after it was planned; run Set Up Elevated Helper again.' }
+$M = (New-Object System.Text.UTF8Encoding($false)).GetString($planBytes) | ConvertFrom-Json
 if ($M.format -ne 1 -or $M.kind -ne 'shadow-slots-helper-install') { Fail 10 'install.json has an unknown format.' }
 $expectedRoot = Join-Path $env:ProgramData 'Shadow Slots'
 if ($M.installRoot -ne $expectedRoot -or $M.installDir -ne (Join-Path $expectedRoot $M.profile) -or (Split-Path -Leaf $M.installDir) -ne $M.profile) { Fail 10 'install.json names a folder outside %ProgramData%\Shadow Slots.' }
@@ -68,6 +71,11 @@ if ($Mode -eq 'remove') {
   exit 0
 }
 
+if ([IO.Directory]::Exists($M.installRoot)) {
+  # Any user may create folders in ProgramData; one made by someone else keeps its owner's rights.
+  $owner = (Get-Acl -LiteralPath $M.installRoot).GetOwner([Security.Principal.SecurityIdentifier]).Value
+  if ($owner -notin 'S-1-5-32-544', 'S-1-5-18', [Security.Principal.WindowsIdentity]::GetCurrent().User.Value) { Fail 14 "$($M.installRoot) exists and is owned by $owner, not by Administrators; delete it and try again." }
+}
 [void][IO.Directory]::CreateDirectory($M.installRoot)
 Invoke-Argv @($M.acl.beforeCopy[0]) 12
 Assert-NoLinks $M.installRoot
