@@ -31,8 +31,16 @@ export function systemdWord(value: string, executable: boolean): string {
   return `"${v}"`;
 }
 
+/**
+ * systemd refuses an executable path holding a quote or a backslash ("Executable name contains
+ * special characters"), whatever the quoting. Such a path is handed to a fixed `/bin/sh` script
+ * as `$0` instead: the script text is constant and every value stays a separate argument.
+ */
+export const SH_EXEC = ['/bin/sh', '-c', 'exec "$0" "$@"'] as const;
+
 export function execStart(job: JobCommand): string {
-  return [systemdWord(job.command, true), ...job.args.map((a) => systemdWord(a, false))].join(' ');
+  const argv = /['"\\]/.test(job.command) ? [...SH_EXEC, job.command, ...job.args] : [job.command, ...job.args];
+  return argv.map((a, i) => systemdWord(a, i === 0)).join(' ');
 }
 
 /** Free text for Description=: specifiers escaped, line breaks flattened (a unit line cannot hold them). */

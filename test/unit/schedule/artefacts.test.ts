@@ -10,7 +10,7 @@ import type { ScheduleSpec } from '../../../src/core/schedule/spec';
 import { buildCronLine, cronIds, cronWord, removeCronLine, upsertCronLine } from '../../../src/platform/schedule/cron';
 import { jobCommand, type JobCommand } from '../../../src/platform/schedule/engineCommand';
 import { buildLaunchdPlist } from '../../../src/platform/schedule/launchd';
-import { buildSystemdUnits, onCalendar } from '../../../src/platform/schedule/systemd';
+import { buildSystemdUnits, onCalendar, SH_EXEC } from '../../../src/platform/schedule/systemd';
 import { buildScheduleTaskXml, scheduleTaskSpec } from '../../../src/platform/schedule/windows';
 import { run } from '../../../src/platform/runner';
 import { cronCommand, cronFields, HOSTILE, systemdExecArgv, unitSection, windowsArgv } from './helpers/parsers';
@@ -34,7 +34,8 @@ test('systemd: ExecStart= reads back as the exact argv for every hostile value',
     const units = buildSystemdUnits(base, job, `label ${value}`);
     const exec = unitSection(units.service, 'Service')['ExecStart'];
     assert.equal(exec?.length, 1);
-    assert.deepEqual(systemdExecArgv(exec![0]!), expectedArgv(job), value);
+    const argv = /['"\\]/.test(job.command) ? [...SH_EXEC, ...expectedArgv(job)] : expectedArgv(job);
+    assert.deepEqual(systemdExecArgv(exec![0]!), argv, value);
     const desc = unitSection(units.service, 'Unit')['Description']![0]!;
     assert.doesNotMatch(desc.replace(/%%/g, ''), /%/, 'no live specifier in Description=');
     assert.equal(unitSection(units.timer, 'Timer')['Unit']![0], 'shadow-slots-proj.service');

@@ -1,0 +1,136 @@
+// A real crontab round-trip as root: install, list, replace, remove, with other entries of the
+// user's crontab untouched; the user's crontab is saved first and restored in `finally`.
+import assert from 'node:assert/strict';
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { formatDate, localParts, localZone } from '../../../src/core/schedule/zone';
+import type { ScheduleSpec } from '../../../src/core/schedule/spec';
+import { run } from '../../../src/platform/runner';
+import { CronRegistrar } from '../../../src/platform/schedule/cronRegistrar';
+import { schedulePaths } from '../../../src/platform/schedule/paths';
+import { readRegistry } from '../../../src/platform/schedule/registry';
+import { createSchedule, listSchedules, prepareSchedule, removeAllMine, removeSchedule, type ScheduleContext } from '../../../src/platform/schedule/service';
+
+const cron = new CronRegistrar();
+const FOREIGN = '# the user\'s own jobs, which must survive\nMAILTO=""\n17 3 * * * /bin/true # not ours: shadow-slots:id=proj is only ours at the very end\n@reboot /bin/true\n';
+const spec = (id: string, over: Partial<ScheduleSpec> = {}): ScheduleSpec => ({ id, when: { kind: 'weekdays' }, time: { hour: 23, minute: 30 }, conditions: { runOnBattery: false, wakeToRun: false, catchUp: true, stopAfterHours: 0 }, account: 'user', ...over });
+
+/** Runs `body` with the user's crontab saved and put back afterwards, whatever happens. */
+async function withSavedCrontab(body: () => Promise<void>): Promise<void> {
+  const saved = await cron.read();
+  try {
+    await body();
+  } finally {
+    await cron.write(saved);
+    assert.equal(await cron.read(), saved, 'the user\'s crontab is restored');
+  }
+}
+
+async function fixture(t: { after: (fn: () => Promise<void>) => void }) {
+  const root = await mkdtemp(join(tmpdir(), 'ss cron $(x) %d \'q\' '));
+  t.after(() => rm(root, { recursive: true, force: true }));
+  const source = join(root, 'src & "proj" 日本');
+  const target = join(root, 'backups; 100%');
+  await mkdir(source); await mkdir(target);
+  const config = join(root, 'config $HOME');
+  const ctx: ScheduleContext = {
+    paths: schedulePaths({ SHADOW_SLOTS_CONFIG_DIR: config }, 'linux', root),
+    engine: { node: process.execPath, cli: join(root, 'dist', 'cli.js') },
+    zone: localZone(), now: () => new Date(), userId: 'root',
+  };
+  return { root, source, target, ctx };
+}
+
+test('crontab round-trip: install, list, replace, remove; other entries untouched', async (t) => {
+  const { source, target, ctx } = await fixture(t);
+  await withSavedCrontab(async () => {
+    await cron.write(FOREIGN);
+    const a = prepareSchedule({ source, target, slots: 7 }, spec('proj'), 'cron', ctx);
+    await createSchedule(a, ctx);
+    let table = await cron.read();
+    assert.equal(table, FOREIGN + a.rendered.artefacts[0]!.text + '\n', 'our line appended, the rest byte for byte');
+    assert.deepEqual(JSON.parse(await readFile(a.entry.profileFile, 'utf8')), { name: 'src _ _proj_ 日本', source, target, slots: 7, excludes: [], snapshot: 'auto', rsyncArgs: [] });
+    assert.equal((await stat(a.entry.profileFile)).mode & 0o777, 0o600);
+    assert.deepEqual((await readRegistry(ctx.paths.registryFile)).map((e) => e.id), ['proj']);
+
+    // Creating the same schedule again changes nothing; changing the time replaces our line only.
+    await createSchedule(a, ctx);
+    assert.equal(await cron.read(), table);
+    const b = prepareSchedule({ source, target, slots: 7 }, spec('proj', { time: { hour: 1, minute: 5 } }), 'cron', ctx);
+    await createSchedule(b, ctx);
+    table = await cron.read();
+    assert.equal(table, FOREIGN + b.rendered.artefacts[0]!.text + '\n');
+    const c = prepareSchedule({ source, target, name: 'second' }, spec('second', { when: { kind: 'days', days: [6] } }), 'cron', ctx);
+    await createSchedule(c, ctx);
+
+    const listed = await listSchedules(ctx);
+    assert.deepEqual(listed.map((l) => [l.entry.id, l.platform.registered, l.summary]), [
+      ['proj', true, `Weekdays at 01:05, keeps 7 slots on ${target}`],
+      ['second', true, `Every Sat at 23:30, keeps 16 slots on ${target}`],
+    ]);
+    assert.ok(listed[0]!.nextRun !== undefined && new Date(listed[0]!.nextRun) > new Date());
+
+    assert.equal(await removeSchedule('proj', ctx), true);
+    assert.equal(await cron.read(), FOREIGN + c.rendered.artefacts[0]!.text + '\n');
+    await assert.rejects(readFile(a.entry.profileFile), /ENOENT/);
+    assert.equal(await removeSchedule('proj', ctx), false, 'removing twice is fine');
+    assert.deepEqual(await removeAllMine(ctx, 'cron'), ['second']);
+    assert.equal(await cron.read(), FOREIGN, 'only our lines were ever touched');
+    assert.deepEqual(await readRegistry(ctx.paths.registryFile), []);
+  });
+});
+
+test('a failing crontab write leaves no half-registered schedule', async (t) => {
+  const { root, source, target, ctx } = await fixture(t);
+  // A real crontab for reading, a write that fails the way a full disk or a cron.deny would.
+  const broken = join(root, 'crontab-broken');
+  await writeFile(broken, '#!/bin/sh\nif [ "$1" = "-l" ]; then exec crontab -l; fi\necho "crontab: cannot write: No space left on device" >&2\nexit 1\n');
+  await chmod(broken, 0o755);
+  await withSavedCrontab(async () => {
+    await cron.write(FOREIGN);
+    const prepared = prepareSchedule({ source, target }, spec('proj'), 'cron', ctx);
+    await assert.rejects(createSchedule(prepared, { ...ctx, registrarFor: () => new CronRegistrar(broken) }), /No space left on device/);
+    assert.equal(await cron.read(), FOREIGN);
+    await assert.rejects(readFile(prepared.entry.profileFile), /ENOENT/, 'the profile file was taken back');
+    assert.deepEqual(await readRegistry(ctx.paths.registryFile), []);
+  });
+});
+
+test('real cron daemon runs the generated line: the CLI gets the exact hostile arguments', async (t) => {
+  const saved = await cron.read();
+  if (saved.trim() !== '') return t.skip('root has crontab entries; starting cron here would run them');
+  if ((await run('pgrep', ['-x', 'cron'], { okExitCodes: [0, 1] })).exitCode === 0) return t.skip('a cron daemon is already running');
+  const { root, source, target, ctx } = await fixture(t);
+  // The "CLI" records its argv and environment instead of backing up.
+  const out = join(root, 'ran.json');
+  await mkdir(join(root, 'dist'));
+  await writeFile(ctx.engine.cli, `require('fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify(process.argv.slice(2)));\n`);
+  // A one-off in a minute that none of the system's own cron jobs uses (/etc/crontab, cron.d).
+  const busy = new Set([10, 17, 25, 30, 47, 52]);
+  let at = new Date(Math.floor(Date.now() / 60_000) * 60_000 + (new Date().getSeconds() < 40 ? 60_000 : 120_000));
+  while (busy.has(at.getMinutes()) || busy.has(new Date(at.getTime() - 60_000).getMinutes())) at = new Date(at.getTime() + 60_000);
+  const p = localParts(at, ctx.zone);
+  const prepared = prepareSchedule({ source, target }, spec('live', { when: { kind: 'once', date: formatDate(p) }, time: { hour: p.hour, minute: p.minute }, conditions: { runOnBattery: false, wakeToRun: false, catchUp: false, stopAfterHours: 1 } }), 'cron', ctx);
+  const daemon = new AbortController();
+  let running: Promise<unknown> | undefined;
+  try {
+    await createSchedule(prepared, ctx);
+    running = run('cron', ['-f'], { signal: daemon.signal }).catch(() => undefined);
+    const deadline = at.getTime() + 50_000;
+    while (Date.now() < deadline) {
+      if (await stat(out).then(() => true, () => false)) break;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    const argv = JSON.parse(await readFile(out, 'utf8')) as string[];
+    assert.deepEqual(argv, ['backup', '--profile', prepared.entry.profileFile]);
+    assert.equal(await readFile(ctx.paths.logFile('live'), 'utf8'), '', 'the job wrote nothing to its log');
+  } finally {
+    daemon.abort();
+    await running;
+    await removeAllMine(ctx, 'cron');
+    await cron.write(saved);
+  }
+  assert.equal(await cron.read(), saved);
+});
