@@ -5,11 +5,11 @@ import {
   type CancellationToken, type CodeAction, type CodeLens, type CompletionItem, type Connection, type Diagnostic, type Disposable, type ServerCapabilities, type TextDocuments,
 } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
-import { anchorFix, folderOnlyFix, type FilterDiagnostic, type QuickFix, type Severity } from '../core/filter/diagnostics';
+import { anchorFix, diagnoseFilter, folderOnlyFix, type DiagnosticCode, type FilterDiagnostic, type QuickFix, type Severity } from '../core/filter/diagnostics';
 import { parseFilterText, type FilterRule } from '../core/filter/parse';
 import { hoverMarkdown } from '../core/filter/report';
 import { analyzeFilter, type FilterAnalysis } from '../platform/filter/analyze';
-import { listFolders } from '../platform/filter/load';
+import { listFolders, ruleListFor } from '../platform/filter/load';
 
 /** The language id the extension gives `.shadowslots-filter` files (see the report for the client options). */
 export const FILTER_LANGUAGE_ID = 'shadowslots-filter';
@@ -39,10 +39,15 @@ interface DocState {
   timer: ReturnType<typeof setTimeout> | undefined;
   controller: AbortController | undefined;
   /** The analysis of `version` once it is done; the previous one stays until then. */
-  latest: { version: number; analysis: FilterAnalysis } | undefined;
+  latest: { version: number; analysis: FilterAnalysis; lines: string[] } | undefined;
   pending: Promise<FilterAnalysis | undefined> | undefined;
   settle: ((a: FilterAnalysis | undefined) => void) | undefined;
 }
+
+/** Diagnostics that need a walk of the source; the others come from the text alone. */
+const COUNTED: ReadonlySet<DiagnosticCode> = new Set(['no-match', 'shadowed', 'matches-files-too', 'unanchored']);
+
+const splitLines = (text: string) => text.split(/\r\n|\n|\r/);
 
 const SEVERITY: Record<Severity, DiagnosticSeverity> = { error: DiagnosticSeverity.Error, warning: DiagnosticSeverity.Warning, info: DiagnosticSeverity.Information, hint: DiagnosticSeverity.Hint };
 
@@ -110,14 +115,30 @@ export function registerFilterLanguage(connection: Connection, documents: TextDo
       s.timer = undefined;
       const current = documents.get(doc.uri);
       if (!current || current.version !== s.version) return;
+      void publishQuick(current, s);
       void analyze(current, controller).then((analysis) => {
         if (controller.signal.aborted || !analysis || s.version !== current.version) return;
-        s.latest = { version: current.version, analysis };
+        s.latest = { version: current.version, analysis, lines: splitLines(current.getText()) };
         void connection.sendDiagnostics({ uri: current.uri, version: current.version, diagnostics: analysis.diagnostics.map(toLspDiagnostic) });
         s.settle?.(analysis);
         s.pending = undefined; s.settle = undefined;
       });
     }, delay);
+  };
+
+  /**
+   * Syntax errors must not wait for a walk of a large source: the text-only diagnostics go out at
+   * once, together with the previous walk's findings on lines whose text is unchanged.
+   */
+  const publishQuick = async (doc: TextDocument, s: DocState) => {
+    if (!s.latest) return;
+    const excludes = options.excludesFor ? await options.excludesFor(doc.uri) : [];
+    if (s.version !== doc.version) return;
+    const text = doc.getText();
+    const lines = splitLines(text);
+    const quick = diagnoseFilter(ruleListFor(text, fsPathOf(doc.uri), excludes)).filter((d) => !COUNTED.has(d.code));
+    const kept = s.latest.analysis.diagnostics.filter((d) => COUNTED.has(d.code) && lines[d.line] !== undefined && lines[d.line] === s.latest!.lines[d.line]);
+    void connection.sendDiagnostics({ uri: doc.uri, version: doc.version, diagnostics: [...quick, ...kept].map(toLspDiagnostic) });
   };
 
   /** The analysis of the current text, waiting for one in progress (the token ends the wait). */
@@ -133,8 +154,8 @@ export function registerFilterLanguage(connection: Connection, documents: TextDo
   };
 
   const subs: Disposable[] = [
-    documents.onDidOpen((e) => schedule(e.document, 0)),
-    documents.onDidChangeContent((e) => schedule(e.document, debounceMs)),
+    // TextDocuments fires onDidChangeContent for an open too: version 1 counts at once.
+    documents.onDidChangeContent((e) => schedule(e.document, states.has(e.document.uri) ? debounceMs : 0)),
     documents.onDidSave((e) => schedule(e.document, 0)),
     documents.onDidClose((e) => {
       const s = states.get(e.document.uri);
@@ -166,7 +187,8 @@ export function registerFilterLanguage(connection: Connection, documents: TextDo
       if (!doc || !isFilter(doc)) return [];
       const lineText = doc.getText({ start: { line: params.position.line, character: 0 }, end: { line: params.position.line + 1, character: 0 } }).replace(/\r?\n$/, '');
       const col = params.position.character;
-      const rule: FilterRule | undefined = parseFilterText(lineText).rules[0];
+      // A rule being typed ("- ") has no pattern yet and does not parse: give it one to find where the pattern starts.
+      const rule: FilterRule | undefined = parseFilterText(lineText).rules[0] ?? parseFilterText(`${lineText.slice(0, col)}x`).rules[0];
       if (!rule || col < rule.patternStart) {
         if (lineText.slice(0, col).trim() !== '') return [];
         return RULE_STARTERS.map(([label, detail], i) => ({ label, detail, kind: CompletionItemKind.Keyword, sortText: String(i).padStart(2, '0'), insertText: label }));

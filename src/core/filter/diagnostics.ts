@@ -2,6 +2,7 @@ import type { FilterRule } from './parse';
 import type { RuleList } from './ruleList';
 import type { FilterCounts } from './stats';
 import { formatBytes, formatCount } from './format';
+import { SETTINGS_EXCLUDES } from './settingsExcludes';
 
 export type Severity = 'error' | 'warning' | 'info' | 'hint';
 
@@ -50,6 +51,7 @@ function deleteLineFix(rule: FilterRule): QuickFix {
 const WHOLE_SOURCE = new Set(['*', '**', '***', '/*', '/**', '/***', '*/', '/*/', '**/']);
 
 function describeRule(rule: FilterRule): string {
+  if (rule.file === SETTINGS_EXCLUDES) return `the settings' exclude "${rule.pattern}"`;
   return rule.file === undefined ? `line ${rule.line + 1}` : `${rule.file}:${rule.line + 1}`;
 }
 

@@ -1,4 +1,5 @@
 import { compilePattern, type RuleEntry } from './match';
+import { SETTINGS_EXCLUDES } from './settingsExcludes';
 import { DEFAULT_CVS_IGNORE, parseFilterText, templateOf, type FilterParseError, type FilterRule, type ParsedFilterText } from './parse';
 
 /** How the list reads a `.` merge file. Returns its text, or undefined when it cannot be read. */
@@ -40,7 +41,7 @@ const MAX_MERGE_DEPTH = 16;
 export function buildRuleList(parsed: ParsedFilterText, options: RuleListOptions = {}): RuleList {
   const list: RuleList = { entries: [], rules: [], errors: [...parsed.errors], notes: [] };
   (options.excludes ?? []).forEach((pattern, i) => {
-    const rule: FilterRule = { kind: 'exclude', flags: { ...blankFlags }, pattern, line: i, start: 0, patternStart: 0, end: pattern.length, prefix: '-', file: '<settings: excludes>' };
+    const rule: FilterRule = { kind: 'exclude', flags: { ...blankFlags }, pattern, line: i, start: 0, patternStart: 0, end: pattern.length, prefix: '-', file: SETTINGS_EXCLUDES };
     list.rules.push(rule);
     list.entries.push({ rule, include: false, pattern: compilePattern(pattern) });
   });

@@ -18,7 +18,8 @@ export interface FilterAnalysis {
 /** Parses, walks the source once (cancellable) and diagnoses; the one path used by the editor and the CLI. */
 export async function analyzeFilter(text: string, filterFile: string | undefined, source: string | undefined, options: CountOptions & { excludes?: readonly string[] } = {}): Promise<FilterAnalysis> {
   const list = ruleListFor(text, filterFile, options.excludes ?? []);
-  const counts = source === undefined ? undefined : await countFilterMatches(source, list.entries, options);
+  // Backups run rsync with -x: folders on other file systems are not descended into.
+  const counts = source === undefined ? undefined : await countFilterMatches(source, list.entries, { oneFileSystem: true, ...options });
   const diagnostics = diagnoseFilter(list, counts, source);
   return { list, counts, diagnostics, rules: ruleReports(list, counts, diagnostics, text.split(/\r\n|\n|\r/)), summary: counts ? summaryLine(counts) : undefined };
 }

@@ -100,14 +100,42 @@ test('diagnostics, hover, code lens, completion and quick fixes over a real LSP 
   assert.deepEqual(anchor.edit.changes[uri], [{ range: { start: { line: 3, character: 2 }, end: { line: 3, character: 2 } }, newText: '/' }]);
   assert.ok(actions.some((a) => a.title.startsWith('Make this rule match folders only')));
 
-  // Typing: several quick edits; only the last version is analysed and published.
-  const later = lsp.nextDiagnostics();
+  // Typing: several quick edits; only the last version is analysed. Its text-only diagnostics go
+  // out at once, then the walk's.
+  const before = lsp.published.length;
+  const quick = lsp.nextDiagnostics();
   for (let v = 2; v <= 6; v++) {
     const text = v < 6 ? `${FILTER}\n- x${v}` : FILTER.replace('-foo', '- /build/');
     await lsp.client.sendNotification('textDocument/didChange', { textDocument: { uri, version: v }, contentChanges: [{ text }] });
   }
-  const fixed = await later;
-  assert.equal(fixed.version, 6);
-  assert.ok(!fixed.diagnostics.some((d) => d.code === 'syntax'));
-  assert.ok(fixed.diagnostics.some((d) => d.range.start.line === 5 && d.code === 'shadowed'), '"- /build/" after "- build" never applies');
+  const first6 = await quick;
+  assert.equal(first6.version, 6);
+  assert.ok(!first6.diagnostics.some((d) => d.code === 'syntax'), 'the syntax error is gone at once');
+  assert.ok(first6.diagnostics.some((d) => d.range.start.line === 2 && d.code === 'shadowed'), 'findings on unchanged lines are kept meanwhile');
+  let full = first6;
+  while (!full.diagnostics.some((d) => d.range.start.line === 5)) full = await lsp.nextDiagnostics();
+  assert.equal(full.version, 6);
+  assert.deepEqual(full.diagnostics.filter((d) => d.range.start.line === 5).map((d) => d.code), ['shadowed'], '"- /build/" after "- build" never applies');
+  assert.deepEqual([...new Set(lsp.published.slice(before).map((p) => p.version))], [6], 'earlier versions were never published');
+});
+
+test('requests are answered while a walk of a large source is still running', async (t) => {
+  const work = await mkdtemp(join(tmpdir(), 'ss-filter-lsp-'));
+  const source = join(work, 'big');
+  for (let d = 0; d < 400; d++) {
+    await mkdir(join(source, `dir${d}`), { recursive: true });
+    await Promise.all(Array.from({ length: 50 }, (_, i) => writeFile(join(source, `dir${d}`, `f${i}.txt`), '')));
+  }
+  const lsp = await start(source);
+  t.after(async () => { lsp.stop(); await rm(work, { recursive: true, force: true }); });
+  const uri = pathToFileURL(join(work, '.shadowslots-filter')).href;
+  const events: string[] = [];
+  const walked = lsp.nextDiagnostics().then(() => events.push('diagnostics'));
+  await lsp.client.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'shadowslots-filter', version: 1, text: '- dir1/\n- ' } });
+  await new Promise((resolve) => setTimeout(resolve, 100)); // the walk (debounce 50 ms) is under way
+  const items = await lsp.client.sendRequest('textDocument/completion', { textDocument: { uri }, position: { line: 1, character: 2 } }) as Array<{ label: string }>;
+  events.push('completion');
+  await walked;
+  assert.equal(items.length, 400);
+  assert.deepEqual(events, ['completion', 'diagnostics'], 'completion did not wait for the 20,000-file walk');
 });
