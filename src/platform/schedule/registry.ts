@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { ShadowSlotsError } from '../../core/errors';
 import type { ScheduleSpec } from '../../core/schedule/spec';
 import type { SchedulerPlatform } from '../../core/schedule/wizard';
+import type { EngineCommand } from './engineCommand';
 
 /** One schedule this tool registered, as recorded in `schedules.json`. */
 export interface ScheduleEntry {
@@ -14,6 +15,8 @@ export interface ScheduleEntry {
   target: string;
   slots: number;
   profileFile: string;
+  /** The node and cli.js the job runs (Run Now uses the very same). */
+  engine: EngineCommand;
   /** The zone the times mean (the user's zone when created). */
   zone: string;
   createdAt: string;

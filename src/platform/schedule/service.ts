@@ -71,7 +71,7 @@ export function prepareSchedule(profileInput: ProfileInput, spec: ScheduleSpec, 
   const rendered = renderSchedule(platform, { spec, job, label: profile.name, paths: ctx.paths, now, zone: ctx.zone, userId: ctx.userId });
   const entry: ScheduleEntry = {
     id: spec.id, platform, spec, profileName: profile.name, source: profile.source, target: profile.target, slots: profile.slots,
-    profileFile, zone: ctx.zone, createdAt: now.toISOString(),
+    profileFile, engine: ctx.engine, zone: ctx.zone, createdAt: now.toISOString(),
     files: rendered.artefacts.map((a) => a.installPath).filter((p): p is string => p !== undefined),
   };
   const profileJson = JSON.stringify({

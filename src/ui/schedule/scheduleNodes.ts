@@ -1,0 +1,41 @@
+import { formatLocal } from '../../core/schedule/zone';
+import type { ScheduleListing } from '../../platform/schedule/service';
+
+/**
+ * What the Slots view shows for one schedule (no vscode import, so it is unit-testable).
+ * contextValue encodes state for package.json when-clauses: `schedule:ok`, `schedule:missed`,
+ * `schedule:unregistered`.
+ */
+export interface ScheduleNodeData {
+  id: string;
+  label: string;
+  description: string;
+  tooltip: string;
+  contextValue: 'schedule:ok' | 'schedule:missed' | 'schedule:unregistered';
+  icon: 'calendar' | 'warning' | 'error';
+}
+
+export function scheduleNodeData(l: ScheduleListing): ScheduleNodeData {
+  const zone = l.entry.zone;
+  const next = l.nextRun ? `next ${formatLocal(new Date(l.nextRun), zone)}` : 'finished';
+  const last = l.ring.lastRun ? `last ${formatLocal(new Date(l.ring.lastRun.startedAt), zone)} (${l.ring.lastRun.state})` : 'never run';
+  const platformResult = 'lastResult' in l.platform && l.platform.lastResult ? `\nThe scheduler reports: ${l.platform.lastResult}` : '';
+  const missed = l.missed.length;
+  const state: ScheduleNodeData['contextValue'] = !l.platform.registered ? 'schedule:unregistered' : missed > 0 ? 'schedule:missed' : 'schedule:ok';
+  return {
+    id: l.entry.id,
+    label: l.summary.replace(/, keeps .*$/, ''),
+    description: state === 'schedule:unregistered' ? 'not registered' : missed > 0 ? `${missed} missed · ${next}` : next,
+    tooltip: `${l.summary}\n${l.entry.platform}: ${next}, ${last}${platformResult}`
+      + (missed > 0 ? `\nMissed: ${l.missed.map((m) => formatLocal(new Date(m), zone)).join(', ')}` : '')
+      + (state === 'schedule:unregistered' ? `\nThe ${l.entry.platform} registration is gone: Edit the schedule to register it again, or Delete it.` : ''),
+    contextValue: state,
+    icon: state === 'schedule:unregistered' ? 'error' : missed > 0 ? 'warning' : 'calendar',
+  };
+}
+
+/** The schedules that fill the ring at `target` (a Slots view root shows these). */
+export function schedulesForTarget(listings: ScheduleListing[], target: string, caseInsensitive = process.platform === 'win32'): ScheduleNodeData[] {
+  const norm = (p: string) => (caseInsensitive ? p.toLowerCase() : p).replace(/[\\/]+$/, '');
+  return listings.filter((l) => norm(l.entry.target) === norm(target)).map(scheduleNodeData);
+}
