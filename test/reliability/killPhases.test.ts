@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep, setImmediate as yieldLoop } from 'node:timers/promises';
-import { killProcessesMentioning, processesMentioning, resultEvent, runCli, startCli, type CliProcess } from './lib/cli';
+import { explain, killProcessesMentioning, processesMentioning, resultEvent, runCli, startCli, type CliProcess } from './lib/cli';
 import { recordFigures } from './lib/figures';
 import { loopUnavailableReason, makeLoopFs, type LoopFs } from './lib/loop';
 import { seededRng } from './lib/prng';
@@ -108,7 +108,7 @@ test('kill -9 at every phase: no complete slot is ever lost, the next run always
 
   // A first complete slot, so that kills always have history to endanger.
   const first = await runCli(backupArgs);
-  assert.equal(first.code, 0, first.stderr);
+  assert.equal(first.code, 0, explain(first));
   models.set((resultEvent(first)!.result['slot'] as { id: string }).id, await stateOf());
 
   const plan = killPlan(rng);

@@ -138,6 +138,12 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
   return startCli(args, options).done;
 }
 
+/** A failed run described for an assertion message: exit, stderr tail and the error event. */
+export function explain(result: CliResult): string {
+  const e = errorEvent(result);
+  return `exit ${result.code ?? result.signal}; ${result.stderr.slice(-600)}${e ? ` ${JSON.stringify(e)}` : ''}`;
+}
+
 /** The error event of a --json run (or undefined). */
 export function errorEvent(result: CliResult): CliEvent | undefined {
   return result.events.find((e) => e.type === 'error');
