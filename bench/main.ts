@@ -5,6 +5,7 @@
  * issue 6. See BENCHMARKS.md. Progress goes to stderr, results to stdout and bench/.work/results/.
  */
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { run } from '../src/platform/runner';
@@ -29,6 +30,7 @@ const { values: args } = parseArgs({
     work: { type: 'string' },
     keep: { type: 'boolean', default: false },
     'no-btrfs': { type: 'boolean', default: false },
+    'host-target': { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
@@ -36,9 +38,11 @@ const { values: args } = parseArgs({
 
 if (args.help) {
   process.stdout.write(`Usage: npm run bench -- [--quick] [--sizes 20000,200000] [--rounds 5] [--contenders raw,rsnapshot,shadow-slots,shadow-slots-btrfs]
-       [--seed N] [--work DIR] [--keep] [--no-btrfs] [--cpu-prof DIR]
-  --quick      20,000 files only, 3 rounds per scenario (under a minute)
-  --keep       keep the work folder (trees, rings) for inspection; mounts are still released
+       [--seed N] [--work DIR] [--keep] [--no-btrfs] [--host-target] [--cpu-prof DIR]
+  --quick      20,000 files only, 2 rounds (1 for scenario 3), for a routine check
+  --keep       keep the work folder and its images for inspection; mounts are still released
+  --no-btrfs   keep the source on the work disk (no shadow-slots-btrfs contender)
+  --host-target  put the rings on the work disk itself instead of a fresh ext4 loop volume
   --cpu-prof   write a V8 CPU profile of every engine run into DIR
 `);
   process.exit(0);
@@ -46,7 +50,9 @@ if (args.help) {
 
 const quick = args.quick;
 const sizes = (args.sizes ?? (quick ? '20000' : '20000,200000')).split(',').map((s) => Number(s.trim()));
-const rounds = Number(args.rounds ?? (quick ? 3 : 5));
+const rounds = Number(args.rounds ?? (quick ? 2 : 5));
+// The quick run's budget is a minute: scenario 3 (no change, no target) gets a single round there.
+const s3Rounds = quick && args.rounds === undefined ? 1 : rounds;
 const seed = Number(args.seed);
 if (sizes.some((n) => !Number.isInteger(n) || n < 100) || !Number.isInteger(rounds) || rounds < 1 || rounds > 7 || !Number.isInteger(seed)) {
   process.stderr.write('bench: --sizes must be integers ≥ 100, --rounds 1…7 (seed + 2 × rounds slots must leave the ring not full), --seed an integer.\n');
@@ -75,12 +81,20 @@ const onSignal = (): void => {
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
 
+// A closed pipe (`npm run bench | head`) must not kill the run before it releases its mounts.
+process.stdout.on('error', () => undefined);
+process.stderr.on('error', () => undefined);
 const log = (s: string): void => { process.stderr.write(`${s}\n`); };
 
 /** Results of one contender in one scenario at one size. */
 interface Series { valid: Measure[]; invalid: string[] }
 type ScenarioKey = 's1' | 's2' | 's3';
-type SizeResults = Record<ScenarioKey, Partial<Record<Name, Series>>> & { seedMs: Partial<Record<Name, number>>; files: number; bytes: number; notRun: Partial<Record<Name, string>> };
+type SizeResults = Record<ScenarioKey, Partial<Record<Name, Series>>> & {
+  seedMs: Partial<Record<Name, number>>; files: number; bytes: number; notRun: Partial<Record<Name, string>>;
+  /** 1-minute load average at the start and the end: other work on the machine skews wall times. */
+  load: [number, number];
+  sourceFs: string; targetFs: string;
+};
 
 async function engineStatus(): Promise<string | null> {
   try {
@@ -113,11 +127,11 @@ function rotate<T>(items: readonly T[], k: number): T[] {
   return k % 2 === 1 ? r.reverse() : r;
 }
 
-async function runSize(files: number, scratch: Scratch, engineMissing: string | null, btrfsOk: { ok: boolean; why: string }): Promise<SizeResults> {
+async function runSize(files: number, scratch: Scratch, engineMissing: string | null, btrfsOk: { ok: boolean; why: string }, loopOk: { ok: boolean }): Promise<SizeResults> {
   const sizeDir = join(workRoot, `n${files}`);
   await mkdir(sizeDir, { recursive: true });
   const totalBytes = files * MEAN_FILE_BYTES;
-  const res: SizeResults = { s1: {}, s2: {}, s3: {}, seedMs: {}, files, bytes: totalBytes, notRun: {} };
+  const res: SizeResults = { s1: {}, s2: {}, s3: {}, seedMs: {}, files, bytes: totalBytes, notRun: {}, load: [loadavg()[0]!, Number.NaN], sourceFs: 'work disk', targetFs: 'work disk' };
 
   // One source for every contender: on a btrfs subvolume when possible (the btrfs contender
   // needs it there), so all contenders read the very same files from the same file system.
@@ -127,11 +141,25 @@ async function runSize(files: number, scratch: Scratch, engineMissing: string | 
       const image = join(sizeDir, 'source.img');
       const size = Math.max(2 * 1024 ** 3, 5 * totalBytes);
       source = await scratch.btrfsSubvolume(image, size, join(sizeDir, 'source-fs'), 'source', signal);
+      res.sourceFs = `btrfs subvolume on a loop device (${(size / 1024 ** 3).toFixed(0)} GiB sparse image on the work disk)`;
     } catch (e) {
       if (signal.aborted) throw e;
       btrfsOk.ok = false;
       btrfsOk.why = `btrfs loop device could not be set up: ${String(e).split('\n')[0]}`;
       log(`bench: ${btrfsOk.why}; the source stays on the work disk`);
+    }
+  }
+  // The target disk: one fresh ext4 for all contenders (see Scratch.ext4Volume).
+  let targets = join(sizeDir, 'targets');
+  if (loopOk.ok && !args['host-target']) {
+    try {
+      const size = Math.max(4 * 1024 ** 3, 16 * totalBytes);
+      await scratch.ext4Volume(join(sizeDir, 'targets.img'), size, targets, 4096, signal);
+      res.targetFs = `fresh ext4 on a loop device (${(size / 1024 ** 3).toFixed(0)} GiB sparse image on the work disk, mounted noinit_itable)`;
+    } catch (e) {
+      if (signal.aborted) throw e;
+      log(`bench: could not make an ext4 target volume (${String(e).split('\n')[0]}); targets go to the work disk`);
+      targets = join(sizeDir, 'targets-host');
     }
   }
   const t0 = performance.now();
@@ -144,7 +172,7 @@ async function runSize(files: number, scratch: Scratch, engineMissing: string | 
 
   const contenders: Contender[] = [];
   for (const name of wanted) {
-    const dir = join(sizeDir, 'targets', name);
+    const dir = join(targets, name);
     if (name === 'raw') contenders.push(new RawRecipe(source, join(dir, 'ring')));
     else if (name === 'rsnapshot') contenders.push(new Rsnapshot(source, dir));
     else if (engineMissing) res.notRun[name] = engineMissing;
@@ -186,7 +214,7 @@ async function runSize(files: number, scratch: Scratch, engineMissing: string | 
     await mutate();
     for (const c of rotate(contenders, r)) await timed(c, 's1', `S1 r${r + 1}`);
   }
-  for (let r = 0; r < rounds; r++) {
+  for (let r = 0; r < s3Rounds; r++) {
     for (const c of rotate(contenders, r)) await timed(c, 's3', `S3 r${r + 1}`);
   }
   for (const c of contenders) {
@@ -198,6 +226,7 @@ async function runSize(files: number, scratch: Scratch, engineMissing: string | 
     await mutate();
     for (const c of rotate(contenders, r)) await timed(c, 's2', `S2 r${r + 1}`);
   }
+  res.load[1] = loadavg()[0]!;
   return res;
 }
 
@@ -269,10 +298,14 @@ function markdown(all: SizeResults[], listing: ListingResult | string, machine: 
     for (const [key, label] of [['s1', 'S1 1 % changed, ring not full'], ['s2', 'S2 1 % changed, full ring (to slot 0)'], ['s3', 'S3 no change']] as const) {
       out.push(`| ${label} ${L} | ${wanted.map((n) => cell(r[key][n], r.notRun[n])).join(' | ')} |`);
     }
+    for (const [key, label] of [['s1', 'S1'], ['s2', 'S2'], ['s3', 'S3']] as const) {
+      out.push(`| ${label} CPU user+sys ${L} | ${wanted.map((n) => (r.notRun[n] ? 'not run' : formatMs(med(r[key][n], (m) => m.cpuMs)))).join(' | ')} |`);
+    }
     if (wanted.some((n) => n.startsWith('shadow-slots') && !r.notRun[n])) {
       out.push(`| S2 process total incl. drop ${L} | ${wanted.map((n) => (r.notRun[n] ? 'not run' : formatMs(med(r.s2[n], (m) => m.totalMs)))).join(' | ')} |`);
     }
   }
+  out.push('', ...all.map((r) => `${sizeLabel(r.files)} files (${(r.bytes / 1024 ** 2).toFixed(0)} MB): source ${r.sourceFs}; targets ${r.targetFs}; load average ${r.load[0].toFixed(1)} at start, ${r.load[1].toFixed(1)} at end.`));
   out.push('', '| target | measured | limit | verdict |', '|---|---:|---:|---|');
   for (const t of rep.targets) out.push(`| ${t.name} | ${formatNumber(t.measured)}${t.unit} | ${t.op === 'le' ? '≤' : '<'} ${formatNumber(t.limit)}${t.unit} | ${verdict(t)} |`);
   if (typeof listing !== 'string') out.push('', `S5: ${listing.entries} entries, median ${formatNumber(listing.medianMs)} ms over ${listing.samples} calls, first call ${formatNumber(listing.firstMs)} ms.`);
@@ -292,6 +325,8 @@ function markdown(all: SizeResults[], listing: ListingResult | string, machine: 
 async function main(): Promise<number> {
   await mkdir(benchWork, { recursive: true });
   await recoverStale();
+  const leftovers = await new Scratch(join(workRoot, 'scratch.json')).recover();
+  if (leftovers.length) log(`bench: released leftovers of an earlier run in ${workRoot}: ${leftovers.join(', ')}`);
   await rm(workRoot, { recursive: true, force: true });
   await mkdir(workRoot, { recursive: true });
   const scratch = new Scratch(join(workRoot, 'scratch.json'));
@@ -299,16 +334,17 @@ async function main(): Promise<number> {
   const engineMissing = wanted.some((n) => n.startsWith('shadow-slots')) ? await engineStatus() : null;
   if (engineMissing) log(`bench: ${engineMissing}; shadow-slots contenders are reported as not run`);
   const btrfsOk = { ok: false, why: '' };
+  const loopOk = { ok: process.getuid?.() === 0 };
   if (args['no-btrfs']) btrfsOk.why = '--no-btrfs';
-  else if (process.getuid?.() !== 0) btrfsOk.why = 'needs root for a btrfs loop device';
+  else if (!loopOk.ok) btrfsOk.why = 'needs root for a btrfs loop device';
   else btrfsOk.ok = true;
   const all: SizeResults[] = [];
   let listing: ListingResult | string = 'not measured';
   try {
     for (const n of sizes) {
-      all.push(await runSize(n, scratch, engineMissing, btrfsOk));
-      // Each size gets a fresh file system; release the previous one first (disk and loop device).
-      await scratch.release();
+      all.push(await runSize(n, scratch, engineMissing, btrfsOk, loopOk));
+      // Each size gets fresh file systems; release the previous ones first (disk and loop devices).
+      await scratch.release({ keepImages: args.keep });
       if (!args.keep) await rm(join(workRoot, `n${n}`), { recursive: true, force: true });
     }
     try {
@@ -319,8 +355,9 @@ async function main(): Promise<number> {
       listing = String(e instanceof Error ? e.message : e);
     }
   } finally {
-    await scratch.release();
+    await scratch.release({ keepImages: args.keep });
     if (!args.keep) await rm(workRoot, { recursive: true, force: true });
+    else log(`bench: kept ${workRoot} (images can be loop-mounted: mount -o loop,ro IMAGE DIR)`);
   }
   const rep = report(all, listing);
   const machine = await describeMachine(benchWork);

@@ -1,4 +1,5 @@
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { run } from '../../src/platform/runner';
@@ -11,6 +12,11 @@ export interface Measure {
   toCompleteMs: number;
   /** Wall time of the whole run, including dropping the oldest slot. */
   totalMs: number;
+  /**
+   * CPU time (user + system) of the run's processes and the children they waited for, from GNU
+   * time: less disturbed than wall time when other work shares the machine.
+   */
+  cpuMs?: number;
   /** Peak RSS (VmHWM) of the engine's own node process, kB; undefined for other contenders. */
   peakRssKb?: number;
   /** Engine only: time per phase from its progress events. */
@@ -33,6 +39,25 @@ export interface Contender {
 
 const SLOTS = 16;
 const now = (): number => performance.now();
+const GNU_TIME = '/usr/bin/time';
+
+/**
+ * Runs a command under GNU time (`-o` keeps its report out of the command's own output) and
+ * returns the CPU time it and its waited-for children used; undefined where GNU time is missing.
+ */
+async function runCounted(cmd: string, argv: string[], options: Parameters<typeof run>[2], cpu: { ms: number | undefined }): Promise<void> {
+  if (!(await exists(GNU_TIME))) { cpu.ms = undefined; await run(cmd, argv, options); return; }
+  const dir = await mkdtemp(join(tmpdir(), 'bench-time-'));
+  try {
+    const report = join(dir, 'time');
+    await run(GNU_TIME, ['-f', '%U %S', '-o', report, cmd, ...argv], options);
+    const [user, sys] = (await readFile(report, 'utf8')).trim().split('\n').pop()!.split(' ').map(Number);
+    if (cpu.ms !== undefined && Number.isFinite(user) && Number.isFinite(sys)) cpu.ms += (user! + sys!) * 1000;
+    else cpu.ms = undefined;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
 
 async function exists(p: string): Promise<boolean> {
   try { await stat(p); return true; } catch { return false; }
@@ -56,16 +81,17 @@ export class RawRecipe implements Contender {
   slotCount(): Promise<number> { return numberedDirs(this.target, /^(0|[1-9]\d*)$/); }
 
   async backup(signal: AbortSignal): Promise<Measure> {
+    const cpu = { ms: 0 as number | undefined };
     const t0 = now();
     const oldest = join(this.target, String(SLOTS - 1));
-    if (await exists(oldest)) await run('rm', ['-rf', oldest], { signal });
+    if (await exists(oldest)) await runCounted('rm', ['-rf', oldest], { signal }, cpu);
     for (let i = SLOTS - 2; i >= 0; i--) {
       const from = join(this.target, String(i));
       if (await exists(from)) await rename(from, join(this.target, String(i + 1)));
     }
-    await run('rsync', ['-rtDx', '--delete', `--link-dest=${join(this.target, '1')}`, `${this.source}/`, `${join(this.target, '0')}/`], { signal, okExitCodes: [0, 24] });
+    await runCounted('rsync', ['-rtDx', '--delete', `--link-dest=${join(this.target, '1')}`, `${this.source}/`, `${join(this.target, '0')}/`], { signal, okExitCodes: [0, 24] }, cpu);
     const ms = now() - t0;
-    return { toCompleteMs: ms, totalMs: ms };
+    return { toCompleteMs: ms, totalMs: ms, ...(cpu.ms !== undefined ? { cpuMs: cpu.ms } : {}) };
   }
 
   async fillRing(n: number, signal: AbortSignal): Promise<void> {
@@ -95,10 +121,11 @@ export class Rsnapshot implements Contender {
   slotCount(): Promise<number> { return numberedDirs(this.root, /^daily\.\d+$/); }
 
   async backup(signal: AbortSignal): Promise<Measure> {
+    const cpu = { ms: 0 as number | undefined };
     const t0 = now();
-    await run('rsnapshot', ['-c', this.conf, 'daily'], { signal });
+    await runCounted('rsnapshot', ['-c', this.conf, 'daily'], { signal }, cpu);
     const ms = now() - t0;
-    return { toCompleteMs: ms, totalMs: ms };
+    return { toCompleteMs: ms, totalMs: ms, ...(cpu.ms !== undefined ? { cpuMs: cpu.ms } : {}) };
   }
 
   async fillRing(n: number, signal: AbortSignal): Promise<void> {
@@ -138,6 +165,7 @@ export class ShadowSlotsCli implements Contender {
     let completeAt = Number.NaN;
     let result: Record<string, unknown> | undefined;
     const stray: string[] = [];
+    const cpu = { ms: 0 as number | undefined };
     const t0 = now();
     const splitter = new LineSplitter((line) => {
       const at = now() - t0;
@@ -148,27 +176,33 @@ export class ShadowSlotsCli implements Contender {
       else if (e.type === 'result') result = e.result;
     });
     try {
-      await run(process.execPath, argv, {
+      await runCounted(process.execPath, argv, {
         signal,
         onStdout: (c) => splitter.push(c),
         env: {
           NODE_OPTIONS: `--import=${pathToFileURL(this.opts.probe).href}`,
           SHADOW_SLOTS_BENCH_HWM_DIR: hwmDir,
         },
-      });
+      }, cpu);
       splitter.end();
       const totalMs = now() - t0;
       if (Number.isNaN(completeAt)) throw new Error(`${this.name}: the engine exited 0 without a {"type":"complete"} line${stray.length ? ` (stdout: ${stray.join(' | ')})` : ''}`);
       const peakRssKb = await enginePeakRss(hwmDir, this.opts.cli);
-      return { toCompleteMs: completeAt, totalMs, peakRssKb, phases: phaseDurations(events, completeAt), ...(result ? { result } : {}) };
+      return { toCompleteMs: completeAt, totalMs, peakRssKb, ...(cpu.ms !== undefined ? { cpuMs: cpu.ms } : {}), phases: phaseDurations(events, totalMs), ...(result ? { result } : {}) };
     } finally {
       await rm(hwmDir, { recursive: true, force: true });
     }
   }
 
   async fillRing(n: number, signal: AbortSignal): Promise<void> {
-    // Through the engine itself, so its ring state and manifests are real, not forged.
-    while ((await this.slotCount()) < n) await this.backup(signal);
+    // Hard-link copies, as for the other contenders; the engine adopts numbered folders it has no
+    // metadata for (a ring made by the original scripts), so one untimed run lets it record them
+    // before the measured runs (that run drops one copy and adds a slot: still n slots).
+    for (let i = 1; i < n; i++) {
+      const p = join(this.target, String(i));
+      if (!(await exists(p))) await run('cp', ['-al', this.newestSlot(), p], { signal });
+    }
+    await this.backup(signal);
   }
 }
 

@@ -41,10 +41,12 @@ export function parseEngineLine(line: string): EngineEvent | null {
 
 /**
  * Time spent in each phase, from the arrival times of progress events: a phase lasts from its
- * first event to the first event of the next phase (the last one until `endMs`).
+ * first event to the first event of the next phase (the last one until `endMs`). `startup` is
+ * the time from spawning the process to its first event (node start, loading the bundle).
  */
 export function phaseDurations(events: readonly { atMs: number; phase: string }[], endMs: number): Record<string, number> {
   const out: Record<string, number> = {};
+  if (events.length > 0) out['startup'] = events[0]!.atMs;
   let current: { phase: string; since: number } | null = null;
   for (const e of events) {
     if (current && e.phase === current.phase) continue;

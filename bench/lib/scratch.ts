@@ -28,29 +28,43 @@ export class Scratch {
   }
 
   /**
-   * A btrfs file system on a sparse image file, loop-mounted at `mountPoint`, with one subvolume
-   * `name` (the benchmark's source, so `--snapshot btrfs` can snapshot it). Needs root.
+   * A fresh file system on a sparse image file, loop-mounted at `mountPoint`. Needs root.
+   * `mkfs` is the argv of the mkfs command without the device (it is appended).
    */
-  async btrfsSubvolume(image: string, sizeBytes: number, mountPoint: string, name: string, signal?: AbortSignal): Promise<string> {
+  async loopVolume(image: string, sizeBytes: number, mountPoint: string, mkfs: string[], mountOptions: string[] = [], signal?: AbortSignal): Promise<void> {
     this.state.images.push(image);
     await this.save();
     await writeFile(image, '');
     await truncate(image, sizeBytes);
-    await run('mkfs.btrfs', ['-q', image], { signal });
+    await run(mkfs[0]!, [...mkfs.slice(1), image], { signal });
     const { stdout } = await run('losetup', ['--find', '--show', image], { signal });
     this.state.loops.push({ device: stdout.trim(), image });
     await this.save();
     await mkdir(mountPoint, { recursive: true });
     this.state.mounts.push(mountPoint);
     await this.save();
-    await run('mount', [stdout.trim(), mountPoint], { signal });
+    await run('mount', [...mountOptions, stdout.trim(), mountPoint], { signal });
+  }
+
+  /** A btrfs volume with one subvolume `name` (the source, so `--snapshot btrfs` can snapshot it). */
+  async btrfsSubvolume(image: string, sizeBytes: number, mountPoint: string, name: string, signal?: AbortSignal): Promise<string> {
+    await this.loopVolume(image, sizeBytes, mountPoint, ['mkfs.btrfs', '-q'], [], signal);
     const sub = join(mountPoint, name);
     await run('btrfs', ['subvolume', 'create', sub], { signal });
     return sub;
   }
 
+  /**
+   * The target disk: a fresh ext4 (the usual Linux backup disk), so every run starts from the
+   * same empty file system and cleaning up a million hard links is one unmount. `noinit_itable`
+   * keeps ext4's background inode-table initialisation from writing during the measurements.
+   */
+  async ext4Volume(image: string, sizeBytes: number, mountPoint: string, bytesPerInode: number, signal?: AbortSignal): Promise<void> {
+    await this.loopVolume(image, sizeBytes, mountPoint, ['mkfs.ext4', '-q', '-F', '-i', String(bytesPerInode), '-E', 'nodiscard'], ['-o', 'noinit_itable'], signal);
+  }
+
   /** Unmounts, detaches and deletes, newest first; keeps going past errors, then reports them. */
-  async release(): Promise<void> {
+  async release(options: { keepImages?: boolean } = {}): Promise<void> {
     const errors: string[] = [];
     for (const m of [...this.state.mounts].reverse()) {
       if (await isMountPoint(m)) {
@@ -72,7 +86,7 @@ export class Scratch {
       await this.save();
     }
     if (errors.length > 0) throw new Error(`Could not release benchmark mounts: ${errors.join('; ')}. Release them by hand (umount, losetup -d), then delete ${this.stateFile}.`);
-    for (const i of this.state.images) await rm(i, { force: true });
+    if (!options.keepImages) for (const i of this.state.images) await rm(i, { force: true });
     this.state.images = [];
     await rm(this.stateFile, { force: true });
   }

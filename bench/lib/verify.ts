@@ -24,7 +24,7 @@ export async function countFiles(root: string): Promise<number> {
   let n = 0;
   const walk = async (dir: string): Promise<void> => {
     for (const e of await readdir(dir, { withFileTypes: true })) {
-      if (e.isDirectory()) await walk(join(dir, e.name));
+      if (e.isDirectory()) { if (!(dir === root && e.name === ENGINE_SNAPSHOT_DIR)) await walk(join(dir, e.name)); }
       else if (e.isFile()) n++;
     }
   };
@@ -32,8 +32,15 @@ export async function countFiles(root: string): Promise<number> {
   return n;
 }
 
+/**
+ * The engine's btrfs provider keeps its snapshots in this folder at the root of the source's
+ * subvolume (it cannot put them elsewhere: snapshots stay on their file system), and excludes it
+ * from its own copy; the folder is not part of the user's data, so it is not compared.
+ */
+export const ENGINE_SNAPSHOT_DIR = '.shadow-slots-snapshots';
+
 export async function checkSlot(source: string, slot: string, expectedFiles: number, signal?: AbortSignal): Promise<SlotCheck> {
-  const { stdout } = await run('rsync', ['-rcn', '--delete', '-i', `${source}/`, `${slot}/`], { signal, maxBuffer: 64 * 1024 });
+  const { stdout } = await run('rsync', ['-rcn', '--delete', '-i', `--exclude=/${ENGINE_SNAPSHOT_DIR}/`, `${source}/`, `${slot}/`], { signal, maxBuffer: 64 * 1024 });
   const differences = differencesFrom(stdout).slice(0, 5);
   const files = await countFiles(slot);
   return { ok: differences.length === 0 && files === expectedFiles, files, expectedFiles, differences };
