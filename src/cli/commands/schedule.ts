@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { invalid } from '../../core/errors';
+import { validateProfile } from '../../core/profile';
 import { formatLocal, localZone } from '../../core/schedule/zone';
 import { DEFAULT_CONDITIONS, parseAccount, parseStopAfter, parseTime, parseWhen, scheduleIdFor, validateScheduleId, type ScheduleSpec } from '../../core/schedule/spec';
 import type { SchedulerPlatform } from '../../core/schedule/wizard';
@@ -94,7 +95,7 @@ async function create(argv: string[], io: CliIO): Promise<number> {
   };
   const platform = parsePlatform(str('platform')) ?? await detectPlatform();
   // The id comes from the validated profile name unless given, so re-running replaces, not duplicates.
-  const draftName = prepareName(profileInput, platform);
+  const draftName = validateProfile(profileInput, platform === 'windows' ? 'win32' : 'posix').profile.name;
   const spec: ScheduleSpec = {
     id: str('id') !== undefined ? validateScheduleId(str('id')!) : scheduleIdFor(draftName),
     when, time,
@@ -116,12 +117,6 @@ async function create(argv: string[], io: CliIO): Promise<number> {
   const entry = await createSchedule(prepared, ctx);
   io.out(`Schedule "${entry.id}" registered with ${platform}: ${prepared.summary}\nNext run: ${formatLocal(prepared.nextRun, ctx.zone)} (${ctx.zone})\n`);
   return 0;
-}
-
-function prepareName(input: { source?: unknown; name?: unknown }, platform: SchedulerPlatform): string {
-  if (typeof input.name === 'string') return input.name;
-  const p = platform === 'windows' ? path.win32 : path.posix;
-  return typeof input.source === 'string' ? p.basename(input.source) : 'default';
 }
 
 async function list(argv: string[], io: CliIO): Promise<number> {

@@ -87,7 +87,7 @@ export function dstNotes(timing: Timing, from: Date, zone: string): string[] {
     if (timing.when.kind === 'once' ? formatDate(day) !== timing.when.date : !days!.includes(day.weekday as never)) continue;
     const n = localToInstants(day.year, day.month, day.day, timing.time.hour, timing.time.minute, zone).length;
     const label = `${WEEKDAY_SHORT[day.weekday]} ${formatDate(day)}`;
-    if (n === 0) notes.push(`${t} does not exist on ${label} in ${zone} (clocks go forward): that night's run is skipped.`);
+    if (n === 0) notes.push(`${t} does not exist on ${label} in ${zone} (clocks go forward): systemd skips that night's run and other schedulers may move it; a time outside the skipped hour avoids this.`);
     if (n === 2) notes.push(`${t} happens twice on ${label} in ${zone} (clocks go back): the backup runs once, at the first ${t}.`);
   }
   return notes;
