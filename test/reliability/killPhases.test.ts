@@ -4,12 +4,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep, setImmediate as yieldLoop } from 'node:timers/promises';
-import { explain, killProcessesMentioning, processesMentioning, resultEvent, runCli, startCli, type CliProcess } from './lib/cli';
+import { explain, processesMentioning, resultEvent, runCli, startCli, type CliProcess } from './lib/cli';
 import { recordFigures } from './lib/figures';
+import { atCleanup, workDir } from './lib/setup';
 import { loopUnavailableReason, makeLoopFs, type LoopFs } from './lib/loop';
 import { seededRng } from './lib/prng';
 import { completeIds, listRing, ringProblems } from './lib/ring';
@@ -71,13 +70,9 @@ test('kill -9 at every phase: no complete slot is ever lost, the next run always
   const started = Date.now();
   const rng = seededRng();
   console.log(`# kill suite seed ${rng.seed} (rerun with SHADOW_SLOTS_SEED=${rng.seed})`);
-  const work = await mkdtemp(join(tmpdir(), 'shadow-slots-kill-'));
+  const work = await workDir(t, 'kill');
   let fs: LoopFs | null = null;
-  t.after(async () => {
-    killProcessesMentioning(work);
-    fs?.cleanup();
-    await rm(work, { recursive: true, force: true });
-  });
+  atCleanup(work, () => fs?.cleanup());
 
   // The source lives on btrfs when this machine can make one, so kills also hit real snapshots.
   const btrfsReason = loopUnavailableReason('btrfs');

@@ -1,0 +1,105 @@
+// A target on a small loop-mounted ext4 that fills up in the middle of a backup: a clear
+// "target is full" error with the numbers, previous slots intact, the unfinished copy kept for
+// resume, and the next run — after space is freed — succeeds.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { existsSync, readdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { errorEvent, explain, resultEvent, runCli } from './lib/cli';
+import { recordFigures } from './lib/figures';
+import { loopUnavailableReason, makeLoopFs } from './lib/loop';
+import { completeIds, listRing, ringProblems } from './lib/ring';
+import { atCleanup, slotId, workDir } from './lib/setup';
+import { describeTree, type TreeModel } from './lib/tree';
+import { verifySlot } from '../../src/engine/verify';
+
+let fullMessage = '';
+
+test('full target: target-full error with numbers, previous slot intact, copy kept and resumed after space is freed', { timeout: 120_000 }, async (t) => {
+  const reason = loopUnavailableReason('ext4');
+  if (reason) {
+    await recordFigures({ area: '2-full-disk', ok: false, rows: [['Full disk', `not run: ${reason}`]] });
+    t.skip(reason);
+    return;
+  }
+  let ok = false;
+  const rows: Array<[string, string]> = [];
+  try {
+    const work = await workDir(t, 'fulldisk');
+    const fs = makeLoopFs(work, 'ext4', 48);
+    atCleanup(work, () => fs.cleanup());
+    const target = join(fs.mountPoint, 'ring');
+    await mkdir(target);
+    // Someone else's data on the same disk; deleting it is how the user frees space.
+    const ballast = join(fs.mountPoint, 'other-data.bin');
+    await writeFile(ballast, randomBytes(16 * 1024 * 1024));
+    const source = join(work, 'source');
+    for (let d = 0; d < 4; d++) {
+      await mkdir(join(source, `d${d}`), { recursive: true });
+      for (let f = 0; f < 40; f++) await writeFile(join(source, `d${d}`, `f${f}.txt`), randomBytes(2000));
+    }
+    await writeFile(join(source, 'base.bin'), randomBytes(4 * 1024 * 1024));
+    const args = ['backup', '--source', source, '--target', target, '--snapshot', 'none', '--slots', '4', '--json'];
+
+    const first = await runCli(args);
+    assert.equal(first.code, 0, explain(first));
+    const firstId = slotId(first);
+    const models = new Map<string, TreeModel>([[firstId, await describeTree(source)]]);
+
+    // A day with more new data than the disk has room for.
+    await writeFile(join(source, 'big-new-1.bin'), randomBytes(14 * 1024 * 1024));
+    await writeFile(join(source, 'big-new-2.bin'), randomBytes(14 * 1024 * 1024));
+    const full = await runCli(args);
+    assert.equal(full.code, 1, `exit 1: ${explain(full)}`);
+    const error = errorEvent(full)!;
+    assert.equal(error['code'], 'target-full', JSON.stringify(error));
+    const message = String(error['message']);
+    assert.match(message, /target is full/i);
+    assert.match(message, /\d+(\.\d+)? ?[KMGT]?i?B free of \d+(\.\d+)? ?[KMGT]?i?B/, `free and total space are given: ${message}`);
+    assert.match(message, /needed about \d/, 'says how much more was needed');
+    assert.match(String(error['hint']), /intact/);
+
+    const listing = await listRing(target);
+    assert.deepEqual(completeIds(listing), [firstId], 'the ring did not rotate');
+    assert.deepEqual(await ringProblems(target, listing, models, [firstId]), [], 'previous slot byte-identical');
+    const v = await verifySlot(target, 0);
+    assert.ok(v.ok && !v.note, `verify slot 0: ${JSON.stringify(v)}`);
+    const unfinished = listing.slots.filter((s) => s.number === null);
+    assert.equal(unfinished.length, 1, 'the unfinished copy is kept');
+    assert.equal(unfinished[0]!.state, 'interrupted');
+    assert.match(String(error['hint']), new RegExp(unfinished[0]!.id), 'the hint names the kept folder');
+    assert.equal(existsSync(join(target, '.shadow-slots', 'lock')), false, 'lock released');
+    assert.equal(existsSync(join(target, '.shadow-slots', 'journal.json')), false, 'nothing pending in the journal');
+    fullMessage = message;
+    rows.push(['Full disk (48 MiB ext4 loop)', `exit 1, code target-full: "${message}"; previous slot intact (verify ok), in-progress folder kept`]);
+
+    await rm(ballast);
+    const resumed = await runCli(args);
+    assert.equal(resumed.code, 0, `after freeing space: ${explain(resumed)}`);
+    const result = resultEvent(resumed)!.result as { notes: string[] };
+    assert.ok(result.notes.some((n) => /Resuming/.test(n)), `resumed the kept copy: ${result.notes.join(' | ')}`);
+    const newId = slotId(resumed);
+    models.set(newId, await describeTree(source));
+    const after = await listRing(target);
+    assert.deepEqual(await ringProblems(target, after, models, [newId, firstId]), []);
+    assert.equal(readdirSync(join(target, '.shadow-slots', 'incoming')).length, 0);
+    for (const slot of [0, 1]) {
+      const check = await verifySlot(target, slot);
+      assert.ok(check.ok && !check.note, `verify slot ${slot}`);
+    }
+    rows.push(['Full disk: after freeing space', 'next run resumed the kept copy and completed; both slots verify']);
+    ok = true;
+  } finally {
+    await recordFigures({ area: '2-full-disk', ok, rows: rows.length > 0 ? rows : [['Full disk', 'FAILED before any figure (see the test output)']] });
+  }
+});
+
+// ENGINE BUG (see docs/reliability.md "Known defects"): rsync prints no --stats when it aborts on
+// ENOSPC, so runBackup() in src/engine/backup.ts computes the shortfall from zeroed stats and the
+// message says "needed about 0 B more". Expected: a real estimate (e.g. the source's new data).
+test('ENGINE BUG: the target-full message states a non-zero shortfall', (t) => {
+  if (!fullMessage) { t.skip('the full-disk scenario did not run'); return; }
+  assert.doesNotMatch(fullMessage, /needed about 0 B more/, fullMessage);
+});
