@@ -1,0 +1,193 @@
+// Concurrency: two backups of one ring at once (the second is refused and told who holds the
+// lock), simultaneous starts, stale locks left by killed runs, and the extension's engine process
+// (dist/engine.js over JSON-RPC, exactly as the extension starts it) against the CLI.
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { createMessageConnection, StreamMessageReader, StreamMessageWriter, ResponseError, type MessageConnection } from 'vscode-jsonrpc/node';
+import { errorEvent, enginePath, explain, resultEvent, runCli, startCli } from './lib/cli';
+import { recordFigures } from './lib/figures';
+import { completeIds, listRing } from './lib/ring';
+import { slotId, workDir, writeProfile } from './lib/setup';
+import { BackupProgressNotification, BackupRequest } from '../../src/rpc/protocol';
+
+const rows: Array<[string, string]> = [];
+let failures = 0;
+after(() => recordFigures({ area: '4-concurrency', ok: failures === 0 && rows.length >= 5, rows }));
+
+async function ring(t: Parameters<typeof workDir>[0], label: string, bigBytes = 4 * 1024 * 1024) {
+  const work = await workDir(t, label);
+  const source = join(work, 'source');
+  const target = join(work, 'target');
+  await mkdir(join(source, 'd'), { recursive: true });
+  await mkdir(target);
+  for (let i = 0; i < 50; i++) await writeFile(join(source, 'd', `f${i}.txt`), randomBytes(400));
+  await writeFile(join(source, 'big.bin'), randomBytes(bigBytes));
+  // --bwlimit keeps the first backup running for about two seconds: long enough to collide with.
+  const profile = await writeProfile(join(work, 'profile.json'), { source, target, rsyncArgs: ['--bwlimit=2000'] });
+  return { work, source, target, profile, lockFile: join(target, '.shadow-slots', 'lock') };
+}
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
+test('two backups of the same ring at once: the second is refused (exit 1) and names the holder', async (t) => {
+  try {
+    const { target, profile } = await ring(t, 'two');
+    const a = startCli(['backup', '--profile', profile, '--json']);
+    assert.ok(await a.waitForPhase('copy'), 'first backup is copying');
+    const b = await runCli(['backup', '--profile', profile, '--json']);
+    assert.equal(b.code, 1, explain(b));
+    const e = errorEvent(b)!;
+    assert.equal(e['code'], 'locked');
+    assert.match(String(e['message']), new RegExp(`process ${a.pid} on ${escape(hostname())}`), `names the holder: ${String(e['message'])}`);
+    const ra = await a.done;
+    assert.equal(ra.code, 0, explain(ra));
+    assert.deepEqual(completeIds(await listRing(target)), [slotId(ra)], 'only the first backup made a slot');
+    rows.push(['Two backups at once (CLI + CLI)', `second refused, exit 1, code locked: "${String(e['message'])}"; first completed`]);
+  } catch (e) { failures++; throw e; }
+});
+
+test('simultaneous starts: exactly one wins each time, the others are refused', async (t) => {
+  try {
+    const { target, profile } = await ring(t, 'race', 2 * 1024 * 1024);
+    let winners = 0;
+    let refused = 0;
+    const rounds = 3;
+    for (let round = 0; round < rounds; round++) {
+      await writeFile(join(target, '..', 'source', 'big.bin'), randomBytes(2 * 1024 * 1024));
+      const runs = await Promise.all([0, 1, 2].map(() => runCli(['backup', '--profile', profile, '--json'])));
+      for (const r of runs) {
+        if (r.code === 0) winners++;
+        else if (r.code === 1 && errorEvent(r)?.['code'] === 'locked') refused++;
+        else assert.fail(`unexpected outcome: ${explain(r)}`);
+      }
+      assert.equal(runs.filter((r) => r.code === 0).length >= 1, true, 'at least one run backs up');
+    }
+    const listing = await listRing(target);
+    assert.equal(completeIds(listing).length, Math.min(3, winners));
+    // A run may start after the winner finished and legitimately win too; never two at the same time.
+    assert.ok(refused >= rounds, `${refused} refusals in ${rounds} rounds of three`);
+    rows.push(['Simultaneous starts (3 at once, 3 rounds)', `${winners} backups ran, ${refused} refused with "locked", ring consistent afterwards`]);
+  } catch (e) { failures++; throw e; }
+});
+
+test('a stale lock from a killed run is recovered, and the user is told', async (t) => {
+  try {
+    const { target, profile, lockFile } = await ring(t, 'stale');
+    const a = startCli(['backup', '--profile', profile, '--json']);
+    assert.ok(await a.waitForPhase('copy'));
+    a.kill(true);
+    await a.done;
+    assert.ok(existsSync(lockFile), 'the killed run left its lock');
+    const left = JSON.parse(readFileSync(lockFile, 'utf8')) as { pid: number };
+    assert.equal(left.pid, a.pid);
+    const b = await runCli(['backup', '--profile', profile, '--json']);
+    assert.equal(b.code, 0, explain(b));
+    const notes = (resultEvent(b)!.result as { notes: string[] }).notes;
+    assert.ok(notes.some((n) => n.includes(`Recovered a stale lock left by process ${a.pid}`)), notes.join(' | '));
+    assert.equal(existsSync(lockFile), false, 'lock released after the run');
+    rows.push(['Stale lock from a kill -9', `recovered; note: "${notes.find((n) => n.includes('stale lock'))}"`]);
+  } catch (e) { failures++; throw e; }
+});
+
+test('lock files of every kind: torn, recycled pid, other host, live holder', async (t) => {
+  try {
+    const { profile, lockFile } = await ring(t, 'lockkinds', 64 * 1024);
+    const ok = await runCli(['backup', '--profile', profile, '--json']);
+    assert.equal(ok.code, 0, explain(ok));
+    const myStart = readFileSync(`/proc/${process.pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[19]!;
+    const cases: Array<{ name: string; content: string; expect: 'recovered' | 'refused'; message?: RegExp }> = [
+      { name: 'torn (empty, crash while writing it)', content: '', expect: 'recovered' },
+      { name: 'garbage', content: '{not json', expect: 'recovered' },
+      { name: 'pid reused by another process', content: JSON.stringify({ pid: process.pid, host: hostname(), pidStart: '1', command: 'backup old', startedAt: '2020-01-01T00:00:00Z' }), expect: 'recovered' },
+      { name: 'dead pid', content: JSON.stringify({ pid: 2 ** 22 - 3, host: hostname(), pidStart: null, command: 'backup old', startedAt: '2020-01-01T00:00:00Z' }), expect: 'recovered' },
+      { name: 'another computer', content: JSON.stringify({ pid: 4242, host: 'other-host.example', pidStart: null, command: 'backup nightly', startedAt: '2026-01-01T00:00:00Z' }), expect: 'refused', message: /process 4242 on other-host\.example/ },
+      { name: 'live holder (this test process)', content: JSON.stringify({ pid: process.pid, host: hostname(), pidStart: myStart, command: 'backup held', startedAt: '2026-01-01T00:00:00Z' }), expect: 'refused', message: new RegExp(`process ${process.pid}`) },
+    ];
+    const outcomes: string[] = [];
+    for (const c of cases) {
+      await writeFile(lockFile, c.content);
+      const r = await runCli(['backup', '--profile', profile, '--json']);
+      if (c.expect === 'recovered') {
+        assert.equal(r.code, 0, `${c.name}: ${explain(r)}`);
+        assert.equal(existsSync(lockFile), false, `${c.name}: lock released`);
+      } else {
+        assert.equal(r.code, 1, `${c.name}: ${explain(r)}`);
+        const e = errorEvent(r)!;
+        assert.equal(e['code'], 'locked');
+        assert.match(String(e['message']), c.message!);
+        if (c.name.startsWith('another')) assert.match(String(e['hint']), /another computer.*delete/i);
+        assert.equal(readFileSync(lockFile, 'utf8'), c.content, `${c.name}: a held lock is left alone`);
+      }
+      outcomes.push(`${c.name}: ${c.expect}`);
+    }
+    rows.push(['Lock files of every kind', outcomes.join('; ')]);
+  } catch (e) { failures++; throw e; }
+});
+
+/** Starts the extension's engine process exactly as the extension does (node dist/engine.js --stdio). */
+function startEngine(t: Parameters<typeof workDir>[0]): { connection: MessageConnection; pid: number; phases: string[] } {
+  const child = spawn(process.execPath, [enginePath, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const connection = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
+  const phases: string[] = [];
+  connection.onNotification(BackupProgressNotification.type, (e) => { if (phases[phases.length - 1] !== e.phase) phases.push(e.phase); });
+  connection.onNotification(() => undefined);
+  connection.onRequest(() => null); // window/workDoneProgress/create and the like
+  connection.listen();
+  t.after(() => {
+    connection.dispose();
+    child.kill('SIGKILL');
+  });
+  return { connection, pid: child.pid!, phases };
+}
+
+async function until(check: () => boolean, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (check()) return true;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return check();
+}
+
+test('the extension\'s engine and the CLI at once: whichever starts second is refused', async (t) => {
+  try {
+    const { source, target, profile } = await ring(t, 'engine');
+    const engine = startEngine(t);
+    await engine.connection.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {} });
+    await engine.connection.sendNotification('initialized', {});
+    const profileInput = { source, target, slots: 3, snapshot: 'none', rsyncArgs: ['--bwlimit=2000'] };
+
+    // Engine first, CLI second.
+    const backup = engine.connection.sendRequest(BackupRequest.type, { profile: profileInput });
+    assert.ok(await until(() => engine.phases.includes('copy'), 20000), `engine reached copy: ${engine.phases.join(',')}`);
+    const cli = await runCli(['backup', '--profile', profile, '--json']);
+    assert.equal(cli.code, 1, explain(cli));
+    assert.equal(errorEvent(cli)!['code'], 'locked');
+    assert.match(String(errorEvent(cli)!['message']), new RegExp(`process ${engine.pid} `), 'names the engine process');
+    const result = await backup;
+    assert.equal(result.outcome, 'complete');
+
+    // CLI first, engine second.
+    await writeFile(join(source, 'big.bin'), randomBytes(4 * 1024 * 1024));
+    const running = startCli(['backup', '--profile', profile, '--json']);
+    assert.ok(await running.waitForPhase('copy'));
+    const refused = await engine.connection.sendRequest(BackupRequest.type, { profile: profileInput }).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    assert.ok(refused instanceof ResponseError, 'the engine refuses');
+    const data = (refused as ResponseError<{ code: string }>).data;
+    assert.equal(data.code, 'locked');
+    assert.match((refused as Error).message, new RegExp(`process ${running.pid} `));
+    const r = await running.done;
+    assert.equal(r.code, 0, explain(r));
+    assert.equal(completeIds(await listRing(target)).length, 2);
+    rows.push(['Extension engine + CLI at once', 'engine first → CLI refused (names the engine pid); CLI first → engine request rejected with code locked']);
+  } catch (e) { failures++; throw e; }
+});
