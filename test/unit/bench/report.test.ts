@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { LineSplitter, parseEngineLine, phaseDurations } from '../../../bench/lib/jsonLines';
+import { formatTarget, median, ratio, verdict } from '../../../bench/lib/stats';
+
+test('median of odd, even and empty series', () => {
+  assert.equal(median([5, 1, 3]), 3);
+  assert.equal(median([4, 1, 3, 2]), 2.5);
+  assert.ok(Number.isNaN(median([])));
+});
+
+test('verdicts: ≤ and < limits, and a missing measurement is never a pass', () => {
+  assert.equal(verdict({ name: 'a', measured: 1.05, limit: 1.05, op: 'le', unit: '' }), 'PASS');
+  assert.equal(verdict({ name: 'a', measured: 1.0501, limit: 1.05, op: 'le', unit: '' }), 'MISS');
+  assert.equal(verdict({ name: 'b', measured: 1, limit: 1, op: 'lt', unit: '' }), 'MISS');
+  assert.equal(verdict({ name: 'b', measured: 0.99, limit: 1, op: 'lt', unit: '' }), 'PASS');
+  assert.equal(verdict({ name: 'c', measured: ratio(Number.NaN, 3), limit: 1, op: 'le', unit: '' }), 'NOT RUN');
+  assert.ok(Number.isNaN(ratio(3, 0)));
+  assert.equal(formatTarget({ name: 'S5', measured: 160, limit: 150, op: 'le', unit: ' ms' }), 'S5 160 ms (target ≤ 150 ms) MISS');
+});
+
+test('LineSplitter joins lines split across chunks', () => {
+  const lines: string[] = [];
+  const s = new LineSplitter((l) => lines.push(l));
+  s.push('{"type":"prog'); s.push('ress"}\n{"a":1}\npartial'); s.end();
+  assert.deepEqual(lines, ['{"type":"progress"}', '{"a":1}', 'partial']);
+});
+
+test('parseEngineLine reads the CLI --json events and ignores other lines', () => {
+  assert.deepEqual(parseEngineLine('{"type":"progress","phase":"copy","percent":40,"bytes":10,"files":3,"rate":null,"etaSeconds":null}'),
+    { type: 'progress', phase: 'copy', percent: 40, bytes: 10, files: 3 });
+  assert.deepEqual(parseEngineLine('{"type":"complete","elapsedMs":812,"slot":{}}'), { type: 'complete', elapsedMs: 812 });
+  const r = parseEngineLine('{"type":"result","result":{"timeToCompleteMs":800,"durationMs":900}}');
+  assert.equal(r?.type, 'result');
+  assert.equal(parseEngineLine('warning: not json'), null);
+  assert.equal(parseEngineLine('{broken'), null);
+});
+
+test('phaseDurations attributes time to phases from event arrival', () => {
+  const d = phaseDurations([{ atMs: 100, phase: 'preflight' }, { atMs: 150, phase: 'copy' }, { atMs: 400, phase: 'copy' }, { atMs: 900, phase: 'finalize' }], 1000);
+  assert.deepEqual(d, { startup: 100, preflight: 50, copy: 750, finalize: 100 });
+});
