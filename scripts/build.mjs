@@ -2,7 +2,7 @@
 // the engine and the CLI are bundled the same way so they run on Node 20 and on VS Code's runtime
 // without node_modules beside them.
 import { build } from 'esbuild';
-import { chmod } from 'node:fs/promises';
+import { chmod, cp } from 'node:fs/promises';
 
 const quiet = process.argv.includes('--quiet');
 const production = process.argv.includes('--production');
@@ -24,3 +24,5 @@ await Promise.all([
   build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }),
 ]);
 await chmod('dist/cli.js', 0o755);
+// The Windows helper and installer are constant scripts shipped as assets, never generated.
+await cp('src/platform/windows/assets', 'dist/windows', { recursive: true });
