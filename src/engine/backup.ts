@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { rename, rm } from 'node:fs/promises';
+import { chmod, lstat, readdir, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { ShadowSlotsError } from '../core/errors';
 import { formatBytes } from '../core/format';
 import { newSlotId } from '../core/layout';
@@ -114,6 +115,7 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
     await ring.writeManifest(manifest);
 
     await phase('copy', linkDest ? `Copying changes since slot ${newest!.number}` : 'Copying everything (first slot)');
+    const sourceIdentity = await identity(snapshot.readPath);
     const copy = await runRsync(report.rsync.path, argv, ring.changeLogPath(id), {
       ...(options.signal ? { signal: options.signal } : {}),
       onSpawn: async (pid) => {
@@ -142,7 +144,17 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
     if (copy.unreadable.length > 0) manifest.warnings.push(`Files could not be read (permission denied): ${copy.unreadable.slice(0, 20).join(', ')}${copy.unreadable.length > 20 ? ' …' : ''}`);
     manifest.warnings.push(...warnings);
 
-    const outcome = copy.classification.outcome;
+    let outcome = copy.classification.outcome;
+    // A source that vanishes or is unmounted mid-copy makes rsync report its files as "vanished"
+    // (exit 24, normally harmless): a fragment must never enter the ring as a complete slot.
+    const after = await identity(snapshot.readPath);
+    if ((outcome === 'complete' || outcome === 'complete-with-warnings') && (after === null || after !== sourceIdentity)) {
+      outcome = 'failed';
+      await ring.writeManifest(manifest);
+      throw new ShadowSlotsError('rsync', `The source ${profile.source} disappeared or was replaced while it was being copied (${after === null ? 'it no longer exists' : 'it is now a different folder or drive'}); the copy is incomplete and the ring is unchanged.`, {
+        hint: 'Reconnect or remount the source and run the backup again; the unfinished copy is resumed.',
+      });
+    }
     if (outcome === 'cancelled') {
       await ring.writeManifest(manifest);
       throw new ShadowSlotsError('cancelled', 'The backup was cancelled; the ring is unchanged and the next run resumes the copy.');
@@ -151,7 +163,13 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
       await ring.writeManifest(manifest);
       if (copy.noSpace) {
         const fs = await fileSystemType(profile.target).catch(() => null);
-        throw new ShadowSlotsError('target-full', `The target is full: ${formatBytes(fs?.freeBytes ?? 0)} free of ${formatBytes(fs?.totalBytes ?? 0)}; the new slot needed about ${formatBytes(s.literalData || s.totalSize)} more.`, {
+        // rsync prints no --stats when it aborts, so the progress it printed is all we know.
+        const written = copy.lastProgress?.bytes ?? 0;
+        const estimate = copy.lastProgress && copy.lastProgress.percent > 0 ? Math.round(written * 100 / copy.lastProgress.percent) : null;
+        const progressText = written > 0
+          ? ` The copy stopped after writing ${formatBytes(written)}${estimate !== null && estimate > written ? ` of about ${formatBytes(estimate)}; it needed about ${formatBytes(estimate - written)} more` : ''}.`
+          : '';
+        throw new ShadowSlotsError('target-full', `The target is full: ${formatBytes(fs?.freeBytes ?? 0)} free of ${formatBytes(fs?.totalBytes ?? 0)}.${progressText}`, {
           hint: `Previous slots are intact. Free space on the target or keep fewer slots; the unfinished copy is kept in ${ring.incomingPath(id)} and the next run resumes it (delete it to free its space now).`,
           details: { exitCode: copy.exitCode, stderrTail: copy.stderrTail },
         });
@@ -189,7 +207,14 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
     snapshot = null;
 
     await phase('finalize', dropped.length > 0 ? `Recording checksums and deleting ${dropped.length} old slot(s)` : 'Recording checksums');
-    await finalizeSlot(ring, profile, manifest, previousManifest, options.signal);
+    try {
+      await finalizeSlot(ring, profile, manifest, previousManifest, options.signal);
+    } catch (error) {
+      // Slot 0 is already complete and in the ring: bookkeeping problems are warnings, not failures.
+      if (options.signal?.aborted) throw error;
+      manifest.warnings.push(`The slot is complete, but recording its deleted-file list or checksums failed: ${(error as Error).message}`);
+      await ring.writeManifest(manifest).catch(() => undefined);
+    }
     const durationMs = Math.round(performance.now() - started);
     emit('done', 'Backup complete', { percent: 100 });
     return {
@@ -214,12 +239,40 @@ export function profileFrom(input: ProfileInput): Profile {
  * Reuses the newest unfinished in-progress folder (rsync then only copies what is missing) under
  * the new id; older ones are moved to the trash. Returns the id that was resumed.
  */
+/** "dev:ino" of a folder, or null when it is gone: detects a source replaced or unmounted mid-copy. */
+async function identity(path: string): Promise<string | null> {
+  try {
+    const st = await stat(path);
+    return `${st.dev}:${st.ino}`;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * rsync without -p leaves an existing folder's mode alone, so a folder a partial run copied as
+ * unreadable (mode 000) would block the resumed copy and every later read of the slot: give the
+ * owner access back on every folder of the resumed tree before rsync runs again.
+ */
+async function repairFolderModes(root: string): Promise<void> {
+  const pending = [root];
+  while (pending.length > 0) {
+    const dir = pending.pop()!;
+    const st = await lstat(dir).catch(() => null);
+    if (!st || !st.isDirectory()) continue;
+    if ((st.mode & 0o700) !== 0o700) await chmod(dir, (st.mode & 0o7777) | 0o700).catch(() => undefined);
+    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+    for (const e of entries) if (e.isDirectory()) pending.push(join(dir, e.name));
+  }
+}
+
 async function prepareIncoming(ring: RingStore, id: string): Promise<string | null> {
   const ids = await ring.incomingIds();
   let resumed: string | null = null;
   for (const old of ids) {
     if (resumed === null && (await exists(ring.incomingPath(old)))) {
       await rename(ring.incomingPath(old), ring.incomingPath(id));
+      if (process.platform !== 'win32') await repairFolderModes(ring.incomingPath(id));
       await rm(ring.manifestPath(old), { force: true });
       await rm(ring.changeLogPath(old), { force: true });
       resumed = old;

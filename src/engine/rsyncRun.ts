@@ -9,6 +9,8 @@ export interface RsyncRunResult {
   stats: RsyncStats;
   itemized: { created: number; changed: number; deleted: number };
   noSpace: boolean;
+  /** The last progress rsync printed: bytes written so far and its percent estimate. */
+  lastProgress: { bytes: number; percent: number } | null;
   vanished: string[];
   unreadable: string[];
   stderrTail: string;
@@ -30,11 +32,13 @@ export async function runRsync(rsyncPath: string, argv: string[], changeLogFile:
   let statsText = '';
   let inStats = false;
   let lastProgressAt = 0;
+  let lastProgress: { bytes: number; percent: number } | null = null;
   let files = 0;
   const onLine = (line: string, terminator: '\n' | '\r') => {
     if (terminator === '\r' || line.startsWith(' ')) {
       const p = parseProgress2(line);
       if (p) {
+        lastProgress = { bytes: p.bytes, percent: p.percent };
         const now = Date.now();
         if (now - lastProgressAt >= 200 || p.percent === 100) {
           lastProgressAt = now;
@@ -90,6 +94,7 @@ export async function runRsync(rsyncPath: string, argv: string[], changeLogFile:
     stats: parseStats(statsText),
     itemized,
     noSpace: isNoSpace(stderr),
+    lastProgress,
     vanished: vanished.slice(0, 200),
     unreadable: unreadable.slice(0, 200),
     stderrTail: stderr.slice(-4000),
