@@ -4,7 +4,7 @@
  * medians, ratios against anchors measured in the same run, and PASS/MISS for the targets of
  * issue 6. See BENCHMARKS.md. Progress goes to stderr, results to stdout and bench/.work/results/.
  */
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -66,8 +66,11 @@ for (const w of wanted) if (!ALL.includes(w)) { process.stderr.write(`bench: unk
 const benchWork = join(repo, 'bench', '.work');
 const workRoot = resolve(args.work ?? join(benchWork, `run-${process.pid}`));
 const resultsDir = join(benchWork, 'results');
-const cli = join(repo, 'dist', 'cli.js');
-const probe = join(repo, 'bench', 'hwm-probe.mjs');
+const builtCli = join(repo, 'dist', 'cli.js');
+// The run uses its own copy of the CLI bundle: others rebuilding dist/ during a long run must not
+// change (or break) the engine halfway through the measurements.
+const cli = join(workRoot, 'engine', 'cli.js');
+const probe = join(repo, 'bench', 'hwm-probe.cjs');
 const SLOTS = 16;
 
 const controller = new AbortController();
@@ -331,6 +334,8 @@ async function main(): Promise<number> {
   await mkdir(workRoot, { recursive: true });
   const scratch = new Scratch(join(workRoot, 'scratch.json'));
   const started = performance.now();
+  await mkdir(join(workRoot, 'engine'), { recursive: true });
+  await copyFile(builtCli, cli).catch(() => undefined);
   const engineMissing = wanted.some((n) => n.startsWith('shadow-slots')) ? await engineStatus() : null;
   if (engineMissing) log(`bench: ${engineMissing}; shadow-slots contenders are reported as not run`);
   const btrfsOk = { ok: false, why: '' };

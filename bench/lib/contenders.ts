@@ -1,7 +1,6 @@
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { run } from '../../src/platform/runner';
 import { LineSplitter, parseEngineLine, phaseDurations } from './jsonLines';
 import { rsnapshotConf, rsnapshotSlotPath } from './rsnapshotConf';
@@ -139,7 +138,7 @@ export class Rsnapshot implements Contender {
 export interface EngineOptions {
   /** dist/cli.js */
   cli: string;
-  /** bench/hwm-probe.mjs: preloaded into the engine's node processes to record their peak RSS. */
+  /** bench/hwm-probe.cjs: preloaded into the engine's node processes to record their peak RSS. */
   probe: string;
   snapshot: 'none' | 'btrfs';
   /** When set, every engine run writes a V8 CPU profile here. */
@@ -180,7 +179,8 @@ export class ShadowSlotsCli implements Contender {
         signal,
         onStdout: (c) => splitter.push(c),
         env: {
-          NODE_OPTIONS: `--import=${pathToFileURL(this.opts.probe).href}`,
+          // Quoted: NODE_OPTIONS is split on spaces.
+          NODE_OPTIONS: `--require=${JSON.stringify(this.opts.probe)}`,
           SHADOW_SLOTS_BENCH_HWM_DIR: hwmDir,
         },
       }, cpu);

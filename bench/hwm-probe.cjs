@@ -1,0 +1,22 @@
+// Preloaded (NODE_OPTIONS=--require) into the engine's node processes by the benchmark: when the
+// process exits it records its own peak resident set (VmHWM), which is exact however short the
+// run — polling /proc from outside could miss a final spike. Children such as rsync are not node
+// and are not counted, which is what scenario 4 asks for.
+// CommonJS on purpose: an ES module preload (--import) makes node load the CJS bundle through
+// its ESM loader, which costs the measured process 0.2–0.5 s of extra start-up on this machine.
+// process.getBuiltinModule (node ≥ 20.16) keeps this file free of require().
+const fs = process.getBuiltinModule('node:fs');
+const path = process.getBuiltinModule('node:path');
+
+const dir = process.env.SHADOW_SLOTS_BENCH_HWM_DIR;
+if (dir) {
+  process.on('exit', () => {
+    try {
+      const status = fs.readFileSync('/proc/self/status', 'utf8');
+      const hwmKb = Number((/^VmHWM:\s+(\d+) kB/m.exec(status) ?? [])[1]);
+      fs.writeFileSync(path.join(dir, `${process.pid}.json`), JSON.stringify({ pid: process.pid, ppid: process.ppid, argv: process.argv.slice(1), hwmKb }));
+    } catch {
+      // Best effort: a missing record shows up as "no RSS measured" in the report.
+    }
+  });
+}
