@@ -90,7 +90,7 @@ export function diagnoseFilter(list: RuleList, counts?: FilterCounts, source?: s
     switch (n.kind) {
       case 'merge-missing': at(n.rule, 'error', 'merge-missing', `Cannot read the merge file ${JSON.stringify(n.name)}: rsync stops with "failed to open exclude file" (exit 11).`, [], false); break;
       case 'merge-loop': at(n.rule, 'error', 'merge-loop', `The merge file ${JSON.stringify(n.name)} merges itself (directly or through other files).`, [], false); break;
-      case 'dir-merge': at(n.rule, 'info', 'dir-merge', `Per-folder merge files (${JSON.stringify(n.rule.pattern || '.cvsignore')}) are applied by rsync but not evaluated here: the counts ignore them.`); break;
+      case 'dir-merge': at(n.rule, 'info', 'dir-merge', `Per-folder merge files named with a folder part (${JSON.stringify(n.rule.pattern)}), or merged from another file, are applied by rsync but not evaluated here: the counts ignore them.`); break;
       case 'cleared': if (n.dropped > 0) at(n.rule, 'info', 'cleared', `Clears the ${n.dropped} rule${n.dropped === 1 ? '' : 's'} before it.`); break;
       case 'receiver-only': at(n.rule, 'info', 'receiver-only', 'Applies only on the receiving side: it protects or risks files in the backup during deletion and does not change what is copied.'); break;
       case 'xattr': at(n.rule, 'info', 'xattr', 'An "x" rule filters extended-attribute names, not files.'); break;
@@ -98,15 +98,19 @@ export function diagnoseFilter(list: RuleList, counts?: FilterCounts, source?: s
   }
   // A rule set that excludes everything, known without looking at the tree.
   const firstDecider = list.entries[0];
-  if (firstDecider && !firstDecider.include && !firstDecider.cvs && !firstDecider.pattern.negate && WHOLE_SOURCE.has(firstDecider.rule.pattern)) {
+  if (firstDecider && !firstDecider.include && !firstDecider.sub && !firstDecider.pattern.negate && WHOLE_SOURCE.has(firstDecider.rule.pattern)) {
     at(firstDecider.rule, 'error', 'excludes-all', `"${firstDecider.rule.pattern}" as the first rule excludes the whole source: every backup would be empty.`);
   }
   if (!counts || !counts.complete) return out;
   const where = source ? ` in ${source}` : ' in the source';
+  for (const err of counts.dirMergeErrors) {
+    const r = list.entries[err.entry]?.rule;
+    if (r) at(r, 'error', 'syntax', `${err.file}, line ${err.line + 1}: ${err.message} (rsync stops with a syntax error when it reads this per-folder file)`);
+  }
   list.entries.forEach((e, i) => {
     const s = counts.stats[i]!;
     const r = e.rule;
-    if (!own(r) || e.via) return;
+    if (!own(r) || e.via || e.dirMerge) return;
     if (s.files + s.dirs === 0) {
       if (s.shadowed > 0 && s.shadowedBy !== undefined) {
         const by = list.entries[s.shadowedBy]!;
@@ -124,12 +128,12 @@ export function diagnoseFilter(list: RuleList, counts?: FilterCounts, source?: s
     }
     // Both hints are about literal names ("build"), where the two mistakes happen; wildcards are deliberate.
     const literal = !/[*?[]/.test(r.pattern);
-    if (literal && !e.include && s.dirs > 0 && s.files > 0 && s.examples.some((x) => !x.endsWith('/')) && !r.pattern.endsWith('/') && !e.pattern.negate && !e.cvs) {
+    if (literal && !e.include && s.dirs > 0 && s.files > 0 && s.examples.some((x) => !x.endsWith('/')) && !r.pattern.endsWith('/') && !e.pattern.negate && !e.sub) {
       const file = s.examples.find((x) => !x.endsWith('/'));
       const fix = folderOnlyFix(r);
       out.push({ line: r.line, start: r.patternStart, end: r.end, severity: 'hint', code: 'matches-files-too', fixes: fix ? [fix] : [], message: `Matches files as well as folders (e.g. ${file}); add a trailing "/" to match folders only.` });
     }
-    if (literal && !r.pattern.startsWith('/') && s.depths.length > 1 && !e.pattern.negate && !e.cvs) {
+    if (literal && !r.pattern.startsWith('/') && s.depths.length > 1 && !e.pattern.negate && !e.sub) {
       const fix = anchorFix(r);
       out.push({ line: r.line, start: r.patternStart, end: r.end, severity: 'hint', code: 'unanchored', fixes: fix ? [fix] : [], message: `Matches at several depths (e.g. ${s.examples.slice(0, 2).join(', ')}); a leading "/" anchors it at the top of the source.` });
     }

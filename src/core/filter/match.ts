@@ -132,8 +132,15 @@ export interface RuleEntry {
   rule: FilterRule;
   include: boolean;
   pattern: CompiledPattern;
-  /** `-C`: the entry stands for the global CVS-ignore list; `pattern` is unused. */
-  cvs?: RuleEntry[] | undefined;
+  /**
+   * A list checked in place of this entry, first match wins inside it (rsync's check_filter() on a
+   * sub-list): the global CVS-ignore list for `-C`, or for a `:` dir-merge rule the rules read from
+   * the per-folder files of the folder being walked and its parents (set by the walker as it goes).
+   * `pattern` is unused then.
+   */
+  sub?: RuleEntry[] | undefined;
+  /** Set on a `:` dir-merge entry: the per-folder file name and how to read it. */
+  dirMerge?: DirMerge | undefined;
   /** Set for the pattern of a CVS list entry: the `-C` rule that brought it in. */
   via?: FilterRule | undefined;
 }
@@ -149,16 +156,32 @@ export function firstMatch(entries: readonly RuleEntry[], path: MatchPath, from 
   return -1;
 }
 
+export interface DirMerge {
+  /** File name looked for in every folder. */
+  name: string;
+  /** Flags the `:` rule hands to the rules of each file (parse template). */
+  template: import('./parse').RuleTemplate;
+  /** `n`: rules of a folder's file do not apply in its subfolders. */
+  noInherit: boolean;
+}
+
 export function entryMatches(e: RuleEntry, path: MatchPath): boolean {
-  if (e.cvs) return e.cvs.some((c) => patternMatches(c.pattern, path));
+  if (e.sub) return e.sub.some((c) => entryMatches(c, path));
   return patternMatches(e.pattern, path);
+}
+
+/** Include (true) or exclude (false) of an entry that matched `path`. */
+export function includeOf(e: RuleEntry, path: MatchPath): boolean {
+  if (e.sub) {
+    const hit = e.sub.find((c) => entryMatches(c, path));
+    return hit ? includeOf(hit, path) : true;
+  }
+  return e.include;
 }
 
 /** Whether the matching entry includes (true) or excludes (false); an unmatched path is included. */
 export function isIncluded(entries: readonly RuleEntry[], path: MatchPath): boolean {
   const i = firstMatch(entries, path);
   if (i < 0) return true;
-  const e = entries[i]!;
-  if (e.cvs) return e.cvs.find((c) => patternMatches(c.pattern, path))!.include;
-  return e.include;
+  return includeOf(entries[i]!, path);
 }

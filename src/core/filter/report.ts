@@ -11,7 +11,7 @@ export interface RuleReport {
   text: string;
   kind: FilterRule['kind'] | 'invalid';
   /** What the rule does to the files it decides, or why it decides none. */
-  effect: 'excludes' | 'includes' | 'not-evaluated' | 'receiver-only' | 'none';
+  effect: 'excludes' | 'includes' | 'decides' | 'not-evaluated' | 'receiver-only' | 'none';
   files: number;
   bytes: number;
   dirs: number;
@@ -41,7 +41,8 @@ export function ruleReports(list: RuleList, counts: FilterCounts | undefined, di
     if (!rep || !s) return;
     rep.files += s.files; rep.bytes += s.bytes; rep.dirs += s.dirs;
     for (const x of s.examples) if (rep.examples.length < 5) rep.examples.push(x);
-    if (e.cvs) rep.effect = 'excludes';
+    if (e.rule.flags.cvsIgnore && e.rule.kind === 'exclude') rep.effect = 'excludes';
+    if (e.dirMerge) rep.effect = rep.files + rep.dirs > 0 ? 'decides' : 'none';
   });
   for (const e of list.errors) {
     if (e.file === undefined && !byLine.has(e.line)) byLine.set(e.line, { line: e.line, text: lines[e.line] ?? '', kind: 'invalid', effect: 'none', files: 0, bytes: 0, dirs: 0, examples: [], diagnostics: [] });
@@ -54,11 +55,12 @@ export function ruleReports(list: RuleList, counts: FilterCounts | undefined, di
 export function effectLine(r: RuleReport, complete = true): string {
   switch (r.effect) {
     case 'receiver-only': return 'affects only deletion in the backup (receiver side); copies nothing more or less';
-    case 'not-evaluated': return 'per-folder merge files are not evaluated by the preview';
+    case 'not-evaluated': return 'per-folder merge files named with a folder part are not evaluated by the preview';
     case 'none': return r.kind === 'clear' ? 'clears the rules before it' : r.kind === 'invalid' ? 'invalid: rsync stops with a syntax error' : 'decides no files itself';
     default: {
       const folders = r.dirs > 0 ? ` and ${formatCount(r.dirs)} folder${r.dirs === 1 ? '' : 's'}` : '';
-      return `${r.effect} ${formatCount(r.files)} file${r.files === 1 ? '' : 's'} (${formatBytes(r.bytes)})${folders}${complete ? '' : ' so far'}`;
+      const through = r.effect === 'decides' ? ' through its per-folder files' : '';
+      return `${r.effect} ${formatCount(r.files)} file${r.files === 1 ? '' : 's'} (${formatBytes(r.bytes)})${folders}${through}${complete ? '' : ' so far'}`;
     }
   }
 }

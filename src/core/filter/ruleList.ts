@@ -60,10 +60,14 @@ function addRules(list: RuleList, rules: FilterRule[], options: RuleListOptions,
         list.notes.push({ kind: 'cleared', rule, dropped: list.entries.length });
         list.entries.length = 0;
         continue;
-      case 'dir-merge':
+      case 'dir-merge': {
         if (f.excludeSelf) addExcludeSelf(list, rule);
-        list.notes.push({ kind: 'dir-merge', rule });
+        const name = rule.pattern.length === 0 ? '.cvsignore' : rule.pattern;
+        // A name with a folder part makes rsync also scan the parents of the source; not modelled.
+        if (name.includes('/') || depth > 0) { list.notes.push({ kind: 'dir-merge', rule }); continue; }
+        list.entries.push({ rule, include: false, pattern: compilePattern('-'), sub: [], dirMerge: { name, template: templateOf(rule), noInherit: f.noInherit } });
         continue;
+      }
       case 'merge': {
         if (f.excludeSelf) addExcludeSelf(list, rule);
         const name = rule.pattern.length === 0 ? '.cvsignore' : rule.pattern;
@@ -81,7 +85,7 @@ function addRules(list: RuleList, rules: FilterRule[], options: RuleListOptions,
     if (f.xattr) { list.notes.push({ kind: 'xattr', rule }); continue; }
     if (f.receiverSide && !f.senderSide) { list.notes.push({ kind: 'receiver-only', rule }); continue; }
     if (f.cvsIgnore) {
-      list.entries.push({ rule, include: false, pattern: compilePattern('-'), cvs: cvsEntries(rule, options.cvsIgnoreExtra) });
+      list.entries.push({ rule, include: false, pattern: compilePattern('-'), sub: cvsEntries(rule, options.cvsIgnoreExtra) });
       continue;
     }
     list.entries.push({ rule, include: f.include, pattern: compilePattern(rule.pattern, { negate: f.negate, absPath: f.absPath }) });

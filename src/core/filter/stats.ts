@@ -1,4 +1,4 @@
-import { entryMatches, MatchPath, type RuleEntry } from './match';
+import { entryMatches, includeOf, MatchPath, type RuleEntry } from './match';
 
 /** What one rule does to the current source tree. */
 export interface RuleStats {
@@ -33,6 +33,8 @@ export interface FilterCounts {
   /** Top-level entries of the source and how many of them are excluded. */
   topLevel: number;
   topLevelExcluded: number;
+  /** Errors in per-folder (`:` dir-merge) files: rsync stops on them. `entry` is the `:` rule's entry. */
+  dirMergeErrors: Array<{ entry: number; file: string; line: number; message: string }>;
   /** Folders that could not be read (rsync would report them as errors, exit 23). */
   unreadable: string[];
   /** False when the walk was cut short (cancelled or a limit hit); counts are then a lower bound. */
@@ -67,7 +69,7 @@ export class FilterCounter {
     this.shadowTally = entries.map(() => new Map());
     this.counts = {
       stats: entries.map(emptyStats), totalFiles: 0, totalBytes: 0, totalDirs: 0, includedFiles: 0, includedBytes: 0,
-      excludedFiles: 0, excludedBytes: 0, topLevel: 0, topLevelExcluded: 0, unreadable: [], complete: false, durationMs: 0,
+      excludedFiles: 0, excludedBytes: 0, topLevel: 0, topLevelExcluded: 0, dirMergeErrors: [], unreadable: [], complete: false, durationMs: 0,
     };
   }
 
@@ -94,7 +96,7 @@ export class FilterCounter {
         if (!entryMatches(this.entries[i]!, path)) continue;
         if (first < 0) first = i; else this.shadow(i, first, path, false);
       }
-      decision = { entry: first, include: first < 0 ? true : this.includeOf(first, path) };
+      decision = { entry: first, include: first < 0 ? true : includeOf(this.entries[first]!, path) };
       if (first >= 0) {
         const s = c.stats[first]!;
         if (isDir) s.dirs++; else { s.files++; s.bytes += size; }
@@ -120,12 +122,6 @@ export class FilterCounter {
       this.counts.stats[i]!.shadowedBy = best;
     });
     return this.counts;
-  }
-
-  private includeOf(i: number, path: MatchPath): boolean {
-    const e = this.entries[i]!;
-    if (e.cvs) return e.cvs.find((c) => entryMatches(c, path))?.include ?? false;
-    return e.include;
   }
 
   private shadow(i: number, by: number, path: MatchPath, inside: boolean): void {
