@@ -23,9 +23,11 @@ async function main(argv: string[]): Promise<number> {
     return ExitCode.usage;
   }
   const controller = new AbortController();
+  // Every signal is handled (not `once`): a second Ctrl-C during the cleanup must not kill the
+  // process before it has stopped rsync, released the snapshot and the lock.
   const onSignal = () => controller.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   const io: CliIO = {
     out: (t) => process.stdout.write(t),
     err: (t) => process.stderr.write(t),
