@@ -85,5 +85,5 @@ test('quick-fix edits produce the intended rule text', () => {
 
 test('syntax errors, missing merge files and rules that do not change the copy are reported', () => {
   const list = buildRuleList(parseFilterText('-foo\n. /nowhere\nP keep\n: sub/.rules\n- x\n!'), { readMerge: () => undefined });
-  assert.deepEqual(codes(diagnoseFilter(list)), ['0:syntax', '1:merge-missing', '2:receiver-only', '3:dir-merge', '5:cleared']);
+  assert.deepEqual(codes(diagnoseFilter(list)), ['0:syntax', '1:merge-missing', '2:receiver-only', '3:dir-merge', '3:merge-relative', '5:cleared']);
 });
