@@ -43,6 +43,9 @@ test('rule prefixes, modifiers, merges, clears and comments get their scopes', (
   assert.equal(classify('.e /etc/rules').rule, 'merge');
   assert.equal(classify('dir-merge .rsync-filter').rule, 'merge');
   assert.equal(classify(' - x').rule, 'invalid');
+  assert.equal(classify('-foo').rule, 'invalid');
+  assert.equal(classify('-C').rule, 'rule', 'the CVS rule takes no pattern');
+  assert.equal(classify(':C').rule, 'merge');
 });
 
 test('wildcards, classes, escapes, anchors and trailing spaces inside patterns', () => {
