@@ -82,7 +82,8 @@ export async function previewBackup(options: PreviewOptions): Promise<PreviewRes
     await run(rsync, argv, {
       signal: options.signal,
       onStdout: (chunk) => splitter.push(chunk, onLine),
-      okExitCodes: [0, 24],
+      // 23: some files could not be read; the preview still lists the rest (the backup would warn about them).
+      okExitCodes: [0, 23, 24],
       errorCode: 'rsync',
     });
     splitter.end(onLine);
