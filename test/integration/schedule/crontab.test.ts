@@ -125,6 +125,7 @@ test('real cron daemon runs the generated line: the CLI gets the exact hostile a
     }
     const argv = JSON.parse(await readFile(out, 'utf8')) as string[];
     assert.deepEqual(argv, ['backup', '--profile', prepared.entry.profileFile]);
+    t.diagnostic(`cron ran the job ${((Date.now() - at.getTime()) / 1000).toFixed(1)} s after its minute began`);
     assert.equal(await readFile(ctx.paths.logFile('live'), 'utf8'), '', 'the job wrote nothing to its log');
   } finally {
     daemon.abort();

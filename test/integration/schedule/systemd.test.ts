@@ -50,6 +50,7 @@ test('systemd-analyze verify accepts the units for hostile install paths (and re
     }
   }
   assert.equal(checked, HOSTILE.length * 3);
+  t.diagnostic(`systemd-analyze verify accepted ${checked} unit pairs; each parsed ExecStart ran and passed the exact argv`);
 
   // Control: the same check fails when the executable path does not resolve, so it proves something.
   const job = jobCommand({ node: join(root, 'missing dir', 'node'), cli: '/x/cli.js' }, '/x/p.json');
@@ -64,7 +65,7 @@ async function systemdElapses(value: string, zone: string, baseTime: Date, itera
   return [...r.stdout.matchAll(/\(in UTC\): \w{3} (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC/g)].map((m) => `${m[1]!.replace(' ', 'T')}.000Z`);
 }
 
-test('systemd-analyze calendar agrees with nextRuns for every OnCalendar value, across DST in Berlin and New York', async () => {
+test('systemd-analyze calendar agrees with nextRuns for every OnCalendar value, across DST in Berlin and New York', async (t) => {
   const timings: Timing[] = [
     { when: { kind: 'daily' }, time: { hour: 0, minute: 0 } },
     { when: { kind: 'daily' }, time: { hour: 2, minute: 30 } },
@@ -91,6 +92,7 @@ test('systemd-analyze calendar agrees with nextRuns for every OnCalendar value, 
     }
   }
   assert.ok(compared > 300, `compared ${compared} elapses`);
+  t.diagnostic(`compared ${compared} next elapses from ${timings.length * bases.length * 2} systemd-analyze calendar runs`);
 });
 
 test('no user systemd here: detection falls back to cron (and picks systemd when the probe succeeds)', async (t) => {
