@@ -20,6 +20,8 @@ export interface ProfileInput {
   snapshot?: unknown;
   rsyncPath?: unknown;
   rsyncArgs?: unknown;
+  /** A file of rsync filter rules (e.g. the workspace's `.shadowslots-filter`), applied after `excludes`. */
+  filterFile?: unknown;
 }
 
 /** A validated backup profile: absolute, normalised paths and checked values. */
@@ -32,6 +34,7 @@ export interface Profile {
   snapshot: SnapshotMethod;
   rsyncPath: string | undefined;
   rsyncArgs: string[];
+  filterFile: string | undefined;
 }
 
 export interface ValidatedProfile {
@@ -76,6 +79,7 @@ export function validateProfile(input: ProfileInput, flavor: PathFlavor = proces
   const excludes = validateExcludes(input.excludes);
   const rsyncPath = input.rsyncPath === undefined || input.rsyncPath === '' ? undefined : validateAbsolutePath(input.rsyncPath, 'rsync path', p);
   const rsyncArgs = validateRsyncArgs(input.rsyncArgs);
+  const filterFile = input.filterFile === undefined || input.filterFile === null || input.filterFile === '' ? undefined : validateAbsolutePath(input.filterFile, 'filter file', p);
 
   const same = flavor === 'win32' ? (a: string, b: string) => a.toLowerCase() === b.toLowerCase() : (a: string, b: string) => a === b;
   if (same(source, target)) {
@@ -92,7 +96,7 @@ export function validateProfile(input: ProfileInput, flavor: PathFlavor = proces
     notes.push(`The target is inside the source, so it is excluded from the backup automatically (exclude "${rule}"). A ring on another disk is safer.`);
   }
 
-  return { profile: { name, source, target, slots, excludes, snapshot, rsyncPath, rsyncArgs }, notes };
+  return { profile: { name, source, target, slots, excludes, snapshot, rsyncPath, rsyncArgs, filterFile }, notes };
 }
 
 function validateAbsolutePath(value: unknown, what: string, p: path.PlatformPath): string {

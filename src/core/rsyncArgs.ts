@@ -7,6 +7,8 @@ export interface RsyncPlan {
   /** The newest complete slot; absent for the first backup. */
   linkDest?: string | undefined;
   excludes: string[];
+  /** rsync filter-rule file merged after the excludes (`--filter=merge FILE`). */
+  filterFile?: string | undefined;
   extraArgs: string[];
   /** Cygwin/MSYS2 rsync writing to NTFS: let files inherit the target folder's ACL. */
   windowsRsync?: boolean;
@@ -40,6 +42,7 @@ export function buildRsyncArgv(plan: RsyncPlan): string[] {
   argv.push(`--out-format=${OUT_FORMAT}`, '--stats');
   if (plan.progress !== false) argv.push('--info=progress2');
   for (const pattern of plan.excludes) argv.push(`--exclude=${pattern}`);
+  if (plan.filterFile !== undefined) argv.push(`--filter=merge ${plan.filterFile}`);
   argv.push(...plan.extraArgs);
   argv.push('--', withTrailingSlash(plan.source), withTrailingSlash(plan.destination));
   return argv;

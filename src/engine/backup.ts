@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, lstat, readdir, rename, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ShadowSlotsError } from '../core/errors';
 import { formatBytes } from '../core/format';
 import { newSlotId } from '../core/layout';
@@ -91,6 +91,7 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
       destination: ring.incomingPath(id),
       linkDest,
       excludes: [...profile.excludes, ...snapshot.excludes],
+      filterFile: profile.filterFile,
       extraArgs: profile.rsyncArgs,
       timePrecision: report.timePrecision,
     });
@@ -117,6 +118,8 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
     await phase('copy', linkDest ? `Copying changes since slot ${newest!.number}` : 'Copying everything (first slot)');
     const sourceIdentity = await identity(snapshot.readPath);
     const copy = await runRsync(report.rsync.path, argv, ring.changeLogPath(id), {
+      // Relative merge-file names inside a filter file resolve from the filter file's folder.
+      ...(profile.filterFile !== undefined ? { cwd: dirname(profile.filterFile) } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       onSpawn: async (pid) => {
         const journal = await ring.readJournal();

@@ -1,4 +1,5 @@
-import { access, constants, realpath, stat } from 'node:fs/promises';
+import { access, constants, readFile, realpath, stat } from 'node:fs/promises';
+import { parseFilterText } from '../core/filter/parse';
 import { ShadowSlotsError } from '../core/errors';
 import type { Profile } from '../core/profile';
 import { formatBytes } from '../core/format';
@@ -77,6 +78,23 @@ export async function preflight(profile: Profile, options: { createTarget?: bool
   if (probe.freeBytes < 64 * 1024 * 1024) {
     warnings.push(`The target has only ${formatBytes(probe.freeBytes)} free.`);
   }
+  if (profile.filterFile !== undefined) await checkFilterFile(profile.filterFile);
   const rsync = await locateRsync(profile.rsyncPath);
   return { rsync, target: probe, sourceReal, warnings, timePrecision };
+}
+
+/** The filter file must exist and hold only rules rsync accepts: rsync would stop with exit 1. */
+async function checkFilterFile(file: string): Promise<void> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    throw new ShadowSlotsError('invalid-input', `The filter file ${file} cannot be read.`, { hint: 'Check the path in the settings, or remove it.' });
+  }
+  const { errors } = parseFilterText(text, {}, file);
+  if (errors.length > 0) {
+    // Parser lines are 0-based (LSP positions); people count from 1.
+    const first = errors.slice(0, 3).map((e) => `line ${e.line + 1}: ${e.message}`).join('; ');
+    throw new ShadowSlotsError('invalid-input', `The filter file ${file} has ${errors.length} invalid rule(s): ${first}.`, { hint: 'Fix the rules (the editor marks them), or run "shadow-slots filter check".' });
+  }
 }

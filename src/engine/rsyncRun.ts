@@ -23,6 +23,7 @@ export interface RsyncRunResult {
  */
 export async function runRsync(rsyncPath: string, argv: string[], changeLogFile: string, options: {
   signal?: AbortSignal;
+  cwd?: string;
   onSpawn?: (pid: number) => Promise<void>;
   onProgress?: (e: Omit<ProgressEvent, 'phase' | 'message'>) => void;
 }): Promise<RsyncRunResult> {
@@ -69,6 +70,7 @@ export async function runRsync(rsyncPath: string, argv: string[], changeLogFile:
       onStdout: (chunk) => splitter.push(chunk, onLine),
       okExitCodes: Array.from({ length: 256 }, (_, i) => i),
       errorCode: 'rsync',
+      ...(options.cwd ? { cwd: options.cwd } : {}),
       ...(options.onSpawn ? { onSpawn: options.onSpawn } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     });

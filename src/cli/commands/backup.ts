@@ -7,7 +7,7 @@ import { formatBytes, formatCount, formatDuration } from '../../core/format';
 import { describeError, exitCodeFor, ExitCode, ShadowSlotsError } from '../../core/errors';
 import { setLogSink } from '../../platform/runner';
 
-const usage = 'backup --source DIR --target DIR [--slots N] [--snapshot auto|none|btrfs|vss|apfs|lvm] [--exclude PATTERN]... [--profile FILE] [--create-target] [--json] [--verbose]';
+const usage = 'backup --source DIR --target DIR [--slots N] [--snapshot auto|none|btrfs|vss|apfs|lvm] [--exclude PATTERN]... [--filter FILE] [--profile FILE] [--create-target] [--json] [--verbose]';
 
 /** Relative paths on the command line are resolved against the working directory, as users expect. */
 function absolute(p: string | undefined): string | undefined {
@@ -25,6 +25,7 @@ export const backupCommand: CliCommand = {
       slots: { type: 'string' },
       snapshot: { type: 'string' },
       exclude: { type: 'string', multiple: true },
+      filter: { type: 'string' },
       profile: { type: 'string' },
       'create-target': { type: 'boolean' },
       json: { type: 'boolean' },
@@ -39,6 +40,7 @@ export const backupCommand: CliCommand = {
       ...(values.target !== undefined ? { target: absolute(values.target) } : {}),
       ...(values.slots !== undefined ? { slots: values.slots } : {}),
       ...(values.snapshot !== undefined ? { snapshot: values.snapshot } : {}),
+      ...(values.filter !== undefined ? { filterFile: absolute(values.filter) } : {}),
       ...(values.exclude !== undefined ? { excludes: [...(Array.isArray(fromFile.excludes) ? fromFile.excludes : []), ...values.exclude] } : {}),
     };
     const json = values.json === true;

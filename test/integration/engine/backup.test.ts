@@ -231,3 +231,23 @@ test('preflight: a missing target is never created silently; bad input exits 2 a
   assert.equal((await runCli(['backup', '--source', source])).code, 2);
   assert.equal((await runCli(['frobnicate'])).code, 2);
 });
+
+test('a filter-rule file (rsync merge) is applied after the excludes; invalid rules are refused before anything is written', async (t) => {
+  const { dir, source, target } = await setup(t);
+  await tree(source, { 'src/a.ts': 'a', 'node_modules/m/i.js': 'm', 'logs/today.log': 'l', 'logs/keep.txt': 'k', 'cache dir/x': 'x' });
+  const filterDir = join(dir, `filter $(touch PWNED) & dir`);
+  await mkdir(filterDir);
+  const filterFile = join(filterDir, '.shadowslots-filter');
+  await writeFile(filterFile, '# build output and caches\n- /node_modules/\n+ /logs/keep.txt\n- /logs/*\n- cache dir/\n');
+  const run = await backup(source, target, '--filter', filterFile);
+  assert.equal(run.code, 0, run.stderr + run.stdout);
+  assert.deepEqual((await readdir(join(target, '0'))).sort(), ['logs', 'src']);
+  assert.deepEqual(await readdir(join(target, '0', 'logs')), ['keep.txt']);
+  assert.ok(!(await readdir(filterDir)).some((n) => n.startsWith('PWNED')));
+  await writeFile(filterFile, '- /node_modules/\nbogus rule here\n');
+  const before = (await readdir(target)).sort();
+  const bad = await backup(source, target, '--filter', filterFile);
+  assert.equal(bad.code, 2, bad.stdout);
+  assert.match(JSON.stringify(bad.events), /line 2/);
+  assert.deepEqual((await readdir(target)).sort(), before);
+});
