@@ -76,7 +76,10 @@ test('crontab round-trip: install, list, replace, remove; other entries untouche
     assert.equal(await cron.read(), FOREIGN + c.rendered.artefacts[0]!.text + '\n');
     await assert.rejects(readFile(a.entry.profileFile), /ENOENT/);
     assert.equal(await removeSchedule('proj', ctx), false, 'removing twice is fine');
-    assert.deepEqual(await removeAllMine(ctx, 'cron'), ['second']);
+    // A line of ours the registry lost (e.g. the config folder was deleted) is still found by its marker.
+    const orphan = prepareSchedule({ source, target }, spec('orphan'), 'cron', ctx).rendered.artefacts[0]!.text;
+    await cron.write((await cron.read()) + orphan + '\n');
+    assert.deepEqual(await removeAllMine(ctx, 'cron'), ['second', 'orphan']);
     assert.equal(await cron.read(), FOREIGN, 'only our lines were ever touched');
     assert.deepEqual(await readRegistry(ctx.paths.registryFile), []);
   });
