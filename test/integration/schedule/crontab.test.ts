@@ -101,35 +101,53 @@ test('a failing crontab write leaves no half-registered schedule', async (t) => 
   });
 });
 
-test('real cron daemon runs the generated line: the CLI gets the exact hostile arguments', async (t) => {
+test('real cron daemon runs the generated lines: exact hostile arguments, and a real backup through dist/cli.js', async (t) => {
   const saved = await cron.read();
   if (saved.trim() !== '') return t.skip('root has crontab entries; starting cron here would run them');
   if ((await run('pgrep', ['-x', 'cron'], { okExitCodes: [0, 1] })).exitCode === 0) return t.skip('a cron daemon is already running');
   const { root, source, target, ctx } = await fixture(t);
-  // The "CLI" records its argv and environment instead of backing up.
+  // Job 1: a "CLI" at a hostile path that records the argv it got instead of backing up.
   const out = join(root, 'ran.json');
   await mkdir(join(root, 'dist'));
   await writeFile(ctx.engine.cli, `require('fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify(process.argv.slice(2)));\n`);
-  // A one-off in a minute that none of the system's own cron jobs uses (/etc/crontab, cron.d).
+  // Job 2: the built CLI (npm test builds it first) backing up a hostile source into a hostile target.
+  const builtCli = join(import.meta.dirname, '../../../dist/cli.js');
+  const haveBuild = await stat(builtCli).then(() => true, () => false);
+  await writeFile(join(source, 'file.txt'), 'scheduled\n');
+  const realCtx: ScheduleContext = { ...ctx, engine: { node: process.execPath, cli: builtCli } };
+  // One-offs in a minute that none of the system's own cron jobs uses (/etc/crontab, cron.d).
   const busy = new Set([10, 17, 25, 30, 47, 52]);
   let at = new Date(Math.floor(Date.now() / 60_000) * 60_000 + (new Date().getSeconds() < 40 ? 60_000 : 120_000));
   while (busy.has(at.getMinutes()) || busy.has(new Date(at.getTime() - 60_000).getMinutes())) at = new Date(at.getTime() + 60_000);
   const p = localParts(at, ctx.zone);
-  const prepared = prepareSchedule({ source, target }, spec('live', { when: { kind: 'once', date: formatDate(p) }, time: { hour: p.hour, minute: p.minute }, conditions: { runOnBattery: false, wakeToRun: false, catchUp: false, stopAfterHours: 1 } }), 'cron', ctx);
+  const once = { when: { kind: 'once' as const, date: formatDate(p) }, time: { hour: p.hour, minute: p.minute }, conditions: { runOnBattery: false, wakeToRun: false, catchUp: false, stopAfterHours: 1 } };
+  const prepared = prepareSchedule({ source, target }, spec('live', once), 'cron', ctx);
+  const real = prepareSchedule({ source, target, name: 'real' }, spec('real', once), 'cron', realCtx);
   const daemon = new AbortController();
   let running: Promise<unknown> | undefined;
   try {
     await createSchedule(prepared, ctx);
+    if (haveBuild) await createSchedule(real, realCtx);
     running = run('cron', ['-f'], { signal: daemon.signal }).catch(() => undefined);
+    const slot0 = join(target, '0', 'file.txt');
     const deadline = at.getTime() + 50_000;
     while (Date.now() < deadline) {
-      if (await stat(out).then(() => true, () => false)) break;
+      const done = await Promise.all([stat(out), ...(haveBuild ? [stat(slot0)] : [])]).then(() => true, () => false);
+      if (done) break;
       await new Promise((r) => setTimeout(r, 1000));
     }
     const argv = JSON.parse(await readFile(out, 'utf8')) as string[];
     assert.deepEqual(argv, ['backup', '--profile', prepared.entry.profileFile]);
-    t.diagnostic(`cron ran the job ${((Date.now() - at.getTime()) / 1000).toFixed(1)} s after its minute began`);
+    t.diagnostic(`cron ran the jobs; ${((Date.now() - at.getTime()) / 1000).toFixed(1)} s after their minute began both had finished`);
     assert.equal(await readFile(ctx.paths.logFile('live'), 'utf8'), '', 'the job wrote nothing to its log');
+    if (haveBuild) {
+      assert.equal(await readFile(slot0, 'utf8'), 'scheduled\n', `slot 0 made by the scheduled run; its log:\n${await readFile(ctx.paths.logFile('real'), 'utf8').catch(() => '')}`);
+      const listed = (await listSchedules(ctx)).find((l) => l.entry.id === 'real');
+      assert.equal(listed?.ring.lastRun?.state, 'complete', 'list reports the scheduled run from the ring');
+      assert.deepEqual(listed?.missed, []);
+    } else {
+      t.diagnostic('dist/cli.js is not built: the real-backup half was not run (npm test builds it)');
+    }
   } finally {
     daemon.abort();
     await running;
