@@ -122,6 +122,10 @@ export function registerFilterLanguage(connection: Connection, documents: TextDo
         void connection.sendDiagnostics({ uri: current.uri, version: current.version, diagnostics: analysis.diagnostics.map(toLspDiagnostic) });
         s.settle?.(analysis);
         s.pending = undefined; s.settle = undefined;
+      }, (error: unknown) => {
+        // Never leave hover and code lens requests waiting on an analysis that failed.
+        connection.console.error(`shadow-slots filter: ${error instanceof Error ? error.message : String(error)}`);
+        if (s.version === current.version) { s.settle?.(undefined); s.pending = undefined; s.settle = undefined; }
       });
     }, delay);
   };
