@@ -125,9 +125,17 @@ export async function createSchedule(prepared: PreparedSchedule, ctx: ScheduleCo
   } catch (error) {
     await target.uninstall(entry).catch(() => undefined);
     await restoreFile(entry.profileFile, previousProfile);
+    if (previous && previous.platform === entry.platform) await reinstall(previous, ctx).catch(() => undefined);
     throw error;
   }
   return entry;
+}
+
+/** Registers a recorded schedule again from its registry entry (rollback of a failed replace). */
+async function reinstall(entry: ScheduleEntry, ctx: ScheduleContext): Promise<void> {
+  const job = jobCommand(entry.engine, entry.profileFile);
+  const rendered = renderSchedule(entry.platform, { spec: entry.spec, job, label: entry.profileName, paths: ctx.paths, now: ctx.now(), zone: entry.zone, userId: ctx.userId });
+  await registrar(ctx, entry.platform).install(entry, rendered.artefacts);
 }
 
 export interface ScheduleListing {

@@ -101,6 +101,29 @@ test('a failing crontab write leaves no half-registered schedule', async (t) => 
   });
 });
 
+test('replacing a schedule whose registry cannot be written puts the previous registration back', async (t) => {
+  const { source, target, ctx } = await fixture(t);
+  await withSavedCrontab(async () => {
+    await cron.write(FOREIGN);
+    const before = prepareSchedule({ source, target }, spec('proj'), 'cron', ctx);
+    await createSchedule(before, ctx);
+    const profileBefore = await readFile(before.entry.profileFile, 'utf8');
+    const registryBefore = await readFile(ctx.paths.registryFile, 'utf8');
+    // The immutable flag makes the registry's atomic rename fail even for root (EPERM).
+    await run('chattr', ['+i', ctx.paths.registryFile]);
+    try {
+      const after = prepareSchedule({ source, target, slots: 3 }, spec('proj', { time: { hour: 1, minute: 5 } }), 'cron', ctx);
+      await assert.rejects(createSchedule(after, ctx), /EPERM|not permitted/);
+    } finally {
+      await run('chattr', ['-i', ctx.paths.registryFile]);
+    }
+    assert.equal(await cron.read(), FOREIGN + before.rendered.artefacts[0]!.text + '\n', 'the previous crontab line is back');
+    assert.equal(await readFile(before.entry.profileFile, 'utf8'), profileBefore);
+    assert.equal(await readFile(ctx.paths.registryFile, 'utf8'), registryBefore);
+    await removeSchedule('proj', ctx);
+  });
+});
+
 test('real cron daemon runs the generated lines: exact hostile arguments, and a real backup through dist/cli.js', async (t) => {
   const saved = await cron.read();
   if (saved.trim() !== '') return t.skip('root has crontab entries; starting cron here would run them');
