@@ -113,12 +113,12 @@ test('unreadable files (run as an unprivileged user): partial, exit 3, not rotat
   } catch (e) { failures++; throw e; }
 });
 
-// ENGINE BUG (see docs/reliability.md "Known defects"): the resumed in-progress folder keeps the
+// Regression: found by this suite, fixed in b8fd086 (see docs/reliability.md "Defects found"). The resumed in-progress folder kept the
 // mode 000 that the partial run copied for locked-dir (rsync runs without -p, so an existing
 // folder keeps its permissions), and finalizeSlot()'s deletion listing (rsync -r --dry-run over
-// the new slot) then fails with exit 23 — after slot 0 is already complete — so the CLI reports
-// exit 1 "rsync failed with exit code 23", checksums are not recorded, trash is not purged.
-test('ENGINE BUG: after the permissions are fixed, the next run (as the same user) completes', async (t) => {
+// the new slot) then failed with exit 23 — after slot 0 was already complete — so the CLI reported
+// exit 1 "rsync failed with exit code 23", checksums were not recorded, trash was not purged.
+test('regression: after the permissions are fixed, the next run (as the same user) completes', async (t) => {
   if (process.getuid?.() !== 0) { t.skip('needs root to drop to the user nobody'); return; }
   try {
     const { source, target, args, asUser, goodId, goodModel, partial } = await unreadableScenario(t);
@@ -173,12 +173,11 @@ test('a source that does not exist: preflight failure naming it, nothing written
   } catch (e) { failures++; throw e; }
 });
 
-// ENGINE BUG (reported to the lead; see docs/reliability.md "Known defects"): when the source
-// folder disappears during the copy, rsync reports the not-yet-copied files as "vanished"
-// (exit 24) and src/engine/backup.ts runBackup() treats exit 24 as complete-with-warnings, so a
-// slot holding a fraction of the source is rotated in and, in a full ring, the oldest good slot
-// is dropped. Expected: a failure (the source root is gone), ring unchanged.
-test('ENGINE BUG: a source that disappears during the copy is a failure and never enters the ring', async (t) => {
+// Regression: found by this suite, fixed in b8fd086. When the source folder disappeared during
+// the copy, rsync reported the not-yet-copied files as "vanished" (exit 24) and runBackup()
+// treated exit 24 as complete-with-warnings, so a slot holding a fraction of the source was
+// rotated in and, in a full ring, the oldest good slot dropped. Now: a failure, ring unchanged.
+test('regression: a source that disappears during the copy is a failure and never enters the ring', async (t) => {
   try {
     const work = await workDir(t, 'gonesrc');
     const source = join(work, 'source');
@@ -206,8 +205,9 @@ test('ENGINE BUG: a source that disappears during the copy is a failure and neve
     const r = await p.done;
     const listing = await listRing(target);
     const outcome = (resultEvent(r)?.result as { outcome?: string } | undefined)?.outcome ?? `error ${String(errorEvent(r)?.['code'])}`;
-    rows.push(['Source disappears during the copy', `exit ${r.code}, outcome ${outcome}; ring after: [${completeIds(listing).join(', ')}] (was [${ids.join(', ')}])${completeIds(listing)[0] !== ids[0] ? ' — BUG: the fragment was rotated in and the oldest good slot dropped' : ''}`]);
-    assert.notEqual(r.code, 0, `expected a failure, got exit ${r.code} (${outcome})`);
+    rows.push(['Source disappears during the copy', `exit ${r.code}, outcome ${outcome}; ring after: [${completeIds(listing).join(', ')}] (was [${ids.join(', ')}])${completeIds(listing)[0] !== ids[0] ? ' — the fragment was rotated in and the oldest good slot dropped' : ''}`]);
+    assert.equal(r.code, 1, `expected a failure, got exit ${r.code} (${outcome})`);
+    assert.ok(String(errorEvent(r)?.['message']).includes(source), `the error names the source: ${String(errorEvent(r)?.['message'])}`);
     assert.deepEqual(completeIds(listing), ids, 'ring unchanged');
     assert.deepEqual(await ringProblems(target, listing, models, ids), []);
     assert.ok(existsSync(join(target, '1')));

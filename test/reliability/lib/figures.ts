@@ -1,14 +1,19 @@
-import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const repoRoot = join(__dirname, '..', '..', '..');
 export const outputDir = join(repoRoot, '.test-output');
-const figuresDir = join(outputDir, 'reliability');
 
 /**
- * Each reliability test file runs in its own process, so figures are handed to the summary
- * (zz-summary.test.ts, run last) through one JSON file per area.
+ * Each reliability file runs in its own process under one `node --test` runner, so figures are
+ * handed to the summary (zz-summary.test.ts, run last) through one JSON file per area, in a folder
+ * keyed by the runner's pid. It lives in the temp folder, not .test-output, because another
+ * `npm test` in the same checkout starts by deleting .test-output.
  */
+const PREFIX = 'shadow-slots-reliability-figures-';
+export const figuresDir = join(tmpdir(), `${PREFIX}${process.ppid}`);
+
 export interface AreaFigures {
   area: string;
   /** One line per figure: [label, value]. */
@@ -30,4 +35,14 @@ export async function readAllFigures(): Promise<AreaFigures[]> {
     return [];
   }
   return Promise.all(names.map(async (n) => JSON.parse(await readFile(join(figuresDir, n), 'utf8')) as AreaFigures));
+}
+
+/** Removes this run's figures and those of runs whose runner is gone (single-file runs leave theirs). */
+export async function removeFigures(): Promise<void> {
+  await rm(figuresDir, { recursive: true, force: true });
+  for (const name of await readdir(tmpdir())) {
+    if (!name.startsWith(PREFIX)) continue;
+    const pid = Number(name.slice(PREFIX.length));
+    try { process.kill(pid, 0); } catch { await rm(join(tmpdir(), name), { recursive: true, force: true }); }
+  }
 }
