@@ -78,7 +78,7 @@ test('simultaneous starts: exactly one wins each time, the others are refused', 
 
 test('a stale lock from a killed run is recovered, and the user is told', async (t) => {
   try {
-    const { target, profile, lockFile } = await ring(t, 'stale');
+    const { profile, lockFile } = await ring(t, 'stale');
     const a = startCli(['backup', '--profile', profile, '--json']);
     assert.ok(await a.waitForPhase('copy'));
     a.kill(true);
@@ -183,7 +183,7 @@ test('the extension\'s engine and the CLI at once: whichever starts second is re
     );
     assert.ok(refused instanceof ResponseError, 'the engine refuses');
     const data = (refused as ResponseError<{ code: string }>).data;
-    assert.equal(data.code, 'locked');
+    assert.equal(data?.code, 'locked');
     assert.match((refused as Error).message, new RegExp(`process ${running.pid} `));
     const r = await running.done;
     assert.equal(r.code, 0, explain(r));
