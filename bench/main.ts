@@ -222,7 +222,8 @@ async function runSize(files: number, scratch: Scratch, engineMissing: string | 
   }
   for (const c of contenders) {
     const t = performance.now();
-    await c.fillRing(SLOTS, signal);
+    // Only the slots the measured rounds will drop are real trees (see fillRing).
+    await c.fillRing(SLOTS, signal, SLOTS - rounds);
     log(`  fill   ${c.name.padEnd(18)} ring filled to ${await c.slotCount()} slots in ${formatMs(performance.now() - t)}`);
   }
   for (let r = 0; r < rounds; r++) {
@@ -345,12 +346,24 @@ async function main(): Promise<number> {
   else btrfsOk.ok = true;
   const all: SizeResults[] = [];
   let listing: ListingResult | string = 'not measured';
+  const machine = await describeMachine(benchWork);
+  await mkdir(resultsDir, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const kind = quick ? 'quick' : 'full';
+  // Written after every size, so a long run that is interrupted still leaves what it measured.
+  const save = async (): Promise<Report> => {
+    const rep = report(all, listing);
+    await writeFile(join(resultsDir, `${kind}-${stamp}.json`), JSON.stringify({ sizes: all, listing, machine, targets: rep.targets.map((t) => ({ ...t, verdict: verdict(t) })) }, null, 2));
+    await writeFile(join(resultsDir, `${kind}-latest.md`), markdown(all, listing, machine, rep));
+    return rep;
+  };
   try {
     for (const n of sizes) {
       all.push(await runSize(n, scratch, engineMissing, btrfsOk, loopOk));
       // Each size gets fresh file systems; release the previous ones first (disk and loop devices).
       await scratch.release({ keepImages: args.keep });
       if (!args.keep) await rm(join(workRoot, `n${n}`), { recursive: true, force: true });
+      await save();
     }
     try {
       const dir = await makeListingFolder(join(workRoot, 'listing'), 10_000);
@@ -364,14 +377,9 @@ async function main(): Promise<number> {
     if (!args.keep) await rm(workRoot, { recursive: true, force: true });
     else log(`bench: kept ${workRoot} (images can be loop-mounted: mount -o loop,ro IMAGE DIR)`);
   }
-  const rep = report(all, listing);
-  const machine = await describeMachine(benchWork);
+  const rep = await save();
   process.stdout.write(`\n${rep.lines.join('\n')}\n\nTargets:\n${rep.targets.map((t) => `  ${formatTarget(t)}`).join('\n')}\n`);
   process.stdout.write(`\nbench: finished in ${formatMs(performance.now() - started)}\n`);
-  await mkdir(resultsDir, { recursive: true });
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  await writeFile(join(resultsDir, `${quick ? 'quick' : 'full'}-${stamp}.json`), JSON.stringify({ sizes: all, listing, machine, targets: rep.targets.map((t) => ({ ...t, verdict: verdict(t) })) }, null, 2));
-  await writeFile(join(resultsDir, `${quick ? 'quick' : 'full'}-latest.md`), markdown(all, listing, machine, rep));
   log(`bench: results in ${resultsDir}`);
   return rep.primary.some((t) => verdict(t) === 'MISS') ? 1 : 0;
 }

@@ -32,11 +32,22 @@ export interface Contender {
   /** The newest complete slot's copy of the source. */
   newestSlot(): string;
   slotCount(): Promise<number>;
-  /** Brings the ring to `n` complete slots without timing (for the full-ring scenario). */
-  fillRing(n: number, signal: AbortSignal): Promise<void>;
+  /**
+   * Brings the ring to `n` slots without timing (for the full-ring scenario): hard-link copies of
+   * slot 0 at positions ≥ `realFrom`, empty folders below it. Only the slots the measured rounds
+   * will drop need to be real trees (deleting them is what is measured); a rotation renames the
+   * others whatever they hold.
+   */
+  fillRing(n: number, signal: AbortSignal, realFrom?: number): Promise<void>;
 }
 
 const SLOTS = 16;
+
+async function fillSlot(from: string, to: string, real: boolean, signal: AbortSignal): Promise<void> {
+  if (await exists(to)) return;
+  if (real) await run('cp', ['-al', from, to], { signal });
+  else await mkdir(to, { recursive: true });
+}
 const now = (): number => performance.now();
 const GNU_TIME = '/usr/bin/time';
 
@@ -93,12 +104,9 @@ export class RawRecipe implements Contender {
     return { toCompleteMs: ms, totalMs: ms, ...(cpu.ms !== undefined ? { cpuMs: cpu.ms } : {}) };
   }
 
-  async fillRing(n: number, signal: AbortSignal): Promise<void> {
+  async fillRing(n: number, signal: AbortSignal, realFrom = 0): Promise<void> {
     // Hard-link copies of slot 0: as costly to delete later as a real slot, cheap to make.
-    for (let i = 1; i < n; i++) {
-      const p = join(this.target, String(i));
-      if (!(await exists(p))) await run('cp', ['-al', this.newestSlot(), p], { signal });
-    }
+    for (let i = 1; i < n; i++) await fillSlot(this.newestSlot(), join(this.target, String(i)), i >= realFrom, signal);
   }
 }
 
@@ -127,11 +135,8 @@ export class Rsnapshot implements Contender {
     return { toCompleteMs: ms, totalMs: ms, ...(cpu.ms !== undefined ? { cpuMs: cpu.ms } : {}) };
   }
 
-  async fillRing(n: number, signal: AbortSignal): Promise<void> {
-    for (let i = 1; i < n; i++) {
-      const p = join(this.root, `daily.${i}`);
-      if (!(await exists(p))) await run('cp', ['-al', join(this.root, 'daily.0'), p], { signal });
-    }
+  async fillRing(n: number, signal: AbortSignal, realFrom = 0): Promise<void> {
+    for (let i = 1; i < n; i++) await fillSlot(join(this.root, 'daily.0'), join(this.root, `daily.${i}`), i >= realFrom, signal);
   }
 }
 
@@ -194,14 +199,12 @@ export class ShadowSlotsCli implements Contender {
     }
   }
 
-  async fillRing(n: number, signal: AbortSignal): Promise<void> {
-    // Hard-link copies, as for the other contenders; the engine adopts numbered folders it has no
-    // metadata for (a ring made by the original scripts), so one untimed run lets it record them
-    // before the measured runs (that run drops one copy and adds a slot: still n slots).
-    for (let i = 1; i < n; i++) {
-      const p = join(this.target, String(i));
-      if (!(await exists(p))) await run('cp', ['-al', this.newestSlot(), p], { signal });
-    }
+  async fillRing(n: number, signal: AbortSignal, realFrom = 0): Promise<void> {
+    // As for the other contenders; the engine adopts numbered folders it has no metadata for (a
+    // ring made by the original scripts), so one untimed run lets it record them before the
+    // measured runs (that run drops slot n-1 and adds a slot: still n slots, so it gets one more
+    // real copy than the others).
+    for (let i = 1; i < n; i++) await fillSlot(this.newestSlot(), join(this.target, String(i)), i >= realFrom - 1, signal);
     await this.backup(signal);
   }
 }
