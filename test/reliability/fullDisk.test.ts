@@ -101,3 +101,51 @@ test('regression: the target-full message states a non-zero shortfall', (t) => {
   if (!fullMessage) { t.skip('the full-disk scenario did not run'); return; }
   assert.doesNotMatch(fullMessage, /needed about 0 B more/, fullMessage);
 });
+
+/** Writes until the file system says ENOSPC: a disk that is full before the backup even starts. */
+async function fillUp(file: string): Promise<void> {
+  const { open } = await import('node:fs/promises');
+  const handle = await open(file, 'w');
+  const chunk = Buffer.alloc(1024 * 1024, 7);
+  try {
+    for (;;) await handle.write(chunk);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+  // The last blocks, below a whole MiB.
+  const small = await open(`${file}.tail`, 'w');
+  try { for (;;) await small.write(Buffer.alloc(1024, 7)); } catch { /* full */ } finally { await small.close().catch(() => undefined); }
+}
+
+// ENGINE BUG (see docs/reliability.md "Defects found"): when the target is already full, the
+// preflight hard-link probe (probeTarget in src/platform/fsProbe.ts, mkdtemp in the target) fails
+// with a raw "ENOSPC: no space left on device, mkdtemp …" reported as code "internal" with no hint,
+// instead of the "target is full" error (code target-full) with the numbers.
+test('ENGINE BUG: a target that is full before the backup starts gets the clear target-full error', { timeout: 60_000 }, async (t) => {
+  const reason = loopUnavailableReason('ext4');
+  if (reason) { t.skip(reason); return; }
+  const work = await workDir(t, 'prefull');
+  const fs = makeLoopFs(work, 'ext4', 32);
+  atCleanup(work, () => fs.cleanup());
+  const target = join(fs.mountPoint, 'ring');
+  const source = join(work, 'source');
+  await mkdir(target);
+  await mkdir(source);
+  for (let f = 0; f < 30; f++) await writeFile(join(source, `f${f}.txt`), randomBytes(2000));
+  const args = ['backup', '--source', source, '--target', target, '--snapshot', 'none', '--json'];
+  const first = await runCli(args);
+  assert.equal(first.code, 0, explain(first));
+  const id = slotId(first);
+  const model = await describeTree(source);
+  await fillUp(join(fs.mountPoint, 'other-data.bin'));
+  await writeFile(join(source, 'f0.txt'), 'changed');
+  const r = await runCli(args);
+  const e = errorEvent(r);
+  await recordFigures({ area: '2b-full-before-start', ok: e?.['code'] === 'target-full', rows: [['Target full before the run starts', `exit ${r.code}, code ${String(e?.['code'])}: "${String(e?.['message']).slice(0, 160)}"; previous slot ${(await ringProblems(target, await listRing(target), new Map([[id, model]]), [id])).length === 0 ? 'intact' : 'DAMAGED'}`]] });
+  assert.equal(r.code, 1, explain(r));
+  assert.deepEqual(await ringProblems(target, await listRing(target), new Map([[id, model]]), [id]), [], 'previous slot intact');
+  assert.equal(e?.['code'], 'target-full', `clear target-full error: ${JSON.stringify(e)}`);
+  assert.match(String(e?.['message']), /target is full/i);
+});
