@@ -115,9 +115,9 @@ export class Run {
   }
 
   /** Starts code-server in its own process group; `stop` ends the whole group (TERM, then KILL). */
-  async startCodeServer({ userDataDir, extensionsDir, folder, smokeTestDriver }) {
+  async startCodeServer({ userDataDir, extensionsDir, folder, smokeTestDriver, env: extraEnv = {} }) {
     const port = await freePort();
-    const env = await this.isolatedEnv();
+    const env = { ...(await this.isolatedEnv()), ...extraEnv };
     const args = [
       deps.codeServer, '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none', '--disable-telemetry', '--disable-update-check',
       '--disable-workspace-trust', '--disable-getting-started-override', '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir,

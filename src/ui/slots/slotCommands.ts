@@ -176,12 +176,14 @@ async function compareWithSlot(services: Services, arg: unknown, slotNumber: num
     else candidates.push({ slot: s.number, summary: s, id, alsoIn: [] });
   }
   const name = path.basename(uri.fsPath);
-  if (candidates.length === 0) {
+  let chosen: Candidate | undefined;
+  if (slotNumber !== undefined) {
+    chosen = candidates.find((c) => c.slot === slotNumber || c.alsoIn.includes(slotNumber));
+    if (!chosen) throw new Error(`Slot ${slotNumber} has no different version of ${name}.`);
+  } else if (candidates.length === 0) {
     void vscode.window.showInformationMessage(`No slot has a version of ${name} that differs from the current one.`);
     return;
   }
-  let chosen = slotNumber === undefined ? undefined : candidates.find((c) => c.slot === slotNumber || c.alsoIn.includes(slotNumber));
-  if (slotNumber !== undefined && !chosen) throw new Error(`Slot ${slotNumber} has no different version of ${name}.`);
   if (!chosen) {
     const now = Date.now();
     const picked = await vscode.window.showQuickPick(candidates.map((c) => ({

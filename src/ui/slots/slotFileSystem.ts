@@ -2,8 +2,9 @@ import * as vscode from 'vscode';
 import * as path from 'node:path';
 import { parseSlotUri, SLOT_SCHEME, slotUriParts, type SlotFileRef } from './slotUri';
 
-export function slotUri(ref: SlotFileRef): vscode.Uri {
-  return vscode.Uri.from(slotUriParts(ref));
+/** `titled`: for editors, the file name shows the slot (see slotUri.ts). */
+export function slotUri(ref: SlotFileRef, titled = false): vscode.Uri {
+  return vscode.Uri.from(slotUriParts(ref, titled));
 }
 
 /** Where a slot URI's file lives on disk. The slot folder is `<target>/<number>` (DESIGN: ring on disk). */

@@ -42,8 +42,9 @@ export function toSlotItem(arg: unknown, ring: RingModel): SlotItem | undefined 
   return undefined;
 }
 
+/** The URI editors open for an item: its name carries the slot, e.g. `app (slot 2).ts`. */
 export function itemUri(item: SlotItem): vscode.Uri {
-  return slotUri({ target: item.target, slot: item.slot, relPath: item.relPath });
+  return slotUri({ target: item.target, slot: item.slot, relPath: item.relPath }, true);
 }
 
 /**

@@ -4,7 +4,6 @@ import type { FeatureModule } from '../services';
 import { SlotFileSystem } from './slotFileSystem';
 import { SlotsTreeProvider } from './slotsTree';
 import { registerSlotCommands } from './slotCommands';
-import { slotDecorations } from './slotDecorations';
 
 /** The Slots view, the read-only slot file system and the commands on slots and their files. */
 export function slotsFeature(onTree: (tree: SlotsTreeProvider) => void): FeatureModule {
@@ -18,7 +17,6 @@ export function slotsFeature(onTree: (tree: SlotsTreeProvider) => void): Feature
         tree,
         view,
         SlotFileSystem.register(),
-        vscode.window.registerFileDecorationProvider(slotDecorations(services.ring)),
         ...registerSlotCommands(services),
       ];
     },

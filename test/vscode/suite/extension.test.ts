@@ -108,7 +108,9 @@ describe('Shadow Slots in a real VS Code', function () {
     await vscode.commands.executeCommand('shadowSlots.openSlotFile', file);
     const editor = await waitFor(async () => vscode.window.activeTextEditor?.document.uri.scheme === 'shadow-slots' ? vscode.window.activeTextEditor : undefined);
     assert.equal(editor.document.getText(), 'version 1\n');
-    assert.match(editor.document.uri.path, /^\/0\/notes\.txt$/);
+    assert.equal(editor.document.uri.path, '/0/notes (slot 0).txt');
+    assert.equal(vscode.window.tabGroups.activeTabGroup.activeTab?.label, 'notes (slot 0).txt', 'the tab says which slot');
+    assert.equal(editor.document.languageId, 'plaintext');
     await assert.rejects(Promise.resolve(vscode.workspace.fs.writeFile(editor.document.uri, Buffer.from('changed'))), /NoPermissions|permission|read-only|readonly/i);
     assert.equal(readFileSync(path.join(target, '0', 'notes.txt'), 'utf8'), 'version 1\n', 'the slot is untouched');
   });
@@ -118,7 +120,7 @@ describe('Shadow Slots in a real VS Code', function () {
     await vscode.commands.executeCommand('shadowSlots.compareWithWorkspace', await fileNode('notes.txt'));
     const input = await waitFor(async () => { const i = vscode.window.tabGroups.activeTabGroup.activeTab?.input; return i instanceof vscode.TabInputTextDiff ? i : undefined; });
     assert.equal(input.original.scheme, 'shadow-slots');
-    assert.equal(input.original.path, '/0/notes.txt');
+    assert.equal(input.original.path, '/0/notes (slot 0).txt');
     assert.equal(input.modified.fsPath, path.join(workspace, 'notes.txt'));
     assert.match(vscode.window.tabGroups.activeTabGroup.activeTab!.label, /slot 0/);
   });
@@ -127,7 +129,7 @@ describe('Shadow Slots in a real VS Code', function () {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     await vscode.commands.executeCommand('shadowSlots.compareWithSlot', vscode.Uri.file(path.join(workspace, 'notes.txt')), 0);
     const input = await waitFor(async () => { const i = vscode.window.tabGroups.activeTabGroup.activeTab?.input; return i instanceof vscode.TabInputTextDiff ? i : undefined; });
-    assert.equal(input.original.path, '/0/notes.txt');
+    assert.equal(input.original.path, '/0/notes (slot 0).txt');
     // main.ts did not change since slot 0: no slot offers a different version.
     await assert.rejects(Promise.resolve(vscode.commands.executeCommand('shadowSlots.compareWithSlot', vscode.Uri.file(path.join(workspace, 'src', 'main.ts')), 0)), /no different version/);
   });
@@ -182,6 +184,7 @@ async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_00
 }
 
 function findFileWithContent(dir: string, content: string): string | undefined {
+  if (!statSync(dir).isDirectory()) return readFileSync(dir, 'utf8') === content ? dir : undefined;
   for (const e of readdirSync(dir)) {
     const p = path.join(dir, e);
     if (statSync(p).isDirectory()) { const f = findFileWithContent(p, content); if (f) return f; }
