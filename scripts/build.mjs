@@ -6,6 +6,10 @@ import { chmod, cp } from 'node:fs/promises';
 
 const quiet = process.argv.includes('--quiet');
 const production = process.argv.includes('--production');
+// --outdir <dir>: build somewhere other than dist/ (packaging builds into its staging folder, so a
+// concurrent `npm run build` cannot tear the files that go into the .vsix).
+const outIndex = process.argv.indexOf('--outdir');
+const out = outIndex > 0 ? process.argv[outIndex + 1] : 'dist';
 
 const common = {
   bundle: true,
@@ -19,10 +23,10 @@ const common = {
 };
 
 await Promise.all([
-  build({ ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] }),
-  build({ ...common, entryPoints: ['src/engine/main.ts'], outfile: 'dist/engine.js' }),
-  build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }),
+  build({ ...common, entryPoints: ['src/extension.ts'], outfile: `${out}/extension.js`, external: ['vscode'] }),
+  build({ ...common, entryPoints: ['src/engine/main.ts'], outfile: `${out}/engine.js` }),
+  build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: `${out}/cli.js`, banner: { js: '#!/usr/bin/env node' } }),
 ]);
-await chmod('dist/cli.js', 0o755);
+await chmod(`${out}/cli.js`, 0o755);
 // The Windows helper and installer are constant scripts shipped as assets, never generated.
-await cp('src/platform/windows/assets', 'dist/windows', { recursive: true });
+await cp('src/platform/windows/assets', `${out}/windows`, { recursive: true });
