@@ -43,7 +43,7 @@ async function writeSummary() {
 }
 
 const mochaCount = await suiteTestCount();
-const total = 2 + mochaCount + UI_TESTS;
+const total = 3 + mochaCount + UI_TESTS;
 const why = missingDeps();
 if (why) {
   counts.skipped = total;
@@ -142,7 +142,28 @@ try {
 } catch (error) {
   fail('the real-VS-Code harness', error);
 } finally {
+  const tempRoot = run.dir;
   await run.cleanup();
+  // The harness's own promise: nothing it started outlives it (code-server's watcher children,
+  // the extension host, the engine, chromium) and its folder is gone.
+  if (tempRoot) {
+    const left = await leftovers(tempRoot);
+    if (left.length > 0 || existsSync(tempRoot)) fail('every process the harness started is stopped and its folder removed', new Error(`${existsSync(tempRoot) ? `${tempRoot} still exists; ` : ''}still running: ${left.join('; ')}`));
+    else pass('every process the harness started is stopped and its folder removed');
+  }
   await writeSummary();
+}
+
+/** Processes whose command line or environment mentions the run's folder. */
+async function leftovers(tempRoot) {
+  const found = [];
+  for (const pid of (await readdir('/proc')).filter((d) => /^\d+$/.test(d) && Number(d) !== process.pid)) {
+    try {
+      const cmd = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).replace(/\0/g, ' ');
+      const environ = await readFile(`/proc/${pid}/environ`, 'utf8').catch(() => '');
+      if (cmd.includes(tempRoot) || environ.includes(`SHADOW_SLOTS_E2E_ROOT=${tempRoot}`)) found.push(`${pid} ${cmd.slice(0, 120)}`);
+    } catch { /* exited meanwhile */ }
+  }
+  return found;
 }
 process.exit(counts.failed > 0 ? 1 : 0);

@@ -84,7 +84,7 @@ export async function uiTest({ browser, url, workspace, target, outDir }) {
     const today = `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
     let sidebarOk = false;
     if (backedUp) {
-      sidebarOk = await step(results, `UI: the Shadow Slots container shows slot 0 of ${today} and expands to its files`, async () => {
+      sidebarOk = await step(results, `UI: the Shadow Slots container shows slot 0 of ${today} and expands to its files; the status bar shows its age`, async () => {
         await page.locator('.activitybar [aria-label^="Shadow Slots"]').first().click();
         const slot = page.locator('.monaco-list-row', { hasText: `0 \u00b7 ${today}` }).first();
         await slot.waitFor({ timeout: 20_000 });
@@ -95,6 +95,8 @@ export async function uiTest({ browser, url, workspace, target, outDir }) {
         await file.waitFor({ timeout: 20_000 });
         await page.locator('.monaco-list-row', { hasText: 'data' }).first().waitFor();
         await page.locator('.part.sidebar').screenshot({ path: join(outDir, 'vscode-sidebar.png') });
+        // The status bar tells the age of the newest complete slot.
+        await page.locator('.statusbar-item', { hasText: 'Backup just now' }).first().waitFor({ timeout: 10_000 });
       });
     } else {
       results.push({ name: 'UI: the Shadow Slots container shows slot 0 and expands to its files', error: new Error('not run: Back Up Now failed') });

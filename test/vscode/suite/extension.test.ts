@@ -152,6 +152,21 @@ describe('Shadow Slots in a real VS Code', function () {
     assert.ok(result.checked >= 3);
   });
 
+  it('Cancel Backup stops a running backup and leaves the ring as it was', async function () {
+    const [before] = await children();
+    const slotId = before && before.kind === 'slot' ? before.slot.id : undefined;
+    writeFileSync(path.join(workspace, 'changed-after-slot-0.txt'), 'new\n');
+    // Same ordering guarantee as above: the cancel reaches the run the first command reserved.
+    const running = vscode.commands.executeCommand<BackupNowOutcome>('shadowSlots.backupNow');
+    await vscode.commands.executeCommand('shadowSlots.cancelBackup');
+    const outcome = await running;
+    assert.equal(outcome.kind, 'cancelled', JSON.stringify(outcome));
+    await vscode.commands.executeCommand('shadowSlots.refresh');
+    const after = (await children()).filter((n) => n.kind === 'slot' && n.slot.number !== null);
+    assert.equal(after.length, 1, 'no new slot');
+    assert.equal(after[0]!.kind === 'slot' ? after[0]!.slot.id : undefined, slotId);
+  });
+
   it('copies a slot file\'s path on disk', async function () {
     const p = await vscode.commands.executeCommand<string>('shadowSlots.copyPath', await fileNode('notes.txt'));
     assert.equal(p, path.join(target, '0', 'notes.txt'));
