@@ -17,7 +17,7 @@ import type { CliCommand, CliIO } from '../command';
 const PLATFORMS: SchedulerPlatform[] = ['windows', 'systemd', 'cron', 'launchd'];
 
 const USAGE = `shadow-slots schedule create --target DIR --source DIR --when daily|weekdays|DAYS|once --at HH:MM
-      [--slots N] [--name NAME] [--id ID] [--platform windows|systemd|cron|launchd] [--battery] [--wake]
+      [--slots N] [--name NAME] [--id ID] [--exclude PATTERN]... [--filter FILE] [--snapshot METHOD] [--platform windows|systemd|cron|launchd] [--battery] [--wake]
       [--no-catch-up] [--stop-after HOURS] [--account user|user-s4u|system] [--dry-run --out DIR]
   shadow-slots schedule list [--json]
   shadow-slots schedule remove --id ID | --all-mine [--platform P]
@@ -67,7 +67,7 @@ function parse(argv: string[], options: NonNullable<ParseArgsConfig['options']>)
 async function create(argv: string[], io: CliIO): Promise<number> {
   const { values: v } = parse(argv, {
     target: { type: 'string' }, source: { type: 'string' }, name: { type: 'string' }, slots: { type: 'string' },
-    exclude: { type: 'string', multiple: true }, snapshot: { type: 'string' },
+    exclude: { type: 'string', multiple: true }, snapshot: { type: 'string' }, filter: { type: 'string' },
     when: { type: 'string' }, at: { type: 'string' }, id: { type: 'string' }, platform: { type: 'string' },
     battery: { type: 'boolean' }, wake: { type: 'boolean' }, 'no-catch-up': { type: 'boolean' },
     'stop-after': { type: 'string' }, account: { type: 'string' }, 'dry-run': { type: 'boolean' }, out: { type: 'string' },
@@ -92,6 +92,7 @@ async function create(argv: string[], io: CliIO): Promise<number> {
     ...(str('slots') !== undefined ? { slots: str('slots') } : {}),
     ...(v['exclude'] !== undefined ? { excludes: v['exclude'] } : {}),
     ...(str('snapshot') !== undefined ? { snapshot: str('snapshot') } : {}),
+    ...(str('filter') !== undefined ? { filterFile: path.resolve(str('filter')!) } : {}),
   };
   const platform = parsePlatform(str('platform')) ?? await detectPlatform();
   // The id comes from the validated profile name unless given, so re-running replaces, not duplicates.

@@ -77,6 +77,7 @@ export function prepareSchedule(profileInput: ProfileInput, spec: ScheduleSpec, 
   const profileJson = JSON.stringify({
     name: profile.name, source: profile.source, target: profile.target, slots: profile.slots, excludes: profile.excludes,
     snapshot: profile.snapshot, ...(profile.rsyncPath ? { rsyncPath: profile.rsyncPath } : {}), rsyncArgs: profile.rsyncArgs,
+    ...(profile.filterFile ? { filterFile: profile.filterFile } : {}),
   } satisfies ProfileInput, null, 2) + '\n';
   return { entry, profile, profileJson, rendered, nextRun, summary: summarize(spec, profile) };
 }

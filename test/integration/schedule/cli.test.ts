@@ -9,6 +9,7 @@ import { XMLParser } from 'fast-xml-parser';
 import plist from 'plist';
 import { run } from '../../../src/platform/runner';
 import { CronRegistrar } from '../../../src/platform/schedule/cronRegistrar';
+import { withCrontabLock } from './crontabLock';
 
 const MAIN = join(import.meta.dirname, '../../../src/cli/main.ts');
 
@@ -25,17 +26,20 @@ async function setup(t: { after: (fn: () => Promise<void>) => void }) {
 
 test('--dry-run writes each platform\'s artefacts and registers nothing', async (t) => {
   const { root, source, target, env, cli } = await setup(t);
+  await withCrontabLock(async () => {
   const cronBefore = await new CronRegistrar().read();
   for (const platform of ['systemd', 'cron', 'launchd', 'windows']) {
     const out = join(root, `out-${platform}`);
     // A Windows schedule previewed here still gets Windows paths for its profile.
     const [src, dst] = platform === 'windows' ? ['C:\\Users\\me\\my proj', 'F:\\Backups\\proj'] : [source, target];
-    const r = await cli('create', '--source', src, '--target', dst, '--when', 'mon,wed,fri', '--at', '23:30', '--slots', '9', '--dry-run', '--platform', platform, '--out', out);
+    const r = await cli('create', '--source', src, '--target', dst, '--when', 'mon,wed,fri', '--at', '23:30', '--slots', '9', '--exclude', '*.tmp', '--exclude', 'node_modules/',
+      ...(platform === 'windows' ? [] : ['--filter', join(root, 'rules.txt')]), '--dry-run', '--platform', platform, '--out', out);
     assert.equal(r.exitCode, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`Mon, Wed and Fri at 23:30, keeps 9 slots on .*(backups|proj)\\nNext run: \\d{4}-\\d\\d-\\d\\d 23:30 \\(Europe/Berlin\\)\\nDry run for ${platform}, nothing registered`));
     const files = (await readdir(out)).sort();
-    const profile = JSON.parse(await readFile(join(out, 'profile-my-proj.json'), 'utf8')) as { source: string; slots: number };
-    assert.deepEqual([profile.source, profile.slots], [src, 9]);
+    const profile = JSON.parse(await readFile(join(out, 'profile-my-proj.json'), 'utf8')) as { source: string; slots: number; excludes: string[]; filterFile?: string };
+    assert.deepEqual([profile.source, profile.slots, profile.excludes], [src, 9, ['*.tmp', 'node_modules/']]);
+    if (platform !== 'windows') assert.equal(profile.filterFile, join(root, 'rules.txt'));
     if (platform === 'systemd') {
       assert.deepEqual(files, ['profile-my-proj.json', 'shadow-slots-my-proj.service', 'shadow-slots-my-proj.timer']);
       assert.match(await readFile(join(out, 'shadow-slots-my-proj.timer'), 'utf8'), /^OnCalendar=Mon,Wed,Fri \*-\*-\* 23:30:00$/m);
@@ -59,6 +63,7 @@ test('--dry-run writes each platform\'s artefacts and registers nothing', async 
   }
   assert.equal(await new CronRegistrar().read(), cronBefore, 'a dry run never touches the crontab');
   await assert.rejects(readdir(env.SHADOW_SLOTS_CONFIG_DIR), /ENOENT/, 'nor the config dir');
+  });
 });
 
 test('invalid values exit 2 with a message that says what to do, and write nothing', async (t) => {
@@ -95,25 +100,27 @@ test('invalid values exit 2 with a message that says what to do, and write nothi
 test('create, list --json and remove through the CLI (cron is the fallback here)', async (t) => {
   const { source, target, env, cli } = await setup(t);
   const cron = new CronRegistrar();
-  const saved = await cron.read();
-  try {
-    const r = await cli('create', '--source', source, '--target', target, '--when', 'weekdays', '--at', '23:30', '--no-catch-up');
-    assert.equal(r.exitCode, 0, r.stderr);
-    assert.match(r.stdout, /Schedule "my-proj" registered with (cron|systemd): Weekdays at 23:30, keeps 16 slots on /);
-    const listed = JSON.parse((await cli('list', '--json')).stdout) as Array<{ entry: { id: string; platform: string; spec: { conditions: { catchUp: boolean } } }; platform: { registered: boolean }; missed: string[] }>;
-    assert.equal(listed.length, 1);
-    assert.equal(listed[0]!.entry.id, 'my-proj');
-    assert.equal(listed[0]!.platform.registered, true);
-    assert.equal(listed[0]!.entry.spec.conditions.catchUp, false);
-    assert.deepEqual(listed[0]!.missed, []);
-    const human = await cli('list');
-    assert.match(human.stdout, /my-proj {2}\[cron\] {2}Weekdays at 23:30/);
-    assert.ok((await cron.read()).includes(env.SHADOW_SLOTS_CLI.replace(/'/g, `'\\''`)));
-    const removed = await cli('remove', '--id', 'my-proj');
-    assert.equal(removed.exitCode, 0, removed.stderr);
-    assert.equal(await cron.read(), saved);
-    assert.match((await cli('list')).stdout, /No schedules/);
-  } finally {
-    await cron.write(saved);
-  }
+  await withCrontabLock(async () => {
+    const saved = await cron.read();
+    try {
+      const r = await cli('create', '--source', source, '--target', target, '--when', 'weekdays', '--at', '23:30', '--no-catch-up');
+      assert.equal(r.exitCode, 0, r.stderr);
+      assert.match(r.stdout, /Schedule "my-proj" registered with (cron|systemd): Weekdays at 23:30, keeps 16 slots on /);
+      const listed = JSON.parse((await cli('list', '--json')).stdout) as Array<{ entry: { id: string; platform: string; spec: { conditions: { catchUp: boolean } } }; platform: { registered: boolean }; missed: string[] }>;
+      assert.equal(listed.length, 1);
+      assert.equal(listed[0]!.entry.id, 'my-proj');
+      assert.equal(listed[0]!.platform.registered, true);
+      assert.equal(listed[0]!.entry.spec.conditions.catchUp, false);
+      assert.deepEqual(listed[0]!.missed, []);
+      const human = await cli('list');
+      assert.match(human.stdout, /my-proj {2}\[cron\] {2}Weekdays at 23:30/);
+      assert.ok((await cron.read()).includes(env.SHADOW_SLOTS_CLI.replace(/'/g, `'\\''`)));
+      const removed = await cli('remove', '--id', 'my-proj');
+      assert.equal(removed.exitCode, 0, removed.stderr);
+      assert.equal(await cron.read(), saved);
+      assert.match((await cli('list')).stdout, /No schedules/);
+    } finally {
+      await cron.write(saved);
+    }
+  });
 });

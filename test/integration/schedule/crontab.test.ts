@@ -11,6 +11,7 @@ import { run } from '../../../src/platform/runner';
 import { CronRegistrar } from '../../../src/platform/schedule/cronRegistrar';
 import { schedulePaths } from '../../../src/platform/schedule/paths';
 import { readRegistry } from '../../../src/platform/schedule/registry';
+import { withCrontabLock } from './crontabLock';
 import { createSchedule, listSchedules, prepareSchedule, removeAllMine, removeSchedule, type ScheduleContext } from '../../../src/platform/schedule/service';
 
 const cron = new CronRegistrar();
@@ -19,13 +20,15 @@ const spec = (id: string, over: Partial<ScheduleSpec> = {}): ScheduleSpec => ({ 
 
 /** Runs `body` with the user's crontab saved and put back afterwards, whatever happens. */
 async function withSavedCrontab(body: () => Promise<void>): Promise<void> {
-  const saved = await cron.read();
-  try {
-    await body();
-  } finally {
-    await cron.write(saved);
-    assert.equal(await cron.read(), saved, 'the user\'s crontab is restored');
-  }
+  await withCrontabLock(async () => {
+    const saved = await cron.read();
+    try {
+      await body();
+    } finally {
+      await cron.write(saved);
+      assert.equal(await cron.read(), saved, 'the user\'s crontab is restored');
+    }
+  });
 }
 
 async function fixture(t: { after: (fn: () => Promise<void>) => void }) {
@@ -124,7 +127,7 @@ test('replacing a schedule whose registry cannot be written puts the previous re
   });
 });
 
-test('real cron daemon runs the generated lines: exact hostile arguments, and a real backup through dist/cli.js', async (t) => {
+test('real cron daemon runs the generated lines: exact hostile arguments, and a real backup through dist/cli.js', (t) => withCrontabLock(async () => {
   const saved = await cron.read();
   if (saved.trim() !== '') return t.skip('root has crontab entries; starting cron here would run them');
   if ((await run('pgrep', ['-x', 'cron'], { okExitCodes: [0, 1] })).exitCode === 0) return t.skip('a cron daemon is already running');
@@ -178,4 +181,4 @@ test('real cron daemon runs the generated lines: exact hostile arguments, and a 
     await cron.write(saved);
   }
   assert.equal(await cron.read(), saved);
-});
+}));
