@@ -4,6 +4,7 @@ import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import * as vscode from 'vscode';
 import type { ShadowSlotsApi } from '../../../src/extension';
 import type { SlotsNode } from '../../../src/ui/slots/slotsTree';
@@ -165,6 +166,20 @@ describe('Shadow Slots in a real VS Code', function () {
     const after = (await children()).filter((n) => n.kind === 'slot' && n.slot.number !== null);
     assert.equal(after.length, 1, 'no new slot');
     assert.equal(after[0]!.kind === 'slot' ? after[0]!.slot.id : undefined, slotId);
+  });
+
+  it('refreshes by itself when another process (the CLI) adds a slot to the ring', async function () {
+    assert.equal((await children()).filter((n) => n.kind === 'slot' && n.slot.number !== null).length, 1);
+    // The CLI shipped in the .vsix, as a scheduled run would start it: the view learns of the new
+    // slot only through its watcher on <target>/.shadow-slots/ring.json.
+    const cli = path.join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, 'dist', 'cli.js');
+    const r = spawnSync(process.execPath, [cli, 'backup', '--source', workspace, '--target', target, '--snapshot', 'none', '--exclude', '/.vscode/'], { encoding: 'utf8', env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
+    assert.equal(r.status, 0, r.stderr);
+    const slots = await waitFor(async () => {
+      const s = (await children()).filter((n) => n.kind === 'slot' && n.slot.number !== null);
+      return s.length === 2 ? s : undefined;
+    }, 30_000);
+    assert.deepEqual(slots.map((n) => n.kind === 'slot' ? n.slot.number : -1), [0, 1]);
   });
 
   it('copies a slot file\'s path on disk', async function () {
