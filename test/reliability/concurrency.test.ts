@@ -1,7 +1,7 @@
 // Concurrency: two backups of one ring at once (the second is refused and told who holds the
 // lock), simultaneous starts, stale locks left by killed runs, and the extension's engine process
 // (dist/engine.js over JSON-RPC, exactly as the extension starts it) against the CLI.
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -11,14 +11,11 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter, ResponseError, type MessageConnection } from 'vscode-jsonrpc/node';
 import { errorEvent, enginePath, explain, resultEvent, runCli, startCli } from './lib/cli';
-import { recordFigures } from './lib/figures';
+import { measured } from './lib/figures';
 import { completeIds, listRing } from './lib/ring';
 import { slotId, workDir, writeProfile } from './lib/setup';
 import { BackupProgressNotification, BackupRequest } from '../../src/rpc/protocol';
 
-const rows: Array<[string, string]> = [];
-let failures = 0;
-after(() => recordFigures({ area: '4-concurrency', ok: failures === 0 && rows.length >= 5, rows }));
 
 async function ring(t: Parameters<typeof workDir>[0], label: string, bigBytes = 4 * 1024 * 1024) {
   const work = await workDir(t, label);
@@ -36,7 +33,7 @@ async function ring(t: Parameters<typeof workDir>[0], label: string, bigBytes = 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 test('two backups of the same ring at once: the second is refused (exit 1) and names the holder', async (t) => {
-  try {
+  await measured('4a-two-at-once', async (rows) => {
     const { target, profile } = await ring(t, 'two');
     const a = startCli(['backup', '--profile', profile, '--json']);
     assert.ok(await a.waitForPhase('copy'), 'first backup is copying');
@@ -49,11 +46,11 @@ test('two backups of the same ring at once: the second is refused (exit 1) and n
     assert.equal(ra.code, 0, explain(ra));
     assert.deepEqual(completeIds(await listRing(target)), [slotId(ra)], 'only the first backup made a slot');
     rows.push(['Two backups at once (CLI + CLI)', `second refused, exit 1, code locked: "${String(e['message'])}"; first completed`]);
-  } catch (e) { failures++; throw e; }
+  });
 });
 
 test('simultaneous starts: exactly one wins each time, the others are refused', async (t) => {
-  try {
+  await measured('4b-simultaneous', async (rows) => {
     const { target, profile } = await ring(t, 'race', 2 * 1024 * 1024);
     let winners = 0;
     let refused = 0;
@@ -73,11 +70,11 @@ test('simultaneous starts: exactly one wins each time, the others are refused', 
     // A run may start after the winner finished and legitimately win too; never two at the same time.
     assert.ok(refused >= rounds, `${refused} refusals in ${rounds} rounds of three`);
     rows.push(['Simultaneous starts (3 at once, 3 rounds)', `${winners} backups ran, ${refused} refused with "locked", ring consistent afterwards`]);
-  } catch (e) { failures++; throw e; }
+  });
 });
 
 test('a stale lock from a killed run is recovered, and the user is told', async (t) => {
-  try {
+  await measured('4c-stale-lock', async (rows) => {
     const { profile, lockFile } = await ring(t, 'stale');
     const a = startCli(['backup', '--profile', profile, '--json']);
     assert.ok(await a.waitForPhase('copy'));
@@ -92,11 +89,11 @@ test('a stale lock from a killed run is recovered, and the user is told', async 
     assert.ok(notes.some((n) => n.includes(`Recovered a stale lock left by process ${a.pid}`)), notes.join(' | '));
     assert.equal(existsSync(lockFile), false, 'lock released after the run');
     rows.push(['Stale lock from a kill -9', `recovered; note: "${notes.find((n) => n.includes('stale lock'))}"`]);
-  } catch (e) { failures++; throw e; }
+  });
 });
 
 test('lock files of every kind: torn, recycled pid, other host, live holder', async (t) => {
-  try {
+  await measured('4d-lock-kinds', async (rows) => {
     const { profile, lockFile } = await ring(t, 'lockkinds', 64 * 1024);
     const ok = await runCli(['backup', '--profile', profile, '--json']);
     assert.equal(ok.code, 0, explain(ok));
@@ -127,7 +124,7 @@ test('lock files of every kind: torn, recycled pid, other host, live holder', as
       outcomes.push(`${c.name}: ${c.expect}`);
     }
     rows.push(['Lock files of every kind', outcomes.join('; ')]);
-  } catch (e) { failures++; throw e; }
+  });
 });
 
 /** Starts the extension's engine process exactly as the extension does (node dist/engine.js --stdio). */
@@ -156,7 +153,7 @@ async function until(check: () => boolean, ms: number): Promise<boolean> {
 }
 
 test('the extension\'s engine and the CLI at once: whichever starts second is refused', async (t) => {
-  try {
+  await measured('4e-engine-and-cli', async (rows) => {
     const { source, target, profile } = await ring(t, 'engine');
     const engine = startEngine(t);
     await engine.connection.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {} });
@@ -189,5 +186,5 @@ test('the extension\'s engine and the CLI at once: whichever starts second is re
     assert.equal(r.code, 0, explain(r));
     assert.equal(completeIds(await listRing(target)).length, 2);
     rows.push(['Extension engine + CLI at once', 'engine first → CLI refused (names the engine pid); CLI first → engine request rejected with code locked']);
-  } catch (e) { failures++; throw e; }
+  });
 });

@@ -3,7 +3,7 @@
 // folder (sources, rings, profile files, the working directory) is fingerprinted byte for byte,
 // with mtimes and modes, before and after. Names full of shell and script metacharacters are
 // backed up and restored literally, and nothing they spell is ever executed.
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
@@ -11,14 +11,11 @@ import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { errorEvent, explain, runCli, type CliResult } from './lib/cli';
-import { recordFigures, repoRoot } from './lib/figures';
+import { measured, repoRoot } from './lib/figures';
 import { listRing, ringProblems } from './lib/ring';
 import { slotId, workDir } from './lib/setup';
 import { describeTree, diffTrees, fingerprint } from './lib/tree';
 
-const rows: Array<[string, string]> = [];
-let failures = 0;
-after(() => recordFigures({ area: '5-hostile', ok: failures === 0 && rows.length >= 2, rows }));
 
 interface Case {
   name: string;
@@ -32,7 +29,7 @@ interface Case {
 }
 
 test('at least 30 invalid profiles and arguments: clear error, exit 2, nothing written', { timeout: 180_000 }, async (t) => {
-  try {
+  await measured('5a-hostile-inputs', async (rows) => {
     const work = await workDir(t, 'hostile');
     const source = join(work, 'source');
     const ring = join(work, 'ring');
@@ -118,8 +115,8 @@ test('at least 30 invalid profiles and arguments: clear error, exit 2, nothing w
       if (p) await writeFile(p.file, JSON.stringify(p.profile));
     }
     await writeFile(join(work, 'not-json.txt'), '{ "source": ');
-    const crontab = () => { try { return execFileSync('crontab', ['-l'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }); } catch { return '(none)'; } };
-    const cronBefore = crontab();
+    // Other suites may edit this user's crontab at the same time: only our paths must never appear in it.
+    const crontab = () => { try { return execFileSync('crontab', ['-l'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }); } catch { return ''; } };
     const tmpBefore = new Set(readdirSync(tmpdir()).filter((n) => n.includes('PWNED')));
 
     const bad: string[] = [];
@@ -141,7 +138,7 @@ test('at least 30 invalid profiles and arguments: clear error, exit 2, nothing w
     }
     if (existsSync(missingDrive)) bad.push('the missing drive path was created');
     if (existsSync(out)) bad.push('schedule dry-run output was written for an invalid schedule');
-    if (crontab() !== cronBefore) bad.push('the crontab changed');
+    if (crontab().includes(work)) bad.push('a schedule for an invalid input reached the crontab');
     const pwned = readdirSync(tmpdir()).filter((n) => n.includes('PWNED') && !tmpBefore.has(n));
     if (pwned.length > 0 || existsSync(join(cwd, 'PWNED')) || existsSync(join(repoRoot, 'PWNED'))) bad.push(`something was executed: ${pwned.join(', ')}`);
     const exit2 = cases.filter((c) => (c.exit ?? 2) === 2).length;
@@ -149,7 +146,7 @@ test('at least 30 invalid profiles and arguments: clear error, exit 2, nothing w
     rows.push(['Hostile inputs', `${cases.length} invalid profiles/arguments (${exit2} bad input → exit 2; ${cases.length - exit2} missing drive → exit 1, code preflight): ${cases.length - wrong.size} with the right exit code, a message naming the value, and not one byte written (${bad.filter((b) => b.includes('wrote')).length} wrote)`]);
     assert.deepEqual(bad, []);
     assert.ok(cases.length >= 30);
-  } catch (e) { failures++; throw e; }
+  });
 });
 
 const HOSTILE_NAMES = [
@@ -159,7 +156,7 @@ const HOSTILE_NAMES = [
 ];
 
 test('names with shell and script metacharacters are backed up, excluded and restored literally; nothing is executed', { timeout: 60_000 }, async (t) => {
-  try {
+  await measured('5b-hostile-names', async (rows) => {
     const work = await workDir(t, 'meta');
     const cwd = join(work, 'cwd');
     await mkdir(cwd);
@@ -200,7 +197,7 @@ test('names with shell and script metacharacters are backed up, excluded and res
     const pwned = [...findPwned(work), ...readdirSync(tmpdir()).filter((n) => n.startsWith('PWNED')), ...readdirSync(repoRoot).filter((n) => n.startsWith('PWNED'))];
     assert.deepEqual(pwned, [], 'no metacharacter was interpreted');
     rows.push(['Hostile names', `${HOSTILE_NAMES.length + 1} names with $() \` ; & | * ? [ ] newline quotes % ^ Unicode in source, target and 3 excludes: backed up and restored literally, excludes matched literally, 0 commands executed`]);
-  } catch (e) { failures++; throw e; }
+  });
 });
 
 // CLI BUG (see docs/reliability.md "Known defects"): src/cli/commands/backup.ts absolute() passes
@@ -208,6 +205,7 @@ test('names with shell and script metacharacters are backed up, excluded and res
 // `backup --source ''` backs up whatever folder the shell is in and `--target ''` writes a ring
 // into it. Expected: "The source folder is missing", exit 2, nothing written.
 test('CLI BUG: an empty --source or --target is refused, not taken as the working directory', { timeout: 60_000 }, async (t) => {
+  await measured('5c-empty-args', async (rows) => {
   const work = await workDir(t, 'emptyarg');
   const source = join(work, 'source');
   const ring = join(work, 'ring');
@@ -232,6 +230,6 @@ test('CLI BUG: an empty --source or --target is refused, not taken as the workin
     if (changed.length > 0) problems.push(`${name}: wrote ${changed.slice(0, 3).join('; ')}`);
   }
   rows.push(['Empty --source / --target', problems.length === 0 ? 'refused, exit 2, nothing written' : `BUG: ${outcomes.join('; ')} (path.resolve('') is the working directory)`]);
-  if (problems.length > 0) failures++;
   assert.deepEqual(problems, []);
+  });
 });

@@ -215,6 +215,7 @@ test('kill -9 at every phase: no complete slot is ever lost, the next run always
   const phases = [...figures.byPhase.entries()].sort().map(([k, v]) => `${k} ${v}`).join(', ');
   const seconds = Math.round((Date.now() - started) / 1000);
   console.log(`# ${figures.kills} kills, ${figures.recoveries} recoveries, ${figures.lost} complete slots lost (must be 0)`);
+  console.log(`# ${figures.tempFiles} temp files (*.tmp-*) left in the ring metadata by killed atomic writes`);
   console.log(`# kills by phase: ${phases}; ${figures.missed} planned kills came too late (the run had finished); ${figures.unjournaledOrphans} kills between rsync spawn and its journal record; snapshot method ${snapshot}; ${seconds}s`);
   if (problems.length > 0) console.log(`# problems:\n${problems.map((p) => `#   ${p}`).join('\n')}`);
   await recordFigures({

@@ -1,7 +1,7 @@
 // Source problems: files vanishing and appearing during the copy, unreadable files, a source that
 // is a symlink, a source that disappears. Each must be classified (complete with a warning,
 // partial, failure) and reported with the paths; a partial or failed copy never enters the ring.
-import { after, test, type TestContext } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmod, chown, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { existsSync, readdirSync } from 'node:fs';
@@ -9,14 +9,11 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errorEvent, explain, resultEvent, runCli, startCli } from './lib/cli';
-import { recordFigures } from './lib/figures';
+import { measured } from './lib/figures';
 import { completeIds, listRing, ringProblems } from './lib/ring';
 import { slotId, workDir, writeProfile } from './lib/setup';
 import { describeTree, fingerprint, type TreeModel } from './lib/tree';
 
-const rows: Array<[string, string]> = [];
-let failures = 0;
-after(() => recordFigures({ area: '3-source', ok: failures === 0 && rows.length >= 5, rows }));
 
 async function smallTree(root: string, dirs: number, files: number): Promise<void> {
   for (let d = 0; d < dirs; d++) {
@@ -26,7 +23,7 @@ async function smallTree(root: string, dirs: number, files: number): Promise<voi
 }
 
 test('files vanishing and appearing during the copy: complete with a warning naming them (rsync exit 24)', async (t) => {
-  try {
+  await measured('3a-vanish', async (rows) => {
     const work = await workDir(t, 'vanish');
     const source = join(work, 'source');
     const target = join(work, 'target');
@@ -59,7 +56,7 @@ test('files vanishing and appearing during the copy: complete with a warning nam
     assert.equal(next.code, 0, explain(next));
     assert.ok((await describeTree(join(target, '0'))).has('appeared-9.txt'));
     rows.push(['Files vanishing during the copy', `rsync exit 24 → complete with warning; ${named.length} of 40 vanished paths named in the warning (manifest keeps the first 20 + "…"); appeared files in the next slot`]);
-  } catch (e) { failures++; throw e; }
+  });
 });
 
 /** A source owned by nobody with a previous complete slot, then a run where a changed file and a folder are unreadable. */
@@ -96,7 +93,7 @@ async function unreadableScenario(t: TestContext) {
 
 test('unreadable files (run as an unprivileged user): partial, exit 3, not rotated, paths reported', async (t) => {
   if (process.getuid?.() !== 0) { t.skip('needs root to drop to the user nobody'); return; }
-  try {
+  await measured('3b-unreadable', async (rows) => {
     const { target, goodId, goodModel, partial } = await unreadableScenario(t);
     assert.equal(partial.code, 3, `exit 3 (partial): ${explain(partial)}`);
     const result = resultEvent(partial)!.result as { outcome: string; warnings: string[]; slot: { number: number | null; state: string } };
@@ -110,7 +107,7 @@ test('unreadable files (run as an unprivileged user): partial, exit 3, not rotat
     assert.deepEqual(await ringProblems(target, listing, new Map([[goodId, goodModel]]), [goodId]), []);
     assert.ok(listing.slots.some((s) => s.number === null && s.state === 'partial'), 'the partial copy is listed as partial, outside the ring');
     rows.push(['Unreadable files (as user nobody)', 'rsync exit 23 → partial, exit 3, ring not rotated, listed as partial; warning names secret.txt and locked-dir']);
-  } catch (e) { failures++; throw e; }
+  });
 });
 
 // Regression: found by this suite, fixed in b8fd086 (see docs/reliability.md "Defects found"). The resumed in-progress folder kept the
@@ -120,7 +117,7 @@ test('unreadable files (run as an unprivileged user): partial, exit 3, not rotat
 // exit 1 "rsync failed with exit code 23", checksums were not recorded, trash was not purged.
 test('regression: after the permissions are fixed, the next run (as the same user) completes', async (t) => {
   if (process.getuid?.() !== 0) { t.skip('needs root to drop to the user nobody'); return; }
-  try {
+  await measured('3c-unreadable-fixed', async (rows) => {
     const { source, target, args, asUser, goodId, goodModel, partial } = await unreadableScenario(t);
     assert.equal(partial.code, 3, explain(partial));
     await chmod(join(source, 'secret.txt'), 0o644);
@@ -134,11 +131,11 @@ test('regression: after the permissions are fixed, the next run (as the same use
     assert.equal(readdirSync(join(target, '.shadow-slots', 'incoming')).length, 0, 'the partial folder was resumed');
     const v = await runCli(['verify', '--target', target, '--slot', '0', '--json'], { asUser });
     assert.equal(v.code, 0, `the user can verify the new slot: ${v.stdout}`);
-  } catch (e) { failures++; throw e; }
+  });
 });
 
 test('a source that is a symlink: backed up through the link, with a warning naming both paths', async (t) => {
-  try {
+  await measured('3d-symlink-source', async (rows) => {
     const work = await workDir(t, 'symsrc');
     const real = join(work, 'real-source');
     const link = join(work, 'source-link');
@@ -153,11 +150,11 @@ test('a source that is a symlink: backed up through the link, with a warning nam
     assert.ok(w?.includes(link) && w.includes(real), `warning names the link and what it points to: ${w}`);
     assert.deepEqual(await ringProblems(target, await listRing(target), new Map([[slotId(r), await describeTree(real)]])), []);
     rows.push(['Source is a symlink', 'complete; warning names the link and its target; slot equals the linked folder']);
-  } catch (e) { failures++; throw e; }
+  });
 });
 
 test('a source that does not exist: preflight failure naming it, nothing written', async (t) => {
-  try {
+  await measured('3e-missing-source', async (rows) => {
     const work = await workDir(t, 'nosrc');
     const target = join(work, 'target');
     await mkdir(target);
@@ -170,7 +167,7 @@ test('a source that does not exist: preflight failure naming it, nothing written
     assert.match(String(e['message']), new RegExp(missing.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')));
     assert.deepEqual(await fingerprint(target), before, 'target unchanged');
     rows.push(['Source missing at start', 'failure (code preflight, exit 1), path named, target unchanged']);
-  } catch (e) { failures++; throw e; }
+  });
 });
 
 // Regression: found by this suite, fixed in b8fd086. When the source folder disappeared during
@@ -178,7 +175,7 @@ test('a source that does not exist: preflight failure naming it, nothing written
 // treated exit 24 as complete-with-warnings, so a slot holding a fraction of the source was
 // rotated in and, in a full ring, the oldest good slot dropped. Now: a failure, ring unchanged.
 test('regression: a source that disappears during the copy is a failure and never enters the ring', async (t) => {
-  try {
+  await measured('3f-vanishing-source', async (rows) => {
     const work = await workDir(t, 'gonesrc');
     const source = join(work, 'source');
     const target = join(work, 'target');
@@ -211,5 +208,5 @@ test('regression: a source that disappears during the copy is a failure and neve
     assert.deepEqual(completeIds(listing), ids, 'ring unchanged');
     assert.deepEqual(await ringProblems(target, listing, models, ids), []);
     assert.ok(existsSync(join(target, '1')));
-  } catch (e) { failures++; throw e; }
+  });
 });

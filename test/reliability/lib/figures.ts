@@ -46,3 +46,19 @@ export async function removeFigures(): Promise<void> {
     try { process.kill(pid, 0); } catch { await rm(join(tmpdir(), name), { recursive: true, force: true }); }
   }
 }
+
+/**
+ * Runs one test body and records its figures as one area, marked pass only when the body
+ * finished without an assertion failing. A body that fails before reporting anything still
+ * leaves a row, so the summary never silently drops an area.
+ */
+export async function measured(area: string, body: (rows: Array<[string, string]>) => Promise<void>): Promise<void> {
+  const rows: Array<[string, string]> = [];
+  let ok = false;
+  try {
+    await body(rows);
+    ok = true;
+  } finally {
+    await recordFigures({ area, ok, rows: rows.length > 0 ? rows : [[area, 'FAILED before it measured anything (see the test output)']] });
+  }
+}
