@@ -4,6 +4,8 @@
 import { spawn } from 'node:child_process';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 
 const root = new URL('..', import.meta.url).pathname;
 const outDir = join(root, '.test-output');
@@ -45,13 +47,14 @@ function parseTap(text) {
   return { passed: num('pass'), failed: num('fail') + num('cancelled'), skipped: num('skipped') + num('todo') };
 }
 
-await rm(outDir, { recursive: true, force: true });
 await mkdir(outDir, { recursive: true });
+// Counts go to a private folder: another run (or a test) clearing .test-output must not lose them.
+const summaryDir = await mkdtemp(join(tmpdir(), 'shadow-slots-summary-'));
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const lines = [];
 for (const suite of suites) {
   if (only.length > 0 && !only.includes(suite.name)) continue;
-  const summaryFile = join(outDir, `${suite.name}.summary`);
+  const summaryFile = join(summaryDir, `${suite.name}.summary`);
   let counts;
   let code;
   if (suite.dir) {
@@ -76,6 +79,7 @@ for (const suite of suites) {
   totals.passed += counts.passed; totals.failed += counts.failed; totals.skipped += counts.skipped;
   lines.push(`${suite.name}: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`);
 }
+await rm(summaryDir, { recursive: true, force: true });
 console.log('\n' + lines.join('\n'));
 console.log(`${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
 process.exit(totals.failed > 0 ? 1 : 0);

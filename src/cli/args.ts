@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { invalid } from '../core/errors';
 import type { ProfileInput } from '../core/profile';
 
@@ -13,8 +14,13 @@ export function parseCommandArgs<T extends NonNullable<ParseArgsConfig['options'
 }
 
 export function requireString(value: unknown, flag: string, usage: string): string {
-  if (typeof value !== 'string' || value === '') throw invalid(`--${flag} is required.`, `Usage: shadow-slots ${usage}`);
+  if (typeof value !== 'string' || value.trim() === '') throw invalid(`--${flag} is required and must not be empty.`, `Usage: shadow-slots ${usage}`);
   return value;
+}
+
+/** A path argument made absolute against the working directory (never empty: see requireString). */
+export function resolveArg(value: string): string {
+  return resolve(value);
 }
 
 export function parseInteger(value: string | undefined, flag: string): number | undefined {

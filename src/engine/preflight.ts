@@ -65,7 +65,18 @@ export async function preflight(profile: Profile, options: { createTarget?: bool
     }
   }
 
-  const probe = await probeTarget(profile.target);
+  let probe: TargetProbe;
+  try {
+    probe = await probeTarget(profile.target);
+  } catch (error) {
+    if (isErrno(error, 'ENOSPC') || isErrno(error, 'EDQUOT')) {
+      const fs = await fileSystemType(profile.target).catch(() => null);
+      throw new ShadowSlotsError('target-full', `The target is full: ${formatBytes(fs?.freeBytes ?? 0)} free of ${formatBytes(fs?.totalBytes ?? 0)}; not even a test file could be written.`, {
+        hint: 'Previous slots are intact. Free space on the target or keep fewer slots, then run again.',
+      });
+    }
+    throw error;
+  }
   const sourceFs = (await fileSystemType(sourceReal)).type;
   const timePrecision = probe.fsType === 'vfat' || probe.fsType === 'exfat' ? 'coarse'
     : NANOSECOND_FS.has(probe.fsType) && NANOSECOND_FS.has(sourceFs) ? 'nanoseconds' : 'seconds';

@@ -86,7 +86,8 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
   }
   if (parts.length === 0) throw invalid('Restoring a whole slot over a folder is not supported; restore its folders one by one, or copy the slot folder.');
 
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  // Milliseconds plus a random suffix: two restores within one second keep both replaced versions.
+  const stamp = `${new Date().toISOString().replace(/[-:]/g, '').replace('.', '-')}-${randomBytes(2).toString('hex')}`;
   const temp = join(dirname(destination), `.shadow-slots-restore-${randomBytes(4).toString('hex')}`);
   await mkdir(dirname(destination), { recursive: true });
   let keptAside: string | null = null;

@@ -9,9 +9,13 @@ import { setLogSink } from '../../platform/runner';
 
 const usage = 'backup --source DIR --target DIR [--slots N] [--snapshot auto|none|btrfs|vss|apfs|lvm] [--exclude PATTERN]... [--filter FILE] [--profile FILE] [--create-target] [--json] [--verbose]';
 
-/** Relative paths on the command line are resolved against the working directory, as users expect. */
+/**
+ * Relative paths on the command line are resolved against the working directory, as users expect.
+ * An empty value stays empty (and is refused by validation): `resolve('')` would silently mean
+ * the working directory.
+ */
 function absolute(p: string | undefined): string | undefined {
-  return p === undefined ? undefined : resolve(p);
+  return p === undefined || p.trim() === '' ? p : resolve(p);
 }
 
 export const backupCommand: CliCommand = {

@@ -1,6 +1,5 @@
-import { resolve } from 'node:path';
 import type { CliCommand } from '../command';
-import { parseCommandArgs, requireString } from '../args';
+import { resolveArg, parseCommandArgs, requireString } from '../args';
 import { listRing } from '../../engine/list';
 import { formatBytes, formatCount } from '../../core/format';
 import { ExitCode } from '../../core/errors';
@@ -14,7 +13,7 @@ export const listCommand: CliCommand = {
   async run(argv, io) {
     const { values } = parseCommandArgs(argv, { target: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' } }, usage);
     if (values.help) { io.out(`Usage: shadow-slots ${usage}\n`); return ExitCode.ok; }
-    const listing = await listRing(resolve(requireString(values.target, 'target', usage)));
+    const listing = await listRing(resolveArg(requireString(values.target, 'target', usage)));
     if (values.json) {
       io.out(JSON.stringify(listing, null, 2) + '\n');
       return ExitCode.ok;

@@ -1,6 +1,5 @@
-import { resolve } from 'node:path';
 import type { CliCommand } from '../command';
-import { parseCommandArgs, parseInteger, requireString } from '../args';
+import { resolveArg, parseCommandArgs, parseInteger, requireString } from '../args';
 import { restore } from '../../engine/restore';
 import { ExitCode, invalid } from '../../core/errors';
 
@@ -19,10 +18,10 @@ export const restoreCommand: CliCommand = {
     const slot = parseInteger(requireString(values.slot, 'slot', usage), 'slot')!;
     if (slot < 0) throw invalid(`--slot must be 0 or more, got ${slot}.`);
     const result = await restore({
-      target: resolve(requireString(values.target, 'target', usage)),
+      target: resolveArg(requireString(values.target, 'target', usage)),
       slot,
       path: requireString(values.path, 'path', usage),
-      to: resolve(requireString(values.to, 'to', usage)),
+      to: resolveArg(requireString(values.to, 'to', usage)),
       overwrite: values.overwrite === true,
     });
     if (values.json) io.out(JSON.stringify(result) + '\n');
