@@ -16,7 +16,10 @@ export function loopFsUnavailable(mkfs: string, fsType: string): string | null {
   return null;
 }
 
-/** A small file system of `mkfs` on a loop device, unmounted and deleted after the test. */
+/**
+ * A small file system of `mkfs` on a loop device, mounted in a temp folder; unmounted and deleted
+ * after the test even when it fails (`-o loop` detaches the loop device on umount).
+ */
 export async function loopFs(t: TestContext, mkfs: string, sizeMb: number, mkfsArgs: string[] = []): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'shadow-slots-loopfs-'));
   const image = join(dir, 'fs.img');
