@@ -94,6 +94,14 @@ export async function uiTest({ browser, url, workspace, target, outDir }) {
         const file = page.locator('.monaco-list-row', { hasText: 'README.md' }).first();
         await file.waitFor({ timeout: 20_000 });
         await page.locator('.monaco-list-row', { hasText: 'data' }).first().waitFor();
+        // Widen the sidebar (drag its sash) so the screenshot shows whole slot descriptions.
+        const box = await page.locator('.part.sidebar').boundingBox();
+        if (box) {
+          await page.mouse.move(box.x + box.width + 1, box.y + box.height / 2);
+          await page.mouse.down();
+          await page.mouse.move(box.x + box.width + 260, box.y + box.height / 2, { steps: 5 });
+          await page.mouse.up();
+        }
         await page.locator('.part.sidebar').screenshot({ path: join(outDir, 'vscode-sidebar.png') });
         // The status bar tells the age of the newest complete slot.
         await page.locator('.statusbar-item', { hasText: 'Backup just now' }).first().waitFor({ timeout: 10_000 });

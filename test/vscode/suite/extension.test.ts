@@ -35,7 +35,7 @@ describe('Shadow Slots in a real VS Code', function () {
   after(async function () {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     const c = vscode.workspace.getConfiguration('shadowSlots');
-    for (const key of ['target', 'snapshot', 'excludes']) await c.update(key, undefined, vscode.ConfigurationTarget.Workspace);
+    for (const key of ['target', 'snapshot', 'excludes', 'slots']) await c.update(key, undefined, vscode.ConfigurationTarget.Workspace);
     if (target) rmSync(target, { recursive: true, force: true });
   });
 
@@ -180,6 +180,20 @@ describe('Shadow Slots in a real VS Code', function () {
       return s.length === 2 ? s : undefined;
     }, 30_000);
     assert.deepEqual(slots.map((n) => n.kind === 'slot' ? n.slot.number : -1), [0, 1]);
+  });
+
+  it('an invalid setting fails Back Up Now with the engine\'s validation message, and writes nothing', async function () {
+    const c = vscode.workspace.getConfiguration('shadowSlots');
+    await c.update('slots', 5000, vscode.ConfigurationTarget.Workspace);
+    try {
+      const before = readdirSync(target).sort();
+      const outcome = await vscode.commands.executeCommand<BackupNowOutcome>('shadowSlots.backupNow');
+      assert.equal(outcome.kind, 'failed', JSON.stringify(outcome));
+      if (outcome.kind === 'failed') assert.match(outcome.message, /slot count 5000 is not a whole number from 1 to 1000/);
+      assert.deepEqual(readdirSync(target).sort(), before);
+    } finally {
+      await c.update('slots', undefined, vscode.ConfigurationTarget.Workspace);
+    }
   });
 
   it('copies a slot file\'s path on disk', async function () {
