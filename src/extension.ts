@@ -1,8 +1,8 @@
 /**
  * Composition root (DESIGN.md): builds the shared services and activates the feature modules.
- * Nothing else lives here. A new feature (e.g. src/ui/schedule/, src/ui/windows/) adds one entry
- * to `features`, wrapping its own register function:
- *   { id: 'schedule', activate: (s) => registerScheduleCommands(s.context, s) }
+ * Nothing else lives here. A new feature (e.g. src/ui/windows/) adds one FeatureModule entry to
+ * `features` and declares its commands and settings in package.json (checked by
+ * test/unit/ui/commands.test.ts and, inside VS Code, by test/vscode/suite).
  */
 import type * as vscode from 'vscode';
 import { createServices, type FeatureModule } from './ui/services';
@@ -10,6 +10,7 @@ import { slotsFeature } from './ui/slots/slotsFeature';
 import { backupFeature } from './ui/backup/backupCommands';
 import { statusBarFeature } from './ui/statusBar';
 import { ringWatcherFeature } from './ui/ringWatcher';
+import { scheduleFeature } from './ui/schedule/scheduleCommands';
 import type { SlotsTreeProvider } from './ui/slots/slotsTree';
 
 /** What activate() returns: the Slots tree's data, so tests inside VS Code read what the view shows. */
@@ -25,6 +26,7 @@ export function activate(context: vscode.ExtensionContext): ShadowSlotsApi {
     backupFeature,
     statusBarFeature,
     ringWatcherFeature,
+    scheduleFeature,
   ];
   for (const feature of features) context.subscriptions.push(...feature.activate(services));
   void services.ring.refresh();
