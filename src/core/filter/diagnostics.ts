@@ -78,8 +78,10 @@ export function diagnoseFilter(list: RuleList, counts?: FilterCounts, source?: s
       at(r, 'warning', 'trailing-space', `The pattern ends in white space, which rsync treats as part of the name: ${JSON.stringify(r.pattern)}.`, [trimFix(r)], false);
     }
     if (Buffer.byteLength(r.pattern) >= 4096) at(r, 'warning', 'too-long', 'rsync discards patterns of 4096 bytes or more.');
-    if ((r.kind === 'merge' || r.kind === 'dir-merge') && r.pattern.includes('/') && !r.pattern.startsWith('/')) {
-      at(r, 'warning', 'merge-relative', 'rsync resolves a relative merge-file path from its own working folder, not from this file\'s folder; write an absolute path.', [], false);
+    // Backups run rsync from the filter file's folder, so a relative "." name works; a relative ":"
+    // name with a folder part makes rsync look for it relative to each folder's parents instead.
+    if (r.kind === 'dir-merge' && r.pattern.includes('/') && !r.pattern.startsWith('/')) {
+      at(r, 'warning', 'merge-relative', 'A per-folder merge name with a folder part is resolved by rsync against the source\'s parent folders, not per folder; use a plain file name such as ".rules".', [], false);
     }
     const key = `${r.kind}|${r.prefix.replace(/^(exclude|include|hide|show|protect|risk|merge|dir-merge)/, (m) => ({ exclude: '-', include: '+', hide: 'H', show: 'S', protect: 'P', risk: 'R', merge: '.', 'dir-merge': ':' })[m] ?? m).replace(',', '')}|${r.pattern}`;
     const dup = seen.get(key);

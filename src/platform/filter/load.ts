@@ -7,8 +7,8 @@ import { buildRuleList, type MergeReader, type RuleList } from '../../core/filte
 
 /**
  * Reads `.`/`merge` files for a rule list. rsync opens a relative merge name from its own working
- * folder; the engine runs rsync with the filter file's folder as its working folder, so relative
- * names resolve from there (a diagnostic still recommends absolute paths).
+ * folder; backups and previews run rsync from the filter file's folder, so relative names resolve
+ * from there.
  */
 export function fileMergeReader(baseDir: string): MergeReader {
   return (name, from) => {

@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { buildRsyncArgv } from '../../core/rsyncArgs';
 import { LineSplitter, parseItemizedLine, type ItemizedChange } from '../../core/rsyncOutput';
 import { META_DIR, INCOMING_DIR } from '../../core/layout';
@@ -40,11 +40,6 @@ export interface PreviewResult {
   commands: string[][];
 }
 
-/** The argv a backup would get for its filter file (see the report to the lead: buildRsyncArgv lacks it). */
-export function filterArgs(filterFile: string | undefined): string[] {
-  return filterFile === undefined ? [] : [`--filter=merge ${filterFile}`];
-}
-
 function isDir(p: string): boolean {
   try { return statSync(p).isDirectory(); } catch { return false; }
 }
@@ -67,6 +62,7 @@ export async function previewBackup(options: PreviewOptions): Promise<PreviewRes
     windowsRsync: options.windowsRsync ?? false,
     coarseTimes: options.coarseTimes ?? false,
     progress: false,
+    filterFile: options.filterFile,
   };
   const add = (item: PreviewItem) => {
     if (item.action === 'copy') result.copied++;
@@ -81,6 +77,8 @@ export async function previewBackup(options: PreviewOptions): Promise<PreviewRes
     const onLine = (line: string) => { const item = parseItemizedLine(line); if (item) onItem(item); };
     await run(rsync, argv, {
       signal: options.signal,
+      // As a backup does: relative `.` merge names in the filter file resolve from its folder.
+      ...(options.filterFile !== undefined ? { cwd: dirname(options.filterFile) } : {}),
       onStdout: (chunk) => splitter.push(chunk, onLine),
       // 23: some files could not be read; the preview still lists the rest (the backup would warn about them).
       okExitCodes: [0, 23, 24],
@@ -89,7 +87,7 @@ export async function previewBackup(options: PreviewOptions): Promise<PreviewRes
     splitter.end(onLine);
   };
   const incoming = join(options.target, META_DIR, INCOMING_DIR, 'preview-dry-run');
-  const transferArgv = buildRsyncArgv({ ...base, destination: incoming, linkDest: newestSlot, extraArgs: ['--dry-run', ...filterArgs(options.filterFile)] });
+  const transferArgv = buildRsyncArgv({ ...base, destination: incoming, linkDest: newestSlot, extraArgs: ['--dry-run'] });
   await dryRun(transferArgv, (item) => {
     if (item.change === 'deleted' || (item.kind === 'dir' && item.change !== 'created')) return;
     if (item.kind === 'dir' && newestSlot !== undefined) return; // folders are recreated in every slot; only their files matter
@@ -97,7 +95,7 @@ export async function previewBackup(options: PreviewOptions): Promise<PreviewRes
     else if (item.change === 'changed' || item.change === 'attributes') add({ ...item, action: newestSlot === undefined ? 'copy' : 'change' });
   });
   if (newestSlot !== undefined) {
-    const deleteArgv = buildRsyncArgv({ ...base, destination: newestSlot, extraArgs: ['--dry-run', '--delete-excluded', ...filterArgs(options.filterFile)] });
+    const deleteArgv = buildRsyncArgv({ ...base, destination: newestSlot, extraArgs: ['--dry-run', '--delete-excluded'] });
     await dryRun(deleteArgv, (item) => { if (item.change === 'deleted') add({ ...item, action: 'delete' }); });
   }
   return result;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { run } from '../../../src/platform/runner';
 import { buildRsyncArgv } from '../../../src/core/rsyncArgs';
 import { parseItemizedLine } from '../../../src/core/rsyncOutput';
-import { filterArgs, previewBackup } from '../../../src/platform/filter/preview';
+import { previewBackup } from '../../../src/platform/filter/preview';
 
 test('preview lists what the next backup copies, changes and drops', async (t) => {
   const work = await mkdtemp(join(tmpdir(), 'ss-filter-preview-'));
@@ -42,7 +42,7 @@ test('preview lists what the next backup copies, changes and drops', async (t) =
   assert.deepEqual(await readdir(target), ['0'], 'a dry run writes nothing');
 
   // The real backup with the same command line (without --dry-run) transfers the same files.
-  const argv = buildRsyncArgv({ source, destination: join(target, 'next'), linkDest: join(target, '0'), excludes: [], extraArgs: filterArgs(filterFile), progress: false });
+  const argv = buildRsyncArgv({ source, destination: join(target, 'next'), linkDest: join(target, '0'), excludes: [], filterFile, extraArgs: [], progress: false });
   const real = await run('rsync', argv);
   const transferred = real.stdout.split('\n').map(parseItemizedLine).filter((i) => i && i.kind === 'file').map((i) => i!.path).sort();
   assert.deepEqual(transferred, ['docs/changed.md', 'new file.txt']);
