@@ -24,6 +24,9 @@ export function validateExcludePattern(pattern: unknown, index: number): string 
   if (unbalancedBracket(pattern)) {
     throw invalid(`${where} ${JSON.stringify(pattern)} has a "[" without a matching "]".`, 'Close the character class, or escape a literal bracket as "\\[".');
   }
+  if (pattern === '!') {
+    throw invalid(`${where} "!" is not a pattern: rsync reads it as "clear every earlier rule".`, 'Remove it; to start over, edit the list instead.');
+  }
   const wholeSource = ['/', '*', '**', '/*', '/**', '***', '/***', './', '.'];
   if (wholeSource.includes(pattern)) {
     throw invalid(`${where} ${JSON.stringify(pattern)} would exclude the whole source, so every backup would be empty.`, 'Exclude specific folders, e.g. "/node_modules/" or "*.tmp".');

@@ -5,13 +5,18 @@ import { formatBytes, formatCount, formatDuration } from '../core/format';
 import { validateProfile } from '../core/profile';
 import { setLogSink } from '../platform/runner';
 import {
-  BackupProgressNotification, BackupRequest, ListRequest, LogNotification, RestoreRequest, RingChangedNotification, ValidateProfileRequest, VerifyRequest,
+  BackupProgressNotification, BackupRequest, ListRequest, LogNotification, PreviewBackupRequest, ProfileChangedNotification, RestoreRequest,
+  RingChangedNotification, ValidateProfileRequest, VerifyRequest,
   type EngineErrorData,
 } from '../rpc/protocol';
 import { runBackup } from './backup';
 import { listRing } from './list';
 import { restore } from './restore';
 import { verifySlot } from './verify';
+import { FILTER_LANGUAGE_CAPABILITIES, registerFilterLanguage } from './filterLanguage';
+import { previewBackup } from '../platform/filter/preview';
+import { locateRsync } from '../platform/rsyncTool';
+import type { ProfileInput } from '../core/profile';
 
 /** Turns any failure into a ResponseError whose data carries the classified code and the hint. */
 function toResponseError(error: unknown): ResponseError<EngineErrorData> {
@@ -80,13 +85,37 @@ export function registerEngine(connection: Connection): { documents: TextDocumen
     try { return { notes: validateProfile(params.profile).notes }; } catch (error) { return toResponseError(error); }
   });
 
+  connection.onRequest(PreviewBackupRequest.type, async (params, token) => {
+    try {
+      const { profile } = validateProfile(params.profile);
+      const rsync = await locateRsync(profile.rsyncPath);
+      return await previewBackup({
+        source: profile.source,
+        target: profile.target,
+        rsyncPath: rsync.path,
+        filterFile: profile.filterFile,
+        excludes: profile.excludes,
+        signal: cancellationSignal(token),
+      });
+    } catch (error) { return toResponseError(error); }
+  });
+
+  // The filter-file language features evaluate rules against the workspace profile's source.
+  let profile: ProfileInput = {};
   const documents = new TextDocuments(TextDocument);
-  connection.onInitialize(() => ({
-    capabilities: {
-      textDocumentSync: 1,
-    },
-    serverInfo: { name: 'shadow-slots-engine' },
-  }));
+  connection.onInitialize((params) => {
+    const options = params.initializationOptions as { profile?: ProfileInput } | undefined;
+    if (options?.profile) profile = options.profile;
+    return {
+      capabilities: { textDocumentSync: 1, ...FILTER_LANGUAGE_CAPABILITIES },
+      serverInfo: { name: 'shadow-slots-engine' },
+    };
+  });
+  connection.onNotification(ProfileChangedNotification.type, (params) => { profile = params.profile; });
+  registerFilterLanguage(connection, documents, {
+    sourceFor: () => (typeof profile.source === 'string' && profile.source !== '' ? profile.source : undefined),
+    excludesFor: () => (Array.isArray(profile.excludes) ? profile.excludes.filter((e): e is string => typeof e === 'string') : []),
+  });
   return { documents };
 }
 

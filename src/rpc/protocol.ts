@@ -10,6 +10,7 @@ import { RequestType, NotificationType } from 'vscode-jsonrpc';
 import type { ProfileInput } from '../core/profile';
 import type { SlotManifest, SlotState } from '../core/manifest';
 import type { ProgressEvent } from '../core/progress';
+import type { PreviewResult } from '../core/filter/preview';
 
 /** A slot as listed: number (null while not part of the ring), state and its manifest. */
 export interface SlotSummary {
@@ -85,6 +86,22 @@ export namespace ValidateProfileRequest {
   export const type = new RequestType<{ profile: ProfileInput }, { notes: string[] }, EngineErrorData>('shadowSlots/validateProfile');
 }
 
+export namespace PreviewBackupRequest {
+  /**
+   * Preview Backup: rsync's own dry run of the next backup of the profile (what it would copy,
+   * change, and what the next slot would no longer contain). Cancellable.
+   */
+  export const type = new RequestType<{ profile: ProfileInput }, PreviewResult, EngineErrorData>('shadowSlots/previewBackup');
+}
+
+export namespace ProfileChangedNotification {
+  /**
+   * The workspace's profile as the settings describe it (sent at start and on every settings
+   * change): the filter-file language features evaluate rules against its source and excludes.
+   */
+  export const type = new NotificationType<{ profile: ProfileInput }>('shadowSlots/profileChanged');
+}
+
 export namespace LogNotification {
   /** Every command line the engine runs, with duration and exit code, for the output channel. */
   export const type = new NotificationType<{ level: 'trace' | 'info' | 'warn' | 'error'; message: string }>('shadowSlots/log');
@@ -103,4 +120,4 @@ export namespace RingChangedNotification {
   export const type = new NotificationType<{ target: string }>('shadowSlots/ringChanged');
 }
 
-export type { ProgressEvent };
+export type { ProgressEvent, PreviewResult };

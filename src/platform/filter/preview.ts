@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { buildRsyncArgv } from '../../core/rsyncArgs';
 import { LineSplitter, parseItemizedLine, type ItemizedChange } from '../../core/rsyncOutput';
+import type { PreviewItem, PreviewResult } from '../../core/filter/preview';
 import { META_DIR, INCOMING_DIR } from '../../core/layout';
 import { run } from '../runner';
 
@@ -23,22 +24,7 @@ export interface PreviewOptions {
   keep?: number | undefined;
 }
 
-export interface PreviewItem extends ItemizedChange {
-  /** `copy`: new in the next slot; `change`: differs from the newest slot; `delete`: in the newest slot, not in the next. */
-  action: 'copy' | 'change' | 'delete';
-}
-
-export interface PreviewResult {
-  newestSlot: string | undefined;
-  copied: number;
-  changed: number;
-  deleted: number;
-  items: PreviewItem[];
-  /** True when more items were found than kept. */
-  truncated: boolean;
-  /** The rsync command lines that were run (dry runs only). */
-  commands: string[][];
-}
+export type { PreviewItem, PreviewResult } from '../../core/filter/preview';
 
 function isDir(p: string): boolean {
   try { return statSync(p).isDirectory(); } catch { return false; }

@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { CancellationTokenSource, createMessageConnection, ResponseError, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
 import { tempDir } from '../../helpers/tmp';
 import { repoRoot } from '../../helpers/cli';
-import { BackupProgressNotification, BackupRequest, ListRequest, LogNotification, RestoreRequest, RingChangedNotification, VerifyRequest, type EngineErrorData } from '../../../src/rpc/protocol';
+import { PreviewBackupRequest, BackupProgressNotification, BackupRequest, ListRequest, LogNotification, RestoreRequest, RingChangedNotification, VerifyRequest, type EngineErrorData } from '../../../src/rpc/protocol';
 
 /** The engine exactly as the extension starts it: `node dist/engine.js --stdio`, LSP framing. */
-async function startEngine(t: import('node:test').TestContext) {
+async function startEngine(t: import('node:test').TestContext, initializationOptions: unknown = undefined) {
   const child = spawn(process.execPath, [join(repoRoot, 'dist', 'engine.js'), '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
   const connection = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
   child.stdin.on('error', () => undefined); // the engine may already have exited at teardown
@@ -26,7 +26,8 @@ async function startEngine(t: import('node:test').TestContext) {
     clearTimeout(timer);
     connection.dispose();
   });
-  await connection.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {} });
+  const init = await connection.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {}, initializationOptions }) as { capabilities: Record<string, unknown> };
+  assert.ok(init.capabilities['hoverProvider'] && init.capabilities['codeLensProvider'], 'the filter-file language features are announced');
   connection.sendNotification('initialized', {});
   return connection;
 }
@@ -91,4 +92,30 @@ test('cancelling the backup request stops the copy and leaves the ring unchanged
   const listing = await engine.sendRequest(ListRequest.type, { target });
   assert.equal(listing.slots.filter((s) => s.state === 'complete').length, 0);
   assert.equal(listing.busy, false);
+});
+
+test('the same engine serves the filter file: diagnostics against the profile source, and Preview Backup', async (t) => {
+  const dir = await tempDir(t);
+  const source = join(dir, 'src');
+  const target = join(dir, 'ring');
+  await mkdir(join(source, 'node_modules', 'x'), { recursive: true });
+  await mkdir(target);
+  await writeFile(join(source, 'node_modules', 'x', 'i.js'), 'x');
+  await writeFile(join(source, 'app.ts'), 'a');
+  const filterFile = join(dir, '.shadowslots-filter');
+  const text = '- /node_modules/\n- /does-not-exist/\n';
+  await writeFile(filterFile, text);
+  const profile = { source, target, snapshot: 'none', filterFile };
+  const engine = await startEngine(t, { profile });
+  const diagnostics = new Promise<Array<{ message: string; range: { start: { line: number } } }>>((resolve) => {
+    engine.onNotification('textDocument/publishDiagnostics', (p: { diagnostics: Array<{ message: string; range: { start: { line: number } } }> }) => {
+      if (p.diagnostics.some((d) => /match/i.test(d.message))) resolve(p.diagnostics);
+    });
+  });
+  engine.sendNotification('textDocument/didOpen', { textDocument: { uri: `file://${filterFile}`, languageId: 'shadowslots-filter', version: 1, text } });
+  const found = await diagnostics;
+  assert.ok(found.some((d) => d.range.start.line === 1 && /match/i.test(d.message)), JSON.stringify(found));
+  assert.ok(!found.some((d) => d.range.start.line === 0), 'the rule that matches node_modules is fine');
+  const preview = await engine.sendRequest(PreviewBackupRequest.type, { profile });
+  assert.deepEqual(preview.items.map((i) => `${i.action}:${i.path}`).filter((x) => !x.endsWith('/')), ['copy:app.ts']);
 });

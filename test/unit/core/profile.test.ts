@@ -73,6 +73,7 @@ test('exclude patterns are validated', () => {
   rejects({ ...ok, excludes: ['/'] }, /whole source/);
   rejects({ ...ok, excludes: [' node_modules'] }, /spaces/);
   rejects({ ...ok, excludes: ['- *.log'] }, /filter-rule prefix/);
+  rejects({ ...ok, excludes: ['!'] }, /clear every earlier rule/);
   rejects({ ...ok, excludes: 'node_modules' }, /list/);
   assert.deepEqual(validateProfile({ ...ok, excludes: ['node_modules/', '*.tmp', '[ab]c', 'a\\[b'] }, 'posix').profile.excludes, ['node_modules/', '*.tmp', '[ab]c', 'a\\[b']);
 });
