@@ -119,11 +119,10 @@ async function fillUp(file: string): Promise<void> {
   try { for (;;) await small.write(Buffer.alloc(1024, 7)); } catch { /* full */ } finally { await small.close().catch(() => undefined); }
 }
 
-// ENGINE BUG (see docs/reliability.md "Defects found"): when the target is already full, the
-// preflight hard-link probe (probeTarget in src/platform/fsProbe.ts, mkdtemp in the target) fails
-// with a raw "ENOSPC: no space left on device, mkdtemp …" reported as code "internal" with no hint,
-// instead of the "target is full" error (code target-full) with the numbers.
-test('ENGINE BUG: a target that is full before the backup starts gets the clear target-full error', { timeout: 60_000 }, async (t) => {
+// Regression: found by this suite, fixed in de490ad. When the target was already full, the
+// preflight hard-link probe (mkdtemp in the target) failed with a raw "ENOSPC: no space left on
+// device, mkdtemp …" reported as code "internal" with no hint.
+test('regression: a target that is full before the backup starts gets the clear target-full error', { timeout: 60_000 }, async (t) => {
   const reason = loopUnavailableReason('ext4');
   if (reason) { t.skip(reason); return; }
   const work = await workDir(t, 'prefull');

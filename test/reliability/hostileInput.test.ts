@@ -200,11 +200,10 @@ test('names with shell and script metacharacters are backed up, excluded and res
   });
 });
 
-// CLI BUG (see docs/reliability.md "Known defects"): src/cli/commands/backup.ts absolute() passes
-// the value of --source/--target to path.resolve(), which turns '' into the working directory, so
-// `backup --source ''` backs up whatever folder the shell is in and `--target ''` writes a ring
-// into it. Expected: "The source folder is missing", exit 2, nothing written.
-test('CLI BUG: an empty --source or --target is refused, not taken as the working directory', { timeout: 60_000 }, async (t) => {
+// Regression: found by this suite, fixed in de490ad. The CLI passed --source/--target to
+// path.resolve(), which turns '' into the working directory, so `backup --source ''` backed up
+// whatever folder the shell was in and `--target ''` wrote a ring into it.
+test('regression: an empty --source or --target is refused, not taken as the working directory', { timeout: 60_000 }, async (t) => {
   await measured('5c-empty-args', async (rows) => {
   const work = await workDir(t, 'emptyarg');
   const source = join(work, 'source');

@@ -119,7 +119,7 @@ test('restore never escapes the destination, never overwrites unasked, keeps wha
     const kept9 = (JSON.parse(r9.stdout) as { keptAside: string }).keptAside;
     assert.equal(await readFile(kept9, 'utf8'), 'local edits', 'the replaced version is kept');
     await refused('existing folder, no --overwrite', d9, 'real', /already exists/);
-    await nextSecond(); // keep-aside folders are named by the second: see the ENGINE BUG test below
+    await nextSecond(); // keep-aside folders were named by the second: see the regression test below
     const r9b = await restore(d9, 'real', '--overwrite');
     assert.equal(r9b.code, 0, explain(r9b));
     const kept9b = (JSON.parse(r9b.stdout) as { keptAside: string }).keptAside;
@@ -137,12 +137,12 @@ test('restore never escapes the destination, never overwrites unasked, keeps wha
   }
 });
 
-// ENGINE BUG (see docs/reliability.md "Known defects"): restore() in src/engine/restore.ts keeps
-// replaced versions under <target>/.shadow-slots/replaced/<UTC time to the second>/<path>. Two
-// overwriting restores of the same path within one second use the same keep-aside path, and
-// rename() silently replaces the version kept by the first one — the user's own edits are lost.
-// (A folder restored after a file inside it in the same second fails with a raw ENOTEMPTY.)
-test('ENGINE BUG: two overwriting restores within one second keep both replaced versions', async (t) => {
+// Regression: found by this suite, fixed in de490ad. restore() kept replaced versions under
+// <target>/.shadow-slots/replaced/<UTC time to the second>/<path>: two overwriting restores of the
+// same path within one second used the same keep-aside path, and rename() silently replaced the
+// version the first one kept — the user's own edits were lost. (A folder restored after a file
+// inside it in the same second failed with a raw ENOTEMPTY.)
+test('regression: two overwriting restores within one second keep both replaced versions', async (t) => {
   const work = await workDir(t, 'keepaside');
   const source = join(work, 'source');
   const ring = join(work, 'ring');
