@@ -1,5 +1,5 @@
 import { access, constants, readFile, realpath, stat } from 'node:fs/promises';
-import { parseFilterText } from '../core/filter/parse';
+import { ruleListFor } from '../platform/filter/load';
 import { ShadowSlotsError } from '../core/errors';
 import type { Profile } from '../core/profile';
 import { formatBytes } from '../core/format';
@@ -102,10 +102,16 @@ async function checkFilterFile(file: string): Promise<void> {
   } catch {
     throw new ShadowSlotsError('invalid-input', `The filter file ${file} cannot be read.`, { hint: 'Check the path in the settings, or remove it.' });
   }
-  const { errors } = parseFilterText(text, {}, file);
+  const list = ruleListFor(text, file);
+  const errors = list.errors;
   if (errors.length > 0) {
     // Parser lines are 0-based (LSP positions); people count from 1.
     const first = errors.slice(0, 3).map((e) => `line ${e.line + 1}: ${e.message}`).join('; ');
     throw new ShadowSlotsError('invalid-input', `The filter file ${file} has ${errors.length} invalid rule(s): ${first}.`, { hint: 'Fix the rules (the editor marks them), or run "shadow-slots filter check".' });
+  }
+  // rsync stops with exit 11 on a merge file it cannot open; say so before anything is written.
+  const missing = list.notes.filter((n) => n.kind === 'merge-missing');
+  if (missing.length > 0) {
+    throw new ShadowSlotsError('invalid-input', `The filter file ${file} merges ${missing.map((n) => JSON.stringify(n.name)).join(', ')}, which cannot be read.`, { hint: 'Create the merge file or remove the rule (use absolute paths).' });
   }
 }

@@ -251,3 +251,14 @@ test('a filter-rule file (rsync merge) is applied after the excludes; invalid ru
   assert.match(JSON.stringify(bad.events), /line 2/);
   assert.deepEqual((await readdir(target)).sort(), before);
 });
+
+test('a filter file merging a file that cannot be read is refused before anything is written', async (t) => {
+  const { dir, source, target } = await setup(t);
+  await tree(source, { 'a.txt': 'a' });
+  const filterFile = join(dir, 'rules');
+  await writeFile(filterFile, `. ${join(dir, 'missing-rules')}\n`);
+  const r = await backup(source, target, '--filter', filterFile);
+  assert.equal(r.code, 2, r.stdout);
+  assert.match(JSON.stringify(r.events), /cannot be read/);
+  assert.deepEqual(await readdir(target), []);
+});
