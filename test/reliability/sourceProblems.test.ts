@@ -126,6 +126,8 @@ test('regression: after the permissions are fixed, the next run (as the same use
     rows.push(['Unreadable, then fixed', fixed.code === 0 ? 'next run completes' : `BUG: next run exit ${fixed.code} (${String(errorEvent(fixed)?.['message']).split('\n')[0]}) although slot 0 was rotated in`]);
     assert.equal(fixed.code, 0, explain(fixed));
     const fixedId = slotId(fixed);
+    const linkDest = (resultEvent(fixed)!.result as { slot: { manifest: { linkDest: string | null } } }).slot.manifest.linkDest;
+    assert.equal(linkDest, goodId, 'the partial copy was never used as the hard-link base: the last complete slot was');
     const models = new Map<string, TreeModel>([[goodId, goodModel], [fixedId, await describeTree(source)]]);
     assert.deepEqual(await ringProblems(target, await listRing(target), models, [fixedId, goodId]), []);
     assert.equal(readdirSync(join(target, '.shadow-slots', 'incoming')).length, 0, 'the partial folder was resumed');
