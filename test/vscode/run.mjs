@@ -10,6 +10,7 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { format } from 'node:util';
 import { deps, missingDeps, root, Run } from './harness.mjs';
 import { zipEntries } from './zip.mjs';
 import { buildSuite } from './buildSuite.mjs';
@@ -108,7 +109,8 @@ try {
     const exitCode = new Promise((resolve) => {
       void page.exposeFunction('codeAutomationExit', (code) => resolve(code));
     });
-    await page.exposeFunction('codeAutomationLog', (type, args) => { log.push(`[${type}] ${(args ?? []).join(' ')}`); });
+    // The extension host forwards console calls unformatted (mocha's spec reporter uses %s / %d).
+    await page.exposeFunction('codeAutomationLog', (type, args) => { log.push(`[${type}] ${format(...(Array.isArray(args) ? args : [args]))}`); });
     const remote = (p) => `vscode-remote://127.0.0.1:${server.port}${p}`;
     const payload = JSON.stringify([['extensionDevelopmentPath', remote(extensionDir)], ['extensionTestsPath', remote(join(suiteDir, 'index.js'))]]);
     await page.goto(`${server.url}/?folder=${encodeURIComponent(mochaWorkspace)}&payload=${encodeURIComponent(payload)}`);
