@@ -204,7 +204,8 @@ test('regression: a source that disappears during the copy is a failure and neve
     const r = await p.done;
     const listing = await listRing(target);
     const outcome = (resultEvent(r)?.result as { outcome?: string } | undefined)?.outcome ?? `error ${String(errorEvent(r)?.['code'])}`;
-    rows.push(['Source disappears during the copy', `exit ${r.code}, outcome ${outcome}; ring after: [${completeIds(listing).join(', ')}] (was [${ids.join(', ')}])${completeIds(listing)[0] !== ids[0] ? ' — the fragment was rotated in and the oldest good slot dropped' : ''}`]);
+    const unchanged = completeIds(listing).join(' ') === ids.join(' ');
+    rows.push(['Source disappears during the copy', `exit ${r.code}, ${outcome}: "${String(errorEvent(r)?.['message'] ?? '').replace(source, '<source>').slice(0, 120)}"; ring ${unchanged ? 'unchanged' : `CHANGED to [${completeIds(listing).join(', ')}] (was [${ids.join(', ')}])`}`]);
     assert.equal(r.code, 1, `expected a failure, got exit ${r.code} (${outcome})`);
     assert.ok(String(errorEvent(r)?.['message']).includes(source), `the error names the source: ${String(errorEvent(r)?.['message'])}`);
     assert.deepEqual(completeIds(listing), ids, 'ring unchanged');
