@@ -11,6 +11,7 @@ import { backupFeature } from './ui/backup/backupCommands';
 import { statusBarFeature } from './ui/statusBar';
 import { ringWatcherFeature } from './ui/ringWatcher';
 import { scheduleFeature } from './ui/schedule/scheduleCommands';
+import { filterFeature } from './ui/filters/filterFeature';
 import type { SlotsTreeProvider } from './ui/slots/slotsTree';
 
 /** What activate() returns: the Slots tree's data, so tests inside VS Code read what the view shows. */
@@ -27,6 +28,7 @@ export function activate(context: vscode.ExtensionContext): ShadowSlotsApi {
     statusBarFeature,
     ringWatcherFeature,
     scheduleFeature,
+    filterFeature,
   ];
   for (const feature of features) context.subscriptions.push(...feature.activate(services));
   void services.ring.refresh();

@@ -15,6 +15,7 @@ export const Commands = {
   restore: 'shadowSlots.restore',
   revealInFileManager: 'shadowSlots.revealInFileManager',
   copyPath: 'shadowSlots.copyPath',
+  previewBackup: 'shadowSlots.previewBackup',
 } as const;
 
 export type CommandId = (typeof Commands)[keyof typeof Commands];

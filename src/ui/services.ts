@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { EngineClient } from './engine/engineClient';
 import { RingModel } from './ringModel';
 import { BackupController } from './backup/backupController';
+import { workspaceProfile } from './settings';
 
 /** What feature modules share. Built once by the composition root (src/extension.ts). */
 export interface Services {
@@ -25,7 +26,7 @@ export interface FeatureModule {
 
 export function createServices(context: vscode.ExtensionContext): Services {
   const log = vscode.window.createOutputChannel('Shadow Slots', { log: true });
-  const engine = new EngineClient(context.asAbsolutePath('dist/engine.js'), log);
+  const engine = new EngineClient(context.asAbsolutePath('dist/engine.js'), log, workspaceProfile);
   const ring = new RingModel(engine, log);
   const backup = new BackupController(engine, context.workspaceState);
   context.subscriptions.push(log, engine, ring, backup);

@@ -1,5 +1,10 @@
 import * as vscode from 'vscode';
+import * as path from 'node:path';
+import { existsSync } from 'node:fs';
 import type { ProfileInput } from '../core/profile';
+
+/** The filter-rules file a workspace uses when the setting names none (docs/filters.md). */
+export const DEFAULT_FILTER_FILE = '.shadowslots-filter';
 
 export const SECTION = 'shadowSlots';
 
@@ -11,6 +16,8 @@ export interface ShadowSlotsSettings {
   snapshot: string;
   rsyncPath: string;
   staleAfterHours: number;
+  /** As written: absolute, relative to the folder, or '' (then `.shadowslots-filter` if present). */
+  filterFile: string;
 }
 
 export function readSettings(scope?: vscode.ConfigurationScope): ShadowSlotsSettings {
@@ -22,6 +29,7 @@ export function readSettings(scope?: vscode.ConfigurationScope): ShadowSlotsSett
     snapshot: c.get<string>('snapshot') ?? 'auto',
     rsyncPath: c.get<string>('rsyncPath') ?? '',
     staleAfterHours: c.get<number>('staleAfterHours') ?? 36,
+    filterFile: (c.get<string>('filterFile') ?? '').trim(),
   };
 }
 
@@ -39,5 +47,18 @@ export function profileFromSettings(settings: ShadowSlotsSettings, source: strin
     excludes: settings.excludes,
     snapshot: settings.snapshot,
     rsyncPath: settings.rsyncPath === '' ? undefined : settings.rsyncPath,
+    filterFile: filterFileFor(settings.filterFile, source),
   };
+}
+
+function filterFileFor(setting: string, source: string): string | undefined {
+  if (setting !== '') return path.isAbsolute(setting) ? setting : path.join(source, setting);
+  const implicit = path.join(source, DEFAULT_FILTER_FILE);
+  return existsSync(implicit) ? implicit : undefined;
+}
+
+/** The workspace's profile, or undefined without a folder. */
+export function workspaceProfile(): ProfileInput | undefined {
+  const folder = sourceFolder();
+  return folder ? profileFromSettings(readSettings(folder.uri), folder.uri.fsPath) : undefined;
 }

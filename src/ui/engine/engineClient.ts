@@ -3,8 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { LanguageClient, RevealOutputChannelOn, State, TransportKind, WorkDoneProgress, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
 import type { WorkDoneProgressBegin, WorkDoneProgressReport } from 'vscode-languageclient/node';
 import {
-  BackupRequest, ListRequest, LogNotification, RestoreRequest, RingChangedNotification, ValidateProfileRequest, VerifyRequest,
-  type BackupResult, type RestoreResult, type RingListing, type VerifyResult,
+  BackupRequest, ListRequest, LogNotification, PreviewBackupRequest, ProfileChangedNotification, RestoreRequest, RingChangedNotification, ValidateProfileRequest, VerifyRequest,
+  type BackupResult, type PreviewResult, type RestoreResult, type RingListing, type VerifyResult,
 } from '../../rpc/protocol';
 import type { ProfileInput } from '../../core/profile';
 
@@ -26,7 +26,23 @@ export class EngineClient implements vscode.Disposable {
   /** Fires with the target whose ring the engine changed (backup, restore, repair). */
   readonly onRingChanged = this.ringChanged.event;
 
-  constructor(private readonly enginePath: string, private readonly log: vscode.LogOutputChannel) {}
+  /**
+   * `profile` is the workspace's profile as the settings describe it: the engine's filter-file
+   * language features (diagnostics, hover counts, completion) evaluate rules against its source.
+   */
+  constructor(private readonly enginePath: string, private readonly log: vscode.LogOutputChannel, private readonly profile: () => ProfileInput | undefined) {}
+
+  /** Starts the engine if it is not running (e.g. a filter file was opened before any request). */
+  async ensureStarted(): Promise<void> {
+    await this.connection();
+  }
+
+  /** Tells a running engine that the settings changed; a later start gets it at initialize. */
+  async profileChanged(): Promise<void> {
+    const client = this.client;
+    const profile = this.profile();
+    if (client?.isRunning() && profile) await client.sendNotification(ProfileChangedNotification.type, { profile });
+  }
 
   private async connection(): Promise<LanguageClient> {
     // A client whose start failed (e.g. engine missing) never recovers; build a fresh one.
@@ -39,7 +55,9 @@ export class EngineClient implements vscode.Disposable {
       const run = { module: this.enginePath, transport: TransportKind.stdio, args: ['--stdio'] };
       const serverOptions: ServerOptions = { run, debug: run };
       const clientOptions: LanguageClientOptions = {
-        documentSelector: [],
+        // Filter-rule files are the only documents the engine serves language features for.
+        documentSelector: [{ language: 'shadowslots-filter' }],
+        initializationOptions: () => ({ profile: this.profile() }),
         outputChannel: this.log,
         // The log is for the user to open when something needs explaining, never thrown at them.
         revealOutputChannelOn: RevealOutputChannelOn.Never,
@@ -59,6 +77,10 @@ export class EngineClient implements vscode.Disposable {
 
   async validate(profile: ProfileInput): Promise<{ notes: string[] }> {
     return (await this.connection()).sendRequest(ValidateProfileRequest.type, { profile });
+  }
+
+  async preview(profile: ProfileInput, token: vscode.CancellationToken): Promise<PreviewResult | null> {
+    return (await this.connection()).sendRequest(PreviewBackupRequest.type, { profile }, token);
   }
 
   async verify(target: string, slot: number): Promise<VerifyResult> {

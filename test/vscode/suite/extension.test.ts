@@ -202,6 +202,31 @@ describe('Shadow Slots in a real VS Code', function () {
     assert.equal(await vscode.env.clipboard.readText(), p);
   });
 
+  it('a .shadowslots-filter file gets the engine\'s diagnostics; Preview Backup shows rsync\'s dry run', async function () {
+    const filterFile = path.join(workspace, '.shadowslots-filter');
+    writeFileSync(filterFile, '- /src/deep/\nbogus rule here\n');
+    try {
+      const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(filterFile));
+      assert.equal(doc.languageId, 'shadowslots-filter');
+      await vscode.window.showTextDocument(doc);
+      const diagnostics = await waitFor(async () => {
+        const d = vscode.languages.getDiagnostics(doc.uri).filter((x) => x.severity === vscode.DiagnosticSeverity.Error);
+        return d.length > 0 ? d : undefined;
+      }, 30_000);
+      assert.equal(diagnostics[0]!.range.start.line, 1, 'the error is on the bad line');
+      // A valid file: the preview runs rsync's dry run with it (the engine reads the settings' profile).
+      writeFileSync(filterFile, '- /src/deep/\n');
+      writeFileSync(path.join(workspace, 'new-file.txt'), 'new\n');
+      const text = await vscode.commands.executeCommand<string | undefined>('shadowSlots.previewBackup');
+      assert.ok(text, 'Preview Backup returned its document');
+      assert.match(text, /# Preview of the next backup/);
+      assert.match(text, /new-file\.txt/);
+      assert.match(text, /\*\*\d+\*\* new/);
+    } finally {
+      rmSync(filterFile, { force: true });
+    }
+  });
+
   async function children(node?: SlotsNode): Promise<SlotsNode[]> {
     return (await api.slotsTree.getChildren(node)) ?? [];
   }
