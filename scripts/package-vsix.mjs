@@ -15,7 +15,8 @@ const out = resolve(outIndex > 0 ? process.argv[outIndex + 1] : join(root, `${pk
 
 function run(cmd, args, cwd) {
   const r = spawnSync(cmd, args, { cwd, stdio: 'inherit' });
-  if (r.status !== 0) process.exit(r.status ?? 1);
+  // Throw (not process.exit) so the staging folder is still removed.
+  if (r.status !== 0) throw new Error(`${args[0]} failed with exit code ${r.status}`);
 }
 
 /** The allow-listed paths: `!dir/**` copies a folder, `!name*` matches names in the root, others are files. */
@@ -43,6 +44,9 @@ try {
   run(process.execPath, [join(root, 'scripts/build.mjs'), '--production', '--quiet', '--outdir', join(stage, 'dist')], root);
   for (const p of allowed().filter((x) => x !== 'dist' && !x.startsWith('dist/'))) cpSync(join(root, p), join(stage, p), { recursive: statSync(join(root, p)).isDirectory() });
   run(process.execPath, [join(root, 'node_modules/@vscode/vsce/vsce'), 'package', '--no-dependencies', '--skip-license', '--allow-missing-repository', '--no-rewrite-relative-links', '--out', out], stage);
+} catch (error) {
+  console.error(`npm run package: ${error.message}`);
+  process.exitCode = 1;
 } finally {
   rmSync(stage, { recursive: true, force: true });
 }
