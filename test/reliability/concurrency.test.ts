@@ -10,7 +10,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter, ResponseError, type MessageConnection } from 'vscode-jsonrpc/node';
-import { errorEvent, enginePath, explain, resultEvent, runCli, startCli } from './lib/cli';
+import { descendants, errorEvent, enginePath, explain, resultEvent, runCli, startCli } from './lib/cli';
 import { measured } from './lib/figures';
 import { completeIds, listRing } from './lib/ring';
 import { slotId, workDir, writeProfile } from './lib/setup';
@@ -186,5 +186,35 @@ test('the extension\'s engine and the CLI at once: whichever starts second is re
     assert.equal(r.code, 0, explain(r));
     assert.equal(completeIds(await listRing(target)).length, 2);
     rows.push(['Extension engine + CLI at once', 'engine first → CLI refused (names the engine pid); CLI first → engine request rejected with code locked']);
+  });
+});
+
+test('the extension\'s engine process killed mid-backup (window closed, crash): the CLI recovers the ring', async (t) => {
+  await measured('4f-engine-killed', async (rows) => {
+    const { target, profile, lockFile } = await ring(t, 'enginekill');
+    const first = await runCli(['backup', '--profile', profile, '--json']);
+    assert.equal(first.code, 0, explain(first));
+    const firstId = slotId(first);
+    const engine = startEngine(t);
+    await engine.connection.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {} });
+    const profileInput = JSON.parse(readFileSync(profile, 'utf8')) as Record<string, unknown>;
+    await writeFile(join(target, '..', 'source', 'big.bin'), randomBytes(4 * 1024 * 1024));
+    void engine.connection.sendRequest(BackupRequest.type, { profile: profileInput }).catch(() => undefined);
+    assert.ok(await until(() => engine.phases.includes('copy'), 20000), `engine reached copy: ${engine.phases.join(',')}`);
+    await new Promise((r) => setTimeout(r, 300));
+    // Power-cut style: the engine and its rsync die in the same instant.
+    for (const pid of [engine.pid, ...descendants(engine.pid)]) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+    assert.ok(await until(() => { try { process.kill(engine.pid, 0); return false; } catch { return true; } }, 5000), 'engine gone');
+    assert.ok(existsSync(lockFile), 'the killed engine left its lock');
+    const listing = await listRing(target);
+    assert.deepEqual(completeIds(listing), [firstId], 'the ring is unchanged');
+    assert.ok(listing.slots.some((s) => s.number === null && s.state === 'interrupted'), 'the copy is listed as interrupted');
+    const r = await runCli(['backup', '--profile', profile, '--json']);
+    assert.equal(r.code, 0, explain(r));
+    const notes = (resultEvent(r)!.result as { notes: string[] }).notes;
+    assert.ok(notes.some((n) => n.includes(`stale lock left by process ${engine.pid}`)), notes.join(' | '));
+    assert.ok(notes.some((n) => /Resuming/.test(n)), `resumed the engine's copy: ${notes.join(' | ')}`);
+    assert.deepEqual(completeIds(await listRing(target)), [slotId(r), firstId]);
+    rows.push(['Extension engine killed mid-copy', 'ring unchanged, copy listed as interrupted; the next CLI run recovered the engine\'s stale lock and resumed its copy']);
   });
 });
