@@ -3,18 +3,18 @@
 // (dist/engine.js over JSON-RPC, exactly as the extension starts it) against the CLI.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { createMessageConnection, StreamMessageReader, StreamMessageWriter, ResponseError, type MessageConnection } from 'vscode-jsonrpc/node';
-import { descendants, errorEvent, enginePath, explain, resultEvent, runCli, startCli } from './lib/cli';
+import { ResponseError } from 'vscode-jsonrpc/node';
+import { descendants, errorEvent, explain, resultEvent, runCli, startCli } from './lib/cli';
 import { measured } from './lib/figures';
 import { completeIds, listRing } from './lib/ring';
 import { slotId, workDir, writeProfile } from './lib/setup';
-import { BackupProgressNotification, BackupRequest } from '../../src/rpc/protocol';
+import { BackupRequest } from '../../src/rpc/protocol';
+import { startEngine } from './lib/engine';
 
 
 async function ring(t: Parameters<typeof workDir>[0], label: string, bigBytes = 4 * 1024 * 1024) {
@@ -126,22 +126,6 @@ test('lock files of every kind: torn, recycled pid, other host, live holder', as
     rows.push(['Lock files of every kind', outcomes.join('; ')]);
   });
 });
-
-/** Starts the extension's engine process exactly as the extension does (node dist/engine.js --stdio). */
-function startEngine(t: Parameters<typeof workDir>[0]): { connection: MessageConnection; pid: number; phases: string[] } {
-  const child = spawn(process.execPath, [enginePath, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
-  const connection = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
-  const phases: string[] = [];
-  connection.onNotification(BackupProgressNotification.type, (e) => { if (phases[phases.length - 1] !== e.phase) phases.push(e.phase); });
-  connection.onNotification(() => undefined);
-  connection.onRequest(() => null); // window/workDoneProgress/create and the like
-  connection.listen();
-  t.after(() => {
-    connection.dispose();
-    child.kill('SIGKILL');
-  });
-  return { connection, pid: child.pid!, phases };
-}
 
 async function until(check: () => boolean, ms: number): Promise<boolean> {
   const end = Date.now() + ms;

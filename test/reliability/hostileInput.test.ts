@@ -15,6 +15,9 @@ import { measured, repoRoot } from './lib/figures';
 import { listRing, ringProblems } from './lib/ring';
 import { slotId, workDir } from './lib/setup';
 import { describeTree, diffTrees, fingerprint } from './lib/tree';
+import { startEngine } from './lib/engine';
+import { ResponseError } from 'vscode-jsonrpc/node';
+import { BackupRequest, ValidateProfileRequest } from '../../src/rpc/protocol';
 
 
 interface Case {
@@ -230,5 +233,47 @@ test('regression: an empty --source or --target is refused, not taken as the wor
   }
   rows.push(['Empty --source / --target', problems.length === 0 ? 'refused, exit 2, nothing written' : `BUG: ${outcomes.join('; ')} (path.resolve('') is the working directory)`]);
   assert.deepEqual(problems, []);
+  });
+});
+
+test('the extension\'s path: the engine process refuses invalid profiles from settings with invalid-input and writes nothing', { timeout: 60_000 }, async (t) => {
+  await measured('5d-engine-hostile', async (rows) => {
+    const work = await workDir(t, 'enginehostile');
+    const source = join(work, 'source');
+    const ring = join(work, 'ring');
+    await mkdir(source);
+    await mkdir(ring);
+    await writeFile(join(source, 'a.txt'), 'a');
+    const engine = startEngine(t);
+    await engine.connection.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {} });
+    const base = { source, target: ring, snapshot: 'none' };
+    const profiles: Array<[string, Record<string, unknown>]> = [
+      ['empty target (setting not configured)', { ...base, target: '' }],
+      ['relative target', { ...base, target: 'backups' }],
+      ['slots NaN', { ...base, slots: 'NaN' }],
+      ['slots 0', { ...base, slots: 0 }],
+      ['slots 10^9', { ...base, slots: 1e9 }],
+      ['empty exclude', { ...base, excludes: [''] }],
+      ['exclude everything', { ...base, excludes: ['**'] }],
+      ['exclude with a line break', { ...base, excludes: ['a\n- /'] }],
+      ['unknown snapshot method', { ...base, snapshot: 'zfs' }],
+      ['rsync --inplace', { ...base, rsyncArgs: ['--inplace'] }],
+      ['target is the source', { ...base, target: source }],
+    ];
+    const bad: string[] = [];
+    for (const [name, profile] of profiles) {
+      const before = await fingerprint(work);
+      for (const type of [ValidateProfileRequest.type, BackupRequest.type] as const) {
+        const error = await (engine.connection.sendRequest(type as typeof BackupRequest.type, { profile }) as Promise<unknown>).then(() => null, (e: unknown) => e);
+        const data = (error as ResponseError<{ code: string }> | null)?.data;
+        if (!(error instanceof ResponseError) || data?.code !== 'invalid-input' || (error.message ?? '').length < 15) {
+          bad.push(`${name} (${type.method}): ${error instanceof Error ? `${data?.code} ${error.message}` : 'accepted'}`);
+        }
+      }
+      const changed = diffTrees(before, await fingerprint(work));
+      if (changed.length > 0) bad.push(`${name}: wrote ${changed.slice(0, 3).join('; ')}`);
+    }
+    rows.push(['Hostile profiles through the engine process', `${profiles.length} invalid profiles × (validate, backup): ${profiles.length - new Set(bad.map((b) => b.split(' (')[0])).size} refused with code invalid-input and nothing written`]);
+    assert.deepEqual(bad, []);
   });
 });
