@@ -24,14 +24,27 @@ export async function listRing(target: string): Promise<RingListing> {
       }
     }
   }
-  const { state, adopted } = await ring.readState();
-  if (adopted.length > 0) notes.push(`${adopted.length} numbered folder(s) were made without Shadow Slots; the next backup adopts them.`);
+  // While another run is between two renames of its rotation the folders are in flux: list the
+  // ring as the journal says it will be in a moment (no gap, no half-moved folder taken for a
+  // seed slot) rather than as the folders happen to be.
+  const rotation = busy ? (await ring.readJournal().catch(() => null))?.rotation ?? null : null;
+  let entries;
+  if (rotation) {
+    entries = rotation.final.entries;
+    notes.push('A backup is rotating the ring right now.');
+  } else {
+    const { state, adopted } = await ring.readState();
+    if (adopted.length > 0) notes.push(`${adopted.length} numbered folder(s) were made without Shadow Slots; the next backup adopts them.`);
+    entries = state.entries;
+  }
+  const inRing = new Set(entries.map((e) => e.id));
   const slots: SlotSummary[] = [];
-  for (const entry of state.entries) {
+  for (const entry of entries) {
     const manifest = await ring.readManifest(entry.id);
     slots.push({ number: entry.number, id: entry.id, state: 'complete', path: ring.slotPath(entry.number), manifest });
   }
   for (const id of await ring.incomingIds()) {
+    if (inRing.has(id)) continue; // being promoted to slot 0 by the rotation in progress
     const manifest = await ring.readManifest(id);
     const state = manifest?.state === 'partial' ? 'partial' : busy ? 'in-progress' : 'interrupted';
     slots.push({ number: null, id, state, path: ring.incomingPath(id), manifest });

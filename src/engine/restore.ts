@@ -43,6 +43,7 @@ function inside(root: string, candidate: string): boolean {
  */
 export async function restore(options: RestoreOptions): Promise<RestoreResult> {
   const parts = validateRelativePath(options.path);
+  if (parts.length === 0) throw invalid('Give the path of a file or folder inside the slot to restore (e.g. src/app.ts); a whole slot is restored by copying its folder.');
   if (!Number.isInteger(options.slot) || options.slot < 0) throw invalid(`Slot ${JSON.stringify(options.slot)} is not a slot number.`);
   const ring = new RingStore(options.target);
   const { state } = await ring.readState();
@@ -79,12 +80,11 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
     throw invalid(`Restoring ${parts.join('/')} would write outside ${toRoot} (a folder on the way is a link elsewhere).`, 'Restore into another folder.');
   }
   const destinationExists = await exists(destination);
-  if (parts.length === 0 || destinationExists) {
+  if (destinationExists) {
     if (!options.overwrite) {
       throw new ShadowSlotsError('invalid-input', `${destination} already exists; it was not overwritten.`, { hint: 'Confirm overwriting (CLI: --overwrite); the current version is kept aside so the restore can be undone.' });
     }
   }
-  if (parts.length === 0) throw invalid('Restoring a whole slot over a folder is not supported; restore its folders one by one, or copy the slot folder.');
 
   // Milliseconds plus a random suffix: two restores within one second keep both replaced versions.
   const stamp = `${new Date().toISOString().replace(/[-:]/g, '').replace('.', '-')}-${randomBytes(2).toString('hex')}`;

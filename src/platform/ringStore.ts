@@ -135,6 +135,8 @@ export class RingStore {
       await this.writeJournal(journal);
       notes.push('Finished a rotation that an earlier run left interrupted; no slot was lost.');
     }
+    const removedTemps = await this.removeTornWrites();
+    if (removedTemps > 0) notes.push(`Removed ${removedTemps} temporary file(s) of writes an interrupted run did not finish.`);
     const { state, adopted, missing } = await this.readState();
     for (const e of adopted) {
       if (await this.readManifest(e.id)) continue;
@@ -186,6 +188,24 @@ export class RingStore {
       case 'move': return [this.slotPath(step.from), this.slotPath(step.to)];
       case 'promote': return [this.incomingPath(step.id), this.slotPath(0)];
     }
+  }
+
+  /**
+   * Atomic writes (temp file + rename) interrupted by a crash leave their temp file behind. Only
+   * the lock holder writes metadata, so under the lock every such file belongs to a dead writer.
+   */
+  private async removeTornWrites(): Promise<number> {
+    let removed = 0;
+    for (const dir of [this.paths.meta, this.paths.manifests]) {
+      const names = await readdir(dir).catch(() => [] as string[]);
+      for (const name of names) {
+        if (/\.tmp-\d+-[0-9a-f]{8}$/.test(name)) {
+          await rm(join(dir, name), { force: true });
+          removed++;
+        }
+      }
+    }
+    return removed;
   }
 
   /** Deletes slots dropped from the ring. Slow for big hard-link trees; runs after slot 0 is complete. */

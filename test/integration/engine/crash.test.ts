@@ -129,3 +129,13 @@ test('a torn journal or ring.json is reported, and no slot is touched', async (t
   assert.match(JSON.stringify(r.events), /journal .* cannot be read/);
   assert.deepEqual((await readdir(target)).filter((n) => /^\d+$/.test(n)), ['0']);
 });
+
+test('temporary files of atomic writes torn by a crash are removed by the next run', async (t) => {
+  const { source, target } = await setup(t);
+  assert.equal((await backup(source, target)).code, 0);
+  const torn = [join(target, '.shadow-slots', 'journal.json.tmp-4194305-0a1b2c3d'), join(target, '.shadow-slots', 'manifests', 'x.json.tmp-4194305-deadbeef')];
+  for (const f of torn) await writeFile(f, '{"half');
+  const r = await backup(source, target);
+  assert.equal(r.code, 0, r.stderr);
+  for (const f of torn) await assert.rejects(readFile(f), `${f} removed`);
+});
