@@ -12,12 +12,11 @@ import { measured } from './lib/figures';
 import { listRing } from './lib/ring';
 import { workDir } from './lib/setup';
 
-// ENGINE BUG (see docs/reliability.md "Defects found"): listRing() in src/engine/list.ts (through
-// RingStore.readState) reconciles ring.json with the folders while a rotation is half done: it
-// shows a gap, lists the folder just renamed as a complete slot "made without Shadow Slots"
-// (adopted, no manifest), and after the promote step shows no slot 0. Expected: while a journaled
-// rotation is in flight, list the ring as it was before (or as journal.rotation.final says).
-test('ENGINE BUG: a listing taken in the middle of a rotation shows no gap and no bogus adopted slot', { timeout: 60_000 }, async (t) => {
+// Regression: found by this suite, fixed in 5c5e75b. listRing() (through RingStore.readState)
+// reconciled ring.json with the folders while a rotation was half done: it showed a gap, listed
+// the folder just renamed as a complete slot "made without Shadow Slots" (adopted, no manifest),
+// and after the promote step showed no slot 0.
+test('regression: a listing taken in the middle of a rotation shows no gap and no bogus adopted slot', { timeout: 60_000 }, async (t) => {
   await measured('1b-list-during-rotation', async (rows) => {
     const work = await workDir(t, 'midrotation');
     const source = join(work, 'source');

@@ -67,8 +67,8 @@ test('restore never escapes the destination, never overwrites unasked, keeps wha
     // 4. ".." and absolute paths.
     await refused('".." in the path', await dest(), 'real/../../outside/victim.txt', /contains "\.\."/);
     await refused('absolute path', await dest(), join(outside, 'victim.txt'), /must be relative/);
-    // Refused, though with a misleading message ("Restoring  would write outside …"; noted in docs/reliability.md).
-    await refused('whole slot over a folder', await dest(), '.', /already exists|not supported|would write outside/);
+    // Until 5c5e75b refused with a misleading "Restoring  would write outside …".
+    await refused('whole slot over a folder', await dest(), '.', /a whole slot is restored by copying its folder/);
 
     // 5. The destination holds a symlink to elsewhere on the way.
     const d5 = await dest();
