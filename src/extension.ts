@@ -12,6 +12,7 @@ import { statusBarFeature } from './ui/statusBar';
 import { ringWatcherFeature } from './ui/ringWatcher';
 import { scheduleFeature } from './ui/schedule/scheduleCommands';
 import { filterFeature } from './ui/filters/filterFeature';
+import { helperFeature } from './ui/windows/helperFeature';
 import type { SlotsTreeProvider } from './ui/slots/slotsTree';
 
 /** What activate() returns: the Slots tree's data, so tests inside VS Code read what the view shows. */
@@ -27,8 +28,9 @@ export function activate(context: vscode.ExtensionContext): ShadowSlotsApi {
     backupFeature,
     statusBarFeature,
     ringWatcherFeature,
-    scheduleFeature,
+    scheduleFeature((schedules) => slotsTree?.showSchedules(schedules)),
     filterFeature,
+    helperFeature,
   ];
   for (const feature of features) context.subscriptions.push(...feature.activate(services));
   void services.ring.refresh();

@@ -11,6 +11,9 @@ export type BackupOutcome =
 
 const LAST_FAILURE_KEY = 'shadowSlots.lastFailure';
 
+/** Runs one backup in place of the engine request (the Windows elevated helper, src/ui/windows); it may still call the engine. */
+export type BackupRunner = (profile: Parameters<EngineClient['backup']>[0], onProgress: (p: BackupProgress) => void, token: vscode.CancellationToken) => Promise<BackupResult | null>;
+
 /**
  * At most one backup per window at a time, its progress for the status bar, and whether the last
  * run failed (kept across restarts, so a failed nightly backup is still red the next morning).
@@ -18,6 +21,7 @@ const LAST_FAILURE_KEY = 'shadowSlots.lastFailure';
 export class BackupController implements vscode.Disposable {
   private running: { cts: vscode.CancellationTokenSource; promise: Promise<BackupOutcome> } | undefined;
   private progress: BackupProgress | undefined;
+  private runner: BackupRunner | undefined;
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
 
@@ -45,6 +49,12 @@ export class BackupController implements vscode.Disposable {
     return promise;
   }
 
+  /** Back Up Now goes through `runner` until the returned Disposable is disposed. */
+  useRunner(runner: BackupRunner): vscode.Disposable {
+    this.runner = runner;
+    return new vscode.Disposable(() => { if (this.runner === runner) this.runner = undefined; });
+  }
+
   cancel(): boolean {
     if (!this.running) return false;
     this.running.cts.cancel();
@@ -53,7 +63,8 @@ export class BackupController implements vscode.Disposable {
 
   private async run(profile: Parameters<EngineClient['backup']>[0], onProgress: (p: BackupProgress) => void, token: vscode.CancellationToken): Promise<BackupOutcome> {
     try {
-      const result = await this.engine.backup(profile, (p) => { this.progress = p; onProgress(p); this.changed.fire(); }, token);
+      const backup: BackupRunner = this.runner ?? ((p, report, t) => this.engine.backup(p, report, t));
+      const result = await backup(profile, (p) => { this.progress = p; onProgress(p); this.changed.fire(); }, token);
       if (result === null || token.isCancellationRequested) return { kind: 'cancelled' };
       await this.state.update(LAST_FAILURE_KEY, result.outcome === 'partial' ? 'the last backup was only partial' : undefined);
       return { kind: 'done', result };

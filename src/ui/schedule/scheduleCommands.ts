@@ -176,7 +176,8 @@ export function registerScheduleCommands(context: vscode.ExtensionContext, deps:
       if (answer === openLog) await openScheduleLog(l.entry);
     }
   }
-  const timer = setInterval(() => void checkMissed(), MISSED_CHECK_MS);
+  // Hourly, so next runs and missed runs in the Slots view do not go stale while the window stays open.
+  const timer = setInterval(() => { changed.fire(); void checkMissed(); }, MISSED_CHECK_MS);
   void checkMissed();
 
   const disposables: vscode.Disposable[] = [
@@ -232,8 +233,17 @@ async function openScheduleLog(entry: ScheduleEntry): Promise<void> {
   }
 }
 
-/** The feature entry for src/extension.ts's `features` list. */
-export const scheduleFeature: FeatureModule = {
-  id: 'schedule',
-  activate: (services) => [registerScheduleCommands(services.context, services)],
-};
+/**
+ * The feature entry for src/extension.ts's `features` list. `show` hands the schedules to the
+ * Slots view (it lists them above the slots of their ring and refreshes on `onDidChange`).
+ */
+export function scheduleFeature(show?: (api: ScheduleUiApi) => vscode.Disposable | undefined): FeatureModule {
+  return {
+    id: 'schedule',
+    activate: (services) => {
+      const api = registerScheduleCommands(services.context, services);
+      const shown = show?.(api);
+      return shown ? [shown, api] : [api];
+    },
+  };
+}

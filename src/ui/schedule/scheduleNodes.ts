@@ -13,6 +13,10 @@ export interface ScheduleNodeData {
   tooltip: string;
   contextValue: 'schedule:ok' | 'schedule:missed' | 'schedule:unregistered';
   icon: 'calendar' | 'warning' | 'error';
+  /** ISO time of the next start; undefined for a one-off that has run. */
+  nextRun: string | undefined;
+  /** Scheduled starts that produced no complete slot. */
+  missed: number;
 }
 
 export function scheduleNodeData(l: ScheduleListing): ScheduleNodeData {
@@ -31,6 +35,8 @@ export function scheduleNodeData(l: ScheduleListing): ScheduleNodeData {
       + (state === 'schedule:unregistered' ? `\nThe ${l.entry.platform} registration is gone: Edit the schedule to register it again, or Delete it.` : ''),
     contextValue: state,
     icon: state === 'schedule:unregistered' ? 'error' : missed > 0 ? 'warning' : 'calendar',
+    nextRun: l.nextRun,
+    missed,
   };
 }
 
@@ -38,4 +44,36 @@ export function scheduleNodeData(l: ScheduleListing): ScheduleNodeData {
 export function schedulesForTarget(listings: ScheduleListing[], target: string, caseInsensitive = process.platform === 'win32'): ScheduleNodeData[] {
   const norm = (p: string) => (caseInsensitive ? p.toLowerCase() : p).replace(/[\\/]+$/, '');
   return listings.filter((l) => norm(l.entry.target) === norm(target)).map(scheduleNodeData);
+}
+
+/** The "Schedules" node at the top of the Slots view, above the slots; its children are the schedules. */
+export interface ScheduleGroupData {
+  label: string;
+  description: string;
+  tooltip: string;
+  contextValue: 'schedules' | 'schedules:attention';
+  icon: 'calendar' | 'warning';
+}
+
+/**
+ * Undefined when the ring has no schedule (the view then shows slots only). The description
+ * names what needs attention first (missed runs, a lost registration), else the soonest run.
+ */
+export function scheduleGroupData(nodes: ScheduleNodeData[], zone: string): ScheduleGroupData | undefined {
+  if (nodes.length === 0) return undefined;
+  const missed = nodes.reduce((n, s) => n + s.missed, 0);
+  const unregistered = nodes.filter((s) => s.contextValue === 'schedule:unregistered').length;
+  const soonest = nodes.map((s) => s.nextRun).filter((t): t is string => t !== undefined).sort()[0];
+  const parts: string[] = [];
+  if (unregistered > 0) parts.push(`${unregistered} not registered`);
+  if (missed > 0) parts.push(`${missed} missed`);
+  parts.push(soonest ? `next ${formatLocal(new Date(soonest), zone)}` : 'no run ahead');
+  const attention = missed > 0 || unregistered > 0;
+  return {
+    label: nodes.length === 1 ? 'Schedule' : `Schedules (${nodes.length})`,
+    description: parts.join(' \u00b7 '),
+    tooltip: nodes.map((s) => s.tooltip.split('\n').slice(0, 2).join('\n')).join('\n\n'),
+    contextValue: attention ? 'schedules:attention' : 'schedules',
+    icon: attention ? 'warning' : 'calendar',
+  };
 }

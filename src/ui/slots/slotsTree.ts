@@ -3,9 +3,12 @@ import type { SlotSummary } from '../../rpc/protocol';
 import { listSlotDirectory } from '../../platform/listing';
 import { Commands } from '../commandIds';
 import type { RingModel } from '../ringModel';
+import { readSettings } from '../settings';
 import { describeEntry, describeSlot, orderSlots, type EntryNodeView, type IconRef } from './slotNodeData';
 import { slotUri } from './slotFileSystem';
 import * as path from 'node:path';
+import { localZone } from '../../core/schedule/zone';
+import { scheduleGroupData, type ScheduleGroupData, type ScheduleNodeData } from '../schedule/scheduleNodes';
 
 /** A slot of the ring (root level). */
 export class SlotNode {
@@ -28,7 +31,29 @@ export class MessageNode {
   constructor(readonly message: string, readonly parent: SlotNode | EntryNode | undefined) {}
 }
 
-export type SlotsNode = SlotNode | EntryNode | MessageNode;
+/** The "Schedules" node above the slots: the schedules that fill this ring. */
+export class ScheduleGroupNode {
+  readonly kind = 'scheduleGroup';
+  readonly schedules: ScheduleNode[];
+  constructor(readonly view: ScheduleGroupData, data: ScheduleNodeData[]) {
+    this.schedules = data.map((d) => new ScheduleNode(this, d));
+  }
+}
+
+/** One schedule; the schedule commands take it as their argument (its `scheduleId`). */
+export class ScheduleNode {
+  readonly kind = 'schedule';
+  constructor(readonly parent: ScheduleGroupNode, readonly data: ScheduleNodeData) {}
+  get scheduleId(): string { return this.data.id; }
+}
+
+export type SlotsNode = SlotNode | EntryNode | MessageNode | ScheduleGroupNode | ScheduleNode;
+
+/** Where the view gets the schedules of its ring (the schedule feature, src/ui/schedule). */
+export interface ScheduleSource {
+  schedulesFor(target: string): Promise<ScheduleNodeData[]>;
+  readonly onDidChange: vscode.Event<void>;
+}
 
 function themeIcon(icon: IconRef): vscode.ThemeIcon {
   return new vscode.ThemeIcon(icon.id, icon.color ? new vscode.ThemeColor(icon.color) : undefined);
@@ -43,21 +68,51 @@ export class SlotsTreeProvider implements vscode.TreeDataProvider<SlotsNode>, vs
   private readonly changed = new vscode.EventEmitter<SlotsNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private readonly sub: vscode.Disposable;
+  private schedules: { source: ScheduleSource; sub: vscode.Disposable } | undefined;
 
   constructor(private readonly ring: RingModel) {
     this.sub = ring.onDidChange(() => this.changed.fire(undefined));
   }
 
+  /** Shows the schedules of the ring above its slots, refreshed whenever they change. */
+  showSchedules(source: ScheduleSource): vscode.Disposable {
+    this.schedules?.sub.dispose();
+    this.schedules = { source, sub: source.onDidChange(() => this.changed.fire(undefined)) };
+    this.changed.fire(undefined);
+    return new vscode.Disposable(() => {
+      if (this.schedules?.source !== source) return;
+      this.schedules.sub.dispose();
+      this.schedules = undefined;
+      this.changed.fire(undefined);
+    });
+  }
+
   getChildren(element?: SlotsNode): vscode.ProviderResult<SlotsNode[]> {
-    if (!element) {
-      const listing = this.ring.listing;
-      if (this.ring.error) return [new MessageNode(this.ring.error, undefined)];
-      // Empty: the view's welcome content (package.json viewsWelcome) explains what to do.
-      if (!listing) return [];
-      return orderSlots(listing).map((s) => new SlotNode(listing.target, s));
-    }
-    if (element.kind === 'message') return [];
+    if (!element) return this.roots();
+    if (element.kind === 'message' || element.kind === 'schedule') return [];
+    if (element.kind === 'scheduleGroup') return element.schedules;
     return this.children(element);
+  }
+
+  private async roots(): Promise<SlotsNode[]> {
+    const listing = this.ring.listing;
+    const target = listing?.target ?? (this.ring.error ? readSettings().target : '');
+    const schedules = target === '' ? [] : await this.scheduleRoots(target);
+    if (this.ring.error) return [...schedules, new MessageNode(this.ring.error, undefined)];
+    // Empty: the view's welcome content (package.json viewsWelcome) explains what to do.
+    if (!listing) return [];
+    return [...schedules, ...orderSlots(listing).map((s) => new SlotNode(listing.target, s))];
+  }
+
+  private async scheduleRoots(target: string): Promise<SlotsNode[]> {
+    if (!this.schedules) return [];
+    try {
+      const data = await this.schedules.source.schedulesFor(target);
+      const group = scheduleGroupData(data, localZone());
+      return group ? [new ScheduleGroupNode(group, data)] : [];
+    } catch (error) {
+      return [new MessageNode(`Cannot list the backup schedules: ${(error as Error).message}`, undefined)];
+    }
   }
 
   private async children(element: SlotNode | EntryNode): Promise<SlotsNode[]> {
@@ -72,10 +127,30 @@ export class SlotsTreeProvider implements vscode.TreeDataProvider<SlotsNode>, vs
   }
 
   getParent(element: SlotsNode): SlotsNode | undefined {
-    return element.kind === 'slot' ? undefined : element.parent;
+    return element.kind === 'slot' || element.kind === 'scheduleGroup' ? undefined : element.parent;
   }
 
   getTreeItem(element: SlotsNode): vscode.TreeItem {
+    if (element.kind === 'scheduleGroup') {
+      const v = element.view;
+      const item = new vscode.TreeItem(v.label, vscode.TreeItemCollapsibleState.Expanded);
+      item.id = 'schedules';
+      item.description = v.description;
+      item.tooltip = v.tooltip;
+      item.contextValue = v.contextValue;
+      item.iconPath = themeIcon(v.icon === 'warning' ? { id: 'warning', color: 'list.warningForeground' } : { id: 'calendar' });
+      return item;
+    }
+    if (element.kind === 'schedule') {
+      const d = element.data;
+      const item = new vscode.TreeItem(d.label, vscode.TreeItemCollapsibleState.None);
+      item.id = `schedule/${d.id}`;
+      item.description = d.description;
+      item.tooltip = d.tooltip;
+      item.contextValue = d.contextValue;
+      item.iconPath = themeIcon(d.icon === 'calendar' ? { id: 'calendar' } : { id: d.icon, color: d.icon === 'warning' ? 'list.warningForeground' : 'list.errorForeground' });
+      return item;
+    }
     if (element.kind === 'message') {
       const item = new vscode.TreeItem(element.message, vscode.TreeItemCollapsibleState.None);
       item.iconPath = new vscode.ThemeIcon(element.parent ? 'info' : 'error');
@@ -113,6 +188,7 @@ export class SlotsTreeProvider implements vscode.TreeDataProvider<SlotsNode>, vs
 
   dispose(): void {
     this.sub.dispose();
+    this.schedules?.sub.dispose();
     this.changed.dispose();
   }
 }

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ShadowSlotsError } from '../../core/errors';
@@ -10,10 +10,11 @@ import type { RsyncFlavor } from '../../core/windows/paths';
 import { locateWindowsRsync } from '../../core/windows/rsyncLocate';
 import { run } from '../../platform/runner';
 import { readHelperAsset } from '../../platform/windows/helperAssets';
-import { ELEVATION_DECLINED, elevationCommand, planHelper, powershellPath, type HelperAccount, type HelperPlan } from '../../platform/windows/helperPlan';
+import { ELEVATION_DECLINED, elevationCommand, planHelper, powershellPath, sha256, type HelperAccount, type HelperPlan } from '../../platform/windows/helperPlan';
 import { writeHelperStaging } from '../../platform/windows/helperStaging';
 import { currentUser, fileExists, programData, systemRoot, windowsFileSystem } from '../../platform/windows/probe';
 import { followHelperState, HelperDidNotStart } from '../../platform/windows/stateFollower';
+import { installStateOf, type HelperInstallState } from './backupRoute';
 
 /**
  * Set Up / Remove Elevated Helper and Back Up Now through it, for the extension to wire into
@@ -109,4 +110,18 @@ export async function lastTaskResult(taskName: string): Promise<number> {
     env: { SS_TASK_PATH: folder, SS_TASK_NAME: name },
   });
   return Number(result.stdout.trim());
+}
+
+/**
+ * Whether the helper the plan describes is installed: its profile.json in the admin-only folder
+ * (readable by users) has the bytes the current settings plan. Missing folder → 'missing'.
+ */
+export async function installedHelperState(plan: Pick<HelperPlan, 'files' | 'storedProfile'>): Promise<HelperInstallState> {
+  const planned = plan.files.find((f) => f.name === 'profile.json');
+  if (!planned) throw new ShadowSlotsError('internal', 'The helper plan has no profile.json.');
+  const installed = await readFile(path.win32.join(plan.storedProfile.installDir, 'profile.json')).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return undefined;
+    throw error;
+  });
+  return installStateOf(installed === undefined ? undefined : sha256(installed), planned.sha256);
 }

@@ -1,0 +1,101 @@
+/**
+ * Which way Back Up Now goes on this machine: the engine (every platform), or on Windows with a
+ * shadow-copy method the elevated helper task. Pure (no vscode, no Windows calls), so the decision
+ * is unit-tested on Linux; src/ui/windows/helperFeature.ts acts on it.
+ */
+
+/** Whether the helper of this profile is installed and installs what the current settings plan. */
+export type HelperInstallState = 'installed' | 'outdated' | 'missing';
+
+export interface BackupRouteInput {
+  platform: NodeJS.Platform;
+  /** The shadowSlots.snapshot setting as written (validated later by the engine). */
+  snapshot: string;
+  /** Asked only on Windows with vss/auto; undefined when it was not (or could not be) checked. */
+  helper: HelperInstallState | undefined;
+  /** The user declined to set up (or update) the helper of this profile before. */
+  declined: boolean;
+}
+
+export type BackupRoute =
+  /** The engine process runs the backup, exactly as on other platforms. */
+  | { kind: 'engine' }
+  /** `schtasks /Run` the helper task and follow its state file. */
+  | { kind: 'helper' }
+  /** Ask once whether to set up (or update) the helper; see routeAfterOffer. */
+  | { kind: 'offer-setup'; why: 'first-time' | 'outdated' }
+  /** The engine without a snapshot: a live copy, marked as such in the slot. */
+  | { kind: 'live-copy'; why: string };
+
+/**
+ * Compares the installed profile.json (hash, undefined when absent) with the one the current
+ * settings plan: the helper runs only what was installed, so any difference means "outdated".
+ */
+export function installStateOf(installedSha256: string | undefined, plannedSha256: string): HelperInstallState {
+  if (installedSha256 === undefined) return 'missing';
+  return installedSha256 === plannedSha256 ? 'installed' : 'outdated';
+}
+
+const SHADOW_METHODS = new Set(['vss', 'auto']);
+
+/** Needs the helper's install state only when this returns true (saves Windows probes otherwise). */
+export function helperMatters(platform: NodeJS.Platform, snapshot: string): boolean {
+  return platform === 'win32' && SHADOW_METHODS.has(snapshot);
+}
+
+export function chooseBackupRoute(i: BackupRouteInput): BackupRoute {
+  if (!helperMatters(i.platform, i.snapshot)) return { kind: 'engine' };
+  if (i.helper === 'installed') return { kind: 'helper' };
+  if (i.helper === undefined) return { kind: 'live-copy', why: 'the elevated helper\'s state could not be checked' };
+  if (i.declined) {
+    return { kind: 'live-copy', why: i.helper === 'outdated' ? 'the elevated helper was set up for different settings and was not updated' : 'the elevated helper is not set up' };
+  }
+  return { kind: 'offer-setup', why: i.helper === 'outdated' ? 'outdated' : 'first-time' };
+}
+
+/** What the offer led to: the helper was set up, the user said no (or declined UAC), or it failed. */
+export type OfferAnswer = 'set-up' | 'declined' | 'failed' | 'dismissed';
+
+export function routeAfterOffer(answer: OfferAnswer): Exclude<BackupRoute, { kind: 'offer-setup' }> | { kind: 'cancel' } {
+  switch (answer) {
+    case 'set-up': return { kind: 'helper' };
+    case 'declined': return { kind: 'live-copy', why: 'you chose not to set up the elevated helper' };
+    case 'failed': return { kind: 'live-copy', why: 'setting up the elevated helper failed' };
+    // Escape on the question: nothing was decided, so nothing is backed up and nothing remembered.
+    case 'dismissed': return { kind: 'cancel' };
+  }
+}
+
+/**
+ * The snapshot method the engine gets for a live-copy fallback: `vss` cannot run unelevated and
+ * would fail, so it becomes `auto`, which on Windows copies live and records why in the manifest.
+ */
+export function fallbackSnapshot(snapshot: string): string {
+  return snapshot === 'vss' ? 'auto' : snapshot;
+}
+
+/** The explanation shown with the fallback (and in the log). */
+export function liveCopyExplanation(why: string): string {
+  return `Backing up without a shadow copy because ${why}: files that change during the copy may be copied in an inconsistent state, and the slot is marked "live copy (no snapshot)". Run "Shadow Slots: Set Up Elevated Helper" (one administrator prompt) for shadow-copy backups.`;
+}
+
+/** The question asked the first time (or when the settings no longer match the installed helper). */
+export function setupOfferText(why: 'first-time' | 'outdated'): { message: string; detail: string } {
+  return why === 'first-time'
+    ? {
+      message: 'Back up from a shadow copy? This needs the Shadow Slots elevated helper.',
+      detail: 'Set Up Elevated Helper asks once for administrator rights (one UAC prompt) and installs a scheduled task that takes a Volume Shadow Copy for each backup of this folder. No password is stored. Without it, backups are live copies, marked as such.',
+    }
+    : {
+      message: 'The elevated helper was set up for different backup settings. Update it?',
+      detail: 'The helper backs up what was planned when it was set up (source, target, slots, excludes). Updating asks once for administrator rights. Without it, this backup is a live copy, marked as such.',
+    };
+}
+
+/** What Set Up / Remove Elevated Helper say off Windows (the commands exist everywhere). */
+export function helperUnavailableMessage(platform: NodeJS.Platform): string {
+  const here = platform === 'linux' ? 'On Linux, snapshot method "auto" uses a btrfs snapshot when the folder is on btrfs, else a live copy.'
+    : platform === 'darwin' ? 'On macOS, backups are live copies for now (snapshot method "none").'
+      : 'On this system, backups use the engine\'s own snapshot methods.';
+  return `The elevated helper is only needed and available on Windows, where it takes Volume Shadow Copies with administrator rights. ${here}`;
+}

@@ -1,0 +1,222 @@
+import * as vscode from 'vscode';
+import { describeError } from '../../core/errors';
+import { type Profile, type ProfileInput, validateProfile } from '../../core/profile';
+import type { HelperAccount, HelperPlan } from '../../platform/windows/helperPlan';
+import type { BackupResult } from '../../rpc/protocol';
+import type { BackupRunner } from '../backup/backupController';
+import type { BackupProgress } from '../engine/engineClient';
+import type { FeatureModule, Services } from '../services';
+import { profileFromSettings, readSettings, sourceFolder } from '../settings';
+import {
+  chooseBackupRoute, fallbackSnapshot, helperMatters, helperUnavailableMessage, liveCopyExplanation, routeAfterOffer, setupOfferText,
+  type HelperInstallState, type OfferAnswer,
+} from './backupRoute';
+import { HelperCommands, type HelperCommandOutcome } from './helperCommandIds';
+import { helperOutcome, helperProgress } from './helperResult';
+
+const DECLINED_KEY = (profile: string) => `shadowSlots.helperDeclined.${profile}`;
+const ACCOUNT_KEY = (profile: string) => `shadowSlots.helperAccount.${profile}`;
+
+/** The Windows-only module is loaded on Windows only, so other platforms never evaluate its imports. */
+type WindowsHelper = typeof import('./elevatedHelper');
+const windowsHelper = (): Promise<WindowsHelper> => import('./elevatedHelper');
+
+function workspaceHelperProfile(): { profile: Profile } | { message: string } {
+  const folder = sourceFolder();
+  if (!folder) return { message: 'Open the folder you want to back up first.' };
+  const settings = readSettings(folder.uri);
+  if (settings.target === '') return { message: 'Configure a backup target first (Shadow Slots: Configure Backup Target).' };
+  try {
+    return { profile: validateProfile(profileFromSettings(settings, folder.uri.fsPath), 'win32').profile };
+  } catch (error) {
+    return { message: describeError(error) };
+  }
+}
+
+function abortOn(token: vscode.CancellationToken): AbortSignal {
+  const controller = new AbortController();
+  if (token.isCancellationRequested) controller.abort();
+  token.onCancellationRequested(() => controller.abort());
+  return controller.signal;
+}
+
+/**
+ * Set Up / Remove Elevated Helper (every platform, so the command list is the same everywhere;
+ * off Windows they explain why there is nothing to do) and, on Windows, Back Up Now through the
+ * helper task when the snapshot method is `vss` or `auto` (see backupRoute.ts for the decision).
+ */
+export const helperFeature: FeatureModule = {
+  id: 'windows-helper',
+  activate: (services) => [
+    vscode.commands.registerCommand(HelperCommands.setUp, () => setUpCommand(services)),
+    vscode.commands.registerCommand(HelperCommands.remove, () => removeCommand(services)),
+    ...(process.platform === 'win32' ? [services.backup.useRunner(helperRunner(services))] : []),
+  ],
+};
+
+async function setUpCommand(services: Services): Promise<HelperCommandOutcome> {
+  if (process.platform !== 'win32') {
+    const message = helperUnavailableMessage(process.platform);
+    void vscode.window.showInformationMessage(message);
+    return { kind: 'unavailable', message };
+  }
+  const p = workspaceHelperProfile();
+  if ('message' in p) {
+    void vscode.window.showWarningMessage(`Set Up Elevated Helper: ${p.message}`);
+    return { kind: 'not-configured', message: p.message };
+  }
+  const account = await pickAccount(services, p.profile);
+  if (account === undefined) return { kind: 'cancelled' };
+  return setUp(services, p.profile, account);
+}
+
+async function pickAccount(services: Services, profile: Profile): Promise<HelperAccount | undefined> {
+  const current = services.context.globalState.get<HelperAccount>(ACCOUNT_KEY(profile.name)) ?? 'user';
+  const items: Array<vscode.QuickPickItem & { id: HelperAccount }> = [
+    { id: 'user', label: 'This user, while logged on', description: 'network drives work', detail: 'Recommended. Back Up Now and schedules run while you are logged on.' },
+    { id: 'user-s4u', label: 'This user, whether logged on or not', description: 'no password stored', detail: 'Has no network credentials: a network share as target is refused.' },
+    { id: 'system', label: 'SYSTEM', description: 'runs without anyone logged on', detail: 'Reaches network shares only as the computer account.' },
+  ];
+  const picked = await vscode.window.showQuickPick(items.map((i) => ({ ...i, picked: i.id === current })), {
+    title: 'Set Up Elevated Helper', placeHolder: `Which account runs the shadow-copy backups of ${profile.source}?`,
+  });
+  return picked?.id;
+}
+
+/**
+ * One UAC prompt; the outcome is told to the user and returned. From Back Up Now, a declined
+ * prompt is explained by the live-copy warning that follows, so it is not told twice.
+ */
+async function setUp(services: Services, profile: Profile, account: HelperAccount, fromBackup = false): Promise<HelperCommandOutcome> {
+  const helper = await windowsHelper();
+  const settings = readSettings(sourceFolder()?.uri);
+  try {
+    const outcome = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: 'Setting up the elevated helper: confirm the administrator prompt…' },
+      () => helper.setUpElevatedHelper({ profile, account, rsyncPath: settings.rsyncPath || undefined }),
+    );
+    if (outcome.kind === 'done') {
+      await services.context.globalState.update(DECLINED_KEY(profile.name), undefined);
+      await services.context.globalState.update(ACCOUNT_KEY(profile.name), account);
+      services.log.info(`Elevated helper set up: task ${outcome.taskName} (${account})`);
+      for (const n of outcome.notes) services.log.warn(n);
+      void vscode.window.showInformationMessage(`The elevated helper is set up: Back Up Now now backs up ${profile.source} from a shadow copy.${outcome.notes.length ? ` ${outcome.notes.join(' ')}` : ''}`);
+      return { kind: 'done', taskName: outcome.taskName };
+    }
+    if (outcome.kind === 'declined') {
+      await services.context.globalState.update(DECLINED_KEY(profile.name), true);
+      const message = `${outcome.message} ${liveCopyExplanation('the administrator prompt was declined')}`;
+      services.log.info(message);
+      if (!fromBackup) void vscode.window.showWarningMessage(message);
+      return { kind: 'declined', message };
+    }
+    services.log.error(`Set Up Elevated Helper failed (exit ${outcome.exitCode}): ${outcome.message}`);
+    void vscode.window.showErrorMessage(`Set Up Elevated Helper failed: ${outcome.message}`, 'Open Log').then((a) => { if (a) services.log.show(false); });
+    return { kind: 'failed', message: outcome.message };
+  } catch (error) {
+    const message = describeError(error);
+    services.log.error(`Set Up Elevated Helper failed: ${message}`);
+    void vscode.window.showErrorMessage(`Set Up Elevated Helper failed: ${message}`);
+    return { kind: 'failed', message };
+  }
+}
+
+async function removeCommand(services: Services): Promise<HelperCommandOutcome> {
+  if (process.platform !== 'win32') {
+    const message = helperUnavailableMessage(process.platform);
+    void vscode.window.showInformationMessage(message);
+    return { kind: 'unavailable', message };
+  }
+  const p = workspaceHelperProfile();
+  if ('message' in p) {
+    void vscode.window.showWarningMessage(`Remove Elevated Helper: ${p.message}`);
+    return { kind: 'not-configured', message: p.message };
+  }
+  const remove = 'Remove Elevated Helper';
+  const answer = await vscode.window.showWarningMessage(`Remove the elevated helper of "${p.profile.name}"?`, {
+    modal: true, detail: 'Its scheduled task and installed files are removed (one administrator prompt). The ring and its slots stay as they are; later backups are live copies until you set it up again.',
+  }, remove);
+  if (answer !== remove) return { kind: 'cancelled' };
+  const helper = await windowsHelper();
+  const account = services.context.globalState.get<HelperAccount>(ACCOUNT_KEY(p.profile.name)) ?? 'user';
+  try {
+    const outcome = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Removing the elevated helper: confirm the administrator prompt…' },
+      () => helper.removeElevatedHelper({ profile: p.profile, account, rsyncPath: readSettings(sourceFolder()?.uri).rsyncPath || undefined }));
+    if (outcome.kind === 'done') {
+      services.log.info(`Elevated helper removed: ${outcome.taskName}`);
+      void vscode.window.showInformationMessage('The elevated helper was removed. Backups are live copies (no snapshot) until you set it up again.');
+      return { kind: 'done', taskName: outcome.taskName };
+    }
+    const message = outcome.message;
+    void vscode.window.showWarningMessage(`The elevated helper was not removed: ${message}`);
+    return outcome.kind === 'declined' ? { kind: 'declined', message } : { kind: 'failed', message };
+  } catch (error) {
+    const message = describeError(error);
+    void vscode.window.showErrorMessage(`Remove Elevated Helper failed: ${message}`);
+    return { kind: 'failed', message };
+  }
+}
+
+/** Back Up Now on Windows: decides the route (backupRoute.ts), asks at most once, then runs it. */
+function helperRunner(services: Services): BackupRunner {
+  return async (input: ProfileInput, onProgress: (p: BackupProgress) => void, token: vscode.CancellationToken): Promise<BackupResult | null> => {
+    const engine = (p: ProfileInput) => services.engine.backup(p, onProgress, token);
+    const snapshot = typeof input.snapshot === 'string' ? input.snapshot : 'auto';
+    if (!helperMatters(process.platform, snapshot)) return engine(input);
+    let profile: Profile;
+    try {
+      profile = validateProfile(input, 'win32').profile;
+    } catch {
+      return engine(input); // the engine reports the validation message, as on every platform
+    }
+    const helper = await windowsHelper();
+    const signal = abortOn(token);
+    const account = services.context.globalState.get<HelperAccount>(ACCOUNT_KEY(profile.name)) ?? 'user';
+    let plan: HelperPlan | undefined;
+    let state: HelperInstallState | undefined;
+    try {
+      plan = await helper.planForThisMachine({ profile, account, rsyncPath: profile.rsyncPath, signal });
+      state = await helper.installedHelperState(plan);
+    } catch (error) {
+      services.log.warn(`Could not check the elevated helper: ${describeError(error)}`);
+    }
+    const initial = chooseBackupRoute({
+      platform: process.platform, snapshot, helper: state, declined: services.context.globalState.get<boolean>(DECLINED_KEY(profile.name)) === true,
+    });
+    const route = initial.kind === 'offer-setup' ? routeAfterOffer(await offerSetUp(services, profile, account, initial.why)) : initial;
+    switch (route.kind) {
+      case 'cancel': return null;
+      case 'engine': return engine(input);
+      case 'live-copy': {
+        const why = liveCopyExplanation(route.why);
+        services.log.warn(why);
+        void vscode.window.showWarningMessage(why, 'Set Up Elevated Helper').then((a) => { if (a) void vscode.commands.executeCommand(HelperCommands.setUp); });
+        return engine({ ...input, snapshot: fallbackSnapshot(snapshot) });
+      }
+      case 'helper': {
+        const ran = plan ?? await helper.planForThisMachine({ profile, account, rsyncPath: profile.rsyncPath, signal });
+        services.log.info(`Back Up Now through the elevated helper task ${ran.taskName}`);
+        const final = await helper.backUpThroughHelper(ran, (e) => onProgress(helperProgress(e)), signal);
+        const listing = await services.engine.list(profile.target).catch(() => undefined);
+        const outcome = helperOutcome(final, listing?.slots ?? []);
+        if (outcome.kind === 'cancelled') return null;
+        if (outcome.kind === 'failed') throw new Error(outcome.message);
+        return outcome.result;
+      }
+    }
+  };
+}
+
+async function offerSetUp(services: Services, profile: Profile, account: HelperAccount, why: 'first-time' | 'outdated'): Promise<OfferAnswer> {
+  const { message, detail } = setupOfferText(why);
+  const setUpLabel = why === 'first-time' ? 'Set Up Elevated Helper' : 'Update Elevated Helper';
+  const without = 'Back Up Without Snapshot';
+  const answer = await vscode.window.showInformationMessage(message, { modal: true, detail }, setUpLabel, without);
+  if (answer === undefined) return 'dismissed';
+  if (answer === without) {
+    await services.context.globalState.update(DECLINED_KEY(profile.name), true);
+    return 'declined';
+  }
+  const outcome = await setUp(services, profile, account, true);
+  return outcome.kind === 'done' ? 'set-up' : outcome.kind === 'declined' ? 'declined' : 'failed';
+}
