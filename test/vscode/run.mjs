@@ -15,6 +15,7 @@ import { deps, missingDeps, root, Run } from './harness.mjs';
 import { zipEntries } from './zip.mjs';
 import { buildSuite } from './buildSuite.mjs';
 import { uiTest, UI_TESTS } from './ui.mjs';
+import { scheduleUiTest, SCHEDULE_UI_TESTS } from './scheduleUi.mjs';
 
 const outDir = join(root, '.test-output');
 const started = Date.now();
@@ -44,7 +45,7 @@ async function writeSummary() {
 }
 
 const mochaCount = await suiteTestCount();
-const total = 3 + mochaCount + UI_TESTS;
+const total = 3 + mochaCount + UI_TESTS + SCHEDULE_UI_TESTS;
 const why = missingDeps();
 if (why) {
   counts.skipped = total;
@@ -65,7 +66,8 @@ try {
     await run.exec('npm', ['run', '--silent', 'package', '--', '--out', vsix]);
     const names = await zipEntries(vsix);
     const files = names.filter((n) => n.startsWith('extension/')).map((n) => n.slice('extension/'.length));
-    for (const required of ['package.json', 'dist/extension.js', 'dist/engine.js', 'dist/cli.js', 'media/icon.png', 'media/slots.svg']) {
+    // The Windows scripts too: Set Up Elevated Helper installs them from the extension's dist/windows.
+    for (const required of ['package.json', 'dist/extension.js', 'dist/engine.js', 'dist/cli.js', 'dist/windows/helper.ps1', 'dist/windows/install.ps1', 'media/icon.png', 'media/slots.svg']) {
       if (!files.includes(required)) throw new Error(`${required} is missing from the .vsix: ${files.join(', ')}`);
     }
     const forbidden = files.filter((f) => /^(src|test|scripts|bench|node_modules|\.ci|\.vscode|\.test-output|out)\//.test(f)
@@ -90,7 +92,7 @@ try {
   });
 
   if (!installed) {
-    counts.failed += mochaCount + UI_TESTS;
+    counts.failed += mochaCount + UI_TESTS + SCHEDULE_UI_TESTS;
     notes.push('the .vsix could not be built or installed, so nothing ran in VS Code');
   } else {
     await run.userSettings(userDataDir);
@@ -135,11 +137,15 @@ try {
     await server.stop();
     const uiUserData = await run.folder('user-data-ui');
     await run.userSettings(uiUserData);
-    const uiServer = await run.startCodeServer({ userDataDir: uiUserData, extensionsDir, folder: await run.folder('ws-ui') });
+    // Schedules the wizard registers keep their profile and registry in this folder, never in ~/.config.
+    const scheduleConfig = await run.folder('schedule-config');
+    const uiServer = await run.startCodeServer({ userDataDir: uiUserData, extensionsDir, folder: await run.folder('ws-ui'), env: { SHADOW_SLOTS_CONFIG_DIR: scheduleConfig } });
     const uiWorkspace = await run.folder('ws-ui');
     const uiTarget = join(await run.tempRoot(), 'ui-target');
     const ui = await uiTest({ browser, url: uiServer.url, workspace: uiWorkspace, target: uiTarget, outDir });
     for (const r of ui) { if (r.error) fail(r.name, r.error); else pass(r.name, r.ms); }
+    const scheduleUi = await scheduleUiTest({ browser, url: uiServer.url, workspace: uiWorkspace, outDir, configDir: scheduleConfig, cli: join(extensionDir, 'dist/cli.js') });
+    for (const r of scheduleUi) { if (r.error) fail(r.name, r.error); else pass(r.name, r.ms); }
   }
 } catch (error) {
   fail('the real-VS-Code harness', error);

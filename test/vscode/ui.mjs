@@ -23,6 +23,8 @@ async function fixture(workspace, target) {
   await mkdir(join(workspace, '.vscode'), { recursive: true });
   await writeFile(join(workspace, '.vscode', 'settings.json'), JSON.stringify({
     'shadowSlots.target': target, 'shadowSlots.snapshot': 'none', 'shadowSlots.excludes': ['/.vscode/'],
+    // No user systemd bus here: the schedule wizard (scheduleUi.mjs) registers a crontab line.
+    'shadowSlots.schedule.platform': 'cron',
   }, null, 2));
   await writeFile(join(workspace, 'README.md'), '# A project\n\nBacked up by Shadow Slots.\n');
   await mkdir(join(workspace, 'src'), { recursive: true });

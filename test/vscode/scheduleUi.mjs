@@ -1,0 +1,212 @@
+/* global document */
+// The schedule wizard driven as a person would, in headless Chromium against code-server: palette
+// → "Shadow Slots: Create Backup Schedule…" → forward through the steps → the QuickInput's Back
+// button (twice) → forward again → Create; then the schedule is in root's crontab and in the Slots
+// view. There is no user systemd bus here, so the workspace settings force the cron scheduler.
+// Root's crontab is saved first (under the crontab test lock) and whatever the test registered is
+// removed afterwards with the CLI (`schedule remove --all-mine`), also on failure; the table must
+// then equal the saved one byte for byte, or the saved one is written back and the test fails.
+// Saves .test-output/vscode-schedule.png (the Slots view with the schedule).
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { withCrontabLock } from './crontabLock.mjs';
+
+export const SCHEDULE_UI_TESTS = 3;
+const TIME = '03:17';
+const TITLE = 'Create Backup Schedule';
+
+function exec(cmd, args, { input, env } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env: env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input ?? '');
+  });
+}
+
+/** Root's crontab; '' when there is none (crontab -l: "no crontab for root", exit 1). */
+export async function readCrontab() {
+  const r = await exec('crontab', ['-l']);
+  if (r.code === 0) return r.stdout;
+  if (r.code === 1 && /no crontab/i.test(r.stderr)) return '';
+  throw new Error(`crontab -l failed (${r.code}): ${r.stderr}`);
+}
+
+async function writeCrontab(text) {
+  const r = text.trim() === '' ? await exec('crontab', ['-r']) : await exec('crontab', ['-'], { input: text });
+  if (r.code !== 0 && !(text.trim() === '' && /no crontab/i.test(r.stderr))) throw new Error(`crontab write failed (${r.code}): ${r.stderr}`);
+}
+
+async function step(results, name, fn) {
+  const t = Date.now();
+  try { await fn(); results.push({ name, ms: Date.now() - t }); return true; } catch (error) { results.push({ name, error }); return false; }
+}
+
+async function runCommand(page, title) {
+  const input = page.locator('.quick-input-widget input');
+  for (let i = 0; i < 30; i++) {
+    await page.keyboard.press(i % 2 === 0 ? 'F1' : 'Control+Shift+P');
+    try { await input.waitFor({ state: 'visible', timeout: 1000 }); break; } catch { /* retry */ }
+  }
+  await input.fill(`>${title}`);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 15_000 });
+  await page.keyboard.press('Enter');
+}
+
+/** Waits until the wizard shows step `n` (the title carries "Step n/total"). */
+async function atStep(page, n, total) {
+  const title = page.locator('.quick-input-widget .quick-input-title');
+  try {
+    await page.waitForFunction(([want]) => [...document.querySelectorAll('.quick-input-widget .quick-input-title')].some((e) => e.textContent?.includes(want)),
+      [`${TITLE} — Step ${n}/${total}`], { timeout: 15_000 });
+  } catch {
+    throw new Error(`the wizard is not at step ${n}/${total}; its title reads ${JSON.stringify(await title.textContent().catch(() => null))}`);
+  }
+}
+
+// Conditions and "stop after" share step 4: told apart by what is visible.
+async function atConditions(page, total) {
+  await atStep(page, 4, total);
+  await page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'Run on battery power' }).first().waitFor({ state: 'visible', timeout: 10_000 });
+}
+
+async function atStopAfter(page, total) {
+  await atStep(page, 4, total);
+  await page.locator('.quick-input-widget').getByText('Stop a run after how many hours').first().waitFor({ state: 'visible', timeout: 10_000 });
+}
+
+async function pickRow(page, text) {
+  const row = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: text }).first();
+  await row.waitFor({ timeout: 10_000 });
+  await row.click();
+}
+
+async function pressBack(page) {
+  // The QuickInput's Back button: an action in the title bar's left action bar, labelled "Back".
+  const back = page.locator('.quick-input-widget .quick-input-left-action-bar .action-label[aria-label^="Back"], .quick-input-widget .quick-input-left-action-bar .codicon-quick-input-back').first();
+  try {
+    await back.waitFor({ state: 'visible', timeout: 5000 });
+  } catch {
+    const html = await page.locator('.quick-input-widget .quick-input-titlebar').innerHTML().catch(() => '(no title bar)');
+    throw new Error(`no visible Back button in the wizard's title bar: ${html.slice(0, 1500)}`);
+  }
+  await back.click();
+}
+
+/**
+ * `configDir` is the SHADOW_SLOTS_CONFIG_DIR code-server runs with; `cli` the installed
+ * extension's dist/cli.js (what the cleanup runs); `uiOk` whether the earlier UI steps left the
+ * Shadow Slots container open.
+ */
+export async function scheduleUiTest({ browser, url, workspace, outDir, configDir, cli }) {
+  const results = [];
+  await withCrontabLock(async () => {
+    const saved = await readCrontab();
+    const page = await browser.newPage();
+    let scheduleId;
+    try {
+      await page.goto(`${url}/?folder=${encodeURIComponent(workspace)}`);
+      await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+      await page.locator('.activitybar [aria-label^="Shadow Slots"]').first().waitFor({ timeout: 90_000 });
+
+      const created = await step(results, 'UI: the schedule wizard from the palette: forward, Back three times (values kept), forward again, Create; the line is in root\'s crontab', async () => {
+        await runCommand(page, 'Shadow Slots: Create Backup Schedule');
+        const total = 5; // profile, when, time, conditions (+ stop after), review: no account step off Windows
+        await atStep(page, 1, total);
+        await pickRow(page, 'workspace settings');
+        await atStep(page, 2, total);
+        await pickRow(page, 'Every day');
+        await atStep(page, 3, total);
+        const input = page.locator('.quick-input-widget .quick-input-box input');
+        // Validated as you type: an impossible time is refused under the box and Enter does nothing.
+        await input.fill('25:61');
+        await page.locator('.quick-input-widget .quick-input-message', { hasText: /25:61|hour|time/i }).first().waitFor({ timeout: 10_000 });
+        await page.keyboard.press('Enter');
+        await atStep(page, 3, total);
+        await input.fill(TIME);
+        await page.keyboard.press('Enter');
+        await atConditions(page, total); // multi-select; the defaults stay
+        await page.keyboard.press('Enter');
+        await atStopAfter(page, total);
+        await page.locator('.quick-input-widget .quick-input-box input').fill('0');
+        await page.keyboard.press('Enter');
+        await atStep(page, 5, total);
+        await page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'Create' }).first().waitFor({ timeout: 10_000 });
+
+        await pressBack(page); // → stop after
+        await atStopAfter(page, total);
+        await pressBack(page); // → conditions
+        await atConditions(page, total);
+        await pressBack(page); // → time, with what was typed
+        await atStep(page, 3, total);
+        const kept = await page.locator('.quick-input-widget .quick-input-box input').inputValue();
+        if (kept !== TIME) throw new Error(`Back lost the time: the box reads ${JSON.stringify(kept)}`);
+
+        await page.keyboard.press('Enter');
+        await atConditions(page, total);
+        await page.keyboard.press('Enter');
+        await atStopAfter(page, total);
+        await page.keyboard.press('Enter');
+        await atStep(page, 5, total);
+        // The review opens the exact artefact beside the editor: the crontab line with its marker.
+        await page.locator('.monaco-editor .view-lines', { hasText: 'shadow-slots:id=' }).first().waitFor({ timeout: 15_000 });
+        await pickRow(page, 'Create');
+        await page.locator('.notification-toast', { hasText: `Schedule created: Every day at ${TIME}` }).first().waitFor({ timeout: 30_000 });
+        const table = await readCrontab();
+        const ours = table.split('\n').filter((l) => /# shadow-slots:id=/.test(l) && !saved.includes(l));
+        if (ours.length !== 1) throw new Error(`expected one new "# shadow-slots:" line in root's crontab, found ${ours.length}:\n${table}`);
+        if (!ours[0].startsWith('17 3 * * * ')) throw new Error(`the crontab line does not run daily at ${TIME}: ${ours[0]}`);
+        scheduleId = /# shadow-slots:id=(\S+)/.exec(ours[0])[1];
+        if (!table.startsWith(saved)) throw new Error('the other crontab entries were changed');
+      });
+
+      if (created) {
+        await step(results, 'UI: the Slots view shows the schedule above the slots (next run, never run yet)', async () => {
+          await page.locator('.activitybar [aria-label^="Shadow Slots"]').first().click();
+          const group = page.locator('.part.sidebar .monaco-list-row', { hasText: /^Schedule/ }).first();
+          await group.waitFor({ timeout: 20_000 });
+          const row = page.locator('.part.sidebar .monaco-list-row', { hasText: `Every day at ${TIME}` }).first();
+          await row.waitFor({ timeout: 20_000 });
+          const text = (await row.textContent()) ?? '';
+          if (!/next \d{4}-\d{2}-\d{2} 03:17/.test(text)) throw new Error(`the schedule row does not show its next run: ${text}`);
+          // Above the slots: the list's own row index (DOM order is not display order in a virtual list).
+          const rows = await page.locator('.part.sidebar .monaco-list-row').evaluateAll((els) => els.map((e) => ({ i: Number(e.getAttribute('data-index')), text: (e.textContent ?? '').trim() })));
+          const index = (re) => rows.find((r) => re.test(r.text))?.i ?? -1;
+          const g = index(/^Schedule/);
+          const s = index(/^0 · /);
+          if (s !== -1 && g > s) throw new Error(`the schedules are not above the slots: ${JSON.stringify(rows)}`);
+          const box = await page.locator('.part.sidebar').boundingBox();
+          if (box && box.width < 450) {
+            await page.mouse.move(box.x + box.width + 1, box.y + box.height / 2);
+            await page.mouse.down();
+            await page.mouse.move(box.x + 560, box.y + box.height / 2, { steps: 5 });
+            await page.mouse.up();
+          }
+          await row.hover();
+          await page.locator('.part.sidebar').screenshot({ path: join(outDir, 'vscode-schedule.png') });
+        });
+      } else {
+        results.push({ name: 'UI: the Slots view shows the schedule above the slots (next run, never run yet)', error: new Error('not run: the wizard did not create the schedule') });
+      }
+    } finally {
+      await page.screenshot({ path: join(outDir, 'vscode-schedule-ui.png') }).catch(() => undefined);
+      await page.close().catch(() => undefined);
+      await step(results, 'the schedule the test registered is removed with `schedule remove --all-mine`; root\'s crontab is byte for byte what it was', async () => {
+        const env = { ...process.env, SHADOW_SLOTS_CONFIG_DIR: configDir };
+        const removed = await exec(process.execPath, [cli, 'schedule', 'remove', '--all-mine', '--platform', 'cron'], { env });
+        const after = await readCrontab();
+        if (after !== saved) {
+          await writeCrontab(saved);
+          throw new Error(`root's crontab differed after the cleanup and was restored from the saved copy (remove exit ${removed.code}: ${removed.stdout}${removed.stderr}):\n${after}`);
+        }
+        if (removed.code !== 0) throw new Error(`schedule remove --all-mine exited ${removed.code}: ${removed.stderr}`);
+        if (scheduleId !== undefined && !removed.stdout.includes(scheduleId)) throw new Error(`the CLI did not remove "${scheduleId}": ${removed.stdout}`);
+      });
+    }
+  });
+  return results;
+}
