@@ -144,7 +144,7 @@ try {
     const uiTarget = join(await run.tempRoot(), 'ui-target');
     const ui = await uiTest({ browser, url: uiServer.url, workspace: uiWorkspace, target: uiTarget, outDir });
     for (const r of ui) { if (r.error) fail(r.name, r.error); else pass(r.name, r.ms); }
-    const scheduleUi = await scheduleUiTest({ browser, url: uiServer.url, workspace: uiWorkspace, outDir, configDir: scheduleConfig, cli: join(extensionDir, 'dist/cli.js') });
+    const scheduleUi = await scheduleUiTest({ browser, url: uiServer.url, workspace: uiWorkspace, outDir, configDir: scheduleConfig, cli: join(extensionDir, 'dist/cli.js'), registerCleanup: (fn) => run.cleanups.push(fn) });
     for (const r of scheduleUi) { if (r.error) fail(r.name, r.error); else pass(r.name, r.ms); }
   }
 } catch (error) {

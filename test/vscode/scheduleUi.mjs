@@ -17,14 +17,19 @@ const TITLE = 'Create Backup Schedule';
 
 function exec(cmd, args, { input, env } = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    // stdin only when there is input: `crontab -l` exits without reading it, and writing to a
+    // closed pipe (EPIPE) would be an unhandled error that kills the harness before its cleanup.
+    const child = spawn(cmd, args, { env: env ?? process.env, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => { stdout += d; });
     child.stderr.on('data', (d) => { stderr += d; });
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input ?? '');
+    if (input !== undefined) {
+      child.stdin.on('error', reject);
+      child.stdin.end(input);
+    }
   });
 }
 
@@ -46,14 +51,28 @@ async function step(results, name, fn) {
   try { await fn(); results.push({ name, ms: Date.now() - t }); return true; } catch (error) { results.push({ name, error }); return false; }
 }
 
+/**
+ * Opens the palette and runs a command. A workbench that restores a previous window of the same
+ * folder can show the palette before the extension's commands are in it: close and retry then.
+ */
 async function runCommand(page, title) {
   const input = page.locator('.quick-input-widget input');
-  for (let i = 0; i < 30; i++) {
-    await page.keyboard.press(i % 2 === 0 ? 'F1' : 'Control+Shift+P');
-    try { await input.waitFor({ state: 'visible', timeout: 1000 }); break; } catch { /* retry */ }
+  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+  for (let attempt = 1; ; attempt++) {
+    for (let i = 0; i < 30; i++) {
+      await page.keyboard.press(i % 2 === 0 ? 'F1' : 'Control+Shift+P');
+      try { await input.waitFor({ state: 'visible', timeout: 1000 }); break; } catch { /* retry */ }
+    }
+    await input.fill(`>${title}`);
+    try {
+      await row.waitFor({ timeout: 5000 });
+      break;
+    } catch (error) {
+      if (attempt === 6) throw error;
+      await page.keyboard.press('Escape');
+      await page.waitForTimeout(2000);
+    }
   }
-  await input.fill(`>${title}`);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 15_000 });
   await page.keyboard.press('Enter');
 }
 
@@ -99,13 +118,23 @@ async function pressBack(page) {
 
 /**
  * `configDir` is the SHADOW_SLOTS_CONFIG_DIR code-server runs with; `cli` the installed
- * extension's dist/cli.js (what the cleanup runs); `uiOk` whether the earlier UI steps left the
- * Shadow Slots container open.
+ * extension's dist/cli.js (what the cleanup runs); `registerCleanup` adds to the harness's cleanups
+ * (they run on SIGINT/SIGTERM too).
  */
-export async function scheduleUiTest({ browser, url, workspace, outDir, configDir, cli }) {
+export async function scheduleUiTest({ browser, url, workspace, outDir, configDir, cli, registerCleanup }) {
   const results = [];
   await withCrontabLock(async () => {
     const saved = await readCrontab();
+    const env = { ...process.env, SHADOW_SLOTS_CONFIG_DIR: configDir };
+    const removeAll = () => exec(process.execPath, [cli, 'schedule', 'remove', '--all-mine', '--platform', 'cron'], { env });
+    // Interrupted (Ctrl+C) before the finally below ran: the harness's cleanup removes and restores.
+    // Never after it ran: by then the lock is released and another run may own the crontab lines.
+    let cleaned = false;
+    registerCleanup?.(async () => {
+      if (cleaned) return;
+      await removeAll();
+      await writeCrontab(saved);
+    });
     const page = await browser.newPage();
     let scheduleId;
     try {
@@ -196,8 +225,7 @@ export async function scheduleUiTest({ browser, url, workspace, outDir, configDi
       await page.screenshot({ path: join(outDir, 'vscode-schedule-ui.png') }).catch(() => undefined);
       await page.close().catch(() => undefined);
       await step(results, 'the schedule the test registered is removed with `schedule remove --all-mine`; root\'s crontab is byte for byte what it was', async () => {
-        const env = { ...process.env, SHADOW_SLOTS_CONFIG_DIR: configDir };
-        const removed = await exec(process.execPath, [cli, 'schedule', 'remove', '--all-mine', '--platform', 'cron'], { env });
+        const removed = await removeAll();
         const after = await readCrontab();
         if (after !== saved) {
           await writeCrontab(saved);
@@ -206,6 +234,7 @@ export async function scheduleUiTest({ browser, url, workspace, outDir, configDi
         if (removed.code !== 0) throw new Error(`schedule remove --all-mine exited ${removed.code}: ${removed.stderr}`);
         if (scheduleId !== undefined && !removed.stdout.includes(scheduleId)) throw new Error(`the CLI did not remove "${scheduleId}": ${removed.stdout}`);
       });
+      cleaned = true;
     }
   });
   return results;
