@@ -28,7 +28,7 @@ export class EntryNode {
 /** Shown instead of children when listing failed, so the reason is where the user looks. */
 export class MessageNode {
   readonly kind = 'message';
-  constructor(readonly message: string, readonly parent: SlotNode | EntryNode | undefined) {}
+  constructor(readonly message: string, readonly parent: SlotNode | EntryNode | undefined, readonly icon: 'info' | 'error' = parent ? 'info' : 'error') {}
 }
 
 /** The "Schedules" node above the slots: the schedules that fill this ring. */
@@ -101,6 +101,8 @@ export class SlotsTreeProvider implements vscode.TreeDataProvider<SlotsNode>, vs
     if (this.ring.error) return [...schedules, new MessageNode(this.ring.error, undefined)];
     // Empty: the view's welcome content (package.json viewsWelcome) explains what to do.
     if (!listing) return [];
+    // With schedules on screen the welcome content (shown only for an empty tree) is hidden: say it here.
+    if (listing.slots.length === 0 && schedules.length > 0) return [...schedules, new MessageNode('No slots yet: Back Up Now, or wait for the scheduled run.', undefined, 'info')];
     return [...schedules, ...orderSlots(listing).map((s) => new SlotNode(listing.target, s))];
   }
 
@@ -153,7 +155,7 @@ export class SlotsTreeProvider implements vscode.TreeDataProvider<SlotsNode>, vs
     }
     if (element.kind === 'message') {
       const item = new vscode.TreeItem(element.message, vscode.TreeItemCollapsibleState.None);
-      item.iconPath = new vscode.ThemeIcon(element.parent ? 'info' : 'error');
+      item.iconPath = new vscode.ThemeIcon(element.icon);
       item.contextValue = 'message';
       return item;
     }
