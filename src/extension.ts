@@ -8,7 +8,7 @@ import type * as vscode from 'vscode';
 import { createServices, type FeatureModule } from './ui/services';
 import { slotsFeature } from './ui/slots/slotsFeature';
 import { backupFeature } from './ui/backup/backupCommands';
-import { statusBarFeature } from './ui/statusBar';
+import { attachMissedRuns, statusBarFeature } from './ui/statusBar';
 import { ringWatcherFeature } from './ui/ringWatcher';
 import { scheduleFeature } from './ui/schedule/scheduleCommands';
 import { filterFeature } from './ui/filters/filterFeature';
@@ -28,13 +28,23 @@ export function activate(context: vscode.ExtensionContext): ShadowSlotsApi {
     backupFeature,
     statusBarFeature,
     ringWatcherFeature,
-    scheduleFeature((schedules) => slotsTree?.showSchedules(schedules)),
+    scheduleFeature((schedules) => combine(
+      slotsTree?.showSchedules(schedules),
+      attachMissedRuns({
+        onDidChange: schedules.onDidChange,
+        missedFor: async (target) => (await schedules.listings()).filter((l) => l.entry.target === target).flatMap((l) => l.missed),
+      }),
+    )),
     filterFeature,
     helperFeature,
   ];
   for (const feature of features) context.subscriptions.push(...feature.activate(services));
   void services.ring.refresh();
   return { slotsTree: slotsTree! };
+}
+
+function combine(...items: Array<vscode.Disposable | undefined>): vscode.Disposable {
+  return { dispose: () => { for (const d of items) d?.dispose(); } };
 }
 
 export function deactivate(): void {

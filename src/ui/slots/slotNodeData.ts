@@ -175,9 +175,20 @@ export interface StatusView {
  * older than `staleAfterHours`, an error when the last run failed (the thing users of other tools
  * complained nobody told them about).
  */
-export function describeStatus(listing: RingListing | undefined, lastFailure: string | undefined, staleAfterHours: number, now: Date): StatusView {
+export function describeStatus(listing: RingListing | undefined, lastFailure: string | undefined, staleAfterHours: number, now: Date, missedRuns: readonly string[] = []): StatusView {
   if (lastFailure !== undefined) {
     return { text: '$(error) Backup failed', tooltip: `The last backup failed: ${lastFailure}\nClick to open the Slots view.`, severity: 'error' };
+  }
+  if (missedRuns.length > 0) {
+    // A schedule promised a slot that is not there: the newest slot is older than the schedule implies.
+    const latest = [...missedRuns].sort().at(-1)!;
+    const newestSlot = listing ? newestComplete(listing) : undefined;
+    const newestWhen = newestSlot?.manifest ? formatLocalTime(new Date(newestSlot.manifest.endedAt ?? newestSlot.manifest.startedAt)) : 'none yet';
+    return {
+      text: `$(warning) Backup missed`,
+      tooltip: `${missedRuns.length} scheduled backup${missedRuns.length === 1 ? ' was' : 's were'} missed or failed (latest due ${formatLocalTime(new Date(latest))}); newest complete slot: ${newestWhen}.\nClick to open the Slots view; run "Shadow Slots: Back Up Now" or open the log.`,
+      severity: 'warning',
+    };
   }
   const newest = listing ? newestComplete(listing) : undefined;
   const m = newest?.manifest;

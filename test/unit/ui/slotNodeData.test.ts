@@ -96,6 +96,11 @@ test('the status bar: fresh is ok, older than the setting warns, a failure is an
   assert.match(failed.tooltip, /rsync exited with 23/);
   assert.equal(describeStatus({ ...listing, slots: [] }, undefined, 36, now).severity, 'warning');
   assert.equal(describeStatus(undefined, undefined, 36, now).severity, 'ok', 'not configured is not an alarm');
+  const missed = describeStatus(listing, undefined, 36, now, ['2026-11-25T22:30:00.000Z', '2026-11-24T22:30:00.000Z']);
+  assert.equal(missed.text, '$(warning) Backup missed');
+  assert.equal(missed.severity, 'warning');
+  assert.match(missed.tooltip, /2 scheduled backups were missed or failed/);
+  assert.equal(describeStatus(listing, 'boom', 36, now, ['2026-11-25T22:30:00.000Z']).severity, 'error', 'a failure outranks a missed run');
 });
 
 test('lazy children: entries of one slot folder become folder/file/link nodes with slot-relative paths', async (t) => {
