@@ -128,11 +128,13 @@ async function runSize(files: number, scratch: Scratch, engineMissing: string | 
   // One source for every contender: on a btrfs subvolume when possible (the btrfs contender
   // needs it there), so all contenders read the very same files from the same file system.
   let source = join(sizeDir, 'source');
+  let btrfsMount: string | null = null;
   if (btrfsOk.ok) {
     try {
       const image = join(sizeDir, 'source.img');
       const size = Math.max(2 * 1024 ** 3, 5 * totalBytes);
       source = await scratch.btrfsSubvolume(image, size, join(sizeDir, 'source-fs'), 'source', signal);
+      btrfsMount = join(sizeDir, 'source-fs');
       res.sourceFs = `btrfs subvolume on a loop device (${(size / 1024 ** 3).toFixed(0)} GiB sparse image on the work disk)`;
     } catch (e) {
       if (signal.aborted) throw e;
@@ -175,6 +177,10 @@ async function runSize(files: number, scratch: Scratch, engineMissing: string | 
   const timed = async (c: Contender, key: ScenarioKey | 'seed', label: string): Promise<void> => {
     const before = await c.slotCount();
     if (key === 's1' && before >= SLOTS) throw new Error(`${c.name}: ring already full before scenario 1 run`);
+    // Untimed settling, so no contender pays for the previous one's leftovers: dirty pages still
+    // being written back (sync), and btrfs cleaning up a deleted snapshot in the background.
+    await run('sync', [], { signal });
+    if (btrfsMount) await run('btrfs', ['subvolume', 'sync', btrfsMount], { signal });
     const m = await c.backup(signal);
     const check = await checkSlot(source, c.newestSlot(), plan.files.length, signal);
     const after = await c.slotCount();

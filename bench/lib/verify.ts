@@ -40,7 +40,18 @@ export async function countFiles(root: string): Promise<number> {
 export const ENGINE_SNAPSHOT_DIR = '.shadow-slots-snapshots';
 
 export async function checkSlot(source: string, slot: string, expectedFiles: number, signal?: AbortSignal): Promise<SlotCheck> {
-  const { stdout } = await run('rsync', ['-rcn', '--delete', '-i', `--exclude=/${ENGINE_SNAPSHOT_DIR}/`, `${source}/`, `${slot}/`], { signal, maxBuffer: 64 * 1024 });
+  const argv = ['-rcn', '--delete', '-i', `--exclude=/${ENGINE_SNAPSHOT_DIR}/`, `${source}/`, `${slot}/`];
+  let stdout = '';
+  // A difference is exit 0 with itemized lines; a failed rsync (killed from outside, as tests on a
+  // shared machine sometimes do) says nothing about the slot, so it is retried, twice at most.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      stdout = (await run('rsync', argv, { signal, maxBuffer: 64 * 1024 })).stdout;
+      break;
+    } catch (e) {
+      if (signal?.aborted || attempt >= 3) throw e;
+    }
+  }
   const differences = differencesFrom(stdout).slice(0, 5);
   const files = await countFiles(slot);
   return { ok: differences.length === 0 && files === expectedFiles, files, expectedFiles, differences };
