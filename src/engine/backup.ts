@@ -63,7 +63,7 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
   let provider: SnapshotProvider | null = null;
   try {
     await phase('repair', 'Checking the ring');
-    notes.push(...(await ring.repair()));
+    notes.push(...(await ring.repair({ capacity: profile.slots })));
     notes.push(...(await stopOrphanedCopy(ring)));
     notes.push(...(await releaseJournaledSnapshots(ring)));
 

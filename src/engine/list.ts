@@ -33,8 +33,9 @@ export async function listRing(target: string): Promise<RingListing> {
     entries = rotation.final.entries;
     notes.push('A backup is rotating the ring right now.');
   } else {
-    const { state, adopted } = await ring.readState();
+    const { state, adopted, foreign } = await ring.readState();
     if (adopted.length > 0) notes.push(`${adopted.length} numbered folder(s) were made without Shadow Slots; the next backup adopts them.`);
+    if (foreign.length > 0) notes.push(`Folder(s) ${foreign.join(', ')} in the target are not slots of this ring; the next backup refuses to run until they are moved out.`);
     entries = state.entries;
   }
   const inRing = new Set(entries.map((e) => e.id));

@@ -37,33 +37,37 @@ export class RingStore {
 
   /**
    * The ring as recorded, reconciled with the folders that exist: entries whose folder is gone are
-   * left out, numbered folders the metadata does not know (a seed ring made by the original
-   * scripts, or a slot copied in by hand) are adopted. Pure read.
+   * left out. Numbered folders the metadata does not know are adopted only as a seed ring made by
+   * the original scripts — no ring.json yet and exactly the folders 0…k — because adopting means
+   * rotating and, one day, deleting them: any other numbered folder (a "2024" of the user's) is
+   * reported as foreign and never touched. Pure read.
    */
-  async readState(): Promise<{ state: RingState; adopted: RingEntry[]; missing: RingEntry[] }> {
+  async readState(): Promise<{ state: RingState; adopted: RingEntry[]; missing: RingEntry[]; foreign: number[] }> {
     let recorded: RingState = emptyRing();
+    let hasRecord = true;
     try {
       recorded = parseRingState(await readFile(this.paths.ringFile, 'utf8'));
     } catch (error) {
       if (!isErrno(error, 'ENOENT')) {
         throw new ShadowSlotsError('ring-corrupt', `The ring's metadata ${this.paths.ringFile} cannot be read: ${(error as Error).message}.`, {
-          hint: 'Your slots are untouched. Move the file aside; the next run adopts the numbered folders as they are.',
+          hint: 'Your slots are untouched. Move the file aside; the next run adopts the numbered folders 0…N-1 as they are.',
         });
       }
+      hasRecord = false;
     }
     const folders = await this.numberedFolders();
     const present = new Set(folders);
     const missing = recorded.entries.filter((e) => !present.has(e.number));
     const known = recorded.entries.filter((e) => present.has(e.number));
     const knownNumbers = new Set(known.map((e) => e.number));
+    const unknown = folders.filter((n) => !knownNumbers.has(n));
+    const seedRing = !hasRecord && unknown.every((n, i) => n === i);
     const adopted: RingEntry[] = [];
-    for (const n of folders) {
-      if (knownNumbers.has(n)) continue;
-      const mtime = (await stat(this.slotPath(n))).mtime;
-      adopted.push({ number: n, id: adoptedId(n, mtime) });
+    if (seedRing) {
+      for (const n of unknown) adopted.push({ number: n, id: adoptedId(n, (await stat(this.slotPath(n))).mtime) });
     }
     const entries = [...known, ...adopted].sort((a, b) => a.number - b.number);
-    return { state: { format: recorded.format, entries }, adopted, missing };
+    return { state: { format: recorded.format, entries }, adopted, missing, foreign: seedRing ? [] : unknown };
   }
 
   async numberedFolders(): Promise<number[]> {
@@ -125,7 +129,7 @@ export class RingStore {
    * Makes the recorded ring match the folders (adopting seed slots, forgetting missing ones) and
    * finishes an interrupted rotation. Caller holds the lock. Returns what it did, for the user.
    */
-  async repair(): Promise<string[]> {
+  async repair(options: { capacity?: number } = {}): Promise<string[]> {
     const notes: string[] = [];
     await this.ensureMeta();
     const journal = await this.readJournal();
@@ -137,7 +141,18 @@ export class RingStore {
     }
     const removedTemps = await this.removeTornWrites();
     if (removedTemps > 0) notes.push(`Removed ${removedTemps} temporary file(s) of writes an interrupted run did not finish.`);
-    const { state, adopted, missing } = await this.readState();
+    const { state, adopted, missing, foreign } = await this.readState();
+    if (foreign.length > 0) {
+      throw new ShadowSlotsError('preflight', `The target ${this.target} holds folder(s) named ${foreign.map((n) => `"${n}"`).join(', ')} that are not slots of this ring; a backup would rotate or delete them.`, {
+        hint: 'Move them out of the target folder (it should hold only the ring), then run again; if they are slots of a ring made by the original scripts, rename them to 0…N-1 without gaps. Nothing was changed.',
+        details: { foreign },
+      });
+    }
+    if (options.capacity !== undefined && adopted.length > options.capacity) {
+      throw new ShadowSlotsError('invalid-input', `The target holds a ring of ${adopted.length} slots made without Shadow Slots, more than the ${options.capacity} this profile keeps; continuing would delete ${adopted.length - options.capacity + 1} of them at once.`, {
+        hint: `Keep at least ${adopted.length} slots (--slots ${adopted.length}), or delete the oldest folders yourself first. Nothing was changed.`,
+      });
+    }
     for (const e of adopted) {
       if (await this.readManifest(e.id)) continue;
       const mtime = (await stat(this.slotPath(e.number))).mtime.toISOString();

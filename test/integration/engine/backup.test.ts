@@ -262,3 +262,35 @@ test('a filter file merging a file that cannot be read is refused before anythin
   assert.match(JSON.stringify(r.events), /cannot be read/);
   assert.deepEqual(await readdir(target), []);
 });
+
+test('numbered folders that are not a seed ring are never adopted, rotated or deleted', async (t) => {
+  const { source, target } = await setup(t);
+  await tree(source, { 'a.txt': 'a' });
+  await tree(join(target, '2024'), { 'taxes.pdf': 'important' });
+  const r = await backup(source, target, '--slots', '2');
+  assert.equal(r.code, 1);
+  assert.match(JSON.stringify(r.events), /2024.*not slots of this ring/);
+  assert.deepEqual((await readdir(target)).sort(), ['.shadow-slots', '2024']);
+  assert.equal(await readFile(join(target, '2024', 'taxes.pdf'), 'utf8'), 'important');
+  // An existing ring: a folder copied in later is refused the same way.
+  const other = join(target, '..', 'ring2');
+  await mkdir(other);
+  assert.equal((await backup(source, other)).code, 0);
+  await tree(join(other, '7'), { 'mine.txt': 'm' });
+  const again = await backup(source, other);
+  assert.equal(again.code, 1);
+  assert.equal(await readFile(join(other, '7', 'mine.txt'), 'utf8'), 'm');
+  const listing = JSON.parse((await runCli(['list', '--target', other, '--json'])).stdout) as { slots: Array<{ number: number }>; notes: string[] };
+  assert.deepEqual(listing.slots.map((s) => s.number), [0]);
+  assert.ok(listing.notes.some((n) => /7 in the target are not slots/.test(n)), listing.notes.join('\n'));
+});
+
+test('a seed ring larger than the profile keeps is refused instead of deleting most of it at once', async (t) => {
+  const { source, target } = await setup(t);
+  await tree(source, { 'a.txt': 'a' });
+  for (const n of [0, 1, 2, 3, 4]) await tree(join(target, String(n)), { 'seed.txt': `seed ${n}` });
+  const r = await backup(source, target, '--slots', '3');
+  assert.equal(r.code, 2);
+  assert.match(JSON.stringify(r.events), /ring of 5 slots made without Shadow Slots/);
+  assert.deepEqual((await readdir(target)).filter((n) => /^\d+$/.test(n)).sort(), ['0', '1', '2', '3', '4']);
+});

@@ -57,6 +57,7 @@ test('a rotation the helper journaled and did not finish is rolled forward by th
   const manifest = parseManifest(await readFile(join(meta, 'manifests', `${ids[0]}.json`), 'utf8'));
   await writeFile(join(meta, 'manifests', `${newId}.json`), JSON.stringify({ ...manifest, id: newId, linkDest: ids[0] }, null, 4));
   await rm(join(meta, 'incoming', '20261127T230004Z-9d0e1f'), { recursive: true });
+  await mkdir(join(meta, 'trash'), { recursive: true }); // git keeps no empty folders
   await rename(join(target, '2'), join(meta, 'trash', ids[2]));
 
   const listing = await listRing(target);
