@@ -66,6 +66,27 @@ const FORBIDDEN_ARGS: Array<{ match: RegExp; why: string }> = [
 
 const SAFE_ARG = /^-/;
 
+/**
+ * Everything else must be on this list. rsync has hundreds of options and aliases (the old
+ * `--remove-sent-files`, `-f` for `--filter`, `--log-format`, `--existing` that makes an empty
+ * "complete" slot…): a blocklist cannot keep up, so extra arguments are opt-in.
+ */
+const ALLOWED_FLAGS = new Set([
+  '-H', '--hard-links', '-A', '--acls', '-X', '--xattrs', '--numeric-ids', '-p', '--perms', '-E', '--executability',
+  '-o', '--owner', '-g', '--group', '-S', '--sparse', '--preallocate', '--no-specials', '--no-devices',
+  '--safe-links', '--copy-unsafe-links', '--munge-links', '-O', '--omit-dir-times', '-J', '--omit-link-times',
+  '--fake-super', '-c', '--checksum', '-W', '--whole-file', '--no-whole-file',
+]);
+const ALLOWED_VALUED = new Set(['--bwlimit', '--max-size', '--min-size', '--timeout', '--chmod', '--iconv', '--checksum-choice']);
+const ALLOWED_SHORT = new Set('HAXpEoSgOJcW'.split(''));
+
+function allowedArg(arg: string): boolean {
+  if (ALLOWED_FLAGS.has(arg)) return true;
+  const eq = arg.indexOf('=');
+  if (eq > 2 && ALLOWED_VALUED.has(arg.slice(0, eq)) && arg.length > eq + 1) return true;
+  return /^-[A-Za-z]{2,}$/.test(arg) && [...arg.slice(1)].every((c) => ALLOWED_SHORT.has(c));
+}
+
 export function validateProfile(input: ProfileInput, flavor: PathFlavor = process.platform === 'win32' ? 'win32' : 'posix'): ValidatedProfile {
   const p = flavor === 'win32' ? path.win32 : path.posix;
   const notes: string[] = [];
@@ -162,6 +183,10 @@ function validateRsyncArgs(value: unknown): string[] {
     }
     const bad = FORBIDDEN_ARGS.find((f) => f.match.test(arg));
     if (bad) throw invalid(`The rsync option ${JSON.stringify(arg)} is not allowed: it ${bad.why}.`, 'Remove it from the extra rsync arguments.');
+    if (!allowedArg(arg)) {
+      throw invalid(`The rsync option ${JSON.stringify(arg)} is not one Shadow Slots allows: options outside a short, known-safe list can break the ring (empty or partial slots counted as complete, changed output, deleted sources).`,
+        `Allowed: ${[...ALLOWED_FLAGS].join(' ')} and ${[...ALLOWED_VALUED].map((v) => `${v}=…`).join(' ')}.`);
+    }
     return arg;
   });
 }

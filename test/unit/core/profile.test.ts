@@ -62,7 +62,10 @@ test('extra rsync arguments that break the ring are refused with the reason', ()
   rejects({ ...ok, rsyncArgs: ['--remove-source-files'] }, /delete your source/);
   rejects({ ...ok, rsyncArgs: ['-n'] }, /dry run/);
   rejects({ ...ok, rsyncArgs: ['/etc'] }, /not an option/);
-  assert.deepEqual(validateProfile({ ...ok, rsyncArgs: ['--no-specials', '-H'] }, 'posix').profile.rsyncArgs, ['--no-specials', '-H']);
+  for (const arg of ['--remove-sent-files', '-f- *', '-F', '--log-format=%n', '-i', '--existing', '--no-r', '--ignore-existing', '--max-delete=1', '-vHa']) {
+    rejects({ ...ok, rsyncArgs: [arg] }, /not one Shadow Slots allows|not allowed/);
+  }
+  assert.deepEqual(validateProfile({ ...ok, rsyncArgs: ['--no-specials', '-H', '-HAX', '--bwlimit=4000', '--chmod=D755'] }, 'posix').profile.rsyncArgs, ['--no-specials', '-H', '-HAX', '--bwlimit=4000', '--chmod=D755']);
 });
 
 test('exclude patterns are validated', () => {
