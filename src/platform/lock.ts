@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { open, readFile, rename, rm } from 'node:fs/promises';
+import { link, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { ShadowSlotsError } from '../core/errors';
 import { isErrno, syncDir } from './fsutil';
@@ -7,6 +7,8 @@ import { dirname } from 'node:path';
 
 /** Who holds a ring's lock; written into the lock file so a refusal can name the holder. */
 export interface LockOwner {
+  /** Set on an unreadable lock that is too new to be judged stale. */
+  live?: boolean;
   pid: number;
   host: string;
   /** Process start time (Linux /proc), so a recycled pid is not mistaken for the owner. */
@@ -21,6 +23,8 @@ export interface HeldLock {
   recoveredStale: LockOwner | null;
   release(): Promise<void>;
 }
+
+const UNREADABLE_LOCK_GRACE_MS = 30_000;
 
 async function processStartTime(pid: number): Promise<string | null> {
   try {
@@ -45,6 +49,7 @@ function processAlive(pid: number): boolean {
 
 /** A lock is stale when its owner ran on this host and that process no longer exists. */
 export async function isStale(owner: LockOwner): Promise<boolean> {
+  if (owner.live) return false;
   if (owner.host !== hostname()) return false;
   if (!processAlive(owner.pid)) return true;
   if (owner.pidStart !== null) {
@@ -73,18 +78,25 @@ export async function acquireLock(lockFile: string, command: string): Promise<He
   };
   let recoveredStale: LockOwner | null = null;
   for (let attempt = 0; attempt < 3; attempt++) {
+    // The owner is written to a private file first and then hard-linked into place: the lock
+    // appears complete or not at all, so nobody can read a half-written lock, judge it stale
+    // and take it while its owner is running (link(2) fails with EEXIST like O_EXCL).
+    const draft = `${lockFile}.new-${process.pid}-${randomBytes(3).toString('hex')}`;
+    const handle = await open(draft, 'wx', 0o644);
     try {
-      const handle = await open(lockFile, 'wx', 0o644);
-      try {
-        await handle.writeFile(JSON.stringify(owner) + '\n');
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
+      await handle.writeFile(JSON.stringify(owner) + '\n');
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    try {
+      await link(draft, lockFile);
       await syncDir(dirname(lockFile));
       return { owner, recoveredStale, release: () => releaseLock(lockFile, owner) };
     } catch (error) {
       if (!isErrno(error, 'EEXIST')) throw error;
+    } finally {
+      await rm(draft, { force: true });
     }
     const current = await readOwner(lockFile);
     if (current === undefined) continue; // vanished between open and read: try again
@@ -129,8 +141,12 @@ export async function readOwner(lockFile: string): Promise<LockOwner | undefined
       return { pid: raw.pid, host: raw.host, pidStart: raw.pidStart ?? null, command: raw.command ?? '?', startedAt: raw.startedAt ?? '?' };
     }
   } catch {
-    // A torn lock file (crash while writing it) has no live owner.
+    // Unreadable: locks appear whole (see acquireLock), so this is damage, not a writer mid-way.
   }
+  // Still, an unreadable lock counts as live for a grace period, in case another version or
+  // another tool wrote it non-atomically; after that it is taken as left by a crash.
+  const age = await stat(lockFile).then((s) => Date.now() - s.mtimeMs, () => Number.POSITIVE_INFINITY);
+  if (age < UNREADABLE_LOCK_GRACE_MS) return { pid: 0, host: hostname(), pidStart: null, command: 'a lock being written', startedAt: new Date(Date.now() - age).toISOString(), live: true };
   return { pid: -1, host: hostname(), pidStart: null, command: 'unreadable lock file', startedAt: '?' };
 }
 

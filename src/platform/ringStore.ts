@@ -214,7 +214,7 @@ export class RingStore {
     for (const dir of [this.paths.meta, this.paths.manifests]) {
       const names = await readdir(dir).catch(() => [] as string[]);
       for (const name of names) {
-        if (/\.tmp-\d+-[0-9a-f]{8}$/.test(name)) {
+        if (/\.tmp-\d+-[0-9a-f]{8}$/.test(name) || /^lock\.new-\d+-[0-9a-f]{6}$/.test(name)) {
           await rm(join(dir, name), { force: true });
           removed++;
         }

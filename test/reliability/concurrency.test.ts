@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -98,9 +98,12 @@ test('lock files of every kind: torn, recycled pid, other host, live holder', as
     const ok = await runCli(['backup', '--profile', profile, '--json']);
     assert.equal(ok.code, 0, explain(ok));
     const myStart = readFileSync(`/proc/${process.pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[19]!;
-    const cases: Array<{ name: string; content: string; expect: 'recovered' | 'refused'; message?: RegExp }> = [
-      { name: 'torn (empty, crash while writing it)', content: '', expect: 'recovered' },
-      { name: 'garbage', content: '{not json', expect: 'recovered' },
+    const cases: Array<{ name: string; content: string; expect: 'recovered' | 'refused'; message?: RegExp; ageSeconds?: number }> = [
+      // Locks appear atomically (written aside, then linked), so an unreadable one is damage; it is
+      // still given 30 s in case another tool writes it non-atomically, then taken as stale.
+      { name: 'torn (empty, left by a crash a minute ago)', content: '', expect: 'recovered', ageSeconds: 60 },
+      { name: 'garbage (a minute old)', content: '{not json', expect: 'recovered', ageSeconds: 60 },
+      { name: 'unreadable and brand new (someone may be writing it)', content: '', expect: 'refused', message: /a lock being written/ },
       { name: 'pid reused by another process', content: JSON.stringify({ pid: process.pid, host: hostname(), pidStart: '1', command: 'backup old', startedAt: '2020-01-01T00:00:00Z' }), expect: 'recovered' },
       { name: 'dead pid', content: JSON.stringify({ pid: 2 ** 22 - 3, host: hostname(), pidStart: null, command: 'backup old', startedAt: '2020-01-01T00:00:00Z' }), expect: 'recovered' },
       { name: 'another computer', content: JSON.stringify({ pid: 4242, host: 'other-host.example', pidStart: null, command: 'backup nightly', startedAt: '2026-01-01T00:00:00Z' }), expect: 'refused', message: /process 4242 on other-host\.example/ },
@@ -109,6 +112,7 @@ test('lock files of every kind: torn, recycled pid, other host, live holder', as
     const outcomes: string[] = [];
     for (const c of cases) {
       await writeFile(lockFile, c.content);
+      if (c.ageSeconds) { const then = new Date(Date.now() - c.ageSeconds * 1000); await utimes(lockFile, then, then); }
       const r = await runCli(['backup', '--profile', profile, '--json']);
       if (c.expect === 'recovered') {
         assert.equal(r.code, 0, `${c.name}: ${explain(r)}`);
