@@ -42,11 +42,13 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
   const emit = (phase: Phase, message: string, extra: Partial<ProgressEvent> = {}) => {
     options.onProgress?.({ phase, message, percent: null, bytes: 0, files: 0, rate: null, etaSeconds: null, ...extra });
   };
+  let rotated = false;
   const phase = async (p: Phase, message: string) => {
     emit(p, message);
     faultPoint(`phase:${p}`);
     await options.onPhase?.(p);
-    if (options.signal?.aborted) throw new ShadowSlotsError('cancelled', 'The backup was cancelled; the ring is unchanged.');
+    // A cancel that arrives after the rotation is too late: the new slot 0 stays and is reported.
+    if (options.signal?.aborted && !rotated) throw new ShadowSlotsError('cancelled', 'The backup was cancelled; the ring is unchanged.');
   };
 
   await phase('preflight', 'Checking source, target and rsync');
@@ -205,17 +207,21 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
     const slot: SlotSummary = { number: 0, id, state: 'complete', path: ring.slotPath(0), manifest };
     options.onComplete?.({ elapsedMs: timeToCompleteMs, slot });
 
+    rotated = true;
     await phase('release', 'Releasing the snapshot');
-    await releaseSnapshot(ring, provider, snapshot);
+    try {
+      await releaseSnapshot(ring, provider, snapshot);
+    } catch (error) {
+      manifest.warnings.push(`The ${snapshot.method} snapshot could not be released (${(error as Error).message}); the next run removes it.`);
+    }
     snapshot = null;
 
     await phase('finalize', dropped.length > 0 ? `Recording checksums and deleting ${dropped.length} old slot(s)` : 'Recording checksums');
-    try {
-      await finalizeSlot(ring, profile, manifest, previousManifest, options.signal);
-    } catch (error) {
-      // Slot 0 is already complete and in the ring: bookkeeping problems are warnings, not failures.
-      if (options.signal?.aborted) throw error;
-      manifest.warnings.push(`The slot is complete, but recording its deleted-file list or checksums failed: ${(error as Error).message}`);
+    // Slot 0 is complete and in the ring: from here on nothing turns the run into a failure or
+    // a cancellation; bookkeeping problems become warnings and the next run catches up.
+    const finalWarnings = await finalizeSlot(ring, profile, manifest, previousManifest).catch((error: unknown) => [`Finishing the slot failed: ${(error as Error).message}`]);
+    if (finalWarnings.length > 0) {
+      manifest.warnings.push(...finalWarnings);
       await ring.writeManifest(manifest).catch(() => undefined);
     }
     const durationMs = Math.round(performance.now() - started);

@@ -12,7 +12,28 @@ import { locateRsync } from '../platform/rsyncTool';
  * itemize deletions into a fresh folder), the checksums `verify` compares against, and deleting
  * the slots the rotation dropped. Runs after slot 0 is already complete and listed.
  */
-export async function finalizeSlot(ring: RingStore, profile: Profile, manifest: SlotManifest, previous: SlotManifest | null, signal?: AbortSignal): Promise<void> {
+export async function finalizeSlot(ring: RingStore, profile: Profile, manifest: SlotManifest, previous: SlotManifest | null, signal?: AbortSignal): Promise<string[]> {
+  const warnings: string[] = [];
+  try {
+    await recordSlotDetails(ring, profile, manifest, previous, signal);
+  } catch (error) {
+    if (signal?.aborted) throw error;
+    warnings.push(`The slot is complete, but recording its deleted-file list or checksums failed: ${(error as Error).message}`);
+  }
+  try {
+    const filled = await backfillChecksums(ring, signal);
+    if (filled > 0) warnings.push(`Recorded checksums for ${filled} older slot(s) that an interrupted run had left without them.`);
+  } catch (error) {
+    warnings.push(`Could not record checksums of older slots: ${(error as Error).message}`);
+  }
+  // Dropped slots are deleted whatever happened above: otherwise every night would leave one
+  // more full slot in the trash until the target is full.
+  const { failed } = await ring.purgeTrash();
+  if (failed.length > 0) warnings.push(`Could not delete ${failed.length} dropped slot(s) in ${ring.paths.trash}: ${failed.join('; ')}. The next run tries again.`);
+  return warnings;
+}
+
+async function recordSlotDetails(ring: RingStore, profile: Profile, manifest: SlotManifest, previous: SlotManifest | null, signal?: AbortSignal): Promise<void> {
   const { state } = await ring.readState();
   const current = state.entries.find((e) => e.id === manifest.id);
   const prior = state.entries.find((e) => e.number === (current?.number ?? 0) + 1);
@@ -26,7 +47,6 @@ export async function finalizeSlot(ring: RingStore, profile: Profile, manifest: 
     manifest.checksums = `sums/${manifest.id}.tsv`;
   }
   await ring.writeManifest(manifest);
-  await ring.purgeTrash();
 }
 
 /**
@@ -51,4 +71,22 @@ async function listDeletions(ring: RingStore, profile: Profile, newSlot: string,
   splitter.end(() => undefined);
   void ring;
   return deleted;
+}
+
+/**
+ * A run killed between its rotation and its finalize leaves a complete slot without checksums;
+ * record them now (reusing the hashes of the slot it was linked against), so verify can check it.
+ */
+async function backfillChecksums(ring: RingStore, signal?: AbortSignal): Promise<number> {
+  const { state } = await ring.readState();
+  let filled = 0;
+  for (const entry of state.entries) {
+    const manifest = await ring.readManifest(entry.id);
+    if (!manifest || manifest.adopted || manifest.state !== 'complete' || manifest.checksums) continue;
+    const base = manifest.linkDest ? await ring.readManifest(manifest.linkDest) : null;
+    await writeSlotSums(ring.slotPath(entry.number), ring.sumsPath(entry.id), base?.checksums ? ring.sumsPath(base.id) : null, signal);
+    await ring.writeManifest({ ...manifest, checksums: `sums/${entry.id}.tsv`, warnings: [...manifest.warnings, 'Checksums were recorded by a later run, after this run was interrupted.'] });
+    filled++;
+  }
+  return filled;
 }

@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ShadowSlotsError } from '../core/errors';
 import { emptyJournal, isJournalEmpty, parseJournal, type Journal } from '../core/journal';
@@ -223,22 +223,40 @@ export class RingStore {
     return removed;
   }
 
-  /** Deletes slots dropped from the ring. Slow for big hard-link trees; runs after slot 0 is complete. */
-  async purgeTrash(): Promise<number> {
+  /**
+   * Deletes slots dropped from the ring (slow for big hard-link trees; runs after slot 0 is
+   * complete). Each entry on its own, so one stubborn tree does not keep the others; read-only
+   * folders (a Go module cache, say) get owner write access first, or `rm` fails as non-root.
+   */
+  async purgeTrash(): Promise<{ removed: number; failed: string[] }> {
     let names: string[];
     try {
       names = await readdir(this.paths.trash);
     } catch (error) {
-      if (isErrno(error, 'ENOENT')) return 0;
+      if (isErrno(error, 'ENOENT')) return { removed: 0, failed: [] };
       throw error;
     }
+    let removed = 0;
+    const failed: string[] = [];
     for (const name of names) {
-      await rm(join(this.paths.trash, name), { recursive: true, force: true, maxRetries: 3 });
-      await rm(this.manifestPath(name), { force: true });
-      await rm(this.changeLogPath(name), { force: true });
-      await rm(this.sumsPath(name), { force: true });
+      const tree = join(this.paths.trash, name);
+      try {
+        try {
+          await rm(tree, { recursive: true, force: true, maxRetries: 3 });
+        } catch (error) {
+          if (!isErrno(error, 'EACCES') && !isErrno(error, 'EPERM')) throw error;
+          await makeOwnerWritable(tree);
+          await rm(tree, { recursive: true, force: true, maxRetries: 3 });
+        }
+        await rm(this.manifestPath(name), { force: true });
+        await rm(this.changeLogPath(name), { force: true });
+        await rm(this.sumsPath(name), { force: true });
+        removed++;
+      } catch (error) {
+        failed.push(`${name}: ${(error as Error).message}`);
+      }
     }
-    return names.length;
+    return { removed, failed };
   }
 
   /** Moves an abandoned in-progress folder out of the way (deleted with the trash). */
@@ -271,4 +289,16 @@ function adoptedManifest(id: string, mtimeIso: string): SlotManifest {
     adopted: true,
     linkDest: null,
   };
+}
+
+/** Gives the owner rwx on every folder of a tree (never following links), so it can be deleted. */
+async function makeOwnerWritable(root: string): Promise<void> {
+  const pending = [root];
+  while (pending.length > 0) {
+    const dir = pending.pop()!;
+    const st = await lstat(dir).catch(() => null);
+    if (!st?.isDirectory()) continue;
+    if ((st.mode & 0o700) !== 0o700) await chmod(dir, (st.mode & 0o7777) | 0o700).catch(() => undefined);
+    for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) if (e.isDirectory()) pending.push(join(dir, e.name));
+  }
 }

@@ -17,7 +17,14 @@ export interface WalkEntry {
  * The order is the same on every run, so two walks can be merge-joined (see comparePaths).
  */
 export async function* walkTree(root: string, rel = '', signal?: AbortSignal): AsyncGenerator<WalkEntry> {
-  const dir = await opendir(rel === '' ? root : join(root, rel));
+  let dir;
+  try {
+    dir = await opendir(rel === '' ? root : join(root, rel));
+  } catch (error) {
+    // A folder whose name is not valid UTF-8 cannot be reopened by its decoded name; the root must open.
+    if (rel === '') throw error;
+    return;
+  }
   const names: Array<{ name: string; isDir: boolean }> = [];
   for await (const d of dir) names.push({ name: d.name, isDir: d.isDirectory() });
   names.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -28,7 +35,10 @@ export async function* walkTree(root: string, rel = '', signal?: AbortSignal): A
       yield* walkTree(root, childRel, signal);
       continue;
     }
-    const s = await lstat(join(root, childRel));
+    // Names that are not valid UTF-8 come back mangled and cannot be stat'ed: skip them rather
+    // than fail the whole walk (they are neither checksummed nor verified).
+    const s = await lstat(join(root, childRel)).catch(() => null);
+    if (!s) continue;
     yield { path: childRel, kind: s.isFile() ? 'file' : s.isSymbolicLink() ? 'symlink' : 'other', size: s.size, mtimeMs: Math.trunc(s.mtimeMs), ino: s.ino, nlink: s.nlink };
   }
 }

@@ -33,7 +33,7 @@ function complete(l: Listing) {
 }
 
 /** The invariants of the ring contract after any crash and after the recovery run. */
-async function assertRingHealthy(target: string, mustContain: string[]) {
+async function assertRingHealthy(target: string, mustContain: string[], { afterCrash = false } = {}) {
   const l = await listing(target);
   const numbers = complete(l).map((s) => s.number);
   assert.deepEqual(numbers, numbers.map((_, i) => i), 'no gap in slot numbering');
@@ -43,6 +43,10 @@ async function assertRingHealthy(target: string, mustContain: string[]) {
   for (const s of l.slots) if (s.number === null) assert.notEqual(s.state, 'complete', 'unfinished folders are never complete');
   for (const s of complete(l)) {
     const v = await runCli(['verify', '--target', target, '--slot', String(s.number), '--json']);
+    const result = JSON.parse(v.stdout) as { ok: boolean; note: string | null; checked: number };
+    // Right after a crash between rotation and finalize a slot may lack checksums (verify says so
+    // and exits 1); the next run records them. Content that differs is never acceptable.
+    if (afterCrash && result.note !== null && result.checked === 0) continue;
     assert.equal(v.code, 0, `slot ${s.number} verifies: ${v.stdout}`);
   }
   return l;
@@ -68,7 +72,7 @@ test('kill -9 at every instant of a rotation: the next start finishes it, no com
     const crashed = await backup(source, target, { SHADOW_SLOTS_FAULT: point });
     assert.equal(crashed.code, 137, `${point}: the engine was killed (${crashed.stderr})`);
     // Full ring of 3: the crashing run drops the oldest (ids[0]) if the rotation was journaled.
-    const afterCrash = await assertRingHealthy(target, [ids[1]!, ids[2]!]);
+    const afterCrash = await assertRingHealthy(target, [ids[1]!, ids[2]!], { afterCrash: true });
     assert.ok(afterCrash.slots.length >= 3, `${point}: listing after the crash`);
     const recovered = await backup(source, target);
     assert.equal(recovered.code, 0, `${point}: ${recovered.stderr}`);
@@ -138,4 +142,21 @@ test('temporary files of atomic writes torn by a crash are removed by the next r
   const r = await backup(source, target);
   assert.equal(r.code, 0, r.stderr);
   for (const f of torn) await assert.rejects(readFile(f), `${f} removed`);
+});
+
+test('a cancel that arrives after the rotation is too late: the new slot is reported complete, not "unchanged"', async (t) => {
+  const { source, target } = await setup(t);
+  const { runBackup } = await import('../../../src/engine/backup');
+  assert.equal((await backup(source, target)).code, 0);
+  await writeFile(join(source, 'late.txt'), 'late');
+  const controller = new AbortController();
+  const result = await runBackup({
+    profile: { source, target, snapshot: 'none', slots: 3 },
+    signal: controller.signal,
+    onPhase: (phase) => { if (phase === 'release') controller.abort(); },
+  });
+  assert.equal(result.outcome, 'complete');
+  assert.equal(await readFile(join(target, '0', 'late.txt'), 'utf8'), 'late');
+  const v = await runCli(['verify', '--target', target, '--slot', '0', '--json']);
+  assert.equal(v.code, 0, v.stdout);
 });
