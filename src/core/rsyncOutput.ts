@@ -142,13 +142,18 @@ const EXIT_MESSAGES: Record<number, string> = {
   35: 'rsync timed out waiting for a daemon',
 };
 
-/** The ring's rule: only 0 and 24 make a complete slot; everything else is never rotated in. */
-export function classifyRsyncExit(exitCode: number | null, signal?: string | null): RsyncClassification {
-  if (exitCode === null || signal) return { outcome: 'cancelled', message: `rsync was stopped${signal ? ` by ${signal}` : ''}` };
+/**
+ * The ring's rule: only 0 and 24 make a complete slot; everything else is never rotated in.
+ * `cancelledByUs` is true only when this engine stopped rsync on the user's request: an rsync
+ * killed by anything else (out of memory, shutdown, a stray kill) is a failure the user must hear
+ * about, not a quiet "cancelled".
+ */
+export function classifyRsyncExit(exitCode: number | null, signal?: string | null, cancelledByUs = false): RsyncClassification {
+  if (cancelledByUs) return { outcome: 'cancelled', message: 'the backup was cancelled' };
+  if (exitCode === null || signal) return { outcome: 'failed', message: `rsync was killed${signal ? ` (${signal})` : ''} before it finished` };
   if (exitCode === 0) return { outcome: 'complete', message: 'rsync completed' };
   if (exitCode === 24) return { outcome: 'complete-with-warnings', message: EXIT_MESSAGES[24]! };
   if (exitCode === 23) return { outcome: 'partial', message: EXIT_MESSAGES[23]! };
-  if (exitCode === 20) return { outcome: 'cancelled', message: EXIT_MESSAGES[20]! };
   return { outcome: 'failed', message: EXIT_MESSAGES[exitCode] ?? `rsync failed with exit code ${exitCode}` };
 }
 

@@ -179,7 +179,7 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
           details: { exitCode: copy.exitCode, stderrTail: copy.stderrTail },
         });
       }
-      throw new ShadowSlotsError('rsync', `${copy.classification.message} (rsync exit ${copy.exitCode}); the ring is unchanged.`, {
+      throw new ShadowSlotsError('rsync', `${copy.classification.message}${copy.exitCode === null ? '' : ` (rsync exit ${copy.exitCode})`}; the ring is unchanged and the next run resumes the copy.`, {
         hint: `Details: ${lastLines(copy.stderrTail, 3) || 'see the backup log'}`,
         details: { exitCode: copy.exitCode, stderrTail: copy.stderrTail },
       });

@@ -80,7 +80,7 @@ export async function runRsync(rsyncPath: string, argv: string[], changeLogFile:
     if (error instanceof ProcessError) {
       exitCode = error.exitCode;
       stderr = error.stderrTail;
-      signalName = error.code === 'cancelled' ? 'cancel' : 'signal';
+      signalName = /killed by (\w+)/.exec(error.message)?.[1] ?? (exitCode === null ? 'a signal' : null);
       if (error.code === 'cancelled') { await closeStream(log); throw error; }
     } else {
       await closeStream(log);

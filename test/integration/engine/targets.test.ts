@@ -62,3 +62,32 @@ async function profileFile(dir: string, source: string, target: string): Promise
   await writeFile(file, JSON.stringify({ source, target, snapshot: 'none', rsyncArgs: ['--bwlimit=4000'] }));
   return file;
 }
+
+test('rsync killed by someone else (OOM killer, shutdown) is a failure the user hears about, not a quiet cancel', async (t) => {
+  const dir = await tempDir(t);
+  const source = join(dir, 'src');
+  const target = join(dir, 'ring');
+  await mkdir(source);
+  await mkdir(target);
+  for (let i = 0; i < 30; i++) await writeFile(join(source, `big${i}`), Buffer.alloc(1024 * 1024, i));
+  const { spawn } = await import('node:child_process');
+  const { cliPath } = await import('../../helpers/cli');
+  const { run } = await import('../../../src/platform/runner');
+  const child = spawn(process.execPath, [cliPath, 'backup', '--profile', await profileFile(dir, source, target), '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let killed = false;
+  child.stdout.on('data', (c: Buffer) => {
+    out += c.toString();
+    if (!killed && out.includes('"phase":"copy","message":"0%') ) {
+      killed = true;
+      void run('pkill', ['-KILL', '-f', `rsync.*${target}`]).catch(() => undefined);
+    }
+  });
+  const code: number = await new Promise((resolve) => child.on('close', (c) => resolve(c ?? 1)));
+  assert.ok(killed, 'rsync was killed mid-copy');
+  assert.equal(code, 1, out);
+  assert.match(out, /"code":"rsync"/);
+  assert.match(out, /rsync was killed/);
+  const listing = JSON.parse((await runCli(['list', '--target', target, '--json'])).stdout) as { slots: Array<{ state: string }> };
+  assert.equal(listing.slots.filter((s) => s.state === 'complete').length, 0);
+});

@@ -68,8 +68,11 @@ test('exit codes: only 0 and 24 may become a complete slot', () => {
   assert.equal(classifyRsyncExit(0).outcome, 'complete');
   assert.equal(classifyRsyncExit(24).outcome, 'complete-with-warnings');
   assert.equal(classifyRsyncExit(23).outcome, 'partial');
-  assert.equal(classifyRsyncExit(20).outcome, 'cancelled');
-  assert.equal(classifyRsyncExit(null, 'SIGKILL').outcome, 'cancelled');
+  // Only our own cancel is a cancellation; rsync killed by anything else must be reported as a failure.
+  assert.equal(classifyRsyncExit(null, 'SIGTERM', true).outcome, 'cancelled');
+  assert.equal(classifyRsyncExit(20).outcome, 'failed');
+  assert.equal(classifyRsyncExit(null, 'SIGKILL').outcome, 'failed');
+  assert.match(classifyRsyncExit(null, 'SIGKILL').message, /killed \(SIGKILL\)/);
   for (const code of [1, 2, 3, 5, 10, 11, 12, 22, 25, 30, 35, 99]) assert.equal(classifyRsyncExit(code).outcome, 'failed', `exit ${code}`);
 });
 
