@@ -3,6 +3,8 @@ import { RingStore } from '../platform/ringStore';
 import type { RingListing, SlotSummary } from '../rpc/protocol';
 import { acquireLock } from '../platform/lock';
 import { exists } from '../platform/fsutil';
+import { ShadowSlotsError } from '../core/errors';
+import type { RingEntry } from '../core/ring';
 
 /**
  * Lists a ring without changing it, except for one case: an interrupted rotation (a journal and
@@ -11,19 +13,7 @@ import { exists } from '../platform/fsutil';
 export async function listRing(target: string): Promise<RingListing> {
   const ring = new RingStore(target);
   const notes: string[] = [];
-  const owner = await readOwner(ring.paths.lockFile);
-  const busy = owner !== undefined && !(await isStale(owner));
-  if (!busy && (await exists(ring.paths.journalFile))) {
-    const journal = await ring.readJournal();
-    if (journal.rotation) {
-      const lock = await acquireLock(ring.paths.lockFile, 'list (repair)');
-      try {
-        notes.push(...(await ring.repair()));
-      } finally {
-        await lock.release();
-      }
-    }
-  }
+  const busy = await finishInterruptedRotation(ring, notes);
   // While another run is between two renames of its rotation the folders are in flux: list the
   // ring as the journal says it will be in a moment (no gap, no half-moved folder taken for a
   // seed slot) rather than as the folders happen to be.
@@ -51,4 +41,38 @@ export async function listRing(target: string): Promise<RingListing> {
     slots.push({ number: null, id, state, path: ring.incomingPath(id), manifest });
   }
   return { target, slots, busy, notes };
+}
+
+/**
+ * Finishes a rotation a crashed run left in the journal (under the lock), so slot numbers mean
+ * what the ring says. Returns whether another run holds the lock right now.
+ */
+async function finishInterruptedRotation(ring: RingStore, notes: string[]): Promise<boolean> {
+  const owner = await readOwner(ring.paths.lockFile);
+  const busy = owner !== undefined && !(await isStale(owner));
+  if (!busy && (await exists(ring.paths.journalFile))) {
+    const journal = await ring.readJournal();
+    if (journal.rotation) {
+      const lock = await acquireLock(ring.paths.lockFile, 'repair before reading');
+      try {
+        notes.push(...(await ring.repair()));
+      } finally {
+        await lock.release();
+      }
+    }
+  }
+  return busy;
+}
+
+/**
+ * The ring's slots for verify and restore: after a crash mid-rotation the folders are only
+ * renumbered once the journal is replayed, and reading them before would hand out one slot's
+ * files under another slot's number and date.
+ */
+export async function settledEntries(ring: RingStore): Promise<RingEntry[]> {
+  const busy = await finishInterruptedRotation(ring, []);
+  if (busy && (await ring.readJournal().catch(() => null))?.rotation) {
+    throw new ShadowSlotsError('locked', 'A backup is renumbering the slots right now.', { hint: 'Try again in a moment.' });
+  }
+  return (await ring.readState()).state.entries;
 }

@@ -3,6 +3,7 @@ import { ruleListFor } from '../platform/filter/load';
 import { ShadowSlotsError } from '../core/errors';
 import type { Profile } from '../core/profile';
 import { formatBytes } from '../core/format';
+import { anchoredDirExclude } from '../core/filters';
 import { fileSystemType, probeTarget, type TargetProbe } from '../platform/fsProbe';
 import { isErrno } from '../platform/fsutil';
 import { locateRsync, type RsyncTool } from '../platform/rsyncTool';
@@ -60,7 +61,8 @@ export async function preflight(profile: Profile, options: { createTarget?: bool
   const targetReal = await realpath(profile.target);
   if (targetReal === sourceReal || targetReal.startsWith(sourceReal.endsWith('/') ? sourceReal : `${sourceReal}/`)) {
     const rel = targetReal.slice(sourceReal.length + 1);
-    if (rel === '' || !profile.excludes.some((e) => e === `/${rel}/` || e === `/${rel}`)) {
+    const rule = anchoredDirExclude(rel);
+    if (rel === '' || !profile.excludes.some((e) => e === rule || e === rule.slice(0, -1) || e === `/${rel}/` || e === `/${rel}`)) {
       throw new ShadowSlotsError('invalid-input', `The target ${profile.target} resolves to a folder inside the source ${sourceReal}.`, { hint: 'Choose a target outside the source, or exclude it.' });
     }
   }

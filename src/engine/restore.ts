@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { ShadowSlotsError, invalid } from '../core/errors';
 import { exists, isErrno } from '../platform/fsutil';
 import { RingStore } from '../platform/ringStore';
+import { settledEntries } from './list';
 import type { RestoreResult } from '../rpc/protocol';
 
 export interface RestoreOptions {
@@ -22,8 +23,10 @@ export interface RestoreOptions {
 export function validateRelativePath(p: string): string[] {
   if (typeof p !== 'string') throw invalid('The path to restore must be text.');
   if (p.includes('\0')) throw invalid('The path to restore contains a NUL character.');
-  const normal = p.replace(/\\/g, '/');
-  if (normal.startsWith('/') || /^[a-zA-Z]:/.test(normal) || isAbsolute(p)) {
+  // A backslash is a separator only on Windows; on Linux "a\\b" is a legitimate file name.
+  const windows = process.platform === 'win32';
+  const normal = windows ? p.replace(/\\/g, '/') : p;
+  if (normal.startsWith('/') || (windows && /^[a-zA-Z]:/.test(normal)) || isAbsolute(p)) {
     throw invalid(`The path to restore ${JSON.stringify(p)} must be relative to the slot (e.g. src/app.ts).`);
   }
   const parts = normal.split('/').filter((s) => s !== '' && s !== '.');
@@ -46,9 +49,9 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
   if (parts.length === 0) throw invalid('Give the path of a file or folder inside the slot to restore (e.g. src/app.ts); a whole slot is restored by copying its folder.');
   if (!Number.isInteger(options.slot) || options.slot < 0) throw invalid(`Slot ${JSON.stringify(options.slot)} is not a slot number.`);
   const ring = new RingStore(options.target);
-  const { state } = await ring.readState();
-  if (!state.entries.some((e) => e.number === options.slot)) {
-    throw new ShadowSlotsError('not-found', `Slot ${options.slot} does not exist in ${options.target}.`, { hint: `Existing slots: ${state.entries.map((e) => e.number).join(', ') || 'none'}.` });
+  const entries = await settledEntries(ring);
+  if (!entries.some((e) => e.number === options.slot)) {
+    throw new ShadowSlotsError('not-found', `Slot ${options.slot} does not exist in ${options.target}.`, { hint: `Existing slots: ${entries.map((e) => e.number).join(', ') || 'none'}.` });
   }
   const slotRoot = await realpath(ring.slotPath(options.slot));
   const source = join(slotRoot, ...parts);

@@ -1,5 +1,6 @@
 import { ShadowSlotsError } from '../core/errors';
 import { RingStore } from '../platform/ringStore';
+import { settledEntries } from './list';
 import { hashEntry, readSums, type SumLine } from '../platform/treeSums';
 import { comparePaths, walkTree } from '../platform/treeWalk';
 import type { VerifyResult } from '../rpc/protocol';
@@ -12,8 +13,8 @@ const MAX_LISTED = 100;
  */
 export async function verifySlot(target: string, slot: number, signal?: AbortSignal): Promise<VerifyResult> {
   const ring = new RingStore(target);
-  const { state } = await ring.readState();
-  const entry = state.entries.find((e) => e.number === slot);
+  const entries = await settledEntries(ring);
+  const entry = entries.find((e) => e.number === slot);
   if (!entry) throw new ShadowSlotsError('not-found', `Slot ${slot} does not exist in ${target}.`);
   const manifest = await ring.readManifest(entry.id);
   const result: VerifyResult = { slot, checked: 0, missing: [], changed: [], extra: [], ok: true, note: null };

@@ -294,3 +294,18 @@ test('a seed ring larger than the profile keeps is refused instead of deleting m
   assert.match(JSON.stringify(r.events), /ring of 5 slots made without Shadow Slots/);
   assert.deepEqual((await readdir(target)).filter((n) => /^\d+$/.test(n)).sort(), ['0', '1', '2', '3', '4']);
 });
+
+test('names with backslashes and brackets are literal on Linux: restore picks the right file; a bracketed target inside the source is excluded', async (t) => {
+  const { dir, source, target } = await setup(t);
+  await tree(source, { 'a\\b': 'backslash file', 'a/b': 'a/b file' });
+  assert.equal((await backup(source, target)).code, 0);
+  const out = join(dir, 'out');
+  await mkdir(out);
+  assert.equal((await runCli(['restore', '--target', target, '--slot', '0', '--path', 'a\\b', '--to', out])).code, 0);
+  assert.equal(await readFile(join(out, 'a\\b'), 'utf8'), 'backslash file');
+  const inner = join(source, 'ring[1]');
+  await mkdir(inner);
+  const r = await backup(source, inner);
+  assert.equal(r.code, 0, JSON.stringify(r.events.at(-1)));
+  assert.ok(!(await readdir(join(inner, '0'))).includes('ring[1]'), 'the ring is not backed up into itself');
+});

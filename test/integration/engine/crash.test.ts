@@ -160,3 +160,21 @@ test('a cancel that arrives after the rotation is too late: the new slot is repo
   const v = await runCli(['verify', '--target', target, '--slot', '0', '--json']);
   assert.equal(v.code, 0, v.stdout);
 });
+
+test('verify and restore after a crash mid-rotation read the slots the journal says, not half-moved folders', async (t) => {
+  const { dir, source, target } = await setup(t);
+  for (let i = 0; i < 3; i++) {
+    await writeFile(join(source, 'n.txt'), `version ${i}`);
+    assert.equal((await backup(source, target)).code, 0);
+  }
+  await writeFile(join(source, 'n.txt'), 'version 3');
+  assert.equal((await backup(source, target, { SHADOW_SLOTS_FAULT: 'rotate:step-2' })).code, 137);
+  const v = await runCli(['verify', '--target', target, '--slot', '2', '--json']);
+  const result = JSON.parse(v.stdout) as { ok: boolean; changed: string[] };
+  assert.deepEqual(result.changed, [], 'no false mismatch from a half-moved folder');
+  const out = join(dir, 'out');
+  await mkdir(out);
+  const r = await runCli(['restore', '--target', target, '--slot', '1', '--path', 'n.txt', '--to', out]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(await readFile(join(out, 'n.txt'), 'utf8'), 'version 2', 'slot 1 is the previous backup once the rotation is finished');
+});
