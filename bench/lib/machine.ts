@@ -4,7 +4,7 @@ import { run } from '../../src/platform/runner';
 /** The machine a result was measured on, as BENCHMARKS.md records it. */
 export async function describeMachine(workDir: string): Promise<Record<string, string>> {
   const out = async (cmd: string, argv: string[]): Promise<string> => {
-    try { return (await run(cmd, argv)).stdout.trim(); } catch (e) { return `(${cmd} failed: ${String(e).split('\n')[0]})`; }
+    try { return (await run(cmd, argv)).stdout.trimEnd(); } catch (e) { return `(${cmd} failed: ${String(e).split('\n')[0]})`; }
   };
   return {
     cpu: `${cpus()[0]?.model ?? '?'}`,
