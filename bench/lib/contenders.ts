@@ -199,13 +199,10 @@ export class ShadowSlotsCli implements Contender {
     }
   }
 
-  async fillRing(n: number, signal: AbortSignal, realFrom = 0): Promise<void> {
-    // As for the other contenders; the engine adopts numbered folders it has no metadata for (a
-    // ring made by the original scripts), so one untimed run lets it record them before the
-    // measured runs (that run drops slot n-1 and adds a slot: still n slots, so it gets one more
-    // real copy than the others).
-    for (let i = 1; i < n; i++) await fillSlot(this.newestSlot(), join(this.target, String(i)), i >= realFrom - 1, signal);
-    await this.backup(signal);
+  async fillRing(n: number, signal: AbortSignal): Promise<void> {
+    // Through the engine itself: it refuses numbered folders its ring does not know (they could be
+    // someone else's), so its slots cannot be hard-link copies made behind its back.
+    while ((await this.slotCount()) < n) await this.backup(signal);
   }
 }
 
