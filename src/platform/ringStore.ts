@@ -7,6 +7,7 @@ import { parseManifest, serializeManifest, type SlotManifest } from '../core/man
 import { emptyRing, parseRingState, planRotation, serializeRingState, slotNumbersFromNames, stepStatus, type RingEntry, type RingState, type RotationStep } from '../core/ring';
 import { exists, isErrno, writeFileAtomic } from './fsutil';
 import { faultPoint } from './faults';
+import { run } from './runner';
 
 /**
  * The ring on disk. Reading never writes; everything that writes expects the caller to hold the
@@ -242,11 +243,10 @@ export class RingStore {
       const tree = join(this.paths.trash, name);
       try {
         try {
-          await rm(tree, { recursive: true, force: true, maxRetries: 3 });
-        } catch (error) {
-          if (!isErrno(error, 'EACCES') && !isErrno(error, 'EPERM')) throw error;
+          await removeTree(tree);
+        } catch {
           await makeOwnerWritable(tree);
-          await rm(tree, { recursive: true, force: true, maxRetries: 3 });
+          await removeTree(tree);
         }
         await rm(this.manifestPath(name), { force: true });
         await rm(this.changeLogPath(name), { force: true });
@@ -289,6 +289,18 @@ function adoptedManifest(id: string, mtimeIso: string): SlotManifest {
     adopted: true,
     linkDest: null,
   };
+}
+
+/**
+ * Deletes a big tree of hard links. `rm -rf` walks it with constant memory; Node's recursive
+ * fs.rm keeps the whole tree in flight (69 MB for a 20,000-file slot against 2 MB).
+ */
+async function removeTree(tree: string): Promise<void> {
+  if (process.platform === 'win32') {
+    await rm(tree, { recursive: true, force: true, maxRetries: 3 });
+    return;
+  }
+  await run('rm', ['-rf', '--', tree]);
 }
 
 /** Gives the owner rwx on every folder of a tree (never following links), so it can be deleted. */

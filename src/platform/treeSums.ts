@@ -61,6 +61,7 @@ export async function writeSlotSums(slotRoot: string, outFile: string, previousS
   let prev = previous ? (await previous.next()).value as SumLine | undefined : undefined;
   let files = 0;
   let hashed = 0;
+  let batch = '';
   try {
     for await (const entry of walkTree(slotRoot, '', signal)) {
       if (entry.kind === 'other') continue;
@@ -73,10 +74,15 @@ export async function writeSlotSums(slotRoot: string, outFile: string, previousS
         hashed++;
       }
       files++;
-      if (!out.write(formatSumLine({ hash, size: entry.size, mtimeMs: entry.mtimeMs, ino: entry.ino, path: entry.path }))) {
-        await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+      // Lines are written in 64 KB batches: one write() per file made most of the garbage.
+      batch += formatSumLine({ hash, size: entry.size, mtimeMs: entry.mtimeMs, ino: entry.ino, path: entry.path });
+      if (batch.length >= 65536) {
+        const ok = out.write(batch);
+        batch = '';
+        if (!ok) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
       }
     }
+    if (batch.length > 0) out.write(batch);
   } finally {
     await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
     await previous?.return(undefined);

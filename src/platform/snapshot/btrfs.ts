@@ -1,4 +1,4 @@
-import { mkdir, stat } from 'node:fs/promises';
+import { mkdir, rmdir, stat } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { ShadowSlotsError } from '../../core/errors';
 import { fileSystemType } from '../fsProbe';
@@ -66,8 +66,9 @@ export function btrfsProvider(btrfsPath = 'btrfs'): SnapshotProvider {
       return { method: 'btrfs', id: destination, readPath: readPath.split(sep).join('/'), excludes, warning: null, journal: { method: 'btrfs', id: destination, path: destination } };
     },
     async release(record) {
-      if (!(await exists(record.path))) return;
-      await run(btrfsPath, btrfsArgv.remove(record.path), { errorCode: 'snapshot' });
+      if (await exists(record.path)) await run(btrfsPath, btrfsArgv.remove(record.path), { errorCode: 'snapshot' });
+      // Leave no empty container in the user's source once the last snapshot is gone.
+      await rmdir(dirname(record.path)).catch(() => undefined);
     },
   };
 }
