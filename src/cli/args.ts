@@ -18,9 +18,14 @@ export function requireString(value: unknown, flag: string, usage: string): stri
   return value;
 }
 
-/** A path argument made absolute against the working directory (never empty: see requireString). */
-export function resolveArg(value: string): string {
-  return resolve(value);
+/**
+ * A path argument made absolute against the working directory, as users expect. An empty value
+ * stays empty, to be refused by validation: `resolve('')` would silently mean the working directory.
+ */
+export function resolveArg(value: string): string;
+export function resolveArg(value: string | undefined): string | undefined;
+export function resolveArg(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? value : resolve(value);
 }
 
 export function parseInteger(value: string | undefined, flag: string): number | undefined {

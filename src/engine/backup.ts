@@ -1,15 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, lstat, readdir, rename, rm, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { rename, rm, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { ShadowSlotsError } from '../core/errors';
 import { formatBytes } from '../core/format';
 import { newSlotId } from '../core/layout';
 import type { SlotManifest } from '../core/manifest';
-import { validateProfile, type Profile, type ProfileInput } from '../core/profile';
+import { validateProfile, type ProfileInput } from '../core/profile';
 import type { Phase, ProgressEvent } from '../core/progress';
 import { buildRsyncArgv } from '../core/rsyncArgs';
 import { fileSystemType } from '../platform/fsProbe';
-import { exists } from '../platform/fsutil';
+import { exists, makeFoldersOwnerAccessible } from '../platform/fsutil';
 import { acquireLock, type HeldLock } from '../platform/lock';
 import { RingStore } from '../platform/ringStore';
 import { chooseProvider, providerFor } from '../platform/snapshot/select';
@@ -219,7 +219,7 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
     await phase('finalize', dropped.length > 0 ? `Recording checksums and deleting ${dropped.length} old slot(s)` : 'Recording checksums');
     // Slot 0 is complete and in the ring: from here on nothing turns the run into a failure or
     // a cancellation; bookkeeping problems become warnings and the next run catches up.
-    const finalWarnings = await finalizeSlot(ring, profile, manifest, previousManifest).catch((error: unknown) => [`Finishing the slot failed: ${(error as Error).message}`]);
+    const finalWarnings = await finalizeSlot(ring, report.rsync.path, manifest, previousManifest).catch((error: unknown) => [`Finishing the slot failed: ${(error as Error).message}`]);
     if (finalWarnings.length > 0) {
       manifest.warnings.push(...finalWarnings);
       await ring.writeManifest(manifest).catch(() => undefined);
@@ -240,9 +240,6 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
   }
 }
 
-export function profileFrom(input: ProfileInput): Profile {
-  return validateProfile(input).profile;
-}
 
 /**
  * Reuses the newest unfinished in-progress folder (rsync then only copies what is missing) under
@@ -258,30 +255,13 @@ async function identity(path: string): Promise<string | null> {
   }
 }
 
-/**
- * rsync without -p leaves an existing folder's mode alone, so a folder a partial run copied as
- * unreadable (mode 000) would block the resumed copy and every later read of the slot: give the
- * owner access back on every folder of the resumed tree before rsync runs again.
- */
-async function repairFolderModes(root: string): Promise<void> {
-  const pending = [root];
-  while (pending.length > 0) {
-    const dir = pending.pop()!;
-    const st = await lstat(dir).catch(() => null);
-    if (!st || !st.isDirectory()) continue;
-    if ((st.mode & 0o700) !== 0o700) await chmod(dir, (st.mode & 0o7777) | 0o700).catch(() => undefined);
-    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-    for (const e of entries) if (e.isDirectory()) pending.push(join(dir, e.name));
-  }
-}
-
 async function prepareIncoming(ring: RingStore, id: string): Promise<string | null> {
   const ids = await ring.incomingIds();
   let resumed: string | null = null;
   for (const old of ids) {
     if (resumed === null && (await exists(ring.incomingPath(old)))) {
       await rename(ring.incomingPath(old), ring.incomingPath(id));
-      if (process.platform !== 'win32') await repairFolderModes(ring.incomingPath(id));
+      if (process.platform !== 'win32') await makeFoldersOwnerAccessible(ring.incomingPath(id));
       await rm(ring.manifestPath(old), { force: true });
       await rm(ring.changeLogPath(old), { force: true });
       resumed = old;

@@ -1,21 +1,19 @@
 import { createWriteStream } from 'node:fs';
 import type { SlotManifest } from '../core/manifest';
-import type { Profile } from '../core/profile';
 import { LineSplitter, parseItemizedLine } from '../core/rsyncOutput';
 import { RingStore } from '../platform/ringStore';
 import { run } from '../platform/runner';
 import { writeSlotSums } from '../platform/treeSums';
-import { locateRsync } from '../platform/rsyncTool';
 
 /**
  * Work that needs the new slot but must not delay it: the list of deleted files (rsync cannot
  * itemize deletions into a fresh folder), the checksums `verify` compares against, and deleting
  * the slots the rotation dropped. Runs after slot 0 is already complete and listed.
  */
-export async function finalizeSlot(ring: RingStore, profile: Profile, manifest: SlotManifest, previous: SlotManifest | null, signal?: AbortSignal): Promise<string[]> {
+export async function finalizeSlot(ring: RingStore, rsyncPath: string, manifest: SlotManifest, previous: SlotManifest | null, signal?: AbortSignal): Promise<string[]> {
   const warnings: string[] = [];
   try {
-    await recordSlotDetails(ring, profile, manifest, previous, signal);
+    await recordSlotDetails(ring, rsyncPath, manifest, previous, signal);
   } catch (error) {
     if (signal?.aborted) throw error;
     warnings.push(`The slot is complete, but recording its deleted-file list or checksums failed: ${(error as Error).message}`);
@@ -33,12 +31,12 @@ export async function finalizeSlot(ring: RingStore, profile: Profile, manifest: 
   return warnings;
 }
 
-async function recordSlotDetails(ring: RingStore, profile: Profile, manifest: SlotManifest, previous: SlotManifest | null, signal?: AbortSignal): Promise<void> {
+async function recordSlotDetails(ring: RingStore, rsyncPath: string, manifest: SlotManifest, previous: SlotManifest | null, signal?: AbortSignal): Promise<void> {
   const { state } = await ring.readState();
   const current = state.entries.find((e) => e.id === manifest.id);
   const prior = state.entries.find((e) => e.number === (current?.number ?? 0) + 1);
   if (current && prior && previous) {
-    const deleted = await listDeletions(ring, profile, ring.slotPath(current.number), ring.slotPath(prior.number), ring.changeLogPath(manifest.id), signal);
+    const deleted = await listDeletions(rsyncPath, ring.slotPath(current.number), ring.slotPath(prior.number), ring.changeLogPath(manifest.id), signal);
     if (manifest.counts) manifest.counts.deleted = deleted;
   }
   if (current) {
@@ -53,12 +51,11 @@ async function recordSlotDetails(ring: RingStore, profile: Profile, manifest: Sl
  * `rsync --existing --ignore-existing --delete --dry-run new/ old/` transfers nothing and lists
  * exactly the entries of the old slot that the new one no longer has.
  */
-async function listDeletions(ring: RingStore, profile: Profile, newSlot: string, oldSlot: string, changeLog: string, signal?: AbortSignal): Promise<number> {
-  const rsync = await locateRsync(profile.rsyncPath);
+async function listDeletions(rsyncPath: string, newSlot: string, oldSlot: string, changeLog: string, signal?: AbortSignal): Promise<number> {
   const splitter = new LineSplitter();
   let deleted = 0;
   const out = createWriteStream(changeLog, { flags: 'a', encoding: 'utf8' });
-  await run(rsync.path, ['-r', '--dry-run', '--delete', '--existing', '--ignore-existing', '--out-format=%i %n', '--', `${newSlot}/`, `${oldSlot}/`], {
+  await run(rsyncPath, ['-r', '--dry-run', '--delete', '--existing', '--ignore-existing', '--out-format=%i %n', '--', `${newSlot}/`, `${oldSlot}/`], {
     onStdout: (chunk) => splitter.push(chunk, (line) => {
       const item = parseItemizedLine(line);
       if (item?.change === 'deleted') {
@@ -69,7 +66,6 @@ async function listDeletions(ring: RingStore, profile: Profile, newSlot: string,
     ...(signal ? { signal } : {}),
   }).finally(() => new Promise<void>((resolve) => out.end(() => resolve())));
   splitter.end(() => undefined);
-  void ring;
   return deleted;
 }
 

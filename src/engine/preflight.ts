@@ -1,4 +1,4 @@
-import { access, constants, readFile, realpath, stat } from 'node:fs/promises';
+import { access, constants, mkdir, readFile, realpath, stat } from 'node:fs/promises';
 import { ruleListFor } from '../platform/filter/load';
 import { ShadowSlotsError } from '../core/errors';
 import type { Profile } from '../core/profile';
@@ -43,7 +43,6 @@ export async function preflight(profile: Profile, options: { createTarget?: bool
     targetStat = await stat(profile.target);
   } catch {
     if (options.createTarget) {
-      const { mkdir } = await import('node:fs/promises');
       await mkdir(profile.target, { recursive: true });
       targetStat = await stat(profile.target);
     } else {

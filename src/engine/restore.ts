@@ -1,5 +1,5 @@
 import { cp, lstat, mkdir, realpath, rename, rm } from 'node:fs/promises';
-import { dirname, isAbsolute, join, relative, sep } from 'node:path';
+import { dirname, isAbsolute, join, relative } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ShadowSlotsError, invalid } from '../core/errors';
 import { exists, isErrno } from '../platform/fsutil';
@@ -120,4 +120,3 @@ async function moveAcross(from: string, to: string): Promise<void> {
   }
 }
 
-export const pathSep = sep;

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { open, rename, rm, stat, lstat } from 'node:fs/promises';
+import { chmod, open, readdir, rename, rm, stat, lstat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { dirname } from 'node:path';
 
 /**
@@ -59,4 +60,20 @@ export async function isDirectory(path: string): Promise<boolean> {
 
 export function isErrno(error: unknown, code: string): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code;
+}
+
+/**
+ * Gives the owner rwx on every folder of a tree (never following links). rsync without -p keeps a
+ * copied folder's mode, so a folder copied as 000 would block resuming into it, reading it, and
+ * deleting it as non-root.
+ */
+export async function makeFoldersOwnerAccessible(root: string): Promise<void> {
+  const pending = [root];
+  while (pending.length > 0) {
+    const dir = pending.pop()!;
+    const st = await lstat(dir).catch(() => null);
+    if (!st?.isDirectory()) continue;
+    if ((st.mode & 0o700) !== 0o700) await chmod(dir, (st.mode & 0o7777) | 0o700).catch(() => undefined);
+    for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) if (e.isDirectory()) pending.push(join(dir, e.name));
+  }
 }

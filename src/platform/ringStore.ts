@@ -1,11 +1,11 @@
-import { chmod, lstat, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ShadowSlotsError } from '../core/errors';
 import { emptyJournal, isJournalEmpty, parseJournal, type Journal } from '../core/journal';
 import { ringPaths, type RingPaths } from '../core/layout';
 import { parseManifest, serializeManifest, type SlotManifest } from '../core/manifest';
 import { emptyRing, parseRingState, planRotation, serializeRingState, slotNumbersFromNames, stepStatus, type RingEntry, type RingState, type RotationStep } from '../core/ring';
-import { exists, isErrno, writeFileAtomic } from './fsutil';
+import { exists, isErrno, makeFoldersOwnerAccessible, writeFileAtomic } from './fsutil';
 import { faultPoint } from './faults';
 import { run } from './runner';
 
@@ -245,7 +245,7 @@ export class RingStore {
         try {
           await removeTree(tree);
         } catch {
-          await makeOwnerWritable(tree);
+          await makeFoldersOwnerAccessible(tree);
           await removeTree(tree);
         }
         await rm(this.manifestPath(name), { force: true });
@@ -301,16 +301,4 @@ async function removeTree(tree: string): Promise<void> {
     return;
   }
   await run('rm', ['-rf', '--', tree]);
-}
-
-/** Gives the owner rwx on every folder of a tree (never following links), so it can be deleted. */
-async function makeOwnerWritable(root: string): Promise<void> {
-  const pending = [root];
-  while (pending.length > 0) {
-    const dir = pending.pop()!;
-    const st = await lstat(dir).catch(() => null);
-    if (!st?.isDirectory()) continue;
-    if ((st.mode & 0o700) !== 0o700) await chmod(dir, (st.mode & 0o7777) | 0o700).catch(() => undefined);
-    for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) if (e.isDirectory()) pending.push(join(dir, e.name));
-  }
 }

@@ -1,6 +1,5 @@
-import { resolve } from 'node:path';
 import type { CliCommand } from '../command';
-import { parseCommandArgs, readProfileFile } from '../args';
+import { parseCommandArgs, readProfileFile, resolveArg } from '../args';
 import { runBackup } from '../../engine/backup';
 import type { ProfileInput } from '../../core/profile';
 import { formatBytes, formatCount, formatDuration } from '../../core/format';
@@ -8,15 +7,6 @@ import { describeError, exitCodeFor, ExitCode, ShadowSlotsError } from '../../co
 import { setLogSink } from '../../platform/runner';
 
 const usage = 'backup --source DIR --target DIR [--slots N] [--snapshot auto|none|btrfs|vss|apfs|lvm] [--exclude PATTERN]... [--filter FILE] [--profile FILE] [--create-target] [--json] [--verbose]';
-
-/**
- * Relative paths on the command line are resolved against the working directory, as users expect.
- * An empty value stays empty (and is refused by validation): `resolve('')` would silently mean
- * the working directory.
- */
-function absolute(p: string | undefined): string | undefined {
-  return p === undefined || p.trim() === '' ? p : resolve(p);
-}
 
 export const backupCommand: CliCommand = {
   name: 'backup',
@@ -40,11 +30,11 @@ export const backupCommand: CliCommand = {
     const fromFile: ProfileInput = values.profile ? readProfileFile(values.profile) : {};
     const profile: ProfileInput = {
       ...fromFile,
-      ...(values.source !== undefined ? { source: absolute(values.source) } : {}),
-      ...(values.target !== undefined ? { target: absolute(values.target) } : {}),
+      ...(values.source !== undefined ? { source: resolveArg(values.source) } : {}),
+      ...(values.target !== undefined ? { target: resolveArg(values.target) } : {}),
       ...(values.slots !== undefined ? { slots: values.slots } : {}),
       ...(values.snapshot !== undefined ? { snapshot: values.snapshot } : {}),
-      ...(values.filter !== undefined ? { filterFile: absolute(values.filter) } : {}),
+      ...(values.filter !== undefined ? { filterFile: resolveArg(values.filter) } : {}),
       ...(values.exclude !== undefined ? { excludes: [...(Array.isArray(fromFile.excludes) ? fromFile.excludes : []), ...values.exclude] } : {}),
     };
     const json = values.json === true;

@@ -7,20 +7,14 @@ import { PHASES, type Phase, type ProgressEvent } from '../progress';
 export type HelperStatus = 'running' | 'complete' | 'partial' | 'failed' | 'cancelled';
 export const TERMINAL_STATUSES: readonly HelperStatus[] = ['complete', 'partial', 'failed', 'cancelled'];
 
-export interface HelperState {
+/** The helper's progress is the engine's ProgressEvent plus the run's identity and outcome. */
+export interface HelperState extends ProgressEvent {
   format: 1;
   profile: string;
   /** The slot id of this run; a new run has a new id. */
   runId: string;
   pid: number;
   status: HelperStatus;
-  phase: Phase;
-  message: string;
-  percent: number | null;
-  bytes: number;
-  files: number;
-  rate: number | null;
-  etaSeconds: number | null;
   startedAt: string;
   updatedAt: string;
   /** The helper's exit code once it ended (see HELPER_EXIT_MESSAGES). */

@@ -54,7 +54,8 @@ export const helperFeature: FeatureModule = {
   ],
 };
 
-async function setUpCommand(services: Services): Promise<HelperCommandOutcome> {
+/** What both commands check first: Windows, and a workspace profile; else the outcome to return. */
+function commandProfile(title: string): { profile: Profile } | HelperCommandOutcome {
   if (process.platform !== 'win32') {
     const message = helperUnavailableMessage(process.platform);
     void vscode.window.showInformationMessage(message);
@@ -62,9 +63,15 @@ async function setUpCommand(services: Services): Promise<HelperCommandOutcome> {
   }
   const p = workspaceHelperProfile();
   if ('message' in p) {
-    void vscode.window.showWarningMessage(`Set Up Elevated Helper: ${p.message}`);
+    void vscode.window.showWarningMessage(`${title}: ${p.message}`);
     return { kind: 'not-configured', message: p.message };
   }
+  return p;
+}
+
+async function setUpCommand(services: Services): Promise<HelperCommandOutcome> {
+  const p = commandProfile('Set Up Elevated Helper');
+  if (!('profile' in p)) return p;
   const account = await pickAccount(services, p.profile);
   if (account === undefined) return { kind: 'cancelled' };
   return setUp(services, p.profile, account);
@@ -122,16 +129,8 @@ async function setUp(services: Services, profile: Profile, account: HelperAccoun
 }
 
 async function removeCommand(services: Services): Promise<HelperCommandOutcome> {
-  if (process.platform !== 'win32') {
-    const message = helperUnavailableMessage(process.platform);
-    void vscode.window.showInformationMessage(message);
-    return { kind: 'unavailable', message };
-  }
-  const p = workspaceHelperProfile();
-  if ('message' in p) {
-    void vscode.window.showWarningMessage(`Remove Elevated Helper: ${p.message}`);
-    return { kind: 'not-configured', message: p.message };
-  }
+  const p = commandProfile('Remove Elevated Helper');
+  if (!('profile' in p)) return p;
   const remove = 'Remove Elevated Helper';
   const answer = await vscode.window.showWarningMessage(`Remove the elevated helper of "${p.profile.name}"?`, {
     modal: true, detail: 'Its scheduled task and installed files are removed (one administrator prompt). The ring and its slots stay as they are; later backups are live copies until you set it up again.',

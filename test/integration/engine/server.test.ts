@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CancellationTokenSource, createMessageConnection, ResponseError, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
-import { tempDir } from '../../helpers/tmp';
+import { slowCopyFixture, tempDir } from '../../helpers/tmp';
 import { repoRoot } from '../../helpers/cli';
 import { PreviewBackupRequest, BackupProgressNotification, BackupRequest, ListRequest, LogNotification, RestoreRequest, RingChangedNotification, VerifyRequest, type EngineErrorData } from '../../../src/rpc/protocol';
 
@@ -76,12 +76,7 @@ test('the engine process: backup with work-done progress, list, verify, restore,
 });
 
 test('cancelling the backup request stops the copy and leaves the ring unchanged', async (t) => {
-  const dir = await tempDir(t);
-  const source = join(dir, 'src');
-  const target = join(dir, 'ring');
-  await mkdir(source);
-  await mkdir(target);
-  for (let i = 0; i < 30; i++) await writeFile(join(source, `big${i}`), Buffer.alloc(1024 * 1024, i));
+  const { source, target } = await slowCopyFixture(t);
   const engine = await startEngine(t);
   const cancel = new CancellationTokenSource();
   engine.onNotification(BackupProgressNotification.type, (e) => { if (e.phase === 'copy' && e.percent !== null) cancel.cancel(); });

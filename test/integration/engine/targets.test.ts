@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { tempDir } from '../../helpers/tmp';
+import { slowCopyFixture, tempDir } from '../../helpers/tmp';
 import { runCli } from '../../helpers/cli';
 import { loopFs, loopFsUnavailable } from '../../helpers/loopFs';
 
@@ -64,12 +64,7 @@ async function profileFile(dir: string, source: string, target: string): Promise
 }
 
 test('rsync killed by someone else (OOM killer, shutdown) is a failure the user hears about, not a quiet cancel', async (t) => {
-  const dir = await tempDir(t);
-  const source = join(dir, 'src');
-  const target = join(dir, 'ring');
-  await mkdir(source);
-  await mkdir(target);
-  for (let i = 0; i < 30; i++) await writeFile(join(source, `big${i}`), Buffer.alloc(1024 * 1024, i));
+  const { dir, source, target } = await slowCopyFixture(t);
   const { spawn } = await import('node:child_process');
   const { cliPath } = await import('../../helpers/cli');
   const { run } = await import('../../../src/platform/runner');
