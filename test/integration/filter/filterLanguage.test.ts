@@ -132,7 +132,8 @@ test('requests are answered while a walk of a large source is still running', as
   const events: string[] = [];
   const walked = lsp.nextDiagnostics().then(() => events.push('diagnostics'));
   await lsp.client.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'shadowslots-filter', version: 1, text: '- dir1/\n- ' } });
-  await new Promise((resolve) => setTimeout(resolve, 100)); // the walk (debounce 50 ms) is under way
+  // Just past the 50 ms debounce: the walk of 20,000 files has started and cannot have finished.
+  await new Promise((resolve) => setTimeout(resolve, 60));
   const items = await lsp.client.sendRequest('textDocument/completion', { textDocument: { uri }, position: { line: 1, character: 2 } }) as Array<{ label: string }>;
   events.push('completion');
   await walked;
