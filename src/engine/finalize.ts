@@ -4,6 +4,7 @@ import { LineSplitter, parseItemizedLine } from '../core/rsyncOutput';
 import { RingStore } from '../platform/ringStore';
 import { run } from '../platform/runner';
 import { writeSlotSums } from '../platform/treeSums';
+import { exists } from '../platform/fsutil';
 
 /**
  * Work that needs the new slot but must not delay it: the list of deleted files (rsync cannot
@@ -34,22 +35,60 @@ export async function finalizeSlot(ring: RingStore, rsyncPath: string, manifest:
 async function recordSlotDetails(ring: RingStore, rsyncPath: string, manifest: SlotManifest, previous: SlotManifest | null, signal?: AbortSignal): Promise<void> {
   const { state } = await ring.readState();
   const current = state.entries.find((e) => e.id === manifest.id);
-  const prior = state.entries.find((e) => e.number === (current?.number ?? 0) + 1);
-  if (current && prior && previous) {
-    const deleted = await listDeletions(rsyncPath, ring.slotPath(current.number), ring.slotPath(prior.number), ring.changeLogPath(manifest.id), signal);
-    if (manifest.counts) manifest.counts.deleted = deleted;
+  if (!current) {
+    await ring.writeManifest(manifest);
+    return;
   }
-  if (current) {
-    const previousSums = previous?.checksums ? ring.sumsPath(previous.id) : null;
-    await writeSlotSums(ring.slotPath(current.number), ring.sumsPath(manifest.id), previousSums, signal);
-    manifest.checksums = `sums/${manifest.id}.tsv`;
+  const prior = state.entries.find((e) => e.number === current.number + 1);
+  const comparable = prior !== undefined && previous !== null && prior.id === previous.id;
+  const previousSums = previous?.checksums ? ring.sumsPath(previous.id) : null;
+  // The previous slot's checksum list names every file it had: the ones this slot's walk does not
+  // meet are the deleted files, so no second walk of both trees is needed.
+  const mergeFindsDeletions = comparable && previousSums !== null && (await exists(previousSums));
+  const deletions = mergeFindsDeletions ? new DeletionLog(ring.changeLogPath(manifest.id)) : null;
+  try {
+    await writeSlotSums(ring.slotPath(current.number), ring.sumsPath(manifest.id), previousSums, signal, deletions ? (path) => deletions.add(path) : undefined);
+  } finally {
+    await deletions?.close();
+  }
+  manifest.checksums = `sums/${manifest.id}.tsv`;
+  if (manifest.counts && deletions) manifest.counts.deleted = deletions.count;
+  else if (manifest.counts && comparable) {
+    manifest.counts.deleted = await listDeletions(rsyncPath, ring.slotPath(current.number), ring.slotPath(prior.number), ring.changeLogPath(manifest.id), signal);
   }
   await ring.writeManifest(manifest);
 }
 
+/** Appends `- "path"` lines to a slot's change log. */
+class DeletionLog {
+  count = 0;
+  private batch = '';
+  private readonly out;
+  constructor(file: string) {
+    this.out = createWriteStream(file, { flags: 'a', encoding: 'utf8' });
+  }
+  add(path: string): Promise<void> | undefined {
+    this.count++;
+    this.batch += `- ${JSON.stringify(path)}\n`;
+    if (this.batch.length < 65536 || this.flush()) return undefined;
+    return new Promise<void>((resolve) => this.out.once('drain', () => resolve()));
+  }
+  /** False when the stream asks the writer to wait for 'drain'. */
+  private flush(): boolean {
+    const ok = this.out.write(this.batch);
+    this.batch = '';
+    return ok;
+  }
+  close(): Promise<void> {
+    this.flush();
+    return new Promise<void>((resolve, reject) => this.out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  }
+}
+
 /**
  * `rsync --existing --ignore-existing --delete --dry-run new/ old/` transfers nothing and lists
- * exactly the entries of the old slot that the new one no longer has.
+ * exactly the entries of the old slot that the new one no longer has. Only needed when the previous
+ * slot has no checksum list (adopted, or made by a run that was interrupted before recording it).
  */
 async function listDeletions(rsyncPath: string, newSlot: string, oldSlot: string, changeLog: string, signal?: AbortSignal): Promise<number> {
   const splitter = new LineSplitter();

@@ -30,7 +30,7 @@ export async function verifySlot(target: string, slot: number, signal?: AbortSig
   const recorded = readSums(ring.sumsPath(entry.id));
   let want = (await recorded.next()).value as SumLine | undefined;
   const push = (list: string[], p: string) => { if (list.length < MAX_LISTED) list.push(p); result.ok = false; };
-  for await (const actual of walkTree(root, '', signal)) {
+  for await (const actual of walkTree(root, signal)) {
     if (actual.kind === 'other') continue;
     while (want && comparePaths(want.path, actual.path) < 0) {
       push(result.missing, want.path);

@@ -53,9 +53,11 @@ export async function* readSums(file: string): AsyncGenerator<SumLine> {
 
 /**
  * Writes the sums of `slotRoot` to `outFile`, reusing hashes from `previousSums` for entries that
- * are the same inode (hard links made by --link-dest). Returns how many files were hashed.
+ * are the same inode (hard links made by --link-dest). Entries of `previousSums` the slot no longer
+ * has are passed to `onGone`, in walk order: that is the slot's list of deleted files, for free.
+ * Returns how many files were hashed.
  */
-export async function writeSlotSums(slotRoot: string, outFile: string, previousSums: string | null, signal?: AbortSignal): Promise<{ files: number; hashed: number }> {
+export async function writeSlotSums(slotRoot: string, outFile: string, previousSums: string | null, signal?: AbortSignal, onGone?: (path: string) => Promise<void> | undefined): Promise<{ files: number; hashed: number }> {
   const out = createWriteStream(outFile, { encoding: 'utf8' });
   const previous = previousSums ? readSums(previousSums) : undefined;
   let prev = previous ? (await previous.next()).value as SumLine | undefined : undefined;
@@ -63,13 +65,18 @@ export async function writeSlotSums(slotRoot: string, outFile: string, previousS
   let hashed = 0;
   let batch = '';
   try {
-    for await (const entry of walkTree(slotRoot, '', signal)) {
+    for await (const entry of walkTree(slotRoot, signal)) {
       if (entry.kind === 'other') continue;
-      while (prev && previous && comparePaths(prev.path, entry.path) < 0) prev = (await previous.next()).value as SumLine | undefined;
-      let hash: string;
-      if (prev && prev.path === entry.path && prev.ino === entry.ino && prev.size === entry.size) {
-        hash = prev.hash;
-      } else {
+      while (prev && previous && comparePaths(prev.path, entry.path) < 0) {
+        await onGone?.(prev.path);
+        prev = (await previous.next()).value as SumLine | undefined;
+      }
+      let hash: string | undefined;
+      if (prev && previous && prev.path === entry.path) {
+        if (prev.ino === entry.ino && prev.size === entry.size) hash = prev.hash;
+        prev = (await previous.next()).value as SumLine | undefined;
+      }
+      if (hash === undefined) {
         hash = await hashEntry(slotRoot, entry);
         hashed++;
       }
@@ -83,6 +90,7 @@ export async function writeSlotSums(slotRoot: string, outFile: string, previousS
       }
     }
     if (batch.length > 0) out.write(batch);
+    for (; prev && previous; prev = (await previous.next()).value as SumLine | undefined) await onGone?.(prev.path);
   } finally {
     await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
     await previous?.return(undefined);

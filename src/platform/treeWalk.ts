@@ -1,5 +1,6 @@
-import { lstat, opendir } from 'node:fs/promises';
+import { lstatSync, readdirSync, type Dirent, type Stats } from 'node:fs';
 import { join } from 'node:path';
+import { ShadowSlotsError } from '../core/errors';
 
 export interface WalkEntry {
   /** Path relative to the root, `/`-separated. */
@@ -11,35 +12,76 @@ export interface WalkEntry {
   nlink: number;
 }
 
+/** Entries walked between two turns of the event loop, so cancellation and requests still get through. */
+const ENTRIES_PER_TURN = 2048;
+
+interface Folder {
+  rel: string;
+  entries: Dirent[];
+  next: number;
+}
+
 /**
  * Depth-first walk in a stable order (names sorted within each folder), yielding files and
- * symlinks one at a time: memory stays proportional to one folder, not to the tree.
- * The order is the same on every run, so two walks can be merge-joined (see comparePaths).
+ * symlinks one at a time. The order is the same on every run, so two walks can be merge-joined
+ * (see comparePaths). Memory stays proportional to the open folders' names, not to the tree.
+ *
+ * Why synchronous calls: a thread-pool round trip per lstat cost ~30 µs against ~6 µs for
+ * lstatSync (20,000 files: 600 ms against 110 ms), and this runs in the engine's own process,
+ * after the slot is complete. The walk hands the event loop back every ENTRIES_PER_TURN entries.
+ * One generator with an explicit stack, not one per folder: a nested `yield*` passes every value
+ * up through each level.
  */
-export async function* walkTree(root: string, rel = '', signal?: AbortSignal): AsyncGenerator<WalkEntry> {
-  let dir;
-  try {
-    dir = await opendir(rel === '' ? root : join(root, rel));
-  } catch (error) {
-    // A folder whose name is not valid UTF-8 cannot be reopened by its decoded name; the root must open.
-    if (rel === '') throw error;
-    return;
-  }
-  const names: Array<{ name: string; isDir: boolean }> = [];
-  for await (const d of dir) names.push({ name: d.name, isDir: d.isDirectory() });
-  names.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  for (const { name, isDir } of names) {
-    if (signal?.aborted) return;
-    const childRel = rel === '' ? name : `${rel}/${name}`;
-    if (isDir) {
-      yield* walkTree(root, childRel, signal);
+export async function* walkTree(root: string, signal?: AbortSignal): AsyncGenerator<WalkEntry> {
+  const stack: Folder[] = [openFolder(root, '')];
+  let sinceTurn = 0;
+  while (stack.length > 0) {
+    if (++sinceTurn >= ENTRIES_PER_TURN) {
+      sinceTurn = 0;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    // Throwing, not returning: a caller must never take a cut-short walk for the whole slot.
+    if (signal?.aborted) throw new ShadowSlotsError('cancelled', 'The walk of the slot was cancelled.');
+    const folder = stack[stack.length - 1]!;
+    if (folder.next >= folder.entries.length) {
+      stack.pop();
+      continue;
+    }
+    const dirent = folder.entries[folder.next++]!;
+    const rel = folder.rel === '' ? dirent.name : `${folder.rel}/${dirent.name}`;
+    if (dirent.isDirectory()) {
+      // A folder whose name is not valid UTF-8 cannot be reopened by its decoded name: skip it.
+      const child = tryOpenFolder(root, rel);
+      if (child) stack.push(child);
       continue;
     }
     // Names that are not valid UTF-8 come back mangled and cannot be stat'ed: skip them rather
     // than fail the whole walk (they are neither checksummed nor verified).
-    const s = await lstat(join(root, childRel)).catch(() => null);
+    const s = tryLstat(join(root, rel));
     if (!s) continue;
-    yield { path: childRel, kind: s.isFile() ? 'file' : s.isSymbolicLink() ? 'symlink' : 'other', size: s.size, mtimeMs: Math.trunc(s.mtimeMs), ino: s.ino, nlink: s.nlink };
+    yield { path: rel, kind: s.isFile() ? 'file' : s.isSymbolicLink() ? 'symlink' : 'other', size: s.size, mtimeMs: Math.trunc(s.mtimeMs), ino: s.ino, nlink: s.nlink };
+  }
+}
+
+function openFolder(root: string, rel: string): Folder {
+  const entries = readdirSync(rel === '' ? root : join(root, rel), { withFileTypes: true });
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { rel, entries, next: 0 };
+}
+
+function tryOpenFolder(root: string, rel: string): Folder | null {
+  try {
+    return openFolder(root, rel);
+  } catch {
+    return null;
+  }
+}
+
+function tryLstat(path: string): Stats | null {
+  try {
+    return lstatSync(path, { throwIfNoEntry: false }) ?? null;
+  } catch {
+    return null;
   }
 }
 

@@ -136,6 +136,7 @@ test('the ring wraps past N: exactly the oldest slot is dropped, numbering has n
 test('a seed ring made by the original scripts is adopted and continued, not overwritten', async (t) => {
   const { source, target } = await setup(t);
   for (const n of [0, 1, 2]) await tree(join(target, String(n)), { 'seed.txt': `seed ${n}` });
+  await tree(join(target, '0'), { 'dropped/old.txt': 'o' });
   await tree(source, { 'seed.txt': 'seed 0', 'new.txt': 'new' });
   const before = await runCli(['list', '--target', target, '--json']);
   assert.equal((JSON.parse(before.stdout) as { slots: unknown[] }).slots.length, 3, 'listed before any metadata exists');
@@ -145,6 +146,11 @@ test('a seed ring made by the original scripts is adopted and continued, not ove
   assert.equal(await readFile(join(target, '0', 'new.txt'), 'utf8'), 'new');
   const listing = JSON.parse((await runCli(['list', '--target', target, '--json'])).stdout) as { slots: Array<{ number: number; manifest: { adopted: boolean } }> };
   assert.deepEqual(listing.slots.map((s) => [s.number, s.manifest.adopted]), [[0, false], [1, true], [2, true], [3, true]]);
+  // An adopted slot has no checksum list to merge against: the deleted files come from rsync.
+  const made = (listing.slots[0] as unknown as { manifest: { changeLog: string; counts: { deleted: number } } }).manifest;
+  assert.equal(made.counts.deleted, 1);
+  const log = (await readFile(join(target, '.shadow-slots', made.changeLog), 'utf8')).trim().split('\n').sort();
+  assert.deepEqual(log, ['+ "new.txt"', '- "dropped/"', '- "dropped/old.txt"']);
 });
 
 test('restore: never overwrites without --overwrite, keeps the replaced version, restores folders', async (t) => {

@@ -1,0 +1,86 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { link, mkdir, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { comparePaths, walkTree } from '../../../src/platform/treeWalk';
+import { readSums, writeSlotSums } from '../../../src/platform/treeSums';
+import { ShadowSlotsError } from '../../../src/core/errors';
+import { tempDir } from '../../helpers/tmp';
+
+async function tree(root: string, files: Record<string, string>): Promise<void> {
+  for (const [rel, content] of Object.entries(files)) {
+    await mkdir(join(root, rel, '..'), { recursive: true });
+    await writeFile(join(root, rel), content);
+  }
+}
+
+async function walked(root: string): Promise<string[]> {
+  const paths: string[] = [];
+  for await (const entry of walkTree(root)) paths.push(entry.path);
+  return paths;
+}
+
+test('walkTree visits folders at their name\'s place, in the order comparePaths merges by', async (t) => {
+  const root = await tempDir(t);
+  await tree(root, { 'a/x': '1', 'a-c': '2', 'a/b/deep.txt': '3', 'B': '4', 'é.txt': '5', 'z z & $(q).md': '6', 'empty/.keep': '' });
+  await mkdir(join(root, 'only-a-folder'));
+  await symlink('/nonexistent', join(root, 'link'));
+  const paths = await walked(root);
+  assert.deepEqual(paths, ['B', 'a/b/deep.txt', 'a/x', 'a-c', 'empty/.keep', 'link', 'z z & $(q).md', 'é.txt']);
+  assert.deepEqual([...paths].sort(comparePaths), paths);
+});
+
+test('walkTree reports kind, size, inode and link count without following symlinks', async (t) => {
+  const root = await tempDir(t);
+  await tree(root, { 'f.txt': 'hello' });
+  await link(join(root, 'f.txt'), join(root, 'g.txt'));
+  await symlink('f.txt', join(root, 's'));
+  const entries = [];
+  for await (const entry of walkTree(root)) entries.push(entry);
+  const [f, g, s] = entries;
+  assert.deepEqual([f!.kind, f!.size, f!.nlink], ['file', 5, 2]);
+  assert.equal(g!.ino, f!.ino);
+  assert.deepEqual([s!.kind, s!.size], ['symlink', 'f.txt'.length]);
+});
+
+test('a cancelled walk throws instead of ending early, so a cut-short walk is never taken for the slot', async (t) => {
+  const root = await tempDir(t);
+  await tree(root, { 'a': '1', 'b': '2' });
+  const controller = new AbortController();
+  const seen: string[] = [];
+  await assert.rejects(async () => {
+    for await (const entry of walkTree(root, controller.signal)) {
+      seen.push(entry.path);
+      controller.abort();
+    }
+  }, (error: unknown) => error instanceof ShadowSlotsError && error.code === 'cancelled');
+  assert.deepEqual(seen, ['a']);
+});
+
+test('writeSlotSums reuses the hashes of hard-linked files and names the previous slot\'s files that are gone', async (t) => {
+  const dir = await tempDir(t);
+  const older = join(dir, 'older');
+  const newer = join(dir, 'newer');
+  await tree(older, { 'keep.txt': 'k', 'gone.txt': 'g', 'dir/gone-too.txt': 'd', 'dir/kept.txt': 'kk', 'changed.txt': 'v1', 'z-last-gone': 'l' });
+  const first = await writeSlotSums(older, join(dir, 'older.tsv'), null);
+  assert.deepEqual(first, { files: 6, hashed: 6 });
+
+  await mkdir(join(newer, 'dir'), { recursive: true });
+  await link(join(older, 'keep.txt'), join(newer, 'keep.txt'));
+  await link(join(older, 'dir/kept.txt'), join(newer, 'dir/kept.txt'));
+  await tree(newer, { 'changed.txt': 'v2', 'added.txt': 'a' });
+  // Same name, same size, but a different file (not a hard link): its hash must not be reused.
+  await writeFile(join(newer, 'gone.txt.new'), 'x');
+  const gone: string[] = [];
+  const second = await writeSlotSums(newer, join(dir, 'newer.tsv'), join(dir, 'older.tsv'), undefined, (path) => { gone.push(path); return undefined; });
+  assert.deepEqual(second, { files: 5, hashed: 3 });
+  assert.deepEqual(gone, ['dir/gone-too.txt', 'gone.txt', 'z-last-gone']);
+
+  const sums = new Map<string, string>();
+  for await (const line of readSums(join(dir, 'newer.tsv'))) sums.set(line.path, line.hash);
+  const oldSums = new Map<string, string>();
+  for await (const line of readSums(join(dir, 'older.tsv'))) oldSums.set(line.path, line.hash);
+  assert.equal(sums.get('keep.txt'), oldSums.get('keep.txt'));
+  assert.notEqual(sums.get('changed.txt'), oldSums.get('changed.txt'));
+  assert.deepEqual([...sums.keys()], ['added.txt', 'changed.txt', 'dir/kept.txt', 'gone.txt.new', 'keep.txt']);
+});
