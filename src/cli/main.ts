@@ -1,6 +1,7 @@
 import { commands } from './commands/index';
 import type { CliIO } from './command';
 import { describeError, exitCodeFor, ExitCode } from '../core/errors';
+import { keepHeapSmall } from '../platform/heap';
 
 async function usage(): Promise<string> {
   const loaded = await Promise.all(commands.map((c) => c.load()));
@@ -44,6 +45,7 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+keepHeapSmall();
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (error: unknown) => { process.stderr.write(`${describeError(error)}\n`); process.exitCode = ExitCode.failure; },

@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { readlink } from 'node:fs/promises';
+import { open, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { StringDecoder } from 'node:string_decoder';
 import { comparePaths, walkTree, type WalkEntry } from './treeWalk';
-import { exists } from './fsutil';
 
 /**
  * A slot's content checksums: one line per file, `sha256 \t size \t mtimeMs \t inode \t JSON(path)`,
@@ -41,13 +40,36 @@ export async function hashEntry(root: string, entry: WalkEntry): Promise<string>
   return hash.digest('hex');
 }
 
-/** Reads a sums file as an async stream of lines in walk order. */
+/**
+ * Reads a sums file as an async stream of lines in walk order. The next 64 KB is read only when the
+ * previous one is used up: readline reads ahead as fast as the disk allows and queued a large part
+ * of a 200,000-line file in memory while the walk it is merged with was still slow.
+ */
 export async function* readSums(file: string): AsyncGenerator<SumLine> {
-  if (!(await exists(file))) return;
-  const rl = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
-  for await (const line of rl) {
-    const parsed = parseSumLine(line);
-    if (parsed) yield parsed;
+  let handle;
+  try {
+    handle = await open(file, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  const buffer = Buffer.allocUnsafe(65536);
+  const decoder = new StringDecoder('utf8');
+  let rest = '';
+  try {
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+      const text = rest + (bytesRead > 0 ? decoder.write(buffer.subarray(0, bytesRead)) : decoder.end());
+      const lines = text.split('\n');
+      rest = bytesRead > 0 ? lines.pop()! : '';
+      for (const line of lines) {
+        const parsed = parseSumLine(line.endsWith('\r') ? line.slice(0, -1) : line);
+        if (parsed) yield parsed;
+      }
+      if (bytesRead === 0) return;
+    }
+  } finally {
+    await handle.close();
   }
 }
 
