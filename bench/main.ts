@@ -166,14 +166,20 @@ async function runSize(files: number, scratch: Scratch, engineMissing: string | 
   if (onDisk !== plan.files.length) throw new Error(`generator bug: planned ${plan.files.length} files, wrote ${onDisk}`);
   log(`bench: ${files} files, ${(totalBytes / 1024 ** 2).toFixed(0)} MB, ${plan.dirs.length} folders generated in ${formatMs(performance.now() - t0)} at ${source}`);
 
+  // Each contender twice: one ring that grows (scenarios 1 and 3) and one kept full (scenario 2).
+  const make = (name: Name, dir: string): Contender => {
+    if (name === 'raw') return new RawRecipe(source, join(dir, 'ring'));
+    if (name === 'rsnapshot') return new Rsnapshot(source, dir);
+    return new ShadowSlotsCli(source, join(dir, 'ring'), { cli, probe, snapshot: name === 'shadow-slots' ? 'none' : 'btrfs', ...(args['cpu-prof'] ? { cpuProfDir: resolve(args['cpu-prof']) } : {}) });
+  };
   const contenders: Contender[] = [];
+  const fullRings = new Map<Contender, Contender>();
   for (const name of wanted) {
-    const dir = join(targets, name);
-    if (name === 'raw') contenders.push(new RawRecipe(source, join(dir, 'ring')));
-    else if (name === 'rsnapshot') contenders.push(new Rsnapshot(source, dir));
-    else if (engineMissing) res.notRun[name] = engineMissing;
-    else if (name === 'shadow-slots-btrfs' && !btrfsOk.ok) res.notRun[name] = btrfsOk.why;
-    else contenders.push(new ShadowSlotsCli(source, join(dir, 'ring'), { cli, probe, snapshot: name === 'shadow-slots' ? 'none' : 'btrfs', ...(args['cpu-prof'] ? { cpuProfDir: resolve(args['cpu-prof']) } : {}) }));
+    if (name.startsWith('shadow-slots') && engineMissing) { res.notRun[name] = engineMissing; continue; }
+    if (name === 'shadow-slots-btrfs' && !btrfsOk.ok) { res.notRun[name] = btrfsOk.why; continue; }
+    const growing = make(name, join(targets, name));
+    contenders.push(growing);
+    fullRings.set(growing, make(name, join(targets, `${name}-full`)));
   }
 
   const timed = async (c: Contender, key: ScenarioKey | 'seed', label: string): Promise<void> => {
@@ -204,28 +210,29 @@ async function runSize(files: number, scratch: Scratch, engineMissing: string | 
 
   for (const c of contenders) await c.prepare();
   for (const c of contenders) await timed(c, 'seed', 'seed ');
+  for (const c of contenders) {
+    const full = fullRings.get(c)!;
+    const t = performance.now();
+    await full.prepare();
+    // Only the slots the measured rounds will drop are real trees (see Contender.fillRing).
+    await full.fillRing(SLOTS, c.slotFolder(0), SLOTS - rounds, signal);
+    log(`  fill   ${c.name.padEnd(18)} second ring filled to ${await full.slotCount()} slots in ${formatMs(performance.now() - t)}`);
+  }
 
   let round = 0;
   const mutate = async (): Promise<void> => {
     round++;
     plan = await applyMutation(source, plan, planMutation(plan.files, plan.dirs, round, seed), pool, signal);
   };
+  // Scenarios 1 and 2 alternate within each round, on the same change: measured minutes apart,
+  // a ratio between them mostly measured how the machine's load had drifted in between.
+  const runs = contenders.flatMap((c) => [{ c, key: 's1' as const }, { c: fullRings.get(c)!, key: 's2' as const }]);
   for (let r = 0; r < rounds; r++) {
     await mutate();
-    for (const c of rotate(contenders, r)) await timed(c, 's1', `S1 r${r + 1}`);
+    for (const { c, key } of rotate(runs, r)) await timed(c, key, `${key.toUpperCase()} r${r + 1}`);
   }
   for (let r = 0; r < s3Rounds; r++) {
     for (const c of rotate(contenders, r)) await timed(c, 's3', `S3 r${r + 1}`);
-  }
-  for (const c of contenders) {
-    const t = performance.now();
-    // Only the slots the measured rounds will drop are real trees (see fillRing).
-    await c.fillRing(SLOTS, signal, SLOTS - rounds);
-    log(`  fill   ${c.name.padEnd(18)} ring filled to ${await c.slotCount()} slots in ${formatMs(performance.now() - t)}`);
-  }
-  for (let r = 0; r < rounds; r++) {
-    await mutate();
-    for (const c of rotate(contenders, r)) await timed(c, 's2', `S2 r${r + 1}`);
   }
   res.load[1] = loadavg()[0]!;
   return res;

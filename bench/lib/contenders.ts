@@ -32,13 +32,16 @@ export interface Contender {
   /** The newest complete slot's copy of the source. */
   newestSlot(): string;
   slotCount(): Promise<number>;
+  /** The folder of slot `i` as the contender's own layout has it (what a hard-link copy copies). */
+  slotFolder(i: number): string;
   /**
-   * Brings the ring to `n` slots without timing (for the full-ring scenario): hard-link copies of
-   * slot 0 at positions ≥ `realFrom`, empty folders below it. Only the slots the measured rounds
-   * will drop need to be real trees (deleting them is what is measured); a rotation renames the
-   * others whatever they hold.
+   * Builds a full ring of `n` slots in this contender's (empty) target without timing, for the
+   * full-ring scenario: slot 0 a hard-link copy of `seed` (a slot folder of the same kind of
+   * contender), hard-link copies at positions ≥ `realFrom`, empty folders elsewhere. Only the slots
+   * the measured rounds will drop need to be real trees (deleting them is what is measured); a
+   * rotation renames the others whatever they hold.
    */
-  fillRing(n: number, signal: AbortSignal, realFrom?: number): Promise<void>;
+  fillRing(n: number, seed: string, realFrom: number, signal: AbortSignal): Promise<void>;
 }
 
 const SLOTS = 16;
@@ -47,6 +50,10 @@ async function fillSlot(from: string, to: string, real: boolean, signal: AbortSi
   if (await exists(to)) return;
   if (real) await run('cp', ['-al', from, to], { signal });
   else await mkdir(to, { recursive: true });
+}
+
+async function fillSlots(n: number, seed: string, realFrom: number, slotFolder: (i: number) => string, signal: AbortSignal): Promise<void> {
+  for (let i = 0; i < n; i++) await fillSlot(seed, slotFolder(i), i === 0 || i >= realFrom, signal);
 }
 const now = (): number => performance.now();
 const GNU_TIME = '/usr/bin/time';
@@ -104,9 +111,11 @@ export class RawRecipe implements Contender {
     return { toCompleteMs: ms, totalMs: ms, ...(cpu.ms !== undefined ? { cpuMs: cpu.ms } : {}) };
   }
 
-  async fillRing(n: number, signal: AbortSignal, realFrom = 0): Promise<void> {
-    // Hard-link copies of slot 0: as costly to delete later as a real slot, cheap to make.
-    for (let i = 1; i < n; i++) await fillSlot(this.newestSlot(), join(this.target, String(i)), i >= realFrom, signal);
+  slotFolder(i: number): string { return join(this.target, String(i)); }
+
+  async fillRing(n: number, seed: string, realFrom: number, signal: AbortSignal): Promise<void> {
+    // Hard-link copies: as costly to delete later as a real slot, cheap to make.
+    await fillSlots(n, seed, realFrom, (i) => this.slotFolder(i), signal);
   }
 }
 
@@ -135,8 +144,10 @@ export class Rsnapshot implements Contender {
     return { toCompleteMs: ms, totalMs: ms, ...(cpu.ms !== undefined ? { cpuMs: cpu.ms } : {}) };
   }
 
-  async fillRing(n: number, signal: AbortSignal, realFrom = 0): Promise<void> {
-    for (let i = 1; i < n; i++) await fillSlot(join(this.root, 'daily.0'), join(this.root, `daily.${i}`), i >= realFrom, signal);
+  slotFolder(i: number): string { return join(this.root, `daily.${i}`); }
+
+  async fillRing(n: number, seed: string, realFrom: number, signal: AbortSignal): Promise<void> {
+    await fillSlots(n, seed, realFrom, (i) => this.slotFolder(i), signal);
   }
 }
 
@@ -199,10 +210,19 @@ export class ShadowSlotsCli implements Contender {
     }
   }
 
-  async fillRing(n: number, signal: AbortSignal): Promise<void> {
-    // Through the engine itself: it refuses numbered folders its ring does not know (they could be
-    // someone else's), so its slots cannot be hard-link copies made behind its back.
-    while ((await this.slotCount()) < n) await this.backup(signal);
+  slotFolder(i: number): string { return join(this.target, String(i)); }
+
+  /**
+   * The engine refuses numbered folders its ring.json does not know (they could be someone
+   * else's), but adopts a whole seed ring made by the original scripts. So its full ring is built
+   * the way a user migrating from the raw recipe has one: the seed slots, then one untimed engine
+   * run that adopts them, adds a slot and drops the oldest; the measured runs then rotate a full,
+   * recorded ring. (Filling by running the engine twelve times took most of the quick run's minute.)
+   */
+  async fillRing(n: number, seed: string, realFrom: number, signal: AbortSignal): Promise<void> {
+    // The adopting run drops the seed's slot n-1, so the measured rounds drop the ones below it.
+    await fillSlots(n, seed, realFrom - 1, (i) => this.slotFolder(i), signal);
+    await this.backup(signal);
   }
 }
 

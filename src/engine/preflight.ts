@@ -26,6 +26,10 @@ const NANOSECOND_FS = new Set(['ext4', 'btrfs', 'xfs', 'tmpfs', 'zfs', 'overlay'
 /** Everything checked before anything is written. */
 export async function preflight(profile: Profile, options: { createTarget?: boolean } = {}): Promise<PreflightReport> {
   const warnings: string[] = [];
+  // Started first, awaited last: running `rsync --version` is the slowest check and needs nothing
+  // the others find. Its failure is only reported if every earlier check passed.
+  const rsyncFound = locateRsync(profile.rsyncPath);
+  rsyncFound.catch(() => undefined);
   let sourceStat;
   try {
     sourceStat = await stat(profile.source);
@@ -91,7 +95,7 @@ export async function preflight(profile: Profile, options: { createTarget?: bool
     warnings.push(`The target has only ${formatBytes(probe.freeBytes)} free.`);
   }
   if (profile.filterFile !== undefined) await checkFilterFile(profile.filterFile);
-  const rsync = await locateRsync(profile.rsyncPath);
+  const rsync = await rsyncFound;
   return { rsync, target: probe, sourceReal, warnings, timePrecision };
 }
 

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { open, readlink } from 'node:fs/promises';
+import { closeSync, constants, createWriteStream, openSync, readlinkSync, readSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { comparePaths, walkTree, type WalkEntry } from './treeWalk';
+import { yieldWhenDue } from './eventLoopTurns';
 
 /**
  * A slot's content checksums: one line per file, `sha256 \t size \t mtimeMs \t inode \t JSON(path)`,
@@ -32,11 +33,29 @@ export function parseSumLine(line: string): SumLine | undefined {
   }
 }
 
+/** One buffer for every hash: each chunk is fully consumed before the next await. */
+const hashChunk = Buffer.allocUnsafe(1024 * 1024);
+/**
+ * A synchronous open must never block: if a file was swapped for a FIFO since the walk saw it,
+ * O_NONBLOCK opens it at once, and O_NOFOLLOW refuses a swapped-in symlink.
+ */
+const READ_FLAGS = process.platform === 'win32' ? 'r' : constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
 export async function hashEntry(root: string, entry: WalkEntry): Promise<string> {
   const full = join(root, entry.path);
-  if (entry.kind === 'symlink') return 'link:' + createHash('sha256').update(await readlink(full)).digest('hex');
+  if (entry.kind === 'symlink') return 'link:' + createHash('sha256').update(readlinkSync(full)).digest('hex');
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(full)) hash.update(chunk as Buffer);
+  const fd = openSync(full, READ_FLAGS);
+  try {
+    for (;;) {
+      const n = readSync(fd, hashChunk, 0, hashChunk.length, null);
+      if (n === 0) break;
+      hash.update(hashChunk.subarray(0, n));
+      await yieldWhenDue();
+    }
+  } finally {
+    closeSync(fd);
+  }
   return hash.digest('hex');
 }
 
