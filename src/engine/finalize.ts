@@ -1,10 +1,14 @@
-import { createWriteStream } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
 import type { SlotManifest } from '../core/manifest';
 import { LineSplitter, parseItemizedLine } from '../core/rsyncOutput';
 import { RingStore } from '../platform/ringStore';
 import { run } from '../platform/runner';
 import { writeSlotSums } from '../platform/treeSums';
 import { exists } from '../platform/fsutil';
+import { BatchedWriter } from '../platform/batchedWriter';
 
 /**
  * Work that needs the new slot but must not delay it: the list of deleted files (rsync cannot
@@ -42,47 +46,37 @@ async function recordSlotDetails(ring: RingStore, rsyncPath: string, manifest: S
   const prior = state.entries.find((e) => e.number === current.number + 1);
   const comparable = prior !== undefined && previous !== null && prior.id === previous.id;
   const previousSums = previous?.checksums ? ring.sumsPath(previous.id) : null;
+  const changeLog = ring.changeLogPath(manifest.id);
   // The previous slot's checksum list names every file it had: the ones this slot's walk does not
-  // meet are the deleted files, so no second walk of both trees is needed.
-  const mergeFindsDeletions = comparable && previousSums !== null && (await exists(previousSums));
-  const deletions = mergeFindsDeletions ? new DeletionLog(ring.changeLogPath(manifest.id)) : null;
+  // meet are the deleted files, so no second walk of both trees is needed. They are collected
+  // aside and appended only when the whole walk succeeded; otherwise rsync lists them.
+  const aside = comparable && previousSums !== null && (await exists(previousSums)) ? `${changeLog}.tmp-${process.pid}-${randomBytes(4).toString('hex')}` : null;
+  let deleted: number | null = null;
+  let sumsFailure: unknown = null;
   try {
-    await writeSlotSums(ring.slotPath(current.number), ring.sumsPath(manifest.id), previousSums, signal, deletions ? (path) => deletions.add(path) : undefined);
+    const gone = aside ? await BatchedWriter.open(aside, 'write') : null;
+    let count = 0;
+    try {
+      await writeSlotSums(ring.slotPath(current.number), ring.sumsPath(manifest.id), previousSums, signal, gone ? (path) => { count++; return gone.write(`- ${JSON.stringify(path)}\n`); } : undefined);
+    } finally {
+      await gone?.close();
+    }
+    manifest.checksums = `sums/${manifest.id}.tsv`;
+    if (aside) {
+      await pipeline(createReadStream(aside), createWriteStream(changeLog, { flags: 'a' }));
+      deleted = count;
+    }
+  } catch (error) {
+    sumsFailure = error;
   } finally {
-    await deletions?.close();
+    if (aside) await rm(aside, { force: true });
   }
-  manifest.checksums = `sums/${manifest.id}.tsv`;
-  if (manifest.counts && deletions) manifest.counts.deleted = deletions.count;
-  else if (manifest.counts && comparable) {
-    manifest.counts.deleted = await listDeletions(rsyncPath, ring.slotPath(current.number), ring.slotPath(prior.number), ring.changeLogPath(manifest.id), signal);
+  if (manifest.counts && deleted !== null) manifest.counts.deleted = deleted;
+  else if (manifest.counts && comparable && !signal?.aborted) {
+    manifest.counts.deleted = await listDeletions(rsyncPath, ring.slotPath(current.number), ring.slotPath(prior.number), changeLog, signal);
   }
   await ring.writeManifest(manifest);
-}
-
-/** Appends `- "path"` lines to a slot's change log. */
-class DeletionLog {
-  count = 0;
-  private batch = '';
-  private readonly out;
-  constructor(file: string) {
-    this.out = createWriteStream(file, { flags: 'a', encoding: 'utf8' });
-  }
-  add(path: string): Promise<void> | undefined {
-    this.count++;
-    this.batch += `- ${JSON.stringify(path)}\n`;
-    if (this.batch.length < 65536 || this.flush()) return undefined;
-    return new Promise<void>((resolve) => this.out.once('drain', () => resolve()));
-  }
-  /** False when the stream asks the writer to wait for 'drain'. */
-  private flush(): boolean {
-    const ok = this.out.write(this.batch);
-    this.batch = '';
-    return ok;
-  }
-  close(): Promise<void> {
-    this.flush();
-    return new Promise<void>((resolve, reject) => this.out.end((err?: Error | null) => (err ? reject(err) : resolve())));
-  }
+  if (sumsFailure !== null) throw sumsFailure;
 }
 
 /**
@@ -93,18 +87,22 @@ class DeletionLog {
 async function listDeletions(rsyncPath: string, newSlot: string, oldSlot: string, changeLog: string, signal?: AbortSignal): Promise<number> {
   const splitter = new LineSplitter();
   let deleted = 0;
-  const out = createWriteStream(changeLog, { flags: 'a', encoding: 'utf8' });
-  await run(rsyncPath, ['-r', '--dry-run', '--delete', '--existing', '--ignore-existing', '--out-format=%i %n', '--', `${newSlot}/`, `${oldSlot}/`], {
-    onStdout: (chunk) => splitter.push(chunk, (line) => {
-      const item = parseItemizedLine(line);
-      if (item?.change === 'deleted') {
-        if (!item.path.endsWith('/')) deleted++;
-        out.write(`- ${JSON.stringify(item.path)}\n`);
-      }
-    }),
-    ...(signal ? { signal } : {}),
-  }).finally(() => new Promise<void>((resolve) => out.end(() => resolve())));
-  splitter.end(() => undefined);
+  const out = await BatchedWriter.open(changeLog, 'append');
+  try {
+    await run(rsyncPath, ['-r', '--dry-run', '--delete', '--existing', '--ignore-existing', '--out-format=%i %n', '--', `${newSlot}/`, `${oldSlot}/`], {
+      onStdout: (chunk) => splitter.push(chunk, (line) => {
+        const item = parseItemizedLine(line);
+        if (item?.change === 'deleted') {
+          if (!item.path.endsWith('/')) deleted++;
+          out.append(`- ${JSON.stringify(item.path)}\n`);
+        }
+      }),
+      ...(signal ? { signal } : {}),
+    });
+    splitter.end(() => undefined);
+  } finally {
+    await out.close();
+  }
   return deleted;
 }
 

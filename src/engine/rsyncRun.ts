@@ -1,7 +1,7 @@
-import { createWriteStream } from 'node:fs';
 import { classifyRsyncExit, isNoSpace, LineSplitter, parseItemizedLine, parseProgress2, parseStats, problemPaths, type RsyncClassification, type RsyncStats } from '../core/rsyncOutput';
 import type { ProgressEvent } from '../core/progress';
 import { ProcessError, run } from '../platform/runner';
+import { BatchedWriter } from '../platform/batchedWriter';
 
 export interface RsyncRunResult {
   exitCode: number | null;
@@ -27,7 +27,7 @@ export async function runRsync(rsyncPath: string, argv: string[], changeLogFile:
   onSpawn?: (pid: number) => Promise<void>;
   onProgress?: (e: Omit<ProgressEvent, 'phase' | 'message'>) => void;
 }): Promise<RsyncRunResult> {
-  const log = createWriteStream(changeLogFile, { encoding: 'utf8' });
+  const log = await BatchedWriter.open(changeLogFile, 'write');
   const splitter = new LineSplitter();
   const itemized = { created: 0, changed: 0, deleted: 0 };
   let statsText = '';
@@ -60,7 +60,7 @@ export async function runRsync(rsyncPath: string, argv: string[], changeLogFile:
     else if (item.change === 'changed') { itemized.changed++; mark = '~'; }
     else if (item.change === 'deleted') { itemized.deleted++; mark = '-'; }
     if (item.kind === 'file') files++;
-    if (mark && !(item.kind === 'dir' && item.change !== 'created')) log.write(`${mark} ${JSON.stringify(item.path)}\n`);
+    if (mark && !(item.kind === 'dir' && item.change !== 'created')) log.append(`${mark} ${JSON.stringify(item.path)}\n`);
   };
   let exitCode: number | null = null;
   let signalName: string | null = null;
@@ -81,14 +81,14 @@ export async function runRsync(rsyncPath: string, argv: string[], changeLogFile:
       exitCode = error.exitCode;
       stderr = error.stderrTail;
       signalName = /killed by (\w+)/.exec(error.message)?.[1] ?? (exitCode === null ? 'a signal' : null);
-      if (error.code === 'cancelled') { await closeStream(log); throw error; }
+      if (error.code === 'cancelled') { await closeLog(log); throw error; }
     } else {
-      await closeStream(log);
+      await closeLog(log);
       throw error;
     }
   }
   splitter.end(onLine);
-  await closeStream(log);
+  await closeLog(log);
   const { vanished, unreadable } = problemPaths(stderr);
   return {
     exitCode,
@@ -103,6 +103,10 @@ export async function runRsync(rsyncPath: string, argv: string[], changeLogFile:
   };
 }
 
-function closeStream(stream: NodeJS.WritableStream): Promise<void> {
-  return new Promise((resolve) => stream.end(() => resolve()));
+/**
+ * The change log is a record, not the backup: a write that failed (the target filled up) must not
+ * replace rsync's own outcome, which says what happened to the copy (e.g. "the target is full").
+ */
+async function closeLog(log: BatchedWriter): Promise<void> {
+  await log.close().catch(() => undefined);
 }

@@ -38,7 +38,7 @@ export async function verifySlot(target: string, slot: number, signal?: AbortSig
     }
     if (want && want.path === actual.path) {
       result.checked++;
-      const hash = await hashEntry(root, actual);
+      const hash = await hashEntry(root, actual, signal);
       if (hash !== want.hash) push(result.changed, actual.path);
       want = (await recorded.next()).value as SumLine | undefined;
     } else {

@@ -212,7 +212,8 @@ export class RingStore {
    */
   private async removeTornWrites(): Promise<number> {
     let removed = 0;
-    for (const dir of [this.paths.meta, this.paths.manifests]) {
+    // changes/: a finalize collects deleted files in such a temp file before appending them.
+    for (const dir of [this.paths.meta, this.paths.manifests, this.paths.changes]) {
       const names = await readdir(dir).catch(() => [] as string[]);
       for (const name of names) {
         if (/\.tmp-\d+-[0-9a-f]{8}$/.test(name) || /^lock\.new-\d+-[0-9a-f]{6}$/.test(name)) {

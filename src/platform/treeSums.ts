@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
-import { closeSync, constants, createWriteStream, openSync, readlinkSync, readSync } from 'node:fs';
+import { closeSync, constants, openSync, readlinkSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { comparePaths, walkTree, type WalkEntry } from './treeWalk';
 import { yieldWhenDue } from './eventLoopTurns';
+import { BatchedWriter } from './batchedWriter';
+import { ShadowSlotsError } from '../core/errors';
 
 /**
  * A slot's content checksums: one line per file, `sha256 \t size \t mtimeMs \t inode \t JSON(path)`,
@@ -36,12 +38,13 @@ export function parseSumLine(line: string): SumLine | undefined {
 /** One buffer for every hash: each chunk is fully consumed before the next await. */
 const hashChunk = Buffer.allocUnsafe(1024 * 1024);
 /**
- * A synchronous open must never block: if a file was swapped for a FIFO since the walk saw it,
- * O_NONBLOCK opens it at once, and O_NOFOLLOW refuses a swapped-in symlink.
+ * A synchronous open must never block: a file swapped for a FIFO since the walk saw it opens at
+ * once with O_NONBLOCK (and hashes as empty, so verify reports it changed); O_NOFOLLOW refuses a
+ * swapped-in symlink.
  */
 const READ_FLAGS = process.platform === 'win32' ? 'r' : constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
-export async function hashEntry(root: string, entry: WalkEntry): Promise<string> {
+export async function hashEntry(root: string, entry: WalkEntry, signal?: AbortSignal): Promise<string> {
   const full = join(root, entry.path);
   if (entry.kind === 'symlink') return 'link:' + createHash('sha256').update(readlinkSync(full)).digest('hex');
   const hash = createHash('sha256');
@@ -52,6 +55,7 @@ export async function hashEntry(root: string, entry: WalkEntry): Promise<string>
       if (n === 0) break;
       hash.update(hashChunk.subarray(0, n));
       await yieldWhenDue();
+      if (signal?.aborted) throw new ShadowSlotsError('cancelled', `Hashing ${entry.path} was cancelled.`);
     }
   } finally {
     closeSync(fd);
@@ -99,13 +103,13 @@ export async function* readSums(file: string): AsyncGenerator<SumLine> {
  * Returns how many files were hashed.
  */
 export async function writeSlotSums(slotRoot: string, outFile: string, previousSums: string | null, signal?: AbortSignal, onGone?: (path: string) => Promise<void> | undefined): Promise<{ files: number; hashed: number }> {
-  const out = createWriteStream(outFile, { encoding: 'utf8' });
+  const out = await BatchedWriter.open(outFile, 'write');
   const previous = previousSums ? readSums(previousSums) : undefined;
-  let prev = previous ? (await previous.next()).value as SumLine | undefined : undefined;
   let files = 0;
   let hashed = 0;
-  let batch = '';
+  let closed = false;
   try {
+    let prev = previous ? (await previous.next()).value as SumLine | undefined : undefined;
     for await (const entry of walkTree(slotRoot, signal)) {
       if (entry.kind === 'other') continue;
       while (prev && previous && comparePaths(prev.path, entry.path) < 0) {
@@ -118,22 +122,19 @@ export async function writeSlotSums(slotRoot: string, outFile: string, previousS
         prev = (await previous.next()).value as SumLine | undefined;
       }
       if (hash === undefined) {
-        hash = await hashEntry(slotRoot, entry);
+        hash = await hashEntry(slotRoot, entry, signal);
         hashed++;
       }
       files++;
-      // Lines are written in 64 KB batches: one write() per file made most of the garbage.
-      batch += formatSumLine({ hash, size: entry.size, mtimeMs: entry.mtimeMs, ino: entry.ino, path: entry.path });
-      if (batch.length >= 65536) {
-        const ok = out.write(batch);
-        batch = '';
-        if (!ok) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
-      }
+      await out.write(formatSumLine({ hash, size: entry.size, mtimeMs: entry.mtimeMs, ino: entry.ino, path: entry.path }));
     }
-    if (batch.length > 0) out.write(batch);
     for (; prev && previous; prev = (await previous.next()).value as SumLine | undefined) await onGone?.(prev.path);
+    // Durable before any manifest names it: a sums file cut short by a power loss would make
+    // verify report files as missing, and the next run's merge miss deletions.
+    closed = true;
+    await out.close({ sync: true });
   } finally {
-    await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    if (!closed) await out.close().catch(() => undefined);
     await previous?.return(undefined);
   }
   return { files, hashed };

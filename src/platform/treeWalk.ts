@@ -2,6 +2,7 @@ import { lstatSync, readdirSync, type Dirent, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { ShadowSlotsError } from '../core/errors';
 import { yieldWhenDue } from './eventLoopTurns';
+import { isErrno } from './fsutil';
 
 export interface WalkEntry {
   /** Path relative to the root, `/`-separated. */
@@ -43,13 +44,11 @@ export async function* walkTree(root: string, signal?: AbortSignal): AsyncGenera
     const dirent = folder.entries[folder.next++]!;
     const rel = folder.rel === '' ? dirent.name : `${folder.rel}/${dirent.name}`;
     if (dirent.isDirectory()) {
-      // A folder whose name is not valid UTF-8 cannot be reopened by its decoded name: skip it.
       const child = tryOpenFolder(root, rel);
       if (child) stack.push(child);
       continue;
     }
-    // Names that are not valid UTF-8 come back mangled and cannot be stat'ed: skip them rather
-    // than fail the whole walk (they are neither checksummed nor verified).
+    // Names that are not valid UTF-8 are skipped (see isGone): neither checksummed nor verified.
     const s = tryLstat(join(root, rel));
     if (!s) continue;
     yield { path: rel, kind: s.isFile() ? 'file' : s.isSymbolicLink() ? 'symlink' : 'other', size: s.size, mtimeMs: Math.trunc(s.mtimeMs), ino: s.ino, nlink: s.nlink };
@@ -62,19 +61,30 @@ function openFolder(root: string, rel: string): Folder {
   return { rel, entries, next: 0 };
 }
 
+/**
+ * Only "it is gone" is skipped: a name that is not valid UTF-8 comes back mangled and is not found,
+ * and a file deleted mid-walk is not there either. Any other error (EACCES, EIO) fails the walk:
+ * a folder the walk could not read must not read as a folder whose files were all deleted.
+ */
+function isGone(error: unknown): boolean {
+  return isErrno(error, 'ENOENT') || isErrno(error, 'ENOTDIR');
+}
+
 function tryOpenFolder(root: string, rel: string): Folder | null {
   try {
     return openFolder(root, rel);
-  } catch {
-    return null;
+  } catch (error) {
+    if (isGone(error)) return null;
+    throw error;
   }
 }
 
 function tryLstat(path: string): Stats | null {
   try {
     return lstatSync(path, { throwIfNoEntry: false }) ?? null;
-  } catch {
-    return null;
+  } catch (error) {
+    if (isGone(error)) return null;
+    throw error;
   }
 }
 

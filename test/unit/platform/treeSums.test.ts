@@ -69,7 +69,7 @@ test('writeSlotSums reuses the hashes of hard-linked files and names the previou
   await link(join(older, 'keep.txt'), join(newer, 'keep.txt'));
   await link(join(older, 'dir/kept.txt'), join(newer, 'dir/kept.txt'));
   await tree(newer, { 'changed.txt': 'v2', 'added.txt': 'a' });
-  // Same name, same size, but a different file (not a hard link): its hash must not be reused.
+  // changed.txt: same name, new inode (rsync wrote a new file), so its hash must not be reused.
   await writeFile(join(newer, 'gone.txt.new'), 'x');
   const gone: string[] = [];
   const second = await writeSlotSums(newer, join(dir, 'newer.tsv'), join(dir, 'older.tsv'), undefined, (path) => { gone.push(path); return undefined; });
@@ -83,4 +83,20 @@ test('writeSlotSums reuses the hashes of hard-linked files and names the previou
   assert.equal(sums.get('keep.txt'), oldSums.get('keep.txt'));
   assert.notEqual(sums.get('changed.txt'), oldSums.get('changed.txt'));
   assert.deepEqual([...sums.keys()], ['added.txt', 'changed.txt', 'dir/kept.txt', 'gone.txt.new', 'keep.txt']);
+});
+
+test('sums of a tree larger than one read chunk come back whole, multibyte names across chunk edges included', async (t) => {
+  const dir = await tempDir(t);
+  const root = join(dir, 'slot');
+  const files: Record<string, string> = {};
+  // ~1,500 lines of ~130 bytes: several 64 KB chunks, with 2- and 3-byte characters in the names.
+  for (let i = 0; i < 1500; i++) files[`Résumé-${i % 7}/写真-${String(i).padStart(5, '0')}-ünïcødé.txt`] = `content ${i}`;
+  await tree(root, files);
+  const result = await writeSlotSums(root, join(dir, 'sums.tsv'), null);
+  assert.equal(result.files, 1500);
+  const walked: string[] = [];
+  for await (const entry of walkTree(root)) walked.push(entry.path);
+  const read: string[] = [];
+  for await (const line of readSums(join(dir, 'sums.tsv'))) read.push(line.path);
+  assert.deepEqual(read, walked);
 });
