@@ -37,9 +37,10 @@ test('first and incremental backups: unchanged files share an inode with the pre
   await tree(source, { 'a.txt': 'alpha', 'dir/b.txt': 'beta', 'dir/deep/c.bin': 'x'.repeat(100000) });
   const first = await backup(source, target);
   assert.equal(first.code, 0, first.stderr + first.stdout);
-  const result = first.events.find((e) => e['type'] === 'result')?.['result'] as { slot: { number: number; manifest: { counts: { files: number } } } };
+  const result = first.events.find((e) => e['type'] === 'result')?.['result'] as { slot: { number: number; manifest: { counts: { files: number; created: number } } } };
   assert.equal(result.slot.number, 0);
   assert.equal(result.slot.manifest.counts.files, 3);
+  assert.equal(result.slot.manifest.counts.created, 3, 'created counts files, not the folders holding them');
   assert.ok(first.events.some((e) => e['type'] === 'complete'), 'a complete event is printed');
   assert.ok(first.events.some((e) => e['type'] === 'progress' && e['phase'] === 'copy'));
 
