@@ -94,7 +94,16 @@ export async function uiTest({ browser, url, workspace, target, outDir }) {
         if (!/live copy/.test(description)) throw new Error(`slot 0 row does not say it is a live copy: ${description}`);
         await slot.click();
         const file = page.locator('.monaco-list-row', { hasText: 'README.md' }).first();
-        await file.waitFor({ timeout: 20_000 });
+        // The ring refreshes the tree when the backup's last records land (ring.json, the engine's
+        // notification); a click that arrives while the rows are being replaced can be lost.
+        // Expand again if the slot row is collapsed, but the files must still appear in 20 s.
+        const deadline = Date.now() + 20_000;
+        while (!(await file.isVisible())) {
+          if (Date.now() > deadline) throw new Error('slot 0 did not show its files within 20 s');
+          const row = page.locator('.monaco-list-row', { hasText: `0 \u00b7 ${today}` }).first();
+          if ((await row.getAttribute('aria-expanded')) === 'false') await row.click();
+          await page.waitForTimeout(250);
+        }
         await page.locator('.monaco-list-row', { hasText: 'data' }).first().waitFor();
         // Widen the sidebar (drag its sash) so the screenshot shows whole slot descriptions.
         const box = await page.locator('.part.sidebar').boundingBox();
