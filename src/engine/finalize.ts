@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
@@ -7,7 +6,7 @@ import { LineSplitter, parseItemizedLine } from '../core/rsyncOutput';
 import { RingStore } from '../platform/ringStore';
 import { run } from '../platform/runner';
 import { writeSlotSums } from '../platform/treeSums';
-import { exists } from '../platform/fsutil';
+import { exists, tempPathBeside } from '../platform/fsutil';
 import { BatchedWriter } from '../platform/batchedWriter';
 
 /**
@@ -50,7 +49,7 @@ async function recordSlotDetails(ring: RingStore, rsyncPath: string, manifest: S
   // The previous slot's checksum list names every file it had: the ones this slot's walk does not
   // meet are the deleted files, so no second walk of both trees is needed. They are collected
   // aside and appended only when the whole walk succeeded; otherwise rsync lists them.
-  const aside = comparable && previousSums !== null && (await exists(previousSums)) ? `${changeLog}.tmp-${process.pid}-${randomBytes(4).toString('hex')}` : null;
+  const aside = comparable && previousSums !== null && (await exists(previousSums)) ? tempPathBeside(changeLog) : null;
   let deleted: number | null = null;
   let sumsFailure: unknown = null;
   try {

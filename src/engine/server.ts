@@ -1,7 +1,8 @@
 import { createConnection, ProposedFeatures, ResponseError, TextDocuments, type Connection } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { ShadowSlotsError } from '../core/errors';
-import { formatBytes, formatCount, formatDuration } from '../core/format';
+import { signalFromToken } from '../core/cancellation';
+import { progressDetail } from '../core/progress';
 import { validateProfile } from '../core/profile';
 import { setLogSink } from '../platform/runner';
 import {
@@ -27,13 +28,6 @@ function toResponseError(error: unknown): ResponseError<EngineErrorData> {
   return new ResponseError(2, message, { code: 'internal', hint: null, details: null });
 }
 
-function cancellationSignal(token: { isCancellationRequested: boolean; onCancellationRequested: (cb: () => void) => unknown }): AbortSignal {
-  const controller = new AbortController();
-  if (token.isCancellationRequested) controller.abort();
-  token.onCancellationRequested(() => controller.abort());
-  return controller.signal;
-}
-
 /** Registers the engine's requests on a connection (also used by tests over in-memory streams). */
 export function registerEngine(connection: Connection): { documents: TextDocuments<TextDocument> } {
   setLogSink((level, message) => connection.sendNotification(LogNotification.type, { level, message }));
@@ -49,12 +43,9 @@ export function registerEngine(connection: Connection): { documents: TextDocumen
     try {
       const result = await runBackup({
         profile: params.profile,
-        signal: cancellationSignal(token),
+        signal: signalFromToken(token),
         onProgress: (e) => {
-          const detail = e.phase === 'copy'
-            ? `${e.percent ?? 0}% · ${formatCount(e.files)} files · ${e.rate !== null ? `${formatBytes(e.rate)}/s` : ''}${e.etaSeconds !== null ? ` · ${formatDuration(e.etaSeconds * 1000)} left` : ''}`
-            : e.message;
-          progress?.report(e.percent ?? 0, detail);
+          progress?.report(e.percent ?? 0, progressDetail(e));
           connection.sendNotification(BackupProgressNotification.type, e);
         },
       });
@@ -79,7 +70,7 @@ export function registerEngine(connection: Connection): { documents: TextDocumen
     } catch (error) { return toResponseError(error); }
   });
   connection.onRequest(VerifyRequest.type, async (params, token) => {
-    try { return await verifySlot(params.target, params.slot, cancellationSignal(token)); } catch (error) { return toResponseError(error); }
+    try { return await verifySlot(params.target, params.slot, signalFromToken(token)); } catch (error) { return toResponseError(error); }
   });
   connection.onRequest(ValidateProfileRequest.type, async (params) => {
     try { return { notes: validateProfile(params.profile).notes }; } catch (error) { return toResponseError(error); }
@@ -95,7 +86,7 @@ export function registerEngine(connection: Connection): { documents: TextDocumen
         rsyncPath: rsync.path,
         filterFile: profile.filterFile,
         excludes: profile.excludes,
-        signal: cancellationSignal(token),
+        signal: signalFromToken(token),
       });
     } catch (error) { return toResponseError(error); }
   });

@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
  * A crash leaves either the old or the new content, never a torn file (the journal depends on it).
  */
 export async function writeFileAtomic(file: string, content: string | Buffer): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const tmp = tempPathBeside(file);
   const handle = await open(tmp, 'w', 0o644);
   try {
     await handle.writeFile(content);
@@ -24,6 +24,17 @@ export async function writeFileAtomic(file: string, content: string | Buffer): P
   }
   await syncDir(dirname(file));
 }
+
+/**
+ * A private temporary name next to `file`. Only the lock holder writes ring metadata, so a repair
+ * removes any such name a crashed writer left behind (TORN_WRITE).
+ */
+export function tempPathBeside(file: string): string {
+  return `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+}
+
+/** Names made by tempPathBeside. */
+export const TORN_WRITE = /\.tmp-\d+-[0-9a-f]{8}$/;
 
 /** Makes a rename durable; not supported on every platform (Windows), where it is a no-op. */
 export async function syncDir(dir: string): Promise<void> {

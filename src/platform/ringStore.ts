@@ -5,7 +5,7 @@ import { emptyJournal, isJournalEmpty, parseJournal, type Journal } from '../cor
 import { ringPaths, type RingPaths } from '../core/layout';
 import { parseManifest, serializeManifest, type SlotManifest } from '../core/manifest';
 import { emptyRing, parseRingState, planRotation, serializeRingState, slotNumbersFromNames, stepStatus, type RingEntry, type RingState, type RotationStep } from '../core/ring';
-import { exists, isErrno, makeFoldersOwnerAccessible, writeFileAtomic } from './fsutil';
+import { exists, isErrno, makeFoldersOwnerAccessible, TORN_WRITE, writeFileAtomic } from './fsutil';
 import { faultPoint } from './faults';
 import { run } from './runner';
 
@@ -216,7 +216,7 @@ export class RingStore {
     for (const dir of [this.paths.meta, this.paths.manifests, this.paths.changes]) {
       const names = await readdir(dir).catch(() => [] as string[]);
       for (const name of names) {
-        if (/\.tmp-\d+-[0-9a-f]{8}$/.test(name) || /^lock\.new-\d+-[0-9a-f]{6}$/.test(name)) {
+        if (TORN_WRITE.test(name) || /^lock\.new-\d+-[0-9a-f]{6}$/.test(name)) {
           await rm(join(dir, name), { force: true });
           removed++;
         }

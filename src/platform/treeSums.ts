@@ -6,6 +6,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { comparePaths, walkTree, type WalkEntry } from './treeWalk';
 import { yieldWhenDue } from './eventLoopTurns';
 import { BatchedWriter } from './batchedWriter';
+import { isErrno } from './fsutil';
 import { ShadowSlotsError } from '../core/errors';
 
 /**
@@ -73,7 +74,7 @@ export async function* readSums(file: string): AsyncGenerator<SumLine> {
   try {
     handle = await open(file, 'r');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    if (isErrno(error, 'ENOENT')) return;
     throw error;
   }
   const buffer = Buffer.allocUnsafe(65536);

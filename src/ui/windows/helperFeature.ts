@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { describeError } from '../../core/errors';
+import { signalFromToken } from '../../core/cancellation';
 import { type Profile, type ProfileInput, validateProfile } from '../../core/profile';
 import type { HelperAccount, HelperPlan } from '../../platform/windows/helperPlan';
 import type { BackupResult } from '../../rpc/protocol';
@@ -31,13 +32,6 @@ function workspaceHelperProfile(): { profile: Profile } | { message: string } {
   } catch (error) {
     return { message: describeError(error) };
   }
-}
-
-function abortOn(token: vscode.CancellationToken): AbortSignal {
-  const controller = new AbortController();
-  if (token.isCancellationRequested) controller.abort();
-  token.onCancellationRequested(() => controller.abort());
-  return controller.signal;
 }
 
 /**
@@ -169,7 +163,7 @@ function helperRunner(services: Services): BackupRunner {
       return engine(input); // the engine reports the validation message, as on every platform
     }
     const helper = await windowsHelper();
-    const signal = abortOn(token);
+    const signal = signalFromToken(token);
     const account = services.context.globalState.get<HelperAccount>(ACCOUNT_KEY(profile.name)) ?? 'user';
     let plan: HelperPlan | undefined;
     let state: HelperInstallState | undefined;

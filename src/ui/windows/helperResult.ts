@@ -2,18 +2,14 @@
  * The helper's state file turned into what Back Up Now shows on every platform: the same progress
  * text as the engine's work-done progress, and the same BackupResult for the summary. Pure.
  */
-import { formatBytes, formatCount, formatDuration } from '../../core/format';
-import type { ProgressEvent } from '../../core/progress';
+import { progressDetail, type ProgressEvent } from '../../core/progress';
 import { HELPER_EXIT_MESSAGES } from '../../core/windows/codes';
 import type { HelperState } from '../../core/windows/helperState';
 import type { BackupResult, SlotSummary } from '../../rpc/protocol';
 
-/** Mirrors the engine's progress text (src/engine/server.ts), so both paths read alike. */
+/** The engine's progress text (core/progress), so both paths read alike. */
 export function helperProgress(e: ProgressEvent): { message: string; percentage: number | undefined } {
-  const message = e.phase === 'copy'
-    ? `${e.percent ?? 0}% · ${formatCount(e.files)} files · ${e.rate !== null ? `${formatBytes(e.rate)}/s` : ''}${e.etaSeconds !== null ? ` · ${formatDuration(e.etaSeconds * 1000)} left` : ''}`
-    : e.message;
-  return { message, percentage: e.percent ?? undefined };
+  return { message: progressDetail(e), percentage: e.percent ?? undefined };
 }
 
 export type HelperRunOutcome =
