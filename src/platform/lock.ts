@@ -2,8 +2,8 @@ import { hostname } from 'node:os';
 import { link, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { ShadowSlotsError } from '../core/errors';
-import { isErrno, syncDir } from './fsutil';
-import { dirname } from 'node:path';
+import { exists, isErrno, syncDir } from './fsutil';
+import { dirname, join } from 'node:path';
 
 /** Who holds a ring's lock; written into the lock file so a refusal can name the holder. */
 export interface LockOwner {
@@ -25,6 +25,26 @@ export interface HeldLock {
 }
 
 const UNREADABLE_LOCK_GRACE_MS = 30_000;
+
+/**
+ * A draft lives for the few milliseconds between writing the owner and linking it into place,
+ * while its writer does not hold the lock yet: repair under the lock must not take it for the
+ * debris of a crash. One this old was left by a crash (on this or another computer sharing the
+ * target, so the pid in its name proves nothing).
+ */
+const ABANDONED_DRAFT_AGE_MS = 60_000;
+const LOCK_DRAFT = /^lock\.new-\d+-[0-9a-f]{6}$/;
+
+export function lockDraftPath(lockFile: string): string {
+  return `${lockFile}.new-${process.pid}-${randomBytes(3).toString('hex')}`;
+}
+
+/** True for a lock draft (see acquireLock) that its writer can no longer be using. */
+export async function isAbandonedLockDraft(dir: string, name: string, now = Date.now()): Promise<boolean> {
+  if (!LOCK_DRAFT.test(name)) return false;
+  const modified = await stat(join(dir, name)).then((s) => s.mtimeMs, () => null);
+  return modified !== null && now - modified > ABANDONED_DRAFT_AGE_MS;
+}
 
 async function processStartTime(pid: number): Promise<string | null> {
   try {
@@ -81,7 +101,7 @@ export async function acquireLock(lockFile: string, command: string): Promise<He
     // The owner is written to a private file first and then hard-linked into place: the lock
     // appears complete or not at all, so nobody can read a half-written lock, judge it stale
     // and take it while its owner is running (link(2) fails with EEXIST like O_EXCL).
-    const draft = `${lockFile}.new-${process.pid}-${randomBytes(3).toString('hex')}`;
+    const draft = lockDraftPath(lockFile);
     const handle = await open(draft, 'wx', 0o644);
     try {
       await handle.writeFile(JSON.stringify(owner) + '\n');
@@ -94,6 +114,9 @@ export async function acquireLock(lockFile: string, command: string): Promise<He
       await syncDir(dirname(lockFile));
       return { owner, recoveredStale, release: () => releaseLock(lockFile, owner) };
     } catch (error) {
+      // ENOENT: our draft was removed under us (an older version's repair took every draft for
+      // crash debris); write it again.
+      if (isErrno(error, 'ENOENT') && !(await exists(draft))) continue;
       if (!isErrno(error, 'EEXIST')) throw error;
     } finally {
       await rm(draft, { force: true });

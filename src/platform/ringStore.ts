@@ -7,6 +7,7 @@ import { parseManifest, serializeManifest, type SlotManifest } from '../core/man
 import { emptyRing, parseRingState, planRotation, serializeRingState, slotNumbersFromNames, stepStatus, type RingEntry, type RingState, type RotationStep } from '../core/ring';
 import { exists, isErrno, makeFoldersOwnerAccessible, TORN_WRITE, writeFileAtomic } from './fsutil';
 import { faultPoint } from './faults';
+import { isAbandonedLockDraft } from './lock';
 import { run } from './runner';
 
 /**
@@ -209,6 +210,7 @@ export class RingStore {
   /**
    * Atomic writes (temp file + rename) interrupted by a crash leave their temp file behind. Only
    * the lock holder writes metadata, so under the lock every such file belongs to a dead writer.
+   * Lock drafts are the exception: a run trying to take the lock writes one right now.
    */
   private async removeTornWrites(): Promise<number> {
     let removed = 0;
@@ -216,7 +218,7 @@ export class RingStore {
     for (const dir of [this.paths.meta, this.paths.manifests, this.paths.changes]) {
       const names = await readdir(dir).catch(() => [] as string[]);
       for (const name of names) {
-        if (TORN_WRITE.test(name) || /^lock\.new-\d+-[0-9a-f]{6}$/.test(name)) {
+        if (TORN_WRITE.test(name) || (await isAbandonedLockDraft(dir, name))) {
           await rm(join(dir, name), { force: true });
           removed++;
         }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hostname } from 'node:os';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tempDir } from '../../helpers/tmp';
 import { runCli } from '../../helpers/cli';
@@ -142,6 +142,23 @@ test('temporary files of atomic writes torn by a crash are removed by the next r
   const r = await backup(source, target);
   assert.equal(r.code, 0, r.stderr);
   for (const f of torn) await assert.rejects(readFile(f), `${f} removed`);
+});
+
+test('a lock draft another run is writing right now survives the lock holder\'s repair; one a crash left behind does not', async (t) => {
+  const { source, target } = await setup(t);
+  assert.equal((await backup(source, target)).code, 0);
+  const meta = join(target, '.shadow-slots');
+  // The race CI caught: the winner's repair deleted a loser's draft between its write and its link.
+  const live = join(meta, 'lock.new-4194305-0a1b2c');
+  const abandoned = join(meta, 'lock.new-4194306-d3e4f5');
+  await writeFile(live, '{"pid":4194305}\n');
+  await writeFile(abandoned, '{"pid":4194306}\n');
+  const twoMinutesAgo = new Date(Date.now() - 120_000);
+  await utimes(abandoned, twoMinutesAgo, twoMinutesAgo);
+  const r = await backup(source, target);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(await readFile(live, 'utf8'), '{"pid":4194305}\n', 'the fresh draft is left to its writer');
+  await assert.rejects(readFile(abandoned), 'the abandoned draft is removed');
 });
 
 test('a cancel that arrives after the rotation is too late: the new slot is reported complete, not "unchanged"', async (t) => {
