@@ -17,6 +17,10 @@ export class RingModel implements vscode.Disposable {
   private viewState: RingViewState = 'noTarget';
   private pending: Promise<void> | undefined;
   private again = false;
+  private forced = false;
+  /** What the last `changed` event showed; a listing equal to it fires nothing. */
+  private shown: string | undefined;
+  private changes = 0;
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
 
@@ -25,9 +29,17 @@ export class RingModel implements vscode.Disposable {
   get listing(): RingListing | undefined { return this.current; }
   get error(): string | undefined { return this.problem; }
   get state(): RingViewState { return this.viewState; }
+  /** Counts `changed` events; it moves before listeners hear of one, so they can key caches on it. */
+  get generation(): number { return this.changes; }
 
-  /** Lists the ring again; resolves when the listing that reflects this call is in. */
-  refresh(): Promise<void> {
+  /**
+   * Lists the ring again; resolves when the listing that reflects this call is in. Listeners hear
+   * of it only when something changed: one run writes ring.json several times, and every event
+   * rebuilds the tree, collapsing a row the user is expanding. `force` (the Refresh command)
+   * re-renders anyway, for the relative times.
+   */
+  refresh(options: { force?: boolean } = {}): Promise<void> {
+    if (options.force) this.forced = true;
     if (this.pending) { this.again = true; return this.pending; }
     this.pending = (async () => {
       try {
@@ -62,7 +74,12 @@ export class RingModel implements vscode.Disposable {
         }
       }
     }
+    const shown = JSON.stringify([this.viewState, this.problem, this.current]);
+    if (shown === this.shown && !this.forced) return;
+    this.shown = shown;
+    this.forced = false;
     await vscode.commands.executeCommand('setContext', ContextKeys.state, this.viewState);
+    this.changes++;
     this.changed.fire();
   }
 

@@ -20,7 +20,7 @@ export const backupFeature: FeatureModule = {
       if (!services.backup.cancel()) void vscode.window.showInformationMessage('No backup is running.');
     }),
     vscode.commands.registerCommand(Commands.configureTarget, (folder?: vscode.Uri) => configureTarget(services, folder)),
-    vscode.commands.registerCommand(Commands.refresh, () => services.ring.refresh()),
+    vscode.commands.registerCommand(Commands.refresh, () => services.ring.refresh({ force: true })),
     vscode.commands.registerCommand(Commands.openLog, () => services.log.show(false)),
   ],
 };
