@@ -8,7 +8,7 @@ import type * as vscode from 'vscode';
 import { createServices, type FeatureModule } from './ui/services';
 import { slotsFeature } from './ui/slots/slotsFeature';
 import { backupFeature } from './ui/backup/backupCommands';
-import { attachMissedRuns, statusBarFeature } from './ui/statusBar';
+import { type StatusBar, statusBarFeature } from './ui/statusBar';
 import { ringWatcherFeature } from './ui/ringWatcher';
 import { scheduleFeature } from './ui/schedule/scheduleCommands';
 import { filterFeature } from './ui/filters/filterFeature';
@@ -23,17 +23,15 @@ export interface ShadowSlotsApi {
 export function activate(context: vscode.ExtensionContext): ShadowSlotsApi {
   const services = createServices(context);
   let slotsTree: SlotsTreeProvider | undefined;
+  let statusBar: StatusBar | undefined;
   const features: FeatureModule[] = [
     slotsFeature((tree) => { slotsTree = tree; }),
     backupFeature,
-    statusBarFeature,
+    statusBarFeature((bar) => { statusBar = bar; }),
     ringWatcherFeature,
     scheduleFeature((schedules) => combine(
       slotsTree?.showSchedules(schedules),
-      attachMissedRuns({
-        onDidChange: schedules.onDidChange,
-        missedFor: async (target) => (await schedules.listings()).filter((l) => l.entry.target === target).flatMap((l) => l.missed),
-      }),
+      statusBar?.showMissedRuns(schedules),
     )),
     filterFeature,
     helperFeature,

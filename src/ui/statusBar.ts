@@ -10,55 +10,81 @@ export interface MissedRunSource {
   readonly onDidChange: vscode.Event<void>;
 }
 
-let missedSource: MissedRunSource | undefined;
-let missedRuns: string[] = [];
-let refreshMissed: () => void = () => undefined;
-
-/** Lets the status bar say "Backup missed" when a schedule implies a newer slot than exists. */
-export function attachMissedRuns(source: MissedRunSource): vscode.Disposable {
-  missedSource = source;
-  refreshMissed();
-  const sub = source.onDidChange(() => refreshMissed());
-  return new vscode.Disposable(() => { sub.dispose(); missedSource = undefined; missedRuns = []; });
-}
-
 /** The status bar item: age of the newest complete slot, or the running backup's progress. */
-export const statusBarFeature: FeatureModule = {
-  id: 'statusBar',
-  activate: (services) => {
-    const item = vscode.window.createStatusBarItem('shadowSlots.status', vscode.StatusBarAlignment.Left, 10);
-    item.name = 'Shadow Slots';
-    item.command = `${SLOTS_VIEW}.focus`;
-    const update = () => render(item, services);
-    refreshMissed = () => {
-      const target = services.ring.listing?.target;
-      if (!missedSource || !target) { missedRuns = []; update(); return; }
-      void missedSource.missedFor(target).then((m) => { missedRuns = m; update(); }, () => undefined);
-    };
+export class StatusBar implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem('shadowSlots.status', vscode.StatusBarAlignment.Left, 10);
+  private readonly subscriptions: vscode.Disposable[];
+  private missedSource: MissedRunSource | undefined;
+  private missedRuns: string[] = [];
+
+  constructor(private readonly services: Services) {
+    this.item.name = 'Shadow Slots';
+    this.item.command = `${SLOTS_VIEW}.focus`;
     // Ages are relative: re-render every minute even when nothing else happens.
-    const timer = setInterval(update, 60_000);
-    update();
-    item.show();
-    return [
-      item,
-      services.ring.onDidChange(() => refreshMissed()),
-      services.backup.onDidChange(update),
-      vscode.workspace.onDidChangeConfiguration((e) => { if (e.affectsConfiguration('shadowSlots.staleAfterHours')) update(); }),
+    const timer = setInterval(() => this.render(), 60_000);
+    this.subscriptions = [
+      services.ring.onDidChange(() => this.refreshMissed()),
+      services.backup.onDidChange(() => this.render()),
+      vscode.workspace.onDidChangeConfiguration((e) => { if (e.affectsConfiguration('shadowSlots.staleAfterHours')) this.render(); }),
       new vscode.Disposable(() => clearInterval(timer)),
     ];
-  },
-};
-
-function render(item: vscode.StatusBarItem, services: Services): void {
-  if (services.backup.isRunning) {
-    const p = services.backup.currentProgress;
-    item.text = `$(sync~spin) Backup${p?.percentage !== undefined ? ` ${Math.round(p.percentage)}%` : '…'}`;
-    item.tooltip = p?.message ? `Backing up: ${p.message}` : 'Backing up…';
-    item.backgroundColor = undefined;
-    return;
+    this.render();
+    this.item.show();
   }
-  const view = describeStatus(services.ring.listing, services.backup.lastFailure, readSettings().staleAfterHours, new Date(), missedRuns);
-  item.text = view.text;
-  item.tooltip = view.tooltip;
-  item.backgroundColor = view.severity === 'ok' ? undefined : new vscode.ThemeColor(view.severity === 'error' ? 'statusBarItem.errorBackground' : 'statusBarItem.warningBackground');
+
+  /** Lets the status bar say "Backup missed" when a schedule implies a newer slot than exists. */
+  showMissedRuns(source: MissedRunSource): vscode.Disposable {
+    this.missedSource = source;
+    const sub = source.onDidChange(() => this.refreshMissed());
+    this.refreshMissed();
+    return new vscode.Disposable(() => {
+      sub.dispose();
+      if (this.missedSource !== source) return;
+      this.missedSource = undefined;
+      this.missedRuns = [];
+      this.render();
+    });
+  }
+
+  private refreshMissed(): void {
+    const source = this.missedSource;
+    const target = this.services.ring.listing?.target;
+    if (!source || !target) { this.missedRuns = []; this.render(); return; }
+    void source.missedFor(target).then((missed) => {
+      if (this.missedSource !== source) return;
+      this.missedRuns = missed;
+      this.render();
+    }, () => undefined);
+  }
+
+  private render(): void {
+    const { item, services } = this;
+    if (services.backup.isRunning) {
+      const p = services.backup.currentProgress;
+      item.text = `$(sync~spin) Backup${p?.percentage !== undefined ? ` ${Math.round(p.percentage)}%` : '…'}`;
+      item.tooltip = p?.message ? `Backing up: ${p.message}` : 'Backing up…';
+      item.backgroundColor = undefined;
+      return;
+    }
+    const view = describeStatus(services.ring.listing, services.backup.lastFailure, readSettings().staleAfterHours, new Date(), this.missedRuns);
+    item.text = view.text;
+    item.tooltip = view.tooltip;
+    item.backgroundColor = view.severity === 'ok' ? undefined : new vscode.ThemeColor(view.severity === 'error' ? 'statusBarItem.errorBackground' : 'statusBarItem.warningBackground');
+  }
+
+  dispose(): void {
+    for (const d of this.subscriptions) d.dispose();
+    this.item.dispose();
+  }
+}
+
+export function statusBarFeature(onStatusBar: (bar: StatusBar) => void): FeatureModule {
+  return {
+    id: 'statusBar',
+    activate: (services) => {
+      const bar = new StatusBar(services);
+      onStatusBar(bar);
+      return [bar];
+    },
+  };
 }

@@ -16,23 +16,28 @@ import {
 import type { FeatureModule } from '../services';
 import { profileFromSettings, readSettings, sourceFolder } from '../settings';
 import { ScheduleCommands, ScheduleSettings } from './scheduleCommandIds';
-import { type ScheduleNodeData, schedulesForTarget } from './scheduleNodes';
+import { listingsForTarget, scheduleNodeData, type ScheduleNodeData, schedulesForTarget } from './scheduleNodes';
 import { runScheduleWizard } from './scheduleWizardUi';
 
 /** What the schedule feature needs from the rest of the extension (Services satisfies it). */
 export interface ScheduleDeps {
   log?: vscode.LogOutputChannel;
+  /** A listing is shared by everyone who asks for the same ring state (see `listings`). */
+  ring?: { readonly generation: number };
 }
 
 /** What the Slots view uses to show schedules (a node per schedule under the ring). */
 export interface ScheduleUiApi extends vscode.Disposable {
   schedulesFor(target: string): Promise<ScheduleNodeData[]>;
+  /** Due runs of the ring at `target` that produced no slot (ISO times). */
+  missedFor(target: string): Promise<string[]>;
   listings(): Promise<ScheduleListing[]>;
   readonly onDidChange: vscode.Event<void>;
 }
 
 const ARTEFACT_LANGUAGE: Record<SchedulerPlatform, string> = { windows: 'xml', systemd: 'ini', cron: 'shellscript', launchd: 'xml' };
 const MISSED_CHECK_MS = 60 * 60_000;
+const SHARED_LISTING_MS = 5_000;
 
 /** The profiles the wizard offers: the workspace's settings, then those of existing schedules. */
 async function profileChoices(entries: ScheduleEntry[], platform: SchedulerPlatform): Promise<Array<ProfileChoice & { input: ProfileInput; scheduleId: string }>> {
@@ -75,6 +80,20 @@ export function registerScheduleCommands(context: vscode.ExtensionContext, deps:
 
   /** Enough context to list and remove (neither writes a job command, so no engine is needed). */
   const readContext = (): ScheduleContext => ({ paths, engine: { node: '', cli: '' }, zone: localZone(), now: () => new Date(), userId: '' });
+
+  // A ring change makes the Slots view and the status bar ask at once, and a listing starts one
+  // scheduler query per schedule: they share it. A listing made before the ring changed is not
+  // reused (its missed runs may be gone now), nor one made before the schedules changed.
+  let shared: { generation: number | undefined; at: number; listing: Promise<ScheduleListing[]> } | undefined;
+  const listings = (): Promise<ScheduleListing[]> => {
+    const generation = deps.ring?.generation;
+    if (shared && shared.generation === generation && Date.now() - shared.at < SHARED_LISTING_MS) return shared.listing;
+    const mine = { generation, at: Date.now(), listing: listSchedules(readContext()) };
+    mine.listing.catch(() => { if (shared === mine) shared = undefined; });
+    shared = mine;
+    return mine.listing;
+  };
+  const announce = () => { shared = undefined; changed.fire(); };
 
   async function platform(): Promise<SchedulerPlatform> {
     const chosen = vscode.workspace.getConfiguration().get<string>(ScheduleSettings.platform) ?? 'auto';
@@ -125,7 +144,7 @@ export function registerScheduleCommands(context: vscode.ExtensionContext, deps:
     const prepared = prepareSchedule(choiceOf(result).input, result.spec, target, ctx);
     await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Registering the schedule with ${target}…` }, () => createSchedule(prepared, ctx));
     log(`registered ${prepared.entry.id} with ${target}: ${prepared.summary}`);
-    changed.fire();
+    announce();
     const runNow = 'Run Now';
     const answer = await vscode.window.showInformationMessage(`${existing ? 'Schedule updated' : 'Schedule created'}: ${prepared.summary}. Next run ${formatLocal(prepared.nextRun, ctx.zone)}.`, runNow);
     if (answer === runNow) await vscode.commands.executeCommand(ScheduleCommands.runNow, prepared.entry.id);
@@ -158,7 +177,7 @@ export function registerScheduleCommands(context: vscode.ExtensionContext, deps:
       token.onCancellationRequested(() => controller.abort());
       await runScheduleNow(entry, controller.signal);
     });
-    changed.fire();
+    announce();
     void vscode.window.showInformationMessage(entry.platform === 'cron' ? `Scheduled backup "${entry.id}" finished.` : `Scheduled backup "${entry.id}" was started by ${entry.platform}.`);
   };
 
@@ -177,7 +196,7 @@ export function registerScheduleCommands(context: vscode.ExtensionContext, deps:
     }
   }
   // Hourly, so next runs and missed runs in the Slots view do not go stale while the window stays open.
-  const timer = setInterval(() => { changed.fire(); void checkMissed(); }, MISSED_CHECK_MS);
+  const timer = setInterval(() => { announce(); void checkMissed(); }, MISSED_CHECK_MS);
   void checkMissed();
 
   const disposables: vscode.Disposable[] = [
@@ -199,7 +218,7 @@ export function registerScheduleCommands(context: vscode.ExtensionContext, deps:
       if (await vscode.window.showWarningMessage(`Delete the schedule "${entry.id}" (${entry.platform})? The ring and its slots stay as they are.`, { modal: true }, del) !== del) return;
       await removeSchedule(entry.id, readContext());
       log(`removed ${entry.id}`);
-      changed.fire();
+      announce();
     })),
     vscode.commands.registerCommand(ScheduleCommands.show, guard(async () => {
       const listings = await listSchedules(readContext());
@@ -218,8 +237,9 @@ export function registerScheduleCommands(context: vscode.ExtensionContext, deps:
 
   return {
     onDidChange: changed.event,
-    listings: () => listSchedules(readContext()),
-    schedulesFor: async (target) => schedulesForTarget(await listSchedules(readContext()), target),
+    listings,
+    schedulesFor: async (target) => listingsForTarget(await listings(), target).map(scheduleNodeData),
+    missedFor: async (target) => listingsForTarget(await listings(), target).flatMap((l) => l.missed),
     dispose: () => disposables.forEach((d) => d.dispose()),
   };
 }

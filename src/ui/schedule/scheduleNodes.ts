@@ -40,10 +40,15 @@ export function scheduleNodeData(l: ScheduleListing): ScheduleNodeData {
   };
 }
 
+/** The schedules that fill the ring at `target`: a trailing separator and, on Windows, letter case do not matter. */
+export function listingsForTarget(listings: ScheduleListing[], target: string, caseInsensitive = process.platform === 'win32'): ScheduleListing[] {
+  const norm = (p: string) => (caseInsensitive ? p.toLowerCase() : p).replace(/[\\/]+$/, '');
+  return listings.filter((l) => norm(l.entry.target) === norm(target));
+}
+
 /** The schedules that fill the ring at `target` (a Slots view root shows these). */
 export function schedulesForTarget(listings: ScheduleListing[], target: string, caseInsensitive = process.platform === 'win32'): ScheduleNodeData[] {
-  const norm = (p: string) => (caseInsensitive ? p.toLowerCase() : p).replace(/[\\/]+$/, '');
-  return listings.filter((l) => norm(l.entry.target) === norm(target)).map(scheduleNodeData);
+  return listingsForTarget(listings, target, caseInsensitive).map(scheduleNodeData);
 }
 
 /** The "Schedules" node at the top of the Slots view, above the slots; its children are the schedules. */

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import type { ScheduleEntry } from '../../../src/platform/schedule/registry';
 import { readRingRuns } from '../../../src/platform/schedule/ringStatus';
 import type { ScheduleListing } from '../../../src/platform/schedule/service';
-import { scheduleNodeData, schedulesForTarget } from '../../../src/ui/schedule/scheduleNodes';
+import { listingsForTarget, scheduleNodeData, schedulesForTarget } from '../../../src/ui/schedule/scheduleNodes';
 
 const entry: ScheduleEntry = {
   id: 'proj', platform: 'cron', spec: { id: 'proj', when: { kind: 'weekdays' }, time: { hour: 23, minute: 30 }, conditions: { runOnBattery: false, wakeToRun: false, catchUp: true, stopAfterHours: 0 }, account: 'user' },
@@ -27,6 +27,9 @@ test('schedule nodes encode their state for when-clauses and say next/last/misse
   assert.deepEqual(schedulesForTarget([listing({})], '/mnt/b/proj/').map((n) => n.id), ['proj']);
   assert.deepEqual(schedulesForTarget([listing({})], '/mnt/b/other'), []);
   assert.deepEqual(schedulesForTarget([listing({ entry: { ...entry, target: 'F:\\Backups\\Proj' } })], 'f:\\backups\\proj', true).length, 1);
+  // The status bar's missed runs use the same matcher: a trailing slash in the setting still finds them.
+  const missedRuns = ['2026-11-25T22:30:00.000Z'];
+  assert.deepEqual(listingsForTarget([listing({ missed: missedRuns })], '/mnt/b/proj/').flatMap((l) => l.missed), missedRuns);
 });
 
 test('last run and last complete slot come from the ring\'s manifests', async (t) => {
