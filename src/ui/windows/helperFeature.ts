@@ -90,11 +90,10 @@ async function pickAccount(services: Services, profile: Profile): Promise<Helper
  */
 async function setUp(services: Services, profile: Profile, account: HelperAccount, fromBackup = false): Promise<HelperCommandOutcome> {
   const helper = await windowsHelper();
-  const settings = readSettings(sourceFolder()?.uri);
   try {
     const outcome = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: 'Setting up the elevated helper: confirm the administrator prompt…' },
-      () => helper.setUpElevatedHelper({ profile, account, rsyncPath: settings.rsyncPath || undefined }),
+      () => helper.setUpElevatedHelper({ profile, account, rsyncPath: profile.rsyncPath }),
     );
     if (outcome.kind === 'done') {
       await services.context.globalState.update(DECLINED_KEY(profile.name), undefined);
@@ -134,7 +133,7 @@ async function removeCommand(services: Services): Promise<HelperCommandOutcome> 
   const account = services.context.globalState.get<HelperAccount>(ACCOUNT_KEY(p.profile.name)) ?? 'user';
   try {
     const outcome = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Removing the elevated helper: confirm the administrator prompt…' },
-      () => helper.removeElevatedHelper({ profile: p.profile, account, rsyncPath: readSettings(sourceFolder()?.uri).rsyncPath || undefined }));
+      () => helper.removeElevatedHelper({ profile: p.profile, account, rsyncPath: p.profile.rsyncPath }));
     if (outcome.kind === 'done') {
       services.log.info(`Elevated helper removed: ${outcome.taskName}`);
       void vscode.window.showInformationMessage('The elevated helper was removed. Backups are live copies (no snapshot) until you set it up again.');
