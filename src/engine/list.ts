@@ -1,10 +1,12 @@
-import { readOwner, isStale } from '../platform/lock';
+import { acquireLock, isStale, readOwner } from '../platform/lock';
 import { RingStore } from '../platform/ringStore';
 import type { RingListing, SlotSummary } from '../rpc/protocol';
-import { acquireLock } from '../platform/lock';
 import { exists } from '../platform/fsutil';
 import { ShadowSlotsError } from '../core/errors';
 import type { RingEntry } from '../core/ring';
+import type { Journal } from '../core/journal';
+
+type Rotation = NonNullable<Journal['rotation']>;
 
 /**
  * Lists a ring without changing it, except for one case: an interrupted rotation (a journal and
@@ -13,11 +15,10 @@ import type { RingEntry } from '../core/ring';
 export async function listRing(target: string): Promise<RingListing> {
   const ring = new RingStore(target);
   const notes: string[] = [];
-  const busy = await finishInterruptedRotation(ring, notes);
   // While another run is between two renames of its rotation the folders are in flux: list the
   // ring as the journal says it will be in a moment (no gap, no half-moved folder taken for a
   // seed slot) rather than as the folders happen to be.
-  const rotation = busy ? (await ring.readJournal().catch(() => null))?.rotation ?? null : null;
+  const { busy, rotation } = await finishInterruptedRotation(ring, notes);
   let entries;
   if (rotation) {
     entries = rotation.final.entries;
@@ -45,12 +46,15 @@ export async function listRing(target: string): Promise<RingListing> {
 
 /**
  * Finishes a rotation a crashed run left in the journal (under the lock), so slot numbers mean
- * what the ring says. Returns whether another run holds the lock right now.
+ * what the ring says. Returns whether another run holds the lock right now, and the rotation it
+ * is in the middle of, if any.
  */
-async function finishInterruptedRotation(ring: RingStore, notes: string[]): Promise<boolean> {
+async function finishInterruptedRotation(ring: RingStore, notes: string[]): Promise<{ busy: boolean; rotation: Rotation | null }> {
   const owner = await readOwner(ring.paths.lockFile);
   const busy = owner !== undefined && !(await isStale(owner));
-  if (!busy && (await exists(ring.paths.journalFile))) {
+  // The live run's journal may be mid-write or gone by now: then it is not rotating.
+  if (busy) return { busy, rotation: (await ring.readJournal().catch(() => null))?.rotation ?? null };
+  if (await exists(ring.paths.journalFile)) {
     const journal = await ring.readJournal();
     if (journal.rotation) {
       const lock = await acquireLock(ring.paths.lockFile, 'repair before reading');
@@ -61,7 +65,7 @@ async function finishInterruptedRotation(ring: RingStore, notes: string[]): Prom
       }
     }
   }
-  return busy;
+  return { busy, rotation: null };
 }
 
 /**
@@ -70,8 +74,7 @@ async function finishInterruptedRotation(ring: RingStore, notes: string[]): Prom
  * files under another slot's number and date.
  */
 export async function settledEntries(ring: RingStore): Promise<RingEntry[]> {
-  const busy = await finishInterruptedRotation(ring, []);
-  if (busy && (await ring.readJournal().catch(() => null))?.rotation) {
+  if ((await finishInterruptedRotation(ring, [])).rotation) {
     throw new ShadowSlotsError('locked', 'A backup is renumbering the slots right now.', { hint: 'Try again in a moment.' });
   }
   return (await ring.readState()).state.entries;
