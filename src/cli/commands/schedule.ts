@@ -13,6 +13,7 @@ import {
   createSchedule, detectPlatform, listSchedules, prepareSchedule, removeAllMine, removeSchedule, type ScheduleContext, writeDryRun,
 } from '../../platform/schedule/service';
 import type { CliCommand, CliIO } from '../command';
+import { resolveArg } from '../args';
 
 const PLATFORMS: SchedulerPlatform[] = ['windows', 'systemd', 'cron', 'launchd'];
 
@@ -76,7 +77,7 @@ async function create(argv: string[], io: CliIO): Promise<number> {
   const str = (k: string) => v[k] as string | undefined;
   if (str('when') === undefined) throw invalid('--when is missing.', 'Use daily, weekdays, once or days like mon,wed,fri.');
   if (str('at') === undefined) throw invalid('--at is missing.', 'Give the time of day as HH:MM (24 hours, local time).');
-  if (v['dry-run'] && str('out') === undefined) throw invalid('--dry-run needs --out DIR, the folder to write the artefacts into.');
+  if (v['dry-run'] && (str('out') ?? '').trim() === '') throw invalid('--dry-run needs --out DIR, the folder to write the artefacts into.');
   if (!v['dry-run'] && str('out') !== undefined) throw invalid('--out is only used with --dry-run.');
   const at = str('at')!;
   const dated = /^\s*(\d{4}-\d{2}-\d{2})[ T]+(\S+)\s*$/.exec(at);
@@ -92,7 +93,7 @@ async function create(argv: string[], io: CliIO): Promise<number> {
     ...(str('slots') !== undefined ? { slots: str('slots') } : {}),
     ...(v['exclude'] !== undefined ? { excludes: v['exclude'] } : {}),
     ...(str('snapshot') !== undefined ? { snapshot: str('snapshot') } : {}),
-    ...(str('filter') !== undefined ? { filterFile: path.resolve(str('filter')!) } : {}),
+    ...(str('filter') !== undefined ? { filterFile: resolveArg(str('filter')) } : {}),
   };
   const platform = parsePlatform(str('platform')) ?? await detectPlatform();
   // The id comes from the validated profile name unless given, so re-running replaces, not duplicates.

@@ -83,6 +83,8 @@ test('invalid values exit 2 with a message that says what to do, and write nothi
     [[...base, '--when', 'daily', '--at', '10:00', '--platform', 'at'], /platform "at" is not known/],
     [[...base, '--when', 'daily'], /--at is missing/],
     [['create', '--source', source, '--target', target, '--when', 'daily', '--at', '10:00', '--dry-run'], /--dry-run needs --out/],
+    // An empty value is refused, not taken for the working folder.
+    [['create', '--source', source, '--target', target, '--when', 'daily', '--at', '10:00', '--dry-run', '--out', ''], /--dry-run needs --out/],
     [['create', '--target', target, '--when', 'daily', '--at', '10:00', '--dry-run', '--out', out], /source folder is missing/],
     [[...base, '--when', 'daily', '--at', '10:00', '--id', 'Bad Id'], /schedule id "Bad Id" is not valid/],
     [[...base, '--when', 'daily', '--at', '10:00', '--bogus'], /Unknown option '--bogus'/],
