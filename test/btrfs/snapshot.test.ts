@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { existsSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -47,7 +48,8 @@ test('the backup reads from the snapshot: a file rewritten during the copy is sa
   assert.equal(result.slot.manifest?.snapshot.method, 'btrfs');
   assert.equal(await readFile(join(target, '0', 'db.sqlite'), 'utf8'), 'state at snapshot time');
   assert.equal(await readFile(join(source, 'db.sqlite'), 'utf8'), 'state AFTER the snapshot, half-written');
-  assert.deepEqual(await leftovers(volume), [], 'the snapshot (and its empty container) is deleted afterwards');
+  assert.deepEqual(await leftovers(volume), [], 'the snapshot is deleted afterwards');
+  assert.equal(existsSync(join(volume, BTRFS_SNAPSHOT_DIR)), false, 'no empty container folder is left in the user\'s volume');
   const list = await run('btrfs', ['subvolume', 'list', '-o', volume]);
   assert.equal(list.stdout.trim(), '', 'no snapshot subvolume is left');
 });
@@ -73,6 +75,7 @@ test('a snapshot journaled by a killed run is deleted by the next run', { skip: 
   const notes = (next.events.find((e) => e['type'] === 'result')!['result'] as { notes: string[] }).notes;
   assert.ok(notes.some((n) => /snapshot left behind/.test(n)), notes.join('\n'));
   assert.deepEqual(await leftovers(volume), []);
+  assert.equal(existsSync(join(volume, BTRFS_SNAPSHOT_DIR)), false, 'nor its container folder');
   assert.equal((await run('btrfs', ['subvolume', 'list', '-o', volume])).stdout.trim(), '');
 });
 
