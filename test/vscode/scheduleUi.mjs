@@ -9,7 +9,7 @@
 // Saves .test-output/vscode-schedule.png (the Slots view with the schedule).
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { withCrontabLock } from './crontabLock.mjs';
+import { withCrontabLock } from '../helpers/crontabLock.mjs';
 
 export const SCHEDULE_UI_TESTS = 3;
 const TIME = '03:17';

@@ -9,7 +9,7 @@ import { XMLParser } from 'fast-xml-parser';
 import plist from 'plist';
 import { run } from '../../../src/platform/runner';
 import { CronRegistrar } from '../../../src/platform/schedule/cronRegistrar';
-import { withCrontabLock } from './crontabLock';
+import { withCrontabLock } from '../../helpers/crontabLock.mjs';
 
 const MAIN = join(import.meta.dirname, '../../../src/cli/main.ts');
 

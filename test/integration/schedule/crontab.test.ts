@@ -11,7 +11,7 @@ import { run } from '../../../src/platform/runner';
 import { CronRegistrar } from '../../../src/platform/schedule/cronRegistrar';
 import { schedulePaths } from '../../../src/platform/schedule/paths';
 import { readRegistry } from '../../../src/platform/schedule/registry';
-import { withCrontabLock } from './crontabLock';
+import { withCrontabLock } from '../../helpers/crontabLock.mjs';
 import { createSchedule, listSchedules, prepareSchedule, removeAllMine, removeSchedule, type ScheduleContext } from '../../../src/platform/schedule/service';
 
 const cron = new CronRegistrar();

@@ -1,7 +1,7 @@
-// The same lock as test/integration/schedule/crontabLock.ts (same file, same protocol: created
-// with O_EXCL, holds the owner's pid, taken over when that process is gone), for the harness,
-// which is plain JavaScript. Root's crontab is one table for the whole machine: two runs at once
-// would save and restore each other's entries.
+// Root's crontab is one table for the whole machine: two test runs at once (CI retries, several
+// engineers on one machine) would save and restore each other's entries. Every test that touches
+// it holds this lock (created with O_EXCL, holds the owner's pid, taken over when that process is
+// gone). Plain JavaScript, so the VS Code harness and the TypeScript suites share it.
 import { open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
