@@ -1,7 +1,10 @@
 /**
- * A small seeded PRNG (mulberry32) so a failing fault schedule can be replayed exactly:
- * the suite prints its seed, and SHADOW_SLOTS_SEED=<seed> reruns the same kills.
+ * Seeded randomness so a failing fault schedule can be replayed exactly: the suite prints its
+ * seed, and SHADOW_SLOTS_SEED=<seed> reruns the same kills. The generator is the benchmark's
+ * (mulberry32), so one implementation serves both.
  */
+import { createRng } from '../../../bench/lib/random';
+
 export interface Rng {
   seed: number;
   next(): number;
@@ -10,19 +13,12 @@ export interface Rng {
 }
 
 export function seededRng(seed = seedFromEnv()): Rng {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = createRng(seed);
   return {
     seed,
-    next,
-    int: (min, max) => min + Math.floor(next() * (max - min + 1)),
-    pick: (items) => items[Math.floor(next() * items.length)]!,
+    next: rng.next,
+    int: (min, max) => min + rng.int(max - min + 1),
+    pick: (items) => items[rng.int(items.length)]!,
   };
 }
 
