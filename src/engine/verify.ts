@@ -17,10 +17,11 @@ export async function verifySlot(target: string, slot: number, signal?: AbortSig
   const entry = entries.find((e) => e.number === slot);
   if (!entry) throw new ShadowSlotsError('not-found', `Slot ${slot} does not exist in ${target}.`);
   const manifest = await ring.readManifest(entry.id);
-  const result: VerifyResult = { slot, checked: 0, missing: [], changed: [], extra: [], ok: true, note: null };
+  const result: VerifyResult = { slot, checked: 0, missing: [], changed: [], extra: [], ok: true, verified: true, note: null };
   if (!manifest?.checksums) {
     // Nothing was compared: a health check must not read this as "verified".
     result.ok = false;
+    result.verified = false;
     result.note = manifest?.adopted
       ? 'This slot was adopted from a ring made without Shadow Slots; no checksums were recorded for it.'
       : 'No checksums were recorded for this slot (the run that made it did not finish recording them).';

@@ -48,6 +48,8 @@ export interface VerifyResult {
   changed: string[];
   extra: string[];
   ok: boolean;
+  /** False when there was nothing to compare with (no checksums recorded): then `ok` is false too, and `note` says why. */
+  verified: boolean;
   note: string | null;
 }
 

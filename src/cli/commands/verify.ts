@@ -24,7 +24,7 @@ export const verifyCommand: CliCommand = {
       for (const p of result.changed) io.out(`changed: ${p}\n`);
       for (const p of result.missing) io.out(`missing: ${p}\n`);
       for (const p of result.extra) io.out(`unexpected: ${p}\n`);
-      io.out(result.note !== null && result.checked === 0 ? 'NOT VERIFIED: no checksums to compare with.\n' : result.ok ? 'OK: the slot matches its manifest.\n' : 'MISMATCH: the slot differs from what was recorded.\n');
+      io.out(!result.verified ? 'NOT VERIFIED: no checksums to compare with.\n' : result.ok ? 'OK: the slot matches its manifest.\n' : 'MISMATCH: the slot differs from what was recorded.\n');
     }
     return result.ok ? ExitCode.ok : ExitCode.failure;
   },

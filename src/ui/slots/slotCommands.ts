@@ -129,7 +129,7 @@ async function verify(services: Services, given: SlotItem | undefined): Promise<
   if (!item) return undefined;
   try {
     const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Verifying slot ${item.slot}…` }, () => services.engine.verify(item.target, item.slot));
-    if (result.note !== null && result.checked === 0) {
+    if (!result.verified) {
       void vscode.window.showWarningMessage(`Slot ${item.slot} cannot be verified: ${result.note}`);
     } else if (result.ok) {
       void vscode.window.showInformationMessage(`Slot ${item.slot} verified: ${result.checked} files match its manifest.${result.note ? ` ${result.note}` : ''}`);

@@ -153,7 +153,17 @@ test('a seed ring made by the original scripts is adopted and continued, not ove
   // (seed.txt may also be listed as changed: the seed copy's mtime is not the source's.)
   const log = (await readFile(join(target, '.shadow-slots', made.changeLog), 'utf8')).trim().split('\n').filter((l) => !l.startsWith('~')).sort();
   assert.deepEqual(log, ['+ "new.txt"', '- "dropped/"', '- "dropped/old.txt"']);
+  // Nothing to compare an adopted slot with: verify says so, and does not pass it.
+  const unverified = await runCli(['verify', '--target', target, '--slot', '1']);
+  assert.equal(unverified.code, 1, unverified.stdout + unverified.stderr);
+  assert.match(unverified.stdout, /NOT VERIFIED: no checksums to compare with/);
+  const asJson = await runCli(['verify', '--target', target, '--slot', '1', '--json']);
+  assert.deepEqual(pick(JSON.parse(asJson.stdout) as Record<string, unknown>, ['ok', 'verified', 'checked']), { ok: false, verified: false, checked: 0 });
 });
+
+function pick(o: Record<string, unknown>, keys: string[]): Record<string, unknown> {
+  return Object.fromEntries(keys.map((k) => [k, o[k]]));
+}
 
 test('restore: never overwrites without --overwrite, keeps the replaced version, restores folders', async (t) => {
   const { dir, source, target } = await setup(t);
