@@ -63,6 +63,8 @@ test('auto picks btrfs on btrfs, records it, and the snapshot folder never appea
   assert.equal(manifest.snapshot.warning, null);
   assert.deepEqual((await readdir(join(target, '0'))).sort(), ['project']);
   assert.deepEqual(await leftovers(volume), []);
+  // Here the container sits inside the source itself: it must not stay behind in the user's folder.
+  assert.deepEqual((await readdir(volume)).sort(), ['project']);
 });
 
 test('a snapshot journaled by a killed run is deleted by the next run', { skip: skip ?? false }, async (t) => {
