@@ -88,7 +88,7 @@ export function describeOwner(owner: LockOwner): string {
  * it is first renamed aside, and the renamed file is checked to be the stale one we judged, so two
  * runs recovering the same stale lock cannot both win.
  */
-export async function acquireLock(lockFile: string, command: string): Promise<HeldLock> {
+export async function acquireLock(lockFile: string, command: string, testHooks: LockTestHooks = {}): Promise<HeldLock> {
   const owner: LockOwner = {
     pid: process.pid,
     host: hostname(),
@@ -98,28 +98,8 @@ export async function acquireLock(lockFile: string, command: string): Promise<He
   };
   let recoveredStale: LockOwner | null = null;
   for (let attempt = 0; attempt < 3; attempt++) {
-    // The owner is written to a private file first and then hard-linked into place: the lock
-    // appears complete or not at all, so nobody can read a half-written lock, judge it stale
-    // and take it while its owner is running (link(2) fails with EEXIST like O_EXCL).
-    const draft = lockDraftPath(lockFile);
-    const handle = await open(draft, 'wx', 0o644);
-    try {
-      await handle.writeFile(JSON.stringify(owner) + '\n');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    try {
-      await link(draft, lockFile);
-      await syncDir(dirname(lockFile));
+    if (await publishOwner(lockFile, owner, testHooks)) {
       return { owner, recoveredStale, release: () => releaseLock(lockFile, owner) };
-    } catch (error) {
-      // ENOENT: our draft was removed under us (an older version's repair took every draft for
-      // crash debris); write it again.
-      if (isErrno(error, 'ENOENT') && !(await exists(draft))) continue;
-      if (!isErrno(error, 'EEXIST')) throw error;
-    } finally {
-      await rm(draft, { force: true });
     }
     const current = await readOwner(lockFile);
     if (current === undefined) continue; // vanished between open and read: try again
@@ -148,6 +128,46 @@ export async function acquireLock(lockFile: string, command: string): Promise<He
     recoveredStale = current;
   }
   throw new ShadowSlotsError('locked', `Could not take the ring's lock ${lockFile}; another run keeps taking it.`, { hint: 'Try again in a moment.' });
+}
+
+/** Lets a test act between writing the draft and linking it (e.g. remove it, as a repair might). */
+export interface LockTestHooks {
+  beforeLink?: (draft: string) => Promise<void>;
+}
+
+/**
+ * The owner is written to a private draft first and then hard-linked into place: the lock appears
+ * complete or not at all, so nobody can read a half-written lock, judge it stale and take it while
+ * its owner is running (link(2) fails with EEXIST like O_EXCL). False when a lock already exists.
+ */
+async function publishOwner(lockFile: string, owner: LockOwner, testHooks: LockTestHooks): Promise<boolean> {
+  // A draft can vanish before it is linked: an older version's repair, or a repair whose clock
+  // disagrees with the file server's, takes it for crash debris. Write it again; that is no sign
+  // of another run holding the lock, so it does not count against acquireLock's attempts.
+  for (let written = 0; written < 5; written++) {
+    const draft = lockDraftPath(lockFile);
+    const handle = await open(draft, 'wx', 0o644);
+    try {
+      await handle.writeFile(JSON.stringify(owner) + '\n');
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    try {
+      await testHooks.beforeLink?.(draft);
+      await link(draft, lockFile);
+      await syncDir(dirname(lockFile));
+      return true;
+    } catch (error) {
+      if (isErrno(error, 'EEXIST')) return false;
+      if (!isErrno(error, 'ENOENT') || (await exists(draft))) throw error;
+    } finally {
+      await rm(draft, { force: true });
+    }
+  }
+  throw new ShadowSlotsError('locked', `Could not take the ring's lock ${lockFile}: something keeps deleting the lock file being written.`, {
+    hint: 'Check for another tool cleaning the .shadow-slots folder, then try again.',
+  });
 }
 
 export async function readOwner(lockFile: string): Promise<LockOwner | undefined> {
