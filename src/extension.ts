@@ -27,6 +27,7 @@ export function activate(context: vscode.ExtensionContext): ShadowSlotsApi {
   const features: FeatureModule[] = [
     slotsFeature((tree) => { slotsTree = tree; }),
     backupFeature,
+    // Before scheduleFeature, whose callback hands the schedules to the tree and the status bar.
     statusBarFeature((bar) => { statusBar = bar; }),
     ringWatcherFeature,
     scheduleFeature((schedules) => combine(

@@ -29,7 +29,7 @@ export class RingModel implements vscode.Disposable {
   get listing(): RingListing | undefined { return this.current; }
   get error(): string | undefined { return this.problem; }
   get state(): RingViewState { return this.viewState; }
-  /** Counts `changed` events; it moves before listeners hear of one, so they can key caches on it. */
+  /** Counts new listings; it moves as the listing is replaced, so anyone reading both can key caches on it. */
   get generation(): number { return this.changes; }
 
   /**
@@ -78,8 +78,8 @@ export class RingModel implements vscode.Disposable {
     if (shown === this.shown && !this.forced) return;
     this.shown = shown;
     this.forced = false;
-    await vscode.commands.executeCommand('setContext', ContextKeys.state, this.viewState);
     this.changes++;
+    await vscode.commands.executeCommand('setContext', ContextKeys.state, this.viewState);
     this.changed.fire();
   }
 

@@ -16,6 +16,9 @@ export class StatusBar implements vscode.Disposable {
   private readonly subscriptions: vscode.Disposable[];
   private missedSource: MissedRunSource | undefined;
   private missedRuns: string[] = [];
+  /** Numbers the missed-run queries: only the newest one's answer is shown, whatever order they end in. */
+  private missedQuery = 0;
+  private disposed = false;
 
   constructor(private readonly services: Services) {
     this.item.name = 'Shadow Slots';
@@ -41,23 +44,29 @@ export class StatusBar implements vscode.Disposable {
       sub.dispose();
       if (this.missedSource !== source) return;
       this.missedSource = undefined;
-      this.missedRuns = [];
-      this.render();
+      this.refreshMissed();
     });
   }
 
   private refreshMissed(): void {
+    const query = ++this.missedQuery;
     const source = this.missedSource;
     const target = this.services.ring.listing?.target;
-    if (!source || !target) { this.missedRuns = []; this.render(); return; }
-    void source.missedFor(target).then((missed) => {
-      if (this.missedSource !== source) return;
+    if (!source || !target) this.missedRuns = [];
+    // The new listing shows at once; the scheduler queries behind missed runs can take seconds.
+    this.render();
+    if (!source || !target) return;
+    const settle = (missed: string[]) => {
+      if (query !== this.missedQuery) return;
       this.missedRuns = missed;
       this.render();
-    }, () => undefined);
+    };
+    // A failed query cannot say a run was missed: show none rather than an old answer.
+    source.missedFor(target).then(settle, () => settle([]));
   }
 
   private render(): void {
+    if (this.disposed) return;
     const { item, services } = this;
     if (services.backup.isRunning) {
       const p = services.backup.currentProgress;
@@ -73,6 +82,7 @@ export class StatusBar implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.disposed = true;
     for (const d of this.subscriptions) d.dispose();
     this.item.dispose();
   }

@@ -1,12 +1,12 @@
-// Root's crontab is one table for the whole machine: two test runs at once (CI retries, several
-// engineers on one machine) would save and restore each other's entries. Every test that touches
+// The user's crontab is one table for all of that user's processes: two test runs at once (CI
+// retries, several engineers on one machine) would save and restore each other's entries. Every test that touches
 // it holds this lock (created with O_EXCL, holds the owner's pid, taken over when that process is
 // gone). Plain JavaScript, so the VS Code harness and the TypeScript suites share it.
 import { open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export const CRONTAB_LOCK = join(tmpdir(), 'shadow-slots-crontab-test.lock');
+const CRONTAB_LOCK = join(tmpdir(), 'shadow-slots-crontab-test.lock');
 
 function alive(pid) {
   try { process.kill(pid, 0); return true; } catch (error) { return error.code === 'EPERM'; }

@@ -16,7 +16,7 @@ import {
 import type { FeatureModule } from '../services';
 import { profileFromSettings, readSettings, sourceFolder } from '../settings';
 import { ScheduleCommands, ScheduleSettings } from './scheduleCommandIds';
-import { listingsForTarget, scheduleNodeData, type ScheduleNodeData, schedulesForTarget } from './scheduleNodes';
+import { listingsForTarget, scheduleNodeData, type ScheduleNodeData } from './scheduleNodes';
 import { runScheduleWizard } from './scheduleWizardUi';
 
 /** What the schedule feature needs from the rest of the extension (Services satisfies it). */
@@ -31,7 +31,6 @@ export interface ScheduleUiApi extends vscode.Disposable {
   schedulesFor(target: string): Promise<ScheduleNodeData[]>;
   /** Due runs of the ring at `target` that produced no slot (ISO times). */
   missedFor(target: string): Promise<string[]>;
-  listings(): Promise<ScheduleListing[]>;
   readonly onDidChange: vscode.Event<void>;
 }
 
@@ -184,7 +183,7 @@ export function registerScheduleCommands(context: vscode.ExtensionContext, deps:
   // Missed or failed runs are never silent: tell once per missed start, offer to run now or open the log.
   const told = new Set<string>();
   async function checkMissed(): Promise<void> {
-    for (const l of await listSchedules(readContext()).catch(() => [] as ScheduleListing[])) {
+    for (const l of await listings().catch(() => [] as ScheduleListing[])) {
       const latest = l.missed[l.missed.length - 1];
       if (latest === undefined || !l.platform.registered || told.has(`${l.entry.id}@${latest}`)) continue;
       told.add(`${l.entry.id}@${latest}`);
@@ -228,7 +227,7 @@ export function registerScheduleCommands(context: vscode.ExtensionContext, deps:
         return;
       }
       const picked = await vscode.window.showQuickPick(listings.map((l) => {
-        const n = schedulesForTarget([l], l.entry.target)[0]!;
+        const n = scheduleNodeData(l);
         return { label: `$(${n.icon}) ${n.label}`, description: n.description, detail: n.tooltip.split('\n').slice(1).join(' · '), id: l.entry.id };
       }), { placeHolder: 'Backup schedules: pick one to edit it' });
       if (picked) await vscode.commands.executeCommand(ScheduleCommands.edit, picked.id);
@@ -237,7 +236,6 @@ export function registerScheduleCommands(context: vscode.ExtensionContext, deps:
 
   return {
     onDidChange: changed.event,
-    listings,
     schedulesFor: async (target) => listingsForTarget(await listings(), target).map(scheduleNodeData),
     missedFor: async (target) => listingsForTarget(await listings(), target).flatMap((l) => l.missed),
     dispose: () => disposables.forEach((d) => d.dispose()),

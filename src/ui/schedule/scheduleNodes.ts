@@ -46,10 +46,6 @@ export function listingsForTarget(listings: ScheduleListing[], target: string, c
   return listings.filter((l) => norm(l.entry.target) === norm(target));
 }
 
-/** The schedules that fill the ring at `target` (a Slots view root shows these). */
-export function schedulesForTarget(listings: ScheduleListing[], target: string, caseInsensitive = process.platform === 'win32'): ScheduleNodeData[] {
-  return listingsForTarget(listings, target, caseInsensitive).map(scheduleNodeData);
-}
 
 /** The "Schedules" node at the top of the Slots view, above the slots; its children are the schedules. */
 export interface ScheduleGroupData {

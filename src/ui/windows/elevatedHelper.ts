@@ -24,8 +24,6 @@ import { installStateOf, type HelperInstallState } from './backupRoute';
 export interface HelperSetupOptions {
   profile: Profile;
   account: HelperAccount;
-  /** The shadowSlots.rsyncPath setting. */
-  rsyncPath?: string | undefined;
   rsyncFlavor?: RsyncFlavor | undefined;
   signal?: AbortSignal;
 }
@@ -40,7 +38,7 @@ export async function planForThisMachine(o: HelperSetupOptions): Promise<HelperP
   if (process.platform !== 'win32') throw new ShadowSlotsError('preflight', 'The elevated helper exists only on Windows.');
   const user = await currentUser(o.signal);
   const rsync = locateWindowsRsync({
-    setting: o.rsyncPath ?? o.profile.rsyncPath, flavor: o.rsyncFlavor, pathEnv: process.env['PATH'], programFiles: process.env['ProgramFiles'],
+    setting: o.profile.rsyncPath, flavor: o.rsyncFlavor, pathEnv: process.env['PATH'], programFiles: process.env['ProgramFiles'],
     programFilesX86: process.env['ProgramFiles(x86)'], programData: programData(), systemDrive: process.env['SystemDrive'], exists: fileExists,
   });
   return planHelper({

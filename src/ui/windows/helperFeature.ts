@@ -93,7 +93,7 @@ async function setUp(services: Services, profile: Profile, account: HelperAccoun
   try {
     const outcome = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: 'Setting up the elevated helper: confirm the administrator prompt…' },
-      () => helper.setUpElevatedHelper({ profile, account, rsyncPath: profile.rsyncPath }),
+      () => helper.setUpElevatedHelper({ profile, account }),
     );
     if (outcome.kind === 'done') {
       await services.context.globalState.update(DECLINED_KEY(profile.name), undefined);
@@ -133,7 +133,7 @@ async function removeCommand(services: Services): Promise<HelperCommandOutcome> 
   const account = services.context.globalState.get<HelperAccount>(ACCOUNT_KEY(p.profile.name)) ?? 'user';
   try {
     const outcome = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Removing the elevated helper: confirm the administrator prompt…' },
-      () => helper.removeElevatedHelper({ profile: p.profile, account, rsyncPath: p.profile.rsyncPath }));
+      () => helper.removeElevatedHelper({ profile: p.profile, account }));
     if (outcome.kind === 'done') {
       services.log.info(`Elevated helper removed: ${outcome.taskName}`);
       void vscode.window.showInformationMessage('The elevated helper was removed. Backups are live copies (no snapshot) until you set it up again.');
@@ -167,7 +167,7 @@ function helperRunner(services: Services): BackupRunner {
     let plan: HelperPlan | undefined;
     let state: HelperInstallState | undefined;
     try {
-      plan = await helper.planForThisMachine({ profile, account, rsyncPath: profile.rsyncPath, signal });
+      plan = await helper.planForThisMachine({ profile, account, signal });
       state = await helper.installedHelperState(plan);
     } catch (error) {
       services.log.warn(`Could not check the elevated helper: ${describeError(error)}`);
@@ -186,7 +186,7 @@ function helperRunner(services: Services): BackupRunner {
         return engine({ ...input, snapshot: fallbackSnapshot(snapshot) });
       }
       case 'helper': {
-        const ran = plan ?? await helper.planForThisMachine({ profile, account, rsyncPath: profile.rsyncPath, signal });
+        const ran = plan ?? await helper.planForThisMachine({ profile, account, signal });
         services.log.info(`Back Up Now through the elevated helper task ${ran.taskName}`);
         const final = await helper.backUpThroughHelper(ran, (e) => onProgress(helperProgress(e)), signal);
         const listing = await services.engine.list(profile.target).catch(() => undefined);

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import type { ScheduleEntry } from '../../../src/platform/schedule/registry';
 import { readRingRuns } from '../../../src/platform/schedule/ringStatus';
 import type { ScheduleListing } from '../../../src/platform/schedule/service';
-import { listingsForTarget, scheduleNodeData, schedulesForTarget } from '../../../src/ui/schedule/scheduleNodes';
+import { listingsForTarget, scheduleNodeData } from '../../../src/ui/schedule/scheduleNodes';
 
 const entry: ScheduleEntry = {
   id: 'proj', platform: 'cron', spec: { id: 'proj', when: { kind: 'weekdays' }, time: { hour: 23, minute: 30 }, conditions: { runOnBattery: false, wakeToRun: false, catchUp: true, stopAfterHours: 0 }, account: 'user' },
@@ -24,10 +24,10 @@ test('schedule nodes encode their state for when-clauses and say next/last/misse
   assert.match(missed.tooltip, /The scheduler reports: failed \(exit 1\)/);
   const gone = scheduleNodeData(listing({ platform: { registered: false } }));
   assert.deepEqual([gone.contextValue, gone.description, gone.icon], ['schedule:unregistered', 'not registered', 'error']);
-  assert.deepEqual(schedulesForTarget([listing({})], '/mnt/b/proj/').map((n) => n.id), ['proj']);
-  assert.deepEqual(schedulesForTarget([listing({})], '/mnt/b/other'), []);
-  assert.deepEqual(schedulesForTarget([listing({ entry: { ...entry, target: 'F:\\Backups\\Proj' } })], 'f:\\backups\\proj', true).length, 1);
-  // The status bar's missed runs use the same matcher: a trailing slash in the setting still finds them.
+  // The Slots view and the status bar's missed runs both match schedules to the ring this way.
+  assert.deepEqual(listingsForTarget([listing({})], '/mnt/b/proj/').map((l) => l.entry.id), ['proj']);
+  assert.deepEqual(listingsForTarget([listing({})], '/mnt/b/other'), []);
+  assert.deepEqual(listingsForTarget([listing({ entry: { ...entry, target: 'F:\\Backups\\Proj' } })], 'f:\\backups\\proj', true).length, 1);
   const missedRuns = ['2026-11-25T22:30:00.000Z'];
   assert.deepEqual(listingsForTarget([listing({ missed: missedRuns })], '/mnt/b/proj/').flatMap((l) => l.missed), missedRuns);
 });

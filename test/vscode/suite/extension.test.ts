@@ -182,6 +182,24 @@ describe('Shadow Slots in a real VS Code', function () {
     assert.deepEqual(slots.map((n) => n.kind === 'slot' ? n.slot.number : -1), [0, 1]);
   });
 
+  it('rebuilds the tree only when the listing changed; the Refresh command always does', async function () {
+    let rebuilds = 0;
+    const sub = api.slotsTree.onDidChangeTreeData(() => { rebuilds++; });
+    try {
+      // Any change under shadowSlots.* lists the ring again; this one leaves the listing as it was.
+      // (One backup writes ring.json several times: each rebuild collapsed a row being expanded.)
+      const c = vscode.workspace.getConfiguration('shadowSlots');
+      await c.update('staleAfterHours', 48, vscode.ConfigurationTarget.Workspace);
+      await c.update('staleAfterHours', undefined, vscode.ConfigurationTarget.Workspace);
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      assert.equal(rebuilds, 0, 'an unchanged listing does not rebuild the tree');
+      await vscode.commands.executeCommand('shadowSlots.refresh');
+      assert.ok(rebuilds >= 1, 'Refresh re-renders (relative times move on)');
+    } finally {
+      sub.dispose();
+    }
+  });
+
   it('an invalid setting fails Back Up Now with the engine\'s validation message, and writes nothing', async function () {
     const c = vscode.workspace.getConfiguration('shadowSlots');
     await c.update('slots', 5000, vscode.ConfigurationTarget.Workspace);
