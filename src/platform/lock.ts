@@ -35,7 +35,7 @@ const UNREADABLE_LOCK_GRACE_MS = 30_000;
 const ABANDONED_DRAFT_AGE_MS = 60_000;
 const LOCK_DRAFT = /^lock\.new-\d+-[0-9a-f]{6}$/;
 
-export function lockDraftPath(lockFile: string): string {
+function lockDraftPath(lockFile: string): string {
   return `${lockFile}.new-${process.pid}-${randomBytes(3).toString('hex')}`;
 }
 

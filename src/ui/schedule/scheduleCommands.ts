@@ -220,13 +220,13 @@ export function registerScheduleCommands(context: vscode.ExtensionContext, deps:
       announce();
     })),
     vscode.commands.registerCommand(ScheduleCommands.show, guard(async () => {
-      const listings = await listSchedules(readContext());
-      if (listings.length === 0) {
+      const all = await listings();
+      if (all.length === 0) {
         const create = 'Create Backup Schedule…';
         if (await vscode.window.showInformationMessage('There are no backup schedules yet.', create) === create) await vscode.commands.executeCommand(ScheduleCommands.create);
         return;
       }
-      const picked = await vscode.window.showQuickPick(listings.map((l) => {
+      const picked = await vscode.window.showQuickPick(all.map((l) => {
         const n = scheduleNodeData(l);
         return { label: `$(${n.icon}) ${n.label}`, description: n.description, detail: n.tooltip.split('\n').slice(1).join(' · '), id: l.entry.id };
       }), { placeHolder: 'Backup schedules: pick one to edit it' });

@@ -46,7 +46,6 @@ export function listingsForTarget(listings: ScheduleListing[], target: string, c
   return listings.filter((l) => norm(l.entry.target) === norm(target));
 }
 
-
 /** The "Schedules" node at the top of the Slots view, above the slots; its children are the schedules. */
 export interface ScheduleGroupData {
   label: string;

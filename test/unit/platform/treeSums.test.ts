@@ -68,8 +68,8 @@ test('writeSlotSums reuses the hashes of hard-linked files and names the previou
   await mkdir(join(newer, 'dir'), { recursive: true });
   await link(join(older, 'keep.txt'), join(newer, 'keep.txt'));
   await link(join(older, 'dir/kept.txt'), join(newer, 'dir/kept.txt'));
-  await tree(newer, { 'changed.txt': 'v2', 'added.txt': 'a' });
   // changed.txt: same name, new inode (rsync wrote a new file), so its hash must not be reused.
+  await tree(newer, { 'changed.txt': 'v2', 'added.txt': 'a' });
   await writeFile(join(newer, 'gone.txt.new'), 'x');
   const gone: string[] = [];
   const second = await writeSlotSums(newer, join(dir, 'newer.tsv'), join(dir, 'older.tsv'), undefined, (path) => { gone.push(path); return undefined; });
