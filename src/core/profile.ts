@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { invalid } from './errors';
 import { anchoredDirExclude, validateExcludePattern } from './filters';
+import { isTargetMode, TARGET_MODES, type TargetMode } from './target';
 
 export const SNAPSHOT_METHODS = ['auto', 'none', 'btrfs', 'vss', 'apfs', 'lvm'] as const;
 export type SnapshotMethod = (typeof SNAPSHOT_METHODS)[number];
@@ -22,6 +23,8 @@ export interface ProfileInput {
   rsyncArgs?: unknown;
   /** A file of rsync filter rules (e.g. the workspace's `.shadowslots-filter`), applied after `excludes`. */
   filterFile?: unknown;
+  /** How slots are stored: `auto` (copy-on-write on btrfs/ZFS, else hard links), `links`, `cow`. */
+  targetMode?: unknown;
 }
 
 /** A validated backup profile: absolute, normalised paths and checked values. */
@@ -35,6 +38,7 @@ export interface Profile {
   rsyncPath: string | undefined;
   rsyncArgs: string[];
   filterFile: string | undefined;
+  targetMode: TargetMode;
 }
 
 export interface ValidatedProfile {
@@ -101,6 +105,7 @@ export function validateProfile(input: ProfileInput, flavor: PathFlavor = proces
   const rsyncPath = input.rsyncPath === undefined || input.rsyncPath === '' ? undefined : validateAbsolutePath(input.rsyncPath, 'rsync path', p);
   const rsyncArgs = validateRsyncArgs(input.rsyncArgs);
   const filterFile = input.filterFile === undefined || input.filterFile === null || input.filterFile === '' ? undefined : validateAbsolutePath(input.filterFile, 'filter file', p);
+  const targetMode = validateTargetMode(input.targetMode);
 
   const same = flavor === 'win32' ? (a: string, b: string) => a.toLowerCase() === b.toLowerCase() : (a: string, b: string) => a === b;
   if (same(source, target)) {
@@ -117,7 +122,7 @@ export function validateProfile(input: ProfileInput, flavor: PathFlavor = proces
     notes.push(`The target is inside the source, so it is excluded from the backup automatically (exclude "${rule}"). A ring on another disk is safer.`);
   }
 
-  return { profile: { name, source, target, slots, excludes, snapshot, rsyncPath, rsyncArgs, filterFile }, notes };
+  return { profile: { name, source, target, slots, excludes, snapshot, rsyncPath, rsyncArgs, filterFile, targetMode }, notes };
 }
 
 function validateAbsolutePath(value: unknown, what: string, p: path.PlatformPath): string {
@@ -163,6 +168,12 @@ function validateSnapshot(value: unknown): SnapshotMethod {
   if (value === undefined || value === null || value === '') return 'auto';
   if (typeof value === 'string' && (SNAPSHOT_METHODS as readonly string[]).includes(value)) return value as SnapshotMethod;
   throw invalid(`The snapshot method ${JSON.stringify(value)} is not known.`, `Use one of: ${SNAPSHOT_METHODS.join(', ')}.`);
+}
+
+function validateTargetMode(value: unknown): TargetMode {
+  if (value === undefined || value === null || value === '') return 'auto';
+  if (isTargetMode(value)) return value;
+  throw invalid(`The target mode ${JSON.stringify(value)} is not known.`, `Use one of: ${TARGET_MODES.join(', ')} (auto: copy-on-write snapshots on btrfs or ZFS, hard-linked folders elsewhere).`);
 }
 
 function validateExcludes(value: unknown): string[] {

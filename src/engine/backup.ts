@@ -1,25 +1,27 @@
 import { randomBytes } from 'node:crypto';
-import { rename, rm, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ShadowSlotsError } from '../core/errors';
 import { formatBytes } from '../core/format';
 import { newSlotId } from '../core/layout';
 import type { SlotManifest } from '../core/manifest';
-import { validateProfile, type ProfileInput } from '../core/profile';
+import { validateProfile, type Profile, type ProfileInput } from '../core/profile';
 import type { Phase, ProgressEvent } from '../core/progress';
 import { buildRsyncArgv } from '../core/rsyncArgs';
-import { fileSystemType } from '../platform/fsProbe';
-import { exists, makeFoldersOwnerAccessible } from '../platform/fsutil';
-import { acquireLock, type HeldLock } from '../platform/lock';
-import { RingStore } from '../platform/ringStore';
+import type { RingEntry } from '../core/ring';
+import { describeKind } from '../core/target';
+import { faultPoint } from '../platform/faults';
+import type { HeldLock } from '../platform/lock';
+import { stopOrphanCopy } from '../platform/orphans';
+import type { RingStore } from '../platform/ringStore';
 import { chooseProvider, providerFor } from '../platform/snapshot/select';
 import type { Snapshot, SnapshotProvider } from '../platform/snapshot/provider';
+import { openRing } from '../platform/target/select';
+import type { IncomingPlan } from '../platform/target/storage';
 import type { BackupResult, SlotSummary } from '../rpc/protocol';
-import { preflight } from './preflight';
-import { runRsync } from './rsyncRun';
 import { finalizeSlot } from './finalize';
-import { stopOrphanCopy } from '../platform/orphans';
-import { faultPoint } from '../platform/faults';
+import { preflight, type PreflightReport } from './preflight';
+import { runRsync, type RsyncRunResult } from './rsyncRun';
 
 export interface BackupOptions {
   profile: ProfileInput;
@@ -34,129 +36,204 @@ export interface BackupOptions {
 
 /**
  * One backup, following the ring contract: preflight → lock → repair → snapshot → rsync into an
- * in-progress folder → (only on success) journaled rotation → release → finalize (deleted-file
- * list, checksums, dropping the oldest slot — all after the slot is already complete).
+ * in-progress slot → (only on success) journaled rotation → release → finalize (deleted-file
+ * list, checksums, dropping the oldest slot — all after the slot is already complete). Where and
+ * how slots are stored (hard links, btrfs snapshots…) is the ring's storage kind; this file only
+ * orders the phases.
  */
 export async function runBackup(options: BackupOptions): Promise<BackupResult> {
-  const started = performance.now();
-  const emit = (phase: Phase, message: string, extra: Partial<ProgressEvent> = {}) => {
-    options.onProgress?.({ phase, message, percent: null, bytes: 0, files: 0, rate: null, etaSeconds: null, ...extra });
-  };
-  let rotated = false;
-  const phase = async (p: Phase, message: string) => {
-    emit(p, message);
+  return new BackupRun(options).execute();
+}
+
+/** rsync options that fight `--inplace` on a copy-on-write ring. */
+const NOT_WITH_INPLACE: Array<{ match: RegExp; why: string }> = [
+  { match: /^(-H|--hard-links)$|^-[A-Za-z]*H/, why: 'hard links and --inplace pull files in opposite directions (rsync documents the "tug of war")' },
+  { match: /^(-S|--sparse)$|^-[A-Za-z]*S/, why: 'sparse files with --inplace have known rsync bugs that store far more than changed' },
+  { match: /^(-W|--whole-file)$|^-[A-Za-z]*W/, why: 'whole-file copies rewrite every changed file in full, which defeats copy-on-write' },
+];
+
+/** The state one run carries from phase to phase. */
+class BackupRun {
+  private readonly started = performance.now();
+  private readonly notes: string[] = [];
+  private readonly warnings: string[] = [];
+  /** After the rotation a cancel is too late: the new slot 0 stays and is reported. */
+  private rotated = false;
+  private snapshot: Snapshot | null = null;
+  private provider: SnapshotProvider | null = null;
+
+  constructor(private readonly options: BackupOptions) {}
+
+  async execute(): Promise<BackupResult> {
+    await this.phase('preflight', 'Checking source, target and rsync');
+    const { profile, report, ring } = await this.checkPreflight();
+    await this.phase('lock', 'Taking the ring\'s lock');
+    const lock: HeldLock = await ring.host.acquireLock(ring.paths.lockFile, `backup ${profile.name}`);
+    if (lock.recoveredStale) this.notes.push(`Recovered a stale lock left by process ${lock.recoveredStale.pid} (started ${lock.recoveredStale.startedAt}), which is no longer running.`);
+    try {
+      await this.phase('repair', 'Checking the ring');
+      const { id, newest, previousManifest, incoming } = await this.repairAndPrepare(ring, profile);
+      await this.phase('snapshot', `Freezing the source (${profile.snapshot})`);
+      const { argv, manifest } = await this.freezeSource(ring, profile, report, id, incoming);
+      await this.phase('copy', newest ? `Copying changes since slot ${newest.number}` : 'Copying everything (first slot)');
+      const { copy, outcome } = await this.copy(ring, profile, report, argv, manifest, incoming.path, previousManifest);
+      if (outcome === 'partial') return await this.keepPartial(ring, manifest, copy);
+      await this.phase('rotate', 'Making the new slot 0');
+      const { dropped } = await ring.rotate(manifest, profile.slots);
+      manifest.state = 'complete';
+      const timeToCompleteMs = Math.round(performance.now() - this.started);
+      const slot: SlotSummary = { number: 0, id, state: 'complete', path: ring.slotPath(0), manifest };
+      this.options.onComplete?.({ elapsedMs: timeToCompleteMs, slot });
+      this.rotated = true;
+      await this.phase('release', 'Releasing the snapshot');
+      await this.releaseAfterRotation(ring, manifest);
+      await this.phase('finalize', dropped.length > 0 ? `Recording checksums and deleting ${dropped.length} old slot(s)` : 'Recording checksums');
+      await this.finalize(ring, report, manifest, previousManifest);
+      const durationMs = Math.round(performance.now() - this.started);
+      this.emit('done', 'Backup complete', { percent: 100 });
+      return {
+        slot: { ...slot, manifest },
+        outcome: outcome === 'complete-with-warnings' ? 'complete-with-warnings' : 'complete',
+        durationMs,
+        timeToCompleteMs,
+        warnings: outcome === 'complete-with-warnings' ? [copy.classification.message, ...manifest.warnings] : manifest.warnings,
+        notes: this.notes,
+      };
+    } finally {
+      if (this.snapshot && this.provider) await releaseSnapshot(ring, this.provider, this.snapshot).catch(() => undefined);
+      await lock.release();
+    }
+  }
+
+  private emit(phase: Phase, message: string, extra: Partial<ProgressEvent> = {}): void {
+    this.options.onProgress?.({ phase, message, percent: null, bytes: 0, files: 0, rate: null, etaSeconds: null, ...extra });
+  }
+
+  private async phase(p: Phase, message: string): Promise<void> {
+    this.emit(p, message);
     faultPoint(`phase:${p}`);
-    await options.onPhase?.(p);
-    // A cancel that arrives after the rotation is too late: the new slot 0 stays and is reported.
-    if (options.signal?.aborted && !rotated) throw new ShadowSlotsError('cancelled', 'The backup was cancelled; the ring is unchanged.');
-  };
+    await this.options.onPhase?.(p);
+    if (this.options.signal?.aborted && !this.rotated) throw new ShadowSlotsError('cancelled', 'The backup was cancelled; the ring is unchanged.');
+  }
 
-  await phase('preflight', 'Checking source, target and rsync');
-  const { profile, notes } = validateProfile(options.profile);
-  const report = await preflight(profile, options.createTarget ? { createTarget: true } : {});
-  const warnings = [...report.warnings];
+  /** Everything checked before anything is written, and the ring opened with its storage kind. */
+  private async checkPreflight(): Promise<{ profile: Profile; report: PreflightReport; ring: RingStore }> {
+    const { profile, notes } = validateProfile(this.options.profile);
+    this.notes.push(...notes);
+    const report = await preflight(profile, this.options.createTarget ? { createTarget: true } : {});
+    this.warnings.push(...report.warnings);
+    const { ring, notes: kindNotes } = await openRing(profile.target, profile.targetMode);
+    this.notes.push(...kindNotes);
+    if (ring.storage.capabilities.copyOnWrite) {
+      const clash = profile.rsyncArgs.map((arg) => ({ arg, rule: NOT_WITH_INPLACE.find((r) => r.match.test(arg)) })).find((c) => c.rule);
+      if (clash) {
+        throw new ShadowSlotsError('invalid-input', `The rsync option ${JSON.stringify(clash.arg)} cannot be used with a copy-on-write ring: ${clash.rule!.why}.`, {
+          hint: 'Remove it from the extra rsync arguments, or use target mode "links". Nothing was changed.',
+        });
+      }
+    }
+    await ring.ensureMeta();
+    return { profile, report, ring };
+  }
 
-  const ring = new RingStore(profile.target);
-  await ring.ensureMeta();
-  await phase('lock', 'Taking the ring\'s lock');
-  const lock: HeldLock = await acquireLock(ring.paths.lockFile, `backup ${profile.name}`);
-  if (lock.recoveredStale) notes.push(`Recovered a stale lock left by process ${lock.recoveredStale.pid} (started ${lock.recoveredStale.startedAt}), which is no longer running.`);
-  let snapshot: Snapshot | null = null;
-  let provider: SnapshotProvider | null = null;
-  try {
-    await phase('repair', 'Checking the ring');
-    notes.push(...(await ring.repair({ capacity: profile.slots })));
-    notes.push(...(await stopOrphanedCopy(ring)));
-    notes.push(...(await releaseJournaledSnapshots(ring)));
+  /**
+   * Finishes whatever an interrupted run left (rotation, orphaned rsync, snapshots), then makes
+   * the in-progress slot: an interrupted run's is resumed (rsync then only copies what is
+   * missing), older ones are moved to the trash.
+   */
+  private async repairAndPrepare(ring: RingStore, profile: Profile): Promise<{ id: string; newest: RingEntry | undefined; previousManifest: SlotManifest | null; incoming: IncomingPlan }> {
+    this.notes.push(...(await ring.repair({ capacity: profile.slots })));
+    this.notes.push(...(await stopOrphanedCopy(ring)));
+    this.notes.push(...(await releaseJournaledSnapshots(ring)));
 
     const { state } = await ring.readState();
     const newest = state.entries[0];
-    const linkDest = newest ? ring.slotPath(newest.number) : undefined;
+    const base = newest ? { entry: newest, path: ring.slotPath(newest.number) } : null;
     const previousManifest = newest ? await ring.readManifest(newest.id) : null;
-
     const id = newSlotId(new Date(), randomBytes(3).toString('hex'));
-    const resumed = await prepareIncoming(ring, id);
-    if (resumed) notes.push(`Resuming an unfinished backup from ${resumed}.`);
 
-    await phase('snapshot', `Freezing the source (${profile.snapshot})`);
+    let incoming: IncomingPlan | null = null;
+    for (const old of await ring.incomingIds()) {
+      if (incoming === null && (await ring.host.exists(ring.incomingPath(old)))) {
+        incoming = await ring.storage.resumeIncoming(old, id, base);
+        await ring.host.remove(ring.manifestPath(old));
+        await ring.host.remove(ring.changeLogPath(old));
+        this.notes.push(`Resuming an unfinished backup from ${old}.`);
+      } else {
+        await ring.discardIncoming(old);
+      }
+    }
+    incoming ??= await ring.storage.createIncoming(id, base);
+    this.notes.push(...incoming.notes);
+    return { id, newest, previousManifest, incoming };
+  }
+
+  /** Takes the snapshot (journaled before it exists) and records the run's manifest. */
+  private async freezeSource(ring: RingStore, profile: Profile, report: PreflightReport, id: string, incoming: IncomingPlan): Promise<{ argv: string[]; manifest: SlotManifest }> {
     const chosen = await chooseProvider(profile.snapshot, report.sourceReal);
-    provider = chosen.provider;
-    snapshot = await provider.create(report.sourceReal, id, async (record) => {
+    this.provider = chosen.provider;
+    this.snapshot = await this.provider.create(report.sourceReal, id, async (record) => {
       const journal = await ring.readJournal();
       journal.snapshots.push({ ...record, createdAt: new Date().toISOString(), pid: process.pid });
       await ring.writeJournal(journal);
-    }, options.signal);
-    if (snapshot.warning) warnings.push(snapshot.warning);
+    }, this.options.signal);
+    if (this.snapshot.warning) this.warnings.push(this.snapshot.warning);
 
     const argv = buildRsyncArgv({
-      source: snapshot.readPath,
-      destination: ring.incomingPath(id),
-      linkDest,
-      excludes: [...profile.excludes, ...snapshot.excludes],
+      source: this.snapshot.readPath,
+      destination: incoming.path,
+      targetArgs: incoming.rsyncArgs,
+      excludes: [...profile.excludes, ...this.snapshot.excludes],
       filterFile: profile.filterFile,
       extraArgs: profile.rsyncArgs,
       timePrecision: report.timePrecision,
     });
-    const startedAt = new Date().toISOString();
     const manifest: SlotManifest = {
       format: 1,
       id,
       state: 'in-progress',
       profile: profile.name,
       source: profile.source,
-      startedAt,
+      startedAt: new Date().toISOString(),
       endedAt: null,
-      snapshot: { method: snapshot.method, id: snapshot.id, warning: snapshot.warning },
+      snapshot: { method: this.snapshot.method, id: this.snapshot.id, warning: this.snapshot.warning },
       rsync: { argv: [report.rsync.path, ...argv], exitCode: null, version: report.rsync.version },
       counts: null,
       warnings: [],
       changeLog: `changes/${id}.log`,
       checksums: null,
       adopted: false,
-      linkDest: newest?.id ?? null,
+      linkDest: incoming.baseId,
+      storage: { kind: ring.storage.capabilities.kind, description: describeKind(ring.storage.capabilities.kind) },
     };
     await ring.writeManifest(manifest);
+    return { argv, manifest };
+  }
 
-    await phase('copy', linkDest ? `Copying changes since slot ${newest!.number}` : 'Copying everything (first slot)');
+  /** Runs rsync and judges its outcome; anything but a complete or partial copy throws. */
+  private async copy(ring: RingStore, profile: Profile, report: PreflightReport, argv: string[], manifest: SlotManifest, destination: string, previousManifest: SlotManifest | null): Promise<{ copy: RsyncRunResult; outcome: 'complete' | 'complete-with-warnings' | 'partial' }> {
+    const snapshot = this.snapshot!;
     const sourceIdentity = await identity(snapshot.readPath);
-    const copy = await runRsync(report.rsync.path, argv, ring.changeLogPath(id), {
+    const copy = await runRsync(report.rsync.path, argv, ring.changeLogPath(manifest.id), {
       // Relative merge-file names inside a filter file resolve from the filter file's folder.
       ...(profile.filterFile !== undefined ? { cwd: dirname(profile.filterFile) } : {}),
-      ...(options.signal ? { signal: options.signal } : {}),
+      ...(this.options.signal ? { signal: this.options.signal } : {}),
       onSpawn: async (pid) => {
         const journal = await ring.readJournal();
-        journal.copy = { pid, destination: ring.incomingPath(id) };
+        journal.copy = { pid, destination };
         await ring.writeJournal(journal);
         faultPoint('copy:spawned');
       },
-      onProgress: (p) => emit('copy', `${p.percent ?? 0}%`, p),
+      onProgress: (p) => this.emit('copy', `${p.percent ?? 0}%`, p),
     });
     await clearCopyRecord(ring);
-    manifest.rsync.exitCode = copy.exitCode;
-    manifest.endedAt = new Date().toISOString();
-    const s = copy.stats;
-    const deletedEstimate = previousManifest?.counts ? Math.max(0, previousManifest.counts.files - (s.regularFiles - s.createdRegular)) : 0;
-    manifest.counts = {
-      files: s.regularFiles,
-      dirs: s.dirs,
-      // Files, symlinks and devices: a first backup creates every folder too, and "+2,112" for
-      // 1,767 files read as if files had been added that are not there.
-      created: s.created - s.createdDirs,
-      changed: Math.max(0, copy.itemized.changed),
-      deleted: deletedEstimate,
-      bytesSent: s.literalData,
-      totalSize: s.totalSize,
-    };
-    if (copy.vanished.length > 0) manifest.warnings.push(`Files vanished while being copied: ${copy.vanished.slice(0, 20).join(', ')}${copy.vanished.length > 20 ? ' …' : ''}`);
-    if (copy.unreadable.length > 0) manifest.warnings.push(`Files could not be read (permission denied): ${copy.unreadable.slice(0, 20).join(', ')}${copy.unreadable.length > 20 ? ' …' : ''}`);
-    manifest.warnings.push(...warnings);
+    recordCopy(manifest, copy, previousManifest, this.warnings);
 
-    let outcome = copy.classification.outcome;
+    const outcome = copy.classification.outcome;
     // A source that vanishes or is unmounted mid-copy makes rsync report its files as "vanished"
     // (exit 24, normally harmless): a fragment must never enter the ring as a complete slot.
     const after = await identity(snapshot.readPath);
     if ((outcome === 'complete' || outcome === 'complete-with-warnings') && (after === null || after !== sourceIdentity)) {
-      outcome = 'failed';
       await ring.writeManifest(manifest);
       throw new ShadowSlotsError('rsync', `The source ${profile.source} disappeared or was replaced while it was being copied (${after === null ? 'it no longer exists' : 'it is now a different folder or drive'}); the copy is incomplete and the ring is unchanged.`, {
         hint: 'Reconnect or remount the source and run the backup again; the unfinished copy is resumed.',
@@ -168,85 +245,97 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
     }
     if (outcome === 'failed') {
       await ring.writeManifest(manifest);
-      if (copy.noSpace) {
-        const fs = await fileSystemType(profile.target).catch(() => null);
-        // rsync prints no --stats when it aborts, so the progress it printed is all we know.
-        const written = copy.lastProgress?.bytes ?? 0;
-        const estimate = copy.lastProgress && copy.lastProgress.percent > 0 ? Math.round(written * 100 / copy.lastProgress.percent) : null;
-        const progressText = written > 0
-          ? ` The copy stopped after writing ${formatBytes(written)}${estimate !== null && estimate > written ? ` of about ${formatBytes(estimate)}; it needed about ${formatBytes(estimate - written)} more` : ''}.`
-          : '';
-        throw new ShadowSlotsError('target-full', `The target is full: ${formatBytes(fs?.freeBytes ?? 0)} free of ${formatBytes(fs?.totalBytes ?? 0)}.${progressText}`, {
-          hint: `Previous slots are intact. Free space on the target or keep fewer slots; the unfinished copy is kept in ${ring.incomingPath(id)} and the next run resumes it (delete it to free its space now).`,
-          details: { exitCode: copy.exitCode, stderrTail: copy.stderrTail },
-        });
-      }
-      throw new ShadowSlotsError('rsync', `${copy.classification.message}${copy.exitCode === null ? '' : ` (rsync exit ${copy.exitCode})`}; the ring is unchanged and the next run resumes the copy.`, {
-        hint: `Details: ${lastLines(copy.stderrTail, 3) || 'see the backup log'}`,
-        details: { exitCode: copy.exitCode, stderrTail: copy.stderrTail },
-      });
+      throw await copyFailure(ring, copy, manifest.id);
     }
-    if (outcome === 'partial') {
-      manifest.state = 'partial';
-      await ring.writeManifest(manifest);
-      await releaseSnapshot(ring, provider, snapshot);
-      snapshot = null;
-      const durationMs = Math.round(performance.now() - started);
-      return {
-        slot: { number: null, id, state: 'partial', path: ring.incomingPath(id), manifest },
-        outcome: 'partial',
-        durationMs,
-        timeToCompleteMs: durationMs,
-        warnings: [copy.classification.message, ...manifest.warnings],
-        notes: [...notes, 'The ring was not rotated: a partial copy never replaces a complete slot. Fix or exclude the files named above; the next run resumes.'],
-      };
-    }
+    return { copy, outcome };
+  }
 
-    await phase('rotate', 'Making the new slot 0');
-    const { dropped } = await ring.rotate(manifest, profile.slots);
-    manifest.state = 'complete';
-    const timeToCompleteMs = Math.round(performance.now() - started);
-    const slot: SlotSummary = { number: 0, id, state: 'complete', path: ring.slotPath(0), manifest };
-    options.onComplete?.({ elapsedMs: timeToCompleteMs, slot });
+  /** A partial copy is kept for the next run to resume; it never replaces a complete slot. */
+  private async keepPartial(ring: RingStore, manifest: SlotManifest, copy: RsyncRunResult): Promise<BackupResult> {
+    manifest.state = 'partial';
+    await ring.writeManifest(manifest);
+    await releaseSnapshot(ring, this.provider!, this.snapshot!);
+    this.snapshot = null;
+    const durationMs = Math.round(performance.now() - this.started);
+    return {
+      slot: { number: null, id: manifest.id, state: 'partial', path: ring.incomingPath(manifest.id), manifest },
+      outcome: 'partial',
+      durationMs,
+      timeToCompleteMs: durationMs,
+      warnings: [copy.classification.message, ...manifest.warnings],
+      notes: [...this.notes, 'The ring was not rotated: a partial copy never replaces a complete slot. Fix or exclude the files named above; the next run resumes.'],
+    };
+  }
 
-    rotated = true;
-    await phase('release', 'Releasing the snapshot');
+  private async releaseAfterRotation(ring: RingStore, manifest: SlotManifest): Promise<void> {
+    const snapshot = this.snapshot!;
     try {
-      await releaseSnapshot(ring, provider, snapshot);
+      await releaseSnapshot(ring, this.provider!, snapshot);
     } catch (error) {
       manifest.warnings.push(`The ${snapshot.method} snapshot could not be released (${(error as Error).message}); the next run removes it.`);
     }
-    snapshot = null;
+    this.snapshot = null;
+  }
 
-    await phase('finalize', dropped.length > 0 ? `Recording checksums and deleting ${dropped.length} old slot(s)` : 'Recording checksums');
-    // Slot 0 is complete and in the ring: from here on nothing turns the run into a failure or
-    // a cancellation; bookkeeping problems become warnings and the next run catches up.
-    const finalWarnings = await finalizeSlot(ring, report.rsync.path, manifest, previousManifest).catch((error: unknown) => [`Finishing the slot failed: ${(error as Error).message}`]);
+  /**
+   * Slot 0 is complete and in the ring: from here on nothing turns the run into a failure or a
+   * cancellation; bookkeeping problems become warnings and the next run catches up.
+   */
+  private async finalize(ring: RingStore, report: PreflightReport, manifest: SlotManifest, previousManifest: SlotManifest | null): Promise<void> {
+    // Checksums carried forward by inode only hold for hard-linked slots: a copy-on-write run
+    // rewrites changed files in place, keeping their inode, so its slot is hashed in full.
+    const comparable = ring.storage.capabilities.hardLinks ? previousManifest : null;
+    const finalWarnings = await finalizeSlot(ring, report.rsync.path, manifest, comparable).catch((error: unknown) => [`Finishing the slot failed: ${(error as Error).message}`]);
     if (finalWarnings.length > 0) {
       manifest.warnings.push(...finalWarnings);
       await ring.writeManifest(manifest).catch(() => undefined);
     }
-    const durationMs = Math.round(performance.now() - started);
-    emit('done', 'Backup complete', { percent: 100 });
-    return {
-      slot: { ...slot, manifest },
-      outcome: outcome === 'complete-with-warnings' ? 'complete-with-warnings' : 'complete',
-      durationMs,
-      timeToCompleteMs,
-      warnings: outcome === 'complete-with-warnings' ? [copy.classification.message, ...manifest.warnings] : manifest.warnings,
-      notes,
-    };
-  } finally {
-    if (snapshot && provider) await releaseSnapshot(ring, provider, snapshot).catch(() => undefined);
-    await lock.release();
   }
 }
 
+/** Counts and warnings of the copy, into the manifest. */
+function recordCopy(manifest: SlotManifest, copy: RsyncRunResult, previous: SlotManifest | null, warnings: string[]): void {
+  manifest.rsync.exitCode = copy.exitCode;
+  manifest.endedAt = new Date().toISOString();
+  const s = copy.stats;
+  const deletedEstimate = previous?.counts ? Math.max(0, previous.counts.files - (s.regularFiles - s.createdRegular)) : 0;
+  manifest.counts = {
+    files: s.regularFiles,
+    dirs: s.dirs,
+    // Files, symlinks and devices: a first backup creates every folder too, and "+2,112" for
+    // 1,767 files read as if files had been added that are not there.
+    created: s.created - s.createdDirs,
+    changed: Math.max(0, copy.itemized.changed),
+    deleted: deletedEstimate,
+    bytesSent: s.literalData,
+    totalSize: s.totalSize,
+  };
+  if (copy.vanished.length > 0) manifest.warnings.push(`Files vanished while being copied: ${copy.vanished.slice(0, 20).join(', ')}${copy.vanished.length > 20 ? ' …' : ''}`);
+  if (copy.unreadable.length > 0) manifest.warnings.push(`Files could not be read (permission denied): ${copy.unreadable.slice(0, 20).join(', ')}${copy.unreadable.length > 20 ? ' …' : ''}`);
+  manifest.warnings.push(...warnings);
+}
 
-/**
- * Reuses the newest unfinished in-progress folder (rsync then only copies what is missing) under
- * the new id; older ones are moved to the trash. Returns the id that was resumed.
- */
+/** The error for an rsync that failed: a full target is told apart, with what was written. */
+async function copyFailure(ring: RingStore, copy: RsyncRunResult, id: string): Promise<ShadowSlotsError> {
+  if (copy.noSpace) {
+    const fs = await ring.host.fileSystem(ring.target).catch(() => null);
+    // rsync prints no --stats when it aborts, so the progress it printed is all we know.
+    const written = copy.lastProgress?.bytes ?? 0;
+    const estimate = copy.lastProgress && copy.lastProgress.percent > 0 ? Math.round(written * 100 / copy.lastProgress.percent) : null;
+    const progressText = written > 0
+      ? ` The copy stopped after writing ${formatBytes(written)}${estimate !== null && estimate > written ? ` of about ${formatBytes(estimate)}; it needed about ${formatBytes(estimate - written)} more` : ''}.`
+      : '';
+    return new ShadowSlotsError('target-full', `The target is full: ${formatBytes(fs?.freeBytes ?? 0)} free of ${formatBytes(fs?.totalBytes ?? 0)}.${progressText}`, {
+      hint: `Previous slots are intact. Free space on the target or keep fewer slots; the unfinished copy is kept in ${ring.incomingPath(id)} and the next run resumes it (delete it to free its space now).`,
+      details: { exitCode: copy.exitCode, stderrTail: copy.stderrTail },
+    });
+  }
+  return new ShadowSlotsError('rsync', `${copy.classification.message}${copy.exitCode === null ? '' : ` (rsync exit ${copy.exitCode})`}; the ring is unchanged and the next run resumes the copy.`, {
+    hint: `Details: ${lastLines(copy.stderrTail, 3) || 'see the backup log'}`,
+    details: { exitCode: copy.exitCode, stderrTail: copy.stderrTail },
+  });
+}
+
 /** "dev:ino" of a folder, or null when it is gone: detects a source replaced or unmounted mid-copy. */
 async function identity(path: string): Promise<string | null> {
   try {
@@ -255,23 +344,6 @@ async function identity(path: string): Promise<string | null> {
   } catch {
     return null;
   }
-}
-
-async function prepareIncoming(ring: RingStore, id: string): Promise<string | null> {
-  const ids = await ring.incomingIds();
-  let resumed: string | null = null;
-  for (const old of ids) {
-    if (resumed === null && (await exists(ring.incomingPath(old)))) {
-      await rename(ring.incomingPath(old), ring.incomingPath(id));
-      if (process.platform !== 'win32') await makeFoldersOwnerAccessible(ring.incomingPath(id));
-      await rm(ring.manifestPath(old), { force: true });
-      await rm(ring.changeLogPath(old), { force: true });
-      resumed = old;
-    } else {
-      await ring.discardIncoming(old);
-    }
-  }
-  return resumed;
 }
 
 async function stopOrphanedCopy(ring: RingStore): Promise<string[]> {

@@ -1,7 +1,6 @@
-import { acquireLock, isStale, readOwner } from '../platform/lock';
-import { RingStore } from '../platform/ringStore';
+import type { RingStore } from '../platform/ringStore';
+import { openRing } from '../platform/target/select';
 import type { RingListing, SlotSummary } from '../rpc/protocol';
-import { exists } from '../platform/fsutil';
 import { ShadowSlotsError } from '../core/errors';
 import type { RingEntry } from '../core/ring';
 import type { Journal } from '../core/journal';
@@ -13,7 +12,7 @@ type Rotation = NonNullable<Journal['rotation']>;
  * no live lock holder) is finished first, so what is listed is never a half-rotated ring.
  */
 export async function listRing(target: string): Promise<RingListing> {
-  const ring = new RingStore(target);
+  const { ring } = await openRing(target, 'auto');
   const notes: string[] = [];
   // While another run is between two renames of its rotation the folders are in flux: list the
   // ring as the journal says it will be in a moment (no gap, no half-moved folder taken for a
@@ -50,14 +49,14 @@ export async function listRing(target: string): Promise<RingListing> {
  * is in the middle of, if any.
  */
 async function finishInterruptedRotation(ring: RingStore, notes: string[]): Promise<{ busy: boolean; rotation: Rotation | null }> {
-  const owner = await readOwner(ring.paths.lockFile);
-  const busy = owner !== undefined && !(await isStale(owner));
+  const holder = await ring.host.lockHolder(ring.paths.lockFile);
+  const busy = holder !== null && holder.live;
   // The live run's journal may be mid-write or gone by now: then it is not rotating.
   if (busy) return { busy, rotation: (await ring.readJournal().catch(() => null))?.rotation ?? null };
-  if (await exists(ring.paths.journalFile)) {
+  if (await ring.host.exists(ring.paths.journalFile)) {
     const journal = await ring.readJournal();
     if (journal.rotation) {
-      const lock = await acquireLock(ring.paths.lockFile, 'repair before reading');
+      const lock = await ring.host.acquireLock(ring.paths.lockFile, 'repair before reading');
       try {
         notes.push(...(await ring.repair()));
       } finally {

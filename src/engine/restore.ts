@@ -3,7 +3,7 @@ import { dirname, isAbsolute, join, relative } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ShadowSlotsError, invalid } from '../core/errors';
 import { exists, isErrno } from '../platform/fsutil';
-import { RingStore } from '../platform/ringStore';
+import { openRing } from '../platform/target/select';
 import { settledEntries } from './list';
 import type { RestoreResult } from '../rpc/protocol';
 
@@ -48,7 +48,7 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
   const parts = validateRelativePath(options.path);
   if (parts.length === 0) throw invalid('Give the path of a file or folder inside the slot to restore (e.g. src/app.ts); a whole slot is restored by copying its folder.');
   if (!Number.isInteger(options.slot) || options.slot < 0) throw invalid(`Slot ${JSON.stringify(options.slot)} is not a slot number.`);
-  const ring = new RingStore(options.target);
+  const { ring } = await openRing(options.target, 'auto');
   const entries = await settledEntries(ring);
   if (!entries.some((e) => e.number === options.slot)) {
     throw new ShadowSlotsError('not-found', `Slot ${options.slot} does not exist in ${options.target}.`, { hint: `Existing slots: ${entries.map((e) => e.number).join(', ') || 'none'}.` });

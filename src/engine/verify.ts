@@ -1,5 +1,5 @@
 import { ShadowSlotsError } from '../core/errors';
-import { RingStore } from '../platform/ringStore';
+import { openRing } from '../platform/target/select';
 import { settledEntries } from './list';
 import { hashEntry, readSums, type SumLine } from '../platform/treeSums';
 import { comparePaths, walkTree } from '../platform/treeWalk';
@@ -12,7 +12,7 @@ const MAX_LISTED = 100;
  * made. Streams both sides in walk order, so memory does not grow with the slot.
  */
 export async function verifySlot(target: string, slot: number, signal?: AbortSignal): Promise<VerifyResult> {
-  const ring = new RingStore(target);
+  const { ring } = await openRing(target, 'auto');
   const entries = await settledEntries(ring);
   const entry = entries.find((e) => e.number === slot);
   if (!entry) throw new ShadowSlotsError('not-found', `Slot ${slot} does not exist in ${target}.`);
