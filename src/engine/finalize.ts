@@ -115,7 +115,9 @@ async function backfillChecksums(ring: RingStore, signal?: AbortSignal): Promise
   for (const entry of state.entries) {
     const manifest = await ring.readManifest(entry.id);
     if (!manifest || manifest.adopted || manifest.state !== 'complete' || manifest.checksums) continue;
-    const base = manifest.linkDest ? await ring.readManifest(manifest.linkDest) : null;
+    // Hashes carried forward by inode hold only between hard-linked slots: a copy-on-write slot
+    // rewrote changed files in place, under the same inode.
+    const base = manifest.linkDest && (manifest.storage?.kind ?? 'links') === 'links' ? await ring.readManifest(manifest.linkDest) : null;
     await writeSlotSums(ring.slotPath(entry.number), ring.sumsPath(entry.id), base?.checksums ? ring.sumsPath(base.id) : null, signal);
     await ring.writeManifest({ ...manifest, checksums: `sums/${entry.id}.tsv`, warnings: [...manifest.warnings, 'Checksums were recorded by a later run, after this run was interrupted.'] });
     filled++;

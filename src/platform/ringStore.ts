@@ -200,6 +200,7 @@ export class RingStore {
         await this.storage.applyStep(step);
       }
     }
+    faultPoint('rotate:settle');
     await this.storage.settleNewest();
     await this.writeState(final);
   }

@@ -14,6 +14,8 @@ export interface ShadowSlotsSettings {
   slots: number | undefined;
   excludes: string[];
   snapshot: string;
+  /** auto | links | cow: how slots are stored on the target. */
+  targetMode: string;
   rsyncPath: string;
   staleAfterHours: number;
   /** As written: absolute, relative to the folder, or '' (then `.shadowslots-filter` if present). */
@@ -27,6 +29,7 @@ export function readSettings(scope?: vscode.ConfigurationScope): ShadowSlotsSett
     slots: c.get<number>('slots'),
     excludes: c.get<string[]>('excludes') ?? [],
     snapshot: c.get<string>('snapshot') ?? 'auto',
+    targetMode: c.get<string>('targetMode') ?? 'auto',
     rsyncPath: c.get<string>('rsyncPath') ?? '',
     staleAfterHours: c.get<number>('staleAfterHours') ?? 36,
     filterFile: (c.get<string>('filterFile') ?? '').trim(),
@@ -46,6 +49,7 @@ export function profileFromSettings(settings: ShadowSlotsSettings, source: strin
     slots: settings.slots,
     excludes: settings.excludes,
     snapshot: settings.snapshot,
+    targetMode: settings.targetMode,
     rsyncPath: settings.rsyncPath === '' ? undefined : settings.rsyncPath,
     filterFile: filterFileFor(settings.filterFile, source),
   };

@@ -6,7 +6,7 @@ import { formatBytes, formatCount, formatDuration } from '../../core/format';
 import { describeError, exitCodeFor, ExitCode, ShadowSlotsError } from '../../core/errors';
 import { setLogSink } from '../../platform/runner';
 
-const usage = 'backup --source DIR --target DIR [--slots N] [--snapshot auto|none|btrfs|vss|apfs|lvm] [--exclude PATTERN]... [--filter FILE] [--profile FILE] [--create-target] [--json] [--verbose]';
+const usage = 'backup --source DIR --target DIR [--slots N] [--snapshot auto|none|btrfs|vss|apfs|lvm] [--target-mode auto|links|cow] [--exclude PATTERN]... [--filter FILE] [--profile FILE] [--create-target] [--json] [--verbose]';
 
 export const backupCommand: CliCommand = {
   name: 'backup',
@@ -18,6 +18,7 @@ export const backupCommand: CliCommand = {
       target: { type: 'string' },
       slots: { type: 'string' },
       snapshot: { type: 'string' },
+      'target-mode': { type: 'string' },
       exclude: { type: 'string', multiple: true },
       filter: { type: 'string' },
       profile: { type: 'string' },
@@ -34,6 +35,7 @@ export const backupCommand: CliCommand = {
       ...(values.target !== undefined ? { target: resolveArg(values.target) } : {}),
       ...(values.slots !== undefined ? { slots: values.slots } : {}),
       ...(values.snapshot !== undefined ? { snapshot: values.snapshot } : {}),
+      ...(values['target-mode'] !== undefined ? { targetMode: values['target-mode'] } : {}),
       ...(values.filter !== undefined ? { filterFile: resolveArg(values.filter) } : {}),
       ...(values.exclude !== undefined ? { excludes: [...(Array.isArray(fromFile.excludes) ? fromFile.excludes : []), ...values.exclude] } : {}),
     };
