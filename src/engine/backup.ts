@@ -226,25 +226,28 @@ class BackupRun {
       },
       onProgress: (p) => this.emit('copy', `${p.percent ?? 0}%`, p),
     });
-    await clearCopyRecord(ring);
+    // On a full target even these small writes can fail; rsync's own outcome is what the user must
+    // hear about (a stale copy record is checked and cleared by the next run).
+    await clearCopyRecord(ring).catch(() => undefined);
     recordCopy(manifest, copy, previousManifest, this.warnings);
+    const recordFailedRun = () => ring.writeManifest(manifest).catch(() => undefined);
 
     const outcome = copy.classification.outcome;
     // A source that vanishes or is unmounted mid-copy makes rsync report its files as "vanished"
     // (exit 24, normally harmless): a fragment must never enter the ring as a complete slot.
     const after = await identity(snapshot.readPath);
     if ((outcome === 'complete' || outcome === 'complete-with-warnings') && (after === null || after !== sourceIdentity)) {
-      await ring.writeManifest(manifest);
+      await recordFailedRun();
       throw new ShadowSlotsError('rsync', `The source ${profile.source} disappeared or was replaced while it was being copied (${after === null ? 'it no longer exists' : 'it is now a different folder or drive'}); the copy is incomplete and the ring is unchanged.`, {
         hint: 'Reconnect or remount the source and run the backup again; the unfinished copy is resumed.',
       });
     }
     if (outcome === 'cancelled') {
-      await ring.writeManifest(manifest);
+      await recordFailedRun();
       throw new ShadowSlotsError('cancelled', 'The backup was cancelled; the ring is unchanged and the next run resumes the copy.');
     }
     if (outcome === 'failed') {
-      await ring.writeManifest(manifest);
+      await recordFailedRun();
       throw await copyFailure(ring, copy, manifest.id);
     }
     return { copy, outcome };

@@ -7,11 +7,12 @@ import { validateProfile } from '../core/profile';
 import { setLogSink } from '../platform/runner';
 import {
   BackupProgressNotification, BackupRequest, ListRequest, LogNotification, PreviewBackupRequest, ProfileChangedNotification, RestoreRequest,
-  RingChangedNotification, ValidateProfileRequest, VerifyRequest,
+  RingChangedNotification, SlotSpaceRequest, ValidateProfileRequest, VerifyRequest,
   type EngineErrorData,
 } from '../rpc/protocol';
 import { runBackup } from './backup';
 import { listRing } from './list';
+import { ringSpace } from './space';
 import { restore } from './restore';
 import { verifySlot } from './verify';
 import { FILTER_LANGUAGE_CAPABILITIES, registerFilterLanguage } from './filterLanguage';
@@ -63,6 +64,9 @@ export function registerEngine(connection: Connection): { documents: TextDocumen
 
   connection.onRequest(ListRequest.type, async (params) => {
     try { return await listRing(params.target); } catch (error) { return toResponseError(error); }
+  });
+  connection.onRequest(SlotSpaceRequest.type, async (params) => {
+    try { return await ringSpace(params.target); } catch (error) { return toResponseError(error); }
   });
   connection.onRequest(RestoreRequest.type, async (params) => {
     try {

@@ -229,6 +229,7 @@ export class RingStore {
       await this.host.remove(this.manifestPath(name));
       await this.host.remove(this.changeLogPath(name));
       await this.host.remove(this.sumsPath(name));
+      await this.forgetSpace(name);
     }
     return { removed: removed.length, failed };
   }
@@ -256,9 +257,18 @@ export class RingStore {
         if (!trashEmpty) return;
         await this.host.mkdirp(this.host.join(this.paths.meta, SPACE_DIR));
         await this.host.writeTextAtomic(this.spacePath(key), JSON.stringify(value) + '\n');
+        await this.forgetSpace(value.id, `${key}.json`);
       },
     };
     return this.storage.space(entries, cache);
+  }
+
+  /** Drops cached space figures of slot `id` (all of them, or all but `keep`). */
+  private async forgetSpace(id: string, keep?: string): Promise<void> {
+    const dir = this.host.join(this.paths.meta, SPACE_DIR);
+    for (const entry of await this.host.list(dir)) {
+      if (entry.name.startsWith(`${id}~`) && entry.name !== keep) await this.host.remove(this.host.join(dir, entry.name));
+    }
   }
 }
 

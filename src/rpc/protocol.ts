@@ -11,6 +11,7 @@ import type { ProfileInput } from '../core/profile';
 import type { SlotManifest, SlotState } from '../core/manifest';
 import type { ProgressEvent } from '../core/progress';
 import type { PreviewResult } from '../core/filter/preview';
+import type { SlotSpace } from '../core/target';
 
 /** A slot as listed: number (null while not part of the ring), state and its manifest. */
 export interface SlotSummary {
@@ -20,6 +21,8 @@ export interface SlotSummary {
   /** Absolute path of the slot's folder. */
   path: string;
   manifest: SlotManifest | null;
+  /** What the slot holds on disk; only when asked for (`list`, or SlotSpaceRequest), as measuring reads the slot. */
+  space?: SlotSpace | null;
 }
 
 export interface RingListing {
@@ -75,6 +78,15 @@ export namespace ListRequest {
   export const type = new RequestType<{ target: string }, RingListing, EngineErrorData>('shadowSlots/list');
 }
 
+export namespace SlotSpaceRequest {
+  /**
+   * Space per complete slot (bytes deleting it would free now, bytes shared with other slots),
+   * measured the way the ring's storage kind allows and cached per slot; can take seconds the
+   * first time on a big ring.
+   */
+  export const type = new RequestType<{ target: string }, SlotSpace[], EngineErrorData>('shadowSlots/slotSpace');
+}
+
 export namespace RestoreRequest {
   export const type = new RequestType<{ target: string; slot: number; path: string; to: string; overwrite: boolean; keepAsideDir?: string }, RestoreResult, EngineErrorData>('shadowSlots/restore');
 }
@@ -122,4 +134,4 @@ export namespace RingChangedNotification {
   export const type = new NotificationType<{ target: string }>('shadowSlots/ringChanged');
 }
 
-export type { ProgressEvent, PreviewResult };
+export type { ProgressEvent, PreviewResult, SlotSpace };
