@@ -7,12 +7,13 @@ import { validateProfile } from '../core/profile';
 import { setLogSink } from '../platform/runner';
 import {
   BackupProgressNotification, BackupRequest, ListRequest, LogNotification, PreviewBackupRequest, ProfileChangedNotification, RestoreRequest,
-  RingChangedNotification, SlotSpaceRequest, ValidateProfileRequest, VerifyRequest,
+  RingChangedNotification, SlotEntryRequest, SlotFileRequest, SlotFolderRequest, SlotSpaceRequest, ValidateProfileRequest, VerifyRequest,
   type EngineErrorData,
 } from '../rpc/protocol';
 import { runBackup } from './backup';
 import { listRing } from './list';
 import { ringSpace } from './space';
+import { listSlotFolder, readSlotFile, statSlotEntry } from './slotRead';
 import { restore } from './restore';
 import { verifySlot } from './verify';
 import { FILTER_LANGUAGE_CAPABILITIES, registerFilterLanguage } from './filterLanguage';
@@ -64,6 +65,15 @@ export function registerEngine(connection: Connection): { documents: TextDocumen
 
   connection.onRequest(ListRequest.type, async (params) => {
     try { return await listRing(params.target); } catch (error) { return toResponseError(error); }
+  });
+  connection.onRequest(SlotFolderRequest.type, async (p) => {
+    try { return await listSlotFolder(p.target, p.slot, p.path); } catch (error) { return toResponseError(error); }
+  });
+  connection.onRequest(SlotEntryRequest.type, async (p) => {
+    try { return await statSlotEntry(p.target, p.slot, p.path); } catch (error) { return toResponseError(error); }
+  });
+  connection.onRequest(SlotFileRequest.type, async (p) => {
+    try { return { base64: (await readSlotFile(p.target, p.slot, p.path)).toString('base64') }; } catch (error) { return toResponseError(error); }
   });
   connection.onRequest(SlotSpaceRequest.type, async (params) => {
     try { return await ringSpace(params.target); } catch (error) { return toResponseError(error); }

@@ -12,6 +12,7 @@ import type { SlotManifest, SlotState } from '../core/manifest';
 import type { ProgressEvent } from '../core/progress';
 import type { PreviewResult } from '../core/filter/preview';
 import type { SlotSpace } from '../core/target';
+import type { FileIdentity, SlotDirEntry } from '../core/slotEntry';
 
 /** A slot as listed: number (null while not part of the ring), state and its manifest. */
 export interface SlotSummary {
@@ -87,6 +88,24 @@ export namespace SlotSpaceRequest {
   export const type = new RequestType<{ target: string }, SlotSpace[], EngineErrorData>('shadowSlots/slotSpace');
 }
 
+/** A place inside a complete slot: `path` is relative to the slot, `/`-separated ('' is its root). */
+export interface SlotPathParams { target: string; slot: number; path: string }
+
+export namespace SlotFolderRequest {
+  /** One folder of a slot (folders first, then by name), read through the ring's host. */
+  export const type = new RequestType<SlotPathParams, SlotDirEntry[], EngineErrorData>('shadowSlots/slotFolder');
+}
+
+export namespace SlotEntryRequest {
+  /** Size, modification time and inode of one entry of a slot (a final symlink not followed); null when absent. */
+  export const type = new RequestType<SlotPathParams, FileIdentity | null, EngineErrorData>('shadowSlots/slotEntry');
+}
+
+export namespace SlotFileRequest {
+  /** A file's content from a slot, base64-encoded (refused above 256 MiB: restore such files). */
+  export const type = new RequestType<SlotPathParams, { base64: string }, EngineErrorData>('shadowSlots/slotFile');
+}
+
 export namespace RestoreRequest {
   export const type = new RequestType<{ target: string; slot: number; path: string; to: string; overwrite: boolean; keepAsideDir?: string }, RestoreResult, EngineErrorData>('shadowSlots/restore');
 }
@@ -134,4 +153,4 @@ export namespace RingChangedNotification {
   export const type = new NotificationType<{ target: string }>('shadowSlots/ringChanged');
 }
 
-export type { ProgressEvent, PreviewResult, SlotSpace };
+export type { ProgressEvent, PreviewResult, SlotSpace, SlotDirEntry, FileIdentity };

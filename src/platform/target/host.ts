@@ -42,6 +42,8 @@ export interface RingHost {
   /** A folder's entries; empty when the folder does not exist. */
   list(path: string): Promise<HostEntry[]>;
   stat(path: string): Promise<HostStat | null>;
+  /** A file's bytes; refuses files larger than `maxBytes` (a slot can hold a 40 GB disk image). */
+  readBytes(path: string, maxBytes: number): Promise<Buffer>;
   /** Runs a tool on the host (btrfs, zfs, rsync --version…). Argv only, never a shell string. */
   run(command: string, args: readonly string[], options?: RunOptions): Promise<RunResult>;
   fileSystem(path: string): Promise<{ type: string; freeBytes: number; totalBytes: number }>;

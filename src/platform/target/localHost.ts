@@ -1,6 +1,7 @@
-import { lstatSync } from 'node:fs';
-import { lstat, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { constants, lstatSync } from 'node:fs';
+import { lstat, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ShadowSlotsError } from '../../core/errors';
 import { fileSystemType } from '../fsProbe';
 import { exists, isErrno, makeFoldersOwnerAccessible, TORN_WRITE, writeFileAtomic } from '../fsutil';
 import { acquireLock, isAbandonedLockDraft, isStale, readOwner } from '../lock';
@@ -53,6 +54,17 @@ export const localHost: RingHost = {
     } catch (error) {
       if (isErrno(error, 'ENOENT') || isErrno(error, 'ENOTDIR')) return null;
       throw error;
+    }
+  },
+  async readBytes(path, maxBytes) {
+    // O_NOFOLLOW: a symlink swapped in since the caller checked the path is refused, not followed.
+    const handle = await open(path, process.platform === 'win32' ? 'r' : constants.O_RDONLY | constants.O_NOFOLLOW);
+    try {
+      const { size } = await handle.stat();
+      if (size > maxBytes) throw new ShadowSlotsError('invalid-input', `${path} is ${size} bytes, more than the ${maxBytes} that can be opened this way.`, { hint: 'Restore it, or open it from the slot folder with another program.' });
+      return await handle.readFile();
+    } finally {
+      await handle.close();
     }
   },
   run: (command, args, options) => run(command, args, options),
