@@ -130,12 +130,15 @@ function validateAbsolutePath(value: unknown, what: string, p: path.PlatformPath
   if (!p.isAbsolute(value) || (p === path.win32 && !/^([a-zA-Z]:\\|\\\\[^\\]+\\[^\\]+)/.test(value.replace(/\//g, '\\')))) {
     throw invalid(`The ${what} path ${JSON.stringify(value)} is not absolute.`, p === path.win32 ? 'Use a full path such as D:\\Backups\\project or \\\\server\\share\\backups.' : 'Use a full path such as /mnt/backup/project.');
   }
-  if (value.split(/[\\/]/).includes('..')) {
+  // Only the separators of the path's own flavour: on POSIX `\` is an ordinary file-name character,
+  // and stripping it as one turned `/mnt/backup x \` into another folder ending in a space.
+  const separators = p === path.win32 ? /[\\/]/ : /\//;
+  if (value.split(separators).includes('..')) {
     throw invalid(`The ${what} path ${JSON.stringify(value)} contains "..".`, 'Write the resolved path without "..".');
   }
   const normal = p.normalize(value);
   const root = p.parse(normal).root;
-  return normal.length > root.length ? normal.replace(/[\\/]+$/, '') : normal;
+  return normal.length > root.length ? normal.replace(p === path.win32 ? /[\\/]+$/ : /\/+$/, '') : normal;
 }
 
 function validateName(value: unknown): string {

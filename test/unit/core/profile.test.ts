@@ -87,3 +87,17 @@ test('Windows paths (validated on any OS for the helper planner)', () => {
   rejects({ source: 'C:proj', target: 'D:\\b' }, /not absolute/, 'win32');
   rejects({ source: '\\proj', target: 'D:\\b' }, /not absolute/, 'win32');
 });
+
+// Issue 19, defect 5: on POSIX `\` is an ordinary file-name character. Stripping it as a separator
+// turned `/mnt/backup x \` into `/mnt/backup x ` — another folder, ending in the space the trim
+// check exists to refuse.
+test('POSIX paths keep a trailing backslash and backslashes around ".."; Windows strips its own separators', () => {
+  assert.equal(validateProfile({ source: '/home/dev/p', target: '/mnt/backup x \\' }, 'posix').profile.target, '/mnt/backup x \\');
+  assert.equal(validateProfile({ source: '/home/dev/p', target: '/mnt/b\\\\/' }, 'posix').profile.target, '/mnt/b\\\\');
+  assert.equal(validateProfile({ source: '/home/dev/p', target: '/mnt/a\\..\\b' }, 'posix').profile.target, '/mnt/a\\..\\b', 'a\\..\\b is one POSIX name, not a parent reference');
+  rejects({ source: '/home/dev/p', target: '/mnt/a/../b' }, /contains "\.\."/);
+  assert.equal(validateProfile({ source: 'C:\\src', target: 'D:\\Backups\\proj\\' }, 'win32').profile.target, 'D:\\Backups\\proj');
+  assert.equal(validateProfile({ source: 'C:\\src', target: 'D:/Backups/proj//' }, 'win32').profile.target, 'D:\\Backups\\proj');
+  rejects({ source: 'C:\\src', target: 'D:\\a\\..\\b' }, /contains "\.\."/, 'win32');
+  rejects({ source: 'C:\\src', target: 'D:/a/../b' }, /contains "\.\."/, 'win32');
+});
