@@ -12,7 +12,8 @@ import { type EngineCommand, jobCommand } from './engineCommand';
 import { LaunchdRegistrar } from './launchdRegistrar';
 import type { SchedulePaths } from './paths';
 import type { PlatformStatus, Registrar } from './registrar';
-import { readIfExists, readRegistry, restoreFile, type ScheduleEntry, writeFileAtomic, writeRegistry } from './registry';
+import { readIfExists, readRegistry, restoreFile, type ScheduleEntry, writeRegistry } from './registry';
+import { writeFileAtomic } from '../fsutil';
 import { readRingRuns, type RingRuns } from './ringStatus';
 import { SystemdRegistrar, systemdUserAvailable } from './systemdRegistrar';
 import { WindowsRegistrar } from './windowsRegistrar';
@@ -88,11 +89,11 @@ export async function writeDryRun(prepared: PreparedSchedule, outDir: string): P
   const written: string[] = [];
   for (const a of prepared.rendered.artefacts) {
     const file = path.join(outDir, a.name);
-    await writeFileAtomic(file, a.content);
+    await writeFileAtomic(file, a.content, { makeFolders: true });
     written.push(file);
   }
   const profileFile = path.join(outDir, `profile-${prepared.entry.id}.json`);
-  await writeFileAtomic(profileFile, prepared.profileJson, 0o600);
+  await writeFileAtomic(profileFile, prepared.profileJson, { mode: 0o600, makeFolders: true });
   written.push(profileFile);
   return written;
 }
@@ -112,7 +113,7 @@ export async function createSchedule(prepared: PreparedSchedule, ctx: ScheduleCo
   const previous = entries.find((e) => e.id === entry.id);
   const previousProfile = await readIfExists(entry.profileFile);
   await mkdir(path.dirname(ctx.paths.logFile(entry.id)), { recursive: true });
-  await writeFileAtomic(entry.profileFile, prepared.profileJson, 0o600);
+  await writeFileAtomic(entry.profileFile, prepared.profileJson, { mode: 0o600, makeFolders: true });
   const target = registrar(ctx, entry.platform);
   try {
     await target.install(entry, prepared.rendered.artefacts);
