@@ -5,6 +5,7 @@ import type { ProfileInput } from '../../core/profile';
 import { formatBytes, formatCount, formatDuration } from '../../core/format';
 import { describeError, exitCodeFor, ExitCode, ShadowSlotsError } from '../../core/errors';
 import { setLogSink } from '../../platform/runner';
+import { stopOf, type Stop } from '../stop';
 
 const usage = 'backup --source DIR --target DIR [--slots N] [--snapshot auto|none|btrfs|vss|apfs|lvm] [--exclude PATTERN]... [--filter FILE] [--profile FILE] [--create-target] [--json] [--verbose]';
 
@@ -77,16 +78,34 @@ export const backupCommand: CliCommand = {
         for (const n of result.notes) io.out(`note: ${n}\n`);
         for (const w of result.warnings) io.out(`warning: ${w}\n`);
       }
+      // A stop that came after the rotation is too late to undo anything: the slot is kept and reported.
+      const late = stopOf(io.signal);
+      if (late && late.cause !== 'EPIPE') io.err(`note: ${late.cause} arrived after slot 0 was complete; the backup is kept.\n`);
       return result.outcome === 'partial' ? ExitCode.partial : ExitCode.ok;
     } catch (error) {
+      const stopped = stopOf(io.signal);
+      const e = stopped ? interrupted(stopped, error) : error instanceof ShadowSlotsError ? error : undefined;
       if (json) {
-        const e = error instanceof ShadowSlotsError ? error : undefined;
-        line({ type: 'error', code: e?.code ?? 'internal', message: error instanceof Error ? error.message : String(error), hint: e?.hint ?? null });
+        line({ type: 'error', code: e?.code ?? 'internal', message: e?.message ?? (error instanceof Error ? error.message : String(error)), hint: e?.hint ?? null });
       } else {
         if (io.interactive && lastPhase === 'copy') io.out('\n');
-        io.err(`shadow-slots backup: ${describeError(error)}\n`);
+        io.err(`shadow-slots backup: ${describeError(e ?? error)}\n`);
       }
-      return exitCodeFor(error);
+      return stopped ? stopped.exitCode : exitCodeFor(error);
     }
   },
 };
+
+/**
+ * What a stopped backup tells the user instead of the runner's "Cancelled: /usr/bin/rsync": it
+ * never rotates the ring before the copy is complete, so the ring is as it was, and the next run
+ * reuses the unfinished copy.
+ */
+function interrupted(stop: Stop, error: unknown): ShadowSlotsError {
+  const why = stop.cause === 'EPIPE' ? 'Its output was closed' : `Interrupted (${stop.cause})`;
+  const cancelled = error instanceof ShadowSlotsError && error.code === 'cancelled';
+  return new ShadowSlotsError('cancelled', `${why}: the backup stopped before its new slot was complete; the ring is unchanged and the next backup resumes from what was copied.`, {
+    ...(cancelled ? {} : { hint: `While stopping: ${describeError(error)}` }),
+    cause: error,
+  });
+}
