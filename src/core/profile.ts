@@ -24,8 +24,15 @@ export interface ProfileInput {
   filterFile?: unknown;
 }
 
-/** A validated backup profile: absolute, normalised paths and checked values. */
+declare const validated: unique symbol;
+
+/**
+ * A validated backup profile: absolute, normalised paths and checked values. Only validateProfile
+ * makes one (the brand), so a profile is validated once where it enters — CLI arguments, a profile
+ * file, a request from the extension — and code that takes a Profile never validates again.
+ */
 export interface Profile {
+  readonly [validated]: true;
   name: string;
   source: string;
   target: string;
@@ -87,6 +94,11 @@ function allowedArg(arg: string): boolean {
   return /^-[A-Za-z]{2,}$/.test(arg) && [...arg.slice(1)].every((c) => ALLOWED_SHORT.has(c));
 }
 
+/**
+ * Checks everything the user supplied and returns the Profile the rest of the code trusts. Call it
+ * once, at the boundary where the input arrives; `flavor` picks the path rules (`win32` plans the
+ * Windows helper on any OS).
+ */
 export function validateProfile(input: ProfileInput, flavor: PathFlavor = process.platform === 'win32' ? 'win32' : 'posix'): ValidatedProfile {
   const p = flavor === 'win32' ? path.win32 : path.posix;
   const notes: string[] = [];
@@ -117,7 +129,7 @@ export function validateProfile(input: ProfileInput, flavor: PathFlavor = proces
     notes.push(`The target is inside the source, so it is excluded from the backup automatically (exclude "${rule}"). A ring on another disk is safer.`);
   }
 
-  return { profile: { name, source, target, slots, excludes, snapshot, rsyncPath, rsyncArgs, filterFile }, notes };
+  return { profile: { name, source, target, slots, excludes, snapshot, rsyncPath, rsyncArgs, filterFile } as Profile, notes };
 }
 
 function validateAbsolutePath(value: unknown, what: string, p: path.PlatformPath): string {

@@ -5,7 +5,7 @@ import { ShadowSlotsError } from '../core/errors';
 import { formatBytes } from '../core/format';
 import { newSlotId } from '../core/layout';
 import type { SlotManifest } from '../core/manifest';
-import { validateProfile, type ProfileInput } from '../core/profile';
+import type { Profile } from '../core/profile';
 import type { Phase, ProgressEvent } from '../core/progress';
 import { buildRsyncArgv } from '../core/rsyncArgs';
 import { fileSystemType } from '../platform/fsProbe';
@@ -22,7 +22,10 @@ import { stopOrphanCopy } from '../platform/orphans';
 import { faultPoint } from '../platform/faults';
 
 export interface BackupOptions {
-  profile: ProfileInput;
+  /** Validated where it entered (CLI arguments, profile file, the extension's request). */
+  profile: Profile;
+  /** What that validation told the user (e.g. an automatic exclude); reported with the result. */
+  notes?: readonly string[];
   signal?: AbortSignal;
   onProgress?: (event: ProgressEvent) => void;
   /** Called the moment slot 0 is complete, before the dropped slot is deleted. */
@@ -52,7 +55,8 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
   };
 
   await phase('preflight', 'Checking source, target and rsync');
-  const { profile, notes } = validateProfile(options.profile);
+  const profile = options.profile;
+  const notes = [...(options.notes ?? [])];
   const report = await preflight(profile, options.createTarget ? { createTarget: true } : {});
   const warnings = [...report.warnings];
 

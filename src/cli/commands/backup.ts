@@ -1,7 +1,7 @@
 import type { CliCommand } from '../command';
 import { parseCommandArgs, readProfileFile, resolveArg } from '../args';
 import { runBackup } from '../../engine/backup';
-import type { ProfileInput } from '../../core/profile';
+import { validateProfile, type ProfileInput } from '../../core/profile';
 import { formatBytes, formatCount, formatDuration } from '../../core/format';
 import { describeError, exitCodeFor, ExitCode, ShadowSlotsError } from '../../core/errors';
 import { setLogSink } from '../../platform/runner';
@@ -28,24 +28,26 @@ export const backupCommand: CliCommand = {
       help: { type: 'boolean' },
     }, usage);
     if (values.help) { io.out(`Usage: shadow-slots ${usage}\n`); return ExitCode.ok; }
-    const fromFile: ProfileInput = values.profile ? readProfileFile(values.profile) : {};
-    const profile: ProfileInput = {
-      ...fromFile,
-      ...(values.source !== undefined ? { source: resolveArg(values.source) } : {}),
-      ...(values.target !== undefined ? { target: resolveArg(values.target) } : {}),
-      ...(values.slots !== undefined ? { slots: values.slots } : {}),
-      ...(values.snapshot !== undefined ? { snapshot: values.snapshot } : {}),
-      ...(values.filter !== undefined ? { filterFile: resolveArg(values.filter) } : {}),
-      ...(values.exclude !== undefined ? { excludes: [...(Array.isArray(fromFile.excludes) ? fromFile.excludes : []), ...values.exclude] } : {}),
-    };
     const json = values.json === true;
     const line = (obj: unknown) => io.out(JSON.stringify(obj) + '\n');
     if (values.verbose) setLogSink((level, message) => (json ? line({ type: 'log', level, message }) : io.err(`${message}\n`)));
     let lastPhase = '';
     let lastDraw = 0;
     try {
+      // The boundary: the profile file and the flags are validated here, once; the engine gets a Profile.
+      const fromFile: ProfileInput = values.profile ? readProfileFile(values.profile) : {};
+      const { profile, notes } = validateProfile({
+        ...fromFile,
+        ...(values.source !== undefined ? { source: resolveArg(values.source) } : {}),
+        ...(values.target !== undefined ? { target: resolveArg(values.target) } : {}),
+        ...(values.slots !== undefined ? { slots: values.slots } : {}),
+        ...(values.snapshot !== undefined ? { snapshot: values.snapshot } : {}),
+        ...(values.filter !== undefined ? { filterFile: resolveArg(values.filter) } : {}),
+        ...(values.exclude !== undefined ? { excludes: [...(Array.isArray(fromFile.excludes) ? fromFile.excludes : []), ...values.exclude] } : {}),
+      });
       const result = await runBackup({
         profile,
+        notes,
         signal: io.signal,
         createTarget: values['create-target'] === true,
         onProgress: (e) => {

@@ -1,7 +1,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import { ShadowSlotsError, invalid } from '../../core/errors';
-import { type Profile, type ProfileInput, validateProfile } from '../../core/profile';
+import { type PathFlavor, type Profile, type ProfileInput, validateProfile } from '../../core/profile';
 import { checkFuture, missedRuns, nextRuns } from '../../core/schedule/nextRun';
 import type { ScheduleSpec } from '../../core/schedule/spec';
 import { summarize } from '../../core/schedule/summary';
@@ -60,8 +60,19 @@ export interface PreparedSchedule {
 
 /** Validates everything and renders the artefacts without touching the system (dry run, review step). */
 export function prepareSchedule(profileInput: ProfileInput, spec: ScheduleSpec, platform: SchedulerPlatform, ctx: ScheduleContext): PreparedSchedule {
-  const flavor = platform === 'windows' ? 'win32' : 'posix';
-  const { profile } = validateProfile(profileInput, flavor);
+  return prepareValidatedSchedule(validateProfile(profileInput, profileFlavor(platform)).profile, spec, platform, ctx);
+}
+
+/** The path rules a profile for `platform` is validated with. */
+export function profileFlavor(platform: SchedulerPlatform): PathFlavor {
+  return platform === 'windows' ? 'win32' : 'posix';
+}
+
+/**
+ * prepareSchedule for a profile already validated where it entered (CLI arguments), with
+ * `profileFlavor(platform)`: the profile is not validated twice.
+ */
+export function prepareValidatedSchedule(profile: Profile, spec: ScheduleSpec, platform: SchedulerPlatform, ctx: ScheduleContext): PreparedSchedule {
   if (platform !== 'windows' && spec.account !== 'user') {
     throw invalid(`The account "${spec.account}" exists only for Windows Task Scheduler.`, `On ${platform} the schedule runs as you; leave --account out.`);
   }
