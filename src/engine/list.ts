@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { acquireLock, isStale, readOwner } from '../platform/lock';
 import { RingStore } from '../platform/ringStore';
 import type { RingListing, SlotSummary } from '../rpc/protocol';
-import { exists } from '../platform/fsutil';
+import { exists, isErrno } from '../platform/fsutil';
 import { ShadowSlotsError } from '../core/errors';
 import type { RingEntry } from '../core/ring';
 import type { Journal } from '../core/journal';
@@ -88,7 +88,10 @@ export async function settledEntries(ring: RingStore): Promise<RingEntry[]> {
  * slots: saying "no slots yet" would tell the user the opposite of what happened.
  */
 async function requireTargetFolder(target: string): Promise<void> {
-  const st = await stat(target).catch(() => null);
+  const st = await stat(target).catch((error: unknown) => {
+    if (isErrno(error, 'ENOENT') || isErrno(error, 'ENOTDIR')) return null;
+    throw error; // e.g. EACCES: the folder may well exist, and the error says why it cannot be read
+  });
   if (st === null) {
     throw new ShadowSlotsError('preflight', `The target folder ${target} does not exist.`, {
       hint: 'Is the backup drive connected and mounted? Connect it and try again. A new ring\'s folder is made by its first backup (CLI: backup --create-target).',
