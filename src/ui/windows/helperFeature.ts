@@ -19,8 +19,8 @@ const DECLINED_KEY = (profile: string) => `shadowSlots.helperDeclined.${profile}
 const ACCOUNT_KEY = (profile: string) => `shadowSlots.helperAccount.${profile}`;
 
 /** The Windows-only module is loaded on Windows only, so other platforms never evaluate its imports. */
-type WindowsHelper = typeof import('./elevatedHelper');
-const windowsHelper = (): Promise<WindowsHelper> => import('./elevatedHelper');
+type WindowsHelper = typeof import('../../platform/windows/elevatedHelper');
+const windowsHelper = (): Promise<WindowsHelper> => import('../../platform/windows/elevatedHelper');
 
 function workspaceHelperProfile(): { profile: Profile } | { message: string } {
   const folder = sourceFolder();

@@ -8,13 +8,13 @@ import { describeTaskResult, INSTALL_EXIT_MESSAGES } from '../../core/windows/co
 import type { HelperState } from '../../core/windows/helperState';
 import type { RsyncFlavor } from '../../core/windows/paths';
 import { locateWindowsRsync } from '../../core/windows/rsyncLocate';
-import { run } from '../../platform/runner';
-import { readHelperAsset } from '../../platform/windows/helperAssets';
-import { ELEVATION_DECLINED, elevationCommand, planHelper, powershellPath, sha256, type HelperAccount, type HelperPlan } from '../../platform/windows/helperPlan';
-import { writeHelperStaging } from '../../platform/windows/helperStaging';
-import { currentUser, fileExists, programData, systemRoot, windowsFileSystem } from '../../platform/windows/probe';
-import { followHelperState, HelperDidNotStart } from '../../platform/windows/stateFollower';
-import { installStateOf, type HelperInstallState } from './backupRoute';
+import { run } from '../runner';
+import { readHelperAsset } from './helperAssets';
+import { ELEVATION_DECLINED, elevationCommand, planHelper, powershellPath, sha256, type HelperAccount, type HelperPlan } from './helperPlan';
+import { writeHelperStaging } from './helperStaging';
+import { currentUser, fileExists, programData, systemRoot, windowsFileSystem } from './probe';
+import { followHelperState, HelperDidNotStart } from './stateFollower';
+import { installStateOf, type HelperInstallState } from '../../core/windows/helperInstall';
 
 /**
  * Set Up / Remove Elevated Helper and Back Up Now through it, for the extension to wire into
