@@ -29,7 +29,10 @@ const RUNTIME_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}\.(exe|dll)$/;
 export async function collectRsyncRuntime(exe: string): Promise<RsyncRuntimeFile[]> {
   const dir = path.dirname(exe);
   // Windows file names are case-insensitive; a copy on another OS keeps whatever case it had.
-  const byLower = new Map((await readdir(dir)).map((n) => [n.toLowerCase(), n]));
+  const names = await readdir(dir).catch((error: NodeJS.ErrnoException) => {
+    throw new ShadowSlotsError('preflight', `rsync's folder ${dir} cannot be read (${error.code ?? error.message}).`, { hint: 'Check the rsync path (the "shadowSlots.rsyncPath" setting or --rsync).' });
+  });
+  const byLower = new Map(names.map((n) => [n.toLowerCase(), n]));
   const files: RsyncRuntimeFile[] = [];
   const queue = [path.basename(exe)];
   const seen = new Set(queue.map((n) => n.toLowerCase()));

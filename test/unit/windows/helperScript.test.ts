@@ -103,7 +103,7 @@ test('helper.ps1: finding 4 - the profile check refuses a double quote in every 
   assert.match(helper.text, /function Test-RsyncArg\(\[string\]\$a\) \{ -not \(\$a\.Contains\('"'\) -or \$a -match '\[\\x00-\\x1f\\x7f\]'\) \}/);
   const assertProfile = helper.text.slice(helper.text.indexOf('function Assert-Profile'), helper.text.indexOf('# rsyncArgProblem'));
   for (const field of ['$o', '$r.linkDest', '$r.$k', '$r.snapshotSuffix']) assert.ok(assertProfile.includes(`Test-RsyncArg ${field}`), field);
-  assert.match(helper.text, /function Quote-Arg\(\[string\]\$a\) \{\r?\n  if \(-not \(Test-RsyncArg \$a\)\) \{ throw/);
+  assert.match(helper.text, /function Quote-Arg\(\[string\]\$a\) \{\r?\n {2}if \(-not \(Test-RsyncArg \$a\)\) \{ throw/);
 });
 
 test('helper.ps1: finding 5 - the target is pinned from the drive down, links are never followed, only trees the helper made are deleted', () => {
