@@ -826,7 +826,13 @@ try {
   Set-State 'release' 'Releasing the shadow copy' -Force
   Invoke-Release
   Set-State 'finalize' 'Removing the oldest slot' -Force
-  foreach ($d in [IO.DirectoryInfo]::new($Trash).GetDirectories()) { [void](Remove-Tree $d.FullName) }
+  # The slot is complete; a tree that cannot be deleted now is left for the next run.
+  foreach ($d in [IO.DirectoryInfo]::new($Trash).GetDirectories()) {
+    try {
+      if ($d.Attributes -band [IO.FileAttributes]::ReparsePoint) { Log "Removing the link $($d.Name) from trash"; [IO.Directory]::Delete($d.FullName, $false) }
+      else { [void](Remove-Tree $d.FullName) }
+    } catch { Log "Could not delete $($d.FullName): $($_.Exception.Message)" }
+  }
   $Script:State.status = 'complete'
 } catch {
   $exit = if ($_.Exception.Data.Contains('exit')) { [int]$_.Exception.Data['exit'] } else { 1 }
