@@ -638,13 +638,13 @@ try {
   foreach ($d in [IO.Path]::GetDirectoryName($Here), $Here, $Tmp) {
     if (-not (Test-AdminOnly $d)) { Stop-Helper 2 "$d can be changed by someone other than administrators; run Set Up Elevated Helper again." }
   }
-  Microsoft.PowerShell.Utility\Add-Type -TypeDefinition $NativeCode -Language CSharp
   try { $P = Read-Json ([IO.Path]::Combine($Here, 'profile.json')); Assert-Profile $P }
   catch { Stop-Helper 2 $(if ($_.Exception.Data.Contains('exit')) { $_.Exception.Message } else { "$($HelperExitMessages[2]) ($($_.Exception.Message))" }) }
-  $Script:State.profile = $P.name; $Script:State.warnings = @($P.warnings)
-  $Script:StateFile = [IO.Path]::Combine($P.stateDir, 'progress.json')
   $Script:LogFile = [IO.Path]::Combine($P.stateDir, 'helper.log')
   [IO.File]::WriteAllText($Script:LogFile, '', $Utf8)
+  Microsoft.PowerShell.Utility\Add-Type -TypeDefinition $NativeCode -Language CSharp
+  $Script:State.profile = $P.name; $Script:State.warnings = @($P.warnings)
+  $Script:StateFile = [IO.Path]::Combine($P.stateDir, 'progress.json')
   # The requester may write this one file (and nothing else here): non-empty means "stop".
   $CancelFile = [IO.Path]::Combine($P.cancelDir, 'request')
   if ([IO.File]::Exists($CancelFile)) { [IO.File]::Open($CancelFile, [IO.FileMode]::Truncate, [IO.FileAccess]::Write).Dispose() } else { [IO.File]::WriteAllBytes($CancelFile, [byte[]]@()) }
@@ -700,8 +700,7 @@ try {
   Write-Json $JournalFile $Script:Journal
   # Like the engine: resume the newest unfinished copy under this run's id (only one this helper
   # made: nothing in it can be planted), discard older ones.
-  $left = @([IO.DirectoryInfo]::new($Incoming).GetFileSystemInfos())
-  [Array]::Sort([string[]]@($left.ForEach({ $_.Name })), $left, [StringComparer]::Ordinal); [Array]::Reverse($left)
+  $left = @([IO.DirectoryInfo]::new($Incoming).GetFileSystemInfos() | Microsoft.PowerShell.Utility\Sort-Object -Property Name -Descending)
   for ($i = 0; $i -lt $left.Count; $i++) {
     $d = $left[$i]
     $realFolder = ($d.Attributes -band [IO.FileAttributes]::Directory) -and -not ($d.Attributes -band [IO.FileAttributes]::ReparsePoint)
@@ -710,7 +709,10 @@ try {
       Log "Resuming the unfinished slot $($d.Name)"
       [IO.Directory]::Move($d.FullName, [IO.Path]::Combine($Incoming, $RunId))
       foreach ($f in [IO.Path]::Combine($Meta, "manifests\$($d.Name).json"), [IO.Path]::Combine($Meta, "changes\$($d.Name).log")) { if ([IO.File]::Exists($f)) { [IO.File]::Delete($f) } }
-    } else { Log "Discarding $($d.Name)"; [void](Remove-Tree $d.FullName) }
+    } else {
+      Log "Discarding $($d.Name)"
+      try { [void](Remove-Tree $d.FullName) } catch { Log "Could not discard $($d.FullName): $($_.Exception.Message)" }
+    }
   }
 
   if ([IO.File]::Exists($RingFile)) {
