@@ -139,6 +139,14 @@ test('helper.ps1: finding 7 - the intent is recorded before Create, and shadows 
   assert.match(helper.text, /Context = 'ClientAccessible'/);
 });
 
+test('security descriptors are applied as owner and DACL only (a SACL would need SeSecurityPrivilege and is not ours to change)', () => {
+  for (const { name, text } of scripts) {
+    const calls = [...text.matchAll(/SetSecurityDescriptorSddlForm\(([^)]*\))/g)].map((m) => m[1]);
+    assert.ok(calls.length > 0, name);
+    for (const c of calls) assert.match(c!, /, \[Security\.AccessControl\.AccessControlSections\]'Owner, Access'\)$/, `${name}: ${c}`);
+  }
+});
+
 test('helper.ps1: constants mirror the TypeScript ones', () => {
   assert.match(helper.text, new RegExp(`^\\$MaxSlots = ${MAX_SLOTS}$`, 'm'));
   assert.match(helper.text, new RegExp(`^\\$NtfsMaxLinks = ${NTFS_MAX_LINKS}$`, 'm'));

@@ -335,7 +335,7 @@ function Test-HelperMade([string]$Dir) {
 function New-SlotDir([string]$Dir) {
   if ($Script:TargetHasAcls) {
     $sd = [Security.AccessControl.DirectorySecurity]::new()
-    $sd.SetSecurityDescriptorSddlForm($P.slotSddl)
+    $sd.SetSecurityDescriptorSddlForm($P.slotSddl, [Security.AccessControl.AccessControlSections]'Owner, Access')
     [void][IO.Directory]::CreateDirectory($Dir, $sd)
   } else { [void][IO.Directory]::CreateDirectory($Dir) }
 }

@@ -57,7 +57,7 @@ function Test-AdminOnly([string]$Path) {
   }
   $true
 }
-function New-Security([string]$Sddl) { $sd = [Security.AccessControl.DirectorySecurity]::new(); $sd.SetSecurityDescriptorSddlForm($Sddl); $sd }
+function New-Security([string]$Sddl) { $sd = [Security.AccessControl.DirectorySecurity]::new(); $sd.SetSecurityDescriptorSddlForm($Sddl, [Security.AccessControl.AccessControlSections]'Owner, Access'); $sd }
 # The folder's whole descriptor as planned - owner and a protected DACL, nothing kept from before -
 # then read back and compared entry by entry (issue 12, finding 2).
 function Set-FolderSecurity($Folder) {
