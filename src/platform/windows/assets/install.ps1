@@ -57,6 +57,13 @@ function Test-AdminOnly([string]$Path) {
   }
   $true
 }
+# The folder and every folder below it: only such a tree is deleted recursively (a folder a user
+# can write might hold a junction swapped in while the delete walks it).
+function Test-TreeAdminOnly([string]$Path) {
+  if (-not (Test-AdminOnly $Path)) { return $false }
+  foreach ($d in [IO.DirectoryInfo]::new($Path).GetDirectories()) { if (-not (Test-TreeAdminOnly $d.FullName)) { return $false } }
+  $true
+}
 function New-Security([string]$Sddl) { $sd = [Security.AccessControl.DirectorySecurity]::new(); $sd.SetSecurityDescriptorSddlForm($Sddl, [Security.AccessControl.AccessControlSections]'Owner, Access'); $sd }
 # The folder's whole descriptor as planned - owner and a protected DACL, nothing kept from before -
 # then read back and compared entry by entry (issue 12, finding 2).
@@ -124,7 +131,7 @@ function Remove-Installed {
     foreach ($s in @(CimCmdlets\Get-CimInstance -ClassName Win32_ShadowCopy)) { if ($ids -contains $s.ID) { CimCmdlets\Remove-CimInstance -InputObject $s } }
     if ($record.PSObject.Properties['intents'] -and @($record.intents).Count -gt 0) { [Console]::Error.WriteLine('A backup stopped while creating a shadow copy; check "vssadmin list shadows" for one it may have left.') }
   }
-  [IO.Directory]::Delete($M.installDir, $true)
+  if (Test-TreeAdminOnly $M.installDir) { [IO.Directory]::Delete($M.installDir, $true) } else { Move-Aside $M.installDir }
 }
 
 # The root: ProgramData lets every user create folders, so one may have been made before us.
@@ -149,7 +156,7 @@ Set-FolderSecurity $folders[0]
 
 # Set Up again replaces the previous install of this profile.
 Remove-Installed
-$Script:Cleanup = { Invoke-Argv @($M.unregister) 13 -Tolerate; if ([IO.Directory]::Exists($M.installDir) -and (Test-AdminOnly $M.installDir)) { [IO.Directory]::Delete($M.installDir, $true) } }
+$Script:Cleanup = { Invoke-Argv @($M.unregister) 13 -Tolerate; if ([IO.Directory]::Exists($M.installDir) -and (Test-TreeAdminOnly $M.installDir)) { [IO.Directory]::Delete($M.installDir, $true) } }
 foreach ($f in $folders[1..($folders.Count - 1)]) { Set-FolderSecurity $f }
 foreach ($d in 'rsync\usr', 'rsync\usr\bin', 'rsync\etc') { [void][IO.Directory]::CreateDirectory([IO.Path]::Combine($M.installDir, $d)) }
 
@@ -170,7 +177,7 @@ foreach ($required in 'helper.ps1', 'profile.json', 'task.xml', 'rsync/usr/bin/r
 # The task must run exactly the installed helper with the system's own 64-bit PowerShell: the
 # planner ran unelevated and read %SystemRoot% from an environment the user controls.
 $stored = Microsoft.PowerShell.Utility\ConvertFrom-Json -InputObject ($Utf8.GetString($staged['profile.json']))
-$task = [xml][Text.Encoding]::Unicode.GetString($staged['task.xml'], 2, $staged['task.xml'].Length - 2)
+$task = [xml]([Text.Encoding]::Unicode.GetString($staged['task.xml'], 2, $staged['task.xml'].Length - 2))
 $exec = @($task.Task.Actions.ChildNodes)
 $helper = [IO.Path]::Combine($M.installDir, 'helper.ps1')
 $powershell = [IO.Path]::Combine($System32, 'WindowsPowerShell\v1.0\powershell.exe')
