@@ -114,7 +114,7 @@ test('helper.ps1: finding 5 - the target is pinned from the drive down, links ar
   assert.ok(removeTree.indexOf('[ShadowSlots.Native]::Pin($Dir)') < removeTree.indexOf('Test-HelperMade $Dir'));
   assert.match(removeTree, /if \(-not \(Test-HelperMade \$Dir\)\) \{ Log .*; return \$false \}/);
   // The only recursive deletes are inside Remove-Tree (helper-made trees) and the installer's own folder.
-  assert.equal([...helper.code.matchAll(/\.Delete\([^)]*\$true\)/g)].length, 1);
+  assert.equal([...helper.code.matchAll(/Delete\([^)]*\$true\)/g)].length, 1);
   assert.match(helper.text, /Assert-SourceIsRequesters \$Script:Link/);
   assert.match(helper.text, /RedirectionsUnder\(\$shadowSource\)/);
   assert.match(helper.text, /\$argv\.Add\("--exclude-from=\$\(\$P\.rsync\.excludeFromPrefix\)\$RunId\.exclude"\)/);
