@@ -147,6 +147,11 @@ test('security descriptors are applied as owner and DACL only (a SACL would need
   }
 });
 
+test('Test-AdminOnly is the same in both scripts (each is a single constant file, so it is repeated, not shared)', () => {
+  const fn = (text: string) => /^function Test-AdminOnly[\s\S]*?^\}$/m.exec(text)![0].split('\n').filter((l) => !/Test-Link/.test(l) && !/^\s*function Get-Security|Get-Security \$Path|GetAccessControl\(\$Path\)/.test(l));
+  assert.deepEqual(fn(helper.text), fn(installer.text));
+});
+
 test('helper.ps1: constants mirror the TypeScript ones', () => {
   assert.match(helper.text, new RegExp(`^\\$MaxSlots = ${MAX_SLOTS}$`, 'm'));
   assert.match(helper.text, new RegExp(`^\\$NtfsMaxLinks = ${NTFS_MAX_LINKS}$`, 'm'));
