@@ -5,19 +5,19 @@ import { ShadowSlotsError } from '../../core/errors';
 import type { Profile } from '../../core/profile';
 import type { ProgressEvent } from '../../core/progress';
 import { describeTaskResult, INSTALL_EXIT_MESSAGES } from '../../core/windows/codes';
+import { installStateOf, type HelperInstallState } from '../../core/windows/helperInstall';
+import { CANCEL_REQUEST_FILE } from '../../core/windows/helperProfile';
 import type { HelperState } from '../../core/windows/helperState';
 import type { RsyncFlavor } from '../../core/windows/paths';
 import { locateWindowsRsync } from '../../core/windows/rsyncLocate';
 import { run } from '../runner';
-import { readHelperAsset } from './helperAssets';
-import { CANCEL_REQUEST_FILE } from '../../core/windows/helperProfile';
 import { ELEVATION_DECLINED, elevationCommand } from './elevation';
+import { readHelperAsset } from './helperAssets';
 import { planHelper, powershellPath, sha256, type HelperAccount, type HelperPlan } from './helperPlan';
-import { collectRsyncRuntime } from './rsyncRuntime';
 import { writeHelperStaging } from './helperStaging';
 import { currentUser, fileExists, programData, systemRoot, windowsFileSystem } from './probe';
+import { collectRsyncRuntime } from './rsyncRuntime';
 import { followHelperState, HelperDidNotStart } from './stateFollower';
-import { installStateOf, type HelperInstallState } from '../../core/windows/helperInstall';
 
 /**
  * Set Up / Remove Elevated Helper and Back Up Now through it, for the extension to wire into
@@ -80,7 +80,8 @@ export async function removeElevatedHelper(o: HelperSetupOptions): Promise<Helpe
 
 /**
  * Back Up Now on Windows: starts the task and follows its progress file until the run ends.
- * Cancelling asks the helper to stop (a file in its cancel folder) and waits for it to clean up.
+ * Cancelling appends to `cancel\\request` (the one file the user may write in the helper's folder)
+ * and waits for the helper to clean up.
  */
 export async function backUpThroughHelper(plan: Pick<HelperPlan, 'taskName' | 'storedProfile'>, onProgress: (e: ProgressEvent) => void, signal?: AbortSignal): Promise<HelperState> {
   const schtasks = path.win32.join(systemRoot(), 'System32', 'schtasks.exe');
