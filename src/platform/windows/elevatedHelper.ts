@@ -80,7 +80,7 @@ export async function removeElevatedHelper(o: HelperSetupOptions): Promise<Helpe
 
 /**
  * Back Up Now on Windows: starts the task and follows its progress file until the run ends.
- * Cancelling appends to `cancel\\request` (the one file the user may write in the helper's folder)
+ * Cancelling appends to `cancel\request` (the one file the user may write in the helper's folder)
  * and waits for the helper to clean up.
  */
 export async function backUpThroughHelper(plan: Pick<HelperPlan, 'taskName' | 'storedProfile'>, onProgress: (e: ProgressEvent) => void, signal?: AbortSignal): Promise<HelperState> {
