@@ -51,8 +51,6 @@ export interface HelperPlanInput {
   installerScript: string;
 }
 
-
-
 /** A folder the installer creates (or repairs) with exactly this owner and protected DACL, then reads back. */
 export interface PlannedFolder {
   path: string;
@@ -110,7 +108,6 @@ export function powershellPath(systemRoot: string): string {
 export function helperTaskName(profileName: string): string {
   return `\\Shadow Slots\\helper-${profileName}`;
 }
-
 
 /** Plans everything Set Up Elevated Helper installs; pure, so it is tested on any OS. */
 export function planHelper(input: HelperPlanInput): HelperPlan {
