@@ -463,7 +463,8 @@ namespace ShadowSlots
         public static FileStream CreateNew(string path)
         {
             SafeFileHandle h = CreateFileW(Long(path), GENERIC_WRITE | READ_CONTROL, FILE_SHARE_READ, IntPtr.Zero, CREATE_NEW, FILE_FLAG_OPEN_REPARSE_POINT | FILE_ATTRIBUTE_NORMAL, IntPtr.Zero);
-            if (h.IsInvalid) throw Error("Cannot create " + path + " (something of that name is there already)");
+            // An IOException, as .NET's own CreateNew throws: the lock loop catches it when the lock exists.
+            if (h.IsInvalid) throw new IOException(Error("Cannot create " + path).Message);
             HandleInfo info = Info(h, path);
             if ((info.Attributes & (ATTRIBUTE_REPARSE_POINT | ATTRIBUTE_DIRECTORY)) != 0 || info.Links != 1) { h.Dispose(); throw new IOException(path + " is not a new plain file."); }
             return new FileStream(h, FileAccess.Write);
