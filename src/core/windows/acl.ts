@@ -16,6 +16,14 @@ export const RIGHTS = {
   readExecute: 0x1200a9,
   read: 0x120089,
   write: 0x120116,
+  /**
+   * What the requester gets on the cancel file (review L5): FILE_GENERIC_WRITE without
+   * FILE_WRITE_DATA (so: append, not overwrite or truncate), plus FILE_READ_ATTRIBUTES. It is what
+   * Node's append open asks for (libuv: FILE_GENERIC_WRITE, then FILE_WRITE_DATA swapped for
+   * FILE_APPEND_DATA); the write-attributes it includes are undone by the helper, which deletes
+   * and re-creates the file (clearing read-only) at the start of every run.
+   */
+  cancelAppend: 0x120194,
 } as const;
 
 /**

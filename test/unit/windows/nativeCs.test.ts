@@ -84,9 +84,9 @@ test('the installer\'s read-back compares owner, protection and every entry with
   const work = mkdtempSync(join(tmpdir(), 'ss-native-'));
   try {
     const exe = compile(work, [native, driver], 'exe');
-    const spec = { owner: SID_ADMINISTRATORS, aces: [...adminsOnly(), { sid: USER_SID, rights: RIGHTS.write, scope: 'files-below' as const }] } as const;
+    const spec = { owner: SID_ADMINISTRATORS as typeof SID_ADMINISTRATORS, aces: [...adminsOnly(), { sid: USER_SID, rights: RIGHTS.cancelAppend, scope: 'files-below' as const }] };
     const planned = expectedRules(spec).join(';');
-    const asPlanned: RawAce[] = [full(SID_SYSTEM), full(SID_ADMINISTRATORS), { type: 0, flags: 9, mask: RIGHTS.write, sid: USER_SID }];
+    const asPlanned: RawAce[] = [full(SID_SYSTEM), full(SID_ADMINISTRATORS), { type: 0, flags: 9, mask: RIGHTS.cancelAppend, sid: USER_SID }];
     const req = (sd: Buffer) => `planned ${sd.toString('hex')} ${SID_ADMINISTRATORS} ${planned}`;
     const answers = ask(exe, [
       `rules ${securityDescriptor({ owner: SID_ADMINISTRATORS, protect: true, dacl: asPlanned }).toString('hex')}`,
