@@ -48,7 +48,7 @@ export interface AclSpec {
   aces: AceSpec[];
 }
 
-const SID = /^S-1-[0-5](-\d{1,10}){1,14}$/;
+const SID = /^S-1-\d{1,2}(-\d{1,10}){1,14}$/;
 
 const SDDL_FLAGS: Record<AceScope, string> = { tree: 'OICI', 'files-below': 'OIIO', 'this-folder': '' };
 /** .NET InheritanceFlags (ContainerInherit 1, ObjectInherit 2) and PropagationFlags (InheritOnly 2). */

@@ -90,7 +90,7 @@ export const RUNTIME_FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}\.(exe|dll)$/
 const FILE_NAME = new RegExp(`^rsync/(usr/bin/${RUNTIME_FILE_NAME.source.slice(1, -1)}|etc/fstab)$`);
 
 /** Options the planner writes for the helper whatever the profile (buildRsyncArgv for Windows rsync). */
-const HELPER_FIXED_OPTIONS = ['-rtDx', '--delete', '--chmod=ugo=rwX', '--modify-window=1', '--out-format=%i %n', '--stats', '--info=progress2'];
+export const HELPER_FIXED_OPTIONS = ['-rtDx', '--delete', '--chmod=ugo=rwX', '--modify-window=1', '--out-format=%i %n', '--stats', '--info=progress2'];
 /**
  * Extra rsync options the elevated helper accepts: none follows links, preserves permissions or
  * ACLs (slot files must take the slot folder's protected permissions) or changes what counts as
