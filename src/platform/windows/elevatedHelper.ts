@@ -65,8 +65,9 @@ export async function runElevatedInstaller(plan: HelperPlan, mode: 'install' | '
     const result = await run(cmd.command, cmd.argv, { env: cmd.env, okExitCodes: [0, ELEVATION_DECLINED, 1, 10, 11, 12, 13, 14, 15], ...(signal ? { signal } : {}) });
     if (result.exitCode === 0) return { kind: 'done', taskName: plan.taskName, notes: plan.notes };
     if (result.exitCode === ELEVATION_DECLINED) return { kind: 'declined', message: INSTALL_EXIT_MESSAGES[ELEVATION_DECLINED]! };
-    // The installer's own words first: they name the folder, the processes or the icacls commands.
-    const said = result.stderr.trim().slice(-1500);
+    // The installer's own words (UAC cannot redirect its output, so it leaves them in the staging
+    // folder): they name the folder, the processes or the icacls commands.
+    const said = (await readFile(path.join(staging, 'installer-message.txt'), 'utf8').catch(() => result.stderr)).trim().slice(-3000);
     const known = INSTALL_EXIT_MESSAGES[result.exitCode];
     return { kind: 'failed', exitCode: result.exitCode, message: known === undefined ? `The installer failed (exit ${result.exitCode}): ${said}` : said === '' ? known : `${known}\n${said}` };
   } finally {

@@ -35,12 +35,24 @@ $ShareReadWrite = [uint32]3
 
 $Script:Cleanup = $null
 $Script:Work = $null
+$Staging = $null
 # A failed install removes what it made: never a half-installed helper.
 function Fail([int]$Code, [string]$Message) {
   [Console]::Error.WriteLine($Message)
+  Write-Message $Message
   if ($null -ne $Script:Cleanup) { try { & $Script:Cleanup } catch { [Console]::Error.WriteLine("Cleaning up failed: $($_.Exception.Message)") } }
   Remove-Work
   exit $Code
+}
+# UAC cannot redirect the elevated process's output, so the message that names the folder, the
+# processes or the icacls commands is left in the staging folder for the unelevated side to show:
+# created new, never through a link, once native.cs is loaded (earlier failures have fixed texts).
+function Write-Message([string]$Message) {
+  if ($null -eq $Staging -or $null -eq ('ShadowSlots.Native' -as [type])) { return }
+  try {
+    $fs = [ShadowSlots.Native]::CreateNew([IO.Path]::Combine($Staging, 'installer-message.txt'))
+    try { $bytes = $Utf8.GetBytes($Message); $fs.Write($bytes, 0, $bytes.Length) } finally { $fs.Dispose() }
+  } catch { }
 }
 function Remove-Work { if ($null -ne $Script:Work) { try { [IO.Directory]::Delete($Script:Work, $true) } catch { } } }
 function Get-Sha256([byte[]]$Bytes) { [BitConverter]::ToString([Security.Cryptography.SHA256]::Create().ComputeHash($Bytes)).Replace('-', '').ToLowerInvariant() }
@@ -178,6 +190,24 @@ $missing = @([ShadowSlots.Native]::EnablePrivileges())
 if ($missing.Count -gt 0) { Fail 12 "The installer could not enable $($missing -join ', '); run it from an administrator account." }
 if (-not (Test-AdminOnly $Script:Work)) { Fail 12 "The installer's work folder $($Script:Work) can be changed by someone else." }
 
+# rsync: read through checked handles from a location only administrators can change; the bytes
+# must be the ones the plan hashed (the staged copy only documents them). Read before anything is
+# changed, so a refused update leaves the installed helper as it was.
+$rsyncBytes = @{}
+if ($Mode -eq 'install') {
+  foreach ($f in $rsyncFiles) {
+    $problem = $null; $where = $null
+    $bytes = [ShadowSlots.Native]::ReadFromAdminLocation([string]$f.from, [ref]$problem, [ref]$where)
+    if ($null -eq $bytes) {
+      $fix = if ($where.Length -le 3) { "Install rsync under $([IO.Path]::Combine($where, 'Program Files')) instead (the MSYS2 or cwRsync installer, run as administrator)." }
+      else { "Lock the folder down from an administrator prompt:`r`n$(Get-LockDownFix $where)`r`nthen reinstall rsync there (a file replaced before the lock-down stays replaced; MSYS2: pacman -S msys2-runtime rsync), or install MSYS2 or cwRsync under Program Files." }
+      Fail 15 "rsync is not installed from $($f.from): $problem. Other users could have replaced rsync or a DLL there, and the helper would run it with administrator rights. $fix Then run Set Up Elevated Helper again."
+    }
+    if ((Get-Sha256 $bytes) -cne $f.sha256) { Fail 11 "$($f.from) changed after it was planned (it is not the file the plan listed); run Set Up Elevated Helper again." }
+    $rsyncBytes[$f.name] = $bytes
+  }
+}
+
 function Remove-Installed {
   Invoke-Schtasks $Unregister 13 -Tolerate
   $attributes = Get-EntryAttributes $M.installDir
@@ -255,19 +285,7 @@ foreach ($f in @($M.files)) {
   if ((Get-Sha256 $bytes) -cne $f.sha256) { Fail 11 "$($f.name) in the staging folder differs from what was planned; nothing was installed." }
   Write-Checked $f.name $bytes $f.sha256
 }
-# rsync: read through checked handles from a location only administrators can change; the bytes
-# must be the ones the plan hashed (the staged copy only documents them).
-foreach ($f in $rsyncFiles) {
-  $problem = $null; $where = $null
-  $bytes = [ShadowSlots.Native]::ReadFromAdminLocation([string]$f.from, [ref]$problem, [ref]$where)
-  if ($null -eq $bytes) {
-    $fix = if ($where.Length -le 3) { "Install rsync under $([IO.Path]::Combine($where, 'Program Files')) instead (the MSYS2 or cwRsync installer, run as administrator)." }
-    else { "Lock the folder down from an administrator prompt:`r`n$(Get-LockDownFix $where)`r`nthen reinstall rsync there (a file replaced before the lock-down stays replaced; MSYS2: pacman -S msys2-runtime rsync), or install MSYS2 or cwRsync under Program Files." }
-    Fail 15 "rsync is not installed from $($f.from): $problem. Other users could have replaced rsync or a DLL there, and the helper would run it with administrator rights. $fix Then run Set Up Elevated Helper again."
-  }
-  if ((Get-Sha256 $bytes) -cne $f.sha256) { Fail 11 "$($f.from) changed after it was planned (it is not the file the plan listed); run Set Up Elevated Helper again." }
-  Write-Checked $f.name $bytes $f.sha256
-}
+foreach ($f in $rsyncFiles) { Write-Checked $f.name $rsyncBytes[$f.name] $f.sha256 }
 foreach ($required in 'helper.ps1', 'native.cs', 'profile.json', 'task.xml', 'rsync/usr/bin/rsync.exe') { if (-not $staged.ContainsKey($required)) { Fail 10 "install.json does not list $required." } }
 [IO.File]::WriteAllBytes($M.cancelRequest, [byte[]]@())
 
