@@ -276,3 +276,21 @@ test('install.ps1: the task must run the installed helper with the system\'s Pow
   assert.deepEqual(plan.manifest.unregister.slice(1), ['/Delete', '/TN', '\\Shadow Slots\\helper-p', '/F']);
   assert.doesNotMatch(installer.code, /Invoke-Argv|\$M\.(register|unregister|run)\b(?!\))/);
 });
+
+test('install.ps1: the installer\'s message reaches the unelevated side through a new file in staging (UAC cannot redirect output)', () => {
+  const fail = /^function Fail[\s\S]*?^\}$/m.exec(installer.text)![0];
+  assert.match(fail, /Write-Message \$Message/);
+  const write = /^function Write-Message[\s\S]*?^\}$/m.exec(installer.text)![0];
+  assert.match(write, /\[ShadowSlots\.Native\]::CreateNew\(\[IO\.Path\]::Combine\(\$Staging, 'installer-message\.txt'\)\)/);
+  const elevated = readFileSync(join(dir, '..', 'elevatedHelper.ts'), 'utf8');
+  assert.match(elevated, /readFile\(path\.join\(staging, 'installer-message\.txt'\), 'utf8'\)/);
+});
+
+test('native.cs: review L9c - a target below a volume mount point is named as such, with what to do', () => {
+  const native = readFileSync(join(dir, 'native.cs'), 'utf8');
+  const open = /public static SafeFileHandle Open\([\s\S]*?\n {8}\}/.exec(native)![0];
+  assert.match(open, /string mount = MountedVolume\(h\);/);
+  assert.match(open, /is a mount point of another volume \(" \+ mount \+ "\); the elevated helper does not follow mount points\. Give the path on that volume by its own drive letter/);
+  assert.match(native, /target\.StartsWith\(@"\\\?\?\\Volume\{", StringComparison\.OrdinalIgnoreCase\)/);
+});
+
