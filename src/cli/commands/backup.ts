@@ -3,6 +3,7 @@ import { parseCommandArgs, readProfileFile, resolveArg } from '../args';
 import { runBackup } from '../../engine/backup';
 import type { ProfileInput } from '../../core/profile';
 import { formatBytes, formatCount, formatDuration } from '../../core/format';
+import { ProgressTracker } from '../../core/progress';
 import { describeError, exitCodeFor, ExitCode, ShadowSlotsError } from '../../core/errors';
 import { setLogSink } from '../../platform/runner';
 
@@ -42,6 +43,7 @@ export const backupCommand: CliCommand = {
     if (values.verbose) setLogSink((level, message) => (json ? line({ type: 'log', level, message }) : io.err(`${message}\n`)));
     let lastPhase = '';
     let lastDraw = 0;
+    const tracker = new ProgressTracker();
     try {
       const result = await runBackup({
         profile,
@@ -49,6 +51,7 @@ export const backupCommand: CliCommand = {
         createTarget: values['create-target'] === true,
         onProgress: (e) => {
           if (json) { line({ type: 'progress', ...e }); return; }
+          const view = tracker.update(e, performance.now());
           if (e.phase !== lastPhase) {
             if (io.interactive && lastPhase === 'copy') io.out('\n');
             lastPhase = e.phase;
@@ -58,8 +61,7 @@ export const backupCommand: CliCommand = {
           }
           if (e.phase === 'copy' && io.interactive && Date.now() - lastDraw > 250) {
             lastDraw = Date.now();
-            const eta = e.etaSeconds !== null ? ` ETA ${formatDuration(e.etaSeconds * 1000)}` : '';
-            io.out(`\r  ${e.percent ?? 0}%  ${formatBytes(e.bytes)}  ${formatCount(e.files)} files  ${e.rate !== null ? formatBytes(e.rate) + '/s' : ''}${eta}   `);
+            io.out(`\r  ${view.text}   `);
           }
         },
         onComplete: ({ elapsedMs, slot }) => {
