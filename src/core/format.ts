@@ -82,3 +82,14 @@ export function nextAgeChange(ms: number): number {
   const step = ms < HOUR ? MINUTE : ms < 48 * HOUR ? HOUR : DAY;
   return step - (ms % step);
 }
+
+/** Splits text at spaces into lines of at most `width` characters (a longer word gets a line of its own). */
+export function wrapWords(text: string, width: number): string[] {
+  const out: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line !== '' && line.length + 1 + word.length > width) { out.push(line); line = word; } else line = line === '' ? word : `${line} ${word}`;
+  }
+  if (line !== '') out.push(line);
+  return out;
+}

@@ -42,9 +42,9 @@ export interface ProgressTrackerOptions {
   smoothingMs?: number;
   /** No rate is shown before the copy ran this long (default 1 s): "0 B/s" after 0.3 s says nothing. */
   rateAfterMs?: number;
-  /** No time left is shown before the copy ran this long (default 5 s). */
+  /** No time left is shown before the copy ran this long (default 3 s). */
   etaAfterMs?: number;
-  /** A time left below this is not shown (default 10 s): the bar is nearly full, and the estimate is noise. */
+  /** A time left below this is not shown (default 5 s): the bar is nearly full, and the estimate is noise. */
   minEtaSeconds?: number;
 }
 
@@ -66,8 +66,8 @@ export class ProgressTracker {
   constructor(options: ProgressTrackerOptions = {}) {
     this.tau = options.smoothingMs ?? 5000;
     this.rateAfter = options.rateAfterMs ?? 1000;
-    this.etaAfter = options.etaAfterMs ?? 5000;
-    this.minEta = options.minEtaSeconds ?? 10;
+    this.etaAfter = options.etaAfterMs ?? 3000;
+    this.minEta = options.minEtaSeconds ?? 5;
   }
 
   /** Feeds one event seen at `nowMs` (any monotonic clock) and returns what to show. */

@@ -77,7 +77,7 @@ export class StatusBar implements vscode.Disposable {
     }
     const settings = readSettings();
     const view = describeStatus({
-      listing: services.ring.listing, configured: settings.target !== '', lastFailure: services.backup.lastFailure,
+      listing: services.ring.listing, configured: settings.target !== '', target: settings.target, lastFailure: services.backup.lastFailure,
       staleAfterHours: settings.staleAfterHours, now, missedRuns: this.missedRuns,
     });
     item.text = view.text;

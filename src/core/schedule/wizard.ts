@@ -4,7 +4,7 @@ import {
   DEFAULT_CONDITIONS, formatTime, parseDate, parseStopAfter, parseTime, whenFromDays,
   type ScheduleAccount, type ScheduleConditions, type ScheduleSpec, type ScheduleWhen, type Weekday, WEEKDAY_LONG, WORK_WEEK,
 } from './spec';
-import { describeAccount, describeConditions, summarize } from './summary';
+import { conditionLines, describeAccount, summarize } from './summary';
 import { formatDate, formatLocal, localParts } from './zone';
 
 /**
@@ -261,7 +261,7 @@ export function stepView(id: StepId, state: WizardState, ctx: WizardContext, sch
         wakeToRun: { id: 'wakeToRun', label: 'Wake the computer to run', ...(ctx.platform === 'systemd' ? { detail: 'needs permission to wake the machine; without it the run waits until it is awake' } : {}), picked: state.wakeToRun },
         catchUp: { id: 'catchUp', label: 'Run as soon as possible after a missed start', description: 'recommended', picked: state.catchUp },
       };
-      return { ...base, kind: 'multi', placeholder: `Conditions ${PLATFORM_NAME[ctx.platform]} can honour (pick the ones that apply)`, items: support.choices.map((c) => all[c]) };
+      return { ...base, kind: 'multi', placeholder: 'Conditions (pick the ones that apply)', items: support.choices.map((c) => all[c]) };
     }
     case 'stopAfter': {
       // Where the scheduler offers no conditions, the first screen after the time says why.
@@ -287,14 +287,14 @@ export function stepView(id: StepId, state: WizardState, ctx: WizardContext, sch
       }
       const details = [
         `Next run: ${formatLocal(result.nextRun, ctx.zone)} (${ctx.zone})`,
-        `Conditions: ${describeConditions(result.spec.conditions)}${support.missing.length > 0 ? ` (${PLATFORM_NAME[ctx.platform]} cannot do otherwise)` : ''}`,
+        ...conditionLines(result.spec.conditions, new Set(Object.keys(support.fixed) as Array<keyof ScheduleConditions>), PLATFORM_NAME[ctx.platform]),
         ...(ctx.platform === 'windows' ? [`Account: ${describeAccount(result.spec.account)}`] : []),
         ...dstNotes(result.spec, ctx.now, ctx.zone),
         ...(ctx.platformNotes?.(result) ?? []),
       ];
       return { ...base, kind: 'review', placeholder: result.summary, summary: result.summary, details,
         artefact: ctx.renderArtefact?.(result) ?? '',
-        items: [{ id: 'create', label: ctx.initial ? 'Save' : 'Create', description: result.summary, detail: details[0] }] };
+        items: [{ id: 'create', label: ctx.initial ? 'Save' : 'Create', description: result.summary }] };
     }
   }
 }

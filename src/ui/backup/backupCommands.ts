@@ -87,7 +87,7 @@ function report(services: Services, outcome: BackupOutcome): void {
   }
   const r = outcome.result;
   const counts = r.slot.manifest?.counts;
-  const what = counts ? ` ${formatChanges(counts)}${counts.created + counts.changed + counts.deleted > 0 ? ` (${plural(counts.created + counts.changed + counts.deleted, 'file')})` : ''}, ${formatBytes(counts.bytesSent)} copied.` : '';
+  const what = counts ? ` ${formatChanges(counts)}, ${formatBytes(counts.bytesSent)} copied.` : '';
   const name = slotName(r.slot);
   services.log.info(`Backup ${r.outcome}: ${slotLogName(r.slot)} in ${formatDuration(r.durationMs)}.${what}`);
   for (const w of r.warnings) services.log.warn(w);
@@ -131,7 +131,7 @@ async function configureTarget(services: Services, given?: vscode.Uri): Promise<
       });
       const picked = await vscode.window.showOpenDialog({
         canSelectFiles: false, canSelectFolders: true, canSelectMany: false,
-        openLabel: 'Use as Backup Target', title: 'Shadow Slots: where should the slots be kept? (ideally another disk, never inside this folder)',
+        openLabel: 'Use as Backup Target', title: 'Where should the slots be kept? (best on another disk)',
         defaultUri: vscode.Uri.file(start),
       });
       chosen = picked?.[0];
@@ -140,10 +140,14 @@ async function configureTarget(services: Services, given?: vscode.Uri): Promise<
     const target = chosen.fsPath;
     const refusal = folder ? await refusalOf(services, folder, target) : undefined;
     if (refusal === undefined) break;
+    // A folder handed in by a caller (a test, another command) is refused without a picker to reopen.
+    if (given) {
+      void vscode.window.showErrorMessage(`${target} cannot be the backup target: ${refusal}`);
+      return undefined;
+    }
     const again = 'Choose Another Folder';
     const answer = await vscode.window.showErrorMessage(`${target} cannot be the backup target.`, { modal: true, detail: refusal }, again);
-    // A folder handed in by a caller (or a test) is refused without opening a picker.
-    if (answer !== again || given) return undefined;
+    if (answer !== again) return undefined;
     chosen = undefined;
   }
   const target = chosen.fsPath;

@@ -81,7 +81,9 @@ export class BackupController implements vscode.Disposable {
       const code = engineErrorCode(error);
       if (token.isCancellationRequested || code === 'cancelled' || error instanceof vscode.CancellationError) return { kind: 'cancelled' };
       const message = describeEngineError(error);
-      await this.state.update(LAST_FAILURE_KEY, message);
+      // A run refused before it started (bad settings, an invalid filter rule) changed nothing and is
+      // answered on the spot: the status bar keeps the age of the last real backup.
+      if (code !== 'invalid-input') await this.state.update(LAST_FAILURE_KEY, message);
       return { kind: 'failed', message, code, details: engineErrorDetails(error) };
     }
   }

@@ -108,10 +108,15 @@ export function previewModel(result: PreviewResult, folderName: string): Preview
   }
   add('gone', 'Deleted from the folder since the newest slot', deletes.filter((i) => i.reason?.kind === 'gone'));
   add('delete', 'No longer in the next slot', deletes.filter((i) => i.reason === undefined));
+  // Counted as the groups count (files, and folders only when empty), unless the lists were cut short.
+  const sum = (pred: (g: PreviewGroup) => boolean) => groups.filter(pred).reduce((n, g) => n + g.count, 0);
+  const totals = result.truncated
+    ? { copied: result.copied, changed: result.changed, deleted: result.deleted }
+    : { copied: sum((g) => g.id === 'copy'), changed: sum((g) => g.id === 'change'), deleted: sum((g) => g.id !== 'copy' && g.id !== 'change') };
   return {
     folderName,
     newestSlot: result.newestSlot,
-    totals: { copied: result.copied, changed: result.changed, deleted: result.deleted },
+    totals,
     truncated: result.truncated,
     rules: rules.filter((r) => r.files + r.dirs > 0),
     idleRules: rules.filter((r) => r.files + r.dirs === 0),

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { PickItem, ScheduleWizard, StepView, WizardResult } from '../../core/schedule/wizard';
 import { InputFlowAction, MultiStepInput } from './multiStepInput';
+import { wrapWords } from '../../core/format';
 
 interface Item extends vscode.QuickPickItem { id: string }
 
@@ -14,6 +15,8 @@ function toItem(p: PickItem): Item {
 }
 
 const SHOW_ARTEFACT = '__show-artefact';
+/** Characters a QuickPick row shows at its default width; longer review lines continue on the next row. */
+const DETAIL_WIDTH = 76;
 
 /** The scheme of the review's artefact: a read-only virtual document, never an unsaved editor. */
 export const ARTEFACT_SCHEME = 'shadow-slots-artefact';
@@ -77,7 +80,7 @@ export async function runScheduleWizard(wizard: ScheduleWizard, options: { editi
           }
           const items: Item[] = [
             ...view.items.map(toItem),
-            ...view.details.map((d, i) => ({ id: `detail-${i}`, label: `$(info) ${d}` })),
+            ...view.details.flatMap((d, i) => wrapWords(d, DETAIL_WIDTH).map((line, j) => ({ id: `detail-${i}-${j}`, label: j === 0 ? `$(info) ${line}` : `$(blank) ${line}` }))),
             ...(view.artefact ? [{ id: SHOW_ARTEFACT, label: '$(file-code) Show the artefact that will be registered' }] : []),
           ];
           const [picked] = await input.showQuickPick({ title, placeholder: view.placeholder, items, canGoBack: wizard.canGoBack });

@@ -84,9 +84,10 @@ async function whereDeletedFileIs(services: Services, item: SlotItem): Promise<s
   const names = holders.map((s) => slotName(s));
   const which = names.length === 0 ? `${slotTitle(item, formatLocalTime)} has it` : names.length === 1 ? `only the backup of ${names[0]} has it` : `${names.length} backups have it: ${listSome(names, 4)}`;
   const message = `"${item.relPath}" is no longer in the workspace; ${which}.`;
-  const open = await vscode.window.showInformationMessage(message, 'Open Slot Version', 'Restore…');
-  if (open === 'Open Slot Version') await vscode.commands.executeCommand(Commands.openSlotFile, itemUri(item));
-  if (open === 'Restore…') await vscode.commands.executeCommand(Commands.restore, itemUri(item));
+  void vscode.window.showInformationMessage(message, 'Open Slot Version', 'Restore…').then(async (open) => {
+    if (open === 'Open Slot Version') await vscode.commands.executeCommand(Commands.openSlotFile, itemUri(item));
+    if (open === 'Restore…') await vscode.commands.executeCommand(Commands.restore, itemUri(item));
+  });
   return message;
 }
 

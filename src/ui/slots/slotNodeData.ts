@@ -49,14 +49,15 @@ function dayNumber(d: Date): number {
 }
 
 /**
- * The short local time of a slot row, relative to the day of `now`: `Today 09:29`,
- * `Yesterday 23:30`, `Mon 23:30` within a week, `3 Nov 23:30` this year, else `2025-11-03`.
- * Short enough that the row fits the default sidebar width; the tooltip has the full time.
+ * The short local time of a slot row, relative to the day of `now`: `09:29` today (the age next
+ * to it says how long ago), `Yesterday 23:30`, `Mon 23:30` within a week, `3 Nov 23:30` this
+ * year, else `2025-11-03`. Short enough that the row fits the default sidebar width; the tooltip
+ * has the full date and time.
  */
 export function formatShortTime(d: Date, now: Date): string {
   const hm = `${pad(d.getHours())}:${pad(d.getMinutes())}`;
   const days = dayNumber(now) - dayNumber(d);
-  if (days === 0) return `Today ${hm}`;
+  if (days === 0) return hm;
   if (days === 1) return `Yesterday ${hm}`;
   if (days > 1 && days < 7) return `${WEEKDAYS[d.getDay()]} ${hm}`;
   if (d.getFullYear() === now.getFullYear() && days > 0) return `${d.getDate()} ${MONTHS[d.getMonth()]} ${hm}`;
@@ -135,8 +136,9 @@ function slotIcon(slot: SlotSummary, damaged: boolean): IconRef {
 }
 
 /**
- * The node of one slot. `now` is passed in so relative ages are testable. The row holds only
- * what fits the default sidebar width (short time, state word, changes, age); the tooltip the rest.
+ * The node of one slot. `now` is passed in so relative ages are testable. The row holds what fits
+ * the default sidebar width, most important first — short time, damage, state, age, changes — so
+ * a narrow sidebar cuts the changes (also in the tooltip) rather than the state.
  */
 export function describeSlot(slot: SlotSummary, now: Date, verify?: VerifyMark): SlotNodeView {
   const m = slot.manifest;
@@ -147,8 +149,8 @@ export function describeSlot(slot: SlotSummary, now: Date, verify?: VerifyMark):
   if (damaged) parts.push('damaged');
   const word = stateWord(slot);
   if (word) parts.push(word);
-  if (m?.counts) parts.push(formatChanges(m.counts));
   if (taken) parts.push(formatAge(now.getTime() - taken.getTime()));
+  if (m?.counts) parts.push(formatChanges(m.counts));
   if (parts.length === 0) parts.push(stateText(slot));
   return {
     label,
@@ -242,6 +244,8 @@ export interface StatusInput {
   listing: RingListing | undefined;
   /** False before any backup target is configured. */
   configured: boolean;
+  /** Where the ring is (said in the tooltip). */
+  target?: string;
   lastFailure: string | undefined;
   staleAfterHours: number;
   now: Date;
@@ -256,11 +260,12 @@ export interface StatusInput {
 export function describeStatus(i: StatusInput): StatusView {
   const { listing, lastFailure, staleAfterHours, now } = i;
   const missedRuns = i.missedRuns ?? [];
+  const where = i.target ? `\nSlots are kept in ${i.target}.` : '';
   if (!i.configured) {
     return { text: '$(archive) No backup target', tooltip: 'Shadow Slots: no backup target is configured yet.\nClick to choose the folder (ideally on another disk) where the slots are kept.', severity: 'ok', action: 'configure' };
   }
   if (lastFailure !== undefined) {
-    return { text: '$(error) Backup failed', tooltip: `The last backup failed: ${lastFailure}\nClick to open the Slots view.`, severity: 'error', action: 'showSlots' };
+    return { text: '$(error) Backup failed', tooltip: `The last backup failed: ${lastFailure}${where}\nClick to open the Slots view.`, severity: 'error', action: 'showSlots' };
   }
   if (missedRuns.length > 0) {
     // A schedule promised a slot that is not there: the newest slot is older than the schedule implies.
@@ -277,13 +282,13 @@ export function describeStatus(i: StatusInput): StatusView {
   const newest = listing ? newestComplete(listing) : undefined;
   const taken = slotTime(newest);
   if (!newest || !taken) {
-    return { text: '$(archive) No backup', tooltip: 'No complete backup yet. Run "Shadow Slots: Back Up Now".\nClick to open the Slots view.', severity: listing ? 'warning' : 'ok', action: 'showSlots' };
+    return { text: '$(archive) No backup', tooltip: `No complete backup yet. Run "Shadow Slots: Back Up Now".${where}\nClick to open the Slots view.`, severity: listing ? 'warning' : 'ok', action: 'showSlots' };
   }
   const age = now.getTime() - taken.getTime();
   const stale = age > staleAfterHours * 3_600_000;
   return {
     text: `$(archive) Backup ${formatAge(age)}`,
-    tooltip: `Newest complete backup: ${formatLocalTime(taken)}, ${formatAge(age)}${stale ? ` \u2014 older than ${staleAfterHours} h` : ''}\nClick to open the Slots view.`,
+    tooltip: `Newest complete backup: ${formatLocalTime(taken)}, ${formatAge(age)}${stale ? ` \u2014 older than ${staleAfterHours} h` : ''}${where}\nClick to open the Slots view.`,
     severity: stale ? 'warning' : 'ok',
     action: 'showSlots',
   };

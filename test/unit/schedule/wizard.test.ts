@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { summarize, describeConditions } from '../../../src/core/schedule/summary';
+import { conditionLines, summarize } from '../../../src/core/schedule/summary';
 import { onceDefault, ScheduleWizard, type StepView, type WizardContext } from '../../../src/core/schedule/wizard';
 
 const NOW = new Date('2026-11-26T07:00:30Z'); // Thu 08:00:30 in Berlin
@@ -20,7 +20,9 @@ test('summary text is plain language', () => {
   assert.equal(summarize({ when: { kind: 'days', days: [1, 3, 5] }, time: { hour: 0, minute: 0 } }, { slots: 3, target: '/b' }), 'Mon, Wed and Fri at 00:00, keeps 3 slots on /b');
   assert.equal(summarize({ when: { kind: 'days', days: [0] }, time: { hour: 12, minute: 0 } }, { slots: 3, target: '/b' }), 'Every Sun at 12:00, keeps 3 slots on /b');
   assert.equal(summarize({ when: { kind: 'once', date: '2026-11-26' }, time: { hour: 8, minute: 2 } }, { slots: 16, target: '/b' }), 'Once on 2026-11-26 at 08:02, keeps 16 slots on /b');
-  assert.equal(describeConditions({ runOnBattery: false, wakeToRun: true, catchUp: true, stopAfterHours: 4 }), 'only on AC power; wakes the computer; catches up a missed start; stops after 4 h');
+  assert.deepEqual(conditionLines({ runOnBattery: false, wakeToRun: true, catchUp: true, stopAfterHours: 4 }), ['Runs only on AC power', 'Wakes the computer to run', 'Catches up a start missed while off or asleep', 'Stops a run after 4 h']);
+  assert.deepEqual(conditionLines({ runOnBattery: true, wakeToRun: false, catchUp: false, stopAfterHours: 0 }, new Set(['runOnBattery', 'catchUp']), 'cron'),
+    ['Runs on battery power too (cron cannot do otherwise)', 'Does not wake the computer', 'Skips a start missed while off or asleep (cron cannot do otherwise)', 'No time limit']);
 });
 
 test('the default path: seven screens on Windows, each with its own number; defaults Weekdays 23:30 with catch-up, summary on review', () => {
@@ -171,9 +173,8 @@ test('cron: no conditions screen (it can honour none), the reason on the stop-af
   const { seen, review, result } = walk('cron');
   assert.deepEqual(seen, ['profile Step 1/5', 'when Step 2/5', 'time Step 3/5', 'stopAfter Step 4/5', 'review Step 5/5']);
   assert.ok(review.kind === 'review');
-  const conditions = review.details.find((d) => d.startsWith('Conditions:'))!;
-  assert.equal(conditions, 'Conditions: also on battery; does not wake the computer; skips a missed start; no time limit (cron cannot do otherwise)');
-  assert.ok(!review.details.some((d) => /only on AC power|catches up/.test(d)), 'nothing the scheduler cannot do is promised');
+  assert.deepEqual(review.details.slice(1, 5), ['Runs on battery power too (cron cannot do otherwise)', 'Does not wake the computer (cron cannot do otherwise)', 'Skips a start missed while off or asleep (cron cannot do otherwise)', 'No time limit']);
+  assert.ok(!review.details.some((d) => /only on AC power|Catches up/i.test(d)), 'nothing the scheduler cannot do is promised');
   assert.deepEqual(result.spec.conditions, { runOnBattery: true, wakeToRun: false, catchUp: false, stopAfterHours: 0 });
 });
 
@@ -185,7 +186,8 @@ test('systemd: all three conditions are offered, on their own screen before stop
   assert.deepEqual(v.kind === 'multi' ? v.items.map((i) => i.id) : [], ['runOnBattery', 'wakeToRun', 'catchUp']);
   const { seen, review } = walk('systemd');
   assert.deepEqual(seen, ['profile Step 1/6', 'when Step 2/6', 'time Step 3/6', 'conditions Step 4/6', 'stopAfter Step 5/6', 'review Step 6/6']);
-  assert.ok(review.kind === 'review' && review.details.includes('Conditions: only on AC power; does not wake the computer; catches up a missed start; no time limit'));
+  assert.ok(review.kind === 'review');
+  assert.deepEqual(review.details.slice(1, 5), ['Runs only on AC power', 'Does not wake the computer', 'Catches up a start missed while off or asleep', 'No time limit']);
 });
 
 test('launchd: neither conditions nor a time limit (it honours none); editing a cron-incompatible schedule keeps only what the platform does', () => {

@@ -2,7 +2,7 @@
 // (src/core/format.ts): decimal SI sizes, grouped counts, plurals, coarse estimates, ages.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatAge, formatBytes, formatCount, formatDuration, formatEta, formatRate, nextAgeChange, plural } from '../../../src/core/format';
+import { formatAge, formatBytes, formatCount, formatDuration, formatEta, formatRate, nextAgeChange, plural, wrapWords } from '../../../src/core/format';
 import { formatBytes as filterBytes } from '../../../src/core/filter/format';
 
 test('sizes are decimal SI (1 kB = 1,000 bytes) everywhere, the filter features included', () => {
@@ -57,4 +57,12 @@ test('ages read at the precision shown, and the next change of the text is exact
     assert.notEqual(formatAge(age + next), formatAge(age), `${age}: and changes right then`);
   }
   assert.equal(nextAgeChange(-5000), 5000);
+});
+
+test('long review lines are wrapped at spaces for QuickPick rows, which never wrap themselves', () => {
+  assert.deepEqual(wrapWords('A systemd user timer runs while you are logged in, or always after `loginctl enable-linger`.', 40), [
+    'A systemd user timer runs while you are', 'logged in, or always after `loginctl', 'enable-linger`.',
+  ]);
+  assert.deepEqual(wrapWords('short', 40), ['short']);
+  assert.deepEqual(wrapWords('averyveryverylongword x', 5), ['averyveryverylongword', 'x']);
 });

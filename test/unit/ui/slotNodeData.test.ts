@@ -30,7 +30,7 @@ function slot(number: number | null, state: SlotSummary['state'], m: SlotManifes
 test('a complete slot node: short local time, changes, age; the full story in the tooltip', () => {
   const v = describeSlot(slot(0, 'complete'), now);
   assert.equal(v.label, formatShortTime(new Date('2026-11-26T11:30:00Z'), now));
-  assert.equal(v.description, '+3 ~2 \u22121 \u00b7 30 min ago');
+  assert.equal(v.description, '30 min ago \u00b7 +3 ~2 \u22121');
   assert.equal(v.contextValue, 'slot:complete');
   assert.deepEqual(v.icon, { id: 'archive' });
   assert.equal(v.expandable, true);
@@ -41,13 +41,13 @@ test('a complete slot node: short local time, changes, age; the full story in th
   assert.match(v.tooltip, /\/t\/0` \(position 0, the newest\)/);
 });
 
-test('the slot row fits the default sidebar width: at most 40 characters of label and description', () => {
+test('the slot row fits the default sidebar width: at most 40 characters of label and description, the state and age before the changes', () => {
   const live = manifest({ snapshot: { method: 'none', id: null, warning: 'files could change while being read' }, counts: { files: 4002, dirs: 3, created: 4002, changed: 0, deleted: 0, bytesSent: 63e6, totalSize: 63e6 } });
   for (const [s, at] of [[slot(0, 'complete', live), now], [slot(3, 'complete'), new Date('2026-12-20T12:00:00Z')], [slot(null, 'partial'), now]] as const) {
     const v = describeSlot(s, at);
     assert.ok(v.label.length + 1 + v.description.length <= 40, `${v.label} ${v.description}`);
   }
-  assert.equal(describeSlot(slot(0, 'complete', live), now).description, 'live copy \u00b7 +4002 \u00b7 30 min ago');
+  assert.equal(describeSlot(slot(0, 'complete', live), now).description, 'live copy \u00b7 30 min ago \u00b7 +4002');
 });
 
 test('a live copy is marked in the row, icon colour and tooltip, and the tooltip says its warning once', () => {
@@ -88,9 +88,9 @@ test('an adopted slot without a manifest still gets a node', () => {
   assert.equal(v.description, 'complete');
 });
 
-test('short times are relative to the day: Today, Yesterday, a weekday, a date, another year', () => {
+test('short times are relative to the day: the time alone today, Yesterday, a weekday, a date, another year', () => {
   const at = new Date(2026, 10, 26, 12, 0); // local Thu 26 Nov 2026
-  assert.equal(formatShortTime(new Date(2026, 10, 26, 9, 5), at), 'Today 09:05');
+  assert.equal(formatShortTime(new Date(2026, 10, 26, 9, 5), at), '09:05');
   assert.equal(formatShortTime(new Date(2026, 10, 25, 23, 30), at), 'Yesterday 23:30');
   assert.equal(formatShortTime(new Date(2026, 10, 23, 23, 30), at), 'Mon 23:30');
   assert.equal(formatShortTime(new Date(2026, 9, 3, 23, 30), at), '3 Oct 23:30');
@@ -116,7 +116,7 @@ test('ages are redrawn exactly when their text changes: per minute, per hour, pe
   assert.equal(nextRedrawDelay([t - (59 * 60_000 + 55_000)], at), 5_000, '"59 min ago" becomes "1 h ago"');
   assert.equal(nextRedrawDelay([t - (3 * 3_600_000 + 60_000)], at), 3_540_000, 'hours change on the hour of the age');
   const lateEvening = new Date(2026, 10, 26, 23, 59, 30);
-  assert.equal(nextRedrawDelay([lateEvening.getTime() - 5 * 3_600_000], lateEvening), 30_000, 'midnight turns "Today" into "Yesterday"');
+  assert.equal(nextRedrawDelay([lateEvening.getTime() - 5 * 3_600_000], lateEvening), 30_000, 'midnight turns "18:59" into "Yesterday 18:59"');
 });
 
 test('slots are ordered by number, slots outside the ring last; newest complete is the lowest complete number', () => {

@@ -1,0 +1,58 @@
+// Pure parts of the slot and target actions: where the target picker opens, what Verify says,
+// how a folder differs from its copy in a slot, how long review lines are wrapped.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pickerStart } from '../../../src/ui/backup/targetLocation';
+import { verifyReport } from '../../../src/ui/slots/verifyText';
+import { diffFolders } from '../../../src/ui/slots/folderDiff';
+
+test('the target picker never opens inside the folder being backed up', () => {
+  const base = { workspace: '/home/me/proj', current: undefined, last: undefined, mediaRoots: [], home: '/home/me' };
+  assert.equal(pickerStart(base), '/home/me');
+  assert.equal(pickerStart({ ...base, current: '/mnt/usb/rings/proj' }), '/mnt/usb/rings', 'beside the current ring');
+  assert.equal(pickerStart({ ...base, last: '/mnt/usb/rings/other' }), '/mnt/usb/rings', 'beside the last ring of any folder');
+  assert.equal(pickerStart({ ...base, mediaRoots: ['/media/me'] }), '/media/me', 'removable media before home');
+  assert.equal(pickerStart({ ...base, workspace: '/home/me' }), '/home', 'home is the workspace: its parent');
+  assert.equal(pickerStart({ ...base, current: '/home/me/proj/backups' }), '/home/me', 'a current target inside the workspace is not where to start');
+});
+
+test('Verify names damaged files (the first few, then "and N more") and explains hard links; a clean slot says so', () => {
+  const base = { slot: 0, checked: 40, extra: [] as string[], ok: false, verified: true, note: null };
+  const damaged = verifyReport({ ...base, changed: ['a.txt', 'b c.txt', 'd/e.md', 'f', 'g'], missing: ['h'] }, '2026-11-26 07:12 (slot 0)');
+  assert.equal(damaged.severity, 'error');
+  assert.equal(damaged.message, 'The backup of 2026-11-26 07:12 (slot 0) is damaged: 6 files (5 changed, 1 missing): "a.txt", "b c.txt", "d/e.md" and 3 more. Backups share every file that did not change between them (hard links), so the same damage shows in every backup that holds this version of the file.');
+  assert.match(damaged.log!, /changed \(5\):\n  a\.txt/);
+  const clean = verifyReport({ ...base, ok: true, changed: [], missing: [] }, 'x (slot 1)');
+  assert.equal(clean.message, 'The backup of x (slot 1) is intact: 40 files match the checksums recorded when it was made.');
+  const one = verifyReport({ ...base, changed: ['only.txt'], missing: [] }, 'y');
+  assert.match(one.message, /damaged: 1 file \(1 changed\): "only\.txt"\. /);
+  assert.equal(verifyReport({ ...base, verified: false, changed: [], missing: [], note: 'no checksums were recorded' }, 'z').severity, 'warning');
+});
+
+test('a folder against its copy in a slot: changed, only in the slot, new (unless the backup excludes it)', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'ss-folder-diff-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const slot = join(dir, 'slot');
+  const work = join(dir, 'work');
+  for (const root of [slot, work]) {
+    await mkdir(join(root, 'sub'), { recursive: true });
+    await writeFile(join(root, 'same.txt'), 'same');
+    await utimes(join(root, 'same.txt'), 1_700_000_000, 1_700_000_000);
+  }
+  await writeFile(join(slot, 'sub', 'changed.ts'), 'v1');
+  await writeFile(join(work, 'sub', 'changed.ts'), 'version 2');
+  await writeFile(join(slot, 'gone.md'), 'bye');
+  await mkdir(join(slot, 'old dir'));
+  await writeFile(join(slot, 'old dir', 'x'), 'x');
+  await writeFile(join(work, 'new.txt'), 'new');
+  await mkdir(join(work, 'node_modules', 'm'), { recursive: true });
+  await writeFile(join(work, 'node_modules', 'm', 'i.js'), 'm');
+  const diff = await diffFolders(slot, work, { excluded: (rel) => rel === 'node_modules' });
+  assert.deepEqual(diff, { changed: ['sub/changed.ts'], onlyInSlot: ['gone.md', 'old dir/x'], onlyInWorkspace: ['new.txt'], truncated: false });
+  const cut = await diffFolders(slot, work, { limit: 2 });
+  assert.equal(cut.truncated, true);
+  assert.equal(cut.changed.length + cut.onlyInSlot.length + cut.onlyInWorkspace.length, 2);
+});
