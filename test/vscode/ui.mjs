@@ -5,15 +5,17 @@
 //   01 status bar before any target → 02 Configure Backup Target: the picker opens outside the
 //   workspace, the workspace is refused with the reason and the picker reopens, the answer says
 //   where the ring is → 03 Back Up Now on a slow copy: progress text (units, plurals, time left)
-//   → 04 the slot row fits the default sidebar width → 05 a slot file opens read-only → 06 Compare
-//   with Workspace, Restore…, Undo (says what it did, the diff stays open) → 07 Verify names a
-//   damaged file and marks the slot → 08 an invalid filter rule stops Back Up Now with the
-//   engine's diagnostic; Go to Rule; a quick fix → 09 Preview Backup rendered → (after the
-//   schedule journeys, see run.mjs) 10 ages moved on by themselves, tree and status bar agreeing.
+//   → 04 Explorer: Compare with Slot… (the backup's time, the file's time labelled), a folder's
+//   Compare/Restore Folder with Slot… → 05 the slot row fits the default sidebar width → 06 a
+//   slot file opens read-only → 07 Compare with Workspace, Restore…, Undo (says what it did, the
+//   diff stays open) → 08 Verify names a damaged file and marks the slot → 09 an invalid filter
+//   rule stops Back Up Now with the engine's diagnostic; Go to Rule; a quick fix → 10 Preview
+//   Backup rendered → (after the schedule journeys, see run.mjs) 11 ages moved on by themselves,
+//   tree and status bar agreeing, the Slots view on screen since 04.
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-export const UI_TESTS = 10;
+export const UI_TESTS = 11;
 
 async function step(results, name, fn) {
   const t = Date.now();
@@ -153,9 +155,9 @@ export async function uiTest({ browser, url, workspace, target, tools, outDir })
   let backedUpAt;
   const finish = async () => {
     const late = [];
-    if (backedUpAt === undefined) skipped(late, 'UI 10: ages move on by themselves, the slot row and the status bar agreeing', 'no backup');
+    if (backedUpAt === undefined) skipped(late, 'UI 11: ages move on by themselves, the slot row and the status bar agreeing', 'no backup');
     else {
-      await step(late, 'UI 10: ages move on by themselves (no refresh): "just now" became "1 min ago" in the slot row and the status bar at once', async () => {
+      await step(late, 'UI 11: ages move on by themselves (no refresh): "just now" became "1 min ago" in the slot row and the status bar at once', async () => {
         const wait = backedUpAt + 62_000 - Date.now();
         if (wait > 0) await page.waitForTimeout(wait);
         await showSlots(page);
@@ -164,7 +166,7 @@ export async function uiTest({ browser, url, workspace, target, tools, outDir })
         const ageOf = (s) => /(just now|\d+ min ago|\d+ h ago)/.exec(s)?.[1];
         if (ageOf(status) === 'just now' || ageOf(row) === 'just now') throw new Error(`the age did not move on: status "${status}", row "${row}"`);
         if (ageOf(status) !== ageOf(row)) throw new Error(`the status bar (${status}) and the slot row (${row}) disagree`);
-        await shot(page, outDir, '10-ages-moved-on');
+        await shot(page, outDir, '11-ages-moved-on');
       });
     }
     await page.close().catch(() => undefined);
@@ -240,7 +242,41 @@ export async function uiTest({ browser, url, workspace, target, tools, outDir })
       if (!summary || !new RegExp(`Backup complete: ${today} \\d\\d:\\d\\d \\(slot 0\\) in [\\d.]+ s\\. \\+150\\d, [\\d.]+ MB copied\\.`).test(summary)) throw new Error(`summary: ${summary}; all: ${JSON.stringify(toasts)}`);
     });
 
-    const rowOk = await after(backedUp, results, 'UI 04: the slot row fits the default sidebar width (time, state, changes, age); the tooltip has the rest and says "live copy" once', async () => {
+    await after(backedUp, results, 'UI 04: in the Explorer, Compare with Slot… labels the backup\'s time and the file\'s own time; a folder offers Compare Folder with Slot… and Restore Folder from Slot…, and the compare opens one multi-file diff', async () => {
+      await writeFile(join(workspace, 'src', 'app.ts'), 'export const hello = "edited";\n');
+      await writeFile(join(workspace, 'README.md'), '# A project\n\nEdited after the backup.\n');
+      const explorer = page.locator('.part.sidebar .composite.title', { hasText: 'Explorer' });
+      if (!(await explorer.isVisible().catch(() => false))) await page.locator('.activitybar [aria-label^="Explorer"]').first().click();
+      const readme = page.locator('.part.sidebar .explorer-folders-view .monaco-list-row', { hasText: 'README.md' }).first();
+      await readme.waitFor({ timeout: 10_000 });
+      await contextMenu(page, readme, 'Compare with Slot…');
+      const now = new Date();
+      const today = `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
+      const entry = page.locator('.quick-input-list .monaco-list-row', { hasText: `Backup of ${today}` }).first();
+      await entry.waitFor({ timeout: 15_000 }).catch(async (e) => {
+        await shot(page, outDir, '04-failed');
+        throw new Error(`${e.message}\nnotifications: ${JSON.stringify((await toastTexts(page)).slice(-3))}`);
+      });
+      const text = (await entry.innerText()).replace(/\s+/g, ' ');
+      if (!/slot 0/.test(text) || !/file modified \d{4}-\d\d-\d\d \d\d:\d\d · \d+ bytes/.test(text)) throw new Error(`the picker entry reads "${text}"`);
+      await shot(page, outDir, '04a-compare-with-slot-picker');
+      await page.keyboard.press('Escape');
+      const src = page.locator('.part.sidebar .explorer-folders-view .monaco-list-row', { hasText: /^\s*src\s*$/ }).first();
+      await src.click({ button: 'right' });
+      for (const item of ['Compare Folder with Slot…', 'Restore Folder from Slot…']) {
+        await page.locator('.context-view .action-item', { hasText: item }).first().waitFor({ timeout: 10_000 });
+      }
+      await shot(page, outDir, '04b-folder-menu');
+      await page.locator('.context-view .action-item', { hasText: 'Compare Folder with Slot…' }).first().click();
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: today }).first().waitFor({ timeout: 15_000 });
+      await page.keyboard.press('Enter');
+      await page.locator('.tabs-container .tab', { hasText: /src: backup of .* ↔ workspace \(1 changed file, 0 only in the backup, 0 new\)/ }).first().waitFor({ timeout: 15_000 });
+      await shot(page, outDir, '04c-folder-compare');
+      // Back to the Slots view for the rest: it stays on screen from here on (UI 11 watches its ages).
+      await showSlots(page);
+    });
+
+    const rowOk = await after(backedUp, results, 'UI 05: the slot row fits the default sidebar width (time, state, changes, age); the tooltip has the rest and says "live copy" once', async () => {
       await showSlots(page);
       await slotRow.waitFor({ timeout: 20_000 });
       const text = (await slotRow.innerText()).replace(/\s+/g, ' ');
@@ -252,11 +288,11 @@ export async function uiTest({ browser, url, workspace, target, tools, outDir })
       if (!/live copy \(no snapshot\)/.test(tip)) throw new Error(`tooltip: ${tip}`);
       const warnings = tip.split(/without a snapshot|could change while/i).length - 1;
       if (warnings > 1) throw new Error(`the tooltip repeats the live-copy warning: ${tip}`);
-      await shot(page, outDir, '04-slot-row-default-width', sidebar);
+      await shot(page, outDir, '05-slot-row-default-width');
       await page.mouse.move(700, 450);
     });
 
-    const opened = await after(rowOk, results, 'UI 05: a file opened from slot 0 shows its content read-only, the slot in its tab title', async () => {
+    const opened = await after(rowOk, results, 'UI 06: a file opened from slot 0 shows its content read-only, the slot in its tab title', async () => {
       await slotRow.click();
       const file = page.locator('.part.sidebar .monaco-list-row', { hasText: 'README.md' }).first();
       const deadline = Date.now() + 20_000;
@@ -273,10 +309,10 @@ export async function uiTest({ browser, url, workspace, target, tools, outDir })
       await page.keyboard.type('EDIT');
       const text = await page.locator('.monaco-editor .view-lines').first().textContent();
       if (text.includes('EDIT')) throw new Error('the slot file accepted typing');
-      await shot(page, outDir, '05-slot-file-read-only');
+      await shot(page, outDir, '06-slot-file-read-only');
     });
 
-    await after(opened, results, 'UI 06: Compare with Workspace, then Restore…: the toast says what happened; Undo puts the edit back, says so, and the diff editor stays open', async () => {
+    await after(opened, results, 'UI 07: Compare with Workspace, then Restore…: the toast says what happened; Undo puts the edit back, says so, and the diff editor stays open', async () => {
       await writeFile(join(workspace, 'README.md'), '# A project\n\nEdited after the backup.\n');
       const file = page.locator('.part.sidebar .monaco-list-row', { hasText: 'README.md' }).first();
       await contextMenu(page, file, 'Compare with Workspace');
@@ -288,28 +324,38 @@ export async function uiTest({ browser, url, workspace, target, tools, outDir })
       await dialog.locator('.monaco-button', { hasText: 'Overwrite and Restore' }).click();
       const done = await waitToast(page, /Restored "README\.md" from the backup of/);
       if (!/\(slot 0\)\. The version it replaced was kept aside\./.test(done)) throw new Error(done);
-      if (/Reveal Previous Version/.test(done)) throw new Error(`offers Reveal Previous Version where it cannot show anything (code-server): ${done}`);
+      if (/Reveal Previous Version/.test(done) || !/Open Previous Version/.test(done)) throw new Error(`offers Reveal Previous Version where it cannot show anything (code-server), not Open Previous Version: ${done}`);
       await toast(page, /Restored "README\.md"/).locator('.monaco-button', { hasText: 'Undo Restore' }).click();
       const undone = await waitToast(page, /Undid the restore/);
       if (!/"README\.md" is back to the version it had before/.test(undone)) throw new Error(undone);
       await page.waitForTimeout(1000);
       if (!(await diffTab.isVisible())) throw new Error('the diff editor was closed by Undo');
       await page.locator('.monaco-diff-editor .modified .view-lines', { hasText: 'Edited after the backup.' }).first().waitFor({ timeout: 10_000 });
-      await shot(page, outDir, '06-restore-undo-diff-open');
+      await shot(page, outDir, '07-restore-undo-diff-open');
     });
 
-    await after(rowOk, results, 'UI 07: Verify Slot names the damaged file, explains the hard links, and marks the slot in the view', async () => {
+    await after(rowOk, results, 'UI 08: Verify Slot names the damaged file, explains the hard links, and marks the slot in the view; once repaired, Verify clears the mark', async () => {
       await writeFile(join(target, '0', 'src', 'app.ts'), 'export const hello = "damaged";\n');
-      await contextMenu(page, slotRow, 'Verify Slot');
+      await slotRow.click({ button: 'right' });
+      await page.locator('.context-view .action-item', { hasText: 'Verify Slot' }).first().waitFor({ timeout: 10_000 });
+      // In a browser the OS file manager cannot be shown: the entry is hidden rather than doing nothing.
+      const menu = (await page.locator('.context-view').innerText()).replace(/\s+/g, ' ');
+      if (/Reveal in File Manager/.test(menu)) throw new Error(`the menu offers Reveal in File Manager in code-server: ${menu}`);
+      await page.locator('.context-view .action-item', { hasText: 'Verify Slot' }).first().click();
       const said = await waitToast(page, /is damaged: 1 file \(1 changed\): "src\/app\.ts"/);
       if (!/same damage shows in every backup/.test(said)) throw new Error(said);
       await page.locator('.part.sidebar .monaco-list-row', { hasText: /damaged · / }).first().waitFor({ timeout: 10_000 });
-      await shot(page, outDir, '07-verify-damaged');
+      await page.waitForTimeout(800); // the "Verifying…" progress toast fades out
+      await shot(page, outDir, '08-verify-damaged');
+      // Repaired by hand: a second Verify finds the slot intact and the mark goes.
       await writeFile(join(target, '0', 'src', 'app.ts'), 'export const hello = "world";\n');
+      await contextMenu(page, page.locator('.part.sidebar .monaco-list-row', { hasText: /damaged · / }).first(), 'Verify Slot');
+      await waitToast(page, /is intact: [\d,]+ files match/);
+      await page.locator('.part.sidebar .monaco-list-row', { hasText: /damaged · / }).first().waitFor({ state: 'detached', timeout: 10_000 });
     });
 
     const filterFile = join(workspace, '.shadowslots-filter');
-    const fixed = await after(backedUp, results, 'UI 08: an invalid rule stops Back Up Now with the engine\'s diagnostic and Go to Rule; the quick fix inserts the missing space', async () => {
+    const fixed = await after(backedUp, results, 'UI 09: an invalid rule stops Back Up Now with the engine\'s diagnostic and Go to Rule; the quick fix inserts the missing space', async () => {
       await writeFile(filterFile, '-data/\n');
       await runCommand(page, 'Shadow Slots: Back Up Now');
       const said = await waitToast(page, /Backup not started: \.shadowslots-filter, line 1: invalid modifier 'd'/);
@@ -321,15 +367,15 @@ export async function uiTest({ browser, url, workspace, target, tools, outDir })
       await page.keyboard.press('Control+.');
       const fix = page.locator('.action-widget .monaco-list-row', { hasText: 'Insert a space after "-"' }).first();
       await fix.waitFor({ timeout: 15_000 });
-      await shot(page, outDir, '08a-quick-fix-offered');
+      await shot(page, outDir, '09a-quick-fix-offered');
       await fix.click();
       await page.locator('.monaco-editor .view-lines', { hasText: '- data/' }).first().waitFor({ timeout: 10_000 });
       await page.keyboard.press('Control+S');
       await page.waitForTimeout(500);
-      await shot(page, outDir, '08b-quick-fix-applied');
+      await shot(page, outDir, '09b-quick-fix-applied');
     });
 
-    await after(fixed, results, 'UI 09: Preview Backup renders the next backup grouped by what decides each item, with counts, folders collapsed', async () => {
+    await after(fixed, results, 'UI 10: Preview Backup renders the next backup grouped by what decides each item, with counts, folders collapsed', async () => {
       await runCommand(page, 'Shadow Slots: Preview Backup');
       await page.locator('.tabs-container .tab', { hasText: 'Preview Backup: ws-ui' }).first().waitFor({ timeout: 60_000 });
       let frame;
@@ -349,8 +395,9 @@ export async function uiTest({ browser, url, workspace, target, tools, outDir })
       await frame.locator('summary', { hasText: 'data/' }).first().click();
       const names = await frame.locator('details[open] li.file').allInnerTexts();
       if (names[0] !== 'file-0.txt' || names[1] !== 'file-1.txt' || names[2] !== 'file-2.txt' || names.indexOf('file-10.txt') < names.indexOf('file-9.txt')) throw new Error(`not in natural order: ${names.slice(0, 12)}`);
-      await shot(page, outDir, '09-preview-rendered');
+      await shot(page, outDir, '10-preview-rendered');
     });
+
   } catch (error) {
     results.push({ name: 'UI: the journeys ran to the end', error });
   } finally {

@@ -11,7 +11,8 @@ import { workspaceProfile } from '../settings';
 import { orderSlots, slotName } from './slotNodeData';
 import { slotItemAt } from './slotItem';
 import { slotUri } from './slotFileSystem';
-import { currentListing, restore, slotPickItems, type RestoreDone } from './slotCommands';
+import { currentListing, restore, type RestoreDone } from './slotCommands';
+import { slotPickItems } from './pickItems';
 import { diffFolders, type FolderDiff } from './folderDiff';
 import type { SlotSummary } from '../../rpc/protocol';
 
@@ -53,8 +54,9 @@ function backupExcludes(folder: vscode.WorkspaceFolder, rel: string): (child: st
 
 export function registerFolderCommands(services: Services): vscode.Disposable[] {
   return [
-    vscode.commands.registerCommand(Commands.compareFolderWithSlot, async (arg: unknown, slotNumber?: number) => compareFolder(services, arg, slotNumber)),
-    vscode.commands.registerCommand(Commands.restoreFolderFromSlot, async (arg: unknown, slotNumber?: number, options?: { confirmed?: boolean }) => restoreFolder(services, arg, slotNumber, options ?? {})),
+    // The Explorer passes (uri, selectedUris): only a number is a slot chosen by a scripted caller.
+    vscode.commands.registerCommand(Commands.compareFolderWithSlot, async (arg: unknown, slotNumber?: unknown) => compareFolder(services, arg, typeof slotNumber === 'number' ? slotNumber : undefined)),
+    vscode.commands.registerCommand(Commands.restoreFolderFromSlot, async (arg: unknown, slotNumber?: unknown, options?: { confirmed?: boolean }) => restoreFolder(services, arg, typeof slotNumber === 'number' ? slotNumber : undefined, options ?? {})),
   ];
 }
 

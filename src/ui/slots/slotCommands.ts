@@ -5,8 +5,8 @@ import { Commands, ContextKeys } from '../commandIds';
 import type { Services } from '../services';
 import { fileIdentity, sameVersion, type FileIdentity } from '../../platform/listing';
 import { describeEngineError } from '../engineErrors';
-import { formatAge, formatBytes, plural } from '../../core/format';
-import { formatLocalTime, listSome, orderSlots, slotLogName, slotName, slotTime } from './slotNodeData';
+import { formatLocalTime, listSome, orderSlots, slotLogName, slotName } from './slotNodeData';
+import { comparePickItem, slotPickItems } from './pickItems';
 import { itemUri, slotTitle, sourceRootOf, toSlotItem, workspacePathOf, type SlotItem } from './slotItem';
 import { slotUri } from './slotFileSystem';
 import { restoreConfirmation } from './restoreText';
@@ -66,7 +66,8 @@ export function registerSlotCommands(services: Services): vscode.Disposable[] {
 
     vscode.commands.registerCommand(Commands.verifySlot, async (arg: unknown) => verify(services, toSlotItem(arg, ring))),
 
-    vscode.commands.registerCommand(Commands.compareWithSlot, async (arg: unknown, slotNumber?: number) => compareWithSlot(services, arg, slotNumber)),
+    // Menus pass (uri, selectedUris): only a number is a slot chosen by a scripted caller.
+    vscode.commands.registerCommand(Commands.compareWithSlot, async (arg: unknown, slotNumber?: unknown) => compareWithSlot(services, arg, typeof slotNumber === 'number' ? slotNumber : undefined)),
   ];
 }
 
@@ -164,18 +165,6 @@ export async function showErrorWithLog(message: string): Promise<void> {
   if (a === 'Open Log') await vscode.commands.executeCommand(Commands.openLog);
 }
 
-/** Quick-pick entries naming slots by when they were taken; the number is only their position. */
-export function slotPickItems(slots: SlotSummary[], now: number): Array<vscode.QuickPickItem & { slot: SlotSummary }> {
-  return slots.map((s) => {
-    const taken = slotTime(s);
-    return {
-      label: `$(archive) ${taken ? formatLocalTime(taken) : `slot ${s.number}`}`,
-      description: `slot ${s.number}${taken ? ` \u00b7 ${formatAge(now - taken.getTime())}` : ''}${s.state === 'complete' ? '' : ` \u00b7 ${s.state}`}`,
-      slot: s,
-    };
-  });
-}
-
 async function pickSlot(services: Services, placeHolder: string): Promise<SlotItem | undefined> {
   const listing = services.ring.listing;
   const slots = listing ? orderSlots(listing).filter((s) => s.number !== null) : [];
@@ -208,17 +197,6 @@ async function verify(services: Services, given: SlotItem | undefined): Promise<
 }
 
 interface Candidate { slot: number; summary: SlotSummary; id: FileIdentity; alsoIn: SlotSummary[] }
-
-/** The picker entries of Compare with Slot…: the slot's time as the label, the file's own time labelled as such. */
-export function comparePickItem(c: { summary: SlotSummary; slot: number; size: number; mtimeMs: number; alsoIn: SlotSummary[] }, now: number): { label: string; description: string; detail: string } {
-  const taken = slotTime(c.summary);
-  return {
-    label: `$(archive) ${taken ? `Backup of ${formatLocalTime(taken)}` : `Slot ${c.slot}`}`,
-    description: `slot ${c.slot}${taken ? ` \u00b7 ${formatAge(now - taken.getTime())}` : ''}`,
-    detail: `file modified ${formatLocalTime(new Date(c.mtimeMs))} \u00b7 ${formatBytes(c.size)}`
-      + (c.alsoIn.length ? ` \u00b7 same version in ${plural(c.alsoIn.length, 'older backup')}: ${listSome(c.alsoIn.map((s) => slotTime(s) ? formatLocalTime(slotTime(s)!) : `slot ${s.number}`), 3)}` : ''),
-  };
-}
 
 /** Where `file` (absolute) is inside each slot: its own source by the manifest, else the open folder. */
 function relInSlot(s: SlotSummary, file: string, fallbackRoot: string): string | undefined {

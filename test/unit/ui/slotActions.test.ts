@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { pickerStart } from '../../../src/ui/backup/targetLocation';
 import { verifyReport } from '../../../src/ui/slots/verifyText';
 import { diffFolders } from '../../../src/ui/slots/folderDiff';
+import { comparePickItem, slotPickItems } from '../../../src/ui/slots/pickItems';
 
 test('the target picker never opens inside the folder being backed up', () => {
   const base = { workspace: '/home/me/proj', current: undefined, last: undefined, mediaRoots: [], home: '/home/me' };
@@ -55,4 +56,18 @@ test('a folder against its copy in a slot: changed, only in the slot, new (unles
   const cut = await diffFolders(slot, work, { limit: 2 });
   assert.equal(cut.truncated, true);
   assert.equal(cut.changed.length + cut.onlyInSlot.length + cut.onlyInWorkspace.length, 2);
+});
+
+test('pickers name slots by when they were taken; Compare with Slot… labels the file\'s own time as such', () => {
+  const at = (iso: string) => ({ format: 1 as const, id: `id-${iso}`, state: 'complete' as const, profile: 'p', source: '/w', startedAt: iso, endedAt: iso, snapshot: { method: 'none' as const, id: null, warning: null }, rsync: { argv: [], exitCode: 0, version: null }, counts: null, warnings: [], changeLog: null, checksums: null, adopted: false, linkDest: null });
+  const slot = (n: number, iso: string) => ({ number: n, id: `id-${n}`, state: 'complete' as const, path: `/t/${n}`, manifest: at(iso) });
+  const now = Date.parse('2026-11-26T12:00:00Z');
+  const local = (iso: string) => { const d = new Date(iso); const p = (x: number) => String(x).padStart(2, '0'); return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`; };
+  const [first] = slotPickItems([slot(1, '2026-11-26T09:00:00Z')], now);
+  assert.equal(first!.label, `$(archive) ${local('2026-11-26T09:00:00Z')}`);
+  assert.equal(first!.description, 'slot 1 · 3 h ago');
+  const entry = comparePickItem({ summary: slot(0, '2026-11-26T11:00:00Z'), slot: 0, size: 1234, mtimeMs: Date.parse('2026-11-20T08:00:00Z'), alsoIn: [slot(1, '2026-11-25T23:30:00Z')] }, now);
+  assert.equal(entry.label, `$(archive) Backup of ${local('2026-11-26T11:00:00Z')}`);
+  assert.equal(entry.description, 'slot 0 · 1 h ago');
+  assert.equal(entry.detail, `file modified ${local('2026-11-20T08:00:00Z')} · 1.2 kB · same version in 1 older backup: ${local('2026-11-25T23:30:00Z')}`);
 });
