@@ -25,7 +25,7 @@ test('Verify names damaged files (the first few, then "and N more") and explains
   const damaged = verifyReport({ ...base, changed: ['a.txt', 'b c.txt', 'd/e.md', 'f', 'g'], missing: ['h'] }, '2026-11-26 07:12 (slot 0)');
   assert.equal(damaged.severity, 'error');
   assert.equal(damaged.message, 'The backup of 2026-11-26 07:12 (slot 0) is damaged: 6 files (5 changed, 1 missing): "a.txt", "b c.txt", "d/e.md" and 3 more. Backups share every file that did not change between them (hard links), so the same damage shows in every backup that holds this version of the file.');
-  assert.match(damaged.log!, /changed \(5\):\n  a\.txt/);
+  assert.match(damaged.log!, /changed \(5\):\n {2}a\.txt/);
   const clean = verifyReport({ ...base, ok: true, changed: [], missing: [] }, 'x (slot 1)');
   assert.equal(clean.message, 'The backup of x (slot 1) is intact: 40 files match the checksums recorded when it was made.');
   const one = verifyReport({ ...base, changed: ['only.txt'], missing: [] }, 'y');
