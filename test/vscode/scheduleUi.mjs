@@ -14,6 +14,7 @@ import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { withCrontabLock } from '../helpers/crontabLock.mjs';
+import { openPalette, runCommand, step } from './uiSteps.mjs';
 
 export const SCHEDULE_UI_TESTS = 5;
 const TIME = '03:17';
@@ -48,40 +49,6 @@ export async function readCrontab() {
 async function writeCrontab(text) {
   const r = text.trim() === '' ? await exec('crontab', ['-r']) : await exec('crontab', ['-'], { input: text });
   if (r.code !== 0 && !(text.trim() === '' && /no crontab/i.test(r.stderr))) throw new Error(`crontab write failed (${r.code}): ${r.stderr}`);
-}
-
-async function step(results, name, fn) {
-  const t = Date.now();
-  try { await fn(); results.push({ name, ms: Date.now() - t }); return true; } catch (error) { results.push({ name, error }); return false; }
-}
-
-async function openPalette(page, text) {
-  const input = page.locator('.quick-input-widget input');
-  for (let i = 0; i < 30; i++) {
-    await page.keyboard.press(i % 2 === 0 ? 'F1' : 'Control+Shift+P');
-    try { await input.waitFor({ state: 'visible', timeout: 1000 }); break; } catch { /* retry */ }
-  }
-  await input.fill(`>${text}`);
-}
-
-/**
- * Opens the palette and runs a command. A workbench that restores a previous window of the same
- * folder can show the palette before the extension's commands are in it: close and retry then.
- */
-async function runCommand(page, title, { run = true } = {}) {
-  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
-  for (let attempt = 1; ; attempt++) {
-    await openPalette(page, title);
-    try {
-      await row.waitFor({ timeout: 5000 });
-      break;
-    } catch (error) {
-      if (attempt === 6) throw error;
-      await page.keyboard.press('Escape');
-      await page.waitForTimeout(2000);
-    }
-  }
-  if (run) await page.keyboard.press('Enter');
 }
 
 /** Waits until the wizard shows step `n` (the title carries "Step n/total"). */

@@ -14,13 +14,9 @@
 //   tree and status bar agreeing, the Slots view on screen since 04.
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { runCommand, step } from './uiSteps.mjs';
 
 export const UI_TESTS = 11;
-
-async function step(results, name, fn) {
-  const t = Date.now();
-  try { await fn(); results.push({ name, ms: Date.now() - t }); return true; } catch (error) { results.push({ name, error }); return false; }
-}
 
 /** A journey that needs an earlier one: reported as not run (a failure) when that one failed. */
 async function after(ok, results, name, fn) {
@@ -56,22 +52,6 @@ async function fixture(workspace, target, tools) {
   await mkdir(data, { recursive: true });
   const block = 'x'.repeat(16 * 1000);
   await Promise.all(Array.from({ length: 1500 }, (_, i) => writeFile(join(data, `file-${i}.txt`), `${i}\n${block}`)));
-}
-
-/** Opens the palette (the first keypress can be swallowed while the workbench restores) and types a command. */
-async function openPalette(page, text) {
-  const input = page.locator('.quick-input-widget input');
-  for (let i = 0; i < 30; i++) {
-    await page.keyboard.press(i % 2 === 0 ? 'F1' : 'Control+Shift+P');
-    try { await input.waitFor({ state: 'visible', timeout: 1000 }); break; } catch { /* retry */ }
-  }
-  await input.fill(`>${text}`);
-}
-
-async function runCommand(page, title) {
-  await openPalette(page, title);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 15_000 });
-  await page.keyboard.press('Enter');
 }
 
 const toastTexts = (page) => page.evaluate(() => window.__toasts);

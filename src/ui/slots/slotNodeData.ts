@@ -7,8 +7,6 @@ import type { SlotCounts } from '../../core/manifest';
 import type { SlotDirEntry } from '../../platform/listing';
 import { formatAge, formatBytes, formatCount, nextAgeChange } from '../../core/format';
 
-export { formatAge, formatBytes };
-
 /** Codicon ids plus an optional theme colour id. */
 export interface IconRef { id: string; color?: string }
 
