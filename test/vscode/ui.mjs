@@ -19,9 +19,21 @@ import { runCommand, step } from './uiSteps.mjs';
 export const UI_TESTS = 11;
 
 /** A journey that needs an earlier one: reported as not run (a failure) when that one failed. */
-async function after(ok, results, name, fn) {
+async function after(ok, results, name, fn, page) {
   if (!ok) { skipped(results, name, 'an earlier journey it builds on failed'); return false; }
-  return step(results, name, fn);
+  return step(results, name, page ? closingOnFailure(page, fn) : fn);
+}
+
+/** Closes whatever a failed journey left open (a menu, a quick input), so the next one starts clean. */
+function closingOnFailure(page, fn) {
+  return async () => {
+    try {
+      await fn();
+    } catch (error) {
+      for (let i = 0; i < 2; i++) await page.keyboard.press('Escape').catch(() => undefined);
+      throw error;
+    }
+  };
 }
 
 function skipped(results, name, why) {
@@ -70,7 +82,11 @@ async function contextMenu(page, row, item) {
   await row.click({ button: 'right' });
   const entry = page.locator('.context-view .action-item', { hasText: item }).first();
   await entry.waitFor({ timeout: 10_000 });
+  // A menu still being laid out can swallow the click: hover first, and click again if it stays open.
+  await entry.hover();
   await entry.click();
+  const menu = page.locator('.context-view .monaco-menu');
+  if (!(await menu.waitFor({ state: 'hidden', timeout: 3000 }).then(() => true, () => false))) await entry.click({ timeout: 5000 });
 }
 
 /** Shows the Slots view. A click on the activity-bar entry of the container already shown would hide the sidebar. */
@@ -191,7 +207,7 @@ export async function uiTest({ browser, url, workspace, target, tools, outDir })
       if (!tip.includes(`Slots are kept in ${target}`)) throw new Error(`status bar tooltip: ${tip}`);
       await shot(page, outDir, '02c-target-configured');
       await page.mouse.move(700, 450);
-    });
+    }, page);
 
     const backedUp = await after(configured, results, 'UI 03: Back Up Now on a slow copy: the progress shows percent, files, MB and MB/s in one unit system, a time left only once it means something; the summary names the slot by its time', async () => {
       await runCommand(page, 'Shadow Slots: Back Up Now');
@@ -220,7 +236,7 @@ export async function uiTest({ browser, url, workspace, target, tools, outDir })
       const now = new Date();
       const today = `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
       if (!summary || !new RegExp(`Backup complete: ${today} \\d\\d:\\d\\d \\(slot 0\\) in [\\d.]+ s\\. \\+150\\d, [\\d.]+ MB copied\\.`).test(summary)) throw new Error(`summary: ${summary}; all: ${JSON.stringify(toasts)}`);
-    });
+    }, page);
 
     await after(backedUp, results, 'UI 04: in the Explorer, Compare with Slot… labels the backup\'s time and the file\'s own time; a folder offers Compare Folder with Slot… and Restore Folder from Slot…, and the compare opens one multi-file diff', async () => {
       await writeFile(join(workspace, 'src', 'app.ts'), 'export const hello = "edited";\n');
@@ -254,7 +270,7 @@ export async function uiTest({ browser, url, workspace, target, tools, outDir })
       await shot(page, outDir, '04c-folder-compare');
       // Back to the Slots view for the rest: it stays on screen from here on (UI 11 watches its ages).
       await showSlots(page);
-    });
+    }, page);
 
     const rowOk = await after(backedUp, results, 'UI 05: the slot row fits the default sidebar width (time, state, changes, age); the tooltip has the rest and says "live copy" once', async () => {
       await showSlots(page);
@@ -270,7 +286,7 @@ export async function uiTest({ browser, url, workspace, target, tools, outDir })
       if (warnings > 1) throw new Error(`the tooltip repeats the live-copy warning: ${tip}`);
       await shot(page, outDir, '05-slot-row-default-width');
       await page.mouse.move(700, 450);
-    });
+    }, page);
 
     const opened = await after(rowOk, results, 'UI 06: a file opened from slot 0 shows its content read-only, the slot in its tab title', async () => {
       await slotRow.click();
@@ -290,7 +306,7 @@ export async function uiTest({ browser, url, workspace, target, tools, outDir })
       const text = await page.locator('.monaco-editor .view-lines').first().textContent();
       if (text.includes('EDIT')) throw new Error('the slot file accepted typing');
       await shot(page, outDir, '06-slot-file-read-only');
-    });
+    }, page);
 
     await after(opened, results, 'UI 07: Compare with Workspace, then Restore…: the toast says what happened; Undo puts the edit back, says so, and the diff editor stays open', async () => {
       await writeFile(join(workspace, 'README.md'), '# A project\n\nEdited after the backup.\n');
@@ -312,7 +328,7 @@ export async function uiTest({ browser, url, workspace, target, tools, outDir })
       if (!(await diffTab.isVisible())) throw new Error('the diff editor was closed by Undo');
       await page.locator('.monaco-diff-editor .modified .view-lines', { hasText: 'Edited after the backup.' }).first().waitFor({ timeout: 10_000 });
       await shot(page, outDir, '07-restore-undo-diff-open');
-    });
+    }, page);
 
     await after(rowOk, results, 'UI 08: Verify Slot names the damaged file, explains the hard links, and marks the slot in the view; once repaired, Verify clears the mark', async () => {
       await writeFile(join(target, '0', 'src', 'app.ts'), 'export const hello = "damaged";\n');
@@ -332,7 +348,7 @@ export async function uiTest({ browser, url, workspace, target, tools, outDir })
       await contextMenu(page, page.locator('.part.sidebar .monaco-list-row', { hasText: /damaged · / }).first(), 'Verify Slot');
       await waitToast(page, /is intact: [\d,]+ files match/);
       await page.locator('.part.sidebar .monaco-list-row', { hasText: /damaged · / }).first().waitFor({ state: 'detached', timeout: 10_000 });
-    });
+    }, page);
 
     const filterFile = join(workspace, '.shadowslots-filter');
     const fixed = await after(backedUp, results, 'UI 09: an invalid rule stops Back Up Now with the engine\'s diagnostic and Go to Rule; the quick fix inserts the missing space', async () => {
@@ -353,7 +369,7 @@ export async function uiTest({ browser, url, workspace, target, tools, outDir })
       await page.keyboard.press('Control+S');
       await page.waitForTimeout(500);
       await shot(page, outDir, '09b-quick-fix-applied');
-    });
+    }, page);
 
     await after(fixed, results, 'UI 10: Preview Backup renders the next backup grouped by what decides each item, with counts, folders collapsed', async () => {
       await runCommand(page, 'Shadow Slots: Preview Backup');
@@ -376,7 +392,7 @@ export async function uiTest({ browser, url, workspace, target, tools, outDir })
       const names = await frame.locator('details[open] li.file').allInnerTexts();
       if (names[0] !== 'file-0.txt' || names[1] !== 'file-1.txt' || names[2] !== 'file-2.txt' || names.indexOf('file-10.txt') < names.indexOf('file-9.txt')) throw new Error(`not in natural order: ${names.slice(0, 12)}`);
       await shot(page, outDir, '10-preview-rendered');
-    });
+    }, page);
 
   } catch (error) {
     results.push({ name: 'UI: the journeys ran to the end', error });
