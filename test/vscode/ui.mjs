@@ -103,10 +103,18 @@ async function shot(page, outDir, name, locator) {
 
 /** Hover text of whatever is under the mouse (VS Code's custom hovers). */
 async function hoverText(page, locator) {
-  await locator.hover();
   const hover = page.locator('.workbench-hover, .monaco-hover').filter({ hasText: /\S/ }).last();
-  await hover.waitFor({ state: 'visible', timeout: 10_000 });
-  return (await hover.innerText()).replace(/\s+/g, ' ');
+  // A hover opens when the mouse arrives: start from elsewhere each time (a busy machine can miss one).
+  for (let attempt = 1; ; attempt++) {
+    await page.mouse.move(700, 450);
+    await locator.hover();
+    try {
+      await hover.waitFor({ state: 'visible', timeout: 4000 });
+      return (await hover.innerText()).replace(/\s+/g, ' ');
+    } catch (error) {
+      if (attempt === 3) throw error;
+    }
+  }
 }
 
 /** The simple file dialog code-server shows for showOpenDialog: its path box. */
