@@ -144,10 +144,9 @@ try {
     const uiTarget = join(await run.tempRoot(), 'ui-target');
     const ui = await uiTest({ browser, url: uiServer.url, workspace: uiWorkspace, target: uiTarget, tools: await run.folder('tools'), outDir });
     for (const r of ui.results) { if (r.error) fail(r.name, r.error); else pass(r.name, r.ms); }
-    // The first window stays open through the schedule journeys: then its ages must have moved on by themselves.
-    const scheduleUi = await scheduleUiTest({ browser, url: uiServer.url, workspace: uiWorkspace, outDir, configDir: scheduleConfig, cli: join(extensionDir, 'dist/cli.js'), registerCleanup: (fn) => run.cleanups.push(fn) });
+    // The schedule journeys continue in the same window (a second window would start a second extension host).
+    const scheduleUi = await scheduleUiTest({ page: ui.page, workspace: uiWorkspace, outDir, configDir: scheduleConfig, cli: join(extensionDir, 'dist/cli.js'), registerCleanup: (fn) => run.cleanups.push(fn) });
     for (const r of scheduleUi) { if (r.error) fail(r.name, r.error); else pass(r.name, r.ms); }
-    for (const r of await ui.finish()) { if (r.error) fail(r.name, r.error); else pass(r.name, r.ms); }
   }
 } catch (error) {
   fail('the real-VS-Code harness', error);

@@ -14,7 +14,7 @@ import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { withCrontabLock } from '../helpers/crontabLock.mjs';
-import { openPalette, runCommand, step } from './uiSteps.mjs';
+import { openPalette, runCommand, showSlots, step } from './uiSteps.mjs';
 
 export const SCHEDULE_UI_TESTS = 5;
 const TIME = '03:17';
@@ -99,11 +99,12 @@ async function pressBack(page) {
 }
 
 /**
+ * `page` is the window the UI journeys (ui.mjs) left open on `workspace`; it is closed at the end.
  * `configDir` is the SHADOW_SLOTS_CONFIG_DIR code-server runs with; `cli` the installed
  * extension's dist/cli.js (what the cleanup runs); `registerCleanup` adds to the harness's cleanups
  * (they run on SIGINT/SIGTERM too).
  */
-export async function scheduleUiTest({ browser, url, workspace, outDir, configDir, cli, registerCleanup }) {
+export async function scheduleUiTest({ page, workspace, outDir, configDir, cli, registerCleanup }) {
   const results = [];
   await withCrontabLock(async () => {
     const saved = await readCrontab();
@@ -117,12 +118,12 @@ export async function scheduleUiTest({ browser, url, workspace, outDir, configDi
       await removeAll();
       await writeCrontab(saved);
     });
-    const page = await browser.newPage();
     let scheduleId;
     try {
-      await page.goto(`${url}/?folder=${encodeURIComponent(workspace)}`);
       await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
       await page.locator('.activitybar [aria-label^="Shadow Slots"]').first().waitFor({ timeout: 90_000 });
+      // A clean editor area: what the UI journeys left open (a diff, the preview's webview) stays out of the way.
+      await runCommand(page, 'View: Close All Editors');
 
       await step(results, 'UI S1: with no schedule yet, the palette offers Create Backup Schedule… but not Edit, Run or Delete', async () => {
         // The extension's commands are listed once its host is up: wait for Create first.
@@ -240,7 +241,7 @@ export async function scheduleUiTest({ browser, url, workspace, outDir, configDi
 
       if (created) {
         await step(results, 'UI: the Slots view shows the schedule above the slots (next run, never run yet)', async () => {
-          await page.locator('.activitybar [aria-label^="Shadow Slots"]').first().click();
+          await showSlots(page);
           const group = page.locator('.part.sidebar .monaco-list-row', { hasText: /^Schedule/ }).first();
           await group.waitFor({ timeout: 20_000 });
           const row = page.locator('.part.sidebar .monaco-list-row', { hasText: `Every day at ${TIME}` }).first();

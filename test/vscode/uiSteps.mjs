@@ -10,6 +10,8 @@ export async function step(results, name, fn) {
 export async function openPalette(page, text) {
   const input = page.locator('.quick-input-widget input');
   for (let i = 0; i < 30; i++) {
+    // Keys typed while a webview (Preview Backup) has the focus stay in its frame: focus the workbench now and then.
+    if (i % 5 === 4) await page.locator('.part.statusbar').click({ position: { x: 700, y: 5 } }).catch(() => undefined);
     await page.keyboard.press(i % 2 === 0 ? 'F1' : 'Control+Shift+P');
     try { await input.waitFor({ state: 'visible', timeout: 1000 }); break; } catch { /* retry */ }
   }
@@ -35,4 +37,12 @@ export async function runCommand(page, title, { run = true } = {}) {
     }
   }
   if (run) await page.keyboard.press('Enter');
+}
+
+/** Shows the Slots view. A click on the activity-bar entry of the container already shown would hide the sidebar. */
+export async function showSlots(page) {
+  const title = page.locator('.part.sidebar .composite.title', { hasText: 'Shadow Slots' });
+  if (await title.isVisible().catch(() => false)) return;
+  await page.locator('.activitybar [aria-label^="Shadow Slots"]').first().click();
+  await title.waitFor({ timeout: 10_000 });
 }
