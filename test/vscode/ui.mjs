@@ -79,14 +79,25 @@ async function waitToast(page, re, timeout = 30_000) {
 const toast = (page, re) => page.locator('.notifications-toasts .notification-toast', { hasText: re }).first();
 
 async function contextMenu(page, row, item) {
-  await row.click({ button: 'right' });
   const entry = page.locator('.context-view .action-item', { hasText: item }).first();
-  await entry.waitFor({ timeout: 10_000 });
-  // A menu still being laid out can swallow the click: hover first, and click again if it stays open.
-  await entry.hover();
-  await entry.click();
   const menu = page.locator('.context-view .monaco-menu');
-  if (!(await menu.waitFor({ state: 'hidden', timeout: 3000 }).then(() => true, () => false))) await entry.click({ timeout: 5000 });
+  // A menu can close by itself when the row under it is redrawn, and one still being laid out can
+  // swallow a click: open it again then, and click again while it stays open.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await row.click({ button: 'right' });
+      await entry.waitFor({ timeout: 10_000 });
+      await entry.hover({ timeout: 3000 });
+      await entry.click({ timeout: 3000 });
+    } catch (error) {
+      if (attempt === 3) throw error;
+      await page.keyboard.press('Escape');
+      continue;
+    }
+    // Clicked: never open the menu again (the command could run twice), only click once more if it stayed open.
+    if (!(await menu.waitFor({ state: 'hidden', timeout: 3000 }).then(() => true, () => false))) await entry.click({ timeout: 3000 }).catch(() => undefined);
+    return;
+  }
 }
 
 async function shot(page, outDir, name, locator) {
@@ -246,6 +257,10 @@ export async function uiTest({ browser, url, workspace, target, tools, outDir })
       await page.locator('.quick-input-list .monaco-list-row', { hasText: today }).first().waitFor({ timeout: 15_000 });
       await page.keyboard.press('Enter');
       await page.locator('.tabs-container .tab', { hasText: /src: backup of .* ↔ workspace \(1 changed file, 0 only in the backup, 0 new\)/ }).first().waitFor({ timeout: 15_000 });
+      // Both sides of app.ts are on screen: the backup's line and the edited one.
+      for (const line of ['hello = "world"', 'hello = "edited"']) {
+        await page.locator('.monaco-editor .view-lines', { hasText: line }).first().waitFor({ timeout: 20_000 });
+      }
       await shot(page, outDir, '04c-folder-compare');
       // Back to the Slots view for the rest: it stays on screen from here on (UI 11 watches its ages).
       await showSlots(page);
@@ -388,8 +403,12 @@ export async function uiTest({ browser, url, workspace, target, tools, outDir })
       await showSlots(page);
       const ageOf = (s) => /(just now|\d+ min ago|\d+ h ago)/.exec(s)?.[1];
       const read = async () => ({ status: (await statusItem.innerText()).trim(), row: (await slotRow.innerText()).replace(/\s+/g, ' ') });
-      await page.waitForFunction(() => /59 min ago/.test(document.querySelector('.statusbar')?.textContent ?? ''), null, { timeout: 10_000 });
-      const before = await read();
+      // The refresh reaches the status bar and the tree a moment apart.
+      let before = await read();
+      for (let i = 0; i < 25 && (ageOf(before.status) !== '59 min ago' || ageOf(before.row) !== '59 min ago'); i++) {
+        await page.waitForTimeout(200);
+        before = await read();
+      }
       if (ageOf(before.status) !== '59 min ago' || ageOf(before.row) !== '59 min ago') throw new Error(`before the hour: ${JSON.stringify(before)}`);
       await page.waitForTimeout(Math.max(0, ended + 60 * 60_000 + 1_500 - Date.now()));
       const after = await read();

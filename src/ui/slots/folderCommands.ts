@@ -85,7 +85,8 @@ async function compareFolder(services: Services, arg: unknown, slotNumber: numbe
     void vscode.window.showInformationMessage(`"${name}" is the same as in the backup of ${slotName(slot)}.`);
     return diff;
   }
-  const inSlot = (p: string) => slotUri({ target, slot: slot.number!, relPath: rel === '' ? p : `${rel}/${p}` }, true);
+  // Untitled slot URIs: the same file name on both sides, so the editor does not list a rename (its title names the backup).
+  const inSlot = (p: string) => slotUri({ target, slot: slot.number!, relPath: rel === '' ? p : `${rel}/${p}` });
   const inWork = (p: string) => vscode.Uri.joinPath(uri, ...p.split('/'));
   const resources: Array<[vscode.Uri, vscode.Uri | undefined, vscode.Uri | undefined]> = [
     ...diff.changed.map((p): [vscode.Uri, vscode.Uri, vscode.Uri] => [inWork(p), inSlot(p), inWork(p)]),
