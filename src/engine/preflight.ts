@@ -1,5 +1,5 @@
-import { access, constants, mkdir, readFile, realpath, stat } from 'node:fs/promises';
-import { ruleListFor } from '../platform/filter/load';
+import { access, constants, mkdir, realpath, stat } from 'node:fs/promises';
+import { checkFilterFile } from '../platform/filter/check';
 import { ShadowSlotsError } from '../core/errors';
 import type { Profile } from '../core/profile';
 import { formatBytes } from '../core/format';
@@ -97,26 +97,4 @@ export async function preflight(profile: Profile, options: { createTarget?: bool
   if (profile.filterFile !== undefined) await checkFilterFile(profile.filterFile);
   const rsync = await rsyncFound;
   return { rsync, target: probe, sourceReal, warnings, timePrecision };
-}
-
-/** The filter file must exist and hold only rules rsync accepts: rsync would stop with exit 1. */
-async function checkFilterFile(file: string): Promise<void> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    throw new ShadowSlotsError('invalid-input', `The filter file ${file} cannot be read.`, { hint: 'Check the path in the settings, or remove it.' });
-  }
-  const list = ruleListFor(text, file);
-  const errors = list.errors;
-  if (errors.length > 0) {
-    // Parser lines are 0-based (LSP positions); people count from 1.
-    const first = errors.slice(0, 3).map((e) => `line ${e.line + 1}: ${e.message}`).join('; ');
-    throw new ShadowSlotsError('invalid-input', `The filter file ${file} has ${errors.length} invalid rule(s): ${first}.`, { hint: 'Fix the rules (the editor marks them), or run "shadow-slots filter check".' });
-  }
-  // rsync stops with exit 11 on a merge file it cannot open; say so before anything is written.
-  const missing = list.notes.filter((n) => n.kind === 'merge-missing');
-  if (missing.length > 0) {
-    throw new ShadowSlotsError('invalid-input', `The filter file ${file} merges ${missing.map((n) => JSON.stringify(n.name)).join(', ')}, which cannot be read.`, { hint: 'Create the merge file or remove the rule (use absolute paths).' });
-  }
 }

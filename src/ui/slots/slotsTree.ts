@@ -3,6 +3,8 @@ import type { SlotSummary } from '../../rpc/protocol';
 import { listSlotDirectory } from '../../platform/listing';
 import { Commands } from '../commandIds';
 import type { RingModel } from '../ringModel';
+import type { AgeClock } from '../ageClock';
+import type { VerifyMarks } from './verifyMarks';
 import { readSettings } from '../settings';
 import { describeEntry, describeSlot, orderSlots, type EntryNodeView, type IconRef } from './slotNodeData';
 import { slotUri } from './slotFileSystem';
@@ -69,9 +71,20 @@ export class SlotsTreeProvider implements vscode.TreeDataProvider<SlotsNode>, vs
   readonly onDidChangeTreeData = this.changed.event;
   private readonly sub: vscode.Disposable;
   private schedules: { source: ScheduleSource; sub: vscode.Disposable } | undefined;
+  /** The slot rows last handed to the view: a tick redraws just them (expanded rows stay open). */
+  private shown = new Map<string, SlotNode>();
+  /** The time rows are drawn with; a clock tick sets it for every row at once. */
+  private drawnAt: Date | undefined;
 
-  constructor(private readonly ring: RingModel) {
-    this.sub = ring.onDidChange(() => this.changed.fire(undefined));
+  constructor(private readonly ring: RingModel, private readonly clock: AgeClock, private readonly marks: VerifyMarks) {
+    this.sub = vscode.Disposable.from(
+      ring.onDidChange(() => { this.drawnAt = undefined; this.changed.fire(undefined); }),
+      clock.onDidTick((now) => {
+        this.drawnAt = now;
+        for (const node of this.shown.values()) this.changed.fire(node);
+      }),
+      marks.onDidChange((id) => { const node = this.shown.get(id); if (node) this.changed.fire(node); }),
+    );
   }
 
   /** Shows the schedules of the ring above its slots, refreshed whenever they change. */
@@ -103,7 +116,9 @@ export class SlotsTreeProvider implements vscode.TreeDataProvider<SlotsNode>, vs
     if (!listing) return [];
     // With schedules on screen the welcome content (shown only for an empty tree) is hidden: say it here.
     if (listing.slots.length === 0 && schedules.length > 0) return [...schedules, new MessageNode('No slots yet: Back Up Now, or wait for the scheduled run.', undefined, 'info')];
-    return [...schedules, ...orderSlots(listing).map((s) => new SlotNode(listing.target, s))];
+    const slots = orderSlots(listing).map((s) => new SlotNode(listing.target, s));
+    this.shown = new Map(slots.map((n) => [n.slot.id, n]));
+    return [...schedules, ...slots];
   }
 
   private async scheduleRoots(target: string): Promise<SlotsNode[]> {
@@ -160,7 +175,7 @@ export class SlotsTreeProvider implements vscode.TreeDataProvider<SlotsNode>, vs
       return item;
     }
     if (element.kind === 'slot') {
-      const v = describeSlot(element.slot, new Date());
+      const v = describeSlot(element.slot, this.drawnAt ?? this.clock.now(), this.marks.get(element.slot.id));
       const item = new vscode.TreeItem(v.label, vscode.TreeItemCollapsibleState.Collapsed);
       item.id = `slot/${element.slot.id}`;
       item.description = v.description;
