@@ -43,7 +43,7 @@ export async function listRing(target: string): Promise<RingListing> {
     const state = manifest?.state === 'partial' ? 'partial' : busy ? 'in-progress' : 'interrupted';
     slots.push({ number: null, id, state, path: ring.incomingPath(id), manifest });
   }
-  return { target, slots, busy, notes };
+  return { target, slots, busy, notes, host: ring.host.name };
 }
 
 /**

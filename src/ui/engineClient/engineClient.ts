@@ -2,8 +2,7 @@ import * as vscode from 'vscode';
 import { LanguageClient, RevealOutputChannelOn, State, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
 import {
   BackupProgressNotification, BackupRequest, ListRequest, LogNotification, PreviewBackupRequest, ProfileChangedNotification, RestoreRequest, RingChangedNotification, ValidateProfileRequest, VerifyRequest,
-  type BackupResult, type PreviewResult, type ProgressEvent, type RestoreResult, type RingListing, type VerifyResult,
-} from '../../rpc/protocol';
+  type BackupResult, type PreviewResult, type ProgressEvent, type RestoreResult, type RingListing, type VerifyResult, SlotEntryRequest, SlotFileRequest, SlotFolderRequest, SlotSpaceRequest, type SlotDirEntry, type SlotEntryInfo, type SlotSpace } from '../../rpc/protocol';
 import type { ProfileInput } from '../../core/profile';
 import { progressDetail } from '../../core/progress';
 
@@ -77,6 +76,24 @@ export class EngineClient implements vscode.Disposable {
 
   async list(target: string): Promise<RingListing> {
     return (await this.connection()).sendRequest(ListRequest.type, { target });
+  }
+
+  /** One folder of a slot (a complete slot's number, or an unfinished run's id), read by the engine wherever the ring lives. */
+  async slotFolder(target: string, slot: number | string, path: string): Promise<SlotDirEntry[]> {
+    return (await this.connection()).sendRequest(SlotFolderRequest.type, { target, slot, path });
+  }
+
+  async slotEntry(target: string, slot: number | string, path: string): Promise<SlotEntryInfo | null> {
+    return (await this.connection()).sendRequest(SlotEntryRequest.type, { target, slot, path });
+  }
+
+  async slotFile(target: string, slot: number | string, path: string): Promise<Uint8Array> {
+    const { base64 } = await (await this.connection()).sendRequest(SlotFileRequest.type, { target, slot, path });
+    return Buffer.from(base64, 'base64');
+  }
+
+  async slotSpace(target: string): Promise<SlotSpace[]> {
+    return (await this.connection()).sendRequest(SlotSpaceRequest.type, { target });
   }
 
   async validate(profile: ProfileInput): Promise<{ notes: string[] }> {

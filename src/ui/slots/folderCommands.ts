@@ -3,7 +3,6 @@ import * as path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { Commands } from '../commandIds';
 import type { Services } from '../services';
-import { isDirectory } from '../../platform/listing';
 import { ruleListFor } from '../../platform/filter/load';
 import { isIncluded, MatchPath } from '../../core/filter/match';
 import { plural } from '../../core/format';
@@ -30,7 +29,7 @@ async function pickSlotWithFolder(services: Services, rel: string, placeHolder: 
   if (!listing) return undefined;
   const slots: SlotSummary[] = [];
   for (const s of orderSlots(listing)) {
-    if (s.number !== null && s.state !== 'in-progress' && s.state !== 'interrupted' && await isDirectory(path.join(s.path, ...rel.split('/').filter((x) => x !== '')))) slots.push(s);
+    if (s.number !== null && s.state !== 'in-progress' && s.state !== 'interrupted' && (await services.engine.slotEntry(listing.target, s.number, rel).catch(() => null))?.kind === 'folder') slots.push(s);
   }
   if (slots.length === 0) {
     void vscode.window.showInformationMessage(`No backup has the folder "${rel || '.'}".`);
@@ -77,6 +76,9 @@ async function compareFolder(services: Services, arg: unknown, slotNumber: numbe
   const chosen = await chooseSlot(services, rel, slotNumber, `Compare "${rel || folder.name}" with its copy in the backup of…`);
   if (!chosen) return undefined;
   const { target, slot } = chosen;
+  // The folder comparison walks both trees side by side, which needs the slot on this computer.
+  const host = services.ring.listing?.host;
+  if (host) throw new Error(`This ring is on ${host}: Compare Folder with Slot works on rings on this computer. Compare single files, or restore the folder elsewhere and compare.`);
   const slotDir = slotItemAt(target, slot, rel, 'folder').fsPath;
   const diff = await diffFolders(slotDir, uri.fsPath, { excluded: backupExcludes(folder, rel) });
   const name = rel || folder.name;

@@ -55,11 +55,14 @@ export function registerSlotCommands(services: Services): vscode.Disposable[] {
     vscode.commands.registerCommand(Commands.restore, async (arg: unknown, options?: RestoreOptions) => restore(services, requireItem(arg, services), options ?? {})),
 
     vscode.commands.registerCommand(Commands.revealInFileManager, async (arg: unknown) => {
+      const host = services.ring.listing?.host;
+      if (host) throw new Error(`This ring is on ${host}; its folders cannot be shown in this computer's file manager. Use Open or Restore…`);
       await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(requireItem(arg, services).fsPath));
     }),
 
     vscode.commands.registerCommand(Commands.copyPath, async (arg: unknown) => {
-      const p = requireItem(arg, services).fsPath;
+      const host = services.ring.listing?.host;
+      const p = `${host ? `${host}:` : ''}${requireItem(arg, services).fsPath}`;
       await vscode.env.clipboard.writeText(p);
       return p;
     }),
@@ -80,7 +83,7 @@ async function whereDeletedFileIs(services: Services, item: SlotItem): Promise<s
   const holders: SlotSummary[] = [];
   for (const s of listing && listing.target === item.target ? orderSlots(listing) : []) {
     if (s.number === null) continue;
-    if (await fileIdentity(path.join(s.path, ...item.relPath.split('/')))) holders.push(s);
+    if (await services.engine.slotEntry(item.target, s.number, item.relPath).catch(() => null)) holders.push(s);
   }
   const names = holders.map((s) => slotName(s));
   const which = names.length === 0 ? `${slotTitle(item, formatLocalTime)} has it` : names.length === 1 ? `only the backup of ${names[0]} has it` : `${names.length} backups have it: ${listSome(names, 4)}`;
@@ -105,7 +108,7 @@ export async function restore(services: Services, item: SlotItem, options: Resto
   if (item.kind === 'slot') throw new Error('Restore a file or folder from inside the slot; restoring a whole slot over the workspace is not offered here.');
   const destination = workspacePathOf(item);
   if (!destination) throw new Error('Open the folder the slot was taken from to restore into it.');
-  const [inSlot, current] = await Promise.all([fileIdentity(item.fsPath), fileIdentity(destination)]);
+  const [inSlot, current] = await Promise.all([services.engine.slotEntry(item.target, item.slot, item.relPath), fileIdentity(destination)]);
   if (!inSlot) throw new Error(`"${item.relPath}" is not in the backup of ${slotName(item.summary, item.slot)} (anymore).`);
   const isFile = inSlot.isFile;
   const text = restoreConfirmation({
@@ -223,7 +226,7 @@ async function compareWithSlot(services: Services, arg: unknown, slotNumber: num
     if (s.number === null || s.state === 'in-progress' || s.state === 'interrupted') continue;
     const rel = relInSlot(s, uri.fsPath, folder.uri.fsPath);
     if (rel === undefined) continue;
-    const id = await fileIdentity(path.join(s.path, rel));
+    const id = await services.engine.slotEntry(listing.target, s.number, rel.split(path.sep).join('/')).catch(() => null);
     if (!id || !id.isFile || sameVersion(id, current)) continue;
     const same = candidates.find((c) => sameVersion(c.id, id));
     if (same) same.alsoIn.push(s);

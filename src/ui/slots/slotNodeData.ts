@@ -184,6 +184,13 @@ function slotTooltip(slot: SlotSummary, verify: VerifyMark | undefined): string 
     row('Files', `${formatCount(c.files)} in ${formatCount(c.dirs)} folders, ${formatBytes(c.totalSize)}`);
     row('Changes', `${formatCount(c.created)} added, ${formatCount(c.changed)} changed, ${formatCount(c.deleted)} deleted; ${formatBytes(c.bytesSent)} copied`);
   }
+  if (m.storage) row('Stored as', m.storage.description);
+  if (m.transfer) row('Copied by', `btrfs send/receive${m.transfer.parentUuid ? ' (incremental)' : ' (full)'}`);
+  if (slot.space) {
+    const sp = slot.space;
+    if (sp.exclusiveBytes !== null) row('Space', `${formatBytes(sp.exclusiveBytes)} freed if deleted now; ${formatBytes(sp.sharedBytes ?? 0)} shared with other slots (${sp.method})`);
+    else if (sp.note) row('Space', `not measured: ${sp.note}`);
+  }
   if (m.rsync.exitCode !== null) row('rsync exit code', String(m.rsync.exitCode) + (m.rsync.version ? ` (rsync ${m.rsync.version})` : ''));
   if (m.adopted) row('Adopted', 'made before Shadow Slots managed this ring');
   // The engine records the live-copy warning among the slot's warnings too: say it once.

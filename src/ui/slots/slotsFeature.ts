@@ -14,7 +14,7 @@ export function slotsFeature(onTree: (tree: SlotsTreeProvider) => void): Feature
   return {
     id: 'slots',
     activate: (services) => {
-      const tree = new SlotsTreeProvider(services.ring, services.clock, services.verifyMarks);
+      const tree = new SlotsTreeProvider(services.ring, services.clock, services.verifyMarks, services.engine);
       onTree(tree);
       const view = vscode.window.createTreeView(SLOTS_VIEW, { treeDataProvider: tree, showCollapseAll: true });
       // Where the ring is, always in sight next to the view's title (the full path in the tooltip of each slot).
@@ -27,7 +27,7 @@ export function slotsFeature(onTree: (tree: SlotsTreeProvider) => void): Feature
         tree,
         view,
         services.ring.onDidChange(describe),
-        SlotFileSystem.register(),
+        SlotFileSystem.register(services.engine),
         ...registerSlotCommands(services),
         ...registerFolderCommands(services),
       ];

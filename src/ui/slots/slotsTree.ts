@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { SlotSummary } from '../../rpc/protocol';
-import { listSlotDirectory } from '../../platform/listing';
+import type { SlotDirEntry } from '../../rpc/protocol';
+import { describeEngineError } from '../engineErrors';
 import { Commands } from '../commandIds';
 import type { RingModel } from '../ringModel';
 import type { AgeClock } from '../ageClock';
@@ -57,14 +58,19 @@ export interface ScheduleSource {
   readonly onDidChange: vscode.Event<void>;
 }
 
+/** How the tree lists a slot's folder: through the engine, wherever the ring lives. */
+export interface FolderReader {
+  slotFolder(target: string, slot: number | string, path: string): Promise<SlotDirEntry[]>;
+}
+
 function themeIcon(icon: IconRef): vscode.ThemeIcon {
   return new vscode.ThemeIcon(icon.id, icon.color ? new vscode.ThemeColor(icon.color) : undefined);
 }
 
 /**
  * The Slots view. Root nodes come from the engine's listing (RingModel); a slot's folders are
- * read lazily, one folder per expansion (listSlotDirectory), so a huge slot costs nothing until
- * opened. Exposed to the tests through the extension's API: what they see is what the view renders.
+ * read lazily by the engine, one folder per expansion, wherever the ring lives, so a huge slot
+ * costs nothing until opened. Exposed to the tests through the extension's API: what they see is what the view renders.
  */
 export class SlotsTreeProvider implements vscode.TreeDataProvider<SlotsNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<SlotsNode | undefined>();
@@ -76,7 +82,7 @@ export class SlotsTreeProvider implements vscode.TreeDataProvider<SlotsNode>, vs
   /** The time rows are drawn with; a clock tick sets it for every row at once. */
   private drawnAt: Date | undefined;
 
-  constructor(private readonly ring: RingModel, private readonly clock: AgeClock, private readonly marks: VerifyMarks) {
+  constructor(private readonly ring: RingModel, private readonly clock: AgeClock, private readonly marks: VerifyMarks, private readonly reader: FolderReader) {
     this.sub = vscode.Disposable.from(
       ring.onDidChange(() => { this.drawnAt = undefined; this.changed.fire(undefined); }),
       clock.onDidTick((now) => {
@@ -135,11 +141,14 @@ export class SlotsTreeProvider implements vscode.TreeDataProvider<SlotsNode>, vs
   private async children(element: SlotNode | EntryNode): Promise<SlotsNode[]> {
     const parentRel = element.kind === 'slot' ? '' : element.view.relPath;
     try {
-      const entries = await listSlotDirectory(element.fsPath);
+      const slot = element.kind === 'slot' ? element.slot : element.slotNode.slot;
+      const target = element.kind === 'slot' ? element.target : element.slotNode.target;
+      // A complete slot by number; an unfinished run's folder by its id.
+      const entries = await this.reader.slotFolder(target, slot.number ?? slot.id, parentRel);
       if (entries.length === 0) return [new MessageNode('(empty folder)', element)];
       return entries.map((e) => new EntryNode(element, describeEntry(e, parentRel)));
     } catch (error) {
-      return [new MessageNode(`Cannot read ${element.fsPath}: ${(error as Error).message}`, element)];
+      return [new MessageNode(`Cannot read ${parentRel || 'the slot'}: ${describeEngineError(error)}`, element)];
     }
   }
 
