@@ -1,5 +1,5 @@
 import type { RingStore } from '../platform/ringStore';
-import { openRing } from '../platform/target/select';
+import { withRing } from '../platform/target/select';
 import type { RingListing, SlotSummary } from '../rpc/protocol';
 import { ShadowSlotsError } from '../core/errors';
 import type { RingEntry } from '../core/ring';
@@ -12,7 +12,10 @@ type Rotation = NonNullable<Journal['rotation']>;
  * no live lock holder) is finished first, so what is listed is never a half-rotated ring.
  */
 export async function listRing(target: string): Promise<RingListing> {
-  const { ring } = await openRing(target, 'auto');
+  return withRing(target, 'auto', (ring) => listOpenRing(target, ring));
+}
+
+async function listOpenRing(target: string, ring: RingStore): Promise<RingListing> {
   const notes: string[] = [];
   // While another run is between two renames of its rotation the folders are in flux: list the
   // ring as the journal says it will be in a moment (no gap, no half-moved folder taken for a
