@@ -19,7 +19,7 @@ test('smoke: a backup to a ring over SSH', { skip: skip ?? false }, async (t) =>
   await writeFile(join(source, 'a b', "it's $(x).txt"), 'hello');
   const ringDir = join(dir, 'ring dir');
   await mkdir(ringDir);
-  if (process.env.SSH_LOG) setLogSink((l, m) => console.log(l, m));
+  const t0 = Date.now(); if (process.env.SSH_LOG) setLogSink((l, m) => console.log(Date.now() - t0, l, m.slice(0, 100)));
   const started = Date.now();
   const r = await runBackup({ profile: { source, target: sshd.target(ringDir), snapshot: 'none', slots: 3 } });
   console.log('first', Date.now() - started, r.outcome, r.notes, r.warnings);

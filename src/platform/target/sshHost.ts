@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { ShadowSlotsError } from '../../core/errors';
@@ -278,31 +278,27 @@ export class SshHost implements RingHost {
     return local;
   }
 
+  /**
+   * Change logs and checksum lists are text: they travel through the session (one round trip,
+   * no rsync start-up) into and out of a private local file.
+   */
   async staged(path: string, mode: 'read' | 'write'): Promise<string> {
-    let local: string;
-    if (mode === 'read' && (await this.exists(path))) {
-      local = await this.fetch(path);
-    } else {
-      local = join(await this.stagingDir(), `${randomBytes(6).toString('hex')}`);
+    const local = join(await this.stagingDir(), `${randomBytes(6).toString('hex')}`);
+    if (mode === 'read') {
+      const text = await this.readText(path);
+      if (text !== null) await writeFile(local, text);
     }
     this.stagedFiles.set(path, local);
     return local;
   }
 
-  /**
-   * Sends a staged file to the server: into a torn-write temp name beside it, then renamed over
-   * the file, so a crash or a dropped connection leaves the old file or the new one.
-   */
+  /** Sends a staged file back with writeTextAtomic: a crash or a dropped connection leaves the old file or the new one. */
   async publishStaged(path: string): Promise<void> {
     const local = this.stagedFiles.get(path);
     if (local === undefined) throw new Error(`${path} was not staged.`);
-    const temp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
     try {
-      await this.connection.runThrough(this.rsyncPath, ['-t', '--inplace', ...this.rsyncTransportArgs(), '--', local, this.rsyncDestination(temp)], { errorCode: 'process' });
-      await this.sh(`sync -- ${shQuote(temp)} 2>/dev/null\nmv -f -- ${shQuote(temp)} ${shQuote(path)}`, `Writing ${path}`);
-    } catch (error) {
-      await this.remove(temp).catch(() => undefined);
-      throw error;
+      const text = await readFile(local, 'utf8').catch(() => null);
+      if (text !== null) await this.writeTextAtomic(path, text);
     } finally {
       this.stagedFiles.delete(path);
       await rm(local, { force: true });
