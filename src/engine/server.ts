@@ -19,6 +19,7 @@ import { verifySlot } from './verify';
 import { FILTER_LANGUAGE_CAPABILITIES, registerFilterLanguage } from './filterLanguage';
 import { previewBackup } from '../platform/filter/preview';
 import { locateRsync } from '../platform/rsyncTool';
+import { keepConnectionsFor } from '../platform/target/remoteHosts';
 import type { ProfileInput } from '../core/profile';
 
 /** Turns any failure into a ResponseError whose data carries the classified code and the hint. */
@@ -125,6 +126,8 @@ export function registerEngine(connection: Connection): { documents: TextDocumen
 }
 
 export function startServer(): void {
+  // Browsing a remote slot is many small requests: one SSH connection serves them for a while.
+  keepConnectionsFor(60_000);
   const connection = createConnection(ProposedFeatures.all);
   const { documents } = registerEngine(connection);
   documents.listen(connection);

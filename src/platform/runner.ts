@@ -96,6 +96,8 @@ export async function run(command: string, argv: readonly string[], options: Run
     options.onStderr?.(chunk);
     stderr = (stderr + chunk).slice(-STDERR_KEEP);
   });
+  // A caller-fed stdin must not keep the result waiting once the child is gone (ssh that failed to log in).
+  if (options.stdin) child.once('exit', () => { options.stdin!.destroy(); });
   // Listeners are attached first: execa drops output nobody is reading once the child exits.
   if (child.pid !== undefined && options.onSpawn) await options.onSpawn(child.pid);
   const killTree = () => {
