@@ -248,6 +248,7 @@ test('slot folders, entries and files of a remote ring through the engine proces
   c.onError(() => undefined);
   c.listen();
   t.after(() => { c.dispose(); child.kill('SIGKILL'); });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
   await c.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {} });
 
   const root = await c.sendRequest(SlotFolderRequest.type, { target, slot: 0, path: '' });
@@ -268,4 +269,10 @@ test('slot folders, entries and files of a remote ring through the engine proces
   // The engine keeps one connection for these requests (no login per click).
   const children = await run('pgrep', ['-P', String(sshd.pid)], { okExitCodes: [0, 1] });
   assert.equal(children.stdout.trim().split('\n').filter(Boolean).length, 1);
+  // The editor closing the engine closes its connection.
+  await c.sendRequest('shutdown');
+  await c.sendNotification('exit');
+  await exited;
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal((await run('pgrep', ['-P', String(sshd.pid)], { okExitCodes: [0, 1] })).stdout.trim(), '');
 });

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rmdir, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -70,9 +71,18 @@ async function sweepLeftovers(base: string): Promise<void> {
   for (const name of names.filter((n) => n.startsWith(CONTROL_PREFIX))) {
     const dir = join(base, name);
     const s = await stat(dir).catch(() => null);
-    // rmdir only removes an empty folder: a live connection's socket keeps its folder.
-    if (s?.isDirectory() && Date.now() - s.mtimeMs > LEFTOVER_AGE_MS) await rmdir(dir).catch(() => undefined);
+    if (!s?.isDirectory() || Date.now() - s.mtimeMs < LEFTOVER_AGE_MS || s.uid !== process.getuid?.()) continue;
+    // A folder whose socket nobody answers on any more was left by a killed engine.
+    if (!(await socketAnswers(join(dir, 'c')))) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
   }
+}
+
+function socketAnswers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(path);
+    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('error', () => resolve(false));
+  });
 }
 
 /**
@@ -244,7 +254,8 @@ export class SshConnection {
     timer.unref();
     await this.session.catch(() => undefined);
     clearTimeout(timer);
-    await rmdir(this.dir).catch(() => undefined);
+    // The master removes its socket when it ends; one killed by the timeout above leaves it.
+    await rm(this.dir, { recursive: true, force: true });
   }
 }
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { ShadowSlotsError } from '../../core/errors';
@@ -64,7 +64,6 @@ const ERRNO_TEXT: Array<[RegExp, string]> = [
  */
 export class SshHost implements RingHost {
   readonly name: string;
-  private stageDir: Promise<string> | null = null;
   private readonly stagedFiles = new Map<string, string>();
 
   private constructor(readonly connection: SshConnection, private readonly rsyncPath: string) {
@@ -266,14 +265,14 @@ export class SshHost implements RingHost {
   /** rsync through this connection; `-s` keeps names away from the server's shell. */
   rsyncTransportArgs(): string[] { return ['-e', this.connection.rsyncShell(), '-s']; }
 
-  private async stagingDir(): Promise<string> {
-    this.stageDir ??= mkdtemp(join(tmpdir(), 'shadow-slots-stage-'));
-    return this.stageDir;
+  /** A private local file name for a staged or fetched file (removed after use). */
+  private async localTemp(): Promise<string> {
+    return join(tmpdir(), `shadow-slots-stage-${process.pid}-${randomBytes(6).toString('hex')}`);
   }
 
   /** Copies a server file to a private local file (rsync over the same connection). */
   private async fetch(path: string): Promise<string> {
-    const local = join(await this.stagingDir(), `${randomBytes(6).toString('hex')}`);
+    const local = await this.localTemp();
     await this.connection.runThrough(this.rsyncPath, ['-t', ...this.rsyncTransportArgs(), '--', this.rsyncDestination(path), local], { errorCode: 'process' });
     return local;
   }
@@ -283,7 +282,7 @@ export class SshHost implements RingHost {
    * no rsync start-up) into and out of a private local file.
    */
   async staged(path: string, mode: 'read' | 'write'): Promise<string> {
-    const local = join(await this.stagingDir(), `${randomBytes(6).toString('hex')}`);
+    const local = await this.localTemp();
     if (mode === 'read') {
       const text = await this.readText(path);
       if (text !== null) await writeFile(local, text);
@@ -360,6 +359,7 @@ export class SshHost implements RingHost {
 
   async close(): Promise<void> {
     await this.connection.close();
-    if (this.stageDir) await rm(await this.stageDir, { recursive: true, force: true });
+    for (const local of this.stagedFiles.values()) await rm(local, { force: true });
+    this.stagedFiles.clear();
   }
 }
