@@ -1,3 +1,4 @@
+import { looksRemote } from '../remoteTarget';
 import { ShadowSlotsError } from '../errors';
 import { checkFuture, dstNotes } from './nextRun';
 import {
@@ -164,8 +165,9 @@ export function validateInput(id: StepId, text: string, state: WizardState, ctx:
   }
 }
 
+/** A share or a ring on a server: the account a schedule runs as must reach it (and, over SSH, hold the keys). */
 function isNetworkPath(target: string): boolean {
-  return /^(\\\\|\/\/)/.test(target);
+  return /^(\\\\|\/\/)/.test(target) || looksRemote(target);
 }
 
 /** The view of one step for the current state. */
