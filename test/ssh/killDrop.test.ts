@@ -3,7 +3,8 @@
 // slot: no complete slot is ever lost, the next run always repairs and completes (issue 15).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { explain, resultEvent, runCli, startCli } from '../reliability/lib/cli';
@@ -29,6 +30,13 @@ function describe(s: Spec): string {
     case 'kill-random': return `kill -9 in ${s.phase} (0-${s.maxDelayMs}ms${s.tree ? ', engine+rsync' : ''})`;
     case 'drop-at': return `connection dropped at ${s.point}`;
     case 'drop-random': return `connection dropped in ${s.phase} (0-${s.maxDelayMs}ms)`;
+  }
+}
+
+function removeLeftoversOf(pids: number[]): void {
+  for (const name of readdirSync(tmpdir())) {
+    const m = /^shadow-slots-(?:ssh|stage)-(\d+)-/.exec(name);
+    if (m && pids.includes(Number(m[1]))) rmSync(join(tmpdir(), name), { recursive: true, force: true });
   }
 }
 
@@ -74,6 +82,9 @@ test('kill -9 and dropped connections at every phase of a backup to a ring over 
   const args = ['backup', '--profile', profileFile, '--json'];
   const env = sshd.env;
   const models = new Map<string, TreeModel>();
+  // A killed engine cannot clean up its control folder and staged files; the test removes them.
+  const killedPids: number[] = [];
+  t.after(() => removeLeftoversOf(killedPids));
   const problems: string[] = [];
   const figures = { kills: 0, drops: 0, recoveries: 0, lost: 0, missed: 0, holderMs: 0 };
 
@@ -88,6 +99,7 @@ test('kill -9 and dropped connections at every phase of a backup to a ring over 
     const faultEnv: Record<string, string> = spec.kind === 'kill-fault' ? { SHADOW_SLOTS_FAULT: spec.point }
       : spec.kind === 'drop-at' ? { SHADOW_SLOTS_FAULT: spec.point, SHADOW_SLOTS_FAULT_ACTION: 'pause', SHADOW_SLOTS_FAULT_PAUSE_MS: '2500' } : {};
     const p = startCli(args, { env: { ...env, ...faultEnv } });
+    killedPids.push(p.pid);
     let dropped = 0;
     if (spec.kind === 'kill-random' || spec.kind === 'drop-random') {
       if (await p.waitForPhase(spec.phase)) {

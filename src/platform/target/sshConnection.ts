@@ -51,6 +51,8 @@ export function rsyncShellWord(word: string): string {
 }
 
 const CONTROL_PREFIX = 'shadow-slots-ssh-';
+/** Local copies of a server's change logs and checksum lists: `shadow-slots-stage-<pid>-<random>`. */
+export const STAGE_PREFIX = 'shadow-slots-stage-';
 /** Folders a killed engine left (its master removed its socket when it ended). */
 const LEFTOVER_AGE_MS = 60 * 60 * 1000;
 
@@ -59,15 +61,24 @@ const LEFTOVER_AGE_MS = 60 * 60 * 1000;
  * path is limited to ~104 bytes, so it sits in a short temp folder whose path has no space or
  * quote (the system temp folder when it qualifies, else /tmp).
  */
+export function controlBase(): string {
+  return /^[A-Za-z0-9_./-]+$/.test(tmpdir()) && tmpdir().length <= 60 ? tmpdir() : '/tmp';
+}
+
 async function controlDir(): Promise<string> {
-  const base = /^[A-Za-z0-9_./-]+$/.test(tmpdir()) && tmpdir().length <= 60 ? tmpdir() : '/tmp';
+  const base = controlBase();
   await sweepLeftovers(base);
-  // mkdtemp creates it 0700: nobody else can reach the socket.
-  return mkdtemp(join(base, CONTROL_PREFIX));
+  // mkdtemp creates it 0700: nobody else can reach the socket. The pid tells whose it was.
+  return mkdtemp(join(base, `${CONTROL_PREFIX}${process.pid}-`));
 }
 
 async function sweepLeftovers(base: string): Promise<void> {
   const names = await readdir(base).catch(() => [] as string[]);
+  // Staged files (sshHost.ts) of a run killed while it held them.
+  for (const name of names.filter((n) => n.startsWith(STAGE_PREFIX))) {
+    const s = await stat(join(base, name)).catch(() => null);
+    if (s?.isFile() && Date.now() - s.mtimeMs > LEFTOVER_AGE_MS && s.uid === process.getuid?.()) await rm(join(base, name), { force: true });
+  }
   for (const name of names.filter((n) => n.startsWith(CONTROL_PREFIX))) {
     const dir = join(base, name);
     const s = await stat(dir).catch(() => null);

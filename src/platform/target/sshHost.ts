@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { ShadowSlotsError } from '../../core/errors';
 import { shCommand, shQuote } from '../../core/posixQuote';
@@ -13,7 +12,7 @@ import type { WalkEntry } from '../treeWalk';
 import { comparePaths } from '../treeWalk';
 import type { HostEntry, HostStat, RingHost } from './host';
 import { acquireRemoteLock, readRemoteOwner } from './remoteLock';
-import { SshConnection, type RemoteResult, type SshOptions } from './sshConnection';
+import { controlBase, SshConnection, STAGE_PREFIX, type RemoteResult, type SshOptions } from './sshConnection';
 
 /** What preflight learns about a target folder on a server (see SshHost.probeTarget). */
 export interface RemoteProbe {
@@ -267,7 +266,7 @@ export class SshHost implements RingHost {
 
   /** A private local file name for a staged or fetched file (removed after use). */
   private async localTemp(): Promise<string> {
-    return join(tmpdir(), `shadow-slots-stage-${process.pid}-${randomBytes(6).toString('hex')}`);
+    return join(controlBase(), `${STAGE_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}`);
   }
 
   /** Copies a server file to a private local file (rsync over the same connection). */
