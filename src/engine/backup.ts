@@ -5,7 +5,7 @@ import { ShadowSlotsError } from '../core/errors';
 import { formatBytes } from '../core/format';
 import { newSlotId } from '../core/layout';
 import type { SlotManifest } from '../core/manifest';
-import { validateProfile, type Profile, type ProfileInput } from '../core/profile';
+import type { Profile } from '../core/profile';
 import type { Phase, ProgressEvent } from '../core/progress';
 import { buildRsyncArgv } from '../core/rsyncArgs';
 import type { RingEntry } from '../core/ring';
@@ -27,7 +27,10 @@ import { preflight, type PreflightReport } from './preflight';
 import { runRsync, type RsyncRunResult } from './rsyncRun';
 
 export interface BackupOptions {
-  profile: ProfileInput;
+  /** Validated where it entered (CLI arguments, profile file, the extension's request). */
+  profile: Profile;
+  /** What that validation told the user (e.g. an automatic exclude); reported with the result. */
+  notes?: readonly string[];
   signal?: AbortSignal;
   onProgress?: (event: ProgressEvent) => void;
   /** Called the moment slot 0 is complete, before the dropped slot is deleted. */
@@ -146,8 +149,8 @@ class BackupRun {
 
   /** Everything checked before anything is written, and the ring opened with its storage kind. */
   private async checkPreflight(): Promise<{ profile: Profile; report: PreflightReport; ring: RingStore }> {
-    const { profile, notes } = validateProfile(this.options.profile);
-    this.notes.push(...notes);
+    const profile = this.options.profile;
+    this.notes.push(...(this.options.notes ?? []));
     this.opened = await openTarget(profile.target, { sshPath: profile.sshPath, rsyncPath: profile.rsyncPath });
     const { host, path } = this.opened;
     const report = await preflight(profile, { ...(this.options.createTarget ? { createTarget: true } : {}), host, targetPath: path });

@@ -7,6 +7,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runBackup } from '../../src/engine/backup';
+import { validateProfile } from '../../src/core/profile';
 import { listRing } from '../../src/engine/list';
 import { verifySlot } from '../../src/engine/verify';
 import { ringSpace } from '../../src/engine/space';
@@ -38,7 +39,7 @@ test('a btrfs copy-on-write ring on the server, over SSH: read-only subvolume sl
   const mount = await btrfsLoop(t, 400);
   const ringDir = join(mount, 'ring');
   await mkdir(ringDir);
-  const profile = { source, target: sshd.target(ringDir), snapshot: 'none', slots: 2, targetMode: 'cow' };
+  const profile = validateProfile({ source, target: sshd.target(ringDir), snapshot: 'none', slots: 2, targetMode: 'cow' }).profile;
   const first = await runBackup({ profile });
   assert.equal(first.slot.manifest?.storage?.kind, 'btrfs');
   const usedBefore = await dataUsed(mount);
@@ -77,7 +78,7 @@ test('a full disk on the server: target-full naming the server, previous slots i
   const mount = await loopFs(t, 'mkfs.ext4', 32, ['-q', '-m', '0']);
   const ringDir = join(mount, 'ring');
   await mkdir(ringDir);
-  const profile = { source, target: sshd.target(ringDir), snapshot: 'none', slots: 3 };
+  const profile = validateProfile({ source, target: sshd.target(ringDir), snapshot: 'none', slots: 3 }).profile;
   assert.equal((await runBackup({ profile })).outcome, 'complete');
   // 40 MiB of incompressible data cannot fit.
   for (let i = 0; i < 5; i++) await writeFile(join(source, `big${i}`), randomBytes(8 * 1024 * 1024));

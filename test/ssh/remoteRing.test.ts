@@ -9,6 +9,7 @@ import { chmod, mkdir, readFile, readlink, symlink, writeFile } from 'node:fs/pr
 import { join } from 'node:path';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
 import { runBackup } from '../../src/engine/backup';
+import { validateProfile } from '../../src/core/profile';
 import { listRing } from '../../src/engine/list';
 import { restore } from '../../src/engine/restore';
 import { verifySlot } from '../../src/engine/verify';
@@ -51,7 +52,7 @@ test('a ring over SSH: backups, rotation, list, verify, restore, hostile names, 
   const ringDir = join(dir, "ring $(touch pwned) 'q' ü");
   await mkdir(ringDir);
   const target = sshd.target(ringDir);
-  const profile = { source, target, snapshot: 'none', slots: 3 };
+  const profile = validateProfile({ source, target, snapshot: 'none', slots: 3 }).profile;
 
   const first = await runBackup({ profile });
   assert.equal(first.outcome, 'complete');
@@ -112,7 +113,7 @@ test('a ring over SSH: backups, rotation, list, verify, restore, hostile names, 
   assert.equal((await readSlotFile(target, 0, names[2]!)).toString(), await readFile(join(source, names[2]!), 'utf8'));
 
   // The contract both ways: a local run continues the remotely made ring, then a remote run again.
-  const local = await runBackup({ profile: { ...profile, target: ringDir } });
+  const local = await runBackup({ profile: validateProfile({ source, target: ringDir, snapshot: 'none', slots: 3 }).profile });
   assert.equal(local.outcome, 'complete');
   const again = await runBackup({ profile });
   assert.equal(again.outcome, 'complete');
@@ -162,7 +163,7 @@ test('an unknown or changed host key is refused with what to do; nothing is writ
   const ringDir = join(dir, 'ring');
   await mkdir(ringDir);
   await writeFile(sshd.knownHosts, '');
-  const error = await runBackup({ profile: { source, target: sshd.target(ringDir), snapshot: 'none' } }).then(() => null, (e: unknown) => e);
+  const error = await runBackup({ profile: validateProfile({ source, target: sshd.target(ringDir), snapshot: 'none' }).profile }).then(() => null, (e: unknown) => e);
   assert.ok(error instanceof ShadowSlotsError);
   assert.equal(error.code, 'preflight');
   assert.match(error.message, /host key of .*127\.0\.0\.1:\d+ is not known/);
