@@ -226,7 +226,7 @@ test('the control socket lives in a folder without spaces even when TMPDIR has t
   assert.equal(r.code, 0, r.stderr + r.stdout);
   const argv = ((r.events.find((e) => e.type === 'result') as { result: { slot: { manifest: { rsync: { argv: string[] } } } } }).result.slot.manifest.rsync.argv);
   const shell = argv[argv.indexOf('-e') + 1]!;
-  assert.match(shell, / -S \/tmp\/shadow-slots-ssh-[A-Za-z0-9]+\/c /);
+  assert.match(shell, / -S \/tmp\/shadow-slots-ssh-\d+-[A-Za-z0-9]+\/c /);
   assert.deepEqual(readdirSync(spaced).filter((n) => n.startsWith('shadow-slots-ssh-')), []);
 });
 
