@@ -9,9 +9,9 @@ import { isErrno } from '../platform/fsutil';
 import { locateRsync, type RsyncTool } from '../platform/rsyncTool';
 import type { RingHost } from '../platform/target/host';
 import { SshHost } from '../platform/target/sshHost';
+import { NTFS_MAX_LINKS } from '../core/windows/ntfs';
 
-/** NTFS stores at most 1023 hard links per file; every slot adds one. */
-export const NTFS_MAX_LINKS = 1023;
+export { NTFS_MAX_LINKS };
 
 export interface PreflightReport {
   rsync: RsyncTool;
