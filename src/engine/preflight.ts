@@ -7,6 +7,8 @@ import { anchoredDirExclude } from '../core/filters';
 import { fileSystemType, probeTarget, type TargetProbe } from '../platform/fsProbe';
 import { isErrno } from '../platform/fsutil';
 import { locateRsync, type RsyncTool } from '../platform/rsyncTool';
+import type { RingHost } from '../platform/target/host';
+import { SshHost } from '../platform/target/sshHost';
 import { NTFS_MAX_LINKS } from '../core/windows/ntfs';
 
 export { NTFS_MAX_LINKS };
@@ -23,8 +25,18 @@ export interface PreflightReport {
 /** File systems that store nanosecond modification times on Linux. */
 const NANOSECOND_FS = new Set(['ext4', 'btrfs', 'xfs', 'tmpfs', 'zfs', 'overlay']);
 
+export interface PreflightOptions {
+  createTarget?: boolean;
+  /** The ring's host (a server for `ssh://…` targets) and the target folder as it names it. */
+  host?: RingHost;
+  targetPath?: string;
+}
+
+/** rsync 3.1 brought --info=progress2, which the engine reads; older servers cannot take part. */
+const MIN_REMOTE_RSYNC = [3, 1];
+
 /** Everything checked before anything is written. */
-export async function preflight(profile: Profile, options: { createTarget?: boolean } = {}): Promise<PreflightReport> {
+export async function preflight(profile: Profile, options: PreflightOptions = {}): Promise<PreflightReport> {
   const warnings: string[] = [];
   // Started first, awaited last: running `rsync --version` is the slowest check and needs nothing
   // the others find. Its failure is only reported if every earlier check passed.
@@ -41,6 +53,14 @@ export async function preflight(profile: Profile, options: { createTarget?: bool
   if (!sourceStat.isDirectory()) throw new ShadowSlotsError('preflight', `The source ${profile.source} is not a folder.`, { hint: 'Back up the folder that contains it.' });
   const sourceReal = await realpath(profile.source);
   if (sourceReal !== profile.source) warnings.push(`The source ${profile.source} is a symbolic link; backing up what it points to: ${sourceReal}.`);
+
+  if (options.host instanceof SshHost) {
+    const probe = await probeRemoteTarget(options.host, options.targetPath ?? profile.target, options.createTarget === true, profile, warnings);
+    const sourceFs = (await fileSystemType(sourceReal)).type;
+    const timePrecision = NANOSECOND_FS.has(probe.fsType) && NANOSECOND_FS.has(sourceFs) ? 'nanoseconds' : 'seconds';
+    if (profile.filterFile !== undefined) await checkFilterFile(profile.filterFile);
+    return { rsync: await rsyncFound, target: probe, sourceReal, warnings, timePrecision };
+  }
 
   let targetStat;
   try {
@@ -97,4 +117,47 @@ export async function preflight(profile: Profile, options: { createTarget?: bool
   if (profile.filterFile !== undefined) await checkFilterFile(profile.filterFile);
   const rsync = await rsyncFound;
   return { rsync, target: probe, sourceReal, warnings, timePrecision };
+}
+
+/**
+ * The target checks on a server, in one round trip: exists (or created on request), a writable
+ * folder, hard links work, free space, and the server's own tools. The server is another
+ * computer, so the target cannot be inside the source.
+ */
+async function probeRemoteTarget(host: SshHost, path: string, create: boolean, profile: Profile, warnings: string[]): Promise<TargetProbe> {
+  const where = `${path} on ${host.name}`;
+  const probe = await host.probeTarget(path, create);
+  switch (probe.status) {
+    case 'missing':
+      throw new ShadowSlotsError('preflight', `The target folder ${where} does not exist.`, {
+        hint: 'If the backup disk on the server is not mounted, mount it; otherwise create the folder (CLI: --create-target). Shadow Slots never creates it silently, so a backup cannot fill the wrong disk.',
+      });
+    case 'cannot-create': throw new ShadowSlotsError('preflight', `The target folder ${where} cannot be created: ${probe.stderr}.`, { hint: 'Create it on the server, or fix its parent folder\'s permissions.' });
+    case 'not-folder': throw new ShadowSlotsError('preflight', `The target ${where} is not a folder.`);
+    case 'not-writable':
+    case 'full':
+      if (/No space left|quota/i.test(probe.stderr)) {
+        throw new ShadowSlotsError('target-full', `The target on ${host.name} is full: ${formatBytes(probe.freeBytes)} free of ${formatBytes(probe.totalBytes)}; not even a test file could be written.`, {
+          hint: 'Previous slots are intact. Free space on the server or keep fewer slots, then run again.',
+        });
+      }
+      throw new ShadowSlotsError('preflight', `The target folder ${where} is not writable by the account ${host.name} logs in as.`, { hint: 'Fix its permissions on the server or choose another target.' });
+    case 'ok': break;
+  }
+  const version = probe.rsyncVersion?.split('.').map(Number) ?? null;
+  if (!version || version[0]! < MIN_REMOTE_RSYNC[0]! || (version[0] === MIN_REMOTE_RSYNC[0] && version[1]! < MIN_REMOTE_RSYNC[1]!)) {
+    throw new ShadowSlotsError('preflight', probe.rsyncVersion ? `The server ${host.name} has rsync ${probe.rsyncVersion}; version 3.1 or newer is needed.` : `The server ${host.name} has no rsync in the PATH of its login.`, {
+      hint: 'Install rsync 3.1 or newer on the server (every current Linux distribution and NAS has it). Nothing was changed.',
+    });
+  }
+  if (!probe.gnuFind) {
+    throw new ShadowSlotsError('preflight', `The server ${host.name} has no find with -printf (GNU findutils), which lists slots there.`, { hint: 'Install findutils on the server. Nothing was changed.' });
+  }
+  if (!probe.sha256sum) warnings.push(`The server ${host.name} has no sha256sum (GNU coreutils 8.30 or newer): slots are made, but no checksums are recorded and verify cannot check them.`);
+  if (!probe.hardLinks) warnings.push(`The target file system on ${host.name} (${probe.fsType}) does not support hard links: every slot will be a full copy of the source, using its full size each time.`);
+  if (probe.fsType === 'ntfs' && profile.slots > NTFS_MAX_LINKS) {
+    throw new ShadowSlotsError('invalid-input', `NTFS allows at most ${NTFS_MAX_LINKS} hard links per file; a ring of ${profile.slots} slots cannot be kept.`, { hint: `Use at most ${NTFS_MAX_LINKS} slots.` });
+  }
+  if (probe.freeBytes < 64 * 1024 * 1024) warnings.push(`The target on ${host.name} has only ${formatBytes(probe.freeBytes)} free.`);
+  return { fsType: probe.fsType, freeBytes: probe.freeBytes, totalBytes: probe.totalBytes, hardLinks: probe.hardLinks };
 }

@@ -1,5 +1,5 @@
 import type { CliCommand } from '../command';
-import { parseCommandArgs, readProfileFile, resolveArg } from '../args';
+import { parseCommandArgs, readProfileFile, resolveArg, resolveTarget } from '../args';
 import { runBackup } from '../../engine/backup';
 import { validateProfile, type ProfileInput } from '../../core/profile';
 import { formatBytes, formatCount, formatDuration } from '../../core/format';
@@ -42,7 +42,7 @@ export const backupCommand: CliCommand = {
       const { profile, notes } = validateProfile({
         ...fromFile,
         ...(values.source !== undefined ? { source: resolveArg(values.source) } : {}),
-        ...(values.target !== undefined ? { target: resolveArg(values.target) } : {}),
+        ...(values.target !== undefined ? { target: resolveTarget(values.target) } : {}),
         ...(values.slots !== undefined ? { slots: values.slots } : {}),
         ...(values.snapshot !== undefined ? { snapshot: values.snapshot } : {}),
         ...(values['target-mode'] !== undefined ? { targetMode: values['target-mode'] } : {}),

@@ -1,3 +1,4 @@
+import { looksRemote } from '../remoteTarget';
 import { ShadowSlotsError } from '../errors';
 import { checkFuture, dstNotes } from './nextRun';
 import {
@@ -226,8 +227,9 @@ export function validateInput(id: StepId, text: string, state: WizardState, ctx:
 
 const PLATFORM_NAME: Record<SchedulerPlatform, string> = { windows: 'Task Scheduler', systemd: 'a systemd user timer', cron: 'cron', launchd: 'launchd' };
 
+/** A share or a ring on a server: the account a schedule runs as must reach it (and, over SSH, hold the keys). */
 function isNetworkPath(target: string): boolean {
-  return /^(\\\\|\/\/)/.test(target);
+  return /^(\\\\|\/\/)/.test(target) || looksRemote(target);
 }
 
 /** The view of one step for the current state. */

@@ -5,6 +5,7 @@ import { btrfsStorage } from './btrfsStorage';
 import type { RingHost } from './host';
 import { linksStorage } from './linksStorage';
 import { localHost } from './localHost';
+import { openTarget, type OpenedTarget } from './remoteHosts';
 import type { SlotStorage, StorageContext } from './storage';
 
 /**
@@ -57,4 +58,18 @@ export async function openRing(target: string, mode: TargetMode, host: RingHost 
     return { ring: new RingStore(target, host, (ctx) => linksStorage(ctx)), notes: mode === 'auto' ? [`The target is on ${fsType}, but ${why}: slots are hard-linked folders.`] : [] };
   }
   return { ring: new RingStore(target, host, (ctx) => kind.storage(ctx, mode !== 'links')), notes: [] };
+}
+
+/**
+ * Opens the ring at `target` — a folder here, or `ssh://…`/`host:/path` on a server — runs `fn`
+ * with it and releases its host (a remote connection) afterwards, whatever happened.
+ */
+export async function withRing<T>(target: string, mode: TargetMode, fn: (ring: RingStore, opened: OpenedTarget & { notes: string[] }) => Promise<T>): Promise<T> {
+  const opened = await openTarget(target);
+  try {
+    const { ring, notes } = await openRing(opened.path, mode, opened.host);
+    return await fn(ring, { ...opened, notes });
+  } finally {
+    await opened.release();
+  }
 }

@@ -133,6 +133,15 @@ test('validation as you type for stop-after; account step warns about a network 
   assert.ok(review.kind === 'review' && review.details.includes('Account: as SYSTEM (the computer account on the network)'));
 });
 
+test('a ring on a server over SSH counts as a network target at the account step (the account needs the keys)', () => {
+  const remote = [{ id: 'srv', label: 'srv', target: 'backup@nas:/srv/b', slots: 16 }];
+  const w = new ScheduleWizard(ctx({ profiles: remote }), idOf);
+  w.submit({ ids: ['srv'] }); w.submit({ ids: ['daily'] }); w.submit({ text: '01:00' }); w.submit({ ids: ['catchUp'] }); w.submit({ text: '12' });
+  const v = w.view();
+  const s4u = v.kind === 'pick' ? v.items.find((i) => i.id === 'user-s4u') : undefined;
+  assert.equal(s4u?.detail, 'Your target backup@nas:/srv/b is a network path: this account cannot reach it.');
+});
+
 test('Edit fills every step in from the existing schedule', () => {
   const spec = { id: 'proj', when: { kind: 'days' as const, days: [0 as const, 6 as const] }, time: { hour: 3, minute: 45 }, conditions: { runOnBattery: true, wakeToRun: false, catchUp: false, stopAfterHours: 2 }, account: 'user-s4u' as const };
   const w = new ScheduleWizard(ctx({ initial: { profileId: 'proj', spec } }), idOf);
