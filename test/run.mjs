@@ -17,6 +17,8 @@ const suites = [
   { name: 'integration', dir: 'test/integration' },
   { name: 'btrfs', dir: 'test/btrfs' },
   { name: 'reliability', dir: 'test/reliability' },
+  // ZFS on zfs-fuse (pools on files): its files start the daemon if none answers and stop only that one.
+  { name: 'zfs', dir: 'test/zfs' },
   { name: 'vscode', script: 'test/vscode/run.mjs' },
 ];
 

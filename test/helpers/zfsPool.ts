@@ -86,6 +86,14 @@ function destroyPoolsOf(owner: number): void {
   }
 }
 
+/** `zfs destroy` of a dataset a test made, retried while zfs-fuse still calls it busy. */
+export function destroyDataset(name: string): void {
+  for (let i = 0; i < 20; i++) {
+    try { sh('zfs', ['destroy', name]); return; } catch { sleepSync(500); }
+  }
+  sh('zfs', ['destroy', name]);
+}
+
 function destroyPool(name: string): void {
   // A file system unmounted a moment ago can still be "busy" for zfs-fuse.
   for (let i = 0; i < 20; i++) {
@@ -121,7 +129,11 @@ export function stopZfsDaemon(): void {
 
 /** Registers the file's hooks: the daemon is up for its tests and stopped after them if started here. */
 export function useZfsDaemon(): void {
-  if (zfsUnavailable() !== null) return;
+  const why = zfsUnavailable();
+  if (why !== null) {
+    console.log(`# ZFS tests skipped: ${why}`);
+    return;
+  }
   before(() => { startZfsDaemon(); });
   after(() => { stopZfsDaemon(); });
 }
