@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { btrfsLoop, btrfsUnavailable } from '../helpers/btrfsLoop';
+import { rewriteRegion, writeDiskImage } from '../helpers/diskImage';
 import { tempDir } from '../helpers/tmp';
 import { runCli, type CliRun } from '../helpers/cli';
 import { run } from '../../src/platform/runner';
@@ -86,16 +87,11 @@ test('a 256 MiB disk image with 1 MiB rewritten per run adds about 1 MiB per cop
   const { mnt, source, target } = await cowSetup(t, 900);
   const image = join(source, 'disk.img');
   const size = 256 * MiB;
-  const handle = await open(image, 'w');
-  for (let written = 0; written < size; written += 16 * MiB) await handle.write(randomBytes(16 * MiB));
-  await handle.close();
+  await writeDiskImage(image, size);
   assert.equal((await backup(source, target)).code, 0);
   const added: number[] = [];
   for (let run5 = 0; run5 < 5; run5++) {
-    const offset = Math.floor(Math.random() * (size - MiB) / 4096) * 4096;
-    const h = await open(image, 'r+');
-    await h.write(randomBytes(MiB), 0, MiB, offset);
-    await h.close();
+    await rewriteRegion(image, size);
     const before = await dataUsed(mnt);
     const r = await backup(source, target);
     assert.equal(r.code, 0, r.stderr);

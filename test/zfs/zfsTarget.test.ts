@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, chown, mkdir, open, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { cliPath, runCli, type CliRun } from '../helpers/cli';
+import { rewriteRegion, writeDiskImage } from '../helpers/diskImage';
 import { tempDir } from '../helpers/tmp';
 import { destroyDataset, useZfsDaemon, zfsPool, zfsUnavailable, type ZfsPool } from '../helpers/zfsPool';
 import { run } from '../../src/platform/runner';
@@ -138,16 +139,11 @@ test('a 256 MiB disk image with 1 MiB rewritten per run adds at most 2 MiB per Z
   const { source, target } = await setup(t, 900);
   const image = join(source, 'disk.img');
   const size = 256 * MiB;
-  const handle = await open(image, 'w');
-  for (let written = 0; written < size; written += 16 * MiB) await handle.write(randomBytes(16 * MiB));
-  await handle.close();
+  await writeDiskImage(image, size);
   assert.equal((await backup(source, target)).code, 0);
   const grown: number[] = [];
   for (let run5 = 0; run5 < 5; run5++) {
-    const offset = Math.floor(Math.random() * (size - MiB) / 4096) * 4096;
-    const h = await open(image, 'r+');
-    await h.write(randomBytes(MiB), 0, MiB, offset);
-    await h.close();
+    await rewriteRegion(image, size);
     const before = (await zfsRingUsage(target))!.usedBytes;
     const r = await backup(source, target);
     assert.equal(r.code, 0, r.stderr);
