@@ -53,6 +53,8 @@ export interface SlotManifest {
   linkDest: string | null;
   /** How the slot is stored; absent in manifests written before target kinds existed (hard links). */
   storage?: { kind: TargetKind; description: string };
+  /** Set when the slot was not copied by rsync but received from a btrfs send stream (then `rsync.argv` is empty). */
+  transfer?: { method: 'btrfs-send'; command: string[]; parentUuid: string | null };
 }
 
 export function parseManifest(text: string): SlotManifest {
@@ -86,6 +88,7 @@ export function parseManifest(text: string): SlotManifest {
     adopted: raw.adopted === true,
     linkDest: raw.linkDest ?? null,
     ...(isStorage(raw.storage) ? { storage: raw.storage } : {}),
+    ...(raw.transfer && raw.transfer.method === 'btrfs-send' && Array.isArray(raw.transfer.command) ? { transfer: { method: 'btrfs-send' as const, command: raw.transfer.command, parentUuid: raw.transfer.parentUuid ?? null } } : {}),
   };
 }
 

@@ -27,8 +27,15 @@ export interface ProfileInput {
   targetMode?: unknown;
 }
 
-/** A validated backup profile: absolute, normalised paths and checked values. */
+declare const validated: unique symbol;
+
+/**
+ * A validated backup profile: absolute, normalised paths and checked values. Only validateProfile
+ * makes one (the brand), so a profile is validated once where it enters — CLI arguments, a profile
+ * file, a request from the extension — and code that takes a Profile never validates again.
+ */
 export interface Profile {
+  readonly [validated]: true;
   name: string;
   source: string;
   target: string;
@@ -91,6 +98,11 @@ function allowedArg(arg: string): boolean {
   return /^-[A-Za-z]{2,}$/.test(arg) && [...arg.slice(1)].every((c) => ALLOWED_SHORT.has(c));
 }
 
+/**
+ * Checks everything the user supplied and returns the Profile the rest of the code trusts. Call it
+ * once, at the boundary where the input arrives; `flavor` picks the path rules (`win32` plans the
+ * Windows helper on any OS).
+ */
 export function validateProfile(input: ProfileInput, flavor: PathFlavor = process.platform === 'win32' ? 'win32' : 'posix'): ValidatedProfile {
   const p = flavor === 'win32' ? path.win32 : path.posix;
   const notes: string[] = [];
@@ -122,7 +134,7 @@ export function validateProfile(input: ProfileInput, flavor: PathFlavor = proces
     notes.push(`The target is inside the source, so it is excluded from the backup automatically (exclude "${rule}"). A ring on another disk is safer.`);
   }
 
-  return { profile: { name, source, target, slots, excludes, snapshot, rsyncPath, rsyncArgs, filterFile, targetMode }, notes };
+  return { profile: { name, source, target, slots, excludes, snapshot, rsyncPath, rsyncArgs, filterFile, targetMode } as Profile, notes };
 }
 
 function validateAbsolutePath(value: unknown, what: string, p: path.PlatformPath): string {
@@ -135,12 +147,15 @@ function validateAbsolutePath(value: unknown, what: string, p: path.PlatformPath
   if (!p.isAbsolute(value) || (p === path.win32 && !/^([a-zA-Z]:\\|\\\\[^\\]+\\[^\\]+)/.test(value.replace(/\//g, '\\')))) {
     throw invalid(`The ${what} path ${JSON.stringify(value)} is not absolute.`, p === path.win32 ? 'Use a full path such as D:\\Backups\\project or \\\\server\\share\\backups.' : 'Use a full path such as /mnt/backup/project.');
   }
-  if (value.split(/[\\/]/).includes('..')) {
+  // Only the separators of the path's own flavour: on POSIX `\` is an ordinary file-name character,
+  // and stripping it as one turned `/mnt/backup x \` into another folder ending in a space.
+  const separators = p === path.win32 ? /[\\/]/ : /\//;
+  if (value.split(separators).includes('..')) {
     throw invalid(`The ${what} path ${JSON.stringify(value)} contains "..".`, 'Write the resolved path without "..".');
   }
   const normal = p.normalize(value);
   const root = p.parse(normal).root;
-  return normal.length > root.length ? normal.replace(/[\\/]+$/, '') : normal;
+  return normal.length > root.length ? normal.replace(p === path.win32 ? /[\\/]+$/ : /\/+$/, '') : normal;
 }
 
 function validateName(value: unknown): string {

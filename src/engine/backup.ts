@@ -5,7 +5,7 @@ import { ShadowSlotsError } from '../core/errors';
 import { formatBytes } from '../core/format';
 import { newSlotId } from '../core/layout';
 import type { SlotManifest } from '../core/manifest';
-import { validateProfile, type Profile, type ProfileInput } from '../core/profile';
+import type { Profile } from '../core/profile';
 import type { Phase, ProgressEvent } from '../core/progress';
 import { buildRsyncArgv } from '../core/rsyncArgs';
 import type { RingEntry } from '../core/ring';
@@ -20,11 +20,16 @@ import { openRing } from '../platform/target/select';
 import type { IncomingPlan } from '../platform/target/storage';
 import type { BackupResult, SlotSummary } from '../rpc/protocol';
 import { finalizeSlot } from './finalize';
+import { decideSend, keepAsParent, sendIntoRing, settleSendState, snapshotForSend, type SendDecision } from './sendReceive';
+import { readSums } from '../platform/treeSums';
 import { preflight, type PreflightReport } from './preflight';
 import { runRsync, type RsyncRunResult } from './rsyncRun';
 
 export interface BackupOptions {
-  profile: ProfileInput;
+  /** Validated where it entered (CLI arguments, profile file, the extension's request). */
+  profile: Profile;
+  /** What that validation told the user (e.g. an automatic exclude); reported with the result. */
+  notes?: readonly string[];
   signal?: AbortSignal;
   onProgress?: (event: ProgressEvent) => void;
   /** Called the moment slot 0 is complete, before the dropped slot is deleted. */
@@ -61,6 +66,8 @@ class BackupRun {
   private rotated = false;
   private snapshot: Snapshot | null = null;
   private provider: SnapshotProvider | null = null;
+  /** The source snapshot of a btrfs send run, kept as the next run's parent once the slot is in. */
+  private sent: { path: string; uuid: string } | null = null;
 
   constructor(private readonly options: BackupOptions) {}
 
@@ -72,12 +79,14 @@ class BackupRun {
     if (lock.recoveredStale) this.notes.push(`Recovered a stale lock left by process ${lock.recoveredStale.pid} (started ${lock.recoveredStale.startedAt}), which is no longer running.`);
     try {
       await this.phase('repair', 'Checking the ring');
-      const { id, newest, previousManifest, incoming } = await this.repairAndPrepare(ring, profile);
+      const { id, newest, previousManifest, incoming, send } = await this.repairAndPrepare(ring, profile, report);
       await this.phase('snapshot', `Freezing the source (${profile.snapshot})`);
-      const { argv, manifest } = await this.freezeSource(ring, profile, report, id, incoming);
-      await this.phase('copy', newest ? `Copying changes since slot ${newest.number}` : 'Copying everything (first slot)');
-      const { copy, outcome } = await this.copy(ring, profile, report, argv, manifest, incoming.path, previousManifest);
-      if (outcome === 'partial') return await this.keepPartial(ring, manifest, copy);
+      const { argv, manifest } = await this.freezeSource(ring, profile, report, id, incoming, send);
+      await this.phase('copy', newest ? `${send.use ? 'Sending' : 'Copying'} changes since slot ${newest.number}` : `${send.use ? 'Sending' : 'Copying'} everything (first slot)`);
+      const { copy, outcome } = send.use
+        ? { copy: null, outcome: await this.copyBySend(ring, send, manifest, previousManifest) }
+        : await this.copy(ring, profile, report, argv, manifest, incoming!.path, previousManifest);
+      if (outcome === 'partial') return await this.keepPartial(ring, manifest, copy!);
       await this.phase('rotate', 'Making the new slot 0');
       const { dropped } = await ring.rotate(manifest, profile.slots);
       manifest.state = 'complete';
@@ -96,11 +105,13 @@ class BackupRun {
         outcome: outcome === 'complete-with-warnings' ? 'complete-with-warnings' : 'complete',
         durationMs,
         timeToCompleteMs,
-        warnings: outcome === 'complete-with-warnings' ? [copy.classification.message, ...manifest.warnings] : manifest.warnings,
+        warnings: outcome === 'complete-with-warnings' && copy ? [copy.classification.message, ...manifest.warnings] : manifest.warnings,
         notes: this.notes,
       };
     } finally {
       if (this.snapshot && this.provider) await releaseSnapshot(ring, this.provider, this.snapshot).catch(() => undefined);
+      // A send that did not make it into the ring: its snapshot and any received copy go now.
+      if (this.sent && !this.rotated) await settleSendState(ring).catch(() => undefined);
       await lock.release();
     }
   }
@@ -118,8 +129,8 @@ class BackupRun {
 
   /** Everything checked before anything is written, and the ring opened with its storage kind. */
   private async checkPreflight(): Promise<{ profile: Profile; report: PreflightReport; ring: RingStore }> {
-    const { profile, notes } = validateProfile(this.options.profile);
-    this.notes.push(...notes);
+    const profile = this.options.profile;
+    this.notes.push(...(this.options.notes ?? []));
     const report = await preflight(profile, this.options.createTarget ? { createTarget: true } : {});
     this.warnings.push(...report.warnings);
     const { ring, notes: kindNotes } = await openRing(profile.target, profile.targetMode);
@@ -141,8 +152,9 @@ class BackupRun {
    * the in-progress slot: an interrupted run's is resumed (rsync then only copies what is
    * missing), older ones are moved to the trash.
    */
-  private async repairAndPrepare(ring: RingStore, profile: Profile): Promise<{ id: string; newest: RingEntry | undefined; previousManifest: SlotManifest | null; incoming: IncomingPlan }> {
+  private async repairAndPrepare(ring: RingStore, profile: Profile, report: PreflightReport): Promise<{ id: string; newest: RingEntry | undefined; previousManifest: SlotManifest | null; incoming: IncomingPlan | null; send: SendDecision }> {
     this.notes.push(...(await ring.repair({ capacity: profile.slots })));
+    if (ring.storage.capabilities.kind === 'btrfs') this.notes.push(...(await settleSendState(ring)));
     this.notes.push(...(await stopOrphanedCopy(ring)));
     this.notes.push(...(await releaseJournaledSnapshots(ring)));
 
@@ -151,10 +163,14 @@ class BackupRun {
     const base = newest ? { entry: newest, path: ring.slotPath(newest.number) } : null;
     const previousManifest = newest ? await ring.readManifest(newest.id) : null;
     const id = newSlotId(new Date(), randomBytes(3).toString('hex'));
+    const chosen = await chooseProvider(profile.snapshot, report.sourceReal);
+    this.provider = chosen.provider;
+    const send = await decideSend(ring, profile, chosen.provider.method, report.sourceReal, base?.path ?? null);
+    if (!send.use && send.note) this.notes.push(send.note);
 
     let incoming: IncomingPlan | null = null;
     for (const old of await ring.incomingIds()) {
-      if (incoming === null && (await ring.host.exists(ring.incomingPath(old)))) {
+      if (!send.use && incoming === null && (await ring.host.exists(ring.incomingPath(old)))) {
         incoming = await ring.storage.resumeIncoming(old, id, base);
         await ring.host.remove(ring.manifestPath(old));
         await ring.host.remove(ring.changeLogPath(old));
@@ -163,16 +179,17 @@ class BackupRun {
         await ring.discardIncoming(old);
       }
     }
-    incoming ??= await ring.storage.createIncoming(id, base);
-    this.notes.push(...incoming.notes);
-    return { id, newest, previousManifest, incoming };
+    if (!send.use) {
+      incoming ??= await ring.storage.createIncoming(id, base);
+      this.notes.push(...incoming.notes);
+    }
+    return { id, newest, previousManifest, incoming, send };
   }
 
   /** Takes the snapshot (journaled before it exists) and records the run's manifest. */
-  private async freezeSource(ring: RingStore, profile: Profile, report: PreflightReport, id: string, incoming: IncomingPlan): Promise<{ argv: string[]; manifest: SlotManifest }> {
-    const chosen = await chooseProvider(profile.snapshot, report.sourceReal);
-    this.provider = chosen.provider;
-    this.snapshot = await this.provider.create(report.sourceReal, id, async (record) => {
+  private async freezeSource(ring: RingStore, profile: Profile, report: PreflightReport, id: string, incoming: IncomingPlan | null, send: SendDecision): Promise<{ argv: string[]; manifest: SlotManifest }> {
+    if (send.use) return { argv: [], manifest: await this.freezeForSend(ring, profile, id, send) };
+    this.snapshot = await this.provider!.create(report.sourceReal, id, async (record) => {
       const journal = await ring.readJournal();
       journal.snapshots.push({ ...record, createdAt: new Date().toISOString(), pid: process.pid });
       await ring.writeJournal(journal);
@@ -181,8 +198,8 @@ class BackupRun {
 
     const argv = buildRsyncArgv({
       source: this.snapshot.readPath,
-      destination: incoming.path,
-      targetArgs: incoming.rsyncArgs,
+      destination: incoming!.path,
+      targetArgs: incoming!.rsyncArgs,
       excludes: [...profile.excludes, ...this.snapshot.excludes],
       filterFile: profile.filterFile,
       extraArgs: profile.rsyncArgs,
@@ -203,7 +220,7 @@ class BackupRun {
       changeLog: `changes/${id}.log`,
       checksums: null,
       adopted: false,
-      linkDest: incoming.baseId,
+      linkDest: incoming!.baseId,
       storage: { kind: ring.storage.capabilities.kind, description: describeKind(ring.storage.capabilities.kind) },
     };
     await ring.writeManifest(manifest);
@@ -253,6 +270,59 @@ class BackupRun {
     return { copy, outcome };
   }
 
+  /** The snapshot of a btrfs send run, and its manifest (the slot is built on slot 0 by the stream). */
+  private async freezeForSend(ring: RingStore, profile: Profile, id: string, send: Extract<SendDecision, { use: true }>): Promise<SlotManifest> {
+    this.sent = await snapshotForSend(ring, send, id, this.options.signal);
+    const { state } = await ring.readState();
+    const manifest: SlotManifest = {
+      format: 1,
+      id,
+      state: 'in-progress',
+      profile: profile.name,
+      source: profile.source,
+      startedAt: new Date().toISOString(),
+      endedAt: null,
+      snapshot: { method: 'btrfs', id: this.sent.path, warning: null },
+      rsync: { argv: [], exitCode: null, version: null },
+      counts: null,
+      warnings: [],
+      changeLog: `changes/${id}.log`,
+      checksums: null,
+      adopted: false,
+      linkDest: send.parent ? state.entries[0]?.id ?? null : null,
+      storage: { kind: ring.storage.capabilities.kind, description: describeKind(ring.storage.capabilities.kind) },
+      transfer: { method: 'btrfs-send', command: [], parentUuid: send.parent?.uuid ?? null },
+    };
+    await ring.writeManifest(manifest);
+    return manifest;
+  }
+
+  /** btrfs send | btrfs receive: no walk of the tree; the stream holds only what changed. */
+  private async copyBySend(ring: RingStore, send: Extract<SendDecision, { use: true }>, manifest: SlotManifest, previous: SlotManifest | null): Promise<'complete'> {
+    const result = await sendIntoRing(ring, send, this.sent!, ring.changeLogPath(manifest.id), this.options.signal, async (pid) => {
+      const journal = await ring.readJournal();
+      journal.copy = { pid, destination: ring.target };
+      await ring.writeJournal(journal);
+      faultPoint('copy:spawned');
+    });
+    await clearCopyRecord(ring).catch(() => undefined);
+    const count = (change: string) => result.changes.filter((c) => c.change === change && !c.folder).length;
+    manifest.endedAt = new Date().toISOString();
+    manifest.transfer = { method: 'btrfs-send', command: result.command, parentUuid: send.parent?.uuid ?? null };
+    // Files and size are counted again from the checksums once the slot is complete (finalize).
+    manifest.counts = {
+      files: Math.max(0, (previous?.counts?.files ?? 0) + count('created') - count('deleted')),
+      dirs: previous?.counts?.dirs ?? 0,
+      created: count('created'),
+      changed: count('changed'),
+      deleted: count('deleted'),
+      bytesSent: result.bytes,
+      totalSize: previous?.counts?.totalSize ?? 0,
+    };
+    manifest.warnings.push(...this.warnings);
+    return 'complete';
+  }
+
   /** A partial copy is kept for the next run to resume; it never replaces a complete slot. */
   private async keepPartial(ring: RingStore, manifest: SlotManifest, copy: RsyncRunResult): Promise<BackupResult> {
     manifest.state = 'partial';
@@ -271,6 +341,14 @@ class BackupRun {
   }
 
   private async releaseAfterRotation(ring: RingStore, manifest: SlotManifest): Promise<void> {
+    if (this.sent) {
+      try {
+        await keepAsParent(ring, this.sent);
+      } catch (error) {
+        manifest.warnings.push(`The previous btrfs send parent could not be deleted (${(error as Error).message}); the next run tries again.`);
+      }
+      return;
+    }
     const snapshot = this.snapshot!;
     try {
       await releaseSnapshot(ring, this.provider!, snapshot);
@@ -289,6 +367,15 @@ class BackupRun {
     // rewrites changed files in place, keeping their inode, so its slot is hashed in full.
     const comparable = ring.storage.capabilities.hardLinks ? previousManifest : null;
     const finalWarnings = await finalizeSlot(ring, report.rsync.path, manifest, comparable).catch((error: unknown) => [`Finishing the slot failed: ${(error as Error).message}`]);
+    if (manifest.transfer && manifest.checksums && manifest.counts) {
+      // A send stream does not count the files it did not touch: the checksum list does.
+      let files = 0;
+      let size = 0;
+      for await (const line of readSums(ring.sumsPath(manifest.id))) { if (!line.hash.startsWith('link:')) { files++; size += line.size; } }
+      manifest.counts.files = files;
+      manifest.counts.totalSize = size;
+      await ring.writeManifest(manifest).catch(() => undefined);
+    }
     if (finalWarnings.length > 0) {
       manifest.warnings.push(...finalWarnings);
       await ring.writeManifest(manifest).catch(() => undefined);

@@ -1,5 +1,7 @@
 import type { RingStore } from '../platform/ringStore';
 import { openRing } from '../platform/target/select';
+import { stat } from 'node:fs/promises';
+import { isErrno } from '../platform/fsutil';
 import type { RingListing, SlotSummary } from '../rpc/protocol';
 import { ShadowSlotsError } from '../core/errors';
 import type { RingEntry } from '../core/ring';
@@ -12,6 +14,7 @@ type Rotation = NonNullable<Journal['rotation']>;
  * no live lock holder) is finished first, so what is listed is never a half-rotated ring.
  */
 export async function listRing(target: string): Promise<RingListing> {
+  await requireTargetFolder(target);
   const { ring } = await openRing(target, 'auto');
   const notes: string[] = [];
   // While another run is between two renames of its rotation the folders are in flux: list the
@@ -73,8 +76,26 @@ async function finishInterruptedRotation(ring: RingStore, notes: string[]): Prom
  * files under another slot's number and date.
  */
 export async function settledEntries(ring: RingStore): Promise<RingEntry[]> {
+  await requireTargetFolder(ring.target);
   if ((await finishInterruptedRotation(ring, [])).rotation) {
     throw new ShadowSlotsError('locked', 'A backup is renumbering the slots right now.', { hint: 'Try again in a moment.' });
   }
   return (await ring.readState()).state.entries;
+}
+
+/**
+ * A missing target is far more often an unplugged or unmounted backup disk than a ring without
+ * slots: saying "no slots yet" would tell the user the opposite of what happened.
+ */
+async function requireTargetFolder(target: string): Promise<void> {
+  const st = await stat(target).catch((error: unknown) => {
+    if (isErrno(error, 'ENOENT') || isErrno(error, 'ENOTDIR')) return null;
+    throw error; // e.g. EACCES: the folder may well exist, and the error says why it cannot be read
+  });
+  if (st === null) {
+    throw new ShadowSlotsError('preflight', `The target folder ${target} does not exist.`, {
+      hint: 'Is the backup drive connected and mounted? Connect it and try again. A new ring\'s folder is made by its first backup (CLI: backup --create-target).',
+    });
+  }
+  if (!st.isDirectory()) throw new ShadowSlotsError('preflight', `The target ${target} is not a folder.`, { hint: 'Give the folder that holds the slots 0, 1, 2…' });
 }

@@ -42,9 +42,14 @@ export function registerEngine(connection: Connection): { documents: TextDocumen
     running = true;
     const progress = params.workDoneToken !== undefined ? connection.window.attachWorkDoneProgress(params.workDoneToken) : undefined;
     progress?.begin('Shadow Slots backup', 0, 'Starting…', true);
+    let target: string | undefined;
     try {
+      // The boundary between the extension's settings and the engine: validated here, once.
+      const { profile, notes } = validateProfile(params.profile);
+      target = profile.target;
       const result = await runBackup({
-        profile: params.profile,
+        profile,
+        notes,
         signal: signalFromToken(token),
         onProgress: (e) => {
           progress?.report(e.percent ?? 0, progressDetail(e));
@@ -58,7 +63,6 @@ export function registerEngine(connection: Connection): { documents: TextDocumen
     } finally {
       running = false;
       progress?.done();
-      const target = typeof params.profile.target === 'string' ? params.profile.target : undefined;
       if (target) connection.sendNotification(RingChangedNotification.type, { target });
     }
   });

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { RingListing } from '../rpc/protocol';
-import type { EngineClient } from './engine/engineClient';
+import type { EngineClient } from './engineClient/engineClient';
 import { ContextKeys } from './commandIds';
 import { readSettings, sourceFolder } from './settings';
 import { describeEngineError, engineErrorCode } from './engineErrors';

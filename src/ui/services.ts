@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { EngineClient } from './engine/engineClient';
+import { EngineClient } from './engineClient/engineClient';
 import { RingModel } from './ringModel';
 import { BackupController } from './backup/backupController';
 import { workspaceProfile } from './settings';

@@ -1,10 +1,12 @@
 import { ShadowSlotsError } from '../../core/errors';
 import type { RotationStep } from '../../core/ring';
 import type { SlotSpace } from '../../core/target';
-import { renameStepStatus, stepPaths } from './pathSteps';
+import { stepPaths } from './pathSteps';
 import { cachedSpace } from './spaceCache';
 import type { BaseSlot, IncomingPlan, SlotStorage, StorageContext } from './storage';
 import { btrfsTargetArgv, parseFilesystemDu } from './btrfsTool';
+import { RECEIVING_PREFIX } from './btrfsSend';
+import { stepStatus } from '../../core/ring';
 
 /** btrfs gives every subvolume root this inode number (BTRFS_FIRST_FREE_OBJECTID). */
 const SUBVOLUME_ROOT_INODE = 256;
@@ -55,6 +57,16 @@ export function btrfsStorage(ctx: StorageContext, options: { cow: boolean; btrfs
     return { path, rsyncArgs: COW_RSYNC_ARGS, baseId: null, notes };
   };
 
+  /**
+   * A slot received by `btrfs send/receive` arrives read-only in the target folder itself (it
+   * could not leave `incoming/`), under a hidden name; it is promoted from there.
+   */
+  const paths = async (step: RotationStep): Promise<[string, string]> => {
+    const [from, to] = stepPaths(ctx, step);
+    if (step.kind !== 'promote' || (await ctx.host.exists(from))) return [from, to];
+    return [ctx.host.join(ctx.paths.target, `${RECEIVING_PREFIX}${step.id}`), to];
+  };
+
   return {
     capabilities: { kind: options.cow ? 'btrfs' : 'links', hardLinks: !options.cow, copyOnWrite: options.cow, snapshots: options.cow, host: ctx.host.name },
     createIncoming,
@@ -80,9 +92,12 @@ export function btrfsStorage(ctx: StorageContext, options: { cow: boolean; btrfs
     async discardIncoming(id) {
       await ctx.host.rename(ctx.incomingPath(id), ctx.trashPath(id));
     },
-    stepStatus: (step) => renameStepStatus(ctx, step),
+    async stepStatus(step) {
+      const [from, to] = await paths(step);
+      return stepStatus(await ctx.host.exists(from), await ctx.host.exists(to));
+    },
     async applyStep(step: RotationStep) {
-      const [from, to] = stepPaths(ctx, step);
+      const [from, to] = await paths(step);
       // A read-only subvolume cannot leave its folder; the slot is deleted next, so its flag
       // (and the received UUID that goes with it) no longer matters.
       if (step.kind === 'drop' && (await isSubvolume(from)) && (await isReadOnly(from))) {

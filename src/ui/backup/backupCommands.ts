@@ -7,7 +7,7 @@ import { formatBytes, formatChanges } from '../slots/slotNodeData';
 import { describeEngineError } from '../engineErrors';
 import { showErrorWithLog } from '../slots/slotCommands';
 import type { BackupOutcome } from './backupController';
-import type { BackupProgress } from '../engine/engineClient';
+import type { BackupProgress } from '../engineClient/engineClient';
 
 export type BackupNowOutcome = BackupOutcome | { kind: 'already-running' } | { kind: 'not-configured'; reason: string };
 

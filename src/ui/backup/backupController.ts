@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { BackupResult } from '../../rpc/protocol';
-import type { EngineClient, BackupProgress } from '../engine/engineClient';
+import type { EngineClient, BackupProgress } from '../engineClient/engineClient';
 import { ContextKeys } from '../commandIds';
 import { describeEngineError, engineErrorCode } from '../engineErrors';
 

@@ -5,7 +5,7 @@ import { type Profile, type ProfileInput, validateProfile } from '../../core/pro
 import type { HelperAccount, HelperPlan } from '../../platform/windows/helperPlan';
 import type { BackupResult } from '../../rpc/protocol';
 import type { BackupRunner } from '../backup/backupController';
-import type { BackupProgress } from '../engine/engineClient';
+import type { BackupProgress } from '../engineClient/engineClient';
 import type { FeatureModule, Services } from '../services';
 import { profileFromSettings, readSettings, sourceFolder } from '../settings';
 import {

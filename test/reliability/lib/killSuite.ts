@@ -28,7 +28,7 @@ type KillSpec =
   | { kind: 'spawn-window' };
 
 /** Every fault point of the engine, then random kills spread over the phases (copy and finalize weigh most). */
-function killPlan(rng: ReturnType<typeof seededRng>, target: KillSuiteOptions['target']): KillSpec[] {
+function killPlan(rng: ReturnType<typeof seededRng>, target: KillSuiteOptions['target'], extraFaults: string[]): KillSpec[] {
   const faults = ['phase:preflight', 'phase:lock', 'phase:repair', 'phase:snapshot', 'phase:copy', 'copy:spawned', 'phase:rotate',
     'rotate:journaled', 'rotate:step-0', 'rotate:step-1', 'rotate:step-2', 'rotate:step-3', 'rotate:settle', 'rotate:state-written', 'phase:release', 'phase:finalize'];
   const randomPhases: Array<[string, number]> = [['lock', 5], ['repair', 10], ['snapshot', 40], ['copy', 150], ['copy', 400], ['copy', 700], ['copy', 300],
@@ -38,7 +38,7 @@ function killPlan(rng: ReturnType<typeof seededRng>, target: KillSuiteOptions['t
   // left) and a purge destroys a clone and then its snapshot: land kills among them too.
   if (target === 'zfs-cow') randomPhases.push(['rotate', 150], ['rotate', 400], ['rotate', 700], ['finalize', 300], ['finalize', 600]);
   const plan: KillSpec[] = [
-    ...faults.map((point): KillSpec => ({ kind: 'fault', point })),
+    ...[...faults, ...extraFaults].map((point): KillSpec => ({ kind: 'fault', point })),
     ...randomPhases.map(([phase, maxDelayMs]): KillSpec => ({ kind: 'random', phase, maxDelayMs, tree: rng.next() < 0.5 })),
     { kind: 'spawn-window' }, { kind: 'spawn-window' },
   ];
@@ -72,10 +72,11 @@ async function killAtSpawn(p: CliProcess): Promise<boolean> {
 
 export interface KillSuiteOptions {
   /**
-   * Where the ring lives: a plain folder (hard links), a btrfs loop file system or a zfs-fuse pool
-   * on a file (copy-on-write slots; the caller runs the ZFS daemon, see useZfsDaemon).
+   * Where the ring lives: a plain folder (hard links), a btrfs loop file system (copy-on-write
+   * slots made by rsync, or by btrfs send/receive) or a zfs-fuse pool on a file (copy-on-write
+   * slots; the caller runs the ZFS daemon, see useZfsDaemon).
    */
-  target: 'links' | 'btrfs-cow' | 'zfs-cow';
+  target: 'links' | 'btrfs-cow' | 'btrfs-send' | 'zfs-cow';
   minKills: number;
   /** The summary's area key and title. */
   area: string;
@@ -85,6 +86,7 @@ export interface KillSuiteOptions {
 const RING_DESCRIPTION: Record<KillSuiteOptions['target'], string> = {
   'links': 'hard-linked folders',
   'btrfs-cow': 'btrfs copy-on-write snapshots on a loop device',
+  'btrfs-send': 'btrfs copy-on-write snapshots on a loop device, copied by btrfs send/receive',
   'zfs-cow': 'ZFS snapshots as read-only clones on a zfs-fuse pool on a file',
 };
 
@@ -138,6 +140,11 @@ export async function runKillSuite(t: TestContext, options: KillSuiteOptions): P
   if (btrfsReason === null) {
     fs = makeLoopFs(work, 'btrfs', 256);
     source = fs.mountPoint;
+    if (options.target === 'btrfs-send') {
+      // btrfs send copies whole subvolumes: the source is one, below the file system's top level.
+      source = join(fs.mountPoint, 'data');
+      execFileSync('btrfs', ['subvolume', 'create', source], { stdio: 'ignore' });
+    }
     snapshot = 'btrfs';
   } else {
     source = join(work, 'source');
@@ -145,20 +152,21 @@ export async function runKillSuite(t: TestContext, options: KillSuiteOptions): P
     console.log(`# btrfs not available (${btrfsReason}): live copies, the snapshot phase has nothing to leave behind`);
   }
   let target = join(work, 'target');
-  if (options.target === 'btrfs-cow') {
+  if (options.target === 'zfs-cow') {
+    pool = makeZfsPool(work, 640, 'target');
+    target = join(pool.mountPoint, 'ring');
+  } else if (options.target !== 'links') {
     // A directory inside the file system, as a user would choose it: auto picks copy-on-write.
     targetFs = makeLoopFs(work, 'btrfs', 640, 'target');
     target = join(targetFs.mountPoint, 'ring');
-  } else if (options.target === 'zfs-cow') {
-    pool = makeZfsPool(work, 640, 'target');
-    target = join(pool.mountPoint, 'ring');
   }
   mkdirSync(source, { recursive: true });
   mkdirSync(target);
   populateSource(source, rng, { dirs: 12, filesPerDir: 60, bigFiles: 3, bigBytes: 512 * 1024 });
   const profileFile = join(work, 'profile.json');
-  // --bwlimit (KiB/s) stretches the copy of each day's ~3 MiB of new data to about half a second.
-  writeFileSync(profileFile, JSON.stringify({ name: 'kill-test', source, target, slots: CAPACITY, snapshot, rsyncArgs: ['--bwlimit=6000'] }));
+  // --bwlimit (KiB/s) stretches the copy of each day's ~3 MiB of new data to about half a second;
+  // btrfs send cannot take rsync options, so it runs without.
+  writeFileSync(profileFile, JSON.stringify({ name: 'kill-test', source, target, slots: CAPACITY, snapshot, rsyncArgs: options.target === 'btrfs-send' ? [] : ['--bwlimit=6000'] }));
   const backupArgs = ['backup', '--profile', profileFile, '--json'];
   const stateOf = async () => {
     const model = await describeTree(source, { skipTopLevel: [SNAPSHOT_DIR] });
@@ -169,7 +177,7 @@ export async function runKillSuite(t: TestContext, options: KillSuiteOptions): P
 
   const models = new Map<string, TreeModel>();
   const problems: string[] = [];
-  const figures = { kills: 0, recoveries: 0, lost: 0, missed: 0, unjournaledOrphans: 0, byPhase: new Map<string, number>(), verified: 0, unverifiable: 0, tempFiles: [] as string[] };
+  const figures = { kills: 0, recoveries: 0, lost: 0, missed: 0, unjournaledOrphans: 0, byPhase: new Map<string, number>(), verified: 0, unverifiable: 0, tempFiles: [] as string[], sendFallbacks: 0 };
 
   // The very first backup killed mid-copy: an empty ring must stay empty, the copy only "interrupted".
   const firstKilled = await runCli(backupArgs, { env: { SHADOW_SLOTS_FAULT: 'copy:spawned' } });
@@ -186,7 +194,7 @@ export async function runKillSuite(t: TestContext, options: KillSuiteOptions): P
   assert.deepEqual(await ringProblems(target, await listRing(target), models), []);
   figures.recoveries++;
 
-  const plan = killPlan(rng, options.target);
+  const plan = killPlan(rng, options.target, options.target === 'btrfs-send' ? ['send:journaled', 'send:parent-kept'] : []);
   let attempt = 0;
   while ((attempt < plan.length || figures.kills < options.minKills) && attempt < plan.length + 20) {
     const spec = plan[attempt % plan.length]!;
@@ -267,6 +275,13 @@ export async function runKillSuite(t: TestContext, options: KillSuiteOptions): P
     if (trash.length > 0) recoveryProblems.push(`dropped slots not deleted: ${trash.join(', ')}`);
     const snapshots = existsSync(join(source, SNAPSHOT_DIR)) ? readdirSync(join(source, SNAPSHOT_DIR)) : [];
     if (snapshots.length > 0) recoveryProblems.push(`snapshots left behind: ${snapshots.join(', ')}`);
+    if (options.target === 'btrfs-send') {
+      // Exactly one source snapshot is kept between runs: the parent of the next send.
+      const kept = readdirSync(join(source, '..', '.shadow-slots-send', 'data'));
+      if (kept.length !== 1) recoveryProblems.push(`source snapshots kept for send: ${kept.join(', ') || 'none'} (expected exactly one parent)`);
+      const sent = resultEvent(recovery)!.result['slot'] as { manifest?: { transfer?: unknown } };
+      if (!sent.manifest?.transfer) figures.sendFallbacks++;
+    }
     const strays = processesMentioning(target);
     if (strays.length > 0) recoveryProblems.push(`processes still working in the target: ${strays.map((s) => `${s.pid} ${s.cmdline.slice(0, 120)}`).join(' | ')}`);
     // Temp files of atomic writes a kill interrupted: the next run's repair removes them (since 5c5e75b).
@@ -307,7 +322,7 @@ export async function runKillSuite(t: TestContext, options: KillSuiteOptions): P
   console.log(`# ${figures.tempFiles.length} temp files (*.tmp-*) of killed atomic writes left after a recovery: ${figures.tempFiles.join(', ')}`);
   console.log(`# kills by phase: ${phases}; ${figures.missed} planned kills came too late (the run had finished); ${figures.unjournaledOrphans} kills between rsync spawn and its journal record; snapshot method ${snapshot}; ${seconds}s`);
   if (problems.length > 0) console.log(`# problems:\n${problems.map((p) => `#   ${p}`).join('\n')}`);
-  if (options.target === 'btrfs-cow') {
+  if (options.target === 'btrfs-cow' || options.target === 'btrfs-send') {
     // Every slot the copy-on-write ring holds at the end is a read-only subvolume.
     for (const s of final.slots.filter((x) => x.state === 'complete')) {
       const props = execFileSync('btrfs', ['property', 'get', '-ts', '--', s.path, 'ro'], { encoding: 'utf8' });
@@ -322,7 +337,7 @@ export async function runKillSuite(t: TestContext, options: KillSuiteOptions): P
       [options.title, `${figures.kills} kills, ${figures.recoveries} recoveries, ${figures.lost} complete slots lost (must be 0)`],
       [`${options.title}: kills per phase`, categories],
       [`${options.title}: kills by exact point`, phases],
-      [`${options.title}: details`, `seed ${rng.seed}; ring: ${RING_DESCRIPTION[options.target]}; source on ${snapshot === 'btrfs' ? 'btrfs (real snapshots)' : 'ext4 (live copy)'}; ring of ${CAPACITY}; ${figures.verified} recoveries verified by \`verify\`; ${figures.unjournaledOrphans} kills landed between rsync spawn and its journal record; ${figures.tempFiles.length} temp files of interrupted atomic writes left after a recovery${figures.tempFiles.length > 0 ? ` (${figures.tempFiles.map((f) => f.replace(/\.tmp-.*/, '.tmp-…')).join(', ')})` : ''}; ${problems.length} invariant violations`],
+      [`${options.title}: details`, `seed ${rng.seed}; ring: ${RING_DESCRIPTION[options.target]}${options.target === 'btrfs-send' ? ` (${figures.sendFallbacks} recoveries fell back to rsync)` : ''}; source on ${snapshot === 'btrfs' ? 'btrfs (real snapshots)' : 'ext4 (live copy)'}; ring of ${CAPACITY}; ${figures.verified} recoveries verified by \`verify\`; ${figures.unjournaledOrphans} kills landed between rsync spawn and its journal record; ${figures.tempFiles.length} temp files of interrupted atomic writes left after a recovery${figures.tempFiles.length > 0 ? ` (${figures.tempFiles.map((f) => f.replace(/\.tmp-.*/, '.tmp-…')).join(', ')})` : ''}; ${problems.length} invariant violations`],
     ],
   });
   assert.deepEqual(problems, [], 'ring invariants violated');
