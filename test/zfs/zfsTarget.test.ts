@@ -4,12 +4,14 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { chmod, chown, mkdir, open, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, open, readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { cliPath, runCli, type CliRun } from '../helpers/cli';
 import { rewriteRegion, writeDiskImage } from '../helpers/diskImage';
 import { tempDir } from '../helpers/tmp';
 import { destroyDataset, useZfsDaemon, zfsPool, zfsUnavailable, type ZfsPool } from '../helpers/zfsPool';
+import { listSlotFolder, readSlotFile } from '../../src/engine/slotRead';
+import { ringSpace } from '../../src/engine/space';
 import { run } from '../../src/platform/runner';
 import { localHost } from '../../src/platform/target/localHost';
 import { openRing } from '../../src/platform/target/select';
@@ -63,6 +65,17 @@ async function setup(t: TestContext, sizeMiB = 512, name = 'ring'): Promise<{ po
   return { pool, source, target };
 }
 
+/**
+ * Writes one version of a file with a modification time of its own. zfs-fuse keeps whole seconds of
+ * a modification time: two versions of one size written within a second would look unchanged to
+ * rsync's quick check, as on any target that keeps whole seconds (kernel OpenZFS keeps nanoseconds).
+ */
+async function writeVersion(path: string, content: string | Buffer, version: number): Promise<void> {
+  await writeFile(path, content);
+  const time = new Date(Date.UTC(2026, 0, 1) + version * 60_000);
+  await utimes(path, time, time);
+}
+
 async function names(dir: string): Promise<string[]> {
   return (await readdir(dir).catch(() => [] as string[])).sort();
 }
@@ -82,7 +95,7 @@ test('a 4-slot ZFS ring: rotation, drop, restore, verify; every slot a read-only
   const { pool, source, target } = await setup(t);
   await writeFile(join(source, 'src', 'keep.txt'), 'never changes');
   for (let day = 1; day <= 6; day++) {
-    await writeFile(join(source, 'notes.txt'), `day ${day}\n`);
+    await writeVersion(join(source, 'notes.txt'), `day ${day}\n`, day);
     if (day === 3) await writeFile(join(source, 'src', 'only-day-3.txt'), 'temporary');
     if (day === 4) await rm(join(source, 'src', 'only-day-3.txt'));
     const r = await backup(source, target, ['--slots', '4']);
@@ -133,6 +146,10 @@ test('a 4-slot ZFS ring: rotation, drop, restore, verify; every slot a read-only
   assert.deepEqual(await names(join(target, '.shadow-slots', 'trash')), []);
   // The numbered folders are found through ZFS even where the file system says only "fuse".
   assert.equal((await zfsDatasetHolding(localHost, target))?.name, pool.name);
+  // What the editor's Slots view reads through the engine: a slot's folders, a file, the space.
+  assert.deepEqual((await listSlotFolder(target, 3, 'src')).map((e) => [e.name, e.kind]), [['keep.txt', 'file'], ['only-day-3.txt', 'file']]);
+  assert.equal((await readSlotFile(target, 3, 'src/only-day-3.txt')).toString(), 'temporary');
+  assert.deepEqual((await ringSpace(target)).map((x) => x.exclusiveBytes), ring.slots.map((x) => x.space?.exclusiveBytes));
 });
 
 test('a 256 MiB disk image with 1 MiB rewritten per run adds at most 2 MiB per ZFS slot (zfs used of the snapshots)', { skip, timeout: 600_000 }, async (t) => {
@@ -251,6 +268,20 @@ test('clear errors: zfs missing, no permission (zfs allow), a read-only dataset,
   assert.equal(errorOf(roRun).code, 'preflight');
   assert.match(`${errorOf(roRun).message} ${errorOf(roRun).hint}`, /read-only file system.*zfs set readonly=off/s);
 
+  // A dataset made read-only under a ring: zfs cannot make the folder it mounts the working copy on.
+  const rw = `${pool.name}/rw`;
+  await run('zfs', ['create', rw]);
+  const inRw = join(pool.mountPoint, 'rw', 'ring');
+  await mkdir(join(inRw, '.shadow-slots', 'incoming'), { recursive: true });
+  const { ring } = await openRing(inRw, 'cow');
+  await run('zfs', ['set', 'readonly=on', rw]);
+  await assert.rejects(ring.storage.createIncoming('20261203T101213Z-a1b2c3', null), (e: Error & { code?: string; hint?: string }) => {
+    assert.equal(e.code, 'preflight', e.message);
+    assert.match(e.message, new RegExp(`The dataset ${rw} that holds the target is read-only`));
+    assert.match(e.hint ?? '', new RegExp(`zfs set readonly=off ${rw}`));
+    return true;
+  });
+
   // Copy-on-write on a folder outside ZFS is refused before anything is written.
   const plain = join(await tempDir(t), 'ring');
   await mkdir(plain);
@@ -264,7 +295,7 @@ test('hostile folder names: a ring whose path holds spaces, quotes, &, %, $(), ;
   const { source, target } = await setup(t, 256, 'ring \'q\' "d" & 100% $(touch x); \\ tab\tü 雪');
   await writeFile(join(source, 'a.txt'), 'one');
   for (let i = 0; i < 3; i++) {
-    await writeFile(join(source, 'a.txt'), `run ${i}`);
+    await writeVersion(join(source, 'a.txt'), `run ${i}`, i);
     const r = await backup(source, target, ['--slots', '2']);
     assert.equal(r.code, 0, r.stdout + r.stderr);
   }
@@ -286,13 +317,13 @@ test('a hard-linked ring on ZFS is adopted: its folders are renamed, new slots a
   const { source, target } = await setup(t, 256);
   const file = join(source, 'data.bin');
   for (let day = 1; day <= 2; day++) {
-    await writeFile(file, Buffer.alloc(64 * 1024, day));
+    await writeVersion(file, Buffer.alloc(64 * 1024, day), day);
     const r = await backup(source, target, ['--slots', '4', '--target-mode', 'links']);
     assert.equal(r.code, 0, r.stdout + r.stderr);
   }
   assert.equal((await stat(join(target, '0'))).dev, (await stat(target)).dev, 'links mode makes plain folders');
   for (let day = 3; day <= 5; day++) {
-    await writeFile(file, Buffer.alloc(64 * 1024, day));
+    await writeVersion(file, Buffer.alloc(64 * 1024, day), day);
     const r = await backup(source, target, ['--slots', '4']);
     assert.equal(r.code, 0, r.stdout + r.stderr);
   }
@@ -304,7 +335,7 @@ test('a hard-linked ring on ZFS is adopted: its folders are renamed, new slots a
     assert.equal((await runCli(['verify', '--target', target, '--slot', String(s.number), '--json'])).code, 0);
   }
   // And back to links: a hard-linked slot cannot link against a clone, so it is a full copy (said so).
-  await writeFile(file, Buffer.alloc(64 * 1024, 6));
+  await writeVersion(file, Buffer.alloc(64 * 1024, 6), 6);
   const back = await backup(source, target, ['--slots', '4', '--target-mode', 'links']);
   assert.equal(back.code, 0, back.stdout + back.stderr);
   assert.match(back.stdout, /ZFS snapshot, which hard links cannot reach/);
@@ -317,14 +348,14 @@ test('a hard-linked ring on ZFS is adopted: its folders are renamed, new slots a
 test('a program working inside a slot folder: the rotation stops with a clear error, no slot is lost, the next run finishes it', { skip, timeout: 300_000 }, async (t) => {
   const { source, target } = await setup(t, 256);
   for (let i = 0; i < 2; i++) {
-    await writeFile(join(source, 'a.txt'), `run ${i}`);
+    await writeVersion(join(source, 'a.txt'), `run ${i}`, i);
     assert.equal((await backup(source, target, ['--slots', '3'])).code, 0);
   }
   // A shell sitting in slot 1 keeps zfs from unmounting it (rename would not mind; a mount does).
   const { spawn } = await import('node:child_process');
   const shell = spawn('sleep', ['600'], { cwd: join(target, '1'), stdio: 'ignore' });
   t.after(() => { shell.kill('SIGKILL'); });
-  await writeFile(join(source, 'a.txt'), 'run 2');
+  await writeVersion(join(source, 'a.txt'), 'run 2', 2);
   const blocked = await backup(source, target, ['--slots', '3']);
   assert.equal(blocked.code, 1, blocked.stdout + blocked.stderr);
   assert.equal(errorOf(blocked).code, 'preflight');
@@ -336,7 +367,7 @@ test('a program working inside a slot folder: the rotation stops with a clear er
   const listing = listed(await runCli(['list', '--target', target, '--json', '--no-space']));
   assert.deepEqual(listing.slots.map((s) => s.number), [0, 1, 2], 'listing finishes the rotation');
   assert.deepEqual(['run 2', 'run 1', 'run 0'], await Promise.all([0, 1, 2].map((n) => readFile(join(target, String(n), 'a.txt'), 'utf8'))));
-  await writeFile(join(source, 'a.txt'), 'run 3');
+  await writeVersion(join(source, 'a.txt'), 'run 3', 3);
   assert.equal((await backup(source, target, ['--slots', '3'])).code, 0);
   assert.deepEqual(await names(target), ['.shadow-slots', '0', '1', '2']);
   assert.equal(await readFile(join(target, '2', 'a.txt'), 'utf8'), 'run 1');

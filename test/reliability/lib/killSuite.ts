@@ -163,6 +163,15 @@ export async function runKillSuite(t: TestContext, options: KillSuiteOptions): P
   mkdirSync(source, { recursive: true });
   mkdirSync(target);
   populateSource(source, rng, { dirs: 12, filesPerDir: 60, bigFiles: 3, bigBytes: 512 * 1024 });
+  // zfs-fuse keeps whole seconds of a modification time: a file rewritten with its old size within
+  // the second of its previous version would look unchanged to rsync's quick check (as on any
+  // target that keeps whole seconds), so there each round of changes starts in a new second.
+  let lastChange = Math.floor(Date.now() / 1000);
+  const changeSource = async (newBytes: number) => {
+    if (options.target === 'zfs-cow') await sleep(Math.max(0, (lastChange + 1) * 1000 - Date.now()));
+    mutateSource(source, rng, newBytes);
+    lastChange = Math.floor(Date.now() / 1000);
+  };
   const profileFile = join(work, 'profile.json');
   // --bwlimit (KiB/s) stretches the copy of each day's ~3 MiB of new data to about half a second;
   // btrfs send cannot take rsync options, so it runs without.
@@ -201,7 +210,7 @@ export async function runKillSuite(t: TestContext, options: KillSuiteOptions): P
     attempt++;
     debug(`attempt ${attempt}: ${describeSpec(spec)} at ${Math.round((Date.now() - started) / 1000)}s`);
     const before = completeIds(await listRing(target));
-    mutateSource(source, rng, rng.int(2, 4) * 1024 * 1024);
+    await changeSource(rng.int(2, 4) * 1024 * 1024);
     const killedState = await stateOf();
 
     const p = startCli(backupArgs, spec.kind === 'fault' ? { env: { SHADOW_SLOTS_FAULT: spec.point } } : {});
@@ -251,7 +260,7 @@ export async function runKillSuite(t: TestContext, options: KillSuiteOptions): P
     figures.lost += expectedAfterKill.filter((id) => !listedAfterKill.has(id) || killProblems.some((m) => m.includes(id))).length;
 
     // The next run, after the source changed again, must recover and complete.
-    mutateSource(source, rng, 256 * 1024);
+    await changeSource(256 * 1024);
     const recoveryState = await stateOf();
     debug(`  checks after kill done at ${Date.now() - started}ms`);
     const recovery = await runCli(backupArgs);
