@@ -4,9 +4,10 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { chmod, chown, mkdir, open, readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, open, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { cliPath, runCli, type CliRun } from '../helpers/cli';
+import { dayThreeRestores, sixDays, writeVersion } from '../helpers/cowScenario';
 import { rewriteRegion, writeDiskImage } from '../helpers/diskImage';
 import { tempDir } from '../helpers/tmp';
 import { destroyDataset, useZfsDaemon, zfsPool, zfsUnavailable, type ZfsPool } from '../helpers/zfsPool';
@@ -65,17 +66,6 @@ async function setup(t: TestContext, sizeMiB = 512, name = 'ring'): Promise<{ po
   return { pool, source, target };
 }
 
-/**
- * Writes one version of a file with a modification time of its own. zfs-fuse keeps whole seconds of
- * a modification time: two versions of one size written within a second would look unchanged to
- * rsync's quick check, as on any target that keeps whole seconds (kernel OpenZFS keeps nanoseconds).
- */
-async function writeVersion(path: string, content: string | Buffer, version: number): Promise<void> {
-  await writeFile(path, content);
-  const time = new Date(Date.UTC(2026, 0, 1) + version * 60_000);
-  await utimes(path, time, time);
-}
-
 async function names(dir: string): Promise<string[]> {
   return (await readdir(dir).catch(() => [] as string[])).sort();
 }
@@ -93,14 +83,7 @@ async function fill(pool: ZfsPool, leaveMiB: number): Promise<string> {
 
 test('a 4-slot ZFS ring: rotation, drop, restore, verify; every slot a read-only clone at its numbered folder; space from ZFS accounting', { skip, timeout: 300_000 }, async (t) => {
   const { pool, source, target } = await setup(t);
-  await writeFile(join(source, 'src', 'keep.txt'), 'never changes');
-  for (let day = 1; day <= 6; day++) {
-    await writeVersion(join(source, 'notes.txt'), `day ${day}\n`, day);
-    if (day === 3) await writeFile(join(source, 'src', 'only-day-3.txt'), 'temporary');
-    if (day === 4) await rm(join(source, 'src', 'only-day-3.txt'));
-    const r = await backup(source, target, ['--slots', '4']);
-    assert.equal(r.code, 0, r.stdout + r.stderr);
-  }
+  await sixDays(source, () => backup(source, target, ['--slots', '4']));
   const ring = listed(await runCli(['list', '--target', target, '--json']));
   assert.deepEqual(ring.slots.map((s) => s.number), [0, 1, 2, 3]);
   const datasets = await ringDatasets(pool, target);
@@ -127,14 +110,7 @@ test('a 4-slot ZFS ring: rotation, drop, restore, verify; every slot a read-only
   }
   // Only the working copy moved since slot 0: deleting slot 0 now frees (almost) nothing.
   assert.ok(ring.slots[0]!.space!.exclusiveBytes! < 64 * 1024, JSON.stringify(ring.slots[0]!.space));
-  // Day 3's file exists only in slot 3 (day 3); day 4 deleted it again.
-  assert.equal(await readFile(join(target, '3', 'src', 'only-day-3.txt'), 'utf8'), 'temporary');
-  await assert.rejects(stat(join(target, '2', 'src', 'only-day-3.txt')));
-  const out = join(await tempDir(t), 'restored');
-  await mkdir(out);
-  const restored = await runCli(['restore', '--target', target, '--slot', '3', '--path', 'src/only-day-3.txt', '--to', out]);
-  assert.equal(restored.code, 0, restored.stderr);
-  assert.equal(await readFile(join(out, 'src', 'only-day-3.txt'), 'utf8'), 'temporary');
+  await dayThreeRestores(t, target);
   // Exactly the ring: the container, the working copy (unmounted between runs), four snapshots
   // and four clones; dropped slots destroyed; no folder left behind by an unmount.
   const kinds = [...datasets.entries()].map(([name, p]) => `${p.get('type')} ${name.slice(container.length)}`).map((k) => k.replace(/\d{8}T\d{6}Z-[0-9a-f]{6}/, 'ID'));
