@@ -7,9 +7,9 @@ import { anchoredDirExclude } from '../core/filters';
 import { fileSystemType, probeTarget, type TargetProbe } from '../platform/fsProbe';
 import { isErrno } from '../platform/fsutil';
 import { locateRsync, type RsyncTool } from '../platform/rsyncTool';
+import { NTFS_MAX_LINKS } from '../core/windows/ntfs';
 
-/** NTFS stores at most 1023 hard links per file; every slot adds one. */
-export const NTFS_MAX_LINKS = 1023;
+export { NTFS_MAX_LINKS };
 
 export interface PreflightReport {
   rsync: RsyncTool;

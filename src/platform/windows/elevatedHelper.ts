@@ -1,20 +1,23 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ShadowSlotsError } from '../../core/errors';
 import type { Profile } from '../../core/profile';
 import type { ProgressEvent } from '../../core/progress';
 import { describeTaskResult, INSTALL_EXIT_MESSAGES } from '../../core/windows/codes';
+import { installStateOf, type HelperInstallState } from '../../core/windows/helperInstall';
+import { CANCEL_REQUEST_FILE } from '../../core/windows/helperProfile';
 import type { HelperState } from '../../core/windows/helperState';
 import type { RsyncFlavor } from '../../core/windows/paths';
 import { locateWindowsRsync } from '../../core/windows/rsyncLocate';
-import { run } from '../../platform/runner';
-import { readHelperAsset } from '../../platform/windows/helperAssets';
-import { ELEVATION_DECLINED, elevationCommand, planHelper, powershellPath, sha256, type HelperAccount, type HelperPlan } from '../../platform/windows/helperPlan';
-import { writeHelperStaging } from '../../platform/windows/helperStaging';
-import { currentUser, fileExists, programData, systemRoot, windowsFileSystem } from '../../platform/windows/probe';
-import { followHelperState, HelperDidNotStart } from '../../platform/windows/stateFollower';
-import { installStateOf, type HelperInstallState } from './backupRoute';
+import { run } from '../runner';
+import { ELEVATION_DECLINED, elevationCommand } from './elevation';
+import { readHelperAsset } from './helperAssets';
+import { planHelper, powershellPath, sha256, type HelperAccount, type HelperPlan } from './helperPlan';
+import { writeHelperStaging } from './helperStaging';
+import { currentUser, fileExists, programData, systemRoot, windowsFileSystem } from './probe';
+import { collectRsyncRuntime } from './rsyncRuntime';
+import { followHelperState, HelperDidNotStart } from './stateFollower';
 
 /**
  * Set Up / Remove Elevated Helper and Back Up Now through it, for the extension to wire into
@@ -24,6 +27,8 @@ import { installStateOf, type HelperInstallState } from './backupRoute';
 export interface HelperSetupOptions {
   profile: Profile;
   account: HelperAccount;
+  /** For the user accounts: the user confirmed USER_ACCOUNT_WARNING. */
+  userAccountAccepted?: boolean | undefined;
   rsyncFlavor?: RsyncFlavor | undefined;
   signal?: AbortSignal;
 }
@@ -41,8 +46,10 @@ export async function planForThisMachine(o: HelperSetupOptions): Promise<HelperP
     setting: o.profile.rsyncPath, flavor: o.rsyncFlavor, pathEnv: process.env['PATH'], programFiles: process.env['ProgramFiles'],
     programFilesX86: process.env['ProgramFiles(x86)'], programData: programData(), systemDrive: process.env['SystemDrive'], exists: fileExists,
   });
+  const files = await collectRsyncRuntime(rsync.path);
   return planHelper({
-    profile: o.profile, account: o.account, userSid: user.sid, rsync, targetFilesystem: await windowsFileSystem(o.profile.target, o.signal),
+    profile: o.profile, account: o.account, userAccountAccepted: o.userAccountAccepted, userSid: user.sid, rsync: { ...rsync, files },
+    targetFilesystem: await windowsFileSystem(o.profile.target, o.signal),
     programData: programData(), systemRoot: systemRoot(), helperScript: readHelperAsset('helper.ps1'), installerScript: readHelperAsset('install.ps1'),
   });
 }
@@ -52,8 +59,8 @@ export async function runElevatedInstaller(plan: HelperPlan, mode: 'install' | '
   const staging = await mkdtemp(path.join(tmpdir(), 'shadow-slots-helper-'));
   try {
     await writeHelperStaging(staging, plan);
-    const manifest = plan.staging.find((f) => f.name === 'install.json')!;
-    const cmd = elevationCommand(systemRoot(), staging, manifest.sha256, mode);
+    const staged = (name: string) => plan.staging.find((f) => f.name === name)!.sha256;
+    const cmd = elevationCommand(systemRoot(), staging, { installer: staged('install.ps1'), manifest: staged('install.json') }, mode);
     const result = await run(cmd.command, cmd.argv, { env: cmd.env, okExitCodes: [0, ELEVATION_DECLINED, 1, 10, 11, 12, 13, 14], ...(signal ? { signal } : {}) });
     if (result.exitCode === 0) return { kind: 'done', taskName: plan.taskName, notes: plan.notes };
     if (result.exitCode === ELEVATION_DECLINED) return { kind: 'declined', message: INSTALL_EXIT_MESSAGES[ELEVATION_DECLINED]! };
@@ -73,7 +80,8 @@ export async function removeElevatedHelper(o: HelperSetupOptions): Promise<Helpe
 
 /**
  * Back Up Now on Windows: starts the task and follows its progress file until the run ends.
- * Cancelling asks the helper to stop (a file in its cancel folder) and waits for it to clean up.
+ * Cancelling appends to `cancel\request` (the one file the user may write in the helper's folder)
+ * and waits for the helper to clean up.
  */
 export async function backUpThroughHelper(plan: Pick<HelperPlan, 'taskName' | 'storedProfile'>, onProgress: (e: ProgressEvent) => void, signal?: AbortSignal): Promise<HelperState> {
   const schtasks = path.win32.join(systemRoot(), 'System32', 'schtasks.exe');
@@ -82,7 +90,8 @@ export async function backUpThroughHelper(plan: Pick<HelperPlan, 'taskName' | 's
   const stateFile = path.win32.join(plan.storedProfile.stateDir, 'progress.json');
   const stop = new AbortController();
   const onAbort = () => {
-    void writeFile(path.win32.join(plan.storedProfile.cancelDir, 'cancel'), '').catch(() => undefined);
+    // The requester may write this one file and nothing else in the helper's folder.
+    void appendFile(path.win32.join(plan.storedProfile.cancelDir, CANCEL_REQUEST_FILE), 'cancel\n').catch(() => undefined);
     // Keep following for a while so the shadow release is reported; then give up.
     setTimeout(() => stop.abort(new ShadowSlotsError('cancelled', 'The backup was cancelled.')), 120_000).unref();
   };
