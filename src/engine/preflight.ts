@@ -100,6 +100,12 @@ export async function preflight(profile: Profile, options: PreflightOptions = {}
         hint: 'Previous slots are intact. Free space on the target or keep fewer slots, then run again.',
       });
     }
+    // A read-only dataset or mount passes access(W_OK) (zfs-fuse checks only the mode bits).
+    if (isErrno(error, 'EROFS')) {
+      throw new ShadowSlotsError('preflight', `The target ${profile.target} is on a read-only file system: not even a test file could be written.`, {
+        hint: 'Make it writable (a ZFS dataset: zfs set readonly=off DATASET, "zfs get -r readonly" shows where it is set; a mount: remount it read-write), or choose another target. Previous slots are intact.',
+      });
+    }
     throw error;
   }
   const sourceFs = (await fileSystemType(sourceReal)).type;
