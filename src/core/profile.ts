@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { invalid } from './errors';
 import { anchoredDirExclude, validateExcludePattern } from './filters';
 import { isTargetMode, TARGET_MODES, type TargetMode } from './target';
+import { formatRemoteTarget, parseRemoteTarget } from './remoteTarget';
 
 export const SNAPSHOT_METHODS = ['auto', 'none', 'btrfs', 'vss', 'apfs', 'lvm'] as const;
 export type SnapshotMethod = (typeof SNAPSHOT_METHODS)[number];
@@ -25,6 +26,8 @@ export interface ProfileInput {
   filterFile?: unknown;
   /** How slots are stored: `auto` (copy-on-write on btrfs/ZFS, else hard links), `links`, `cow`. */
   targetMode?: unknown;
+  /** The ssh program for a ring on a server (default: `ssh` from PATH). */
+  sshPath?: unknown;
 }
 
 declare const validated: unique symbol;
@@ -38,6 +41,7 @@ export interface Profile {
   readonly [validated]: true;
   name: string;
   source: string;
+  /** A folder here, or a ring on a server: `ssh://[user@]host[:port]/path` or `[user@]host:/path`. */
   target: string;
   slots: number;
   excludes: string[];
@@ -46,6 +50,8 @@ export interface Profile {
   rsyncArgs: string[];
   filterFile: string | undefined;
   targetMode: TargetMode;
+  /** The ssh program for a ring on a server; undefined: `ssh` from PATH. */
+  sshPath: string | undefined;
 }
 
 export interface ValidatedProfile {
@@ -108,7 +114,9 @@ export function validateProfile(input: ProfileInput, flavor: PathFlavor = proces
   const notes: string[] = [];
 
   const source = validateAbsolutePath(input.source, 'source', p);
-  const target = validateAbsolutePath(input.target, 'target', p);
+  // A ring on a server (ssh://… or host:/path) is parsed as such; it cannot overlap the source.
+  const remote = typeof input.target === 'string' ? parseRemoteTarget(input.target) : null;
+  const target = remote ? formatRemoteTarget(remote) : validateAbsolutePath(input.target, 'target', p);
 
   const name = input.name === undefined ? defaultName(source, p) : validateName(input.name);
   const slots = validateSlots(input.slots);
@@ -118,7 +126,9 @@ export function validateProfile(input: ProfileInput, flavor: PathFlavor = proces
   const rsyncArgs = validateRsyncArgs(input.rsyncArgs);
   const filterFile = input.filterFile === undefined || input.filterFile === null || input.filterFile === '' ? undefined : validateAbsolutePath(input.filterFile, 'filter file', p);
   const targetMode = validateTargetMode(input.targetMode);
+  const sshPath = input.sshPath === undefined || input.sshPath === null || input.sshPath === '' ? undefined : validateAbsolutePath(input.sshPath, 'ssh path', p);
 
+  if (remote) return { profile: { name, source, target, slots, excludes, snapshot, rsyncPath, rsyncArgs, filterFile, targetMode, sshPath } as Profile, notes };
   const same = flavor === 'win32' ? (a: string, b: string) => a.toLowerCase() === b.toLowerCase() : (a: string, b: string) => a === b;
   if (same(source, target)) {
     throw invalid(`The target ${target} is the source itself.`, 'Choose a target folder outside the source, ideally on another disk.');
@@ -134,7 +144,7 @@ export function validateProfile(input: ProfileInput, flavor: PathFlavor = proces
     notes.push(`The target is inside the source, so it is excluded from the backup automatically (exclude "${rule}"). A ring on another disk is safer.`);
   }
 
-  return { profile: { name, source, target, slots, excludes, snapshot, rsyncPath, rsyncArgs, filterFile, targetMode } as Profile, notes };
+  return { profile: { name, source, target, slots, excludes, snapshot, rsyncPath, rsyncArgs, filterFile, targetMode, sshPath } as Profile, notes };
 }
 
 function validateAbsolutePath(value: unknown, what: string, p: path.PlatformPath): string {

@@ -17,3 +17,8 @@ export interface FileIdentity {
   ino: number;
   isFile: boolean;
 }
+
+/** One entry's identity plus what it is (a file system provider must know folders from files). */
+export interface SlotEntryInfo extends FileIdentity {
+  kind: SlotDirEntry['kind'];
+}

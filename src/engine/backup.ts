@@ -17,6 +17,7 @@ import type { RingStore } from '../platform/ringStore';
 import { chooseProvider, providerFor } from '../platform/snapshot/select';
 import type { Snapshot, SnapshotProvider } from '../platform/snapshot/provider';
 import { openRing } from '../platform/target/select';
+import { openTarget, type OpenedTarget } from '../platform/target/remoteHosts';
 import type { IncomingPlan } from '../platform/target/storage';
 import type { BackupResult, SlotSummary } from '../rpc/protocol';
 import { finalizeSlot } from './finalize';
@@ -47,7 +48,17 @@ export interface BackupOptions {
  * orders the phases.
  */
 export async function runBackup(options: BackupOptions): Promise<BackupResult> {
-  return new BackupRun(options).execute();
+  const run = new BackupRun(options);
+  try {
+    return await run.execute();
+  } catch (error) {
+    // Whatever failed on a server says which server (the status bar shows this message).
+    const where = run.remoteName;
+    if (where !== null && error instanceof Error && !error.message.includes(where)) error.message = `${error.message} (ring on ${where})`;
+    throw error;
+  } finally {
+    await run.closeTarget();
+  }
 }
 
 /** rsync options that fight `--inplace` on a copy-on-write ring. */
@@ -66,10 +77,19 @@ class BackupRun {
   private rotated = false;
   private snapshot: Snapshot | null = null;
   private provider: SnapshotProvider | null = null;
+  /** The ring's host: one connection per run for a server, released at the end. */
+  private opened: OpenedTarget | null = null;
   /** The source snapshot of a btrfs send run, kept as the next run's parent once the slot is in. */
   private sent: { path: string; uuid: string } | null = null;
 
   constructor(private readonly options: BackupOptions) {}
+
+  get remoteName(): string | null { return this.opened?.host.name ?? null; }
+
+  async closeTarget(): Promise<void> {
+    await this.opened?.release();
+    this.opened = null;
+  }
 
   async execute(): Promise<BackupResult> {
     await this.phase('preflight', 'Checking source, target and rsync');
@@ -131,9 +151,11 @@ class BackupRun {
   private async checkPreflight(): Promise<{ profile: Profile; report: PreflightReport; ring: RingStore }> {
     const profile = this.options.profile;
     this.notes.push(...(this.options.notes ?? []));
-    const report = await preflight(profile, this.options.createTarget ? { createTarget: true } : {});
+    this.opened = await openTarget(profile.target, { sshPath: profile.sshPath, rsyncPath: profile.rsyncPath });
+    const { host, path } = this.opened;
+    const report = await preflight(profile, { ...(this.options.createTarget ? { createTarget: true } : {}), host, targetPath: path });
     this.warnings.push(...report.warnings);
-    const { ring, notes: kindNotes } = await openRing(profile.target, profile.targetMode);
+    const { ring, notes: kindNotes } = await openRing(path, profile.targetMode, host);
     this.notes.push(...kindNotes);
     if (ring.storage.capabilities.copyOnWrite) {
       const clash = profile.rsyncArgs.map((arg) => ({ arg, rule: NOT_WITH_INPLACE.find((r) => r.match.test(arg)) })).find((c) => c.rule);
@@ -198,11 +220,12 @@ class BackupRun {
 
     const argv = buildRsyncArgv({
       source: this.snapshot.readPath,
-      destination: incoming!.path,
+      // `host:path` and `-e` through this run's connection for a ring on a server.
+      destination: ring.host.rsyncDestination(incoming!.path),
       targetArgs: incoming!.rsyncArgs,
       excludes: [...profile.excludes, ...this.snapshot.excludes],
       filterFile: profile.filterFile,
-      extraArgs: profile.rsyncArgs,
+      extraArgs: [...ring.host.rsyncTransportArgs(), ...profile.rsyncArgs],
       timePrecision: report.timePrecision,
     });
     const manifest: SlotManifest = {
@@ -231,7 +254,9 @@ class BackupRun {
   private async copy(ring: RingStore, profile: Profile, report: PreflightReport, argv: string[], manifest: SlotManifest, destination: string, previousManifest: SlotManifest | null): Promise<{ copy: RsyncRunResult; outcome: 'complete' | 'complete-with-warnings' | 'partial' }> {
     const snapshot = this.snapshot!;
     const sourceIdentity = await identity(snapshot.readPath);
-    const copy = await runRsync(report.rsync.path, argv, ring.changeLogPath(manifest.id), {
+    // rsync's change log is streamed into a local file; a server's copy is sent after the copy.
+    const changeLog = await ring.host.staged(ring.changeLogPath(manifest.id), 'write');
+    const copy = await runRsync(report.rsync.path, argv, changeLog, {
       // Relative merge-file names inside a filter file resolve from the filter file's folder.
       ...(profile.filterFile !== undefined ? { cwd: dirname(profile.filterFile) } : {}),
       ...(this.options.signal ? { signal: this.options.signal } : {}),
@@ -245,6 +270,7 @@ class BackupRun {
     });
     // On a full target even these small writes can fail; rsync's own outcome is what the user must
     // hear about (a stale copy record is checked and cleared by the next run).
+    await ring.host.publishStaged(ring.changeLogPath(manifest.id)).catch(() => undefined);
     await clearCopyRecord(ring).catch(() => undefined);
     recordCopy(manifest, copy, previousManifest, this.warnings);
     const recordFailedRun = () => ring.writeManifest(manifest).catch(() => undefined);
@@ -415,7 +441,7 @@ async function copyFailure(ring: RingStore, copy: RsyncRunResult, id: string): P
     const progressText = written > 0
       ? ` The copy stopped after writing ${formatBytes(written)}${estimate !== null && estimate > written ? ` of about ${formatBytes(estimate)}; it needed about ${formatBytes(estimate - written)} more` : ''}.`
       : '';
-    return new ShadowSlotsError('target-full', `The target is full: ${formatBytes(fs?.freeBytes ?? 0)} free of ${formatBytes(fs?.totalBytes ?? 0)}.${progressText}`, {
+    return new ShadowSlotsError('target-full', `The target${ring.host.name ? ` on ${ring.host.name}` : ''} is full: ${formatBytes(fs?.freeBytes ?? 0)} free of ${formatBytes(fs?.totalBytes ?? 0)}.${progressText}`, {
       hint: `Previous slots are intact. Free space on the target or keep fewer slots; the unfinished copy is kept in ${ring.incomingPath(id)} and the next run resumes it (delete it to free its space now).`,
       details: { exitCode: copy.exitCode, stderrTail: copy.stderrTail },
     });

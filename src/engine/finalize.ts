@@ -4,10 +4,11 @@ import { pipeline } from 'node:stream/promises';
 import type { SlotManifest } from '../core/manifest';
 import { LineSplitter, parseItemizedLine } from '../core/rsyncOutput';
 import { RingStore } from '../platform/ringStore';
-import { run } from '../platform/runner';
 import { writeSlotSums } from '../platform/treeSums';
-import { exists, tempPathBeside } from '../platform/fsutil';
+import { tempPathBeside } from '../platform/fsutil';
 import { BatchedWriter } from '../platform/batchedWriter';
+import { SshHost } from '../platform/target/sshHost';
+import { writeRemoteSlotSums } from '../platform/target/remoteSums';
 
 /**
  * Work that needs the new slot but must not delay it: the list of deleted files (rsync cannot
@@ -45,18 +46,27 @@ async function recordSlotDetails(ring: RingStore, rsyncPath: string, manifest: S
   const prior = state.entries.find((e) => e.number === current.number + 1);
   const comparable = prior !== undefined && previous !== null && prior.id === previous.id;
   const previousSums = previous?.checksums ? ring.sumsPath(previous.id) : null;
-  const changeLog = ring.changeLogPath(manifest.id);
+  // On a server the change log is appended to here and sent back (the host stages it).
+  const changeLog = await ring.host.staged(ring.changeLogPath(manifest.id), 'read');
+  try {
+    await recordSums(ring, rsyncPath, manifest, current.number, prior?.number ?? null, comparable, previousSums, changeLog, signal);
+  } finally {
+    await ring.host.publishStaged(ring.changeLogPath(manifest.id));
+  }
+}
+
+async function recordSums(ring: RingStore, rsyncPath: string, manifest: SlotManifest, number: number, priorNumber: number | null, comparable: boolean, previousSums: string | null, changeLog: string, signal?: AbortSignal): Promise<void> {
   // The previous slot's checksum list names every file it had: the ones this slot's walk does not
   // meet are the deleted files, so no second walk of both trees is needed. They are collected
   // aside and appended only when the whole walk succeeded; otherwise rsync lists them.
-  const aside = comparable && previousSums !== null && (await exists(previousSums)) ? tempPathBeside(changeLog) : null;
+  const aside = comparable && previousSums !== null && (await ring.host.exists(previousSums)) ? tempPathBeside(changeLog) : null;
   let deleted: number | null = null;
   let sumsFailure: unknown = null;
   try {
     const gone = aside ? await BatchedWriter.open(aside, 'write') : null;
     let count = 0;
     try {
-      await writeSlotSums(ring.slotPath(current.number), ring.sumsPath(manifest.id), previousSums, signal, gone ? (path) => { count++; return gone.write(`- ${JSON.stringify(path)}\n`); } : undefined);
+      await sumsWriter(ring)(ring.slotPath(number), ring.sumsPath(manifest.id), previousSums, signal, gone ? (path) => { count++; return gone.write(`- ${JSON.stringify(path)}\n`); } : undefined);
     } finally {
       await gone?.close();
     }
@@ -71,8 +81,8 @@ async function recordSlotDetails(ring: RingStore, rsyncPath: string, manifest: S
     if (aside) await rm(aside, { force: true });
   }
   if (manifest.counts && deleted !== null) manifest.counts.deleted = deleted;
-  else if (manifest.counts && comparable && !signal?.aborted) {
-    manifest.counts.deleted = await listDeletions(rsyncPath, ring.slotPath(current.number), ring.slotPath(prior.number), changeLog, signal);
+  else if (manifest.counts && comparable && priorNumber !== null && !signal?.aborted) {
+    manifest.counts.deleted = await listDeletions(ring, rsyncPath, ring.slotPath(number), ring.slotPath(priorNumber), changeLog, signal);
   }
   await ring.writeManifest(manifest);
   if (sumsFailure !== null) throw sumsFailure;
@@ -83,12 +93,13 @@ async function recordSlotDetails(ring: RingStore, rsyncPath: string, manifest: S
  * exactly the entries of the old slot that the new one no longer has. Only needed when the previous
  * slot has no checksum list (adopted, or made by a run that was interrupted before recording it).
  */
-async function listDeletions(rsyncPath: string, newSlot: string, oldSlot: string, changeLog: string, signal?: AbortSignal): Promise<number> {
+async function listDeletions(ring: RingStore, rsyncPath: string, newSlot: string, oldSlot: string, changeLog: string, signal?: AbortSignal): Promise<number> {
   const splitter = new LineSplitter();
   let deleted = 0;
   const out = await BatchedWriter.open(changeLog, 'append');
   try {
-    await run(rsyncPath, ['-r', '--dry-run', '--delete', '--existing', '--ignore-existing', '--out-format=%i %n', '--', `${newSlot}/`, `${oldSlot}/`], {
+    // Both slots are on the ring's host: its own rsync compares them there.
+    await ring.host.run(ring.host.name === null ? rsyncPath : 'rsync', ['-r', '--dry-run', '--delete', '--existing', '--ignore-existing', '--out-format=%i %n', '--', `${newSlot}/`, `${oldSlot}/`], {
       onStdout: (chunk) => splitter.push(chunk, (line) => {
         const item = parseItemizedLine(line);
         if (item?.change === 'deleted') {
@@ -118,9 +129,15 @@ async function backfillChecksums(ring: RingStore, signal?: AbortSignal): Promise
     // Hashes carried forward by inode hold only between hard-linked slots: a copy-on-write slot
     // rewrote changed files in place, under the same inode.
     const base = manifest.linkDest && (manifest.storage?.kind ?? 'links') === 'links' ? await ring.readManifest(manifest.linkDest) : null;
-    await writeSlotSums(ring.slotPath(entry.number), ring.sumsPath(entry.id), base?.checksums ? ring.sumsPath(base.id) : null, signal);
+    await sumsWriter(ring)(ring.slotPath(entry.number), ring.sumsPath(entry.id), base?.checksums ? ring.sumsPath(base.id) : null, signal);
     await ring.writeManifest({ ...manifest, checksums: `sums/${entry.id}.tsv`, warnings: [...manifest.warnings, 'Checksums were recorded by a later run, after this run was interrupted.'] });
     filled++;
   }
   return filled;
+}
+
+/** Checksums are computed where the slot is: on a server by its own sha256sum. */
+function sumsWriter(ring: RingStore): typeof writeSlotSums {
+  const host = ring.host;
+  return host instanceof SshHost ? (root, out, previous, signal, onGone) => writeRemoteSlotSums(host, root, out, previous, signal, onGone) : writeSlotSums;
 }

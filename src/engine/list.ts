@@ -1,5 +1,5 @@
 import type { RingStore } from '../platform/ringStore';
-import { openRing } from '../platform/target/select';
+import { withRing } from '../platform/target/select';
 import { stat } from 'node:fs/promises';
 import { isErrno } from '../platform/fsutil';
 import type { RingListing, SlotSummary } from '../rpc/protocol';
@@ -14,8 +14,11 @@ type Rotation = NonNullable<Journal['rotation']>;
  * no live lock holder) is finished first, so what is listed is never a half-rotated ring.
  */
 export async function listRing(target: string): Promise<RingListing> {
-  await requireTargetFolder(target);
-  const { ring } = await openRing(target, 'auto');
+  return withRing(target, 'auto', (ring) => listOpenRing(target, ring));
+}
+
+async function listOpenRing(target: string, ring: RingStore): Promise<RingListing> {
+  await requireTargetFolder(ring);
   const notes: string[] = [];
   // While another run is between two renames of its rotation the folders are in flux: list the
   // ring as the journal says it will be in a moment (no gap, no half-moved folder taken for a
@@ -43,7 +46,7 @@ export async function listRing(target: string): Promise<RingListing> {
     const state = manifest?.state === 'partial' ? 'partial' : busy ? 'in-progress' : 'interrupted';
     slots.push({ number: null, id, state, path: ring.incomingPath(id), manifest });
   }
-  return { target, slots, busy, notes };
+  return { target, slots, busy, notes, host: ring.host.name };
 }
 
 /**
@@ -76,7 +79,7 @@ async function finishInterruptedRotation(ring: RingStore, notes: string[]): Prom
  * files under another slot's number and date.
  */
 export async function settledEntries(ring: RingStore): Promise<RingEntry[]> {
-  await requireTargetFolder(ring.target);
+  await requireTargetFolder(ring);
   if ((await finishInterruptedRotation(ring, [])).rotation) {
     throw new ShadowSlotsError('locked', 'A backup is renumbering the slots right now.', { hint: 'Try again in a moment.' });
   }
@@ -87,7 +90,19 @@ export async function settledEntries(ring: RingStore): Promise<RingEntry[]> {
  * A missing target is far more often an unplugged or unmounted backup disk than a ring without
  * slots: saying "no slots yet" would tell the user the opposite of what happened.
  */
-async function requireTargetFolder(target: string): Promise<void> {
+async function requireTargetFolder(ring: RingStore): Promise<void> {
+  const target = ring.target;
+  if (ring.host.name !== null) {
+    // On a server: the same question asked there (a symlink to the folder is fine).
+    const s = await ring.host.stat(target);
+    if (s === null) {
+      throw new ShadowSlotsError('preflight', `The target folder ${target} does not exist on ${ring.host.name}.`, {
+        hint: 'Is the backup disk on the server mounted? A new ring\'s folder is made by its first backup (CLI: backup --create-target).',
+      });
+    }
+    if (s.kind !== 'folder' && s.kind !== 'symlink') throw new ShadowSlotsError('preflight', `The target ${target} on ${ring.host.name} is not a folder.`, { hint: 'Give the folder that holds the slots 0, 1, 2…' });
+    return;
+  }
   const st = await stat(target).catch((error: unknown) => {
     if (isErrno(error, 'ENOENT') || isErrno(error, 'ENOTDIR')) return null;
     throw error; // e.g. EACCES: the folder may well exist, and the error says why it cannot be read

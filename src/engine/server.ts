@@ -19,6 +19,7 @@ import { verifySlot } from './verify';
 import { FILTER_LANGUAGE_CAPABILITIES, registerFilterLanguage } from './filterLanguage';
 import { previewBackup } from '../platform/filter/preview';
 import { locateRsync } from '../platform/rsyncTool';
+import { closeAllConnections, keepConnectionsFor } from '../platform/target/remoteHosts';
 import type { ProfileInput } from '../core/profile';
 
 /** Turns any failure into a ResponseError whose data carries the classified code and the hint. */
@@ -120,6 +121,7 @@ export function registerEngine(connection: Connection): { documents: TextDocumen
       serverInfo: { name: 'shadow-slots-engine' },
     };
   });
+  connection.onShutdown(() => closeAllConnections());
   connection.onNotification(ProfileChangedNotification.type, (params) => { profile = params.profile; });
   registerFilterLanguage(connection, documents, {
     sourceFor: () => (typeof profile.source === 'string' && profile.source !== '' ? profile.source : undefined),
@@ -129,6 +131,8 @@ export function registerEngine(connection: Connection): { documents: TextDocumen
 }
 
 export function startServer(): void {
+  // Browsing a remote slot is many small requests: one SSH connection serves them for a while.
+  keepConnectionsFor(60_000);
   const connection = createConnection(ProposedFeatures.all);
   const { documents } = registerEngine(connection);
   documents.listen(connection);

@@ -1,5 +1,5 @@
 import type { SlotSpace } from '../core/target';
-import { openRing } from '../platform/target/select';
+import { withRing } from '../platform/target/select';
 import { settledEntries } from './list';
 
 /**
@@ -7,6 +7,5 @@ import { settledEntries } from './list';
  * counts, btrfs extents, ZFS accounting). Reads every slot whose figures are not cached yet.
  */
 export async function ringSpace(target: string): Promise<SlotSpace[]> {
-  const { ring } = await openRing(target, 'auto');
-  return ring.space(await settledEntries(ring));
+  return withRing(target, 'auto', async (ring) => ring.space(await settledEntries(ring)));
 }

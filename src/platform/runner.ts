@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { execa, type ResultPromise } from 'execa';
 import { ShadowSlotsError, type ErrorCode } from '../core/errors';
 
@@ -10,6 +11,8 @@ export interface RunOptions {
   cwd?: string;
   env?: Record<string, string | undefined>;
   input?: string;
+  /** A stream fed to the child's stdin for as long as the caller keeps writing (a long-lived remote shell). */
+  stdin?: Readable;
   signal?: AbortSignal;
   /** Called for every chunk of stdout as it arrives (large outputs are never buffered). */
   onStdout?: (chunk: string) => void;
@@ -70,7 +73,8 @@ export async function run(command: string, argv: readonly string[], options: Run
     env: options.env,
     extendEnv: true,
     input: options.input,
-    stdin: options.input === undefined ? 'ignore' : undefined,
+    // execa takes a stream without a file descriptor as an async iterable of chunks.
+    stdin: options.stdin ? { [Symbol.asyncIterator]: () => options.stdin![Symbol.asyncIterator]() } : options.input === undefined ? 'ignore' : undefined,
     buffer: false,
     reject: false,
     cancelSignal: options.signal,
@@ -92,6 +96,8 @@ export async function run(command: string, argv: readonly string[], options: Run
     options.onStderr?.(chunk);
     stderr = (stderr + chunk).slice(-STDERR_KEEP);
   });
+  // A caller-fed stdin must not keep the result waiting once the child is gone (ssh that failed to log in).
+  if (options.stdin) child.once('exit', () => { options.stdin!.destroy(); });
   // Listeners are attached first: execa drops output nobody is reading once the child exits.
   if (child.pid !== undefined && options.onSpawn) await options.onSpawn(child.pid);
   const killTree = () => {

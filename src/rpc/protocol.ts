@@ -12,7 +12,7 @@ import type { SlotManifest, SlotState } from '../core/manifest';
 import type { ProgressEvent } from '../core/progress';
 import type { PreviewResult } from '../core/filter/preview';
 import type { SlotSpace } from '../core/target';
-import type { FileIdentity, SlotDirEntry } from '../core/slotEntry';
+import type { FileIdentity, SlotDirEntry, SlotEntryInfo } from '../core/slotEntry';
 
 /** A slot as listed: number (null while not part of the ring), state and its manifest. */
 export interface SlotSummary {
@@ -31,6 +31,8 @@ export interface RingListing {
   slots: SlotSummary[];
   /** True while another process holds the ring's lock. */
   busy: boolean;
+  /** The computer the ring lives on; null or absent for this one (then its slots are also plain local folders). */
+  host?: string | null;
   /** Human-readable notes (e.g. "ring adopted", "repaired an interrupted rotation"). */
   notes: string[];
 }
@@ -88,8 +90,11 @@ export namespace SlotSpaceRequest {
   export const type = new RequestType<{ target: string }, SlotSpace[], EngineErrorData>('shadowSlots/slotSpace');
 }
 
-/** A place inside a complete slot: `path` is relative to the slot, `/`-separated ('' is its root). */
-export interface SlotPathParams { target: string; slot: number; path: string }
+/**
+ * A place inside a slot: `slot` is a complete slot's number, or an unfinished run's id (its
+ * in-progress folder); `path` is relative to the slot, `/`-separated ('' is its root).
+ */
+export interface SlotPathParams { target: string; slot: number | string; path: string }
 
 export namespace SlotFolderRequest {
   /** One folder of a slot (folders first, then by name), read through the ring's host. */
@@ -97,8 +102,8 @@ export namespace SlotFolderRequest {
 }
 
 export namespace SlotEntryRequest {
-  /** Size, modification time and inode of one entry of a slot (a final symlink not followed); null when absent. */
-  export const type = new RequestType<SlotPathParams, FileIdentity | null, EngineErrorData>('shadowSlots/slotEntry');
+  /** Kind, size, modification time and inode of one entry of a slot (a final symlink not followed); null when absent. */
+  export const type = new RequestType<SlotPathParams, SlotEntryInfo | null, EngineErrorData>('shadowSlots/slotEntry');
 }
 
 export namespace SlotFileRequest {
@@ -153,4 +158,4 @@ export namespace RingChangedNotification {
   export const type = new NotificationType<{ target: string }>('shadowSlots/ringChanged');
 }
 
-export type { ProgressEvent, PreviewResult, SlotSpace, SlotDirEntry, FileIdentity };
+export type { ProgressEvent, PreviewResult, SlotSpace, SlotDirEntry, FileIdentity, SlotEntryInfo };

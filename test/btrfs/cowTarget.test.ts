@@ -6,6 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { btrfsLoop, btrfsUnavailable } from '../helpers/btrfsLoop';
+import { dayThreeRestores, sixDays } from '../helpers/cowScenario';
+import { rewriteRegion, writeDiskImage } from '../helpers/diskImage';
 import { tempDir } from '../helpers/tmp';
 import { runCli, type CliRun } from '../helpers/cli';
 import { run } from '../../src/platform/runner';
@@ -48,14 +50,7 @@ async function cowSetup(t: TestContext, sizeMb = 400): Promise<{ mnt: string; so
 
 test('a copy-on-write ring on btrfs: rotation, drop, restore and verify; every slot a read-only subvolume', { skip }, async (t) => {
   const { source, target } = await cowSetup(t);
-  await writeFile(join(source, 'src', 'keep.txt'), 'never changes');
-  for (let day = 1; day <= 6; day++) {
-    await writeFile(join(source, 'notes.txt'), `day ${day}\n`);
-    if (day === 3) await writeFile(join(source, 'src', 'only-day-3.txt'), 'temporary');
-    if (day === 4) await run('rm', ['--', join(source, 'src', 'only-day-3.txt')]);
-    const r = await backup(source, target, ['--slots', '4']);
-    assert.equal(r.code, 0, r.stderr);
-  }
+  await sixDays(source, () => backup(source, target, ['--slots', '4']));
   const ring = listed(await runCli(['list', '--target', target, '--json']));
   assert.deepEqual(ring.slots.map((s) => s.number), [0, 1, 2, 3]);
   for (const s of ring.slots) {
@@ -67,14 +62,7 @@ test('a copy-on-write ring on btrfs: rotation, drop, restore and verify; every s
     const v = await runCli(['verify', '--target', target, '--slot', String(s.number), '--json']);
     assert.equal(v.code, 0, v.stdout);
   }
-  // Day 3's file exists only in slot 3 (day 3); day 4 deleted it again.
-  assert.equal(await readFile(join(target, '3', 'src', 'only-day-3.txt'), 'utf8'), 'temporary');
-  await assert.rejects(stat(join(target, '2', 'src', 'only-day-3.txt')));
-  const out = join(await tempDir(t), 'restored');
-  await mkdir(out);
-  const restored = await runCli(['restore', '--target', target, '--slot', '3', '--path', 'src/only-day-3.txt', '--to', out]);
-  assert.equal(restored.code, 0, restored.stderr);
-  assert.equal(await readFile(join(out, 'src', 'only-day-3.txt'), 'utf8'), 'temporary');
+  await dayThreeRestores(t, target);
   // Nothing in progress or waiting in the trash; exactly the four slots are subvolumes.
   const subvolumes = (await run('btrfs', ['subvolume', 'list', '-o', join(target, '..')])).stdout.trim().split('\n').filter(Boolean);
   assert.equal(subvolumes.length, 4, subvolumes.join('\n'));
@@ -86,16 +74,11 @@ test('a 256 MiB disk image with 1 MiB rewritten per run adds about 1 MiB per cop
   const { mnt, source, target } = await cowSetup(t, 900);
   const image = join(source, 'disk.img');
   const size = 256 * MiB;
-  const handle = await open(image, 'w');
-  for (let written = 0; written < size; written += 16 * MiB) await handle.write(randomBytes(16 * MiB));
-  await handle.close();
+  await writeDiskImage(image, size);
   assert.equal((await backup(source, target)).code, 0);
   const added: number[] = [];
   for (let run5 = 0; run5 < 5; run5++) {
-    const offset = Math.floor(Math.random() * (size - MiB) / 4096) * 4096;
-    const h = await open(image, 'r+');
-    await h.write(randomBytes(MiB), 0, MiB, offset);
-    await h.close();
+    await rewriteRegion(image, size);
     const before = await dataUsed(mnt);
     const r = await backup(source, target);
     assert.equal(r.code, 0, r.stderr);

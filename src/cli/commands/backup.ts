@@ -1,8 +1,9 @@
 import type { CliCommand } from '../command';
-import { parseCommandArgs, readProfileFile, resolveArg } from '../args';
+import { parseCommandArgs, readProfileFile, resolveArg, resolveTarget } from '../args';
 import { runBackup } from '../../engine/backup';
 import { validateProfile, type ProfileInput } from '../../core/profile';
 import { formatBytes, formatCount, formatDuration } from '../../core/format';
+import { ProgressTracker } from '../../core/progress';
 import { describeError, exitCodeFor, ExitCode, ShadowSlotsError } from '../../core/errors';
 import { setLogSink } from '../../platform/runner';
 import { stopOf, type Stop } from '../stop';
@@ -34,13 +35,14 @@ export const backupCommand: CliCommand = {
     if (values.verbose) setLogSink((level, message) => (json ? line({ type: 'log', level, message }) : io.err(`${message}\n`)));
     let lastPhase = '';
     let lastDraw = 0;
+    const tracker = new ProgressTracker();
     try {
       // The boundary: the profile file and the flags are validated here, once; the engine gets a Profile.
       const fromFile: ProfileInput = values.profile ? readProfileFile(values.profile) : {};
       const { profile, notes } = validateProfile({
         ...fromFile,
         ...(values.source !== undefined ? { source: resolveArg(values.source) } : {}),
-        ...(values.target !== undefined ? { target: resolveArg(values.target) } : {}),
+        ...(values.target !== undefined ? { target: resolveTarget(values.target) } : {}),
         ...(values.slots !== undefined ? { slots: values.slots } : {}),
         ...(values.snapshot !== undefined ? { snapshot: values.snapshot } : {}),
         ...(values['target-mode'] !== undefined ? { targetMode: values['target-mode'] } : {}),
@@ -54,6 +56,7 @@ export const backupCommand: CliCommand = {
         createTarget: values['create-target'] === true,
         onProgress: (e) => {
           if (json) { line({ type: 'progress', ...e }); return; }
+          const view = tracker.update(e, performance.now());
           if (e.phase !== lastPhase) {
             if (io.interactive && lastPhase === 'copy') io.out('\n');
             lastPhase = e.phase;
@@ -63,8 +66,7 @@ export const backupCommand: CliCommand = {
           }
           if (e.phase === 'copy' && io.interactive && Date.now() - lastDraw > 250) {
             lastDraw = Date.now();
-            const eta = e.etaSeconds !== null ? ` ETA ${formatDuration(e.etaSeconds * 1000)}` : '';
-            io.out(`\r  ${e.percent ?? 0}%  ${formatBytes(e.bytes)}  ${formatCount(e.files)} files  ${e.rate !== null ? formatBytes(e.rate) + '/s' : ''}${eta}   `);
+            io.out(`\r  ${view.text}   `);
           }
         },
         onComplete: ({ elapsedMs, slot }) => {

@@ -1,5 +1,5 @@
 import type { CliCommand } from '../command';
-import { resolveArg, parseCommandArgs, requireString } from '../args';
+import { parseCommandArgs, requireString, resolveTarget } from '../args';
 import { listRing } from '../../engine/list';
 import { formatBytes, formatCount } from '../../core/format';
 import { ExitCode } from '../../core/errors';
@@ -23,7 +23,7 @@ export const listCommand: CliCommand = {
   async run(argv, io) {
     const { values } = parseCommandArgs(argv, { target: { type: 'string' }, json: { type: 'boolean' }, 'no-space': { type: 'boolean' }, help: { type: 'boolean' } }, usage);
     if (values.help) { io.out(`Usage: shadow-slots ${usage}\n`); return ExitCode.ok; }
-    const target = resolveArg(requireString(values.target, 'target', usage));
+    const target = resolveTarget(requireString(values.target, 'target', usage));
     const listing = await listRing(target);
     // Measuring reads the slots whose figures are not cached yet: skippable for a quick look.
     if (values['no-space'] !== true && listing.slots.some((s) => s.number !== null)) {

@@ -66,4 +66,19 @@ export interface RingHost {
    */
   staged(path: string, mode: 'read' | 'write'): Promise<string>;
   publishStaged(path: string): Promise<void>;
+  /** Forgets a file staged for writing without publishing it (a failed finalize). */
+  discardStaged(path: string): Promise<void>;
+  /**
+   * How rsync names the host's `path` as its destination or source: the path itself here,
+   * `host:path` on a server (with `rsyncTransportArgs`: `-e` reaching it over this run's connection).
+   */
+  rsyncDestination(path: string): string;
+  rsyncTransportArgs(): string[];
+  /**
+   * Copies a file, symlink (as a link) or folder of the host to `to`, a path on this machine that
+   * does not exist yet, keeping modification times (restore).
+   */
+  copyOut(path: string, to: string): Promise<void>;
+  /** Ends what the host opened (a connection); local hosts have nothing to close. */
+  close(): Promise<void>;
 }

@@ -1,5 +1,5 @@
 import { constants, lstatSync } from 'node:fs';
-import { lstat, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { cp, lstat, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ShadowSlotsError } from '../../core/errors';
 import { fileSystemType } from '../fsProbe';
@@ -99,6 +99,11 @@ export const localHost: RingHost = {
   makeFoldersAccessible: makeFoldersOwnerAccessible,
   staged: async (path) => path,
   publishStaged: async () => undefined,
+  discardStaged: async () => undefined,
+  rsyncDestination: (path) => path,
+  rsyncTransportArgs: () => [],
+  copyOut: (path, to) => cp(path, to, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true, errorOnExist: true, force: false }),
+  close: async () => undefined,
 };
 
 /**

@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { invalid } from '../../core/errors';
+import { looksRemote } from '../../core/remoteTarget';
 import type { Profile } from '../../core/profile';
 import { buildRsyncArgv } from '../../core/rsyncArgs';
 import { META_DIR, INCOMING_DIR } from '../../core/layout';
@@ -140,6 +141,12 @@ export function planHelper(input: HelperPlanInput): HelperPlan {
     throw invalid(`The elevated helper takes shadow copies, but this profile's snapshot method is "${profile.snapshot}".`, 'Set the snapshot method to "vss" or "auto", or back up without the helper.');
   }
   const source = checkWindowsPath(profile.source);
+  // The helper rotates the ring itself, with PowerShell on this computer's file system: it has no
+  // SSH transport yet, so a ring on a server is refused here rather than half-supported.
+  if (looksRemote(profile.target)) {
+    throw invalid(`The elevated helper backs up to a folder on this computer or a network share; ${profile.target} is a ring on a server over SSH, which the helper cannot reach yet.`,
+      'Back up to the server without the helper (the engine reaches it over SSH; snapshot "none"), or choose a local or network-share target for the helper.');
+  }
   const target = checkWindowsPath(profile.target);
   const programData = checkWindowsPath(input.programData);
   const systemRoot = checkWindowsPath(input.systemRoot);

@@ -1,17 +1,17 @@
 import * as vscode from 'vscode';
-import { randomUUID } from 'node:crypto';
-import { LanguageClient, RevealOutputChannelOn, State, TransportKind, WorkDoneProgress, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
-import type { WorkDoneProgressBegin, WorkDoneProgressReport } from 'vscode-languageclient/node';
+import { LanguageClient, RevealOutputChannelOn, State, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
 import {
-  BackupRequest, ListRequest, LogNotification, PreviewBackupRequest, ProfileChangedNotification, RestoreRequest, RingChangedNotification, ValidateProfileRequest, VerifyRequest,
-  type BackupResult, type PreviewResult, type RestoreResult, type RingListing, type VerifyResult,
-} from '../../rpc/protocol';
+  BackupProgressNotification, BackupRequest, ListRequest, LogNotification, PreviewBackupRequest, ProfileChangedNotification, RestoreRequest, RingChangedNotification, ValidateProfileRequest, VerifyRequest,
+  type BackupResult, type PreviewResult, type ProgressEvent, type RestoreResult, type RingListing, type VerifyResult, SlotEntryRequest, SlotFileRequest, SlotFolderRequest, SlotSpaceRequest, type SlotDirEntry, type SlotEntryInfo, type SlotSpace } from '../../rpc/protocol';
 import type { ProfileInput } from '../../core/profile';
+import { progressDetail } from '../../core/progress';
 
-/** One step of a running backup as the engine reports it through LSP work-done progress. */
+/** One step of a running backup. */
 export interface BackupProgress {
   message: string;
   percentage: number | undefined;
+  /** The engine's structured event, when the run reports one (the Windows helper's state file does not). */
+  event?: ProgressEvent;
 }
 
 /**
@@ -23,6 +23,8 @@ export interface BackupProgress {
 export class EngineClient implements vscode.Disposable {
   private client: LanguageClient | undefined;
   private readonly ringChanged = new vscode.EventEmitter<string>();
+  /** Receives BackupProgressNotification while a backup runs (the engine runs one at a time). */
+  private progressListener: ((e: ProgressEvent) => void) | undefined;
   /** Fires with the target whose ring the engine changed (backup, restore, repair). */
   readonly onRingChanged = this.ringChanged.event;
 
@@ -65,6 +67,7 @@ export class EngineClient implements vscode.Disposable {
       const client = new LanguageClient('shadowSlots.engine', 'Shadow Slots engine', serverOptions, clientOptions);
       client.onNotification(LogNotification.type, ({ level, message }) => this.log[level](message));
       client.onNotification(RingChangedNotification.type, ({ target }) => this.ringChanged.fire(target));
+      client.onNotification(BackupProgressNotification.type, (e) => this.progressListener?.(e));
       this.client = client;
       await client.start();
     }
@@ -73,6 +76,24 @@ export class EngineClient implements vscode.Disposable {
 
   async list(target: string): Promise<RingListing> {
     return (await this.connection()).sendRequest(ListRequest.type, { target });
+  }
+
+  /** One folder of a slot (a complete slot's number, or an unfinished run's id), read by the engine wherever the ring lives. */
+  async slotFolder(target: string, slot: number | string, path: string): Promise<SlotDirEntry[]> {
+    return (await this.connection()).sendRequest(SlotFolderRequest.type, { target, slot, path });
+  }
+
+  async slotEntry(target: string, slot: number | string, path: string): Promise<SlotEntryInfo | null> {
+    return (await this.connection()).sendRequest(SlotEntryRequest.type, { target, slot, path });
+  }
+
+  async slotFile(target: string, slot: number | string, path: string): Promise<Uint8Array> {
+    const { base64 } = await (await this.connection()).sendRequest(SlotFileRequest.type, { target, slot, path });
+    return Buffer.from(base64, 'base64');
+  }
+
+  async slotSpace(target: string): Promise<SlotSpace[]> {
+    return (await this.connection()).sendRequest(SlotSpaceRequest.type, { target });
   }
 
   async validate(profile: ProfileInput): Promise<{ notes: string[] }> {
@@ -92,23 +113,20 @@ export class EngineClient implements vscode.Disposable {
   }
 
   /**
-   * Runs a backup in the engine. Progress arrives as work-done reports on a token this side
-   * creates; cancelling `token` sends `$/cancelRequest`, which the engine turns into stopping rsync
-   * and releasing the snapshot. Resolves with null when the request was cancelled.
+   * Runs a backup in the engine. Progress arrives as BackupProgressNotification (phase, percent,
+   * bytes, files: the numbers the UI smooths into rate and time left); cancelling `token` sends
+   * `$/cancelRequest`, which the engine turns into stopping rsync and releasing the snapshot.
+   * Resolves with null when the request was cancelled.
    */
   async backup(profile: ProfileInput, onProgress: (p: BackupProgress) => void, token: vscode.CancellationToken): Promise<BackupResult | null> {
     const client = await this.connection();
-    const workDoneToken = `shadowSlots-backup-${randomUUID()}`;
-    const sub = client.onProgress(WorkDoneProgress.type, workDoneToken, (value) => {
-      if (value.kind === 'end') return;
-      const v = value as WorkDoneProgressBegin | WorkDoneProgressReport;
-      onProgress({ message: v.message ?? '', percentage: v.percentage });
-    });
+    const listener = (e: ProgressEvent) => onProgress({ message: progressDetail(e), percentage: e.percent ?? undefined, event: e });
+    this.progressListener = listener;
     try {
-      const result = await client.sendRequest(BackupRequest.type, { profile, workDoneToken }, token);
+      const result = await client.sendRequest(BackupRequest.type, { profile }, token);
       return token.isCancellationRequested && result === null ? null : result;
     } finally {
-      sub.dispose();
+      if (this.progressListener === listener) this.progressListener = undefined;
     }
   }
 

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fakeMsys2Runtime } from '../../unit/windows/peBuilder';
 import { tempDir } from '../../helpers/tmp';
 import { cliPath, runCli } from '../../helpers/cli';
 
@@ -35,6 +36,14 @@ function assertQuiet(what: string, r: { code: number | null; signal: string | nu
   assert.equal(r.signal, null, `${what}: not killed`);
   assert.equal(r.code, SIGPIPE_EXIT, `${what}: exit ${r.code}, stderr:\n${r.stderr}`);
   assert.doesNotMatch(r.stderr, /EPIPE|\n\s+at |Error:/, `${what}: no error or stack trace`);
+}
+
+/** Off Windows, `helper plan` needs a copy of rsync.exe and its DLLs (as a user would bring from Windows). */
+async function rsyncCopy(dir: string): Promise<string> {
+  const bin = join(dir, 'msys64', 'usr', 'bin');
+  await mkdir(bin, { recursive: true });
+  for (const f of fakeMsys2Runtime()) await writeFile(join(bin, f.name), f.bytes);
+  return join(bin, 'rsync.exe');
 }
 
 test('list of a long ring piped into `head -n 1`: the first line, then a quiet exit 141', async (t) => {
@@ -75,7 +84,7 @@ test('every printing command exits quietly (141) when its reader is gone before 
     ['filter check', ['filter', 'check', '--source', source, '--filter', join(dir, 'filter')]],
     ['preview', ['preview', '--source', source, '--target', ring]],
     ['schedule list', ['schedule', 'list']],
-    ['helper plan', ['helper', 'plan', '--source', 'C:\\src', '--target', 'D:\\ring', '--user-sid', 'S-1-5-21-1-2-3-1001', '--out', join(dir, 'plan')]],
+    ['helper plan', ['helper', 'plan', '--source', 'C:\\src', '--target', 'D:\\ring', '--user-sid', 'S-1-5-21-1-2-3-1001', '--rsync', await rsyncCopy(dir), '--out', join(dir, 'plan')]],
   ];
   for (const [what, args] of cases) assertQuiet(what, await withReaderGone(args, { SHADOW_SLOTS_CONFIG_DIR: config }));
 

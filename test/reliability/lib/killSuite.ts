@@ -16,6 +16,7 @@ import { completeIds, listRing, ringProblems } from './ring';
 import { mutateSource, populateSource } from './sourceTree';
 import { describeTree, type TreeModel } from './tree';
 import { verifySlot } from '../../../src/engine/verify';
+import { makeZfsPool, type ZfsPool } from '../../helpers/zfsPool';
 
 const CAPACITY = 3;
 const SNAPSHOT_DIR = '.shadow-slots-snapshots';
@@ -27,12 +28,15 @@ type KillSpec =
   | { kind: 'spawn-window' };
 
 /** Every fault point of the engine, then random kills spread over the phases (copy and finalize weigh most). */
-function killPlan(rng: ReturnType<typeof seededRng>, extraFaults: string[]): KillSpec[] {
+function killPlan(rng: ReturnType<typeof seededRng>, target: KillSuiteOptions['target'], extraFaults: string[]): KillSpec[] {
   const faults = ['phase:preflight', 'phase:lock', 'phase:repair', 'phase:snapshot', 'phase:copy', 'copy:spawned', 'phase:rotate',
     'rotate:journaled', 'rotate:step-0', 'rotate:step-1', 'rotate:step-2', 'rotate:step-3', 'rotate:settle', 'rotate:state-written', 'phase:release', 'phase:finalize'];
   const randomPhases: Array<[string, number]> = [['lock', 5], ['repair', 10], ['snapshot', 40], ['copy', 150], ['copy', 400], ['copy', 700], ['copy', 300],
     ['rotate', 10], ['release', 20], ['finalize', 30], ['finalize', 120], ['finalize', 250], ['snapshot', 15], ['rotate', 3],
     ['finalize', 60], ['copy', 500]];
+  // A ZFS rotation is a dozen zfs commands (snapshot, clone, remounts, rmdir of what an unmount
+  // left) and a purge destroys a clone and then its snapshot: land kills among them too.
+  if (target === 'zfs-cow') randomPhases.push(['rotate', 150], ['rotate', 400], ['rotate', 700], ['finalize', 300], ['finalize', 600]);
   const plan: KillSpec[] = [
     ...[...faults, ...extraFaults].map((point): KillSpec => ({ kind: 'fault', point })),
     ...randomPhases.map(([phase, maxDelayMs]): KillSpec => ({ kind: 'random', phase, maxDelayMs, tree: rng.next() < 0.5 })),
@@ -67,12 +71,52 @@ async function killAtSpawn(p: CliProcess): Promise<boolean> {
 }
 
 export interface KillSuiteOptions {
-  /** Where the ring lives: a plain folder (hard links) or a btrfs loop file system (copy-on-write slots). */
-  target: 'links' | 'btrfs-cow' | 'btrfs-send';
+  /**
+   * Where the ring lives: a plain folder (hard links), a btrfs loop file system (copy-on-write
+   * slots made by rsync, or by btrfs send/receive) or a zfs-fuse pool on a file (copy-on-write
+   * slots; the caller runs the ZFS daemon, see useZfsDaemon).
+   */
+  target: 'links' | 'btrfs-cow' | 'btrfs-send' | 'zfs-cow';
   minKills: number;
   /** The summary's area key and title. */
   area: string;
   title: string;
+}
+
+const RING_DESCRIPTION: Record<KillSuiteOptions['target'], string> = {
+  'links': 'hard-linked folders',
+  'btrfs-cow': 'btrfs copy-on-write snapshots on a loop device',
+  'btrfs-send': 'btrfs copy-on-write snapshots on a loop device, copied by btrfs send/receive',
+  'zfs-cow': 'ZFS snapshots as read-only clones on a zfs-fuse pool on a file',
+};
+
+/**
+ * Every complete slot of a ZFS ring is a read-only clone mounted at its folder, and the ring holds
+ * nothing else: no dropped slot left, no snapshot without its slot, the working copy unmounted.
+ */
+function zfsRingProblems(target: string, pool: ZfsPool, slots: Array<{ number: number | null; id: string; path: string }>): string[] {
+  const problems: string[] = [];
+  const container = `${pool.name}/shadow-slots-${statSync(target).ino}`;
+  const lines = execFileSync('zfs', ['get', '-H', '-p', '-r', '-o', 'name,property,value', 'mountpoint,mounted,origin', container], { encoding: 'utf8' }).trim().split('\n');
+  const props = new Map<string, Map<string, string>>();
+  for (const [name, property, ...value] of lines.map((l) => l.split('\t'))) props.set(name!, (props.get(name!) ?? new Map()).set(property!, value.join('\t')));
+  const expected = new Set([container, `${container}/work`, ...slots.flatMap((s) => [`${container}/slot-${s.id}`, `${container}/work@${s.id}`])]);
+  const strays = [...props.keys()].filter((n) => !expected.has(n));
+  if (strays.length > 0) problems.push(`ZFS datasets the ring does not need: ${strays.join(', ')}`);
+  if (props.get(`${container}/work`)?.get('mounted') !== 'no') problems.push('the working copy is still mounted');
+  for (const s of slots) {
+    const clone = props.get(`${container}/slot-${s.id}`);
+    if (clone?.get('mountpoint') !== s.path || clone.get('mounted') !== 'yes' || clone.get('origin') !== `${container}/work@${s.id}`) {
+      problems.push(`slot ${s.number} is not the mounted clone of its snapshot: ${JSON.stringify(clone ? Object.fromEntries(clone) : null)}`);
+    }
+    try {
+      writeFileSync(join(s.path, '.write-probe'), 'x');
+      problems.push(`slot ${s.number} is writable`);
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'EROFS') problems.push(`slot ${s.number}: writing failed with ${(error as Error).message}, not EROFS`);
+    }
+  }
+  return problems;
 }
 
 /**
@@ -86,7 +130,8 @@ export async function runKillSuite(t: TestContext, options: KillSuiteOptions): P
   const work = await workDir(t, 'kill');
   let fs: LoopFs | null = null;
   let targetFs: LoopFs | null = null;
-  atCleanup(work, () => { fs?.cleanup(); targetFs?.cleanup(); });
+  let pool: ZfsPool | null = null;
+  atCleanup(work, () => { fs?.cleanup(); targetFs?.cleanup(); pool?.cleanup(); });
 
   // The source lives on btrfs when this machine can make one, so kills also hit real snapshots.
   const btrfsReason = loopUnavailableReason('btrfs');
@@ -107,7 +152,10 @@ export async function runKillSuite(t: TestContext, options: KillSuiteOptions): P
     console.log(`# btrfs not available (${btrfsReason}): live copies, the snapshot phase has nothing to leave behind`);
   }
   let target = join(work, 'target');
-  if (options.target !== 'links') {
+  if (options.target === 'zfs-cow') {
+    pool = makeZfsPool(work, 640, 'target');
+    target = join(pool.mountPoint, 'ring');
+  } else if (options.target !== 'links') {
     // A directory inside the file system, as a user would choose it: auto picks copy-on-write.
     targetFs = makeLoopFs(work, 'btrfs', 640, 'target');
     target = join(targetFs.mountPoint, 'ring');
@@ -115,12 +163,26 @@ export async function runKillSuite(t: TestContext, options: KillSuiteOptions): P
   mkdirSync(source, { recursive: true });
   mkdirSync(target);
   populateSource(source, rng, { dirs: 12, filesPerDir: 60, bigFiles: 3, bigBytes: 512 * 1024 });
+  // zfs-fuse keeps whole seconds of a modification time: a file rewritten with its old size within
+  // the second of its previous version would look unchanged to rsync's quick check (as on any
+  // target that keeps whole seconds), so there each round of changes starts in a new second.
+  let lastChange = Math.floor(Date.now() / 1000);
+  const changeSource = async (newBytes: number) => {
+    if (options.target === 'zfs-cow') await sleep(Math.max(0, (lastChange + 1) * 1000 - Date.now()));
+    mutateSource(source, rng, newBytes);
+    lastChange = Math.floor(Date.now() / 1000);
+  };
   const profileFile = join(work, 'profile.json');
-  // --bwlimit (KiB/s) stretches the copy of each day's ~3 MiB of new data to about half a second.
-  // --bwlimit (KiB/s) stretches an rsync copy; btrfs send cannot take rsync options, so it runs without.
+  // --bwlimit (KiB/s) stretches the copy of each day's ~3 MiB of new data to about half a second;
+  // btrfs send cannot take rsync options, so it runs without.
   writeFileSync(profileFile, JSON.stringify({ name: 'kill-test', source, target, slots: CAPACITY, snapshot, rsyncArgs: options.target === 'btrfs-send' ? [] : ['--bwlimit=6000'] }));
   const backupArgs = ['backup', '--profile', profileFile, '--json'];
-  const stateOf = () => describeTree(source, { skipTopLevel: [SNAPSHOT_DIR] });
+  const stateOf = async () => {
+    const model = await describeTree(source, { skipTopLevel: [SNAPSHOT_DIR] });
+    // zfs-fuse keeps whole seconds of a modification time (kernel OpenZFS keeps nanoseconds).
+    if (options.target === 'zfs-cow') for (const [path, entry] of model) model.set(path, entry.replace(/^(f \d+ \S+ )(\d+)$/, (_, head: string, ns: string) => `${head}${BigInt(ns) / 1_000_000_000n}000000000`));
+    return model;
+  };
 
   const models = new Map<string, TreeModel>();
   const problems: string[] = [];
@@ -141,14 +203,14 @@ export async function runKillSuite(t: TestContext, options: KillSuiteOptions): P
   assert.deepEqual(await ringProblems(target, await listRing(target), models), []);
   figures.recoveries++;
 
-  const plan = killPlan(rng, options.target === 'btrfs-send' ? ['send:journaled', 'send:parent-kept'] : []);
+  const plan = killPlan(rng, options.target, options.target === 'btrfs-send' ? ['send:journaled', 'send:parent-kept'] : []);
   let attempt = 0;
   while ((attempt < plan.length || figures.kills < options.minKills) && attempt < plan.length + 20) {
     const spec = plan[attempt % plan.length]!;
     attempt++;
     debug(`attempt ${attempt}: ${describeSpec(spec)} at ${Math.round((Date.now() - started) / 1000)}s`);
     const before = completeIds(await listRing(target));
-    mutateSource(source, rng, rng.int(2, 4) * 1024 * 1024);
+    await changeSource(rng.int(2, 4) * 1024 * 1024);
     const killedState = await stateOf();
 
     const p = startCli(backupArgs, spec.kind === 'fault' ? { env: { SHADOW_SLOTS_FAULT: spec.point } } : {});
@@ -198,7 +260,7 @@ export async function runKillSuite(t: TestContext, options: KillSuiteOptions): P
     figures.lost += expectedAfterKill.filter((id) => !listedAfterKill.has(id) || killProblems.some((m) => m.includes(id))).length;
 
     // The next run, after the source changed again, must recover and complete.
-    mutateSource(source, rng, 256 * 1024);
+    await changeSource(256 * 1024);
     const recoveryState = await stateOf();
     debug(`  checks after kill done at ${Date.now() - started}ms`);
     const recovery = await runCli(backupArgs);
@@ -269,13 +331,14 @@ export async function runKillSuite(t: TestContext, options: KillSuiteOptions): P
   console.log(`# ${figures.tempFiles.length} temp files (*.tmp-*) of killed atomic writes left after a recovery: ${figures.tempFiles.join(', ')}`);
   console.log(`# kills by phase: ${phases}; ${figures.missed} planned kills came too late (the run had finished); ${figures.unjournaledOrphans} kills between rsync spawn and its journal record; snapshot method ${snapshot}; ${seconds}s`);
   if (problems.length > 0) console.log(`# problems:\n${problems.map((p) => `#   ${p}`).join('\n')}`);
-  if (options.target !== 'links') {
+  if (options.target === 'btrfs-cow' || options.target === 'btrfs-send') {
     // Every slot the copy-on-write ring holds at the end is a read-only subvolume.
     for (const s of final.slots.filter((x) => x.state === 'complete')) {
       const props = execFileSync('btrfs', ['property', 'get', '-ts', '--', s.path, 'ro'], { encoding: 'utf8' });
       if (statSync(s.path).ino !== 256 || !props.includes('ro=true')) problems.push(`slot ${s.number} is not a read-only subvolume (${props.trim()})`);
     }
   }
+  if (options.target === 'zfs-cow') problems.push(...zfsRingProblems(target, pool!, final.slots.filter((x) => x.state === 'complete')));
   await recordFigures({
     area: options.area,
     ok: problems.length === 0 && figures.kills >= options.minKills && figures.lost === 0,
@@ -283,7 +346,7 @@ export async function runKillSuite(t: TestContext, options: KillSuiteOptions): P
       [options.title, `${figures.kills} kills, ${figures.recoveries} recoveries, ${figures.lost} complete slots lost (must be 0)`],
       [`${options.title}: kills per phase`, categories],
       [`${options.title}: kills by exact point`, phases],
-      [`${options.title}: details`, `seed ${rng.seed}; ring: ${options.target === 'links' ? 'hard-linked folders' : 'btrfs copy-on-write snapshots on a loop device'}${options.target === 'btrfs-send' ? `, copied by btrfs send/receive (${figures.sendFallbacks} recoveries fell back to rsync)` : ''}; source on ${snapshot === 'btrfs' ? 'btrfs (real snapshots)' : 'ext4 (live copy)'}; ring of ${CAPACITY}; ${figures.verified} recoveries verified by \`verify\`; ${figures.unjournaledOrphans} kills landed between rsync spawn and its journal record; ${figures.tempFiles.length} temp files of interrupted atomic writes left after a recovery${figures.tempFiles.length > 0 ? ` (${figures.tempFiles.map((f) => f.replace(/\.tmp-.*/, '.tmp-…')).join(', ')})` : ''}; ${problems.length} invariant violations`],
+      [`${options.title}: details`, `seed ${rng.seed}; ring: ${RING_DESCRIPTION[options.target]}${options.target === 'btrfs-send' ? ` (${figures.sendFallbacks} recoveries fell back to rsync)` : ''}; source on ${snapshot === 'btrfs' ? 'btrfs (real snapshots)' : 'ext4 (live copy)'}; ring of ${CAPACITY}; ${figures.verified} recoveries verified by \`verify\`; ${figures.unjournaledOrphans} kills landed between rsync spawn and its journal record; ${figures.tempFiles.length} temp files of interrupted atomic writes left after a recovery${figures.tempFiles.length > 0 ? ` (${figures.tempFiles.map((f) => f.replace(/\.tmp-.*/, '.tmp-…')).join(', ')})` : ''}; ${problems.length} invariant violations`],
     ],
   });
   assert.deepEqual(problems, [], 'ring invariants violated');

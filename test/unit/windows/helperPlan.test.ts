@@ -255,3 +255,9 @@ test('refusals with a clear message', () => {
   const filtered = planFor({ source: 'C:\\src\\p', target: 'D:\\B', filterFile: 'C:\\src\\p\\.shadowslots-filter' });
   assert.match(filtered.notes.join('\n'), /does not read the filter file/);
 });
+
+test('a ring on a server over SSH is refused by the helper plan with what to do instead (the helper has no SSH transport)', () => {
+  for (const target of ['backup@nas:/srv/backups/p', 'ssh://backup@nas:2222/srv/backups/p']) {
+    assert.throws(() => planFor({ source: 'C:\\src\\p', target }), (e: Error) => /ring on a server over SSH, which the helper cannot reach yet/.test(e.message));
+  }
+});
