@@ -40,19 +40,30 @@ export function parseMsvcrt(line: string): string[] {
 }
 
 export function parseCygwinNoglob(line: string): string[] {
+  return parseStripQuotes(line, '"');
+}
+
+/**
+ * `build_argv` with `quoted()` in strip mode (globbing off): a quote character drops itself and
+ * everything up to the next same character is copied (backslashes included), then that one is
+ * dropped too. Upstream Cygwin knows only `"`; older msys2-runtime, whose Windows parent counts as
+ * a shell, also `'`.
+ */
+function parseStripQuotes(line: string, quotes: string): string[] {
   const isSep = (c: string | undefined) => c === ' ' || c === '\t' || c === '\n' || c === '\r';
   const args: string[] = [];
   let i = 0;
   while (i < line.length) {
     if (isSep(line[i])) { i++; continue; }
-    const startsQuoted = line[i] === '"';
+    const startsQuoted = quotes.includes(line[i]!);
     let word = '';
     while (i < line.length) {
-      if (line[i] !== '"') {
-        word += line[i++];
+      const c = line[i]!;
+      if (!quotes.includes(c)) {
+        word += c;
+        i++;
       } else {
-        // quoted(): drop this quote, copy up to the next quote (backslashes included), drop that one.
-        const close = line.indexOf('"', i + 1);
+        const close = line.indexOf(c, i + 1);
         word += close === -1 ? line.slice(i + 1) : line.slice(i + 1, close);
         i = close === -1 ? line.length : close + 1;
       }
@@ -108,26 +119,5 @@ export function parseMsys2NextArg(line: string): string[] {
  * noglob rules with `'` as a second quote character, since a Windows parent counts as a shell.
  */
 export function parseMsys2OldNoglob(line: string): string[] {
-  const isSep = (c: string | undefined) => c === ' ' || c === '\t' || c === '\n' || c === '\r';
-  const args: string[] = [];
-  let i = 0;
-  while (i < line.length) {
-    if (isSep(line[i])) { i++; continue; }
-    const startsQuoted = line[i] === '"' || line[i] === "'";
-    let word = '';
-    while (i < line.length) {
-      const c = line[i]!;
-      if (c !== '"' && c !== "'") {
-        word += c;
-        i++;
-      } else {
-        const close = line.indexOf(c, i + 1);
-        word += close === -1 ? line.slice(i + 1) : line.slice(i + 1, close);
-        i = close === -1 ? line.length : close + 1;
-      }
-      if (isSep(line[i])) break;
-    }
-    args.push(!startsQuoted && word.startsWith('@') ? `@file:${word.slice(1)}` : word);
-  }
-  return args;
+  return parseStripQuotes(line, `"'`);
 }
