@@ -68,8 +68,6 @@ $NtfsMaxLinks = 1023
 $CreateWindowSeconds = 180
 $AdminsSid = 'S-1-5-32-544'
 $SystemSid = 'S-1-5-18'
-$CreatorOwnerSid = 'S-1-3-0'
-$OwnerRightsSid = 'S-1-3-4'
 $WriteRights = 0x500D0156
 
 $Utf8 = [Text.UTF8Encoding]::new($false)

@@ -58,7 +58,8 @@ function Remove-Work { if ($null -ne $Script:Work) { try { [IO.Directory]::Delet
 function Get-Sha256([byte[]]$Bytes) { [BitConverter]::ToString([Security.Cryptography.SHA256]::Create().ComputeHash($Bytes)).Replace('-', '').ToLowerInvariant() }
 # schtasks from the system folder with an argv built here; no shell.
 function Invoke-Schtasks([string[]]$Arguments, [int]$FailCode, [switch]$Tolerate) {
-  $null = & ([IO.Path]::Combine($System32, 'schtasks.exe')) @Arguments 2>&1
+  # Not redirected: Windows PowerShell turns a native program's redirected stderr into errors, which stop this script.
+  $null = & ([IO.Path]::Combine($System32, 'schtasks.exe')) @Arguments
   if ($LASTEXITCODE -ne 0 -and -not $Tolerate) { Fail $FailCode "schtasks.exe failed with exit code $LASTEXITCODE." }
 }
 # Attributes of the entry itself (a link is not followed); $null when nothing has the name.
