@@ -199,7 +199,7 @@ test('security descriptors are written whole through a checked handle; .NET writ
   assert.match(calls[0]!, /, \[Security\.AccessControl\.AccessControlSections\]'Owner, Access'\)$/);
   const native = readFileSync(join(dir, 'native.cs'), 'utf8');
   assert.match(native, /SetKernelObjectSecurity\(h, OWNER_SECURITY_INFORMATION \| DACL_SECURITY_INFORMATION, Binary\(new RawSecurityDescriptor\(sddl\)\)\)/);
-  assert.match(native, /FILE_FLAG_BACKUP_SEMANTICS \| FILE_FLAG_OPEN_REPARSE_POINT, IntPtr\.Zero\);\r?\n {12}if \(h\.IsInvalid\) throw Error\("Cannot open " \+ path\);\r?\n {12}HandleInfo info = Info\(h, path\);\r?\n {12}if \(\(info\.Attributes & ATTRIBUTE_REPARSE_POINT\) != 0\)/);
+  assert.match(native, /FILE_FLAG_BACKUP_SEMANTICS \| FILE_FLAG_OPEN_REPARSE_POINT, IntPtr\.Zero\);\r?\n {12}if \(h\.IsInvalid\) throw Error\("Cannot open " \+ path\);\r?\n {12}HandleInfo info = Info\(h, path\);\r?\n {12}if \(\(info\.Attributes & ATTRIBUTE_REPARSE_POINT\) != 0 && !dataReparse\)/);
 });
 
 test('Test-AdminOnly is the same in both scripts (each is a single constant file, so it is repeated, not shared)', () => {
@@ -288,9 +288,20 @@ test('install.ps1: the installer\'s message reaches the unelevated side through 
 
 test('native.cs: review L9c - a target below a volume mount point is named as such, with what to do', () => {
   const native = readFileSync(join(dir, 'native.cs'), 'utf8');
-  const open = /public static SafeFileHandle Open\([\s\S]*?\n {8}\}/.exec(native)![0];
+  const open = /static SafeFileHandle Open\(string path, uint access, uint share, bool folder, bool dataReparse\)[\s\S]*?\n {8}\}/.exec(native)![0];
   assert.match(open, /string mount = MountedVolume\(h\);/);
   assert.match(open, /is a mount point of another volume \(" \+ mount \+ "\); the elevated helper does not follow mount points\. Give the path on that volume by its own drive letter/);
   assert.match(native, /target\.StartsWith\(@"\\\?\?\\Volume\{", StringComparison\.OrdinalIgnoreCase\)/);
+});
+
+test('native.cs: the source scan stops on any folder it cannot list and opens data-holding reparse points (dedup, cloud) as files, never following one', () => {
+  const native = readFileSync(join(dir, 'native.cs'), 'utf8');
+  const list = /static List<KeyValuePair<string, uint\[\]>> List\([\s\S]*?\n {8}\}/.exec(native)![0];
+  assert.match(list, /if \(Marshal\.GetLastWin32Error\(\) == ERROR_NO_MORE_FILES\) break;\r?\n\s+throw Error\("Cannot list " \+ path\);/);
+  const scan = /public static SourceScan ScanSource[\s\S]*?\n {8}\}/.exec(native)![0];
+  assert.match(scan, /if \(\(e\.Value\[0\] & ATTRIBUTE_REPARSE_POINT\) != 0 && Redirects\(e\.Value\[1\]\)\)/);
+  assert.match(scan, /if \(CygwinNames\.Problem\(child\) != null\) scan\.Unmatchable\.Add\(child\);/);
+  assert.match(scan, /if \(!CanRead\(context, f, readable\)\) scan\.Unreadable\.Add\(child\);/);
+  assert.doesNotMatch(scan, /catch/, 'no failure under the source is skipped');
 });
 

@@ -274,10 +274,17 @@ namespace ShadowSlots
         /// file. A reparse point is refused with a message that says what it is.
         public static SafeFileHandle Open(string path, uint access, uint share, bool folder)
         {
+            return Open(path, access, share, folder, false);
+        }
+
+        /// `dataReparse`: the caller knows from the listing that the entry's reparse point holds
+        /// the file's own data (deduplication, cloud files): it is opened as itself like any entry.
+        static SafeFileHandle Open(string path, uint access, uint share, bool folder, bool dataReparse)
+        {
             SafeFileHandle h = CreateFileW(Long(path), access, share, IntPtr.Zero, OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT, IntPtr.Zero);
             if (h.IsInvalid) throw Error("Cannot open " + path);
             HandleInfo info = Info(h, path);
-            if ((info.Attributes & ATTRIBUTE_REPARSE_POINT) != 0)
+            if ((info.Attributes & ATTRIBUTE_REPARSE_POINT) != 0 && !dataReparse)
             {
                 string mount = MountedVolume(h);
                 h.Dispose();
@@ -623,7 +630,7 @@ namespace ShadowSlots
                     {
                         string relative = pending.Pop();
                         string path = relative.Length == 0 ? root : root + @"\" + relative;
-                        using (SafeFileHandle dir = Open(path, FILE_LIST_DIRECTORY | READ_CONTROL | SYNCHRONIZE, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, true))
+                        using (SafeFileHandle dir = Open(path, FILE_LIST_DIRECTORY | READ_CONTROL | SYNCHRONIZE, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, true, relative.Length > 0))
                         {
                             if (!CanRead(context, dir, readable)) scan.Unreadable.Add(relative.Length == 0 ? @".\" : relative + @"\");
                             foreach (KeyValuePair<string, uint[]> e in List(dir, path))
@@ -638,7 +645,7 @@ namespace ShadowSlots
                                     continue;
                                 }
                                 if (folder) { pending.Push(child); continue; }
-                                using (SafeFileHandle f = Open(root + @"\" + child, READ_CONTROL | SYNCHRONIZE, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, false))
+                                using (SafeFileHandle f = Open(root + @"\" + child, READ_CONTROL | SYNCHRONIZE, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, false, true))
                                 {
                                     if (!CanRead(context, f, readable)) scan.Unreadable.Add(child);
                                 }
