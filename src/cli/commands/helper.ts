@@ -13,7 +13,7 @@ import { readHelperAsset } from '../../platform/windows/helperAssets';
 import { writeHelperStaging } from '../../platform/windows/helperStaging';
 import { currentUser, fileExists, programData, systemRoot, windowsFileSystem } from '../../platform/windows/probe';
 
-const usage = 'helper plan --source DIR --target DIR [--name NAME] [--slots N] [--exclude PATTERN]… [--account system|user|user-s4u [--accept-user-account-risk]] [--rsync-flavor cygwin|msys2] [--rsync FILE [--rsync-origin WINDOWS-PATH]] [--user-sid SID] [--target-fs NTFS|ReFS|exFAT|FAT32|unknown] --out DIR';
+const usage = 'helper plan --source DIR --target DIR [--name NAME] [--slots N] [--exclude PATTERN]… [--account system|user|user-s4u [--accept-user-account-risk]] [--rsync-flavor cygwin|msys2] [--rsync FILE [--rsync-origin WINDOWS-PATH]] [--user-sid SID] [--target-fs NTFS|ReFS|exFAT|FAT32|unknown] [--target-mode auto|links|cow] --out DIR';
 /** Where rsync.exe usually is on Windows, per flavor: the default --rsync-origin off Windows. */
 const DEFAULT_ORIGIN: Record<RsyncFlavor, string> = { msys2: 'C:\\msys64\\usr\\bin\\rsync.exe', cygwin: 'C:\\cygwin64\\bin\\rsync.exe' };
 const FILESYSTEMS: readonly TargetFilesystem[] = ['NTFS', 'ReFS', 'FAT32', 'FAT', 'exFAT', 'unknown'];
@@ -36,7 +36,7 @@ export const helperCommand: CliCommand = {
     const { values } = parseCommandArgs(rest, {
       source: { type: 'string' }, target: { type: 'string' }, name: { type: 'string' }, slots: { type: 'string' },
       exclude: { type: 'string', multiple: true }, account: { type: 'string' }, 'rsync-flavor': { type: 'string' },
-      rsync: { type: 'string' }, 'rsync-origin': { type: 'string' }, 'user-sid': { type: 'string' }, 'target-fs': { type: 'string' }, out: { type: 'string' },
+      rsync: { type: 'string' }, 'rsync-origin': { type: 'string' }, 'user-sid': { type: 'string' }, 'target-fs': { type: 'string' }, 'target-mode': { type: 'string' }, out: { type: 'string' },
       'accept-user-account-risk': { type: 'boolean' },
       help: { type: 'boolean' },
     }, usage);
@@ -51,6 +51,7 @@ export const helperCommand: CliCommand = {
       slots: parseInteger(values.slots, 'slots'),
       excludes: values.exclude ?? [],
       snapshot: 'vss',
+      targetMode: values['target-mode'],
     }, 'win32');
     const account = (values.account ?? DEFAULT_HELPER_ACCOUNT) as HelperAccount;
     if (!HELPER_ACCOUNTS.includes(account)) throw invalid(`--account must be one of ${HELPER_ACCOUNTS.join(', ')}, got ${JSON.stringify(values.account)}.`);

@@ -147,6 +147,11 @@ export function planHelper(input: HelperPlanInput): HelperPlan {
     throw invalid(`The elevated helper backs up to a folder on this computer or a network share; ${profile.target} is a ring on a server over SSH, which the helper cannot reach yet.`,
       'Back up to the server without the helper (the engine reaches it over SSH; snapshot "none"), or choose a local or network-share target for the helper.');
   }
+  // Windows has neither btrfs nor ZFS: the helper's slots are hard-linked folders (auto picks that).
+  if (profile.targetMode === 'cow') {
+    throw invalid('The elevated helper keeps hard-linked slots: copy-on-write slots need a btrfs or ZFS target, which Windows does not have.',
+      'Set the target mode (shadowSlots.targetMode, --target-mode) to "auto" or "links".');
+  }
   const target = checkWindowsPath(profile.target);
   const programData = checkWindowsPath(input.programData);
   const systemRoot = checkWindowsPath(input.systemRoot);

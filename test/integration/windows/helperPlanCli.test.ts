@@ -98,6 +98,8 @@ test('helper plan: invalid input exits 2 with a clear message and writes nothing
     [['--source', 'C:\\src', '--target', 'D:\\'], /drive's root/],
     [['--source', 'C:\\src', '--target', '\\\\localhost\\share\\B'], /names this computer/],
     [['--source', 'C:\\src', '--target', 'D:\\B', '--bogus'], /Unknown option/],
+    [['--source', 'C:\\src', '--target', 'D:\\B', '--target-mode', 'cow'], /copy-on-write slots need a btrfs or ZFS target/],
+    [['--source', 'C:\\src', '--target', 'D:\\B', '--target-mode', 'reflink'], /target mode/i],
   ];
   for (const [i, [args, message]] of cases.entries()) {
     const out = join(dir, `bad${i}`);

@@ -10,6 +10,7 @@ import { RIGHTS } from '../../../src/core/windows/acl';
 import { checkTargetFilesystem, helperOptionProblem, helperRsyncArgv, validateHelperProfile } from '../../../src/core/windows/helperProfile';
 import { rsyncLocationFix, USER_ACCOUNT_WARNING } from '../../../src/platform/windows/helperPlan';
 import { fakeMsys2Runtime } from './peBuilder';
+import { ShadowSlotsError } from '../../../src/core/errors';
 import { HOSTILE_WINDOWS_NAMES, planFor, USER_SID } from './planFixtures';
 
 const fixtures = join(__dirname, '../../fixtures/windows');
@@ -247,6 +248,8 @@ test('refusals with a clear message', () => {
   assert.throws(() => planFor({ source: 'C:\\src\\p', target: 'D:\\B', name: 'nul' }), /reserved device name/);
   assert.throws(() => planFor({ source: 'C:\\src\\p', target: 'D:\\B', name: 'trailing.' }), /ends with a dot/);
   assert.throws(() => planFor({ source: 'C:\\src\\p', target: 'D:\\B', snapshot: 'none' }), /snapshot method is "none"/);
+  assert.throws(() => planFor({ source: 'C:\\src\\p', target: 'D:\\B', targetMode: 'cow' }), (e: ShadowSlotsError) => /copy-on-write slots need a btrfs or ZFS target/.test(e.message) && /"auto" or "links"/.test(e.hint ?? ''));
+  for (const targetMode of ['auto', 'links']) assert.doesNotThrow(() => planFor({ source: 'C:\\src\\p', target: 'D:\\B', targetMode }));
   assert.throws(() => planFor({ source: 'C:\\a|b', target: 'D:\\B' }), /does not allow in names/);
   assert.throws(() => planFor({ source: 'C:\\src\\p', target: 'D:\\B' }, { rsync: { path: 'C:\\x\\rsync.exe', flavor: 'msys2', files: [] } }), /must start with rsync\.exe/);
   assert.throws(() => checkTargetFilesystem('NTFS', 1024), /NTFS allows 1023/);
