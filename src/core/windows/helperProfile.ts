@@ -79,7 +79,8 @@ export function helperRsyncArgv(p: HelperProfile, slotId: string, linkDest: bool
 
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
-const WIN_ABS = /^([A-Za-z]:\\|\\\\[^\\]+\\[^\\]+)/;
+// A drive path or a UNC share; never a device path (\\?\, \\.\), which skips Win32 path checks.
+const WIN_ABS = /^([A-Za-z]:\\|\\\\[^\\?.][^\\]*\\[^\\]+)/;
 /**
  * A user account's SID: local or domain (S-1-5-21-…) or Microsoft Entra (S-1-12-1-…). Never a
  * group or well-known SID: the requester may start the task and read every slot (review L2).
@@ -107,7 +108,12 @@ export function helperOptionProblem(option: string): string | undefined {
   const problem = rsyncArgProblem(option);
   if (problem !== undefined) return problem;
   if (HELPER_FIXED_OPTIONS.includes(option) || HELPER_EXTRA_FLAGS.includes(option) || HELPER_EXTRA_VALUED.test(option)) return undefined;
-  if (option.startsWith('--exclude=') && option.length > '--exclude='.length) return undefined;
+  if (option.startsWith('--exclude=') && option.length > '--exclude='.length) {
+    // rsync reads "!" as "clear every earlier rule" (the link excludes too) and "- x"/"+ x" as rules.
+    const pattern = option.slice('--exclude='.length);
+    if (pattern === '!' || /^[-+PHSRp!:.],? /.test(pattern)) return 'is a filter-rule command, not a pattern: it could undo the link excludes';
+    return undefined;
+  }
   return 'is not an option the elevated helper runs rsync with';
 }
 

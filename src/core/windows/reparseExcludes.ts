@@ -27,17 +27,17 @@ export function cygwinNameProblem(relative: string): string | undefined {
 /**
  * The exclude rule the elevated helper writes for one link, junction or mount point it found
  * below the shadowed source (a path relative to the source, `\`-separated, folders ending in
- * `\`): anchored at the transfer root, `/`-separated, with rsync's wildcard characters escaped
+ * `\`): anchored at the transfer root, `/`-separated, never ending in `/` (a junction can point at
+ * a file, and Cygwin then shows rsync a file: a folder-only rule would not match it), with rsync's wildcard characters escaped
  * (rsync honours a backslash escape when the pattern holds a wildcard character, which an escaped
  * one is). Throws for a name rsync would see differently (cygwinNameProblem): no rule could match
  * it. Mirrored by Format-ExcludeLine in assets/helper.ps1 (golden pairs in
  * test/fixtures/windows/helper-golden.json).
  */
 export function reparseExcludeLine(relative: string): string {
-  const folder = relative.endsWith('\\');
   const bare = relative.replace(/\\+$/, '');
   const problem = cygwinNameProblem(bare);
   if (problem !== undefined) throw new Error(`${JSON.stringify(bare)} contains ${problem}: rsync would see another name, so no exclude rule can match it`);
   const path = bare.replace(/\\/g, '/').replace(/([[*?])/g, '\\$1');
-  return `/${path}${folder ? '/' : ''}`;
+  return `/${path}`;
 }

@@ -32,11 +32,13 @@ export function installReview(plan: Pick<HelperPlan, 'storedProfile' | 'files' |
   const runtime = plan.files.filter((f) => f.name.startsWith('rsync/usr/bin/'));
   const script = (name: string) => plan.files.find((f) => f.name === name)?.sha256;
   const account = /<UserId>S-1-5-18<\/UserId>/.test(plan.taskXml) ? 'SYSTEM' : 'your account';
+  // Excludes can come from a workspace too: what the elevated rsync skips is part of what is approved.
+  const excluded = p.rsync.options.filter((o) => o.startsWith('--exclude=')).map((o) => o.slice('--exclude='.length));
   const fromWorkspace = targetOrigin === 'workspace' || targetOrigin === 'workspace-folder';
   const lines = [
     `Runs as ${account} with administrator rights when you back up, and writes into ${p.target}.`,
     ...(fromWorkspace ? [`This target is set in this workspace's own settings (${targetOrigin === 'workspace' ? '.vscode/settings.json or the .code-workspace file' : 'the folder\'s .vscode/settings.json'}), not in your user settings: install only if you chose it.`] : []),
-    `Backs up ${p.source} (${p.slots} slots).`,
+    `Backs up ${p.source} (${p.slots} slots), leaving out ${excluded.length === 0 ? 'nothing' : excluded.map((e) => JSON.stringify(e)).join(', ')}.`,
     '',
     `rsync, read by the installer from ${p.rsync.origin} (only if administrators alone can change that folder):`,
     ...runtime.map((f) => `  ${f.name.slice('rsync/usr/bin/'.length)}  SHA-256 ${f.sha256}`),

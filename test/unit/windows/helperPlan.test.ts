@@ -166,6 +166,10 @@ test('review L2: the requester is a user account; the stored options are on the 
   const stored = JSON.parse(staged(plan, 'profile.json').bytes.toString('utf8'));
   assert.throws(() => validateHelperProfile({ ...stored, requester: 'S-1-5-32-545' }), /requester/);
   assert.throws(() => validateHelperProfile({ ...stored, rsync: { ...stored.rsync, options: [...stored.rsync.options, '--log-file=/c/x'] } }), /rsync\.options/);
+  // Review 12b: "!" would clear the link excludes; a device path skips Win32 path checks.
+  assert.throws(() => validateHelperProfile({ ...stored, rsync: { ...stored.rsync, options: [...stored.rsync.options, '--exclude=!'] } }), /rsync\.options/);
+  assert.throws(() => validateHelperProfile({ ...stored, rsync: { ...stored.rsync, options: [...stored.rsync.options, '--exclude=- *'] } }), /rsync\.options/);
+  for (const target of ['\\\\?\\C:\\B', '\\\\.\\C:\\B', '\\\\?\\UNC\\nas\\b']) assert.throws(() => validateHelperProfile({ ...stored, target }), /target/);
 });
 
 test('findings 2 and 7: every folder gets a fresh protected DACL owned by Administrators, read back exactly; no grant to all Users', () => {

@@ -32,6 +32,9 @@ test('M2/M3: before the prompt the user sees the account, the target (and that a
     assert.match(installReview(plan, origin, true).detail, /This target is set in this workspace's own settings .*install only if you chose it/);
   }
   assert.equal(installReview(plan, 'user', true).message, 'Update the elevated helper for "src"?');
+  assert.match(user.detail, /Backs up C:\\Users\\alice\\src \(8 slots\), leaving out nothing\./);
+  // What the elevated rsync skips can come from a workspace too: it is on the review (review 12b).
+  assert.match(installReview(planFor({ ...base, excludes: ['node_modules/', '*.iso'] }), 'user', false).detail, /leaving out "node_modules\/", "\*\.iso"\./);
   const mine = planFor(base, { account: 'user', userAccountAccepted: true });
   assert.match(installReview(mine, 'user', false).detail, /Runs as your account/);
 });

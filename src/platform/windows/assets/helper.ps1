@@ -223,7 +223,7 @@ function Assert-SourceIsRequesters([string]$ShadowRoot) {
 }
 
 function Assert-Profile($p) {
-  $abs = '^([A-Za-z]:\\|\\\\[^\\]+\\[^\\]+)'
+  $abs = '^([A-Za-z]:\\|\\\\[^\\?.][^\\]*\\[^\\]+)'
   $ctl = '[\x00-\x1f\x7f]'
   $bad = { param($what) Stop-Helper 2 "The stored helper profile is invalid: $what. Run Set Up Elevated Helper again." }
   if ($p.format -ne 3 -or $p.kind -ne 'shadow-slots-helper') { & $bad 'unknown format' }
@@ -260,7 +260,7 @@ function Test-RsyncArg([string]$a) { -not ($a.Contains('"') -or $a -match '[\x00
 # helperOptionProblem of src/core/windows/helperProfile.ts (golden pairs in helper-golden.json).
 function Test-HelperOption([string]$o) {
   $HelperFixedOptions = @('-rtDx', '--delete', '--chmod=ugo=rwX', '--modify-window=1', '--out-format=%i %n', '--stats', '--info=progress2', '-c', '--checksum', '-W', '--whole-file', '--no-whole-file', '-S', '--sparse', '--preallocate', '--no-specials', '--no-devices', '-O', '--omit-dir-times', '-J', '--omit-link-times')
-  (Test-RsyncArg $o) -and ($HelperFixedOptions -ccontains $o -or $o -cmatch '^--(bwlimit|max-size|min-size|timeout|checksum-choice)=[0-9A-Za-z.+-]{1,32}$' -or ($o.StartsWith('--exclude=') -and $o.Length -gt 10))
+  (Test-RsyncArg $o) -and ($HelperFixedOptions -ccontains $o -or $o -cmatch '^--(bwlimit|max-size|min-size|timeout|checksum-choice)=[0-9A-Za-z.+-]{1,32}$' -or ($o.StartsWith('--exclude=') -and $o.Length -gt 10 -and $o -cne '--exclude=!' -and $o -cnotmatch '^--exclude=[-+PHSRp!:.],? '))
 }
 # quoteRsyncArg of src/core/windows/cmdline.ts: Cygwin's and MSVCRT's parsers read it back alike.
 function Quote-Arg([string]$a) {
@@ -269,13 +269,12 @@ function Quote-Arg([string]$a) {
   '"' + $body + '"' + $a.Substring($body.Length)
 }
 # reparseExcludeLine of src/core/windows/reparseExcludes.ts: an anchored rsync exclude for one
-# path below the source (folders end in a backslash).
+# path below the source, never folder-only (a junction may point at a file).
 function Format-ExcludeLine([string]$Relative) {
-  $folder = $Relative.EndsWith('\')
   $problem = [ShadowSlots.CygwinNames]::Problem($Relative.TrimEnd([char]'\'))
   if ($null -ne $problem) { throw "The name contains $($problem): rsync would see another name, so no exclude rule can match it." }
   $path = $Relative.TrimEnd([char]'\').Replace('\', '/') -replace '([\[*?])', '\$1'
-  '/' + $path + $(if ($folder) { '/' } else { '' })
+  '/' + $path
 }
 
 # planRotation of src/core/ring.ts, step for step (golden pairs: test/fixtures/windows/helper-golden.json).
