@@ -32,6 +32,15 @@ export class RingIndex {
   private deltas: SlotDelta[] = [];
   /** Paths only older slots have (sorted), computed when first asked for. */
   private olderOnly: string[] | undefined;
+  private changes = 0;
+
+  /** Moves on with every change, so answers computed from the index can be cached against it. */
+  get generation(): number { return this.changes; }
+
+  private touched(): void {
+    this.olderOnly = undefined;
+    this.changes++;
+  }
 
   get slots(): readonly IndexedSlot[] { return this.slotList; }
   get newest(): SlotCatalog { return this.base; }
@@ -88,7 +97,7 @@ export class RingIndex {
     if (previous) this.deltas[1] = previous;
     this.slotList.unshift(slot);
     this.base = catalog;
-    this.olderOnly = undefined;
+    this.touched();
   }
 
   /** Adds a slot at `position` (older slots move down by one), e.g. a slot whose catalog is rebuilt. */
@@ -99,7 +108,7 @@ export class RingIndex {
     this.slotList.splice(position, 0, slot);
     this.deltas.splice(position, 0, catalogDifference(catalog, newer));
     if (older) this.deltas[position + 1] = catalogDifference(older, catalog);
-    this.olderOnly = undefined;
+    this.touched();
   }
 
   /** Forgets the slot at `position`; its older neighbour's differences are re-based on its newer one. */
@@ -115,7 +124,7 @@ export class RingIndex {
     this.slotList.splice(position, 1);
     this.deltas.splice(position, 1);
     if (this.deltas.length > 0) this.deltas[0] = new Map();
-    this.olderOnly = undefined;
+    this.touched();
   }
 
   /** The differences of slot `p + 1` against slot `p - 1`, as if slot `p` were not there. */
@@ -140,6 +149,7 @@ export class RingIndex {
   /** Updates what is recorded of a slot without touching its entries (storage read from a manifest). */
   updateSlot(position: number, slot: IndexedSlot): void {
     this.slotList[position] = slot;
+    this.touched();
   }
 
   /** Paths some older slot has and the newest does not (sorted). */

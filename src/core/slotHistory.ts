@@ -173,3 +173,37 @@ export function folderMarks(changes: readonly PathChange[], folder: string): Fol
   }
   return [...marks.values()];
 }
+
+/** The marks of one folder of a slot: what its backup added, changed and deleted. */
+export interface SlotChanges {
+  /** The slot they compare with (the next older one), or null for the oldest slot (nothing to compare with). */
+  comparedWith: SlotRef | null;
+  /** The folder's direct entries that changed; deleted ones (ghosts) only the older slot still has. */
+  marks: FolderMark[];
+  /** Changes in the whole slot (0: nothing changed in this backup). */
+  total: number;
+}
+
+/** One path found in the slots. */
+export interface FoundPath {
+  path: string;
+  /** What the newest slot holding it has there. */
+  kind: CatalogKind;
+  /** Runs of slot numbers holding it, newest first: [[0, 15]] is every slot from 0 to 15. */
+  slots: Array<[number, number]>;
+  /** The newest slot holding it. */
+  newest: SlotRef;
+  /** Whether it is in the backed-up folder today; null when that folder is not known here. */
+  inSource: boolean | null;
+}
+
+export interface FindResult {
+  target: string;
+  pattern: string;
+  /** How many paths match (`results` holds at most the limit asked for). */
+  total: number;
+  results: FoundPath[];
+  /** How many slots and distinct paths were searched. */
+  slots: number;
+  paths: number;
+}
