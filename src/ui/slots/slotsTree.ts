@@ -83,7 +83,7 @@ export class SlotsTreeProvider implements vscode.TreeDataProvider<SlotsNode>, vs
   /** The time rows are drawn with; a clock tick sets it for every row at once. */
   private drawnAt: Date | undefined;
 
-  constructor(private readonly ring: RingModel, private readonly clock: AgeClock, private readonly marks: VerifyMarks, private readonly reader: FolderReader, private readonly changes?: ChangeMarks) {
+  constructor(private readonly ring: RingModel, private readonly clock: AgeClock, private readonly marks: VerifyMarks, private readonly reader: FolderReader, readonly changes?: ChangeMarks) {
     this.sub = vscode.Disposable.from(
       changes?.onDidToggle(() => this.changed.fire(undefined)) ?? new vscode.Disposable(() => undefined),
       ring.onDidChange(() => { this.drawnAt = undefined; this.changed.fire(undefined); }),
