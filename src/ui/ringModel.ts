@@ -59,7 +59,8 @@ export class RingModel implements vscode.Disposable {
       this.viewState = sourceFolder() ? 'noTarget' : 'noFolder';
     } else {
       try {
-        this.current = await this.engine.list(settings.target);
+        const previous = this.current;
+        this.current = withSpaceOf(await this.engine.list(settings.target), previous);
         this.viewState = this.current.slots.length === 0 ? 'noSlots' : 'ready';
         this.measureSpace(this.current);
       } catch (error) {
@@ -95,11 +96,28 @@ export class RingModel implements vscode.Disposable {
       if (this.current !== listing) return;
       const byId = new Map(figures.map((f) => [f.id, f]));
       this.current = { ...listing, slots: listing.slots.map((s) => (s.number === null ? s : { ...s, space: byId.get(s.id) ?? null })) };
+      const shown = JSON.stringify([this.viewState, this.problem, this.current]);
+      if (shown === this.shown) return;
       this.changes++;
-      this.shown = JSON.stringify([this.viewState, this.problem, this.current]);
+      this.shown = shown;
       this.changed.fire();
     }, (error: unknown) => this.log.warn(`Measuring the space of the slots in ${listing.target} failed: ${describeEngineError(error)}`));
   }
 
   dispose(): void { this.changed.dispose(); }
+}
+
+/**
+ * A new listing of the same ring with the space figures of the one before, for slots that kept
+ * their id and number: the figures come a moment after each listing, and a listing that only
+ * lacks them is not a change (re-listing after every settings change would otherwise rebuild the
+ * tree twice). measureSpace replaces them with fresh ones, firing only when they differ.
+ */
+function withSpaceOf(listing: RingListing, previous: RingListing | undefined): RingListing {
+  if (!previous || previous.target !== listing.target) return listing;
+  const before = new Map(previous.slots.map((s) => [s.id, s]));
+  return { ...listing, slots: listing.slots.map((s) => {
+    const old = before.get(s.id);
+    return old && old.number === s.number && old.space !== undefined && s.space === undefined ? { ...s, space: old.space } : s;
+  }) };
 }

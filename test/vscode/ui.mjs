@@ -452,7 +452,7 @@ export async function uiTest({ browser, url, workspace, target, tools, outDir })
       await page.keyboard.press('Enter');
       const history = page.locator('.part.sidebar .pane', { hasText: 'File History in Slots' });
       await history.locator('.monaco-list-row', { hasText: 'deleted' }).first().waitFor({ timeout: 20_000 });
-      const versions = history.locator('.monaco-list-row', { hasText: /ago · [\d.]+ (bytes|kB)/ });
+      const versions = history.locator('.monaco-list-row', { hasText: /(just now|ago) · [\d.]+ (bytes|kB)/ });
       await versions.first().waitFor({ timeout: 20_000 });
       await versions.first().click();
       await page.locator('.tabs-container .tab', { hasText: /README \(slot \d+\)\.md/ }).first().waitFor({ timeout: 20_000 });
