@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as vscode from 'vscode';
+import { waitFor } from './waitFor';
 import type { ShadowSlotsApi } from '../../../src/extension';
 import type { SlotsNode } from '../../../src/ui/slots/slotsTree';
 import type { HistoryNode } from '../../../src/ui/history/historyView';
@@ -146,13 +147,3 @@ describe('What changed: marks, ghosts, file history and find, in a real VS Code'
     return (await api.slotsTree.changes!.provideFileDecoration(uri)) ?? undefined;
   }
 });
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
