@@ -441,8 +441,14 @@ export async function uiTest({ browser, url, workspace, target, tools, outDir })
       await row('added.ts').waitFor({ timeout: 20_000 });
       // The decoration's letter is drawn by CSS (::after) on the row's label.
       const badge = (r) => r.evaluate((el) => [...el.querySelectorAll('*')].map((e) => window.getComputedStyle(e, '::after').content).filter((c) => c && c !== 'none' && c !== 'normal').join(' '));
-      const marks = { app: await badge(row('app.ts')), added: await badge(row('added.ts')), readme: await badge(ghost) };
-      if (!/"M"/.test(marks.app) || !/"A"/.test(marks.added) || !/"D"/.test(marks.readme)) throw new Error(`marks: ${JSON.stringify(marks)}`);
+      // Decorations arrive after the rows (the engine answers for each folder): wait for them.
+      let marks;
+      for (const deadline = Date.now() + 20_000; ;) {
+        marks = { app: await badge(row('app.ts')), added: await badge(row('added.ts')), readme: await badge(ghost) };
+        if (/"M"/.test(marks.app) && /"A"/.test(marks.added) && /"D"/.test(marks.readme)) break;
+        if (Date.now() > deadline) throw new Error(`marks: ${JSON.stringify(marks)}`);
+        await page.waitForTimeout(250);
+      }
       const tip = await hoverText(page, row('app.ts').locator('.monaco-icon-label').first());
       if (!/changed since slot 1 \(\d{4}-\d\d-\d\d \d\d:\d\d\)/.test(tip)) throw new Error(`tooltip: ${tip}`);
       await page.mouse.move(700, 450);
