@@ -423,6 +423,8 @@ export async function uiTest({ browser, url, workspace, target, tools, outDir })
 
     // After `configured`, not `backedUp`: UI 03 also judges the progress text, and its slot is what counts here.
     await after(configured, results, 'UI 12: after a second backup the Slots view marks the changed file M, the added one A and shows the deleted one struck through with D; Find in Slots finds the deleted file and opens its File History', async () => {
+      // Files open in editors get VS Code's own read-only badge, which hides any other letter.
+      await runCommand(page, 'View: Close All Editors');
       await writeFile(join(workspace, 'src', 'app.ts'), 'export const hello = "journey 12, a new version";\n');
       await writeFile(join(workspace, 'src', 'added.ts'), 'export const added = true;\n');
       await rm(join(workspace, 'README.md'), { force: true });

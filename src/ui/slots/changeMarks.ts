@@ -71,7 +71,9 @@ export class ChangeMarks implements vscode.FileDecorationProvider, vscode.Dispos
   }
 
   async provideFileDecoration(uri: vscode.Uri): Promise<vscode.FileDecoration | undefined> {
-    if (uri.scheme !== SLOT_SCHEME) return undefined;
+    // Editor tabs (titled URIs) stay unmarked: a tab keeps its slot number while a backup moves
+    // every slot one down, so its mark would soon describe another slot's change.
+    if (uri.scheme !== SLOT_SCHEME || new URLSearchParams(uri.query).get('titled') === '1') return undefined;
     let ref;
     try { ref = parseSlotUri(uri.path, uri.query); } catch { return undefined; }
     if (ref.relPath === '') return undefined;
