@@ -40,7 +40,7 @@ export function indexCacheFile(dir: string, ringKey: string): string {
 export async function loadIndexText(file: string): Promise<string | null> {
   const chunks: Buffer[] = [];
   try {
-    await pipeline(createReadStream(file), createGunzip(), async function* (source: AsyncIterable<Buffer>) {
+    await pipeline(createReadStream(file), createGunzip(), async function (source: AsyncIterable<Buffer>) {
       for await (const chunk of source) chunks.push(chunk);
     });
   } catch {
