@@ -80,13 +80,16 @@ async function freePort(): Promise<number> {
 
 let privsepMadeBy = 0;
 
+/** Where the stop is registered: node:test's TestContext, or a mocha suite's own list of cleanups (test/vscode/suite). */
+export interface AfterHook { after(fn: () => Promise<void>): void }
+
 /**
  * A real OpenSSH server on 127.0.0.1 on a free high port, with a host key and an authorized key
  * made for this test in a private temp folder (its own sshd_config; no PAM, keys only). The
  * login shell runs `exec sh`: dash on Debian, busybox ash for the busybox kinds. Stopped after the test (only this
  * process and its children), even when the test fails.
  */
-export async function startSshd(t: TestContext, options: { extraConfig?: string[]; server?: ServerKind } = {}): Promise<TestSshd> {
+export async function startSshd(t: AfterHook, options: { extraConfig?: string[]; server?: ServerKind } = {}): Promise<TestSshd> {
   const server = options.server ?? 'gnu';
   const dir = await mkdtemp(join(tmpdir(), 'shadow-slots-sshd-'));
   await chmod(dir, 0o700);

@@ -8,6 +8,8 @@ import { registerSlotCommands } from './slotCommands';
 import { registerFolderCommands } from './folderCommands';
 import { readSettings } from '../settings';
 import { tildePath } from './slotNodeData';
+import { refreshRemoteWhileVisible } from './remoteRefresh';
+import { looksRemote } from '../../core/remoteTarget';
 
 /** The Slots view, the read-only slot file system and the commands on slots and their files. */
 export function slotsFeature(onTree: (tree: SlotsTreeProvider) => void): FeatureModule {
@@ -27,6 +29,7 @@ export function slotsFeature(onTree: (tree: SlotsTreeProvider) => void): Feature
         tree,
         view,
         services.ring.onDidChange(describe),
+        refreshRemoteWhileVisible(view, () => looksRemote(readSettings().target), () => void services.ring.refresh()),
         SlotFileSystem.register(services.engine),
         ...registerSlotCommands(services),
         ...registerFolderCommands(services),
