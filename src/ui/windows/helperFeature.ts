@@ -14,6 +14,7 @@ import {
   type HelperInstallState, type OfferAnswer,
 } from './backupRoute';
 import { HelperCommands, type HelperCommandOutcome } from './helperCommandIds';
+import { looksRemote } from '../../core/remoteTarget';
 import { helperOutcome, helperProgress } from './helperResult';
 
 const DECLINED_KEY = (profile: string) => `shadowSlots.helperDeclined.${profile}`;
@@ -172,25 +173,30 @@ function helperRunner(services: Services): BackupRunner {
     const helper = await windowsHelper();
     const signal = signalFromToken(token);
     const choice = remembered(services, profile);
+    const remote = looksRemote(profile.target);
     let plan: HelperPlan | undefined;
     let state: HelperInstallState | undefined;
-    try {
-      plan = await helper.planForThisMachine({ profile, ...choice, signal });
-      state = await helper.installedHelperState(plan);
-    } catch (error) {
-      services.log.warn(`Could not check the elevated helper: ${describeError(error)}`);
+    // The helper's plan refuses a ring on a server; the route says so without asking it.
+    if (!remote) {
+      try {
+        plan = await helper.planForThisMachine({ profile, ...choice, signal });
+        state = await helper.installedHelperState(plan);
+      } catch (error) {
+        services.log.warn(`Could not check the elevated helper: ${describeError(error)}`);
+      }
     }
     const initial = chooseBackupRoute({
-      platform: process.platform, snapshot, helper: state, declined: services.context.globalState.get<boolean>(DECLINED_KEY(profile.name)) === true,
+      platform: process.platform, snapshot, helper: state, declined: services.context.globalState.get<boolean>(DECLINED_KEY(profile.name)) === true, remote,
     });
     const route = initial.kind === 'offer-setup' ? routeAfterOffer(await offerSetUp(services, profile, choice, initial.why)) : initial;
     switch (route.kind) {
       case 'cancel': return null;
       case 'engine': return engine(input);
       case 'live-copy': {
-        const why = liveCopyExplanation(route.why);
+        const why = liveCopyExplanation(route.why, route.remote === true);
         services.log.warn(why);
-        void vscode.window.showWarningMessage(why, 'Set Up Elevated Helper').then((a) => { if (a) void vscode.commands.executeCommand(HelperCommands.setUp); });
+        if (route.remote) void vscode.window.showWarningMessage(why);
+        else void vscode.window.showWarningMessage(why, 'Set Up Elevated Helper').then((a) => { if (a) void vscode.commands.executeCommand(HelperCommands.setUp); });
         return engine({ ...input, snapshot: fallbackSnapshot(snapshot) });
       }
       case 'helper': {
