@@ -5,9 +5,12 @@ import { build } from 'esbuild';
 import { pathToFileURL } from 'node:url';
 
 const root = new URL('..', import.meta.url).pathname;
-const outfile = `${root}bench/.work/bench.mjs`;
+// `node bench/run.mjs targets …` runs the target-kinds benchmark (bench/targets.ts) instead.
+const entry = process.argv[2] === 'targets' ? 'targets' : 'main';
+if (entry !== 'main') process.argv.splice(2, 1);
+const outfile = `${root}bench/.work/${entry === 'main' ? 'bench' : entry}.mjs`;
 await build({
-  entryPoints: [`${root}bench/main.ts`],
+  entryPoints: [`${root}bench/${entry}.ts`],
   outfile,
   bundle: true,
   platform: 'node',
