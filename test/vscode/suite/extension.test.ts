@@ -9,6 +9,7 @@ import * as vscode from 'vscode';
 import type { ShadowSlotsApi } from '../../../src/extension';
 import type { SlotsNode } from '../../../src/ui/slots/slotsTree';
 import type { BackupNowOutcome } from '../../../src/ui/backup/backupCommands';
+import { waitFor } from './waitFor';
 
 const EXTENSION_ID = 'shadow-slots.shadow-slots';
 const today = (() => { const d = new Date(); return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`; })();
@@ -344,16 +345,6 @@ describe('Shadow Slots in a real VS Code', function () {
     return node;
   }
 });
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 function findFileWithContent(dir: string, content: string): string | undefined {
   if (!statSync(dir).isDirectory()) return readFileSync(dir, 'utf8') === content ? dir : undefined;

@@ -13,6 +13,7 @@ import type { ShadowSlotsApi } from '../../../src/extension';
 import type { SlotsNode } from '../../../src/ui/slots/slotsTree';
 import type { BackupNowOutcome } from '../../../src/ui/backup/backupCommands';
 import { startSshd, sshdUnavailable, type TestSshd } from '../../helpers/sshd';
+import { waitFor } from './waitFor';
 
 const EXTENSION_ID = 'shadow-slots.shadow-slots';
 const NOTE = 'remote note $(x) & \'q\'.txt';
@@ -109,14 +110,4 @@ describe('A ring on a server over SSH, in a real VS Code', function () {
 
 function complete(n: SlotsNode): boolean {
   return n.kind === 'slot' && n.slot.number !== null;
-}
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
