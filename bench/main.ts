@@ -19,6 +19,8 @@ import { contentPool, MEAN_FILE_BYTES, planTree, writeTree, type TreePlan } from
 import { checkSlot, countFiles } from './lib/verify';
 import { makeListingFolder, measureListing, type ListingResult } from './lib/listing';
 import { measureRingIndex, ringIndexLines } from './lib/ringIndexBench';
+import { measureOverSsh, sshScenarioUnavailable } from './lib/sshScenario';
+import type { SshOutcome } from './lib/report';
 
 const repo = resolve(import.meta.dirname ?? '.', '..');
 
@@ -35,20 +37,25 @@ const { values: args } = parseArgs({
     'host-target': { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
     'ring-index': { type: 'boolean', default: false },
+    ssh: { type: 'boolean', default: false },
+    'ssh-only': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
 
 if (args.help) {
   process.stdout.write(`Usage: npm run bench -- [--quick] [--sizes 20000,200000] [--rounds 5] [--contenders raw,rsnapshot,shadow-slots,shadow-slots-btrfs]
-       [--seed N] [--work DIR] [--keep] [--no-btrfs] [--host-target] [--cpu-prof DIR]
+       [--seed N] [--work DIR] [--keep] [--no-btrfs] [--host-target] [--cpu-prof DIR] [--ssh | --ssh-only] [--ring-index]
   --quick      20,000 files only, 2 rounds (1 for scenario 3), no btrfs variant: a routine check
   --keep       keep the work folder and its images for inspection; mounts are still released
   --no-btrfs   keep the source on the work disk (no shadow-slots-btrfs contender)
   --host-target  put the rings on the work disk itself instead of a fresh ext4 loop volume
   --cpu-prof   write a V8 CPU profile of every engine run into DIR
-  --ring-index only scenario 6 (issue 17): index build, file history and find on a 16-slot ring of
+  --ring-index only scenario 7 (issue 17): index build, file history and find on a 16-slot ring of
                the first --sizes files (default 200,000), made by the engine's own backups
+  --ssh        also scenario 6: a ring over SSH to a test sshd on 127.0.0.1 against rsync -a
+               --link-dest over ssh to the same sshd (smallest size, --rounds pairs)
+  --ssh-only   scenario 6 alone
 `);
   process.exit(0);
 }
@@ -263,31 +270,50 @@ async function main(): Promise<number> {
   const all: SizeResults[] = [];
   const ctx: ReportContext = { wanted, quick, rounds, seed };
   let listing: ListingResult | string = 'not measured';
+  const sshOnly = args['ssh-only'];
+  let ssh: SshOutcome = args.ssh || sshOnly ? 'not measured' : undefined;
   const machine = await describeMachine(benchWork);
   await mkdir(resultsDir, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const kind = quick ? 'quick' : 'full';
   // Written after every size, so a long run that is interrupted still leaves what it measured.
   const save = async (): Promise<Report> => {
-    const rep = report(all, listing, ctx);
-    await writeFile(join(resultsDir, `${kind}-${stamp}.json`), JSON.stringify({ sizes: all, listing, machine, targets: rep.targets.map((t) => ({ ...t, verdict: verdict(t) })) }, null, 2));
-    await writeFile(join(resultsDir, `${kind}-latest.md`), markdown(all, listing, machine, rep, ctx));
+    const rep = report(all, listing, ctx, ssh);
+    await writeFile(join(resultsDir, `${kind}-${stamp}.json`), JSON.stringify({ sizes: all, listing, ssh, machine, targets: rep.targets.map((t) => ({ ...t, verdict: verdict(t) })) }, null, 2));
+    await writeFile(join(resultsDir, `${kind}-latest.md`), markdown(all, listing, machine, rep, ctx, ssh));
     return rep;
   };
   try {
-    for (const n of sizes) {
+    for (const n of sshOnly ? [] : sizes) {
       all.push(await runSize(n, scratch, engineMissing, btrfsOk, loopOk));
       // Each size gets fresh file systems; release the previous ones first (disk and loop devices).
       await scratch.release({ keepImages: args.keep });
       if (!args.keep) await rm(join(workRoot, `n${n}`), { recursive: true, force: true });
       await save();
     }
-    try {
-      const dir = await makeListingFolder(join(workRoot, 'listing'), 10_000);
-      listing = await measureListing(dir, 10_000);
-    } catch (e) {
-      if (signal.aborted) throw e;
-      listing = String(e instanceof Error ? e.message : e);
+    if (!sshOnly) {
+      try {
+        const dir = await makeListingFolder(join(workRoot, 'listing'), 10_000);
+        listing = await measureListing(dir, 10_000);
+      } catch (e) {
+        if (signal.aborted) throw e;
+        listing = String(e instanceof Error ? e.message : e);
+      }
+    }
+    if (ssh !== undefined) {
+      const why = engineMissing ?? sshScenarioUnavailable();
+      if (why) ssh = why;
+      else {
+        const files = Math.min(...sizes);
+        log(`bench: S6 over loopback SSH, ${files} files, ${rounds} pairs`);
+        try {
+          ssh = await measureOverSsh({ dir: join(workRoot, 'ssh'), files, pairs: rounds, seed, cli, probe, signal, log });
+        } catch (e) {
+          if (signal.aborted) throw e;
+          ssh = `failed: ${String(e instanceof Error ? e.message : e).split('\n')[0]}`;
+        }
+      }
+      await save();
     }
   } finally {
     await scratch.release({ keepImages: args.keep });
@@ -301,7 +327,7 @@ async function main(): Promise<number> {
   return rep.primary.some((t) => verdict(t) === 'MISS') ? 1 : 0;
 }
 
-/** Scenario 6 alone (`--ring-index`): a 16-slot ring of small files, then the index's figures. */
+/** Scenario 7 alone (`--ring-index`): a 16-slot ring of small files, then the index's figures. */
 async function ringIndexScenario(): Promise<number> {
   const files = args.sizes ? sizes[0]! : 200_000;
   await mkdir(benchWork, { recursive: true });

@@ -159,6 +159,10 @@ export interface EngineOptions {
   snapshot: 'none' | 'btrfs';
   /** When set, every engine run writes a V8 CPU profile here. */
   cpuProfDir?: string;
+  /** What `--target` says, when not the folder itself (the SSH scenario: `ssh://…` naming it on a local sshd). */
+  targetArg?: string;
+  /** More environment for the engine (the SSH scenario's client config). */
+  env?: Record<string, string>;
 }
 
 /** Shadow Slots through its CLI: `backup --slots 16 --snapshot … --json`. */
@@ -174,7 +178,7 @@ export class ShadowSlotsCli implements Contender {
   async backup(signal: AbortSignal): Promise<Measure> {
     const hwmDir = await mkdtemp(join(this.target, '..', `.hwm-${this.name}-`));
     const nodeArgs = this.opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${this.opts.cpuProfDir}`] : [];
-    const argv = [...nodeArgs, this.opts.cli, 'backup', '--source', this.source, '--target', this.target,
+    const argv = [...nodeArgs, this.opts.cli, 'backup', '--source', this.source, '--target', this.opts.targetArg ?? this.target,
       '--slots', String(SLOTS), '--snapshot', this.opts.snapshot, '--json'];
     const events: { atMs: number; phase: string }[] = [];
     let completeAt = Number.NaN;
@@ -195,6 +199,7 @@ export class ShadowSlotsCli implements Contender {
         signal,
         onStdout: (c) => splitter.push(c),
         env: {
+          ...this.opts.env,
           // Quoted: NODE_OPTIONS is split on spaces.
           NODE_OPTIONS: `--require=${JSON.stringify(this.opts.probe)}`,
           SHADOW_SLOTS_BENCH_HWM_DIR: hwmDir,

@@ -156,10 +156,6 @@ async function probeRemoteTarget(host: SshHost, path: string, create: boolean, p
       hint: 'Install rsync 3.1 or newer on the server (every current Linux distribution and NAS has it). Nothing was changed.',
     });
   }
-  if (!probe.gnuFind) {
-    throw new ShadowSlotsError('preflight', `The server ${host.name} has no find with -printf (GNU findutils), which lists slots there.`, { hint: 'Install findutils on the server. Nothing was changed.' });
-  }
-  if (!probe.sha256sum) warnings.push(`The server ${host.name} has no sha256sum (GNU coreutils 8.30 or newer): slots are made, but no checksums are recorded and verify cannot check them.`);
   if (!probe.hardLinks) warnings.push(`The target file system on ${host.name} (${probe.fsType}) does not support hard links: every slot will be a full copy of the source, using its full size each time.`);
   if (probe.fsType === 'ntfs' && profile.slots > NTFS_MAX_LINKS) {
     throw new ShadowSlotsError('invalid-input', `NTFS allows at most ${NTFS_MAX_LINKS} hard links per file; a ring of ${profile.slots} slots cannot be kept.`, { hint: `Use at most ${NTFS_MAX_LINKS} slots.` });

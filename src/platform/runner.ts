@@ -16,6 +16,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Called for every chunk of stdout as it arrives (large outputs are never buffered). */
   onStdout?: (chunk: string) => void;
+  /** Instead of onStdout: stdout as raw bytes (file contents streamed from a server). */
+  onStdoutBytes?: (chunk: Buffer) => void;
   onStderr?: (chunk: string) => void;
   /** Exit codes that are not failures (e.g. rsync's 24). Default: only 0. */
   okExitCodes?: number[];
@@ -86,9 +88,10 @@ export async function run(command: string, argv: readonly string[], options: Run
     windowsHide: true,
     encoding: 'utf8',
   });
-  child.stdout?.setEncoding('utf8');
+  if (!options.onStdoutBytes) child.stdout?.setEncoding('utf8');
   child.stderr?.setEncoding('utf8');
-  child.stdout?.on('data', (chunk: string) => {
+  child.stdout?.on('data', (chunk: string | Buffer) => {
+    if (typeof chunk !== 'string') { options.onStdoutBytes?.(chunk); return; }
     options.onStdout?.(chunk);
     if (stdout.length < maxBuffer) stdout += chunk.slice(0, maxBuffer - stdout.length);
   });

@@ -2,11 +2,14 @@ import * as vscode from 'vscode';
 import type { FeatureModule } from './services';
 import { readSettings, SECTION } from './settings';
 import { META_DIR, RING_FILE } from '../core/layout';
+import { looksRemote } from '../core/remoteTarget';
 
 /**
  * Keeps the Slots view current when the ring changes outside this window (a scheduled run, the
  * CLI, another window): watches `<target>/.shadow-slots/ring.json`. The target is usually outside
  * the workspace, so the pattern needs a Uri base; VS Code then watches that folder on its own.
+ * A ring on a server has nothing to watch here: the Slots view lists it again while it is visible
+ * (slots/remoteRefresh.ts).
  */
 export const ringWatcherFeature: FeatureModule = {
   id: 'ringWatcher',
@@ -19,7 +22,7 @@ export const ringWatcherFeature: FeatureModule = {
       watcher?.dispose();
       watcher = undefined;
       watched = target;
-      if (target === '') return;
+      if (target === '' || looksRemote(target)) return;
       watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(target), `${META_DIR}/${RING_FILE}`));
       const refresh = () => void services.ring.refresh();
       watcher.onDidCreate(refresh); watcher.onDidChange(refresh); watcher.onDidDelete(refresh);

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, rmdir, symlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -11,13 +11,38 @@ const SSHD = '/usr/sbin/sshd';
 /** sshd refuses to start as root without its privilege separation folder (the service makes it at boot). */
 const PRIVSEP_DIR = '/run/sshd';
 
+const BUSYBOX = ['/usr/bin/busybox', '/bin/busybox'].find((p) => existsSync(p));
+
+/**
+ * What the server runs our scripts with:
+ * - `gnu`: Debian's own tools, `sh` = dash;
+ * - `busybox`: a NAS-like server whose PATH holds only busybox applets and rsync (`sh` = busybox ash);
+ * - `busybox-bare`: the same without `stat` and `sha256sum`, so only POSIX utilities and rsync
+ *   remain for everything the ring does (checksums are then computed on the client).
+ */
+export type ServerKind = 'gnu' | 'busybox' | 'busybox-bare';
+export const SERVER_KINDS: readonly ServerKind[] = ['gnu', 'busybox', 'busybox-bare'];
+/** Applets a bare POSIX server lacks (busybox has them, POSIX does not define them). */
+const NOT_POSIX = ['stat', 'sha256sum', 'sha1sum', 'sha512sum', 'sha3sum', 'md5sum', 'readlink', 'realpath'];
+
 /** Why a test sshd cannot run here, or null. */
-export function sshdUnavailable(): string | null {
+export function sshdUnavailable(server: ServerKind = 'gnu'): string | null {
   if (process.platform !== 'linux') return 'the test sshd needs Linux';
   if (!existsSync(SSHD)) return 'openssh-server is not installed (sshd missing; .ci/run installs it)';
   if (!existsSync('/usr/bin/ssh')) return 'openssh-client is not installed';
   if (!existsSync('/usr/bin/rsync')) return 'rsync is not installed';
+  if (server !== 'gnu' && !BUSYBOX) return 'busybox is not installed (.ci/run installs it)';
   return null;
+}
+
+/** A folder that is the whole PATH of a busybox server: one link per applet, and rsync. */
+async function busyboxPath(dir: string, server: ServerKind): Promise<string> {
+  const bin = join(dir, 'bin');
+  await mkdir(bin);
+  await run(BUSYBOX!, ['--install', '-s', bin]);
+  if (server === 'busybox-bare') for (const name of NOT_POSIX) await rm(join(bin, name), { force: true });
+  await symlink('/usr/bin/rsync', join(bin, 'rsync'));
+  return bin;
 }
 
 export interface TestSshd {
@@ -32,6 +57,9 @@ export interface TestSshd {
   env: Record<string, string>;
   /** `ssh://user@127.0.0.1:port<path>` */
   target(path: string): string;
+  server: ServerKind;
+  /** The server's PATH folder (busybox kinds), or null for the system's tools. */
+  binDir: string | null;
   /** The sshd process serving connections (its children are the per-connection processes). */
   pid: number;
   /** Kills every connection's sshd process (as a network drop would); the listener stays. */
@@ -52,13 +80,17 @@ async function freePort(): Promise<number> {
 
 let privsepMadeBy = 0;
 
+/** Where the stop is registered: node:test's TestContext, or a mocha suite's own list of cleanups (test/vscode/suite). */
+export interface AfterHook { after(fn: () => Promise<void>): void }
+
 /**
  * A real OpenSSH server on 127.0.0.1 on a free high port, with a host key and an authorized key
  * made for this test in a private temp folder (its own sshd_config; no PAM, keys only). The
- * login shell runs `exec sh`, which is dash on Debian. Stopped after the test (only this
+ * login shell runs `exec sh`: dash on Debian, busybox ash for the busybox kinds. Stopped after the test (only this
  * process and its children), even when the test fails.
  */
-export async function startSshd(t: TestContext, options: { extraConfig?: string[] } = {}): Promise<TestSshd> {
+export async function startSshd(t: AfterHook, options: { extraConfig?: string[]; server?: ServerKind } = {}): Promise<TestSshd> {
+  const server = options.server ?? 'gnu';
   const dir = await mkdtemp(join(tmpdir(), 'shadow-slots-sshd-'));
   await chmod(dir, 0o700);
   const user = userInfo().username;
@@ -81,6 +113,7 @@ export async function startSshd(t: TestContext, options: { extraConfig?: string[
   await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'shadow-slots-test-client', '-f', join(dir, 'client_key')]);
   await writeFile(join(dir, 'authorized_keys'), await readFile(join(dir, 'client_key.pub')), { mode: 0o600 });
   const port = await freePort();
+  const binDir = server === 'gnu' ? null : await busyboxPath(dir, server);
   await writeFile(join(dir, 'sshd_config'), [
     `Port ${port}`,
     'ListenAddress 127.0.0.1',
@@ -98,6 +131,8 @@ export async function startSshd(t: TestContext, options: { extraConfig?: string[
     'MaxSessions 50',
     'MaxStartups 50',
     'LogLevel ERROR',
+    // The login shell finds `sh` and everything else in this folder only.
+    ...(binDir ? [`SetEnv PATH=${binDir}`] : []),
     ...(options.extraConfig ?? []),
     '',
   ].join('\n'));
@@ -139,6 +174,8 @@ export async function startSshd(t: TestContext, options: { extraConfig?: string[
     knownHosts,
     env,
     pid: proc.pid!,
+    server,
+    binDir,
     target: (path) => `ssh://${user}@127.0.0.1:${port}${path}`,
     async dropConnections() {
       // Per-connection sshd processes are children of the listener.

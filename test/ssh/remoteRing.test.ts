@@ -20,7 +20,7 @@ import { openTarget } from '../../src/platform/target/remoteHosts';
 import type { SshHost } from '../../src/platform/target/sshHost';
 import { repoRoot, runCli } from '../helpers/cli';
 import { assertSlotReads, slotReadSource } from '../helpers/slotReads';
-import { startSshd, sshdUnavailable, useSshdEnv } from '../helpers/sshd';
+import { SERVER_KINDS, startSshd, sshdUnavailable, useSshdEnv } from '../helpers/sshd';
 import { tempDir } from '../helpers/tmp';
 import { HOSTILE_NAMES } from '../helpers/hostileNames';
 
@@ -40,8 +40,8 @@ async function hostileTree(root: string): Promise<string[]> {
   return made;
 }
 
-test('a ring over SSH: backups, rotation, list, verify, restore, hostile names, and the same ring read locally', { skip, timeout: 240_000 }, async (t) => {
-  const sshd = await startSshd(t);
+for (const server of SERVER_KINDS) test(`a ring over SSH (${server} server): backups, rotation, list, verify, restore, hostile names, and the same ring read locally`, { skip: sshdUnavailable(server) ?? false, timeout: 240_000 }, async (t) => {
+  const sshd = await startSshd(t, { server });
   useSshdEnv(t, sshd);
   const dir = await tempDir(t);
   const source = join(dir, 'src');

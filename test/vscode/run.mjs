@@ -100,7 +100,11 @@ try {
     const mochaWorkspace = await run.folder('ws-mocha');
     const mochaResult = join(await run.tempRoot(), 'mocha-result.json');
     const suiteDir = await buildSuite(await run.folder('suite'));
-    const server = await run.startCodeServer({ userDataDir, extensionsDir, folder: mochaWorkspace, smokeTestDriver: true, env: { SHADOW_SLOTS_MOCHA_RESULT: mochaResult } });
+    // The remote-ring test (suite/remoteRing.test.ts) starts its own sshd and writes the client
+    // config for it here: the engine is started by the extension and takes its environment from
+    // code-server, before any test runs. The file does not exist until that test writes it.
+    const sshConfig = join(await run.folder('ssh'), 'ssh_config');
+    const server = await run.startCodeServer({ userDataDir, extensionsDir, folder: mochaWorkspace, smokeTestDriver: true, env: { SHADOW_SLOTS_MOCHA_RESULT: mochaResult, SHADOW_SLOTS_SSH_CONFIG: sshConfig, SHADOW_SLOTS_SSH_BATCH: '1' } });
     const browser = await run.launchBrowser();
 
     // Mocha inside the extension host: the workbench loads the tests from the payload and reports

@@ -4,6 +4,7 @@ import { ShadowSlotsError } from '../../core/errors';
 import { shQuote } from '../../core/posixQuote';
 import { describeOwner, type HeldLock, type LockOwner } from '../lock';
 import type { SshConnection } from './sshConnection';
+import { parseRsyncListing, parseServerNow, RSYNC_LIST, SERVER_NOW } from './sshListing';
 
 /** As the local lock: an unreadable lock younger than this may be one being written by hand. */
 const UNREADABLE_LOCK_GRACE_S = 30;
@@ -77,17 +78,20 @@ export async function acquireRemoteLock(conn: SshConnection, lockFile: string, c
 /** The lock's holder and whether the server still runs it; null when there is no lock. */
 export async function readRemoteOwner(conn: SshConnection, lockFile: string): Promise<{ owner: LockOwner; live: boolean } | null> {
   const lock = shQuote(lockFile);
+  // The clock, the lock's time (rsync lists it; POSIX prints no exact mtime), then its text.
   const r = await conn.exec([
     `t=$(cat -- ${lock} 2>/dev/null) || exit 3`,
-    `m=$(find ${lock} -maxdepth 0 -printf '%T@' 2>/dev/null)`,
-    `printf '%s %s\\n%s' "$(date +%s)" "\${m%.*}" "$t"`,
+    SERVER_NOW,
+    `${RSYNC_LIST} -- ${lock} 2>/dev/null`,
+    `printf '@@lock\\n%s' "$t"`,
   ].join('\n'));
   if (r.status === 3) return null;
-  const newline = r.stdout.indexOf('\n');
-  const [now, mtime] = r.stdout.slice(0, newline).split(' ').map(Number);
-  const owner = parseOwner(r.stdout.slice(newline + 1));
+  const split = r.stdout.indexOf('@@lock\n');
+  const now = parseServerNow(r.stdout.slice(0, split));
+  const mtime = parseRsyncListing(r.stdout.slice(0, split))[0]?.mtimeMs ?? Number.NaN;
+  const owner = parseOwner(r.stdout.slice(split + '@@lock\n'.length));
   if (!owner) {
-    const age = now !== undefined && mtime !== undefined && Number.isFinite(now - mtime) ? now - mtime : Number.POSITIVE_INFINITY;
+    const age = Number.isFinite(now - mtime) ? (now - mtime) / 1000 : Number.POSITIVE_INFINITY;
     if (age < UNREADABLE_LOCK_GRACE_S) return { owner: { pid: 0, host: conn.info.hostname, pidStart: null, command: 'a lock being written', startedAt: '?' }, live: true };
     return { owner: { pid: -1, host: conn.info.hostname, pidStart: null, command: 'unreadable lock file', startedAt: '?' }, live: false };
   }

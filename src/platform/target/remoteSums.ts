@@ -2,17 +2,19 @@ import { createHash } from 'node:crypto';
 import { ShadowSlotsError } from '../../core/errors';
 import { BatchedWriter } from '../batchedWriter';
 import { formatSumLine, readSums, type SumLine } from '../treeSums';
-import { comparePaths, type WalkEntry } from '../treeWalk';
-import type { SshHost } from './sshHost';
+import { comparePaths } from '../treeWalk';
+import type { RemoteWalkEntry, SshHost } from './sshHost';
 
 /**
  * Checksums of a slot on a server, in the same file format and walk order as treeSums writes
- * locally, so a ring made remotely verifies locally and vice versa. The slot is listed with one
- * `find` and only files that are not the same inode as in the previous slot are hashed, by
- * `sha256sum` on the server: file contents never cross the network for this.
+ * locally, so a ring made remotely verifies locally and vice versa. The slot is listed by rsync
+ * on the server, and a file is hashed only when it is not a hard link of the previous slot's
+ * (POSIX cannot print inode numbers in bulk, so "the same inode" is "more than one link, and the
+ * previous slot's file of that path had this size"; an inode of 0 is recorded, which a local run
+ * reading this list treats as "hash again"). Hashes are computed where sshHash.ts says.
  */
 
-type RemoteEntry = WalkEntry & { target: string };
+type RemoteEntry = RemoteWalkEntry;
 
 function linkHash(entry: RemoteEntry): string {
   return 'link:' + createHash('sha256').update(entry.target).digest('hex');
@@ -39,7 +41,7 @@ export async function writeRemoteSlotSums(host: SshHost, slotRoot: string, outFi
         prev = (await previous.next()).value as SumLine | undefined;
       }
       if (prev && previous && prev.path === entry.path) {
-        if (prev.ino === entry.ino && prev.size === entry.size) reused.set(entry.path, prev.hash);
+        if (entry.linked && prev.size === entry.size && !prev.hash.startsWith('link:')) reused.set(entry.path, prev.hash);
         prev = (await previous.next()).value as SumLine | undefined;
       }
     }
@@ -55,7 +57,7 @@ export async function writeRemoteSlotSums(host: SshHost, slotRoot: string, outFi
     for (const entry of entries) {
       const hash = reused.get(entry.path) ?? fresh.get(entry.path);
       if (hash === undefined) throw new ShadowSlotsError('process', `${entry.path} in ${slotRoot} on ${host.name} could not be hashed (it vanished or cannot be read).`);
-      await out.write(formatSumLine({ hash, size: entry.size, mtimeMs: entry.mtimeMs, ino: entry.ino, path: entry.path }));
+      await out.write(formatSumLine({ hash, size: entry.size, mtimeMs: entry.mtimeMs, ino: 0, path: entry.path }));
     }
     closed = true;
     await out.close({ sync: true });

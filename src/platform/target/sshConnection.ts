@@ -113,6 +113,8 @@ export class SshConnection {
   readonly marker = randomBytes(16).toString('hex');
   private stdoutBuffer = '';
   private stderrBuffer = '';
+  private stdoutScanned = 0;
+  private stderrScanned = 0;
   private current: { resolve: (r: RemoteResult) => void; reject: (e: Error) => void } | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   private ended: Error | null = null;
@@ -223,15 +225,25 @@ export class SshConnection {
     this.settle();
   }
 
-  /** A reply is complete when both the stdout frame (with the status) and the stderr frame arrived. */
+  /**
+   * A reply is complete when both the stdout frame (with the status) and the stderr frame arrived.
+   * The search resumes where the last chunk's ended: a walk of a big slot is megabytes of output.
+   */
   private settle(): void {
     if (!this.current) return;
-    const out = new RegExp(`\\n${this.marker} (\\d+)\\n`).exec(this.stdoutBuffer);
-    const errAt = this.stderrBuffer.indexOf(`${this.marker}\n`);
-    if (!out || errAt < 0) return;
-    const reply = { status: Number(out[1]), stdout: this.stdoutBuffer.slice(0, out.index), stderr: this.stderrBuffer.slice(0, errAt) };
-    this.stdoutBuffer = this.stdoutBuffer.slice(out.index + out[0].length);
-    this.stderrBuffer = this.stderrBuffer.slice(errAt + this.marker.length + 1);
+    const frame = `\n${this.marker} `;
+    const outAt = this.stdoutBuffer.indexOf(frame, Math.max(0, this.stdoutScanned - frame.length));
+    const statusEnd = outAt < 0 ? -1 : this.stdoutBuffer.indexOf('\n', outAt + frame.length);
+    const errFrame = `${this.marker}\n`;
+    const errAt = this.stderrBuffer.indexOf(errFrame, Math.max(0, this.stderrScanned - errFrame.length));
+    this.stdoutScanned = outAt < 0 ? this.stdoutBuffer.length : outAt;
+    this.stderrScanned = errAt < 0 ? this.stderrBuffer.length : errAt;
+    if (outAt < 0 || statusEnd < 0 || errAt < 0) return;
+    const reply = { status: Number(this.stdoutBuffer.slice(outAt + frame.length, statusEnd)), stdout: this.stdoutBuffer.slice(0, outAt), stderr: this.stderrBuffer.slice(0, errAt) };
+    this.stdoutBuffer = this.stdoutBuffer.slice(statusEnd + 1);
+    this.stderrBuffer = this.stderrBuffer.slice(errAt + errFrame.length);
+    this.stdoutScanned = 0;
+    this.stderrScanned = 0;
     const { resolve } = this.current;
     this.current = null;
     resolve(reply);
@@ -255,6 +267,26 @@ export class SshConnection {
   runThrough(command: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
     if (this.ended) return Promise.reject(this.ended);
     return run(command, args, options);
+  }
+
+  /**
+   * Streams what `script` prints as raw bytes, on a channel of its own through the master (the
+   * session's stdout is text). The login shell runs only `exec sh`; the script travels on stdin.
+   * Resolves with the script's exit status.
+   */
+  async streamThrough(script: string, onBytes: (chunk: Buffer) => void, signal?: AbortSignal): Promise<{ status: number; stderr: string }> {
+    if (this.ended) throw this.ended;
+    const statuses = Array.from({ length: 255 }, (_, i) => i);
+    try {
+      const r = await run(this.sshPath, [...this.commonArgs(), '-S', this.controlPath, '-o', 'ControlMaster=no', '--', this.target.host, 'exec sh'], {
+        input: `export LC_ALL=C\n${script}\n`, onStdoutBytes: onBytes, okExitCodes: statuses, errorCode: 'process', ...(signal ? { signal } : {}),
+      });
+      return { status: r.exitCode, stderr: r.stderr };
+    } catch (error) {
+      // 255: ssh itself failed (the connection is gone).
+      if ((error as { exitCode?: number }).exitCode === 255) throw this.lostError((error as { stderrTail?: string }).stderrTail ?? '');
+      throw error;
+    }
   }
 
   /** Ends the session (the server's shell exits, releasing nothing it should keep) and the master. */

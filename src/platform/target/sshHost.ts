@@ -8,10 +8,11 @@ import { fileSystemName } from '../fsProbe';
 import { TORN_WRITE } from '../fsutil';
 import type { HeldLock, LockOwner } from '../lock';
 import { formatCommandLine, ProcessError, type RunOptions, type RunResult } from '../runner';
-import type { WalkEntry } from '../treeWalk';
 import { comparePaths } from '../treeWalk';
 import type { HostEntry, HostStat, RingHost } from './host';
 import { acquireRemoteLock, readRemoteOwner } from './remoteLock';
+import { hashHere, hashOnServer } from './sshHash';
+import { normaliseFsName, parseDf, parseLsIdentity, parseRsyncListing, parseServerNow, RSYNC_LIST, SERVER_NOW, serverDevice } from './sshListing';
 import { controlBase, SshConnection, STAGE_PREFIX, type RemoteResult, type SshOptions } from './sshConnection';
 
 /** What preflight learns about a target folder on a server (see SshHost.probeTarget). */
@@ -24,16 +25,59 @@ export interface RemoteProbe {
   hardLinks: boolean;
   /** The server's rsync version, null when it has none. */
   rsyncVersion: string | null;
-  gnuFind: boolean;
+  /** Whether the server has sha256sum (GNU, busybox): checksums are then computed there. */
   sha256sum: boolean;
 }
 
 const LOCK_DRAFT = /^lock\.new-\d+-[0-9a-f]{6}$/;
 const ABANDONED_DRAFT_AGE_S = 60;
 
-/** What `find -printf '%y'` prints, as a host entry kind. */
-function kindOf(y: string): HostEntry['kind'] {
-  return y === 'd' ? 'folder' : y === 'f' ? 'file' : y === 'l' ? 'symlink' : 'other';
+/**
+ * The file system of a path: free and total space from POSIX `df -P`, its mount point (which
+ * names the file system: serverDevice), and its type from `stat -f` where the server has one
+ * (GNU, busybox; BSD's `stat -f` means something else and prints no hex), else /proc/mounts.
+ * Prints `df <line>` and `type <hex magic or name>`. `$1` is the path.
+ */
+const FS_OF = [
+  'fs_of() {',
+  '  d=$(df -P -k -- "$1" 2>/dev/null | tail -n 1)',
+  '  printf \'df %s\\n\' "$d"',
+  '  t=$(stat -f -c %t -- "$1" 2>/dev/null)',
+  '  case $t in *[!0-9a-f]*|"") t=;; *) printf \'type 0x%s\\n\' "$t"; return;; esac',
+  '  m=${d#*% }',
+  '  [ -r /proc/mounts ] && awk -v m="$m" \'$2 == m { t = $3 } END { if (t != "") print "type " t }\' /proc/mounts',
+  '}',
+].join('\n');
+
+/** Folders a non-root user cannot enter or empty (a Go module cache is read-only) made owner-accessible; `$1` is the tree. */
+const OPEN_FOLDERS = 'find "$1" -type d ! -perm -700 -exec chmod u+rwx -- {} \\; 2>/dev/null';
+
+/** A file of a tree as walk() lists it on a server. */
+export interface RemoteWalkEntry {
+  path: string;
+  kind: 'file' | 'symlink' | 'other';
+  size: number;
+  mtimeMs: number;
+  /** A symlink's target ('' for anything else). */
+  target: string;
+  /** A file with other hard links (in a slot of hard-linked folders: the same file as in the slot before). */
+  linked: boolean;
+}
+
+/** Separates walk()'s listing from its list of files with one link. */
+const SINGLE_LINKS = '@@single-links';
+/** sha256("x"): what a working sha256sum prints first. */
+const SHA256_OF_X = '2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881';
+
+/** fileSystem() from FS_OF's output. */
+function fileSystemOf(stdout: string): { type: string; freeBytes: number; totalBytes: number } {
+  const df = parseDf(/^df (.*)$/m.exec(stdout)?.[1] ?? '');
+  const type = /^type (.*)$/m.exec(stdout)?.[1] ?? '';
+  return {
+    type: type.startsWith('0x') ? fileSystemName(parseInt(type.slice(2), 16)) : normaliseFsName(type),
+    freeBytes: df?.freeBytes ?? 0,
+    totalBytes: df?.totalBytes ?? 0,
+  };
 }
 
 /** An error of a remote file operation, with the errno code its message names (so callers can tell ENOSPC). */
@@ -57,13 +101,15 @@ const ERRNO_TEXT: Array<[RegExp, string]> = [
 /**
  * A ring on a server reached over SSH (see sshConnection.ts for the one connection per run and
  * how commands travel). Every file operation is a short POSIX sh script; every value in it is
- * quoted by shQuote. What the server needs: sshd, a POSIX sh, rsync ≥ 3.1, and the GNU tools
- * every Linux distribution ships (find -printf for listings, stat -f for free space,
- * sha256sum -z for checksums); btrfs-progs for a copy-on-write ring.
+ * quoted by shQuote. What the server needs: sshd, a POSIX sh and utilities, rsync ≥ 3.1 (which
+ * also lists: sshListing.ts); sha256sum where it has one (else files are hashed here, streamed
+ * over the connection: sshHash.ts); btrfs-progs for a copy-on-write ring.
  */
 export class SshHost implements RingHost {
   readonly name: string;
   private readonly stagedFiles = new Map<string, string>();
+  /** Whether the server has a working sha256sum (learnt once per connection). */
+  private hasSha256sum: Promise<boolean> | null = null;
 
   private constructor(readonly connection: SshConnection, private readonly rsyncPath: string) {
     this.name = connection.label;
@@ -114,7 +160,7 @@ export class SshHost implements RingHost {
   async removeTree(path: string): Promise<void> {
     const p = shQuote(path);
     // A read-only folder inside (a Go module cache) blocks rm as non-root: open folders first.
-    await this.sh(`rm -rf -- ${p} 2>/dev/null && exit 0\nfind ${p} -type d ! -perm -u=rwx -exec chmod u+rwx -- {} + 2>/dev/null\nrm -rf -- ${p}`, `Deleting ${path}`);
+    await this.sh(`rm -rf -- ${p} 2>/dev/null && exit 0\nset -- ${p}\n${OPEN_FOLDERS}\nrm -rf -- ${p}`, `Deleting ${path}`);
   }
 
   async rename(from: string, to: string): Promise<void> {
@@ -133,24 +179,37 @@ export class SshHost implements RingHost {
   }
 
   async list(path: string): Promise<HostEntry[]> {
-    const p = shQuote(path);
-    const r = await this.sh(`[ -d ${p} ] || exit 0\nfind -H ${p} -mindepth 1 -maxdepth 1 -printf '%y %s %T@ %f\\0'`, `Listing ${path}`);
-    const entries: HostEntry[] = [];
-    for (const record of r.stdout.split('\0')) {
-      const m = /^(\S) (\d+) ([\d.]+) ([\s\S]+)$/.exec(record);
-      if (!m) continue;
-      const kind = kindOf(m[1]!);
-      entries.push({ name: m[4]!, kind, size: kind === 'folder' ? 0 : Number(m[2]), mtimeMs: Number(m[3]) * 1000 });
-    }
-    return entries;
+    return (await this.listWithClock(path)).entries;
   }
 
-  async stat(path: string): Promise<HostStat | null> {
+  /** A folder's entries (a symlink to a folder is followed, as readdir does) and the server's clock. */
+  private async listWithClock(path: string): Promise<{ entries: HostEntry[]; now: number }> {
     const p = shQuote(path);
-    const r = await this.sh(`if [ ! -e ${p} ] && [ ! -L ${p} ]; then exit 3; fi\nfind ${p} -maxdepth 0 -printf '%y %s %T@ %D %i %n'`, `Reading the details of ${path}`, [3]);
+    const r = await this.sh(`${SERVER_NOW}\n[ -d ${p} ] || exit 0\ncd -- ${p} || exit 1\n${RSYNC_LIST} -d -- ./`, `Listing ${path}`);
+    const entries = parseRsyncListing(r.stdout).filter((e) => e.path !== '.').map((e) => ({ name: e.path, kind: e.kind, size: e.size, mtimeMs: e.mtimeMs }));
+    return { entries, now: parseServerNow(r.stdout) };
+  }
+
+  /**
+   * rsync lists kind, size and time; POSIX ls the inode and link count of this one path; df its
+   * file system (a symlink's is its folder's).
+   */
+  async stat(path: string): Promise<HostStat | null> {
+    const p = shQuote(path.length > 1 ? path.replace(/\/+$/, '') : path);
+    const r = await this.sh([
+      `p=${p}`,
+      'if [ ! -e "$p" ] && [ ! -L "$p" ]; then exit 3; fi',
+      FS_OF,
+      'printf \'ls %s\\n\' "$(ls -l -d -n -i -- "$p" | head -n 1)"',
+      `${RSYNC_LIST} -d -- "$p"`,
+      'if [ -L "$p" ]; then fs_of "$(dirname -- "$p")"; else fs_of "$p"; fi',
+    ].join('\n'), `Reading the details of ${path}`, [3]);
     if (r.status === 3) return null;
-    const [y, size, mtime, dev, ino, nlink] = r.stdout.trim().split(' ');
-    return { kind: kindOf(y ?? ''), size: Number(size), mtimeMs: Number(mtime) * 1000, dev: Number(dev), ino: Number(ino), nlink: Number(nlink) };
+    const [listed] = parseRsyncListing(r.stdout);
+    const id = parseLsIdentity(/^ls (.*)$/m.exec(r.stdout)?.[1] ?? '');
+    if (!listed || !id) throw this.failure(`Reading the details of ${path}`, `unexpected answer: ${r.stdout.slice(0, 300)}`);
+    const df = parseDf(/^df (.*)$/m.exec(r.stdout)?.[1] ?? '');
+    return { kind: listed.kind, size: listed.size, mtimeMs: listed.mtimeMs, dev: serverDevice(this.name, df?.mountPoint ?? ''), ino: id.ino, nlink: id.nlink };
   }
 
   async readBytes(path: string, maxBytes: number): Promise<Buffer> {
@@ -180,9 +239,8 @@ export class SshHost implements RingHost {
   }
 
   async fileSystem(path: string): Promise<{ type: string; freeBytes: number; totalBytes: number }> {
-    const r = await this.sh(`stat -f -c '%t %a %S %b' -- ${shQuote(path)}`, `Measuring the file system of ${path}`);
-    const [type, avail, bsize, blocks] = r.stdout.trim().split(' ');
-    return { type: fileSystemName(parseInt(type ?? '0', 16)), freeBytes: Number(avail) * Number(bsize), totalBytes: Number(blocks) * Number(bsize) };
+    const r = await this.sh(`${FS_OF}\nfs_of ${shQuote(path)}`, `Measuring the file system of ${path}`);
+    return fileSystemOf(r.stdout);
   }
 
   acquireLock(lockFile: string, command: string): Promise<HeldLock> {
@@ -194,69 +252,53 @@ export class SshHost implements RingHost {
   }
 
   async removeTornWrites(dir: string): Promise<number> {
-    const r = await this.sh(`[ -d ${shQuote(dir)} ] || exit 0\ndate +%s\nfind ${shQuote(dir)} -mindepth 1 -maxdepth 1 -type f -printf '%T@ %f\\0'`, `Listing ${dir}`);
-    const newline = r.stdout.indexOf('\n');
-    if (newline < 0) return 0;
-    const now = Number(r.stdout.slice(0, newline));
-    const doomed: string[] = [];
-    for (const record of r.stdout.slice(newline + 1).split('\0')) {
-      const m = /^([\d.]+) ([\s\S]+)$/.exec(record);
-      if (!m) continue;
-      const name = m[2]!;
+    const { entries, now } = await this.listWithClock(dir);
+    const doomed = entries.filter((e) => e.kind === 'file' && (TORN_WRITE.test(e.name)
       // Lock drafts are the exception: a run trying to take the lock writes one right now.
-      if (TORN_WRITE.test(name) || (LOCK_DRAFT.test(name) && now - Number(m[1]) > ABANDONED_DRAFT_AGE_S)) doomed.push(this.join(dir, name));
-    }
+      || (LOCK_DRAFT.test(e.name) && now - e.mtimeMs > ABANDONED_DRAFT_AGE_S * 1000))).map((e) => this.join(dir, e.name));
     if (doomed.length > 0) await this.sh(`rm -f -- ${doomed.map(shQuote).join(' ')}`, `Removing temporary files in ${dir}`);
     return doomed.length;
   }
 
+  /**
+   * From walk(): POSIX has no `ls -q` in busybox and no bulk printer of link counts, and `ls -l`
+   * lines can be forged by a name with a line break; rsync's escaped listing cannot.
+   */
   async linkUsage(root: string): Promise<{ exclusiveBytes: number; sharedBytes: number }> {
-    const r = await this.sh(`find ${shQuote(root)} -type f -printf '%n %s\\n' | awk '{ if ($1 <= 1) e += $2; else s += $2 } END { printf "%.0f %.0f\\n", e, s }'`, `Measuring ${root}`);
-    const [exclusiveBytes, sharedBytes] = r.stdout.trim().split(' ').map(Number);
-    return { exclusiveBytes: exclusiveBytes ?? 0, sharedBytes: sharedBytes ?? 0 };
+    let exclusiveBytes = 0;
+    let sharedBytes = 0;
+    for (const e of await this.walk(root)) {
+      if (e.kind !== 'file') continue;
+      if (e.linked) sharedBytes += e.size;
+      else exclusiveBytes += e.size;
+    }
+    return { exclusiveBytes, sharedBytes };
   }
 
   async makeFoldersAccessible(root: string): Promise<void> {
-    await this.sh(`find ${shQuote(root)} -type d ! -perm -u=rwx -exec chmod u+rwx -- {} +`, `Opening the folders of ${root}`);
+    await this.sh(`set -- ${shQuote(root)}\n${OPEN_FOLDERS}\nexit 0`, `Opening the folders of ${root}`);
   }
 
   /**
-   * Files and symlinks of a tree in walk order (comparePaths), as treeWalk yields them locally:
-   * one `find` on the server, NUL-separated, so any name (newlines included) comes back whole.
+   * Files and symlinks of a tree in walk order (comparePaths), with whether a file has other
+   * hard links (`linked`): rsync lists the tree, POSIX find names the files with one link,
+   * NUL-separated, so any name (newlines included) comes back whole.
    */
-  async walk(root: string, signal?: AbortSignal): Promise<Array<WalkEntry & { target: string }>> {
-    const r = await this.sh(`cd -- ${shQuote(root)} || exit 1\nfind . -mindepth 1 ! -type d -printf '%y %s %T@ %i %n %P\\0%l\\0'`, `Walking ${root}`, [], signal);
-    const fields = r.stdout.split('\0');
-    const entries: Array<WalkEntry & { target: string }> = [];
-    for (let i = 0; i + 1 < fields.length; i += 2) {
-      const m = /^(\S) (\d+) ([\d.]+) (\d+) (\d+) ([\s\S]+)$/.exec(fields[i]!);
-      if (!m) continue;
-      const kind = m[1] === 'f' ? 'file' : m[1] === 'l' ? 'symlink' : 'other';
-      entries.push({ path: m[6]!, kind, size: Number(m[2]), mtimeMs: Math.trunc(Number(m[3]) * 1000), ino: Number(m[4]), nlink: Number(m[5]), target: fields[i + 1]! });
-    }
-    return entries.sort((a, b) => comparePaths(a.path, b.path));
+  async walk(root: string, signal?: AbortSignal): Promise<RemoteWalkEntry[]> {
+    const r = await this.sh(`cd -- ${shQuote(root)} || exit 1\n${RSYNC_LIST} -r -- ./ || exit 1\nprintf '${SINGLE_LINKS}\\n'\nfind . -type f -links 1 -exec printf '%s\\0' {} +`, `Walking ${root}`, [], signal);
+    const split = r.stdout.indexOf(`\n${SINGLE_LINKS}\n`);
+    if (split < 0) throw this.failure(`Walking ${root}`, 'the listing was cut short');
+    const single = new Set(r.stdout.slice(split + SINGLE_LINKS.length + 2).split('\0').filter((n) => n.startsWith('./')).map((n) => n.slice(2)));
+    return parseRsyncListing(r.stdout.slice(0, split + 1))
+      .filter((e) => e.path !== '.' && e.kind !== 'folder')
+      .map((e) => ({ path: e.path, kind: e.kind === 'folder' ? 'other' : e.kind, size: e.size, mtimeMs: e.mtimeMs, target: e.target ?? '', linked: e.kind === 'file' && !single.has(e.path) }))
+      .sort((a, b) => comparePaths(a.path, b.path));
   }
 
-  /**
-   * sha256 of files of a tree, computed on the server (`sha256sum -z`: names come back unescaped
-   * and NUL-terminated), in batches so no script grows past a few hundred kilobytes.
-   */
+  /** sha256 of files of a tree (paths relative to `root`): see sshHash.ts for where it is computed. */
   async hashFiles(root: string, paths: string[], signal?: AbortSignal): Promise<Map<string, string>> {
-    const hashes = new Map<string, string>();
-    let start = 0;
-    while (start < paths.length) {
-      let end = start;
-      let size = 0;
-      while (end < paths.length && (end === start || size < 256 * 1024)) size += paths[end++]!.length + 3;
-      const batch = paths.slice(start, end);
-      const r = await this.sh(`cd -- ${shQuote(root)} || exit 1\nsha256sum -z -- ${batch.map(shQuote).join(' ')}`, `Hashing files in ${root}`, [1], signal);
-      for (const record of r.stdout.split('\0')) {
-        const m = /^([0-9a-f]{64}) [ *]([\s\S]+)$/.exec(record);
-        if (m) hashes.set(m[2]!, m[1]!);
-      }
-      start = end;
-    }
-    return hashes;
+    this.hasSha256sum ??= this.sh('printf x | sha256sum 2>/dev/null', 'Looking for sha256sum', [1, 127]).then((r) => r.stdout.startsWith(SHA256_OF_X), () => false);
+    return (await this.hasSha256sum) ? hashOnServer(this.connection, root, paths, signal) : hashHere(this.connection, root, paths, signal);
   }
 
   rsyncDestination(path: string): string { return this.connection.rsyncPath(path); }
@@ -324,27 +366,27 @@ export class SshHost implements RingHost {
       `d=${p}/.shadow-slots-probe-$$`,
       'mkdir -- "$d" || exit 7',
       `printf probe > "$d/a" || { rm -rf -- "$d"; exit 8; }`,
-      'if ln -- "$d/a" "$d/b" 2>/dev/null && [ "$(find "$d/a" -maxdepth 0 -printf %n)" = 2 ]; then l=1; else l=0; fi',
+      'if ln -- "$d/a" "$d/b" 2>/dev/null && [ "$(ls -l -n -d -- "$d/a" | awk \'{ print $2 }\')" = 2 ]; then l=1; else l=0; fi',
       'rm -rf -- "$d"',
-      `echo "fs $(stat -f -c '%t %a %S %b' -- ${p})"`,
+      FS_OF,
+      `fs_of ${p}`,
       'echo "links $l"',
       'echo "rsync $(rsync --version 2>/dev/null | head -n 1)"',
-      'echo "find $(find / -maxdepth 0 -printf ok 2>/dev/null)"',
-      'echo "sums $(printf x | sha256sum -z 2>/dev/null | cut -c1-8)"',
+      'echo "sums $(printf x | sha256sum 2>/dev/null)"',
       'exit 0',
     ].join('\n'), `Checking the target ${path}`, [3, 4, 5, 6, 7, 8]);
     const field = (name: string) => new RegExp(`^${name} (.*)$`, 'm').exec(r.stdout)?.[1] ?? '';
-    const [type, avail, bsize, blocks] = field('fs').split(' ');
+    const fs = fileSystemOf(r.stdout);
+    this.hasSha256sum = Promise.resolve(field('sums').startsWith(SHA256_OF_X));
     return {
       status: ({ 0: 'ok', 3: 'missing', 4: 'cannot-create', 5: 'not-folder', 6: 'not-writable', 7: 'not-writable', 8: 'full' } as const)[r.status as 0] ?? 'not-writable',
       stderr: r.stderr.trim(),
-      fsType: fileSystemName(parseInt(type ?? '0', 16)),
-      freeBytes: Number(avail) * Number(bsize),
-      totalBytes: Number(blocks) * Number(bsize),
+      fsType: fs.type,
+      freeBytes: fs.freeBytes,
+      totalBytes: fs.totalBytes,
       hardLinks: field('links') === '1',
       rsyncVersion: /version\s+(\d+\.\d+(?:\.\d+)?)/.exec(field('rsync'))?.[1] ?? null,
-      gnuFind: field('find') === 'ok',
-      sha256sum: field('sums') === '2d711642',
+      sha256sum: field('sums').startsWith(SHA256_OF_X),
     };
   }
 

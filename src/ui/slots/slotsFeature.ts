@@ -9,6 +9,8 @@ import { registerFolderCommands } from './folderCommands';
 import { readSettings } from '../settings';
 import { tildePath } from './slotNodeData';
 import { ChangeMarks, registerChangeCommands } from './changeMarks';
+import { refreshRemoteWhileVisible } from './remoteRefresh';
+import { looksRemote } from '../../core/remoteTarget';
 
 /** The Slots view, the read-only slot file system and the commands on slots and their files. */
 export function slotsFeature(onTree: (tree: SlotsTreeProvider) => void): FeatureModule {
@@ -31,6 +33,7 @@ export function slotsFeature(onTree: (tree: SlotsTreeProvider) => void): Feature
         tree,
         view,
         services.ring.onDidChange(describe),
+        refreshRemoteWhileVisible(view, () => looksRemote(readSettings().target), () => void services.ring.refresh()),
         SlotFileSystem.register(services.engine),
         ...registerSlotCommands(services),
         ...registerFolderCommands(services),

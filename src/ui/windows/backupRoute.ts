@@ -16,6 +16,8 @@ export interface BackupRouteInput {
   helper: HelperInstallState | undefined;
   /** The user declined to set up (or update) the helper of this profile before. */
   declined: boolean;
+  /** The target is a ring on a server over SSH, which the helper cannot reach (its plan refuses one). Absent: not. */
+  remote?: boolean;
 }
 
 export type BackupRoute =
@@ -25,8 +27,11 @@ export type BackupRoute =
   | { kind: 'helper' }
   /** Ask once whether to set up (or update) the helper; see routeAfterOffer. */
   | { kind: 'offer-setup'; why: 'first-time' | 'outdated' }
-  /** The engine without a snapshot: a live copy, marked as such in the slot. */
-  | { kind: 'live-copy'; why: string };
+  /**
+   * The engine without a snapshot: a live copy, marked as such in the slot. `remote`: setting up
+   * the helper would not help (it has no SSH transport), so nothing offers it.
+   */
+  | { kind: 'live-copy'; why: string; remote?: true };
 
 const SHADOW_METHODS = new Set(['vss', 'auto']);
 
@@ -37,6 +42,7 @@ export function helperMatters(platform: NodeJS.Platform, snapshot: string): bool
 
 export function chooseBackupRoute(i: BackupRouteInput): BackupRoute {
   if (!helperMatters(i.platform, i.snapshot)) return { kind: 'engine' };
+  if (i.remote) return { kind: 'live-copy', why: 'the elevated helper cannot reach a ring on a server over SSH', remote: true };
   // Only rsync's bytes changed: the installed helper still runs its own copy (the caller says so).
   if (i.helper === 'installed' || i.helper === 'rsync-changed') return { kind: 'helper' };
   if (i.helper === undefined) return { kind: 'live-copy', why: 'the elevated helper\'s state could not be checked' };
@@ -68,8 +74,11 @@ export function fallbackSnapshot(snapshot: string): string {
 }
 
 /** The explanation shown with the fallback (and in the log). */
-export function liveCopyExplanation(why: string): string {
-  return `Backing up without a shadow copy because ${why}: files that change during the copy may be copied in an inconsistent state, and the slot is marked "live copy (no snapshot)". Run "Shadow Slots: Set Up Elevated Helper" (one administrator prompt) for shadow-copy backups.`;
+export function liveCopyExplanation(why: string, remote = false): string {
+  const what = remote
+    ? 'Shadow-copy backups to a server are not available on Windows yet (docs/windows.md, "Rings on a server over SSH"); set the snapshot method to "none" to back up there without this warning.'
+    : 'Run "Shadow Slots: Set Up Elevated Helper" (one administrator prompt) for shadow-copy backups.';
+  return `Backing up without a shadow copy because ${why}: files that change during the copy may be copied in an inconsistent state, and the slot is marked "live copy (no snapshot)". ${what}`;
 }
 
 /**

@@ -14,6 +14,7 @@ import {
   type HelperInstallState, type OfferAnswer,
 } from './backupRoute';
 import { HelperCommands, type HelperCommandOutcome } from './helperCommandIds';
+import { looksRemote } from '../../core/remoteTarget';
 import { helperOutcome, helperProgress } from './helperResult';
 import { INSTALL_CONFIRM, installReview, rsyncChangedNotice, settingOrigin } from './installReview';
 import type { HelperChange } from '../../core/windows/helperInstall';
@@ -185,18 +186,22 @@ function helperRunner(services: Services): BackupRunner {
     const helper = await windowsHelper();
     const signal = signalFromToken(token);
     const choice = remembered(services, profile);
+    const remote = looksRemote(profile.target);
     let plan: HelperPlan | undefined;
     let state: HelperInstallState | undefined;
     let change: HelperChange | undefined;
-    try {
-      plan = await helper.planForThisMachine({ profile, ...choice, signal });
-      change = await helper.installedHelperState(plan);
-      state = change.state;
-    } catch (error) {
-      services.log.warn(`Could not check the elevated helper: ${describeError(error)}`);
+    // The helper's plan refuses a ring on a server; the route says so without asking it.
+    if (!remote) {
+      try {
+        plan = await helper.planForThisMachine({ profile, ...choice, signal });
+        change = await helper.installedHelperState(plan);
+        state = change.state;
+      } catch (error) {
+        services.log.warn(`Could not check the elevated helper: ${describeError(error)}`);
+      }
     }
     const initial = chooseBackupRoute({
-      platform: process.platform, snapshot, helper: state, declined: services.context.globalState.get<boolean>(DECLINED_KEY(profile.name)) === true,
+      platform: process.platform, snapshot, helper: state, declined: services.context.globalState.get<boolean>(DECLINED_KEY(profile.name)) === true, remote,
     });
     if (state === 'rsync-changed' && change !== undefined) {
       const notice = rsyncChangedNotice(change);
@@ -208,9 +213,10 @@ function helperRunner(services: Services): BackupRunner {
       case 'cancel': return null;
       case 'engine': return engine(input);
       case 'live-copy': {
-        const why = liveCopyExplanation(route.why);
+        const why = liveCopyExplanation(route.why, route.remote === true);
         services.log.warn(why);
-        void vscode.window.showWarningMessage(why, 'Set Up Elevated Helper').then((a) => { if (a) void vscode.commands.executeCommand(HelperCommands.setUp); });
+        if (route.remote) void vscode.window.showWarningMessage(why);
+        else void vscode.window.showWarningMessage(why, 'Set Up Elevated Helper').then((a) => { if (a) void vscode.commands.executeCommand(HelperCommands.setUp); });
         return engine({ ...input, snapshot: fallbackSnapshot(snapshot) });
       }
       case 'helper': {

@@ -14,12 +14,12 @@ import type { HelperState } from '../../../src/core/windows/helperState';
 import type { SlotSummary } from '../../../src/rpc/protocol';
 
 const root = join(import.meta.dirname, '..', '..', '..');
-const win = (over: Partial<BackupRouteInput>): BackupRouteInput => ({ platform: 'win32', snapshot: 'auto', helper: 'missing', declined: false, ...over });
+const win = (over: Partial<BackupRouteInput>): BackupRouteInput => ({ platform: 'win32', snapshot: 'auto', helper: 'missing', declined: false, remote: false, ...over });
 
 test('off Windows, or with a method that needs no shadow copy, Back Up Now is the engine\'s', () => {
   for (const platform of ['linux', 'darwin'] as const) {
     for (const snapshot of ['auto', 'vss', 'none', 'btrfs']) {
-      assert.deepEqual(chooseBackupRoute({ platform, snapshot, helper: 'installed', declined: false }), { kind: 'engine' }, `${platform} ${snapshot}`);
+      assert.deepEqual(chooseBackupRoute({ platform, snapshot, helper: 'installed', declined: false, remote: false }), { kind: 'engine' }, `${platform} ${snapshot}`);
       assert.equal(helperMatters(platform, snapshot), false);
     }
   }
@@ -42,6 +42,20 @@ test('on Windows with vss/auto: installed helper → the task; missing → offer
     const unknown = chooseBackupRoute(win({ snapshot, helper: undefined }));
     assert.equal(unknown.kind, 'live-copy', 'a failed check never blocks the backup');
   }
+});
+
+test('on Windows with vss/auto, a ring on a server is a live copy that says why, never the helper nor an offer to set it up (its plan refuses SSH targets)', () => {
+  for (const snapshot of ['vss', 'auto']) {
+    for (const helper of ['installed', 'missing', 'outdated', undefined] as const) {
+      const route = chooseBackupRoute(win({ snapshot, helper, remote: true }));
+      assert.deepEqual(route, { kind: 'live-copy', why: 'the elevated helper cannot reach a ring on a server over SSH', remote: true }, `${snapshot} ${helper}`);
+    }
+  }
+  assert.deepEqual(chooseBackupRoute(win({ snapshot: 'none', remote: true })), { kind: 'engine' }, 'no shadow copy asked for: the engine, without a warning');
+  const text = liveCopyExplanation('the elevated helper cannot reach a ring on a server over SSH', true);
+  assert.match(text, /not available on Windows yet \(docs\/windows\.md/);
+  assert.match(text, /snapshot method to "none"/);
+  assert.doesNotMatch(text, /Set Up Elevated Helper/, 'no advice that cannot work');
 });
 
 test('after the offer: set up → task; no / UAC declined / failed → live copy; Escape → nothing runs', () => {
