@@ -14,6 +14,7 @@ export interface CatalogEntry {
   size: number;
   /** Whole milliseconds, as the checksum list and the walk record them. */
   mtimeMs: number;
+  /** 0 when not known (a walk over SSH lists no inodes). */
   ino: number;
   /**
    * The first 16 hex digits of the content checksum the slot's checksum list recorded (of the
@@ -42,7 +43,8 @@ export type IdentityMethod = 'inode' | 'checksum' | 'size-and-time';
  *   own quick check, the rule that decided whether the file was copied at all.
  */
 export function identityMethod(a: CatalogEntry, sa: SlotIdentity, b: CatalogEntry, sb: SlotIdentity): IdentityMethod {
-  if (sa.storage === 'links' && sb.storage === 'links') return 'inode';
+  // ino 0: not known (a walk over SSH lists no inodes), so the inode cannot decide.
+  if (sa.storage === 'links' && sb.storage === 'links' && a.ino !== 0 && b.ino !== 0) return 'inode';
   if (a.hash !== null && b.hash !== null) return 'checksum';
   return 'size-and-time';
 }

@@ -43,7 +43,8 @@ async function fromWalk(host: RingHost, root: string, signal?: AbortSignal): Pro
     if (e.kind === 'file' || e.kind === 'symlink') items.push([e.path, { kind: e.kind, size: e.size, mtimeMs: e.mtimeMs, ino: e.ino, hash: null }]);
   };
   if (host instanceof SshHost) {
-    for (const e of await host.walk(root, signal)) add(e);
+    // rsync --list-only on the server gives no inodes: identity falls back to size and time there.
+    for (const e of await host.walk(root, signal)) add({ ...e, ino: 0 });
   } else {
     for await (const e of walkTree(root, signal)) add(e);
   }

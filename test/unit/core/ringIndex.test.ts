@@ -139,6 +139,10 @@ test('versions: the inode decides between hard-linked slots, the checksum elsewh
   // No checksum on one side (an adopted slot): rsync's quick check, whole seconds.
   assert.equal(sameVersion(file(5, 1, 1000, 'aa'), COW, file(9, 1, 1999, null), LINKS), true);
   assert.equal(sameVersion(file(5, 1, 1000, 'aa'), COW, file(9, 2, 1000, null), LINKS), false);
+  // Inode unknown (0: a walk over SSH): checksum, else size and time; never "same because both are 0".
+  assert.equal(sameVersion(file(0, 1, 1000), LINKS, file(0, 2, 1000), LINKS), false);
+  assert.equal(sameVersion(file(0, 1, 1000), LINKS, file(0, 1, 1500), LINKS), true);
+  assert.equal(sameVersion(file(0, 1, 1000, 'aa'), LINKS, file(0, 1, 1000, 'bb'), LINKS), false);
   // A file that became a symlink is another version whatever its numbers.
   assert.equal(sameVersion(file(5, 1, 1000), LINKS, { ...file(5, 1, 1000), kind: 'symlink' }, LINKS), false);
 });
