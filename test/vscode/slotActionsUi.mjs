@@ -41,7 +41,9 @@ export async function slotActionsUiTest({ page, workspace, target, tools, outDir
 
   await journey('UI 12a: Back Up Now with nothing changed makes no slot; the toast and the status bar say "no changes"', async () => {
     await page.keyboard.press('Escape');
-    await backUp(/Backup complete:/); // what the earlier journeys changed
+    // A change first, so the ring has a second slot for 12e whatever the earlier journeys did.
+    await writeFile(join(workspace, 'added-for-12.txt'), 'new\n');
+    await backUp(/Backup complete:/);
     const before = await numbered(target);
     const said = await backUp(/No changes since the backup of/);
     if (!/no new slot was made, so the oldest backup was kept/.test(said)) throw new Error(said);

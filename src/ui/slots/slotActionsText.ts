@@ -59,7 +59,7 @@ export function repairOffer(plan: RepairResult, slots: readonly SlotSummary[]): 
   }
   if (repairable.length === 0) return { text: 'No good copy was found: neither the source nor another backup holds these files as they were.' };
   const sources = [...new Set(repairable.map((f) => copyText(f.from!, slots)))];
-  const sharing = shared.length > 0 ? ` A repair in place also repairs ${shared.length === 1 ? `the backup of ${slotName(shared[0]!)}` : `the ${shared.length} backups`} holding the same file.` : ' A repair of a shared file repairs every backup holding it.';
+  const sharing = shared.length > 0 ? ` A repair in place also repairs ${shared.length === 1 ? `the backup of ${slotName(shared[0]!)}` : `the ${shared.length} backups`} holding the same file.` : '';
   const missing = plan.files.length - repairable.length;
   return {
     text: `${repairable.length === plan.files.length ? 'It can be repaired' : `${plural(repairable.length, 'file')} can be repaired`} from ${listSome(sources, 2)}, whose checksum still matches.${sharing}${missing > 0 ? ` ${plural(missing, 'file')} cannot: no good copy.` : ''}`,
