@@ -1,7 +1,7 @@
 // The slot actions of issue 18 on a real hard-linked ring, through the bundled CLI: a run with no
 // change makes no slot, labels, deleting a slot (and a crash in the middle of it), restoring a
 // whole slot into a new or empty folder, and verify --repair.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -33,6 +33,20 @@ async function project(dir: string): Promise<string> {
   await writeFile(join(source, 'a.txt'), 'alpha\n');
   await writeFile(join(source, 'src', 'b.ts'), 'export const b = 1;\n');
   return source;
+}
+
+/** A ring of four slots, one a day (`day.txt` says which); ids newest first. */
+async function fourDays(t: TestContext): Promise<{ source: string; target: string; ids: string[] }> {
+  const dir = await tempDir(t);
+  const source = await project(dir);
+  const target = join(dir, 'ring');
+  await mkdir(target);
+  const ids: string[] = [];
+  for (const day of [1, 2, 3, 4]) {
+    await writeFile(join(source, 'day.txt'), `day ${day}\n`);
+    ids.unshift((await backup(source, target)).slot.id);
+  }
+  return { source, target, ids };
 }
 
 test('a run with no change makes no slot (the oldest is kept) and says "no changes"; a deletion alone is a change; --no-skip-unchanged makes one anyway', async (t) => {
@@ -95,15 +109,7 @@ test('labels: set, shown by list, kept through a rotation, refused when unsafe (
 });
 
 test('delete-slot: needs --yes and the id still matching; the slots after it move down, its folder and manifest go, the next backup links as before', async (t) => {
-  const dir = await tempDir(t);
-  const source = await project(dir);
-  const target = join(dir, 'ring');
-  await mkdir(target);
-  const ids: string[] = [];
-  for (const day of [1, 2, 3, 4]) {
-    await writeFile(join(source, 'day.txt'), `day ${day}\n`);
-    ids.unshift((await backup(source, target)).slot.id);
-  }
+  const { source, target, ids } = await fourDays(t);
   const unconfirmed = await runCli(['delete-slot', '--target', target, '--slot', '1']);
   assert.equal(unconfirmed.code, 2);
   assert.match(unconfirmed.stderr, new RegExp(`This would delete slot 1 \\(.* UTC, id ${ids[1]}\\) for good\\. Nothing was deleted\\.`));
@@ -131,15 +137,7 @@ test('delete-slot: needs --yes and the id still matching; the slots after it mov
 });
 
 test('a crash while a slot is being deleted is finished by the next list: no gap, no other slot lost', async (t) => {
-  const dir = await tempDir(t);
-  const source = await project(dir);
-  const target = join(dir, 'ring');
-  await mkdir(target);
-  const ids: string[] = [];
-  for (const day of [1, 2, 3, 4]) {
-    await writeFile(join(source, 'day.txt'), `day ${day}\n`);
-    ids.unshift((await backup(source, target)).slot.id);
-  }
+  const { source, target, ids } = await fourDays(t);
   // Steps: drop slot 0, move 1→0, move 2→1, move 3→2; killed before the third step.
   const crashed = await runCli(['delete-slot', '--target', target, '--slot', '0', '--yes'], { SHADOW_SLOTS_FAULT: 'delete:step-2' });
   assert.equal(crashed.code, 137);

@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSyn
 import { tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import * as vscode from 'vscode';
+import { waitFor } from './waitFor';
 import type { ShadowSlotsApi } from '../../../src/extension';
 import type { SlotsNode } from '../../../src/ui/slots/slotsTree';
 import type { BackupNowOutcome } from '../../../src/ui/backup/backupCommands';
@@ -344,16 +345,6 @@ describe('Shadow Slots in a real VS Code', function () {
     return node;
   }
 });
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 function findFileWithContent(dir: string, content: string): string | undefined {
   if (!statSync(dir).isDirectory()) return readFileSync(dir, 'utf8') === content ? dir : undefined;

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { existsSync, mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as vscode from 'vscode';
+import { waitFor } from './waitFor';
 import type { ShadowSlotsApi } from '../../../src/extension';
 import type { SlotsNode } from '../../../src/ui/slots/slotsTree';
 import type { BackupNowOutcome } from '../../../src/ui/backup/backupCommands';
@@ -145,13 +146,3 @@ describe('Slot actions in a real VS Code', function () {
     return waitFor(async () => (await slots()).find((n) => n.kind === 'slot' && n.slot.id === id));
   }
 });
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
