@@ -90,7 +90,7 @@ export class Run {
     });
   }
 
-  async userSettings(userDataDir) {
+  async userSettings(userDataDir, extra = {}) {
     // A quiet workbench: nothing that pops up over the views under test or calls home.
     const settings = {
       'workbench.startupEditor': 'none',
@@ -109,6 +109,7 @@ export class Run {
       'window.restoreWindows': 'none',
       'files.hotExit': 'off',
       'workbench.editor.enablePreview': false,
+      ...extra,
     };
     await mkdir(join(userDataDir, 'User'), { recursive: true });
     await writeFile(join(userDataDir, 'User', 'settings.json'), JSON.stringify(settings, null, 2));

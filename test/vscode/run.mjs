@@ -137,7 +137,9 @@ try {
     // that ran an extension-development session does not show the installed extension's views).
     await server.stop();
     const uiUserData = await run.folder('user-data-ui');
-    await run.userSettings(uiUserData);
+    // shadowSlots.rsyncPath is machine-scoped (a workspace cannot choose it): the slow rsync of the
+    // journeys (ui.mjs writes it into tools/) is set in the user settings, as a user would.
+    await run.userSettings(uiUserData, { 'shadowSlots.rsyncPath': join(await run.folder('tools'), 'slow-rsync') });
     // Schedules the wizard registers keep their profile and registry in this folder, never in ~/.config.
     const scheduleConfig = await run.folder('schedule-config');
     const uiServer = await run.startCodeServer({ userDataDir: uiUserData, extensionsDir, folder: await run.folder('ws-ui'), env: { SHADOW_SLOTS_CONFIG_DIR: scheduleConfig } });

@@ -42,7 +42,8 @@ function skipped(results, name, why) {
 
 /**
  * The workspace (no target configured: the journey configures it) and an rsync that copies at
- * 2 MB/s, set as `shadowSlots.rsyncPath` as a user could: the first backup of 24 MB takes about
+ * 2 MB/s, which run.mjs sets as `shadowSlots.rsyncPath` in the user settings (machine scope: a
+ * workspace cannot set it): the first backup of 24 MB takes about
  * 12 s, long enough for a rate and a time left to mean something.
  */
 async function fixture(workspace, target, tools) {
@@ -53,7 +54,7 @@ async function fixture(workspace, target, tools) {
   await chmod(slowRsync, 0o755);
   await mkdir(join(workspace, '.vscode'), { recursive: true });
   await writeFile(join(workspace, '.vscode', 'settings.json'), JSON.stringify({
-    'shadowSlots.snapshot': 'none', 'shadowSlots.excludes': ['/.vscode/'], 'shadowSlots.rsyncPath': slowRsync,
+    'shadowSlots.snapshot': 'none', 'shadowSlots.excludes': ['/.vscode/'],
     // No user systemd bus here: the schedule wizard (scheduleUi.mjs) registers a crontab line.
     'shadowSlots.schedule.platform': 'cron',
   }, null, 2));
