@@ -207,7 +207,7 @@ export namespace LabelSlotRequest {
 export namespace RepairRequest {
   /**
    * Repairs damaged files of a slot (the paths Verify named) from a copy with the recorded
-   * checksum: the source, or another slot. `dryRun` only says what it would do. Cancellable.
+   * checksum: the source, or another slot. `dryRun` only says what it would do (and takes no lock).
    */
   export const type = new RequestType<{ target: string; slot: number; id?: string; paths: string[]; dryRun: boolean }, RepairResult, EngineErrorData>('shadowSlots/repair');
 }
