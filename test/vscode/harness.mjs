@@ -90,7 +90,7 @@ export class Run {
     });
   }
 
-  async userSettings(userDataDir, extra = {}) {
+  async userSettings(userDataDir, machine = {}) {
     // A quiet workbench: nothing that pops up over the views under test or calls home.
     const settings = {
       'workbench.startupEditor': 'none',
@@ -109,10 +109,13 @@ export class Run {
       'window.restoreWindows': 'none',
       'files.hotExit': 'off',
       'workbench.editor.enablePreview': false,
-      ...extra,
     };
     await mkdir(join(userDataDir, 'User'), { recursive: true });
     await writeFile(join(userDataDir, 'User', 'settings.json'), JSON.stringify(settings, null, 2));
+    // code-server's window is a remote one: machine-scoped settings apply only from the server's
+    // own (remote) settings, never from the browser's user settings.
+    await mkdir(join(userDataDir, 'Machine'), { recursive: true });
+    await writeFile(join(userDataDir, 'Machine', 'settings.json'), JSON.stringify(machine, null, 2));
   }
 
   /** Starts code-server in its own process group; `stop` ends the whole group (TERM, then KILL). */

@@ -138,7 +138,7 @@ try {
     await server.stop();
     const uiUserData = await run.folder('user-data-ui');
     // shadowSlots.rsyncPath is machine-scoped (a workspace cannot choose it): the slow rsync of the
-    // journeys (ui.mjs writes it into tools/) is set in the user settings, as a user would.
+    // journeys (ui.mjs writes it into tools/) is set in the server's own settings, as a user would.
     await run.userSettings(uiUserData, { 'shadowSlots.rsyncPath': join(await run.folder('tools'), 'slow-rsync') });
     // Schedules the wizard registers keep their profile and registry in this folder, never in ~/.config.
     const scheduleConfig = await run.folder('schedule-config');

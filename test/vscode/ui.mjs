@@ -42,7 +42,7 @@ function skipped(results, name, why) {
 
 /**
  * The workspace (no target configured: the journey configures it) and an rsync that copies at
- * 2 MB/s, which run.mjs sets as `shadowSlots.rsyncPath` in the user settings (machine scope: a
+ * 2 MB/s, which run.mjs sets as `shadowSlots.rsyncPath` in the server's settings (machine scope: a
  * workspace cannot set it): the first backup of 24 MB takes about
  * 12 s, long enough for a rate and a time left to mean something.
  */

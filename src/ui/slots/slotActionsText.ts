@@ -12,7 +12,8 @@ export interface Confirmation { message: string; detail: string; button: string 
 /** The modal before a slot is deleted: which backup, what is lost, what stays. */
 export function deleteConfirmation(slot: SlotSummary, ringSize: number): Confirmation {
   const label = slot.manifest?.label ? ` ("${slot.manifest.label}")` : '';
-  const frees = slot.space?.exclusiveBytes != null ? ` It frees about ${formatBytes(slot.space.exclusiveBytes)}: the files no other backup holds.` : '';
+  const own = slot.space?.exclusiveBytes;
+  const frees = own == null ? '' : own === 0 ? ' It frees no space: every file it holds is also in another backup.' : ` It frees about ${formatBytes(own)}: the files no other backup holds.`;
   const newest = slot.number === 0 && ringSize > 1 ? ' It is the newest backup: the next one is built on the backup before it and copies what changed since then.' : '';
   const after = slot.number !== null && slot.number < ringSize - 1 ? ' The older backups move up one place; each keeps its time and label.' : '';
   return {

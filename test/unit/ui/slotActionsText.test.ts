@@ -18,6 +18,8 @@ test('the delete confirmation names the backup by its time and label and says wh
   const newest = deleteConfirmation(slot(0, 'a', '2026-11-27T07:12:00Z'), 3).detail;
   assert.match(newest, /It is the newest backup: the next one is built on the backup before it/);
   assert.doesNotMatch(deleteConfirmation(slot(2, 'c', '2026-11-25T07:12:00Z'), 3).detail, /move up/, 'the oldest has nothing after it');
+  const shared = deleteConfirmation(slot(2, 'c', '2026-11-25T07:12:00Z', { space: { id: 'c', exclusiveBytes: 0, sharedBytes: 5, method: 'links' } as SlotSummary['space'] }), 3).detail;
+  assert.match(shared, /It frees no space: every file it holds is also in another backup\./);
 });
 
 test('the repair offer: in place from the source for a hard-linked slot (naming the slots that share the file); delete for a read-only snapshot; nothing when no good copy exists', () => {
