@@ -51,7 +51,14 @@ export class RingModel implements vscode.Disposable {
     return this.pending;
   }
 
+  /** The listing as the rows show it, without the space figures that arrive after it. */
+  private key(): string {
+    const rows = this.current && { ...this.current, slots: this.current.slots.map(({ space: _space, ...slot }) => slot) };
+    return JSON.stringify([this.viewState, this.problem, rows]);
+  }
+
   private async load(): Promise<void> {
+    const previous = this.current;
     const settings = readSettings();
     this.problem = undefined;
     if (settings.target === '') {
@@ -75,8 +82,15 @@ export class RingModel implements vscode.Disposable {
         }
       }
     }
-    const shown = JSON.stringify([this.viewState, this.problem, this.current]);
-    if (shown === this.shown && !this.forced) return;
+    const shown = this.key();
+    if (shown === this.shown && !this.forced) {
+      // The same rows: they keep the figures they show until fresh ones differ (measureSpace).
+      if (this.current && previous?.target === this.current.target) {
+        const space = new Map(previous.slots.map((x) => [x.id, x.space]));
+        this.current = { ...this.current, slots: this.current.slots.map((x) => (space.get(x.id) === undefined ? x : { ...x, space: space.get(x.id) ?? null })) };
+      }
+      return;
+    }
     this.shown = shown;
     this.forced = false;
     this.changes++;
@@ -91,12 +105,17 @@ export class RingModel implements vscode.Disposable {
    */
   private measureSpace(listing: RingListing): void {
     if (!listing.slots.some((s) => s.number !== null)) return;
+    const rows = this.key();
     void this.engine.slotSpace(listing.target).then((figures) => {
-      if (this.current !== listing) return;
+      const current = this.current;
+      if (!current || current.target !== listing.target || this.key() !== rows) return;
       const byId = new Map(figures.map((f) => [f.id, f]));
-      this.current = { ...listing, slots: listing.slots.map((s) => (s.number === null ? s : { ...s, space: byId.get(s.id) ?? null })) };
+      const next = { ...current, slots: current.slots.map((s) => (s.number === null ? s : { ...s, space: byId.get(s.id) ?? null })) };
+      const figuresOf = (l: RingListing) => JSON.stringify(l.slots.map((s) => s.space ?? null));
+      this.current = next;
+      // A refresh that found the same rows and the same figures redraws nothing (a rebuild collapses rows).
+      if (figuresOf(next) === figuresOf(current)) return;
       this.changes++;
-      this.shown = JSON.stringify([this.viewState, this.problem, this.current]);
       this.changed.fire();
     }, (error: unknown) => this.log.warn(`Measuring the space of the slots in ${listing.target} failed: ${describeEngineError(error)}`));
   }
