@@ -111,7 +111,10 @@ class BackupRun {
         ? { copy: null, outcome: await this.copyBySend(ring, send, manifest, previousManifest) }
         : await this.copy(ring, profile, report, argv, manifest, incoming!.path, previousManifest);
       if (outcome === 'partial') return await this.keepPartial(ring, manifest, copy!);
-      if (newest && profile.skipUnchanged && (await this.unchanged(ring, report, copy, incoming, newest))) return await this.keepUnchanged(ring, manifest, newest, previousManifest);
+      // A newest slot whose run died before recording its checksums is not one to keep instead of a
+      // new slot: the new one gets them, so Verify can check what the source holds.
+      const skippable = newest && profile.skipUnchanged && previousManifest?.checksums;
+      if (skippable && (await this.unchanged(ring, report, copy, incoming, newest))) return await this.keepUnchanged(ring, manifest, newest, previousManifest);
       await this.phase('rotate', 'Making the new slot 0');
       const { dropped } = await ring.rotate(manifest, profile.slots);
       manifest.state = 'complete';
