@@ -41,7 +41,9 @@ export async function slotActionsUiTest({ page, workspace, target, tools, outDir
 
   await journey('UI 12a: Back Up Now with nothing changed makes no slot; the toast and the status bar say "no changes"', async () => {
     await page.keyboard.press('Escape');
-    // A change first, so the ring has a second slot for 12e whatever the earlier journeys did.
+    // A change first, so the ring has a second slot for 12e whatever the earlier journeys did (UI 09
+    // leaves a valid filter file when it passes; written here so a failed UI 09 stops nothing).
+    await writeFile(join(workspace, '.shadowslots-filter'), '- data/\n');
     await writeFile(join(workspace, 'added-for-12.txt'), 'new\n');
     await backUp(/Backup complete:/);
     const before = await numbered(target);
