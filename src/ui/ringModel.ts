@@ -18,8 +18,10 @@ export class RingModel implements vscode.Disposable {
   private pending: Promise<void> | undefined;
   private again = false;
   private forced = false;
-  /** What the last `changed` event showed; a listing equal to it fires nothing. */
+  /** What the last `changed` event showed, before space figures; a listing equal to it fires nothing. */
   private shown: string | undefined;
+  /** The listing as the engine returned it: space figures are added to a copy, so a relisting compares like with like. */
+  private listed: RingListing | undefined;
   private changes = 0;
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
@@ -51,15 +53,9 @@ export class RingModel implements vscode.Disposable {
     return this.pending;
   }
 
-  /** The listing as the rows show it, without the space figures that arrive after it. */
-  private key(): string {
-    const rows = this.current && { ...this.current, slots: this.current.slots.map(({ space: _space, ...slot }) => slot) };
-    return JSON.stringify([this.viewState, this.problem, rows]);
-  }
-
   private async load(): Promise<void> {
-    const previous = this.current;
     const settings = readSettings();
+    const before = this.current;
     this.problem = undefined;
     if (settings.target === '') {
       this.current = undefined;
@@ -68,7 +64,6 @@ export class RingModel implements vscode.Disposable {
       try {
         this.current = await this.engine.list(settings.target);
         this.viewState = this.current.slots.length === 0 ? 'noSlots' : 'ready';
-        this.measureSpace(this.current);
       } catch (error) {
         if (engineErrorCode(error) === 'not-found') {
           // A target that does not exist yet simply has no slots: the first backup creates it.
@@ -82,16 +77,16 @@ export class RingModel implements vscode.Disposable {
         }
       }
     }
-    const shown = this.key();
+    const listed = this.current;
+    const shown = JSON.stringify([this.viewState, this.problem, listed]);
     if (shown === this.shown && !this.forced) {
-      // The same rows: they keep the figures they show until fresh ones differ (measureSpace).
-      if (this.current && previous?.target === this.current.target) {
-        const space = new Map(previous.slots.map((x) => [x.id, x.space]));
-        this.current = { ...this.current, slots: this.current.slots.map((x) => (space.get(x.id) === undefined ? x : { ...x, space: space.get(x.id) ?? null })) };
-      }
+      // Same slots as on screen: keep the space figures already measured for them.
+      this.current = before;
       return;
     }
     this.shown = shown;
+    this.listed = listed;
+    if (listed) this.measureSpace(listed);
     this.forced = false;
     this.changes++;
     await vscode.commands.executeCommand('setContext', ContextKeys.state, this.viewState);
@@ -105,16 +100,10 @@ export class RingModel implements vscode.Disposable {
    */
   private measureSpace(listing: RingListing): void {
     if (!listing.slots.some((s) => s.number !== null)) return;
-    const rows = this.key();
     void this.engine.slotSpace(listing.target).then((figures) => {
-      const current = this.current;
-      if (!current || current.target !== listing.target || this.key() !== rows) return;
+      if (this.listed !== listing) return;
       const byId = new Map(figures.map((f) => [f.id, f]));
-      const next = { ...current, slots: current.slots.map((s) => (s.number === null ? s : { ...s, space: byId.get(s.id) ?? null })) };
-      const figuresOf = (l: RingListing) => JSON.stringify(l.slots.map((s) => s.space ?? null));
-      this.current = next;
-      // A refresh that found the same rows and the same figures redraws nothing (a rebuild collapses rows).
-      if (figuresOf(next) === figuresOf(current)) return;
+      this.current = { ...listing, slots: listing.slots.map((s) => (s.number === null ? s : { ...s, space: byId.get(s.id) ?? null })) };
       this.changes++;
       this.changed.fire();
     }, (error: unknown) => this.log.warn(`Measuring the space of the slots in ${listing.target} failed: ${describeEngineError(error)}`));

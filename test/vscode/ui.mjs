@@ -40,16 +40,19 @@ function skipped(results, name, why) {
   results.push({ name, error: new Error(`not run: ${why}`) });
 }
 
+/** Where the fixture puts the throttled rsync; the harness names it in the user settings. */
+export function slowRsyncPath(tools) { return join(tools, 'slow-rsync'); }
+
 /**
  * The workspace (no target configured: the journey configures it) and an rsync that copies at
- * 2 MB/s, which run.mjs sets as `shadowSlots.rsyncPath` in the server's settings (machine scope: a
- * workspace cannot set it): the first backup of 24 MB takes about
- * 12 s, long enough for a rate and a time left to mean something.
+ * 2 MB/s, set as `shadowSlots.rsyncPath` in the user settings as a user could (the harness writes
+ * them; see slowRsyncPath): the first backup of 24 MB takes about 12 s, long enough for a rate and a
+ * time left to mean something.
  */
 async function fixture(workspace, target, tools) {
   await mkdir(target, { recursive: true });
   await mkdir(tools, { recursive: true });
-  const slowRsync = join(tools, 'slow-rsync');
+  const slowRsync = slowRsyncPath(tools);
   await writeFile(slowRsync, '#!/bin/sh\nexec rsync --bwlimit=2000 "$@"\n');
   await chmod(slowRsync, 0o755);
   await mkdir(join(workspace, '.vscode'), { recursive: true });
@@ -106,7 +109,7 @@ export async function shot(page, outDir, name, locator) {
 }
 
 /** Hover text of whatever is under the mouse (VS Code's custom hovers). */
-export async function hoverText(page, locator) {
+async function hoverText(page, locator) {
   const hover = page.locator('.workbench-hover, .monaco-hover').filter({ hasText: /\S/ }).last();
   // A hover opens when the mouse arrives: start from elsewhere each time (a busy machine can miss one).
   for (let attempt = 1; ; attempt++) {
@@ -124,7 +127,7 @@ export async function hoverText(page, locator) {
 /** The simple file dialog code-server shows for showOpenDialog: its path box. */
 export const dialogPath = (page) => page.locator('.quick-input-widget .quick-input-box input');
 
-export async function chooseFolder(page, folder, okLabel, notIn) {
+async function chooseFolder(page, folder, okLabel, notIn) {
   const box = dialogPath(page);
   // The dialog fills in its start folder itself once it has listed it: type over it only then.
   await page.waitForFunction((not) => {
