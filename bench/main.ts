@@ -18,6 +18,7 @@ import { formatMs, formatTarget, verdict } from './lib/stats';
 import { contentPool, MEAN_FILE_BYTES, planTree, writeTree, type TreePlan } from './lib/tree';
 import { checkSlot, countFiles } from './lib/verify';
 import { makeListingFolder, measureListing, type ListingResult } from './lib/listing';
+import { measureRingIndex, ringIndexLines } from './lib/ringIndexBench';
 
 const repo = resolve(import.meta.dirname ?? '.', '..');
 
@@ -33,6 +34,7 @@ const { values: args } = parseArgs({
     'no-btrfs': { type: 'boolean', default: false },
     'host-target': { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
+    'ring-index': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
@@ -45,6 +47,8 @@ if (args.help) {
   --no-btrfs   keep the source on the work disk (no shadow-slots-btrfs contender)
   --host-target  put the rings on the work disk itself instead of a fresh ext4 loop volume
   --cpu-prof   write a V8 CPU profile of every engine run into DIR
+  --ring-index only scenario 6 (issue 17): index build, file history and find on a 16-slot ring of
+               the first --sizes files (default 200,000), made by the engine's own backups
 `);
   process.exit(0);
 }
@@ -297,7 +301,46 @@ async function main(): Promise<number> {
   return rep.primary.some((t) => verdict(t) === 'MISS') ? 1 : 0;
 }
 
-main().then(
+/** Scenario 6 alone (`--ring-index`): a 16-slot ring of small files, then the index's figures. */
+async function ringIndexScenario(): Promise<number> {
+  const files = args.sizes ? sizes[0]! : 200_000;
+  await mkdir(benchWork, { recursive: true });
+  await recoverStale();
+  await rm(workRoot, { recursive: true, force: true });
+  await mkdir(join(workRoot, 'engine'), { recursive: true });
+  await copyFile(builtCli, cli);
+  process.env['SHADOW_SLOTS_CACHE_DIR'] = join(workRoot, 'cache');
+  try {
+    const source = join(workRoot, 'source');
+    const started = performance.now();
+    // Contents do not matter to the index: small files keep the 16 backups quick.
+    let plan: TreePlan = planTree({ files, totalBytes: files * 256, seed });
+    const pool = contentPool(seed);
+    await writeTree(source, plan, pool, signal);
+    const probeFile = 'history-probe.txt';
+    const ring = new ShadowSlotsCli(source, join(workRoot, 'ring'), { cli, probe, snapshot: 'none' });
+    await ring.prepare();
+    let round = 0;
+    const backupOnce = async (): Promise<void> => {
+      round++;
+      plan = await applyMutation(source, plan, planMutation(plan.files, plan.dirs, round, seed), pool, signal);
+      // The probed file changes every fourth backup: 4 versions in 16 slots.
+      if (round % 4 === 1) await writeFile(join(source, probeFile), `version ${round}\n`.repeat(round));
+      const m = await ring.backup(signal);
+      log(`  backup ${String(round).padStart(2)} ${formatMs(m.toCompleteMs).padStart(8)}`);
+    };
+    for (let i = 1; i < SLOTS; i++) await backupOnce();
+    log(`bench: ring of ${await ring.slotCount()} slots × ${files} files made in ${formatMs(performance.now() - started)}`);
+    const r = await measureRingIndex(join(workRoot, 'ring'), files, SLOTS, probeFile, backupOnce);
+    if (r.historyVersions !== 4) throw new Error(`the probed file has ${r.historyVersions} versions in the index, expected 4`);
+    process.stdout.write(`\n${ringIndexLines(r).join('\n')}\nload average ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
+    return 0;
+  } finally {
+    if (!args.keep) await rm(workRoot, { recursive: true, force: true });
+  }
+}
+
+(args['ring-index'] ? ringIndexScenario() : main()).then(
   (code) => { process.exitCode = signal.aborted ? 130 : code; },
   (e: unknown) => {
     process.stderr.write(`bench: ${signal.aborted ? 'interrupted' : `failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`}\n`);

@@ -1,6 +1,7 @@
 // `npm run bench:targets` (and the second half of `npm run bench`): what each kind of target costs (issues 13 and 14), measured against
 // the recipe (rsync --link-dest, then its own `sync`) in the same run. Two scenarios:
-//   T1 a 256 MiB disk image with 64 scattered 4 KiB blocks rewritten per night: bytes each new
+//   T1 a 256 MiB disk image with 1 MiB rewritten per night (one run at a random offset, as issue 13
+//      measures, or --scattered: 256 blocks of 4 KiB, as a VM's night looks): bytes each new
 //      slot adds to its file system, and time, for hard-linked slots (the recipe, the engine's
 //      links mode), btrfs copy-on-write slots and ZFS copy-on-write slots (zfs-fuse);
 //   T2 a tree of --files files (default 200,000) with 1 % changed per night, btrfs to btrfs: the
@@ -24,7 +25,8 @@ import { makeZfsPool, startZfsDaemon, stopZfsDaemon, zfsUnavailable, type ZfsPoo
 const SLOTS = 16;
 const SEED = 20261203;
 const IMAGE_BLOCK = 4096;
-const BLOCKS_PER_NIGHT = 64;
+/** 1 MiB per night, either contiguous or scattered. */
+const BLOCKS_PER_NIGHT = 256;
 const cli = join(import.meta.dirname, '..', 'dist', 'cli.js');
 
 interface Contender {
@@ -75,15 +77,17 @@ const sentBySend = (out: string) => (out.includes('"method":"btrfs-send"') ? nul
 const notSent = (out: string) => (out.includes('"method":"btrfs-send"') ? 'the slot was made by btrfs send, not rsync' : null);
 const storedAs = (kind: string) => (out: string) => (out.includes(`"storage":{"kind":"${kind}"`) ? null : `the slot is not stored as ${kind}`);
 
-/** Rewrites BLOCKS_PER_NIGHT scattered 4 KiB blocks of the image in place, as a VM's night does. */
-async function touchImage(image: string, round: number, sizeBytes: number): Promise<void> {
+/** Rewrites 1 MiB of the image in place: one run at a random 4 KiB-aligned offset, or BLOCKS_PER_NIGHT scattered blocks. */
+async function touchImage(image: string, round: number, sizeBytes: number, scattered: boolean): Promise<void> {
   const rng = createRng(subSeed(SEED, 7, round));
   const fh = await open(image, 'r+');
   try {
     const block = Buffer.alloc(IMAGE_BLOCK);
+    const blocks = sizeBytes / IMAGE_BLOCK;
+    const start = rng.int(blocks - BLOCKS_PER_NIGHT);
     for (let i = 0; i < BLOCKS_PER_NIGHT; i++) {
       fillRandom(block, subSeed(SEED, 8, round, i));
-      await fh.write(block, 0, IMAGE_BLOCK, rng.int(sizeBytes / IMAGE_BLOCK) * IMAGE_BLOCK);
+      await fh.write(block, 0, IMAGE_BLOCK, (scattered ? rng.int(blocks) : start + i) * IMAGE_BLOCK);
     }
   } finally {
     await fh.close();
@@ -142,9 +146,9 @@ function table(title: string, rounds: Round[], names: string[], anchor: string):
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: {
     files: { type: 'string' }, rounds: { type: 'string', default: '7' },
-    'image-mib': { type: 'string' }, only: { type: 'string' }, quick: { type: 'boolean' }, help: { type: 'boolean' },
+    'image-mib': { type: 'string' }, only: { type: 'string' }, quick: { type: 'boolean' }, scattered: { type: 'boolean' }, help: { type: 'boolean' },
   } });
-  if (values.help) { console.log('npm run bench:targets -- [--quick (20,000 files, a 64 MiB image)] [--files N] [--rounds N ≥ 7] [--image-mib N] [--only T1|T2]'); return; }
+  if (values.help) { console.log('npm run bench:targets -- [--quick (20,000 files, a 64 MiB image)] [--files N] [--rounds N ≥ 7] [--image-mib N] [--scattered] [--only T1|T2]'); return; }
   const files = Number(values.files ?? (values.quick ? 20_000 : 200_000));
   const rounds = Number(values.rounds);
   const imageBytes = Number(values['image-mib'] ?? (values.quick ? 64 : 256)) * 1048576;
@@ -163,7 +167,9 @@ async function main(): Promise<void> {
   const report: string[] = ['# Target kinds benchmark', '', `${new Date().toISOString()} · ${rounds} rounds · per-round ratios against the recipe (rsync --link-dest + sync), whole processes, order rotated per round`, ''];
   try {
     if (values.only !== 'T2') {
-      log(`T1: a ${mib(imageBytes)} disk image, ${BLOCKS_PER_NIGHT} blocks of 4 KiB rewritten per night`);
+      const scattered = values.scattered === true;
+      const changed = scattered ? `${BLOCKS_PER_NIGHT} scattered blocks of 4 KiB` : '1 MiB at a random offset';
+      log(`T1: a ${mib(imageBytes)} disk image, ${changed} rewritten per night`);
       const src = await btrfsDisk(work, 't1-src', 2); cleanups.push(() => src.release());
       const dst = await btrfsDisk(work, 't1-dst', Math.ceil((imageBytes * (2 * (rounds + 2)) + imageBytes * 4) / 2 ** 30) + 2); cleanups.push(() => dst.release());
       await mkdir(join(src.mount, 'vm'));
@@ -187,8 +193,8 @@ async function main(): Promise<void> {
       } else {
         log(`  ZFS contender not run: ${zfsWhy}`);
       }
-      const t1 = await measure(contenders, rounds, (round) => touchImage(join(source, 'disk.img'), round, imageBytes), log);
-      report.push(...table(`T1 · ${mib(imageBytes)} disk image, ${BLOCKS_PER_NIGHT} × 4 KiB changed per night (bytes: what the target file system gained per slot)`, t1, contenders.map((c) => c.name), 'recipe'));
+      const t1 = await measure(contenders, rounds, (round) => touchImage(join(source, 'disk.img'), round, imageBytes, scattered), log);
+      report.push(...table(`T1 · ${mib(imageBytes)} disk image, ${changed} rewritten per night (bytes: what the target file system gained per slot)`, t1, contenders.map((c) => c.name), 'recipe'));
       if (zfsWhy !== null) report.push(`ZFS contender not run: ${zfsWhy}`, '');
     }
     if (values.only !== 'T1') {

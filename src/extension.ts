@@ -14,16 +14,20 @@ import { scheduleFeature } from './ui/schedule/scheduleCommands';
 import { filterFeature } from './ui/filters/filterFeature';
 import { helperFeature } from './ui/windows/helperFeature';
 import type { SlotsTreeProvider } from './ui/slots/slotsTree';
+import { historyFeature } from './ui/history/historyFeature';
+import type { HistoryView } from './ui/history/historyView';
 
 /** What activate() returns: the Slots tree's data, so tests inside VS Code read what the view shows. */
 export interface ShadowSlotsApi {
   readonly slotsTree: SlotsTreeProvider;
+  readonly historyView: HistoryView;
 }
 
 export function activate(context: vscode.ExtensionContext): ShadowSlotsApi {
   const services = createServices(context);
   let slotsTree: SlotsTreeProvider | undefined;
   let statusBar: StatusBar | undefined;
+  let historyView: HistoryView | undefined;
   const features: FeatureModule[] = [
     slotsFeature((tree) => { slotsTree = tree; }),
     backupFeature,
@@ -36,10 +40,11 @@ export function activate(context: vscode.ExtensionContext): ShadowSlotsApi {
     )),
     filterFeature,
     helperFeature,
+    historyFeature((view) => { historyView = view; }),
   ];
   for (const feature of features) context.subscriptions.push(...feature.activate(services));
   void services.ring.refresh();
-  return { slotsTree: slotsTree! };
+  return { slotsTree: slotsTree!, historyView: historyView! };
 }
 
 function combine(...items: Array<vscode.Disposable | undefined>): vscode.Disposable {

@@ -7,7 +7,7 @@ import { validateProfile } from '../core/profile';
 import { setLogSink } from '../platform/runner';
 import {
   BackupProgressNotification, BackupRequest, ListRequest, LogNotification, PreviewBackupRequest, ProfileChangedNotification, RestoreRequest,
-  RingChangedNotification, SlotEntryRequest, SlotFileRequest, SlotFolderRequest, SlotSpaceRequest, ValidateProfileRequest, VerifyRequest,
+  RingChangedNotification, SlotEntryRequest, FileHistoryRequest, SlotChangesRequest, FindInSlotsRequest, SlotFileRequest, SlotFolderRequest, SlotSpaceRequest, ValidateProfileRequest, VerifyRequest,
   DeleteSlotRequest, LabelSlotRequest, RepairRequest, RestoreIntoRequest, type EngineErrorData,
 } from '../rpc/protocol';
 import { runBackup } from './backup';
@@ -18,6 +18,10 @@ import { restore, restoreInto } from './restore';
 import { deleteSlot } from './deleteSlot';
 import { labelSlot } from './label';
 import { repairSlot } from './repair';
+import { fileHistory } from './history';
+import { slotChanges } from './slotChanges';
+import { findInSlots } from './findInSlots';
+import { ringChanged } from './ringIndex';
 import { verifySlot } from './verify';
 import { FILTER_LANGUAGE_CAPABILITIES, registerFilterLanguage } from './filterLanguage';
 import { previewBackup } from '../platform/filter/preview';
@@ -67,7 +71,10 @@ export function registerEngine(connection: Connection): { documents: TextDocumen
     } finally {
       running = false;
       progress?.done();
-      if (target) connection.sendNotification(RingChangedNotification.type, { target });
+      if (target) {
+        ringChanged(target);
+        connection.sendNotification(RingChangedNotification.type, { target });
+      }
     }
   });
 
@@ -85,6 +92,17 @@ export function registerEngine(connection: Connection): { documents: TextDocumen
   });
   connection.onRequest(SlotSpaceRequest.type, async (params) => {
     try { return await ringSpace(params.target); } catch (error) { return toResponseError(error); }
+  });
+  connection.onRequest(FileHistoryRequest.type, async (p, token) => {
+    try { return await fileHistory(p.target, p.path, { signal: signalFromToken(token), ...(p.current !== undefined ? { current: p.current } : {}) }); } catch (error) { return toResponseError(error); }
+  });
+  connection.onRequest(SlotChangesRequest.type, async (p, token) => {
+    try { return await slotChanges(p.target, p.slot, p.path, signalFromToken(token)); } catch (error) { return toResponseError(error); }
+  });
+  connection.onRequest(FindInSlotsRequest.type, async (p, token) => {
+    try {
+      return await findInSlots(p.target, p.pattern, { signal: signalFromToken(token), ...(p.limit !== undefined ? { limit: p.limit } : {}), ...(p.source !== undefined ? { source: p.source } : {}) });
+    } catch (error) { return toResponseError(error); }
   });
   connection.onRequest(RestoreRequest.type, async (params) => {
     try {

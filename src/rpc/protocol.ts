@@ -13,6 +13,7 @@ import type { ProgressEvent } from '../core/progress';
 import type { PreviewResult } from '../core/filter/preview';
 import type { SlotSpace } from '../core/target';
 import type { FileIdentity, SlotDirEntry, SlotEntryInfo } from '../core/slotEntry';
+import type { FileHistory, FindResult, SlotChanges } from '../core/slotHistory';
 
 /** A slot as listed: number (null while not part of the ring), state and its manifest. */
 export interface SlotSummary {
@@ -178,6 +179,33 @@ export namespace SlotFileRequest {
   export const type = new RequestType<SlotPathParams, { base64: string }, EngineErrorData>('shadowSlots/slotFile');
 }
 
+export namespace FileHistoryRequest {
+  /**
+   * The versions of one file across the ring's slots, newest first (each version once, with the
+   * slots holding it), the slots without it, and whether each version is `current` (today's file,
+   * an absolute path on the engine's computer; omitted: the same place in the newest slot's source
+   * folder; null: none). Answered from the ring index (built and cached on first use; see
+   * src/engine/ringIndex.ts), for a file the workspace still has or one it no longer has.
+   */
+  export const type = new RequestType<{ target: string; path: string; current?: string | null }, FileHistory, EngineErrorData>('shadowSlots/fileHistory');
+}
+
+export namespace SlotChangesRequest {
+  /**
+   * What the backup of a complete slot added, changed and deleted in one of its folders, against
+   * the next older slot: the marks of the folder's entries, deleted files (ghosts) included.
+   */
+  export const type = new RequestType<{ target: string; slot: number; path: string }, SlotChanges, EngineErrorData>('shadowSlots/slotChanges');
+}
+
+export namespace FindInSlotsRequest {
+  /**
+   * Paths in any slot matching `pattern` (every word, any case), best first, at most `limit`
+   * (default 200); `source` (the backed-up folder here) says which are no longer in it.
+   */
+  export const type = new RequestType<{ target: string; pattern: string; limit?: number; source?: string | null }, FindResult, EngineErrorData>('shadowSlots/findInSlots');
+}
+
 export namespace RestoreRequest {
   export const type = new RequestType<{ target: string; slot: number; path: string; to: string; overwrite: boolean; keepAsideDir?: string }, RestoreResult, EngineErrorData>('shadowSlots/restore');
 }
@@ -255,4 +283,4 @@ export namespace RingChangedNotification {
   export const type = new NotificationType<{ target: string }>('shadowSlots/ringChanged');
 }
 
-export type { ProgressEvent, PreviewResult, SlotSpace, SlotDirEntry, FileIdentity, SlotEntryInfo };
+export type { ProgressEvent, PreviewResult, SlotSpace, SlotDirEntry, FileIdentity, SlotEntryInfo, FileHistory, SlotChanges, FindResult };

@@ -18,12 +18,19 @@ export const Commands = {
   previewBackup: 'shadowSlots.previewBackup',
   compareFolderWithSlot: 'shadowSlots.compareFolderWithSlot',
   restoreFolderFromSlot: 'shadowSlots.restoreFolderFromSlot',
+  showOnlyChanges: 'shadowSlots.showOnlyChanges',
+  showAllFiles: 'shadowSlots.showAllFiles',
+  showFileHistory: 'shadowSlots.showFileHistory',
+  findInSlots: 'shadowSlots.findInSlots',
+  compareVersions: 'shadowSlots.compareVersions',
 } as const;
 
 export type CommandId = (typeof Commands)[keyof typeof Commands];
 
 /** The Slots view; VS Code derives `<id>.focus` from it. */
 export const SLOTS_VIEW = 'shadowSlots.slots';
+/** The File History in Slots view, below the Slots view. */
+export const HISTORY_VIEW = 'shadowSlots.history';
 /** Context keys used in package.json `when` clauses. */
 export const ContextKeys = {
   /** 'noFolder' | 'noTarget' | 'noSlots' | 'ready' | 'error' — drives the view's welcome content. */

@@ -10,13 +10,14 @@
 //   slot file opens read-only → 07 Compare with Workspace, Restore…, Undo (says what it did, the
 //   diff stays open) → 08 Verify names a damaged file and marks the slot → 09 an invalid filter
 //   rule stops Back Up Now with the engine's diagnostic; Go to Rule; a quick fix → 10 Preview
-//   Backup rendered → 11 ages move on by themselves, tree and status bar agreeing. The window
-//   stays open for the schedule journeys (scheduleUi.mjs).
-import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+//   Backup rendered → 11 ages move on by themselves, tree and status bar agreeing → 12 change
+//   marks (M, A, a struck-through D ghost) after a second backup; Find in Slots finds the deleted
+//   file and opens its File History. The window stays open for the schedule journeys (scheduleUi.mjs).
+import { chmod, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runCommand, showSlots, step } from './uiSteps.mjs';
 
-export const UI_TESTS = 11;
+export const UI_TESTS = 12;
 
 /** A journey that needs an earlier one: reported as not run (a failure) when that one failed. */
 async function after(ok, results, name, fn, page) {
@@ -418,6 +419,56 @@ export async function uiTest({ browser, url, workspace, target, tools, outDir })
       const after = await read();
       if (ageOf(after.status) !== '1 h ago' || ageOf(after.row) !== '1 h ago') throw new Error(`the ages did not move on together: ${JSON.stringify(after)}`);
       await shot(page, outDir, '11-ages-moved-on');
+    }, page);
+
+    // After `configured`, not `backedUp`: UI 03 also judges the progress text, and its slot is what counts here.
+    await after(configured, results, 'UI 12: after a second backup the Slots view marks the changed file M, the added one A and shows the deleted one struck through with D; Find in Slots finds the deleted file and opens its File History', async () => {
+      // Files open in editors get VS Code's own read-only badge, which hides any other letter.
+      await runCommand(page, 'View: Close All Editors');
+      await writeFile(join(workspace, 'src', 'app.ts'), 'export const hello = "journey 12, a new version";\n');
+      await writeFile(join(workspace, 'src', 'added.ts'), 'export const added = true;\n');
+      await rm(join(workspace, 'README.md'), { force: true });
+      const done = (await toastTexts(page)).filter((t) => /Backup complete/.test(t)).length;
+      await runCommand(page, 'Shadow Slots: Back Up Now');
+      await page.waitForFunction((n) => window.__toasts.filter((t) => /Backup complete/.test(t)).length > n, done, { timeout: 120_000 });
+      await showSlots(page);
+      // Only slot 0 open: an earlier journey left another slot expanded (rows are kept by slot id).
+      await page.locator('.part.sidebar .pane-header', { hasText: 'Slots' }).first().hover();
+      await page.locator('.part.sidebar .action-label[aria-label^="Collapse All"]').first().click();
+      await page.locator('.part.sidebar .monaco-list-row', { hasText: /\d\d:\d\d\s*live copy · (just now|\d+ min ago)/ }).first().click();
+      const row = (text) => page.locator('.part.sidebar .monaco-list-row', { hasText: text }).first();
+      const ghost = row([...'README.md'].map((c) => `${c}\u0336`).join(''));
+      await ghost.waitFor({ timeout: 20_000 });
+      await row(/^\s*src\s*$/).click();
+      await row('added.ts').waitFor({ timeout: 20_000 });
+      // The decoration's letter is drawn by CSS (::after) on the row's label.
+      const badge = (r) => r.evaluate((el) => [...el.querySelectorAll('*')].map((e) => window.getComputedStyle(e, '::after').content).filter((c) => c && c !== 'none' && c !== 'normal').join(' '));
+      // Decorations arrive after the rows (the engine answers for each folder): wait for them.
+      let marks;
+      for (const deadline = Date.now() + 20_000; ;) {
+        marks = { app: await badge(row('app.ts')), added: await badge(row('added.ts')), readme: await badge(ghost) };
+        if (/"M"/.test(marks.app) && /"A"/.test(marks.added) && /"D"/.test(marks.readme)) break;
+        if (Date.now() > deadline) throw new Error(`marks: ${JSON.stringify(marks)}`);
+        await page.waitForTimeout(250);
+      }
+      const tip = await hoverText(page, row('app.ts').locator('.monaco-icon-label').first());
+      if (!/changed since slot 1 \(\d{4}-\d\d-\d\d \d\d:\d\d\)/.test(tip)) throw new Error(`tooltip: ${tip}`);
+      await page.mouse.move(700, 450);
+      await shot(page, outDir, '12a-change-marks');
+      await runCommand(page, 'Shadow Slots: Find in Slots…');
+      await page.locator('.quick-input-widget input').fill('READ');
+      const found = page.locator('.quick-input-list .monaco-list-row', { hasText: 'not in the workspace' }).first();
+      await found.waitFor({ timeout: 20_000 });
+      if (!/README\.md/.test(await found.innerText())) throw new Error(`found: ${await found.innerText()}`);
+      await shot(page, outDir, '12b-find-in-slots');
+      await page.keyboard.press('Enter');
+      const history = page.locator('.part.sidebar .pane', { hasText: 'File History in Slots' });
+      await history.locator('.monaco-list-row', { hasText: 'deleted' }).first().waitFor({ timeout: 20_000 });
+      const versions = history.locator('.monaco-list-row', { hasText: /(just now|ago) · [\d.]+ (bytes|kB)/ });
+      await versions.first().waitFor({ timeout: 20_000 });
+      await versions.first().click();
+      await page.locator('.tabs-container .tab', { hasText: /README \(slot \d+\)\.md/ }).first().waitFor({ timeout: 20_000 });
+      await shot(page, outDir, '12c-file-history');
     }, page);
   } catch (error) {
     results.push({ name: 'UI: the journeys ran to the end', error });

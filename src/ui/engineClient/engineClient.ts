@@ -2,7 +2,8 @@ import * as vscode from 'vscode';
 import { LanguageClient, RevealOutputChannelOn, State, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
 import {
   BackupProgressNotification, BackupRequest, ListRequest, LogNotification, PreviewBackupRequest, ProfileChangedNotification, RestoreRequest, RingChangedNotification, ValidateProfileRequest, VerifyRequest,
-  type BackupResult, type PreviewResult, type ProgressEvent, type RestoreResult, type RingListing, type VerifyResult, SlotEntryRequest, SlotFileRequest, SlotFolderRequest, SlotSpaceRequest, type SlotDirEntry, type SlotEntryInfo, type SlotSpace } from '../../rpc/protocol';
+  type BackupResult, type PreviewResult, type ProgressEvent, type RestoreResult, type RingListing, type VerifyResult, SlotEntryRequest, SlotFileRequest, SlotFolderRequest, SlotSpaceRequest, type SlotDirEntry, type SlotEntryInfo, type SlotSpace,
+  FileHistoryRequest, FindInSlotsRequest, SlotChangesRequest, type FileHistory, type FindResult, type SlotChanges } from '../../rpc/protocol';
 import { DeleteSlotRequest, LabelSlotRequest, RepairRequest, RestoreIntoRequest, type DeleteSlotResult, type LabelResult, type RepairResult } from '../../rpc/protocol';
 import type { ProfileInput } from '../../core/profile';
 import { progressDetail } from '../../core/progress';
@@ -95,6 +96,20 @@ export class EngineClient implements vscode.Disposable {
 
   async slotSpace(target: string): Promise<SlotSpace[]> {
     return (await this.connection()).sendRequest(SlotSpaceRequest.type, { target });
+  }
+
+  /** A file's versions across the ring (the engine's ring index; see FileHistoryRequest). */
+  async fileHistory(target: string, path: string): Promise<FileHistory> {
+    return (await this.connection()).sendRequest(FileHistoryRequest.type, { target, path });
+  }
+
+  /** What a complete slot's backup changed in one folder, deleted files included. */
+  async slotChanges(target: string, slot: number, path: string): Promise<SlotChanges> {
+    return (await this.connection()).sendRequest(SlotChangesRequest.type, { target, slot, path });
+  }
+
+  async findInSlots(target: string, pattern: string, source: string | null, token?: vscode.CancellationToken): Promise<FindResult> {
+    return (await this.connection()).sendRequest(FindInSlotsRequest.type, { target, pattern, limit: 200, source }, token);
   }
 
   async validate(profile: ProfileInput): Promise<{ notes: string[] }> {

@@ -27,6 +27,8 @@ export function toSlotItem(arg: unknown, ring: RingModel): SlotItem | undefined 
     const ref = parseSlotUri(arg.path, arg.query);
     return { ...ref, summary: find(ref.target, ref.slot), fsPath: slotFsPath(ref), kind: ref.relPath === '' ? 'slot' : 'other' };
   }
+  // Rows of other views (File History) that stand for a file in a slot carry its URI.
+  if (arg && typeof arg === 'object' && 'slotUri' in arg && arg.slotUri instanceof vscode.Uri) return toSlotItem(arg.slotUri, ring);
   const node = arg as SlotsNode | undefined;
   if (!node || typeof node !== 'object' || !('kind' in node)) return undefined;
   if (node.kind === 'slot') {
@@ -37,6 +39,9 @@ export function toSlotItem(arg: unknown, ring: RingModel): SlotItem | undefined 
     const s = node.slotNode;
     if (s.slot.number === null) return undefined;
     const kind = node.view.contextValue === 'slotFolder' ? 'folder' : node.view.contextValue === 'slotFile' ? 'file' : 'other';
+    // A ghost (deleted by this slot's backup) is opened, compared and restored from the older slot that still has it.
+    const ghostOf = node.view.ghostOf;
+    if (ghostOf !== undefined) return { target: s.target, slot: ghostOf, summary: find(s.target, ghostOf), relPath: node.view.relPath, fsPath: slotFsPath({ target: s.target, slot: ghostOf, relPath: node.view.relPath }), kind };
     return { target: s.target, slot: s.slot.number, summary: s.slot, relPath: node.view.relPath, fsPath: node.fsPath, kind };
   }
   return undefined;

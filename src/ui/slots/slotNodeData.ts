@@ -34,6 +34,8 @@ export interface EntryNodeView {
   expandable: boolean;
   /** Slash-separated path inside the slot. */
   relPath: string;
+  /** A ghost (deleted by this slot's backup): the number of the older slot that still has it. */
+  ghostOf?: number;
 }
 
 const pad = (n: number) => String(n).padStart(2, '0');

@@ -9,13 +9,15 @@ import { registerFolderCommands } from './folderCommands';
 import { registerSlotActions } from './slotActions';
 import { readSettings } from '../settings';
 import { tildePath } from './slotNodeData';
+import { ChangeMarks, registerChangeCommands } from './changeMarks';
 
 /** The Slots view, the read-only slot file system and the commands on slots and their files. */
 export function slotsFeature(onTree: (tree: SlotsTreeProvider) => void): FeatureModule {
   return {
     id: 'slots',
     activate: (services) => {
-      const tree = new SlotsTreeProvider(services.ring, services.clock, services.verifyMarks, services.engine);
+      const changes = new ChangeMarks(services.engine, services.ring, services.log);
+      const tree = new SlotsTreeProvider(services.ring, services.clock, services.verifyMarks, services.engine, changes);
       onTree(tree);
       const view = vscode.window.createTreeView(SLOTS_VIEW, { treeDataProvider: tree, showCollapseAll: true });
       // Where the ring is, always in sight next to the view's title (the full path in the tooltip of each slot).
@@ -25,6 +27,8 @@ export function slotsFeature(onTree: (tree: SlotsTreeProvider) => void): Feature
       };
       describe();
       return [
+        changes,
+        ...registerChangeCommands(changes),
         tree,
         view,
         services.ring.onDidChange(describe),

@@ -11,6 +11,7 @@ import { describeEntry, describeSlot, orderSlots, type EntryNodeView, type IconR
 import { slotUri } from './slotFileSystem';
 import * as path from 'node:path';
 import { localZone } from '../../core/schedule/zone';
+import type { ChangeMarks } from './changeMarks';
 import { scheduleGroupData, type ScheduleGroupData, type ScheduleNodeData } from '../schedule/scheduleNodes';
 
 /** A slot of the ring (root level). */
@@ -82,8 +83,9 @@ export class SlotsTreeProvider implements vscode.TreeDataProvider<SlotsNode>, vs
   /** The time rows are drawn with; a clock tick sets it for every row at once. */
   private drawnAt: Date | undefined;
 
-  constructor(private readonly ring: RingModel, private readonly clock: AgeClock, private readonly marks: VerifyMarks, private readonly reader: FolderReader) {
+  constructor(private readonly ring: RingModel, private readonly clock: AgeClock, private readonly marks: VerifyMarks, private readonly reader: FolderReader, readonly changes?: ChangeMarks) {
     this.sub = vscode.Disposable.from(
+      changes?.onDidToggle(() => this.changed.fire(undefined)) ?? new vscode.Disposable(() => undefined),
       ring.onDidChange(() => { this.drawnAt = undefined; this.changed.fire(undefined); }),
       clock.onDidTick((now) => {
         this.drawnAt = now;
@@ -144,9 +146,13 @@ export class SlotsTreeProvider implements vscode.TreeDataProvider<SlotsNode>, vs
       const slot = element.kind === 'slot' ? element.slot : element.slotNode.slot;
       const target = element.kind === 'slot' ? element.target : element.slotNode.target;
       // A complete slot by number; an unfinished run's folder by its id.
-      const entries = await this.reader.slotFolder(target, slot.number ?? slot.id, parentRel);
-      if (entries.length === 0) return [new MessageNode('(empty folder)', element)];
-      return entries.map((e) => new EntryNode(element, describeEntry(e, parentRel)));
+      // A deleted folder (a ghost) is not in its slot: only its marks list what it had.
+      const ghost = element.kind === 'entry' && element.view.ghostOf !== undefined;
+      const entries = ghost ? [] : await this.reader.slotFolder(target, slot.number ?? slot.id, parentRel);
+      let views = entries.map((e) => describeEntry(e, parentRel));
+      if (this.changes && slot.number !== null) views = await this.changes.arrange(target, slot.number, parentRel, views);
+      if (views.length === 0) return [new MessageNode(this.changes?.onlyChanges && entries.length > 0 ? '(no changes here)' : '(empty folder)', element)];
+      return views.map((v) => new EntryNode(element, v));
     } catch (error) {
       return [new MessageNode(`Cannot read ${parentRel || 'the slot'}: ${describeEngineError(error)}`, element)];
     }
@@ -206,6 +212,7 @@ export class SlotsTreeProvider implements vscode.TreeDataProvider<SlotsNode>, vs
     }
     if (typeof v.icon === 'string') item.iconPath = v.icon === 'folder' ? vscode.ThemeIcon.Folder : vscode.ThemeIcon.File;
     else item.iconPath = themeIcon(v.icon);
+    if (v.ghostOf !== undefined) item.accessibilityInformation = { label: `${v.relPath.slice(v.relPath.lastIndexOf('/') + 1)}, deleted; slot ${v.ghostOf} still has it` };
     if (v.contextValue === 'slotFile') {
       item.command = { command: Commands.openSlotFile, title: 'Open', arguments: [element] };
     }

@@ -2,25 +2,15 @@
 // folder listings, entry identities and file contents over the engine's own protocol.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
 import { tempDir } from '../../helpers/tmp';
-import { repoRoot, runCli } from '../../helpers/cli';
+import { runCli } from '../../helpers/cli';
+import { engineProcess } from '../../helpers/engineProcess';
 import { assertSlotReads, slotReadSource } from '../../helpers/slotReads';
 import { SlotSpaceRequest } from '../../../src/rpc/protocol';
 
-async function engine(t: import('node:test').TestContext) {
-  const child = spawn(process.execPath, [join(repoRoot, 'dist', 'engine.js'), '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const connection = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
-  child.stdin.on('error', () => undefined);
-  connection.onError(() => undefined);
-  connection.listen();
-  t.after(() => { connection.dispose(); child.kill('SIGKILL'); });
-  await connection.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {} });
-  return connection;
-}
+const engine = engineProcess;
 
 test('slot folders, entries and files are read through the engine; links and ".." are never followed', async (t) => {
   const dir = await tempDir(t);

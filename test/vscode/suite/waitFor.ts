@@ -1,6 +1,4 @@
-// Shared by the suite's test files (built as its own entry; index.ts loads only *.test.js).
-
-/** Polls `probe` until it returns something other than undefined, or fails after `timeoutMs`. */
+/** Polls `probe` every 100 ms until it returns something other than undefined; throws after `timeoutMs`. */
 export async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
