@@ -57,7 +57,7 @@ export function readProfileFile(file: string): ProfileInput {
     throw invalid(`The profile file ${file} is not valid JSON: ${(error as Error).message}.`);
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw invalid(`The profile file ${file} must contain a JSON object.`);
-  const allowed = new Set(['name', 'source', 'target', 'slots', 'excludes', 'snapshot', 'rsyncPath', 'rsyncArgs', 'filterFile', 'targetMode', 'sshPath']);
+  const allowed = new Set(['name', 'source', 'target', 'slots', 'excludes', 'snapshot', 'rsyncPath', 'rsyncArgs', 'filterFile', 'targetMode', 'sshPath', 'skipUnchanged']);
   for (const key of Object.keys(raw)) {
     if (!allowed.has(key)) throw invalid(`The profile file ${file} has an unknown field "${key}".`, `Known fields: ${[...allowed].join(', ')}.`);
   }

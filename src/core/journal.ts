@@ -7,8 +7,12 @@ import type { RingState, RotationStep } from './ring';
  */
 export interface Journal {
   format: 1;
-  /** A rotation that must be rolled forward: the new slot was complete when it was written. */
-  rotation: { newId: string; steps: RotationStep[]; final: RingState; startedAt: string } | null;
+  /**
+   * A rotation that must be rolled forward: the new slot was complete when it was written. A
+   * slot deletion is journaled the same way (`kind: 'delete'`, `newId` = the deleted slot, steps a
+   * drop and moves), so every reader that finishes an interrupted rotation finishes it too.
+   */
+  rotation: { newId: string; steps: RotationStep[]; final: RingState; startedAt: string; kind?: 'delete' } | null;
   /** Snapshots created and not yet released; released on the next start. */
   snapshots: Array<{ method: string; id: string; path: string; createdAt: string; pid: number }>;
   /**

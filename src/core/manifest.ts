@@ -1,5 +1,6 @@
 import type { SnapshotMethod } from './profile';
 import type { TargetKind } from './target';
+import { labelProblem } from './label';
 
 export type SlotState = 'in-progress' | 'partial' | 'complete';
 
@@ -53,6 +54,8 @@ export interface SlotManifest {
   linkDest: string | null;
   /** How the slot is stored; absent in manifests written before target kinds existed (hard links). */
   storage?: { kind: TargetKind; description: string };
+  /** The user's name for the slot ("before the refactoring"), see core/label.ts; absent when none. */
+  label?: string;
   /** Set when the slot was not copied by rsync but received from a btrfs send stream (then `rsync.argv` is empty). */
   transfer?: { method: 'btrfs-send'; command: string[]; parentUuid: string | null };
 }
@@ -88,6 +91,7 @@ export function parseManifest(text: string): SlotManifest {
     adopted: raw.adopted === true,
     linkDest: raw.linkDest ?? null,
     ...(isStorage(raw.storage) ? { storage: raw.storage } : {}),
+    ...(typeof raw.label === 'string' && labelProblem(raw.label) === null ? { label: raw.label } : {}),
     ...(raw.transfer && raw.transfer.method === 'btrfs-send' && Array.isArray(raw.transfer.command) ? { transfer: { method: 'btrfs-send' as const, command: raw.transfer.command, parentUuid: raw.transfer.parentUuid ?? null } } : {}),
   };
 }

@@ -28,6 +28,8 @@ export interface ProfileInput {
   targetMode?: unknown;
   /** The ssh program for a ring on a server (default: `ssh` from PATH). */
   sshPath?: unknown;
+  /** Make no slot when nothing changed since the newest one (default true). */
+  skipUnchanged?: unknown;
 }
 
 declare const validated: unique symbol;
@@ -52,6 +54,11 @@ export interface Profile {
   targetMode: TargetMode;
   /** The ssh program for a ring on a server; undefined: `ssh` from PATH. */
   sshPath: string | undefined;
+  /**
+   * A run that finds the source exactly as the newest slot holds it makes no slot (the oldest is
+   * kept, not pushed out by a copy of the newest); it is recorded as "no changes". Default true.
+   */
+  skipUnchanged: boolean;
 }
 
 export interface ValidatedProfile {
@@ -127,8 +134,9 @@ export function validateProfile(input: ProfileInput, flavor: PathFlavor = proces
   const filterFile = input.filterFile === undefined || input.filterFile === null || input.filterFile === '' ? undefined : validateAbsolutePath(input.filterFile, 'filter file', p);
   const targetMode = validateTargetMode(input.targetMode);
   const sshPath = input.sshPath === undefined || input.sshPath === null || input.sshPath === '' ? undefined : validateAbsolutePath(input.sshPath, 'ssh path', p);
+  const skipUnchanged = validateSkipUnchanged(input.skipUnchanged);
 
-  if (remote) return { profile: { name, source, target, slots, excludes, snapshot, rsyncPath, rsyncArgs, filterFile, targetMode, sshPath } as Profile, notes };
+  if (remote) return { profile: { name, source, target, slots, excludes, snapshot, rsyncPath, rsyncArgs, filterFile, targetMode, sshPath, skipUnchanged } as Profile, notes };
   const same = flavor === 'win32' ? (a: string, b: string) => a.toLowerCase() === b.toLowerCase() : (a: string, b: string) => a === b;
   if (same(source, target)) {
     throw invalid(`The target ${target} is the source itself.`, 'Choose a target folder outside the source, ideally on another disk.');
@@ -144,7 +152,7 @@ export function validateProfile(input: ProfileInput, flavor: PathFlavor = proces
     notes.push(`The target is inside the source, so it is excluded from the backup automatically (exclude "${rule}"). A ring on another disk is safer.`);
   }
 
-  return { profile: { name, source, target, slots, excludes, snapshot, rsyncPath, rsyncArgs, filterFile, targetMode, sshPath } as Profile, notes };
+  return { profile: { name, source, target, slots, excludes, snapshot, rsyncPath, rsyncArgs, filterFile, targetMode, sshPath, skipUnchanged } as Profile, notes };
 }
 
 function validateAbsolutePath(value: unknown, what: string, p: path.PlatformPath): string {
@@ -199,6 +207,12 @@ function validateTargetMode(value: unknown): TargetMode {
   if (value === undefined || value === null || value === '') return 'auto';
   if (isTargetMode(value)) return value;
   throw invalid(`The target mode ${JSON.stringify(value)} is not known.`, `Use one of: ${TARGET_MODES.join(', ')} (auto: copy-on-write snapshots on btrfs or ZFS, hard-linked folders elsewhere).`);
+}
+
+function validateSkipUnchanged(value: unknown): boolean {
+  if (value === undefined || value === null) return true;
+  if (typeof value === 'boolean') return value;
+  throw invalid(`skipUnchanged must be true or false, got ${JSON.stringify(value)}.`, 'true (the default): a run with no change makes no slot; false: every run makes one.');
 }
 
 function validateExcludes(value: unknown): string[] {

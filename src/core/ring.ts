@@ -62,6 +62,32 @@ export function planRotation(ring: RingState, capacity: number, newId: string): 
   return { steps, final, dropped: drop.map((e) => e.id) };
 }
 
+/** What deleting one slot does to the ring: the same step kinds as a rotation, without a promote. */
+export interface RemovalPlan {
+  /** A `drop` of the slot, then `move`s that close the gap (and any other gap). */
+  steps: RotationStep[];
+  final: RingState;
+  removed: RingEntry;
+}
+
+/**
+ * Plans deleting the slot numbered `number`: it is dropped to the trash first (a rename, so the
+ * slow delete of its tree happens after the ring is consistent again), then every slot above it
+ * moves down by one. Moves run in ascending order, so each one targets the folder the step before
+ * it emptied and no rename ever hits an occupied folder; replaying the plan after a crash is as
+ * safe as replaying a rotation. Gaps an adopted or damaged ring had are closed on the way.
+ */
+export function planRemoval(ring: RingState, number: number): RemovalPlan {
+  const sorted = [...ring.entries].sort((a, b) => a.number - b.number);
+  const removed = sorted.find((e) => e.number === number);
+  if (!removed) throw new Error(`no slot ${number} in the ring`);
+  const keep = sorted.filter((e) => e !== removed);
+  const steps: RotationStep[] = [{ kind: 'drop', from: removed.number, id: removed.id }];
+  // keep[i].number >= i (distinct, sorted, non-negative): every move goes down or nowhere.
+  for (const [i, e] of keep.entries()) if (e.number !== i) steps.push({ kind: 'move', from: e.number, to: i, id: e.id });
+  return { steps, final: { format: RING_FORMAT, entries: keep.map((e, i) => ({ number: i, id: e.id })) }, removed };
+}
+
 export type StepStatus = 'pending' | 'done' | 'missing';
 
 /** Whether a step still has to run, judged only by which of its two paths exist. */

@@ -25,6 +25,8 @@ import { decideSend, keepAsParent, sendIntoRing, settleSendState, snapshotForSen
 import { readSums } from '../platform/treeSums';
 import { preflight, type PreflightReport } from './preflight';
 import { runRsync, type RsyncRunResult } from './rsyncRun';
+import { mayBeUnchanged, recordUnchanged, sameTree } from './unchanged';
+import { slotTimeText } from './ringChange';
 
 export interface BackupOptions {
   /** Validated where it entered (CLI arguments, profile file, the extension's request). */
@@ -81,6 +83,8 @@ class BackupRun {
   private opened: OpenedTarget | null = null;
   /** The source snapshot of a btrfs send run, kept as the next run's parent once the slot is in. */
   private sent: { path: string; uuid: string } | null = null;
+  /** What the send stream changed (folders included): none means no change at all. */
+  private sendChanges: number | null = null;
 
   constructor(private readonly options: BackupOptions) {}
 
@@ -107,6 +111,10 @@ class BackupRun {
         ? { copy: null, outcome: await this.copyBySend(ring, send, manifest, previousManifest) }
         : await this.copy(ring, profile, report, argv, manifest, incoming!.path, previousManifest);
       if (outcome === 'partial') return await this.keepPartial(ring, manifest, copy!);
+      // A newest slot whose run died before recording its checksums is not one to keep instead of a
+      // new slot: the new one gets them, so Verify can check what the source holds.
+      const skippable = newest && profile.skipUnchanged && previousManifest?.checksums;
+      if (skippable && (await this.unchanged(ring, report, copy, incoming, newest))) return await this.keepUnchanged(ring, manifest, newest, previousManifest);
       await this.phase('rotate', 'Making the new slot 0');
       const { dropped } = await ring.rotate(manifest, profile.slots);
       manifest.state = 'complete';
@@ -296,6 +304,41 @@ class BackupRun {
     return { copy, outcome };
   }
 
+  /** Whether the copy holds exactly what the newest slot holds (see unchanged.ts); a send run knows from its stream. */
+  private async unchanged(ring: RingStore, report: PreflightReport, copy: RsyncRunResult | null, incoming: IncomingPlan | null, newest: RingEntry): Promise<boolean> {
+    if (!copy || !incoming) return this.sendChanges === 0;
+    if (!mayBeUnchanged(copy)) return false;
+    this.emit('copy', 'Comparing the copy with the newest slot');
+    return sameTree(ring, report.rsync.path, incoming.path, ring.slotPath(newest.number), this.options.signal);
+  }
+
+  /**
+   * Nothing changed since the newest slot: no slot is made (the oldest stays in the ring), the
+   * copy is discarded and the run is recorded as "no changes" for the status bar and `list`.
+   */
+  private async keepUnchanged(ring: RingStore, manifest: SlotManifest, newest: RingEntry, newestManifest: SlotManifest | null): Promise<BackupResult> {
+    await this.phase('release', 'Releasing the snapshot');
+    if (this.snapshot && this.provider) await releaseSnapshot(ring, this.provider, this.snapshot);
+    this.snapshot = null;
+    await this.phase('finalize', `No changes since slot ${newest.number}: discarding the copy`);
+    // A send run's received copy goes with its snapshot in execute()'s cleanup.
+    await ring.discardIncoming(manifest.id);
+    await ring.host.remove(ring.changeLogPath(manifest.id));
+    const { failed } = await ring.purgeTrash();
+    await recordUnchanged(ring, newest);
+    const durationMs = Math.round(performance.now() - this.started);
+    this.emit('done', 'No changes', { percent: 100 });
+    const when = newestManifest ? ` (${slotTimeText(newestManifest)})` : '';
+    return {
+      slot: { number: newest.number, id: newest.id, state: 'complete', path: ring.slotPath(newest.number), manifest: newestManifest },
+      outcome: 'unchanged',
+      durationMs,
+      timeToCompleteMs: durationMs,
+      warnings: [...this.warnings, ...(failed.length > 0 ? [`The discarded copy could not be deleted yet (${failed.join('; ')}); the next run tries again.`] : [])],
+      notes: [...this.notes, `No changes since slot ${newest.number}${when}: no new slot was made, so the oldest slot was kept.`],
+    };
+  }
+
   /** The snapshot of a btrfs send run, and its manifest (the slot is built on slot 0 by the stream). */
   private async freezeForSend(ring: RingStore, profile: Profile, id: string, send: Extract<SendDecision, { use: true }>): Promise<SlotManifest> {
     this.sent = await snapshotForSend(ring, send, id, this.options.signal);
@@ -332,6 +375,7 @@ class BackupRun {
       faultPoint('copy:spawned');
     });
     await clearCopyRecord(ring).catch(() => undefined);
+    this.sendChanges = result.changes.length;
     const count = (change: string) => result.changes.filter((c) => c.change === change && !c.folder).length;
     manifest.endedAt = new Date().toISOString();
     manifest.transfer = { method: 'btrfs-send', command: result.command, parentUuid: send.parent?.uuid ?? null };

@@ -6,6 +6,7 @@ import type { RingListing, SlotSummary } from '../rpc/protocol';
 import { ShadowSlotsError } from '../core/errors';
 import type { RingEntry } from '../core/ring';
 import type { Journal } from '../core/journal';
+import { readUnchanged } from './unchanged';
 
 type Rotation = NonNullable<Journal['rotation']>;
 
@@ -27,7 +28,7 @@ async function listOpenRing(target: string, ring: RingStore): Promise<RingListin
   let entries;
   if (rotation) {
     entries = rotation.final.entries;
-    notes.push('A backup is rotating the ring right now.');
+    notes.push(rotation.kind === 'delete' ? 'A slot is being deleted right now.' : 'A backup is rotating the ring right now.');
   } else {
     const { state, adopted, foreign } = await ring.readState();
     if (adopted.length > 0) notes.push(`${adopted.length} numbered folder(s) were made without Shadow Slots; the next backup adopts them.`);
@@ -46,7 +47,7 @@ async function listOpenRing(target: string, ring: RingStore): Promise<RingListin
     const state = manifest?.state === 'partial' ? 'partial' : busy ? 'in-progress' : 'interrupted';
     slots.push({ number: null, id, state, path: ring.incomingPath(id), manifest });
   }
-  return { target, slots, busy, notes, host: ring.host.name };
+  return { target, slots, busy, notes, host: ring.host.name, unchanged: await readUnchanged(ring, entries.find((e) => e.number === 0)?.id) };
 }
 
 /**

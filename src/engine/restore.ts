@@ -1,5 +1,5 @@
-import { cp, mkdir, realpath, rename, rm } from 'node:fs/promises';
-import { dirname, isAbsolute, join, relative } from 'node:path';
+import { cp, lstat, mkdir, readdir, realpath, rename, rm, rmdir } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, relative } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ShadowSlotsError, invalid } from '../core/errors';
 import { exists, isErrno } from '../platform/fsutil';
@@ -7,6 +7,8 @@ import { withRing } from '../platform/target/select';
 import type { RingStore } from '../platform/ringStore';
 import { settledEntries } from './list';
 import type { RestoreResult } from '../rpc/protocol';
+import type { HostStat } from '../platform/target/host';
+import { checkSlotNumber, findSlot } from './ringChange';
 
 export interface RestoreOptions {
   target: string;
@@ -47,20 +49,25 @@ function inside(root: string, candidate: string): boolean {
  */
 export async function restore(options: RestoreOptions): Promise<RestoreResult> {
   const parts = validateRelativePath(options.path);
-  if (parts.length === 0) throw invalid('Give the path of a file or folder inside the slot to restore (e.g. src/app.ts); a whole slot is restored by copying its folder.');
+  if (parts.length === 0) throw invalid('Give the path of a file or folder inside the slot to restore (e.g. src/app.ts); a whole slot is restored into a new or empty folder (CLI: restore without --path).');
   if (!Number.isInteger(options.slot) || options.slot < 0) throw invalid(`Slot ${JSON.stringify(options.slot)} is not a slot number.`);
   return withRing(options.target, 'auto', (ring) => restoreFrom(ring, options, parts));
 }
 
-async function restoreFrom(ring: RingStore, options: RestoreOptions, parts: string[]): Promise<RestoreResult> {
+/**
+ * Where `parts` is inside slot `slot` on the ring's host, after checking the slot exists (and is
+ * still slot `id`, when given) and that no component inside the slot is a symbolic link (a
+ * symlinked folder in the slot could point anywhere). Throws not-found when it is not there.
+ */
+async function locateInSlot(ring: RingStore, ref: { target: string; slot: number; id?: string | undefined }, parts: string[]): Promise<{ source: string; kind: HostStat['kind'] }> {
   const entries = await settledEntries(ring);
-  if (!entries.some((e) => e.number === options.slot)) {
-    throw new ShadowSlotsError('not-found', `Slot ${options.slot} does not exist in ${options.target}.`, { hint: `Existing slots: ${entries.map((e) => e.number).join(', ') || 'none'}.` });
+  if (ref.id !== undefined) findSlot(entries, ref);
+  else if (!entries.some((e) => e.number === ref.slot)) {
+    throw new ShadowSlotsError('not-found', `Slot ${ref.slot} does not exist in ${ref.target}.`, { hint: `Existing slots: ${entries.map((e) => e.number).join(', ') || 'none'}.` });
   }
   const host = ring.host;
-  const slotRoot = host.name === null ? await realpath(ring.slotPath(options.slot)) : ring.slotPath(options.slot);
+  const slotRoot = host.name === null ? await realpath(ring.slotPath(ref.slot)) : ring.slotPath(ref.slot);
   const source = host.join(slotRoot, ...parts);
-  // Every component inside the slot must be real (a symlinked folder in the slot could point anywhere).
   let walk = slotRoot;
   for (const [i, part] of parts.slice(0, -1).entries()) {
     walk = host.join(walk, part);
@@ -72,7 +79,13 @@ async function restoreFrom(ring: RingStore, options: RestoreOptions, parts: stri
     if (isErrno(error, 'ENOENT') || isErrno(error, 'ENOTDIR')) return null;
     throw error;
   });
-  if (!sourceStat) throw new ShadowSlotsError('not-found', `${parts.join('/') || '(slot root)'} is not in slot ${options.slot}.`);
+  if (!sourceStat) throw new ShadowSlotsError('not-found', `${parts.join('/') || '(slot root)'} is not in slot ${ref.slot}.`);
+  return { source, kind: sourceStat.kind };
+}
+
+async function restoreFrom(ring: RingStore, options: RestoreOptions, parts: string[]): Promise<RestoreResult> {
+  const host = ring.host;
+  const { source } = await locateInSlot(ring, options, parts);
 
   let toRoot: string;
   try {
@@ -126,3 +139,72 @@ async function moveAcross(from: string, to: string): Promise<void> {
   }
 }
 
+export interface RestoreIntoOptions {
+  target: string;
+  slot: number;
+  /** When given, the slot must still be this one (numbers move with every backup). */
+  id?: string | undefined;
+  /** A folder inside the slot, relative; '' restores the whole slot. */
+  path: string;
+  /** Absolute: a folder that does not exist yet (its parent must), or an empty one. */
+  into: string;
+}
+
+/**
+ * Restores a whole slot, or one of its folders, to a place the user chose: what the slot (folder)
+ * holds lands directly in `into`. Nothing is ever overwritten or merged: `into` must be new or
+ * empty, must not be a symbolic link (whose target the user did not choose) and must not be
+ * inside the ring, where it would turn into a slot or write into one. The copy goes to a hidden
+ * folder first and is moved into place only when complete, so a failed restore leaves nothing
+ * half-copied behind.
+ */
+export async function restoreInto(options: RestoreIntoOptions): Promise<RestoreResult> {
+  const parts = validateRelativePath(options.path);
+  checkSlotNumber(options.slot);
+  if (typeof options.into !== 'string' || !isAbsolute(options.into)) throw invalid(`The folder to restore into must be an absolute path, got ${JSON.stringify(options.into)}.`);
+  const into = await checkRestoreFolder(options.into);
+  return withRing(options.target, 'auto', async (ring) => {
+    if (ring.host.name === null && inside(await realpath(ring.target), into.real)) {
+      throw invalid(`${options.into} is inside the ring ${ring.target}; a restore there would become part of the ring.`, 'Choose a folder outside the backup target. Nothing was written.');
+    }
+    const { source, kind } = await locateInSlot(ring, options, parts);
+    if (kind !== 'folder') throw invalid(`${parts.join('/')} in slot ${options.slot} is not a folder; restore a file with --path (it lands at DIR/${parts.join('/')}).`);
+    const temp = into.exists ? join(into.real, `.shadow-slots-restore-${randomBytes(4).toString('hex')}`) : join(dirname(into.real), `.shadow-slots-restore-${randomBytes(4).toString('hex')}`);
+    try {
+      await ring.host.copyOut(source, temp);
+      if (!into.exists) {
+        await rename(temp, into.real);
+      } else {
+        for (const name of await readdir(temp)) {
+          // Something appeared in the folder while the copy ran: never replace it.
+          if (await exists(join(into.real, name))) throw invalid(`${join(into.real, name)} appeared while the slot was being copied; it was not replaced.`, 'Restore into a folder nothing else writes to.');
+          await rename(join(temp, name), join(into.real, name));
+        }
+        await rmdir(temp);
+      }
+    } finally {
+      await rm(temp, { recursive: true, force: true });
+    }
+    return { restored: [into.real], keptAside: null };
+  });
+}
+
+/** The folder a whole slot goes into: its real path, and whether it exists (then it is empty). */
+async function checkRestoreFolder(into: string): Promise<{ real: string; exists: boolean }> {
+  const st = await lstat(into).catch((error: unknown) => {
+    if (isErrno(error, 'ENOENT')) return null;
+    throw error;
+  });
+  if (st?.isSymbolicLink()) throw invalid(`${into} is a symbolic link; a restore would write wherever it points.`, 'Choose the folder it points to, or another folder. Nothing was written.');
+  if (st && !st.isDirectory()) throw invalid(`${into} exists and is not a folder.`, 'Choose a new or empty folder. Nothing was written.');
+  if (st) {
+    const names = await readdir(into);
+    if (names.length > 0) {
+      throw invalid(`${into} is not empty (${names.length} item${names.length === 1 ? '' : 's'}: ${names.slice(0, 3).map((n) => JSON.stringify(n)).join(', ')}${names.length > 3 ? ', …' : ''}); a restore never merges into or overwrites a folder.`, 'Choose a new or empty folder. Nothing was written.');
+    }
+    return { real: await realpath(into), exists: true };
+  }
+  const parent = await realpath(dirname(into)).catch(() => null);
+  if (parent === null) throw invalid(`The folder ${dirname(into)}, where ${basename(into)} would be made, does not exist.`, 'Create it first, or choose another place. Nothing was written.');
+  return { real: join(parent, basename(into)), exists: false };
+}

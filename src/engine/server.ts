@@ -8,13 +8,16 @@ import { setLogSink } from '../platform/runner';
 import {
   BackupProgressNotification, BackupRequest, ListRequest, LogNotification, PreviewBackupRequest, ProfileChangedNotification, RestoreRequest,
   RingChangedNotification, SlotEntryRequest, FileHistoryRequest, SlotChangesRequest, FindInSlotsRequest, SlotFileRequest, SlotFolderRequest, SlotSpaceRequest, ValidateProfileRequest, VerifyRequest,
-  type EngineErrorData,
+  DeleteSlotRequest, LabelSlotRequest, RepairRequest, RestoreIntoRequest, type EngineErrorData,
 } from '../rpc/protocol';
 import { runBackup } from './backup';
 import { listRing } from './list';
 import { ringSpace } from './space';
 import { listSlotFolder, readSlotFile, statSlotEntry } from './slotRead';
-import { restore } from './restore';
+import { restore, restoreInto } from './restore';
+import { deleteSlot } from './deleteSlot';
+import { labelSlot } from './label';
+import { repairSlot } from './repair';
 import { fileHistory } from './history';
 import { slotChanges } from './slotChanges';
 import { findInSlots } from './findInSlots';
@@ -104,6 +107,24 @@ export function registerEngine(connection: Connection): { documents: TextDocumen
   connection.onRequest(RestoreRequest.type, async (params) => {
     try {
       return await restore({ target: params.target, slot: params.slot, path: params.path, to: params.to, overwrite: params.overwrite, ...(params.keepAsideDir ? { keepAsideDir: params.keepAsideDir } : {}) });
+    } catch (error) { return toResponseError(error); }
+  });
+  connection.onRequest(RestoreIntoRequest.type, async (p) => {
+    try { return await restoreInto(p); } catch (error) { return toResponseError(error); }
+  });
+  connection.onRequest(DeleteSlotRequest.type, async (p) => {
+    try {
+      // The row goes as soon as the ring is consistent without the slot, not after its tree is deleted.
+      return await deleteSlot({ ...p, onRingChanged: () => connection.sendNotification(RingChangedNotification.type, { target: p.target }) });
+    } catch (error) { return toResponseError(error); } finally { connection.sendNotification(RingChangedNotification.type, { target: p.target }); }
+  });
+  connection.onRequest(LabelSlotRequest.type, async (p) => {
+    try { return await labelSlot(p); } catch (error) { return toResponseError(error); } finally { connection.sendNotification(RingChangedNotification.type, { target: p.target }); }
+  });
+  connection.onRequest(RepairRequest.type, async (p) => {
+    try {
+      // A good copy from the source is copied to a ring on a server by this profile's rsync.
+      return await repairSlot({ ...p, ...(typeof profile.rsyncPath === 'string' && profile.rsyncPath !== '' ? { rsyncPath: profile.rsyncPath } : {}) });
     } catch (error) { return toResponseError(error); }
   });
   connection.onRequest(VerifyRequest.type, async (params, token) => {

@@ -2,7 +2,7 @@ import { ShadowSlotsError } from '../core/errors';
 import { emptyJournal, isJournalEmpty, parseJournal, type Journal } from '../core/journal';
 import { ringPaths, type RingPaths } from '../core/layout';
 import { parseManifest, serializeManifest, type SlotManifest } from '../core/manifest';
-import { emptyRing, parseRingState, planRotation, serializeRingState, slotNumbersFromNames, type RingEntry, type RingState, type RotationStep } from '../core/ring';
+import { emptyRing, parseRingState, planRemoval, planRotation, serializeRingState, slotNumbersFromNames, type RemovalPlan, type RingEntry, type RingState, type RotationStep } from '../core/ring';
 import type { SlotSpace } from '../core/target';
 import { faultPoint } from './faults';
 import type { RingHost } from './target/host';
@@ -142,10 +142,13 @@ export class RingStore {
     await this.ensureMeta();
     const journal = await this.readJournal();
     if (journal.rotation) {
-      await this.replayRotation(journal.rotation.newId, journal.rotation.steps, journal.rotation.final);
+      const deletion = journal.rotation.kind === 'delete';
+      await this.replayRotation(journal.rotation.newId, journal.rotation.steps, journal.rotation.final, undefined, deletion ? 'delete' : 'rotate');
       journal.rotation = null;
       await this.writeJournal(journal);
-      notes.push('Finished a rotation that an earlier run left interrupted; no slot was lost.');
+      notes.push(deletion
+        ? 'Finished deleting a slot, which an interrupted run had begun; no other slot was lost.'
+        : 'Finished a rotation that an earlier run left interrupted; no slot was lost.');
     }
     const removedTemps = await this.removeTornWrites();
     if (removedTemps > 0) notes.push(`Removed ${removedTemps} temporary file(s) of writes an interrupted run did not finish.`);
@@ -191,16 +194,54 @@ export class RingStore {
     return { dropped: plan.dropped };
   }
 
-  private async replayRotation(newId: string, steps: RotationStep[], final: RingState, manifest?: SlotManifest): Promise<void> {
-    const current = manifest ?? (await this.readManifest(newId));
+  /**
+   * Deletes the complete slot numbered `number` (and only if it is still slot `id`, when given:
+   * numbers move with every backup). Journaled like a rotation — a drop to the trash, then moves
+   * that close the gap — so a crash at any instant leaves a ring the next start (or `list`)
+   * finishes, with no gap. The slot's tree is only renamed here; `purgeTrash` deletes it after the
+   * ring is consistent again. Caller holds the lock.
+   */
+  async removeSlot(number: number, id?: string): Promise<RemovalPlan> {
+    const { state } = await this.readState();
+    const entry = state.entries.find((e) => e.number === number);
+    // The engine names the slot for the user first (engine/ringChange.ts); this is the last guard.
+    if (!entry || (id !== undefined && entry.id !== id)) throw new ShadowSlotsError('not-found', `Slot ${number}${id ? ` (${id})` : ''} is not in the ring; nothing was deleted.`);
+    const plan = planRemoval(state, number);
+    const journal = await this.readJournal();
+    journal.rotation = { newId: entry.id, kind: 'delete', steps: plan.steps, final: plan.final, startedAt: new Date().toISOString() };
+    await this.writeJournal(journal);
+    faultPoint('delete:journaled');
+    await this.replayRotation(entry.id, plan.steps, plan.final, undefined, 'delete');
+    faultPoint('delete:state-written');
+    journal.rotation = null;
+    await this.writeJournal(journal);
+    return plan;
+  }
+
+  /**
+   * Sets (or, with null, removes) the label of slot `id` in its manifest, through the ring's host.
+   * The manifest is rewritten atomically; the caller holds the lock, so no run rewrites it meanwhile.
+   */
+  async writeLabel(id: string, label: string | null): Promise<SlotManifest> {
+    const manifest = await this.readManifest(id);
+    if (!manifest) throw new ShadowSlotsError('ring-corrupt', `The manifest of slot ${id} is missing or unreadable, so its label cannot be stored.`, { hint: 'Run a backup (or list the ring): a slot adopted without metadata gets a manifest then.' });
+    const { label: _old, ...rest } = manifest;
+    const next: SlotManifest = label === null ? rest : { ...rest, label };
+    await this.writeManifest(next);
+    return next;
+  }
+
+  private async replayRotation(newId: string, steps: RotationStep[], final: RingState, manifest?: SlotManifest, faults: 'rotate' | 'delete' = 'rotate'): Promise<void> {
+    // A deletion's newId is the slot it deletes: nothing is promoted, nothing to mark complete.
+    const current = faults === 'delete' ? null : manifest ?? (await this.readManifest(newId));
     if (current && current.state !== 'complete') await this.writeManifest({ ...current, state: 'complete' });
     for (const [index, step] of steps.entries()) {
       if ((await this.storage.stepStatus(step)) === 'pending') {
-        faultPoint(`rotate:step-${index}`);
+        faultPoint(`${faults}:step-${index}`);
         await this.storage.applyStep(step);
       }
     }
-    faultPoint('rotate:settle');
+    faultPoint(`${faults}:settle`);
     await this.storage.settleNewest();
     await this.writeState(final);
   }

@@ -36,11 +36,26 @@ export interface RingListing {
   host?: string | null;
   /** Human-readable notes (e.g. "ring adopted", "repaired an interrupted rotation"). */
   notes: string[];
+  /** The last run that found no change and made no slot, when it came after the newest slot. */
+  unchanged?: UnchangedCheck | null;
+}
+
+/** A run that found the source exactly as the newest slot holds it (`.shadow-slots/unchanged.json`). */
+export interface UnchangedCheck {
+  /** When the run compared (UTC, ISO-8601). */
+  checkedAt: string;
+  /** The newest slot then, which still holds what the source held. */
+  slotId: string;
 }
 
 export interface BackupResult {
+  /** The new slot; for `unchanged`, the newest slot, which still holds what the source holds. */
   slot: SlotSummary;
-  outcome: 'complete' | 'complete-with-warnings' | 'partial';
+  /**
+   * `unchanged`: the source held exactly what the newest slot holds, so no slot was made and the
+   * oldest was kept (the profile's `skipUnchanged`, on by default).
+   */
+  outcome: 'complete' | 'complete-with-warnings' | 'partial' | 'unchanged';
   durationMs: number;
   /** Milliseconds from start until slot 0 was complete (excludes dropping the oldest slot). */
   timeToCompleteMs: number;
@@ -64,6 +79,58 @@ export interface RestoreResult {
   restored: string[];
   /** Where the versions that were replaced were moved to, so a restore can be undone. */
   keptAside: string | null;
+}
+
+export interface DeleteSlotResult {
+  /** The slot that was deleted, as it was listed. */
+  deleted: { number: number; id: string; manifest: SlotManifest | null };
+  /** "slot 2 (2026-11-26 07:12:00 UTC, "label")". */
+  description: string;
+  /** Slots left in the ring (numbered 0…remaining-1). */
+  remaining: number;
+  /** False when its tree is still in the trash (deleted by the next backup). */
+  treeDeleted: boolean;
+  warnings: string[];
+  notes: string[];
+}
+
+export interface LabelResult {
+  number: number;
+  id: string;
+  /** null: the slot has no label (any more). */
+  label: string | null;
+}
+
+/** Where a good copy of a damaged file is. */
+export type GoodCopy = { kind: 'source'; path: string } | { kind: 'slot'; number: number; id: string };
+
+/** One damaged file of a slot and what a repair does (or did) with it. */
+export interface RepairFile {
+  /** Relative to the slot, `/`-separated. */
+  path: string;
+  /** How Verify found it: content differs from the recorded checksum, or gone. */
+  damage: 'changed' | 'missing';
+  /** A copy whose content has the recorded checksum; null when none was found. */
+  from: GoodCopy | null;
+  /** Other slots holding this very file (the same inode: hard links); a repair in place repairs them too. */
+  sharedWith: number[];
+  /**
+   * `planned` (dry run: would be repaired), `repaired`, `intact` (it matches its checksum again),
+   * `no-good-copy`, `read-only` (a copy-on-write slot cannot be changed), `failed` (`note` says why).
+   */
+  outcome: 'planned' | 'repaired' | 'intact' | 'no-good-copy' | 'read-only' | 'failed';
+  note: string | null;
+}
+
+export interface RepairResult {
+  slot: number;
+  id: string;
+  /** True for a read-only copy-on-write slot: nothing can be repaired in place. */
+  readOnly: boolean;
+  files: RepairFile[];
+  /** Files repaired (or, in a dry run, repairable). */
+  repaired: number;
+  note: string | null;
 }
 
 /** Errors travel as ResponseError data with this shape so the UI can act on `code`. */
@@ -141,6 +208,36 @@ export namespace FindInSlotsRequest {
 
 export namespace RestoreRequest {
   export const type = new RequestType<{ target: string; slot: number; path: string; to: string; overwrite: boolean; keepAsideDir?: string }, RestoreResult, EngineErrorData>('shadowSlots/restore');
+}
+
+export namespace RestoreIntoRequest {
+  /**
+   * Restores a whole slot (`path` '') or one of its folders into `into`, a new or empty folder on
+   * this computer: what it holds lands directly there. Never merges or overwrites.
+   */
+  export const type = new RequestType<{ target: string; slot: number; id?: string; path: string; into: string }, RestoreResult, EngineErrorData>('shadowSlots/restoreInto');
+}
+
+export namespace DeleteSlotRequest {
+  /**
+   * Deletes a complete slot (`id`: only if slot `slot` is still that one). Journaled like a
+   * rotation; RingChangedNotification is sent as soon as the ring is consistent without it, before
+   * its tree is deleted.
+   */
+  export const type = new RequestType<{ target: string; slot: number; id?: string }, DeleteSlotResult, EngineErrorData>('shadowSlots/deleteSlot');
+}
+
+export namespace LabelSlotRequest {
+  /** Sets a complete slot's label (null or '' removes it); stored in its manifest. */
+  export const type = new RequestType<{ target: string; slot: number; id?: string; label: string | null }, LabelResult, EngineErrorData>('shadowSlots/labelSlot');
+}
+
+export namespace RepairRequest {
+  /**
+   * Repairs damaged files of a slot (the paths Verify named) from a copy with the recorded
+   * checksum: the source, or another slot. `dryRun` only says what it would do (and takes no lock).
+   */
+  export const type = new RequestType<{ target: string; slot: number; id?: string; paths: string[]; dryRun: boolean }, RepairResult, EngineErrorData>('shadowSlots/repair');
 }
 
 export namespace VerifyRequest {

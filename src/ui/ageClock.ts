@@ -31,7 +31,10 @@ export class AgeClock implements vscode.Disposable {
   }
 
   private times(): number[] {
-    return (this.ring.listing?.slots ?? []).map((s) => slotTime(s)?.getTime()).filter((t): t is number => t !== undefined && Number.isFinite(t));
+    const listing = this.ring.listing;
+    // The status bar's "no changes" age is drawn from the check's time.
+    const checked = listing?.unchanged ? [Date.parse(listing.unchanged.checkedAt)] : [];
+    return [...(listing?.slots ?? []).map((s) => slotTime(s)?.getTime()), ...checked].filter((t): t is number => t !== undefined && Number.isFinite(t));
   }
 
   private arm(): void {

@@ -20,6 +20,8 @@ export interface ShadowSlotsSettings {
   staleAfterHours: number;
   /** As written: absolute, relative to the folder, or '' (then `.shadowslots-filter` if present). */
   filterFile: string;
+  /** A run with no change makes no slot (default true). */
+  skipUnchanged: boolean;
 }
 
 /**
@@ -81,6 +83,7 @@ export function readSettings(scope?: vscode.ConfigurationScope): ShadowSlotsSett
     rsyncPath: c.get<string>('rsyncPath') ?? '',
     staleAfterHours: c.get<number>('staleAfterHours') ?? 36,
     filterFile: (c.get<string>('filterFile') ?? '').trim(),
+    skipUnchanged: c.get<boolean>('skipUnchanged') ?? true,
   };
 }
 
@@ -100,6 +103,7 @@ export function profileFromSettings(settings: ShadowSlotsSettings, source: strin
     targetMode: settings.targetMode,
     rsyncPath: settings.rsyncPath === '' ? undefined : settings.rsyncPath,
     filterFile: filterFileFor(settings.filterFile, source),
+    skipUnchanged: settings.skipUnchanged,
   };
 }
 

@@ -16,6 +16,7 @@ import { zipEntries } from './zip.mjs';
 import { buildSuite } from './buildSuite.mjs';
 import { uiTest, UI_TESTS, slowRsyncPath } from './ui.mjs';
 import { scheduleUiTest, SCHEDULE_UI_TESTS } from './scheduleUi.mjs';
+import { slotActionsUiTest, SLOT_ACTIONS_UI_TESTS } from './slotActionsUi.mjs';
 
 const outDir = join(root, '.test-output');
 const started = Date.now();
@@ -45,7 +46,7 @@ async function writeSummary() {
 }
 
 const mochaCount = await suiteTestCount();
-const total = 3 + mochaCount + UI_TESTS + SCHEDULE_UI_TESTS;
+const total = 3 + mochaCount + UI_TESTS + SLOT_ACTIONS_UI_TESTS + SCHEDULE_UI_TESTS;
 const why = missingDeps();
 if (why) {
   counts.skipped = total;
@@ -150,6 +151,9 @@ try {
     const uiTarget = join(await run.tempRoot(), 'ui-target');
     const ui = await uiTest({ browser, url: uiServer.url, workspace: uiWorkspace, target: uiTarget, tools: uiTools, outDir });
     for (const r of ui.results) { if (r.error) fail(r.name, r.error); else pass(r.name, r.ms); }
+    // The slot actions (issue 18) continue in the same window, on the ring the journeys above made.
+    const actions = await slotActionsUiTest({ page: ui.page, workspace: uiWorkspace, target: uiTarget, tools: uiTools, outDir });
+    for (const r of actions) { if (r.error) fail(r.name, r.error); else pass(r.name, r.ms); }
     // The schedule journeys continue in the same window (a second window would start a second extension host).
     const scheduleUi = await scheduleUiTest({ page: ui.page, workspace: uiWorkspace, outDir, configDir: scheduleConfig, cli: join(extensionDir, 'dist/cli.js'), registerCleanup: (fn) => run.cleanups.push(fn) });
     for (const r of scheduleUi) { if (r.error) fail(r.name, r.error); else pass(r.name, r.ms); }

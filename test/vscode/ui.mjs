@@ -73,7 +73,7 @@ async function fixture(workspace, target, tools) {
 
 const toastTexts = (page) => page.evaluate(() => window.__toasts);
 
-async function waitToast(page, re, timeout = 30_000) {
+export async function waitToast(page, re, timeout = 30_000) {
   await page.waitForFunction((src) => window.__toasts.some((t) => new RegExp(src).test(t)), re.source, { timeout }).catch(async () => {
     throw new Error(`no notification matching ${re}; seen: ${JSON.stringify(await toastTexts(page))}`);
   });
@@ -81,9 +81,9 @@ async function waitToast(page, re, timeout = 30_000) {
 }
 
 /** The visible toast matching `re` (a locator), for clicking its buttons. */
-const toast = (page, re) => page.locator('.notifications-toasts .notification-toast', { hasText: re }).first();
+export const toast = (page, re) => page.locator('.notifications-toasts .notification-toast', { hasText: re }).first();
 
-async function contextMenu(page, row, item) {
+export async function contextMenu(page, row, item) {
   const entry = page.locator('.context-view .action-item', { hasText: item }).first();
   const menu = page.locator('.context-view .monaco-menu');
   // A menu can close by itself when the row under it is redrawn, and one still being laid out can
@@ -105,7 +105,7 @@ async function contextMenu(page, row, item) {
   }
 }
 
-async function shot(page, outDir, name, locator) {
+export async function shot(page, outDir, name, locator) {
   await (locator ?? page).screenshot({ path: join(outDir, `vscode-${name}.png`) });
 }
 
@@ -126,7 +126,7 @@ async function hoverText(page, locator) {
 }
 
 /** The simple file dialog code-server shows for showOpenDialog: its path box. */
-const dialogPath = (page) => page.locator('.quick-input-widget .quick-input-box input');
+export const dialogPath = (page) => page.locator('.quick-input-widget .quick-input-box input');
 
 async function chooseFolder(page, folder, okLabel, notIn) {
   const box = dialogPath(page);

@@ -2,13 +2,13 @@ import type { CliCommand } from '../command';
 import { parseCommandArgs, readProfileFile, resolveArg, resolveTarget } from '../args';
 import { runBackup } from '../../engine/backup';
 import { validateProfile, type ProfileInput } from '../../core/profile';
-import { formatBytes, formatCount, formatDuration } from '../../core/format';
+import { formatBytes, formatCount, formatDuration, plural } from '../../core/format';
 import { ProgressTracker } from '../../core/progress';
-import { describeError, exitCodeFor, ExitCode, ShadowSlotsError } from '../../core/errors';
+import { describeError, exitCodeFor, ExitCode, invalid, ShadowSlotsError } from '../../core/errors';
 import { setLogSink } from '../../platform/runner';
 import { stopOf, type Stop } from '../stop';
 
-const usage = 'backup --source DIR --target DIR [--slots N] [--snapshot auto|none|btrfs|vss|apfs|lvm] [--target-mode auto|links|cow] [--exclude PATTERN]... [--filter FILE] [--profile FILE] [--create-target] [--json] [--verbose]';
+const usage = 'backup --source DIR --target DIR [--slots N] [--snapshot auto|none|btrfs|vss|apfs|lvm] [--target-mode auto|links|cow] [--exclude PATTERN]... [--filter FILE] [--profile FILE] [--skip-unchanged | --no-skip-unchanged] [--create-target] [--json] [--verbose]';
 
 export const backupCommand: CliCommand = {
   name: 'backup',
@@ -25,6 +25,8 @@ export const backupCommand: CliCommand = {
       filter: { type: 'string' },
       profile: { type: 'string' },
       'create-target': { type: 'boolean' },
+      'skip-unchanged': { type: 'boolean' },
+      'no-skip-unchanged': { type: 'boolean' },
       json: { type: 'boolean' },
       verbose: { type: 'boolean' },
       help: { type: 'boolean' },
@@ -39,6 +41,8 @@ export const backupCommand: CliCommand = {
     try {
       // The boundary: the profile file and the flags are validated here, once; the engine gets a Profile.
       const fromFile: ProfileInput = values.profile ? readProfileFile(values.profile) : {};
+      if (values['skip-unchanged'] && values['no-skip-unchanged']) throw invalid('--skip-unchanged and --no-skip-unchanged contradict each other.', `Usage: shadow-slots ${usage}`);
+      const skip = values['skip-unchanged'] ? true : values['no-skip-unchanged'] ? false : undefined;
       const { profile, notes } = validateProfile({
         ...fromFile,
         ...(values.source !== undefined ? { source: resolveArg(values.source) } : {}),
@@ -47,6 +51,7 @@ export const backupCommand: CliCommand = {
         ...(values.snapshot !== undefined ? { snapshot: values.snapshot } : {}),
         ...(values['target-mode'] !== undefined ? { targetMode: values['target-mode'] } : {}),
         ...(values.filter !== undefined ? { filterFile: resolveArg(values.filter) } : {}),
+        ...(skip !== undefined ? { skipUnchanged: skip } : {}),
         ...(values.exclude !== undefined ? { excludes: [...(Array.isArray(fromFile.excludes) ? fromFile.excludes : []), ...values.exclude] } : {}),
       });
       const result = await runBackup({
@@ -78,9 +83,15 @@ export const backupCommand: CliCommand = {
       } else {
         if (io.interactive) io.out('\n');
         const c = result.slot.manifest?.counts;
+        if (result.outcome === 'unchanged') {
+          io.out(`No changes since slot ${result.slot.number} (id ${result.slot.id}), checked in ${formatDuration(result.durationMs)}: no new slot was made, so the oldest slot was kept (--no-skip-unchanged makes one anyway).\n`);
+          for (const n of result.notes.slice(0, -1)) io.out(`note: ${n}\n`);
+          for (const w of result.warnings) io.out(`warning: ${w}\n`);
+          return ExitCode.ok;
+        }
         const state = result.outcome === 'partial' ? 'PARTIAL (not added to the ring)' : result.outcome === 'complete-with-warnings' ? 'complete, with warnings' : 'complete';
         io.out(`Slot ${result.slot.number ?? '(in progress)'} ${state} in ${formatDuration(result.durationMs)}: `
-          + (c ? `${formatCount(c.files)} files, +${formatCount(c.created)} ~${formatCount(c.changed)} −${formatCount(c.deleted)}, ${formatBytes(c.bytesSent)} copied, ${formatBytes(c.totalSize)} in the slot.\n` : '\n'));
+          + (c ? `${plural(c.files, 'file')}, +${formatCount(c.created)} ~${formatCount(c.changed)} −${formatCount(c.deleted)}, ${formatBytes(c.bytesSent)} copied, ${formatBytes(c.totalSize)} in the slot.\n` : '\n'));
         for (const n of result.notes) io.out(`note: ${n}\n`);
         for (const w of result.warnings) io.out(`warning: ${w}\n`);
       }

@@ -37,7 +37,7 @@ export const listCommand: CliCommand = {
     if (listing.slots.length === 0) {
       io.out(`No slots in ${listing.target} yet.\n`);
     } else {
-      const rows = [['slot', 'state', 'started (UTC)', 'ended (UTC)', 'files', 'added', 'changed', 'deleted', 'copied', 'size', 'frees', 'shared', 'snapshot']];
+      const rows = [['slot', 'state', 'started (UTC)', 'ended (UTC)', 'files', 'added', 'changed', 'deleted', 'copied', 'size', 'frees', 'shared', 'snapshot', 'label']];
       for (const s of listing.slots) {
         const m = s.manifest;
         const c = m?.counts;
@@ -55,6 +55,7 @@ export const listCommand: CliCommand = {
           s.space?.exclusiveBytes != null ? formatBytes(s.space.exclusiveBytes) : '',
           s.space?.sharedBytes != null ? formatBytes(s.space.sharedBytes) : '',
           m ? (m.snapshot.method === 'none' ? 'none (live copy)' : m.snapshot.method) : '?',
+          m?.label ?? '',
         ]);
       }
       const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));

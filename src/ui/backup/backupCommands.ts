@@ -86,6 +86,15 @@ function report(services: Services, outcome: BackupOutcome): void {
     return;
   }
   const r = outcome.result;
+  if (r.outcome === 'unchanged') {
+    // Said as "no changes" in the log and the status bar; a slot identical to the newest would only push out the oldest.
+    services.log.info(`Backup: no changes since ${slotLogName(r.slot)}, checked in ${formatDuration(r.durationMs)}; no new slot was made, so the oldest was kept.`);
+    for (const w of r.warnings) services.log.warn(w);
+    void vscode.window.showInformationMessage(`No changes since the backup of ${slotName(r.slot)}: no new slot was made, so the oldest backup was kept.`, 'Show Slots').then((a) => {
+      if (a) void vscode.commands.executeCommand(`${SLOTS_VIEW}.focus`);
+    });
+    return;
+  }
   const counts = r.slot.manifest?.counts;
   const what = counts ? ` ${formatChanges(counts)}, ${formatBytes(counts.bytesSent)} copied.` : '';
   const name = slotName(r.slot);

@@ -4,6 +4,7 @@ import {
   BackupProgressNotification, BackupRequest, ListRequest, LogNotification, PreviewBackupRequest, ProfileChangedNotification, RestoreRequest, RingChangedNotification, ValidateProfileRequest, VerifyRequest,
   type BackupResult, type PreviewResult, type ProgressEvent, type RestoreResult, type RingListing, type VerifyResult, SlotEntryRequest, SlotFileRequest, SlotFolderRequest, SlotSpaceRequest, type SlotDirEntry, type SlotEntryInfo, type SlotSpace,
   FileHistoryRequest, FindInSlotsRequest, SlotChangesRequest, type FileHistory, type FindResult, type SlotChanges } from '../../rpc/protocol';
+import { DeleteSlotRequest, LabelSlotRequest, RepairRequest, RestoreIntoRequest, type DeleteSlotResult, type LabelResult, type RepairResult } from '../../rpc/protocol';
 import type { ProfileInput } from '../../core/profile';
 import { progressDetail } from '../../core/progress';
 
@@ -125,6 +126,23 @@ export class EngineClient implements vscode.Disposable {
 
   async restore(params: { target: string; slot: number; path: string; to: string; overwrite: boolean; keepAsideDir?: string }): Promise<RestoreResult> {
     return (await this.connection()).sendRequest(RestoreRequest.type, params);
+  }
+
+  /** Restores a whole slot (path '') or one of its folders into a new or empty folder. */
+  async restoreInto(params: { target: string; slot: number; id?: string; path: string; into: string }): Promise<RestoreResult> {
+    return (await this.connection()).sendRequest(RestoreIntoRequest.type, params);
+  }
+
+  async deleteSlot(params: { target: string; slot: number; id?: string }): Promise<DeleteSlotResult> {
+    return (await this.connection()).sendRequest(DeleteSlotRequest.type, params);
+  }
+
+  async labelSlot(params: { target: string; slot: number; id?: string; label: string | null }): Promise<LabelResult> {
+    return (await this.connection()).sendRequest(LabelSlotRequest.type, params);
+  }
+
+  async repair(params: { target: string; slot: number; id?: string; paths: string[]; dryRun: boolean }): Promise<RepairResult> {
+    return (await this.connection()).sendRequest(RepairRequest.type, params);
   }
 
   /**

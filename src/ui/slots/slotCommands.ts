@@ -13,6 +13,7 @@ import { restoreConfirmation } from './restoreText';
 import { sourceFolder } from '../settings';
 import type { RingListing, SlotSummary } from '../../rpc/protocol';
 import { verifyReport } from './verifyText';
+import { offerRepair } from './slotActions';
 
 /** Options for scripted callers (tests, keybindings); menus never pass them. */
 export interface RestoreOptions {
@@ -191,7 +192,8 @@ async function verify(services: Services, given: SlotItem | undefined): Promise<
     if (report.log) services.log.warn(`${slotLogName(item.summary, item.slot)}: ${report.log}`);
     if (report.severity === 'info') void vscode.window.showInformationMessage(report.message);
     else if (report.severity === 'warning') void vscode.window.showWarningMessage(report.message);
-    else void showErrorWithLog(report.message);
+    // Damage: the notification says what a repair can do and offers it (slotActions.ts).
+    else void offerRepair(services, item, result, report.message);
     return result;
   } catch (error) {
     void showErrorWithLog(`Verifying the backup of ${name} failed: ${describeEngineError(error)}`);

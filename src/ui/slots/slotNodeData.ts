@@ -6,6 +6,7 @@ import type { RingListing, SlotSummary } from '../../rpc/protocol';
 import type { SlotCounts } from '../../core/manifest';
 import type { SlotDirEntry } from '../../platform/listing';
 import { formatAge, formatBytes, formatCount, nextAgeChange } from '../../core/format';
+import { markdownText } from '../../core/label';
 
 /** Codicon ids plus an optional theme colour id. */
 export interface IconRef { id: string; color?: string }
@@ -15,7 +16,10 @@ export interface SlotNodeView {
   description: string;
   /** Markdown. */
   tooltip: string;
-  /** Matched in package.json `when` clauses: `slot:complete`, `slot:partial`, `slot:in-progress`, `slot:interrupted`. */
+  /**
+   * Matched in package.json `when` clauses: `slot:complete`, `slot:partial`, `slot:in-progress`,
+   * `slot:interrupted`; `:damaged` follows while Verify's mark is on it (Repair Damaged Files…).
+   */
   contextValue: string;
   icon: IconRef;
   expandable: boolean;
@@ -143,7 +147,9 @@ function slotIcon(slot: SlotSummary, damaged: boolean): IconRef {
 export function describeSlot(slot: SlotSummary, now: Date, verify?: VerifyMark): SlotNodeView {
   const m = slot.manifest;
   const taken = slotTime(slot);
-  const label = taken ? formatShortTime(taken, now) : slot.number === null ? 'new slot' : `slot ${slot.number}`;
+  const time = taken ? formatShortTime(taken, now) : slot.number === null ? 'new slot' : `slot ${slot.number}`;
+  // The user's label follows the time; a long one is cut here (the tooltip has it whole).
+  const label = m?.label ? `${time} \u00b7 ${shorten(m.label, LABEL_IN_ROW)}` : time;
   const damaged = verify !== undefined && verify.changed.length + verify.missing.length > 0;
   const parts: string[] = [];
   if (damaged) parts.push('damaged');
@@ -156,7 +162,7 @@ export function describeSlot(slot: SlotSummary, now: Date, verify?: VerifyMark):
     label,
     description: parts.join(' \u00b7 '),
     tooltip: slotTooltip(slot, verify),
-    contextValue: `slot:${slot.state}`,
+    contextValue: `slot:${slot.state}${damaged ? ':damaged' : ''}`,
     icon: slotIcon(slot, damaged),
     expandable: true,
   };
@@ -167,6 +173,7 @@ function slotTooltip(slot: SlotSummary, verify: VerifyMark | undefined): string 
   const where = slot.number === null ? '(not in the ring yet)' : `position ${slot.number}${slot.number === 0 ? ', the newest' : ''}`;
   const lines = [`**${slotTime(slot) ? formatLocalTime(slotTime(slot)!) : 'Slot'}** \u2014 ${stateText(slot)}`, ''];
   const row = (k: string, v: string) => lines.push(`- ${k}: ${v}`);
+  if (m?.label) row('Label', markdownText(m.label));
   if (verify && verify.changed.length + verify.missing.length > 0) {
     const names = [...verify.changed, ...verify.missing];
     row('Damaged', `Verify (${formatLocalTime(new Date(verify.at))}) found ${names.length} file${names.length === 1 ? '' : 's'} that differ from the checksums recorded when this slot was made: ${listSome(names.map((n) => '`' + n + '`'), 5)}`);
@@ -199,6 +206,14 @@ function slotTooltip(slot: SlotSummary, verify: VerifyMark | undefined): string 
   for (const w of new Set(m.warnings)) if (w !== m.snapshot.warning) row('Warning', w);
   row('Id', '`' + m.id + '`');
   return lines.join('\n');
+}
+
+/** How much of a label the row shows (the default sidebar width keeps room for state and age). */
+const LABEL_IN_ROW = 24;
+
+function shorten(text: string, max: number): string {
+  const chars = [...text];
+  return chars.length <= max ? text : `${chars.slice(0, max - 1).join('').trimEnd()}\u2026`;
 }
 
 /** "a, b, c and 4 more": the first few of a list. */
@@ -288,6 +303,20 @@ export function describeStatus(i: StatusInput): StatusView {
   }
   const newest = listing ? newestComplete(listing) : undefined;
   const taken = slotTime(newest);
+  if (newest && taken) {
+    // A run that found nothing changed made no slot: the newest one still holds the source as it was then.
+    const checked = listing?.unchanged?.slotId === newest.id ? Date.parse(listing.unchanged.checkedAt) : Number.NaN;
+    if (checked > taken.getTime()) {
+      const age = now.getTime() - checked;
+      const stale = age > staleAfterHours * 3_600_000;
+      return {
+        text: `$(archive) Backup ${formatAge(age)} \u00b7 no changes`,
+        tooltip: `Checked ${formatLocalTime(new Date(checked))}, ${formatAge(age)}: no changes since the newest backup (${formatLocalTime(taken)}, ${formatAge(now.getTime() - taken.getTime())}), so no new slot was made and the oldest one was kept.${stale ? ` \u2014 older than ${staleAfterHours} h` : ''}${where}\nClick to open the Slots view.`,
+        severity: stale ? 'warning' : 'ok',
+        action: 'showSlots',
+      };
+    }
+  }
   if (!newest || !taken) {
     return { text: '$(archive) No backup', tooltip: `No complete backup yet. Run "Shadow Slots: Back Up Now".${where}\nClick to open the Slots view.`, severity: listing ? 'warning' : 'ok', action: 'showSlots' };
   }

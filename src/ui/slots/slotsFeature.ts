@@ -6,6 +6,7 @@ import { SlotFileSystem } from './slotFileSystem';
 import { SlotsTreeProvider } from './slotsTree';
 import { registerSlotCommands } from './slotCommands';
 import { registerFolderCommands } from './folderCommands';
+import { registerSlotActions } from './slotActions';
 import { readSettings } from '../settings';
 import { tildePath } from './slotNodeData';
 import { ChangeMarks, registerChangeCommands } from './changeMarks';
@@ -37,6 +38,7 @@ export function slotsFeature(onTree: (tree: SlotsTreeProvider) => void): Feature
         SlotFileSystem.register(services.engine),
         ...registerSlotCommands(services),
         ...registerFolderCommands(services),
+        ...registerSlotActions(services),
       ];
     },
   };

@@ -15,7 +15,7 @@ export const HARD_LINK_NOTE = 'Backups share every file that did not change betw
 
 /**
  * The notification after Verify: damaged files by name (the first few, then "and N more"),
- * what hard links mean for the other slots, and nothing about a repair (none is offered yet).
+ * what hard links mean for the other slots; the repair offer is added by slotActions.ts.
  */
 export function verifyReport(r: VerifyResult, slotName: string): VerifyReport {
   if (!r.verified) return { severity: 'warning', message: `The backup of ${slotName} cannot be verified: ${r.note ?? 'no checksums were recorded for it'}.`, log: undefined };

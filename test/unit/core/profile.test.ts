@@ -103,7 +103,7 @@ test('POSIX paths keep a trailing backslash and backslashes around ".."; Windows
 });
 
 test('only validateProfile makes a Profile: a hand-made object with every field does not type-check', () => {
-  const handMade = { name: 'p', source: '/s', target: '/t', slots: 3, excludes: [], snapshot: 'none' as const, rsyncPath: undefined, rsyncArgs: [], filterFile: undefined, targetMode: 'auto' as const, sshPath: undefined };
+  const handMade = { name: 'p', source: '/s', target: '/t', slots: 3, excludes: [], snapshot: 'none' as const, rsyncPath: undefined, rsyncArgs: [], filterFile: undefined, targetMode: 'auto' as const, sshPath: undefined, skipUnchanged: true };
   // @ts-expect-error The brand: code that takes a Profile never sees unvalidated input (npm run typecheck fails if this line compiles).
   const unchecked: Profile = handMade;
   assert.equal(unchecked.target, '/t');

@@ -174,3 +174,26 @@ test('lazy children: entries of one slot folder become folder/file/link nodes wi
   assert.equal(link.contextValue, 'slotLink');
   assert.equal(link.description, 'link');
 });
+
+test('a labelled slot shows its label after the time (cut in the row, whole and escaped in the tooltip); a damaged one gets the contextValue that offers Repair', () => {
+  const long = 'before the *big* refactoring of the parser';
+  const v = describeSlot(slot(1, 'complete', manifest({ label: long } as Partial<SlotManifest>)), now);
+  assert.match(v.label, /^\d\d:\d\d \u00b7 before the \*big\* refact\u2026$/);
+  assert.equal([...v.label.split(' \u00b7 ')[1]!].length, 24);
+  assert.match(v.tooltip, /- Label: before the \\\*big\\\* refactoring of the parser/);
+  assert.equal(v.contextValue, 'slot:complete');
+  assert.equal(describeSlot(slot(1, 'complete'), now, { changed: ['a'], missing: [], at: '2026-11-26T11:59:00Z' }).contextValue, 'slot:complete:damaged');
+  assert.equal(describeSlot(slot(1, 'complete'), now).label.includes('\u00b7'), false, 'no label, no separator');
+});
+
+test('the status bar after a run that found no changes: aged from the check, "no changes", the newest slot\'s own time in the tooltip; an older check says nothing', () => {
+  const newest = slot(0, 'complete');
+  const listing: RingListing = { target: '/t', busy: false, notes: [], slots: [newest], unchanged: { checkedAt: '2026-11-26T11:55:00Z', slotId: newest.id } };
+  const v = describeStatus({ listing, configured: true, lastFailure: undefined, staleAfterHours: 36, now });
+  assert.equal(v.text, '$(archive) Backup 5 min ago \u00b7 no changes');
+  assert.match(v.tooltip, /no changes since the newest backup \(\d{4}-\d\d-\d\d \d\d:\d\d, 30 min ago\), so no new slot was made and the oldest one was kept/);
+  assert.equal(v.severity, 'ok');
+  const other = describeStatus({ listing: { ...listing, unchanged: { checkedAt: '2026-11-26T11:55:00Z', slotId: 'another' } }, configured: true, lastFailure: undefined, staleAfterHours: 36, now });
+  assert.equal(other.text, '$(archive) Backup 30 min ago', 'a check of another (older) newest slot is not shown');
+  assert.equal(describeStatus({ listing, configured: true, lastFailure: 'boom', staleAfterHours: 36, now }).severity, 'error', 'a failure outranks "no changes"');
+});
