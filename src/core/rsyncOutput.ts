@@ -45,28 +45,92 @@ export interface ItemizedChange {
 const KINDS: Record<string, ItemKind> = { f: 'file', d: 'dir', L: 'symlink', D: 'device', S: 'special' };
 
 /**
+ * `%i` is always 11 characters (`YXcstpoguax`, or `*deleting` padded), then a space: the name
+ * starts at a fixed column. A regex that let the flags take a variable width read a name starting
+ * with a space (` lead`) as `lead`.
+ */
+const NAME_COLUMN = 12;
+
+/**
  * Parses one `%i %n` line. Returns undefined for lines that are not itemized changes (progress,
  * stats, messages), so callers can feed every line through it.
  */
 export function parseItemizedLine(line: string): ItemizedChange | undefined {
-  if (line.startsWith('*deleting ')) {
-    const path = decodeRsyncName(line.slice('*deleting '.length).replace(/^ +/, ''));
+  if (line.length <= NAME_COLUMN || line.charCodeAt(NAME_COLUMN - 1) !== 32) return undefined;
+  if (line.startsWith('*deleting  ')) {
+    const path = decodeRsyncName(line.slice(NAME_COLUMN));
     return { change: 'deleted', kind: path.endsWith('/') ? 'dir' : 'other', path };
   }
-  const m = /^([<>ch.*])([fdLDS])([.+?cstpoguax ]{9,10}) (.+)$/.exec(line);
-  if (!m) return undefined;
-  const [, update, type, attrs, name] = m;
-  const kind = KINDS[type!] ?? 'other';
-  const path = decodeRsyncName(name!);
-  if (attrs!.startsWith('+++')) return { change: 'created', kind, path };
+  const update = line[0]!;
+  const kind = KINDS[line[1]!];
+  const attrs = line.slice(2, NAME_COLUMN - 1);
+  if (!'<>ch.*'.includes(update) || kind === undefined || !/^[.+?cstTpogunbax ]{9}$/.test(attrs)) return undefined;
+  const path = decodeRsyncName(line.slice(NAME_COLUMN));
+  if (attrs.startsWith('+++')) return { change: 'created', kind, path };
   if (update === 'h') return { change: 'linked', kind, path };
   if (update === '<' || update === '>' || (update === 'c' && kind !== 'dir')) return { change: 'changed', kind, path };
   return { change: 'attributes', kind, path };
 }
 
+/**
+ * One entry of the new slot as rsync's `-ii` output names it (every entry, unchanged ones too):
+ * - `linked`: hard-linked to the same path in the --link-dest slot (`h`), i.e. the previous slot's
+ *   very file;
+ * - `kept`: already in the destination and left as it was (`.`): the previous slot's content only
+ *   if the destination held exactly the previous slot before this run;
+ * - `written`: copied, created or changed by this run (`>`, `<`, `c`).
+ */
+export interface ListedEntry {
+  how: 'linked' | 'kept' | 'written';
+  kind: ItemKind;
+  /** rsync's `+++++++++`: the entry did not exist in the destination or the --link-dest slot. */
+  created: boolean;
+  /** Decoded path relative to the slot root; folders end with `/` as rsync prints them. */
+  path: string;
+  /**
+   * The name is not valid UTF-8: `path` is only an approximation (with U+FFFD), and no file of
+   * that name can be opened through it. Checksum lists leave such names out (see the README).
+   */
+  undecodable?: true;
+}
+
+/**
+ * Parses a line of `-ii` output into a ListedEntry; undefined for deletions, progress, stats and
+ * messages. Called once per file of the slot, so it does not use a regex.
+ */
+export function parseListedLine(line: string): ListedEntry | undefined {
+  if (line.length <= NAME_COLUMN || line.charCodeAt(NAME_COLUMN - 1) !== 32) return undefined;
+  const u = line.charCodeAt(0);
+  const how = u === 104 /* h */ ? 'linked' : u === 46 /* . */ ? 'kept' : u === 62 /* > */ || u === 60 /* < */ || u === 99 /* c */ ? 'written' : null;
+  const kind = KINDS[line[1]!];
+  if (how === null || kind === undefined) return undefined;
+  // "+++" in the first three attribute columns marks a new entry; anything else there is a flag.
+  const created = line.charCodeAt(2) === 43 && line.charCodeAt(3) === 43 && line.charCodeAt(4) === 43;
+  const name = line.slice(NAME_COLUMN);
+  if (!name.includes('\\#')) return { how, kind, created, path: name };
+  const path = decodeRsyncName(name);
+  return isValidUtf8Name(name) ? { how, kind, created, path } : { how, kind, created, path, undecodable: true };
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** True when the bytes an escaped rsync name stands for are valid UTF-8. */
+export function isValidUtf8Name(escaped: string): boolean {
+  try {
+    strictUtf8.decode(rsyncNameBytes(escaped));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** rsync prints unprintable bytes of names as `\#ooo` (octal); turn them back into the name. */
 export function decodeRsyncName(escaped: string): string {
   if (!escaped.includes('\\#')) return escaped;
+  return Buffer.from(rsyncNameBytes(escaped)).toString('utf8');
+}
+
+function rsyncNameBytes(escaped: string): Uint8Array {
   const bytes: number[] = [];
   const raw = Buffer.from(escaped, 'utf8');
   for (let i = 0; i < raw.length; i++) {
@@ -77,7 +141,7 @@ export function decodeRsyncName(escaped: string): string {
       bytes.push(raw[i]!);
     }
   }
-  return Buffer.from(bytes).toString('utf8');
+  return Uint8Array.from(bytes);
 }
 
 export interface RsyncStats {

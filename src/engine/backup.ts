@@ -96,6 +96,7 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
       filterFile: profile.filterFile,
       extraArgs: profile.rsyncArgs,
       timePrecision: report.timePrecision,
+      listUnchanged: true,
     });
     const startedAt = new Date().toISOString();
     const manifest: SlotManifest = {
@@ -120,6 +121,7 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
     await phase('copy', linkDest ? `Copying changes since slot ${newest!.number}` : 'Copying everything (first slot)');
     const sourceIdentity = await identity(snapshot.readPath);
     const copy = await runRsync(report.rsync.path, argv, ring.changeLogPath(id), {
+      keepList: true,
       // Relative merge-file names inside a filter file resolve from the filter file's folder.
       ...(profile.filterFile !== undefined ? { cwd: dirname(profile.filterFile) } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
@@ -221,7 +223,7 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
     await phase('finalize', dropped.length > 0 ? `Recording checksums and deleting ${dropped.length} old slot(s)` : 'Recording checksums');
     // Slot 0 is complete and in the ring: from here on nothing turns the run into a failure or
     // a cancellation; bookkeeping problems become warnings and the next run catches up.
-    const finalWarnings = await finalizeSlot(ring, report.rsync.path, manifest, previousManifest).catch((error: unknown) => [`Finishing the slot failed: ${(error as Error).message}`]);
+    const finalWarnings = await finalizeSlot(ring, report.rsync.path, manifest, previousManifest, { listFile: copy.listFile, destinationHeldFiles: resumed !== null }).catch((error: unknown) => [`Finishing the slot failed: ${(error as Error).message}`]);
     if (finalWarnings.length > 0) {
       manifest.warnings.push(...finalWarnings);
       await ring.writeManifest(manifest).catch(() => undefined);

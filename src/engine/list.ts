@@ -5,6 +5,7 @@ import { exists } from '../platform/fsutil';
 import { ShadowSlotsError } from '../core/errors';
 import type { RingEntry } from '../core/ring';
 import type { Journal } from '../core/journal';
+import { resumePurge } from './purge';
 
 type Rotation = NonNullable<Journal['rotation']>;
 
@@ -41,6 +42,7 @@ export async function listRing(target: string): Promise<RingListing> {
     const state = manifest?.state === 'partial' ? 'partial' : busy ? 'in-progress' : 'interrupted';
     slots.push({ number: null, id, state, path: ring.incomingPath(id), manifest });
   }
+  await resumePurge(ring);
   return { target, slots, busy, notes };
 }
 

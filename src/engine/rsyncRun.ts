@@ -2,6 +2,8 @@ import { classifyRsyncExit, isNoSpace, LineSplitter, parseItemizedLine, parsePro
 import type { ProgressEvent } from '../core/progress';
 import { ProcessError, run } from '../platform/runner';
 import { BatchedWriter } from '../platform/batchedWriter';
+import { tempPathBeside } from '../platform/fsutil';
+import { rm } from 'node:fs/promises';
 
 export interface RsyncRunResult {
   exitCode: number | null;
@@ -14,20 +16,30 @@ export interface RsyncRunResult {
   vanished: string[];
   unreadable: string[];
   stderrTail: string;
+  /** With `keepList`: the file holding rsync's whole list of the slot's entries; else null. */
+  listFile: string | null;
 }
 
 /**
  * Runs rsync and streams its output: progress lines become events, itemized lines go straight to
  * the slot's change log file (`+ path`, `~ path`, `- path`), and only the small --stats block is
  * kept in memory — the engine's memory does not grow with the number of files.
+ *
+ * With `keepList`, rsync's output of every entry of the new slot (`-ii` lists unchanged ones too,
+ * see buildRsyncArgv's listUnchanged) is kept in a file beside the change log, as rsync printed
+ * it: files, symlinks and the like, and the folders rsync created. finalize.ts builds the slot's
+ * checksum list from it, then deletes it; one a failed run leaves is removed by the next repair.
  */
 export async function runRsync(rsyncPath: string, argv: string[], changeLogFile: string, options: {
+  keepList?: boolean;
   signal?: AbortSignal;
   cwd?: string;
   onSpawn?: (pid: number) => Promise<void>;
   onProgress?: (e: Omit<ProgressEvent, 'phase' | 'message'>) => void;
 }): Promise<RsyncRunResult> {
   const log = await BatchedWriter.open(changeLogFile, 'write');
+  const listFile = options.keepList ? tempPathBeside(`${changeLogFile}.list`) : null;
+  const list = listFile !== null ? await BatchedWriter.open(listFile, 'write').catch(async (error: unknown) => { await closeLog(log); throw error; }) : null;
   const splitter = new LineSplitter();
   const itemized = { created: 0, changed: 0, deleted: 0 };
   let statsText = '';
@@ -53,6 +65,14 @@ export async function runRsync(rsyncPath: string, argv: string[], changeLogFile:
       if (statsText.length < 16384) statsText += line + '\n';
       return;
     }
+    // Entries rsync linked or kept (most of a slot, one line each with -ii) change nothing in the
+    // log or the counts: only kept for the list, without parsing.
+    const first = line.charCodeAt(0);
+    if ((first === 104 /* h */ || first === 46 /* . */) && line.charCodeAt(11) === 32) {
+      if (line.charCodeAt(1) === 102 /* f */) files++;
+      if (line.charCodeAt(1) !== 100 /* d */) list?.append(line + '\n');
+      return;
+    }
     const item = parseItemizedLine(line);
     if (!item) return;
     let mark: string | undefined;
@@ -61,6 +81,7 @@ export async function runRsync(rsyncPath: string, argv: string[], changeLogFile:
     else if (item.change === 'deleted') { itemized.deleted++; mark = '-'; }
     if (item.kind === 'file') files++;
     if (mark && !(item.kind === 'dir' && item.change !== 'created')) log.append(`${mark} ${JSON.stringify(item.path)}\n`);
+    if (list && item.change !== 'deleted' && (item.kind !== 'dir' || item.change === 'created')) list.append(line + '\n');
   };
   let exitCode: number | null = null;
   let signalName: string | null = null;
@@ -81,14 +102,17 @@ export async function runRsync(rsyncPath: string, argv: string[], changeLogFile:
       exitCode = error.exitCode;
       stderr = error.stderrTail;
       signalName = /killed by (\w+)/.exec(error.message)?.[1] ?? (exitCode === null ? 'a signal' : null);
-      if (error.code === 'cancelled') { await closeLog(log); throw error; }
+      if (error.code === 'cancelled') { await closeLogs(log, list); throw error; }
     } else {
-      await closeLog(log);
+      await closeLogs(log, list);
       throw error;
     }
   }
   splitter.end(onLine);
   await closeLog(log);
+  // A list that could not be written in full must not be taken for the slot's content.
+  const listComplete = list ? await list.close().then(() => true, () => false) : false;
+  if (listFile !== null && !listComplete) await rm(listFile, { force: true });
   const { vanished, unreadable } = problemPaths(stderr);
   return {
     exitCode,
@@ -100,7 +124,13 @@ export async function runRsync(rsyncPath: string, argv: string[], changeLogFile:
     vanished: vanished.slice(0, 200),
     unreadable: unreadable.slice(0, 200),
     stderrTail: stderr.slice(-4000),
+    listFile: listComplete ? listFile : null,
   };
+}
+
+async function closeLogs(log: BatchedWriter, list: BatchedWriter | null): Promise<void> {
+  await closeLog(log);
+  if (list) await closeLog(list);
 }
 
 /**

@@ -1,15 +1,17 @@
 import { ShadowSlotsError } from '../core/errors';
 import { RingStore } from '../platform/ringStore';
 import { settledEntries } from './list';
-import { hashEntry, readSums, type SumLine } from '../platform/treeSums';
+import { hashEntry, readSums, sumsOrderOf, type SumLine } from '../platform/treeSums';
 import { comparePaths, walkTree } from '../platform/treeWalk';
+import { compareRsyncOrder } from '../core/rsyncOrder';
 import type { VerifyResult } from '../rpc/protocol';
 
 const MAX_LISTED = 100;
 
 /**
  * Re-reads every file of a slot and compares it with the checksums recorded when the slot was
- * made. Streams both sides in walk order, so memory does not grow with the slot.
+ * made. Streams both sides in the order the list was written in (rsync's, or the walk order of
+ * lists from before format 2), so memory does not grow with the slot.
  */
 export async function verifySlot(target: string, slot: number, signal?: AbortSignal): Promise<VerifyResult> {
   const ring = new RingStore(target);
@@ -28,12 +30,14 @@ export async function verifySlot(target: string, slot: number, signal?: AbortSig
     return result;
   }
   const root = ring.slotPath(slot);
+  const order = await sumsOrderOf(ring.sumsPath(entry.id));
+  const compare = order === 'rsync' ? compareRsyncOrder : comparePaths;
   const recorded = readSums(ring.sumsPath(entry.id));
   let want = (await recorded.next()).value as SumLine | undefined;
   const push = (list: string[], p: string) => { if (list.length < MAX_LISTED) list.push(p); result.ok = false; };
-  for await (const actual of walkTree(root, signal)) {
+  for await (const actual of walkTree(root, signal, order)) {
     if (actual.kind === 'other') continue;
-    while (want && comparePaths(want.path, actual.path) < 0) {
+    while (want && compare(want.path, actual.path) < 0) {
       push(result.missing, want.path);
       want = (await recorded.next()).value as SumLine | undefined;
     }

@@ -5,10 +5,9 @@ import { emptyJournal, isJournalEmpty, parseJournal, type Journal } from '../cor
 import { ringPaths, type RingPaths } from '../core/layout';
 import { parseManifest, serializeManifest, type SlotManifest } from '../core/manifest';
 import { emptyRing, parseRingState, planRotation, serializeRingState, slotNumbersFromNames, stepStatus, type RingEntry, type RingState, type RotationStep } from '../core/ring';
-import { exists, isErrno, makeFoldersOwnerAccessible, TORN_WRITE, writeFileAtomic } from './fsutil';
+import { exists, isErrno, TORN_WRITE, writeFileAtomic } from './fsutil';
 import { faultPoint } from './faults';
 import { isAbandonedLockDraft } from './lock';
-import { run } from './runner';
 
 /**
  * The ring on disk. Reading never writes; everything that writes expects the caller to hold the
@@ -227,41 +226,6 @@ export class RingStore {
     return removed;
   }
 
-  /**
-   * Deletes slots dropped from the ring (slow for big hard-link trees; runs after slot 0 is
-   * complete). Each entry on its own, so one stubborn tree does not keep the others; read-only
-   * folders (a Go module cache, say) get owner write access first, or `rm` fails as non-root.
-   */
-  async purgeTrash(): Promise<{ removed: number; failed: string[] }> {
-    let names: string[];
-    try {
-      names = await readdir(this.paths.trash);
-    } catch (error) {
-      if (isErrno(error, 'ENOENT')) return { removed: 0, failed: [] };
-      throw error;
-    }
-    let removed = 0;
-    const failed: string[] = [];
-    for (const name of names) {
-      const tree = join(this.paths.trash, name);
-      try {
-        try {
-          await removeTree(tree);
-        } catch {
-          await makeFoldersOwnerAccessible(tree);
-          await removeTree(tree);
-        }
-        await rm(this.manifestPath(name), { force: true });
-        await rm(this.changeLogPath(name), { force: true });
-        await rm(this.sumsPath(name), { force: true });
-        removed++;
-      } catch (error) {
-        failed.push(`${name}: ${(error as Error).message}`);
-      }
-    }
-    return { removed, failed };
-  }
-
   /** Moves an abandoned in-progress folder out of the way (deleted with the trash). */
   async discardIncoming(id: string): Promise<void> {
     if (await exists(this.incomingPath(id))) await rename(this.incomingPath(id), this.trashPath(id));
@@ -292,16 +256,4 @@ function adoptedManifest(id: string, mtimeIso: string): SlotManifest {
     adopted: true,
     linkDest: null,
   };
-}
-
-/**
- * Deletes a big tree of hard links. `rm -rf` walks it with constant memory; Node's recursive
- * fs.rm keeps the whole tree in flight (69 MB for a 20,000-file slot against 2 MB).
- */
-async function removeTree(tree: string): Promise<void> {
-  if (process.platform === 'win32') {
-    await rm(tree, { recursive: true, force: true, maxRetries: 3 });
-    return;
-  }
-  await run('rm', ['-rf', '--', tree]);
 }
