@@ -17,7 +17,7 @@ import type { Snapshot, SnapshotProvider } from '../platform/snapshot/provider';
 import type { BackupResult, SlotSummary } from '../rpc/protocol';
 import { preflight } from './preflight';
 import { runRsync } from './rsyncRun';
-import { finalizeSlot } from './finalize';
+import { finalizeSlot, SlotRecording } from './finalize';
 import { stopOrphanCopy } from '../platform/orphans';
 import { faultPoint } from '../platform/faults';
 
@@ -120,8 +120,9 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
 
     await phase('copy', linkDest ? `Copying changes since slot ${newest!.number}` : 'Copying everything (first slot)');
     const sourceIdentity = await identity(snapshot.readPath);
+    const recording = await SlotRecording.tryStart(ring, id, previousManifest, resumed !== null);
     const copy = await runRsync(report.rsync.path, argv, ring.changeLogPath(id), {
-      keepList: true,
+      list: recording,
       // Relative merge-file names inside a filter file resolve from the filter file's folder.
       ...(profile.filterFile !== undefined ? { cwd: dirname(profile.filterFile) } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
@@ -220,10 +221,10 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
     }
     snapshot = null;
 
-    await phase('finalize', dropped.length > 0 ? `Recording checksums and deleting ${dropped.length} old slot(s)` : 'Recording checksums');
+    await phase('finalize', dropped.length > 0 ? `Recording checksums; ${dropped.length} old slot(s) are deleted in the background` : 'Recording checksums');
     // Slot 0 is complete and in the ring: from here on nothing turns the run into a failure or
     // a cancellation; bookkeeping problems become warnings and the next run catches up.
-    const finalWarnings = await finalizeSlot(ring, report.rsync.path, manifest, previousManifest, { listFile: copy.listFile, destinationHeldFiles: resumed !== null }).catch((error: unknown) => [`Finishing the slot failed: ${(error as Error).message}`]);
+    const finalWarnings = await finalizeSlot(ring, report.rsync.path, manifest, previousManifest, recording).catch((error: unknown) => [`Finishing the slot failed: ${(error as Error).message}`]);
     if (finalWarnings.length > 0) {
       manifest.warnings.push(...finalWarnings);
       await ring.writeManifest(manifest).catch(() => undefined);

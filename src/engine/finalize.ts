@@ -2,42 +2,127 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import type { SlotManifest } from '../core/manifest';
-import { LineSplitter, parseItemizedLine, parseListedLine, type ListedEntry } from '../core/rsyncOutput';
-import { ListOrderError, recordSlot, type SlotRecordCounts } from '../core/slotRecord';
-import { SUMS_HEADER } from '../core/sums';
+import { LineSplitter, parseItemizedLine, parseListedLine } from '../core/rsyncOutput';
+import { ListOrderError, SlotRecorder } from '../core/slotRecord';
 import { RingStore } from '../platform/ringStore';
 import { log, run } from '../platform/runner';
-import { hashSlotEntry, readLineBatches, readSumEntries, sortSumsToRsyncOrder, sumsOrderOf, writeSlotSums } from '../platform/treeSums';
+import { hashSlotEntry, sortSumsToRsyncOrder, sumsOrderOf, writeSlotSums } from '../platform/treeSums';
+import { playDraft, SyncLineReader } from '../platform/slotDraft';
 import { exists, tempPathBeside } from '../platform/fsutil';
 import { BatchedWriter } from '../platform/batchedWriter';
 import { droppedSlotsOf, startPurge } from './purge';
+import type { ListSink } from './rsyncRun';
 
-/** What finalize needs to know about the copy that made the slot. */
-export interface CopyRecord {
-  /** rsync's `-ii` output of the copy (runRsync's listFile), when it was written in full. */
-  listFile: string | null;
+/**
+ * Records, while rsync copies, what finalize needs to build the new slot's checksum list and change
+ * log without walking the slot: rsync's list of the slot (`-ii`) merged, line by line as rsync
+ * prints it, with the previous slot's list (core/slotRecord.ts), into a small draft beside the
+ * change log. The merge costs as many lines as the slot has; run during the copy, it does not
+ * delay the slot. A draft a failed run leaves is removed by the next repair (a temp-file name).
+ */
+export class SlotRecording implements ListSink {
+  /** Why the draft cannot be used (rsync's output out of order, a write failed); null while usable. */
+  failure: Error | null = null;
+  private ended = false;
+
+  private constructor(
+    readonly draft: string,
+    /** The previous list the draft is merged with (sorted into a temp file if it was format 1). */
+    readonly previousSums: string | null,
+    /**
+     * True when rsync writes into a folder that already held files (a resumed copy): an entry it
+     * keeps as it was may then be one an interrupted run copied, and a file that vanished from
+     * the source may still be there without being listed.
+     */
+    readonly destinationHeldFiles: boolean,
+    private readonly sortedCopy: string | null,
+    private readonly writer: BatchedWriter,
+    private readonly reader: SyncLineReader | null,
+    private readonly recorder: SlotRecorder,
+  ) {}
+
   /**
-   * True when rsync wrote into a folder that already held files (a resumed copy): an entry it
-   * kept as it was may then be one an interrupted run copied, and a file that vanished from the
-   * source may still be there without being listed.
+   * @param previous the manifest of the slot rsync compares against (--link-dest), if any. Its
+   *   list, when it is format 1 (rings from before format 2), is sorted first: once per ring.
+   * @returns null when the recording cannot be set up (logged): finalize then walks the slot;
+   *   the backup itself never fails for its record.
    */
-  destinationHeldFiles: boolean;
+  static async tryStart(ring: RingStore, id: string, previous: SlotManifest | null, destinationHeldFiles: boolean): Promise<SlotRecording | null> {
+    try {
+      return await SlotRecording.start(ring, id, previous, destinationHeldFiles);
+    } catch (error) {
+      log('warn', `Could not prepare the checksum list's record (${(error as Error).message}); the slot will be walked instead.`);
+      return null;
+    }
+  }
+
+  private static async start(ring: RingStore, id: string, previous: SlotManifest | null, destinationHeldFiles: boolean): Promise<SlotRecording> {
+    const changeLog = ring.changeLogPath(id);
+    const listed = previous?.checksums && (await exists(ring.sumsPath(previous.id))) ? ring.sumsPath(previous.id) : null;
+    const ordered = listed ? await inRsyncOrder(listed, () => tempPathBeside(changeLog)) : null;
+    const draft = tempPathBeside(`${changeLog}.draft`);
+    const writer = await BatchedWriter.open(draft, 'write');
+    const reader = ordered ? new SyncLineReader(ordered.file) : null;
+    // A fresh folder with --link-dest, or a resumed one: `.` never means "the previous slot's".
+    const recorder = new SlotRecorder(reader, false, (line) => writer.append(line));
+    return new SlotRecording(draft, ordered?.file ?? null, destinationHeldFiles, ordered?.file !== listed ? ordered!.file : null, writer, reader, recorder);
+  }
+
+  line(text: string): void {
+    if (this.failure !== null || this.ended) return;
+    const entry = parseListedLine(text);
+    if (!entry) return;
+    try {
+      this.recorder.add(entry);
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  async end(): Promise<void> {
+    if (this.ended) return;
+    this.ended = true;
+    if (this.failure === null) {
+      try {
+        this.recorder.end();
+      } catch (error) {
+        this.fail(error);
+      }
+    }
+    this.reader?.close();
+    await this.writer.close().catch((error: unknown) => { this.failure ??= error as Error; });
+  }
+
+  /** Deletes the draft and any sorted copy (after finalize, or when the run failed). */
+  async discard(): Promise<void> {
+    await this.end();
+    await rm(this.draft, { force: true });
+    if (this.sortedCopy) await rm(this.sortedCopy, { force: true });
+  }
+
+  private fail(error: unknown): void {
+    this.failure = error as Error;
+    this.reader?.close();
+    if (error instanceof ListOrderError) log('warn', `${error.message} The checksums will be recorded by walking the slot instead.`);
+  }
 }
 
 /**
  * Work that needs the new slot but must not delay it: its checksum list (what `verify` compares
  * against), the change log relative to the previous slot, and the counts; then the dropped
  * slots' deletion is handed to a detached purge. Runs after slot 0 is already complete and listed.
+ * Without a usable recording (none, rsync's output out of order, a resumed copy that lost files
+ * to the source) the slot is walked instead.
  */
-export async function finalizeSlot(ring: RingStore, rsyncPath: string, manifest: SlotManifest, previous: SlotManifest | null, copy: CopyRecord, signal?: AbortSignal): Promise<string[]> {
+export async function finalizeSlot(ring: RingStore, rsyncPath: string, manifest: SlotManifest, previous: SlotManifest | null, recording: SlotRecording | null, signal?: AbortSignal): Promise<string[]> {
   const warnings: string[] = [];
   try {
-    await recordSlotDetails(ring, rsyncPath, manifest, previous, copy, signal);
+    await recordSlotDetails(ring, rsyncPath, manifest, previous, recording, signal);
   } catch (error) {
     if (signal?.aborted) throw error;
     warnings.push(`The slot is complete, but recording its deleted-file list or checksums failed: ${(error as Error).message}`);
   } finally {
-    if (copy.listFile) await rm(copy.listFile, { force: true });
+    await recording?.discard();
   }
   try {
     const filled = await backfillChecksums(ring, signal);
@@ -55,7 +140,7 @@ export async function finalizeSlot(ring: RingStore, rsyncPath: string, manifest:
   return warnings;
 }
 
-async function recordSlotDetails(ring: RingStore, rsyncPath: string, manifest: SlotManifest, previous: SlotManifest | null, copy: CopyRecord, signal?: AbortSignal): Promise<void> {
+async function recordSlotDetails(ring: RingStore, rsyncPath: string, manifest: SlotManifest, previous: SlotManifest | null, recording: SlotRecording | null, signal?: AbortSignal): Promise<void> {
   const { state } = await ring.readState();
   const current = state.entries.find((e) => e.id === manifest.id);
   if (!current) {
@@ -64,92 +149,49 @@ async function recordSlotDetails(ring: RingStore, rsyncPath: string, manifest: S
   }
   const prior = state.entries.find((e) => e.number === current.number + 1);
   const comparable = prior !== undefined && previous !== null && prior.id === previous.id;
-  const previousSums = comparable && previous.checksums && (await exists(ring.sumsPath(previous.id))) ? ring.sumsPath(previous.id) : null;
   const changeLog = ring.changeLogPath(manifest.id);
-  // Temporary files go beside the change log, where the next run's repair removes any a crash left.
-  const scratch = (): string => tempPathBeside(changeLog);
-  const ordered = previousSums ? await inRsyncOrder(previousSums, scratch) : null;
+  const slotRoot = ring.slotPath(current.number);
   try {
     // A file that vanished from the source after an interrupted run had copied it is still in a
     // resumed folder, yet rsync does not list it: only a walk finds everything there.
-    const listUsable = copy.listFile !== null && !(copy.destinationHeldFiles && manifest.rsync.exitCode === 24);
-    let counts: SlotRecordCounts | null = null;
-    if (listUsable) {
-      try {
-        counts = await recordFromList(ring, manifest.id, ring.slotPath(current.number), copy.listFile!, ordered?.file ?? null, changeLog, scratch, signal);
-      } catch (error) {
-        if (!(error instanceof ListOrderError)) throw error;
-        log('warn', `${error.message} Recording the checksums by walking the slot instead.`);
-      }
-    }
+    const usable = recording !== null && recording.failure === null && !(recording.destinationHeldFiles && manifest.rsync.exitCode === 24);
     let deleted: number | null;
-    if (counts) {
-      deleted = counts.deleted;
-      if (manifest.counts) {
-        manifest.counts.created = counts.created;
-        manifest.counts.changed = counts.changed;
+    if (usable) {
+      const newLog = tempPathBeside(changeLog);
+      try {
+        const counts = await playDraft({
+          draft: recording.draft,
+          previousSums: recording.previousSums,
+          sumsFile: ring.sumsPath(manifest.id),
+          changeLog: newLog,
+          hashEntry: (path, kind) => hashSlotEntry(slotRoot, path, kind, signal),
+        });
+        await rename(newLog, changeLog);
+        deleted = counts.deleted;
+        if (manifest.counts) {
+          manifest.counts.created = counts.created;
+          manifest.counts.changed = counts.changed;
+        }
+      } finally {
+        await rm(newLog, { force: true });
       }
     } else {
-      deleted = await recordByWalking(ring, manifest.id, ring.slotPath(current.number), ordered?.file ?? null, changeLog, scratch, signal);
+      const previousSums = comparable && previous.checksums && (await exists(ring.sumsPath(previous.id))) ? ring.sumsPath(previous.id) : null;
+      const ordered = previousSums ? await inRsyncOrder(previousSums, () => tempPathBeside(changeLog)) : null;
+      try {
+        deleted = await recordByWalking(ring, manifest.id, slotRoot, ordered?.file ?? null, changeLog, signal);
+      } finally {
+        await ordered?.cleanup();
+      }
     }
     manifest.checksums = `sums/${manifest.id}.tsv`;
     if (deleted === null && comparable && !signal?.aborted) {
       // No list to compare with (an adopted slot): rsync itself lists what the new slot lacks.
-      deleted = await listDeletions(rsyncPath, ring.slotPath(current.number), ring.slotPath(prior.number), changeLog, signal);
+      deleted = await listDeletions(rsyncPath, slotRoot, ring.slotPath(prior.number), changeLog, signal);
     }
     if (manifest.counts && deleted !== null) manifest.counts.deleted = deleted;
   } finally {
-    await ordered?.cleanup();
     await ring.writeManifest(manifest);
-  }
-}
-
-/**
- * The checksum list and change log from rsync's list of the slot, merged with the previous list
- * (recordSlot): no walk of the slot, only new and changed files are read. Both files are replaced
- * only when the whole merge succeeded.
- */
-async function recordFromList(ring: RingStore, id: string, slotRoot: string, listFile: string, previousSums: string | null, changeLog: string, scratch: () => string, signal?: AbortSignal): Promise<SlotRecordCounts> {
-  const sums = await BatchedWriter.open(ring.sumsPath(id), 'write');
-  const newLog = scratch();
-  const changes = await BatchedWriter.open(newLog, 'write');
-  let closed = false;
-  try {
-    sums.append(`${SUMS_HEADER}\n`);
-    const counts = await recordSlot({
-      listed: listedBatches(listFile),
-      previous: previousSums ? readSumEntries(previousSums) : null,
-      // A fresh folder with --link-dest, or a resumed one: `.` never means "the previous slot's".
-      keptIsPrevious: false,
-      hashEntry: (path, kind) => hashSlotEntry(slotRoot, path, kind, signal),
-      writeSum: (line) => sums.write(line),
-      writeChange: (line) => changes.write(line),
-    });
-    closed = true;
-    // Durable before the manifest names it: a list cut short by a power loss would make verify
-    // report files as missing, and the next run's merge miss deletions.
-    await sums.close({ sync: true });
-    await changes.close();
-    await rename(newLog, changeLog);
-    return counts;
-  } finally {
-    if (!closed) {
-      await sums.close().catch(() => undefined);
-      await changes.close().catch(() => undefined);
-    }
-    await rm(newLog, { force: true });
-  }
-}
-
-/** rsync's list of the slot, parsed in batches (see recordSlot). */
-async function* listedBatches(listFile: string): AsyncGenerator<ListedEntry[]> {
-  for await (const lines of readLineBatches(listFile)) {
-    const batch: ListedEntry[] = [];
-    for (const line of lines) {
-      const entry = parseListedLine(line);
-      if (entry) batch.push(entry);
-    }
-    yield batch;
   }
 }
 
@@ -158,9 +200,9 @@ async function* listedBatches(listFile: string): AsyncGenerator<ListedEntry[]> {
  * (hard links made by --link-dest), and appends the previous slot's files the walk did not meet to
  * the change log as deletions. Returns how many, or null without a previous list.
  */
-async function recordByWalking(ring: RingStore, id: string, slotRoot: string, previousSums: string | null, changeLog: string, scratch: () => string, signal?: AbortSignal): Promise<number | null> {
+async function recordByWalking(ring: RingStore, id: string, slotRoot: string, previousSums: string | null, changeLog: string, signal?: AbortSignal): Promise<number | null> {
   // Collected aside and appended only when the whole walk succeeded; otherwise rsync lists them.
-  const aside = previousSums ? scratch() : null;
+  const aside = previousSums ? tempPathBeside(changeLog) : null;
   try {
     const gone = aside ? await BatchedWriter.open(aside, 'write') : null;
     let count = 0;

@@ -2,8 +2,6 @@ import { classifyRsyncExit, isNoSpace, LineSplitter, parseItemizedLine, parsePro
 import type { ProgressEvent } from '../core/progress';
 import { ProcessError, run } from '../platform/runner';
 import { BatchedWriter } from '../platform/batchedWriter';
-import { tempPathBeside } from '../platform/fsutil';
-import { rm } from 'node:fs/promises';
 
 export interface RsyncRunResult {
   exitCode: number | null;
@@ -16,8 +14,13 @@ export interface RsyncRunResult {
   vanished: string[];
   unreadable: string[];
   stderrTail: string;
-  /** With `keepList`: the file holding rsync's whole list of the slot's entries; else null. */
-  listFile: string | null;
+}
+
+/** Receives rsync's output about every entry of the new slot (see runRsync); must not throw. */
+export interface ListSink {
+  line(text: string): void;
+  /** rsync has ended (whatever its outcome): no more lines. */
+  end(): Promise<void>;
 }
 
 /**
@@ -25,21 +28,19 @@ export interface RsyncRunResult {
  * the slot's change log file (`+ path`, `~ path`, `- path`), and only the small --stats block is
  * kept in memory — the engine's memory does not grow with the number of files.
  *
- * With `keepList`, rsync's output of every entry of the new slot (`-ii` lists unchanged ones too,
- * see buildRsyncArgv's listUnchanged) is kept in a file beside the change log, as rsync printed
- * it: files, symlinks and the like, and the folders rsync created. finalize.ts builds the slot's
- * checksum list from it, then deletes it; one a failed run leaves is removed by the next repair.
+ * With `list`, rsync's output about every entry of the new slot (`-ii` lists unchanged ones too,
+ * see buildRsyncArgv's listUnchanged) is handed over line by line as rsync prints it: files,
+ * symlinks and the like, and the folders rsync created (finalize.ts's SlotRecording).
  */
 export async function runRsync(rsyncPath: string, argv: string[], changeLogFile: string, options: {
-  keepList?: boolean;
+  list?: ListSink | null;
   signal?: AbortSignal;
   cwd?: string;
   onSpawn?: (pid: number) => Promise<void>;
   onProgress?: (e: Omit<ProgressEvent, 'phase' | 'message'>) => void;
 }): Promise<RsyncRunResult> {
   const log = await BatchedWriter.open(changeLogFile, 'write');
-  const listFile = options.keepList ? tempPathBeside(`${changeLogFile}.list`) : null;
-  const list = listFile !== null ? await BatchedWriter.open(listFile, 'write').catch(async (error: unknown) => { await closeLog(log); throw error; }) : null;
+  const list = options.list ?? null;
   const splitter = new LineSplitter();
   const itemized = { created: 0, changed: 0, deleted: 0 };
   let statsText = '';
@@ -66,11 +67,11 @@ export async function runRsync(rsyncPath: string, argv: string[], changeLogFile:
       return;
     }
     // Entries rsync linked or kept (most of a slot, one line each with -ii) change nothing in the
-    // log or the counts: only kept for the list, without parsing.
+    // log or the counts: only handed to the list, without parsing.
     const first = line.charCodeAt(0);
     if ((first === 104 /* h */ || first === 46 /* . */) && line.charCodeAt(11) === 32) {
       if (line.charCodeAt(1) === 102 /* f */) files++;
-      if (line.charCodeAt(1) !== 100 /* d */) list?.append(line + '\n');
+      if (line.charCodeAt(1) !== 100 /* d */) list?.line(line);
       return;
     }
     const item = parseItemizedLine(line);
@@ -81,7 +82,7 @@ export async function runRsync(rsyncPath: string, argv: string[], changeLogFile:
     else if (item.change === 'deleted') { itemized.deleted++; mark = '-'; }
     if (item.kind === 'file') files++;
     if (mark && !(item.kind === 'dir' && item.change !== 'created')) log.append(`${mark} ${JSON.stringify(item.path)}\n`);
-    if (list && item.change !== 'deleted' && (item.kind !== 'dir' || item.change === 'created')) list.append(line + '\n');
+    if (list && item.change !== 'deleted' && (item.kind !== 'dir' || item.change === 'created')) list.line(line);
   };
   let exitCode: number | null = null;
   let signalName: string | null = null;
@@ -110,9 +111,8 @@ export async function runRsync(rsyncPath: string, argv: string[], changeLogFile:
   }
   splitter.end(onLine);
   await closeLog(log);
-  // A list that could not be written in full must not be taken for the slot's content.
-  const listComplete = list ? await list.close().then(() => true, () => false) : false;
-  if (listFile !== null && !listComplete) await rm(listFile, { force: true });
+  // The sink keeps its own failure (it is only a record): rsync's outcome stays what it was.
+  await list?.end().catch(() => undefined);
   const { vanished, unreadable } = problemPaths(stderr);
   return {
     exitCode,
@@ -124,13 +124,12 @@ export async function runRsync(rsyncPath: string, argv: string[], changeLogFile:
     vanished: vanished.slice(0, 200),
     unreadable: unreadable.slice(0, 200),
     stderrTail: stderr.slice(-4000),
-    listFile: listComplete ? listFile : null,
   };
 }
 
-async function closeLogs(log: BatchedWriter, list: BatchedWriter | null): Promise<void> {
+async function closeLogs(log: BatchedWriter, list: ListSink | null): Promise<void> {
   await closeLog(log);
-  if (list) await closeLog(list);
+  await list?.end().catch(() => undefined);
 }
 
 /**

@@ -15,6 +15,7 @@ import { completeIds, listRing, ringProblems } from './lib/ring';
 import { mutateSource, populateSource } from './lib/sourceTree';
 import { describeTree, type TreeModel } from './lib/tree';
 import { verifySlot } from '../../src/engine/verify';
+import { purgeFinished } from '../helpers/purge';
 
 const CAPACITY = 3;
 const SNAPSHOT_DIR = '.shadow-slots-snapshots';
@@ -193,6 +194,8 @@ test('kill -9 at every phase: no complete slot is ever lost, the next run always
     if (existsSync(join(meta, 'journal.json'))) recoveryProblems.push(`a journal is left: ${readFileSync(join(meta, 'journal.json'), 'utf8')}`);
     const incoming = readdirSync(join(meta, 'incoming'));
     if (incoming.length > 0) recoveryProblems.push(`in-progress folders left: ${incoming.join(', ')}`);
+    // The dropped slot is deleted by a detached purge after the run's own process ended.
+    if (!(await purgeFinished(target))) recoveryProblems.push('the purge of dropped slots did not finish within 30 s');
     const trash = readdirSync(join(meta, 'trash'));
     if (trash.length > 0) recoveryProblems.push(`dropped slots not deleted: ${trash.join(', ')}`);
     const snapshots = existsSync(join(source, SNAPSHOT_DIR)) ? readdirSync(join(source, SNAPSHOT_DIR)) : [];

@@ -239,17 +239,21 @@ test('real rsync lists every entry with -ii in exactly compareRsyncOrder, hostil
     await writeFile(join(source, `${name}.d`, name, name), name);
     await writeFile(join(source, name), name).catch(() => undefined);
   }
-  const argv = buildRsyncArgv({ source, destination: join(dir, 'copy'), excludes: [], extraArgs: [], listUnchanged: true });
-  const first = await runRsync('rsync', argv, join(dir, 'first.log'), { keepList: true });
-  assert.equal(first.exitCode, 0, first.stderrTail);
-  const second = await runRsync('rsync', buildRsyncArgv({ source, destination: join(dir, 'next'), linkDest: join(dir, 'copy'), excludes: [], extraArgs: [], listUnchanged: true }), join(dir, 'next.log'), { keepList: true });
-  for (const list of [first.listFile!, second.listFile!]) {
-    const listed = (await readFile(list, 'utf8')).split('\n').map((l) => parseListedLine(l)).filter((e) => e !== undefined && e.kind !== 'dir').map((e) => e!.path);
+  const listOf = async (destination: string, linkDest?: string): Promise<string[]> => {
+    const lines: string[] = [];
+    const copy = await runRsync('rsync', buildRsyncArgv({ source, destination, linkDest, excludes: [], extraArgs: [], listUnchanged: true }), join(dir, `${destination.length}.log`), { list: { line: (l) => lines.push(l), end: async () => undefined } });
+    assert.equal(copy.exitCode, 0, copy.stderrTail);
+    return lines;
+  };
+  const first = await listOf(join(dir, 'copy'));
+  const second = await listOf(join(dir, 'next'), join(dir, 'copy'));
+  for (const list of [first, second]) {
+    const listed = list.map((l) => parseListedLine(l)).filter((e) => e !== undefined && e.kind !== 'dir').map((e) => e!.path);
     assert.deepEqual(listed, [...listed].sort(compareRsyncOrder));
     const walked = [...snapshotOf(source)].filter(([, e]) => e.kind !== 'dir').map(([p]) => p).sort(compareRsyncOrder);
     assert.deepEqual(listed, walked);
   }
-  const linked = (await readFile(second.listFile!, 'utf8')).split('\n').map((l) => parseListedLine(l)).filter((e) => e && e.kind === 'file');
+  const linked = second.map((l) => parseListedLine(l)).filter((e) => e && e.kind === 'file');
   assert.ok(linked.length > 0 && linked.every((e) => e!.how === 'linked'), 'unchanged files are listed as hard-linked to the --link-dest slot');
 });
 
@@ -314,4 +318,29 @@ test('a slot whose checksums a kill prevented gets them from the next run, and a
   await writeFile(join(source, 'after'), 'a');
   assert.equal((await backup()).code, 0);
   for (const slot of ['0', '1', '2']) assert.equal((await runCli(['verify', '--target', target, '--slot', slot])).code, 0, `verify slot ${slot}`);
+});
+
+test('rsync output out of order (another rsync, an option that reorders it): the slot is walked instead, with the same result', async (t) => {
+  const dir = await tempDir(t);
+  const source = join(dir, 'source');
+  const target = join(dir, 'ring');
+  await mkdir(source);
+  await mkdir(target);
+  await seedTree(source, rng(11));
+  // An "rsync" that slips in an entry which sorts before everything, after the first few.
+  const wrapper = join(dir, 'rsync-reordering');
+  await writeFile(wrapper, '#!/bin/bash\nrsync "$@" | awk \'NR == 6 { print "hf          !first-but-late" } { print }\'\nexit ${PIPESTATUS[0]}\n', { mode: 0o755 });
+  const profile = join(dir, 'profile.json');
+  await writeFile(profile, JSON.stringify({ source, target, snapshot: 'none', rsyncPath: wrapper }));
+  const backup = () => runCli(['backup', '--profile', profile, '--json', '--verbose']);
+  assert.equal((await backup()).code, 0);
+  const someFile = [...snapshotOf(source)].find(([, e]) => e.kind === 'file')![0];
+  await appendFile(join(source, someFile), ' changed');
+  await writeFile(join(source, 'new-file'), 'n');
+  const run = await backup();
+  assert.equal(run.code, 0, run.stderr);
+  const logs = run.events.filter((e) => e['type'] === 'log').map((e) => String(e['message']));
+  assert.ok(logs.some((m) => m.includes('is not in rsync\'s order') && m.includes('walking the slot instead')), logs.join(' | '));
+  await checkNewestSlot(target, 'walked');
+  assert.equal((await runCli(['verify', '--target', target, '--slot', '0'])).code, 0);
 });

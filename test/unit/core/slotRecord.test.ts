@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compareNamesInFolder, compareRsyncOrder } from '../../../src/core/rsyncOrder';
-import { parseItemizedLine, parseListedLine, type ListedEntry } from '../../../src/core/rsyncOutput';
-import { ListOrderError, recordSlot, type HashedEntry, type SlotRecordInput } from '../../../src/core/slotRecord';
-import { formatSumLine, sumEntryOf, type SumEntry } from '../../../src/core/sums';
+import { parseItemizedLine, parseListedLine } from '../../../src/core/rsyncOutput';
+import { ListOrderError, parsePending, settleEntry, SlotRecorder } from '../../../src/core/slotRecord';
+import { formatSumLine, SUMS_HEADER } from '../../../src/core/sums';
 
 test('rsync order: non-folders before folders, folder names compared with their slash, UTF-8 byte order', () => {
   // As real rsync 3.5 lists a root holding these (see the integration test for the live check).
@@ -45,101 +45,84 @@ test('-ii lines: the name starts at column 12, whatever it begins with', () => {
   assert.deepEqual(parseItemizedLine('*deleting    zgone'), { change: 'deleted', kind: 'other', path: ' zgone' });
 });
 
-/** A previous list as recordSlot reads it, in batches of two so batch edges are crossed. */
-function previousList(lines: Array<{ path: string; hash: string; size?: number; mtimeMs?: number }>): AsyncIterable<SumEntry[]> {
-  const entries = lines.map((l) => sumEntryOf(formatSumLine({ hash: l.hash, size: l.size ?? 1, mtimeMs: l.mtimeMs ?? 1000, ino: 7, path: l.path }).slice(0, -1))!);
-  return batches(entries, 2);
+/** A previous list (format 2) as raw lines, read on demand as SlotRecorder does. */
+function previousList(entries: Array<{ path: string; hash: string; size?: number; mtimeMs?: number }>): { next(): string | undefined } {
+  const lines = [SUMS_HEADER, ...entries.map((e) => formatSumLine({ hash: e.hash, size: e.size ?? 1, mtimeMs: e.mtimeMs ?? 1000, ino: 7, path: e.path }).slice(0, -1))];
+  let i = 0;
+  return { next: () => lines[i++] };
 }
 
-async function* batches<T>(items: T[], size: number): AsyncGenerator<T[]> {
-  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
+function draftOf(listed: string[], previous: { next(): string | undefined } | null, keptIsPrevious = false): string[] {
+  const out: string[] = [];
+  const recorder = new SlotRecorder(previous, keptIsPrevious, (line) => out.push(line.trimEnd()));
+  for (const line of listed) recorder.add(parseListedLine(line)!);
+  recorder.end();
+  return out;
 }
 
-function listed(lines: string[]): AsyncIterable<ListedEntry[]> {
-  return batches(lines.map((l) => parseListedLine(l)!), 3);
-}
-
-interface Outcome { sums: string[]; changes: string[]; hashedPaths: string[]; counts: Awaited<ReturnType<typeof recordSlot>> }
-
-async function record(input: Omit<SlotRecordInput, 'writeSum' | 'writeChange' | 'hashEntry'> & { content?: Record<string, HashedEntry | null> }): Promise<Outcome> {
-  const sums: string[] = [];
-  const changes: string[] = [];
-  const hashedPaths: string[] = [];
-  const counts = await recordSlot({
-    ...input,
-    hashEntry: async (path, kind) => {
-      hashedPaths.push(path);
-      if (input.content && path in input.content) return input.content[path]!;
-      return { hash: kind === 'symlink' ? `link:${path}` : `h(${path})`, size: 1, mtimeMs: 2000, ino: 9 };
-    },
-    writeSum: (line) => { sums.push(line); return undefined; },
-    writeChange: (line) => { changes.push(line.trimEnd()); return undefined; },
-  });
-  return { sums, changes, hashedPaths, counts };
-}
-
-test('recordSlot carries linked entries, hashes written ones, and finds deletions and type changes against the previous list', async () => {
-  const out = await record({
-    listed: listed([
-      'cd          ./',
-      'hf          a0',
-      '>f+++++++++ added',
-      '>f+++++++++ lnk', // was a symlink: a new entry at an old path
-      'hL          sl',
-      '>f.st...... a/f',
-      'cd+++++++++ b/',
-      '>f+++++++++ b/new',
-      'hf          z/keep',
-    ]),
-    previous: previousList([
-      { path: 'a0', hash: 'A0' }, { path: 'gone', hash: 'G' }, { path: 'lnk', hash: 'link:L' }, { path: 'sl', hash: 'link:S' },
-      { path: 'a/f', hash: 'F' }, { path: 'a/x/g', hash: 'XG' }, { path: 'z/keep', hash: 'K' }, { path: 'zz/old', hash: 'ZO' },
-    ]),
-    keptIsPrevious: false,
-  });
-  assert.deepEqual(out.hashedPaths, ['added', 'lnk', 'a/f', 'b/new']);
-  assert.deepEqual(out.changes, ['+ "added"', '- "gone"', '~ "lnk"', '~ "a/f"', '+ "b/"', '- "a/x/g"', '+ "b/new"', '- "zz/old"']);
-  assert.deepEqual(out.sums.map((l) => sumEntryOf(l.trimEnd())!.path), ['a0', 'added', 'lnk', 'sl', 'a/f', 'b/new', 'z/keep']);
-  assert.equal(sumEntryOf(out.sums[0]!.trimEnd())!.hash, 'A0', 'carried line by line');
-  assert.equal(sumEntryOf(out.sums[3]!.trimEnd())!.hash, 'link:S');
-  assert.deepEqual(out.counts, { files: 6, entries: 7, created: 2, changed: 2, deleted: 3, hashed: 4, carried: 3 });
+test('SlotRecorder: linked entries become runs of previous lines to copy; new, changed and gone entries are spelled out', () => {
+  const draft = draftOf([
+    'cd          ./',
+    'hf          a0',
+    'hf          a1',
+    '>f+++++++++ added',
+    '>f+++++++++ lnk', // was a symlink: a new entry at an old path
+    'hL          sl',
+    '>f.st...... a/f',
+    'cd+++++++++ b/',
+    '>f+++++++++ b/new',
+    'hf          z/keep',
+  ], previousList([
+    { path: 'a0', hash: 'A0' }, { path: 'a1', hash: 'A1' }, { path: 'gone', hash: 'G' }, { path: 'lnk', hash: 'link:L' }, { path: 'sl', hash: 'link:S' },
+    { path: 'a/f', hash: 'F' }, { path: 'a/x/g', hash: 'XG' }, { path: 'z/keep', hash: 'K' }, { path: 'zz/old', hash: 'ZO' },
+  ]));
+  assert.deepEqual(draft, [
+    's 1', // the header
+    'c 2',
+    '? wf+ "added"',
+    '- "gone"',
+    '? wf+p "lnk"',
+    'c 1',
+    '? wf.p "a/f"',
+    '= + "b/"',
+    '- "a/x/g"',
+    '? wf+ "b/new"',
+    'c 1',
+    '- "zz/old"',
+  ]);
 });
 
-test('recordSlot: an entry rsync kept is hashed unless the destination held the previous slot', async () => {
+test('SlotRecorder: an entry rsync kept is the previous slot\'s only when the destination held that slot', () => {
   const lines = ['.f          copied-before', 'hf          linked', '.f          same'];
-  const prev = [{ path: 'copied-before', hash: 'OLD' }, { path: 'linked', hash: 'L' }, { path: 'same', hash: 'h(same)', size: 1, mtimeMs: 2000 }];
-  const resumed = await record({ listed: listed(lines), previous: previousList(prev), keptIsPrevious: false });
-  assert.deepEqual(resumed.hashedPaths, ['copied-before', 'same']);
-  // "same" hashes, sizes and times as before: a kept entry with nothing different is unchanged.
-  assert.deepEqual(resumed.changes, ['~ "copied-before"']);
-  const clean = await record({ listed: listed(lines), previous: previousList(prev), keptIsPrevious: true });
-  assert.deepEqual(clean.hashedPaths, []);
-  assert.deepEqual(clean.changes, []);
-  assert.equal(clean.counts.carried, 3);
+  const prev = () => previousList([{ path: 'copied-before', hash: 'OLD' }, { path: 'linked', hash: 'L' }, { path: 'same', hash: 'S' }]);
+  assert.deepEqual(draftOf(lines, prev(), false), ['s 1', '? kf.p "copied-before"', 'c 1', '? kf.p "same"']);
+  assert.deepEqual(draftOf(lines, prev(), true), ['s 1', 'c 3']);
 });
 
-test('recordSlot: a listed entry that is gone is left out (and is a deletion when the previous slot had it)', async () => {
-  const out = await record({
-    listed: listed(['>f.st...... vanished', '>f+++++++++ vanished-new', 'hf          x']),
-    previous: previousList([{ path: 'vanished', hash: 'V' }, { path: 'x', hash: 'X' }]),
-    keptIsPrevious: false,
-    content: { 'vanished': null, 'vanished-new': null },
-  });
-  assert.deepEqual(out.changes, ['- "vanished"']);
-  assert.equal(out.sums.length, 1);
-  assert.equal(out.counts.deleted, 1);
+test('SlotRecorder without a previous list: every file and symlink is hashed; devices and undecodable names keep rsync\'s mark', () => {
+  assert.deepEqual(draftOf(['hf          a', '>f+++++++++ b', '.f          d', 'cD+++++++++ dev', '>f+++++++++ bad\\#377'], null), [
+    '? hf. "a"', '? wf+ "b"', '? kf. "d"', '= + "dev"', '= + "bad\ufffd"',
+  ]);
 });
 
-test('recordSlot without a previous list: everything hashed, rsync\'s own marks, deletions unknown', async () => {
-  const out = await record({ listed: listed(['hf          a', '>f+++++++++ b', '>f.st...... c', '.f          d', 'cD+++++++++ dev', 'hf          bad\\#377']), previous: null, keptIsPrevious: false });
-  assert.deepEqual(out.hashedPaths, ['a', 'b', 'c', 'd']);
-  assert.deepEqual(out.changes, ['+ "b"', '~ "c"', '+ "dev"']);
-  assert.equal(out.counts.deleted, null);
-  assert.equal(out.counts.entries, 4, 'devices and undecodable names have no checksum');
+test('SlotRecorder refuses output that is not in rsync\'s order, from either side', () => {
+  assert.throws(() => draftOf(['hf          b', 'hf          a'], null), ListOrderError);
+  assert.throws(() => draftOf(['hf          a/x', 'hf          b'], null), ListOrderError, 'a file after a folder of the same folder');
+  assert.throws(() => draftOf(['hf          a'], previousList([{ path: 'b', hash: 'B' }, { path: 'a', hash: 'A' }])), ListOrderError);
 });
 
-test('recordSlot refuses output that is not in rsync\'s order, from either side', async () => {
-  await assert.rejects(record({ listed: listed(['hf          b', 'hf          a']), previous: null, keptIsPrevious: false }), ListOrderError);
-  await assert.rejects(record({ listed: listed(['hf          a/x', 'hf          b']), previous: null, keptIsPrevious: false }), ListOrderError, 'a file after a folder of the same folder');
-  await assert.rejects(record({ listed: listed(['hf          a']), previous: previousList([{ path: 'b', hash: 'B' }, { path: 'a', hash: 'A' }]), keptIsPrevious: false }), ListOrderError);
+test('settleEntry: the mark relative to the previous slot, and nothing for an entry that is gone', () => {
+  const hashed = { hash: 'H', size: 3, mtimeMs: 5, ino: 1 };
+  const previous = formatSumLine({ hash: 'H', size: 3, mtimeMs: 5, ino: 9, path: 'p' }).slice(0, -1);
+  const settle = (line: string, before: string | null, h = hashed as typeof hashed | null, listed = true) => settleEntry(parsePending(line), before, h, listed);
+  assert.deepEqual(settle('? wf+ "p"', null), { sum: formatSumLine({ ...hashed, path: 'p' }), change: '+ "p"\n' });
+  assert.equal(settle('? wf.p "p"', previous).change, '~ "p"\n', 'written by this run: a new version even with the same content');
+  assert.equal(settle('? kf.p "p"', previous).change, null, 'kept, and nothing recorded differs');
+  assert.equal(settle('? kf.p "p"', previous, { ...hashed, mtimeMs: 6 }).change, '~ "p"\n');
+  assert.equal(settle('? kL.p "p"', previous).change, '~ "p"\n', 'a symlink where a file was');
+  assert.deepEqual(settle('? wf.p "p"', previous, null), { sum: null, change: '- "p"\n' });
+  assert.deepEqual(settle('? wf+ "p"', null, null), { sum: null, change: null });
+  assert.equal(settle('? hf. "p"', null, hashed, false).change, null, 'no previous list: rsync\'s own mark');
+  assert.equal(settle('? wf. "p"', null, hashed, false).change, '~ "p"\n');
+  assert.deepEqual(parsePending('? kL+p "a \\"b\\" c"'), { how: 'k', kind: 'symlink', created: true, hasPrevious: true, path: 'a "b" c' });
 });
