@@ -35,7 +35,8 @@ export class SlotRecording implements ListSink {
      * the source may still be there without being listed.
      */
     readonly destinationHeldFiles: boolean,
-    private readonly sortedCopy: string | null,
+    /** Deletes the sorted copy of a format-1 previous list, if one was made. */
+    private readonly cleanupSorted: (() => Promise<void>) | null,
     private readonly writer: BatchedWriter,
     private readonly reader: SyncLineReader | null,
     private readonly recorder: SlotRecorder,
@@ -61,11 +62,20 @@ export class SlotRecording implements ListSink {
     const listed = previous?.checksums && (await exists(ring.sumsPath(previous.id))) ? ring.sumsPath(previous.id) : null;
     const ordered = listed ? await inRsyncOrder(listed, () => tempPathBeside(changeLog)) : null;
     const draft = tempPathBeside(`${changeLog}.draft`);
-    const writer = await BatchedWriter.open(draft, 'write');
-    const reader = ordered ? new SyncLineReader(ordered.file) : null;
-    // A fresh folder with --link-dest, or a resumed one: `.` never means "the previous slot's".
-    const recorder = new SlotRecorder(reader, false, (line) => writer.append(line));
-    return new SlotRecording(draft, ordered?.file ?? null, destinationHeldFiles, ordered?.file !== listed ? ordered!.file : null, writer, reader, recorder);
+    let writer: BatchedWriter | null = null;
+    try {
+      writer = await BatchedWriter.open(draft, 'write');
+      const reader = ordered ? new SyncLineReader(ordered.file) : null;
+      const out = writer;
+      // A fresh folder with --link-dest, or a resumed one: `.` never means "the previous slot's".
+      const recorder = new SlotRecorder(reader, false, (line) => out.append(line));
+      return new SlotRecording(draft, ordered?.file ?? null, destinationHeldFiles, ordered?.cleanup ?? null, writer, reader, recorder);
+    } catch (error) {
+      await writer?.close().catch(() => undefined);
+      await rm(draft, { force: true });
+      await ordered?.cleanup();
+      throw error;
+    }
   }
 
   line(text: string): void {
@@ -97,7 +107,7 @@ export class SlotRecording implements ListSink {
   async discard(): Promise<void> {
     await this.end();
     await rm(this.draft, { force: true });
-    if (this.sortedCopy) await rm(this.sortedCopy, { force: true });
+    await this.cleanupSorted?.();
   }
 
   private fail(error: unknown): void {
