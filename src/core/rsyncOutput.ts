@@ -241,6 +241,16 @@ export function problemPaths(stderr: string): { vanished: string[]; unreadable: 
 }
 
 /**
+ * A copy of `s` that does not keep the string it was sliced from alive. V8 represents a slice of
+ * 13 characters or more as a view into its parent, so keeping one line of a 64 KB chunk (the last
+ * path seen, a partial line) kept the whole chunk, long enough for V8 to move it to its old
+ * generation, where it stayed until a full collection: a slow climb of the engine's memory.
+ */
+export function ownCopy(s: string): string {
+  return (s + '\0').slice(0, -1);
+}
+
+/**
  * Splits a byte stream into lines on `\n` and `\r` without holding more than one partial line,
  * so the engine's memory stays flat however many files rsync lists.
  */
@@ -256,7 +266,7 @@ export class LineSplitter {
         start = i + 1;
       }
     }
-    this.rest = text.slice(start);
+    this.rest = ownCopy(text.slice(start));
   }
   end(onLine: (line: string, terminator: '\n' | '\r') => void): void {
     if (this.rest.length > 0) onLine(this.rest, '\n');

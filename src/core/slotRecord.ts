@@ -1,5 +1,5 @@
 import { compareRsyncOrder } from './rsyncOrder';
-import type { ListedEntry } from './rsyncOutput';
+import { ownCopy, type ListedEntry } from './rsyncOutput';
 import { formatSumLine, kindOfHash, parseSumLine, sumEntryOf, type SumEntry } from './sums';
 
 /**
@@ -82,7 +82,7 @@ export class SlotRecorder {
       return;
     }
     if (this.last !== null && compareRsyncOrder(this.last, item.path) >= 0) throw new ListOrderError('listed', this.last, item.path);
-    this.last = item.path;
+    this.last = ownCopy(item.path);
     // Most entries are the previous slot's next one: equality first, the order only otherwise.
     if (this.prev !== undefined && this.prev.path !== item.path) {
       while (this.prev !== undefined && compareRsyncOrder(this.prev.path, item.path) < 0) {

@@ -90,6 +90,11 @@ export async function runRsync(rsyncPath: string, argv: string[], changeLogFile:
   try {
     const result = await run(rsyncPath, argv, {
       onStdout: (chunk) => splitter.push(chunk, onLine),
+      // In the C locale rsync escapes every byte above 127 in names (`\#ooo`, decoded again by
+      // decodeRsyncName), so its output is ASCII. Raw UTF-8 with a single character beyond
+      // Latin-1 (データ) made each 64 KB chunk a two-byte string of 128 KB, which V8 keeps in its
+      // large-object space until a full collection: +7 MB peak memory at 200,000 files.
+      env: { LC_ALL: 'C' },
       okExitCodes: Array.from({ length: 256 }, (_, i) => i),
       errorCode: 'rsync',
       ...(options.cwd ? { cwd: options.cwd } : {}),
