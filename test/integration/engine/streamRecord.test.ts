@@ -16,6 +16,7 @@ import { runRsync } from '../../../src/engine/rsyncRun';
 import { readSums, sumsOrderOf } from '../../../src/platform/treeSums';
 import { walkTree } from '../../../src/platform/treeWalk';
 import { SUMS_HEADER } from '../../../src/core/sums';
+import { createRng } from '../../../bench/lib/random';
 
 /** Names that break shell splicing, rsync's escaping, and naive orderings. */
 const NAMES = ['plain', 'sp ace', ' lead', `quo'te`, 'dq"uote', 'amp&', '100%', '$(touch PWNED)', 'semi;colon', 'new\nline', 'tab\there',
@@ -23,15 +24,19 @@ const NAMES = ['plain', 'sp ace', ' lead', `quo'te`, 'dq"uote', 'amp&', '100%', 
 
 /** Seeded, so a failure can be replayed (the seed is in the test name). */
 function rng(seed: number): { int(n: number): number; pick<T>(items: readonly T[]): T } {
-  let s = seed >>> 0;
-  const next = (): number => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return { int: (n) => Math.floor(next() * n), pick: (items) => items[Math.floor(next() * items.length)]! };
+  const r = createRng(seed);
+  return { int: r.int, pick: (items) => items[r.int(items.length)]! };
+}
+
+/** A source folder with a seeded tree, and an empty ring folder. */
+async function fixture(t: import('node:test').TestContext, seed: number): Promise<{ dir: string; source: string; target: string }> {
+  const dir = await tempDir(t);
+  const source = join(dir, 'source');
+  const target = join(dir, 'ring');
+  await mkdir(source);
+  await mkdir(target);
+  await seedTree(source, rng(seed));
+  return { dir, source, target };
 }
 
 type Kind = 'file' | 'symlink' | 'dir';
@@ -204,13 +209,8 @@ async function checkNewestSlot(target: string, what: string): Promise<void> {
 
 for (const seed of [16, 1616]) {
   test(`randomized trees (seed ${seed}): rsync's list gives the checksums, change log and counts a full walk gives`, async (t) => {
-    const dir = await tempDir(t);
-    const source = join(dir, 'source');
-    const target = join(dir, 'ring');
-    await mkdir(source);
-    await mkdir(target);
-    const r = rng(seed);
-    await seedTree(source, r);
+    const { dir, source, target } = await fixture(t, seed);
+    const r = rng(seed + 1);
     const backup = () => runCli(['backup', '--source', source, '--target', target, '--snapshot', 'none', '--slots', '4', '--json', '--verbose']);
     for (let round = 0; round < 10; round++) {
       const ops = round === 0 ? ['seed'] : await mutate(source, r, round);
@@ -259,12 +259,7 @@ test('real rsync lists every entry with -ii in exactly compareRsyncOrder, hostil
 });
 
 test('a resumed copy: files the interrupted run copied are listed as kept, and still logged, counted and checksummed against the previous slot', async (t) => {
-  const dir = await tempDir(t);
-  const source = join(dir, 'source');
-  const target = join(dir, 'ring');
-  await mkdir(source);
-  await mkdir(target);
-  await seedTree(source, rng(3));
+  const { source, target } = await fixture(t, 3);
   const backup = (env: Record<string, string> = {}) => runCli(['backup', '--source', source, '--target', target, '--snapshot', 'none', '--json', '--verbose'], env);
   assert.equal((await backup()).code, 0);
   const changedFile = [...snapshotOf(source)].find(([, e]) => e.kind === 'file')![0];
@@ -288,12 +283,7 @@ test('a resumed copy: files the interrupted run copied are listed as kept, and s
 });
 
 test('a slot whose checksums a kill prevented gets them from the next run, and a format-1 list (walk order) is merged and verified', async (t) => {
-  const dir = await tempDir(t);
-  const source = join(dir, 'source');
-  const target = join(dir, 'ring');
-  await mkdir(source);
-  await mkdir(target);
-  await seedTree(source, rng(5));
+  const { source, target } = await fixture(t, 5);
   const backup = (env: Record<string, string> = {}) => runCli(['backup', '--source', source, '--target', target, '--snapshot', 'none', '--json'], env);
   assert.equal((await backup()).code, 0);
   // Rewrite slot 0's list as a ring from before format 2 has it: walk order, no header.
@@ -323,12 +313,7 @@ test('a slot whose checksums a kill prevented gets them from the next run, and a
 });
 
 test('rsync output out of order (another rsync, an option that reorders it): the slot is walked instead, with the same result', async (t) => {
-  const dir = await tempDir(t);
-  const source = join(dir, 'source');
-  const target = join(dir, 'ring');
-  await mkdir(source);
-  await mkdir(target);
-  await seedTree(source, rng(11));
+  const { dir, source, target } = await fixture(t, 11);
   // An "rsync" that slips in an entry which sorts before everything, after the first few.
   const wrapper = join(dir, 'rsync-reordering');
   await writeFile(wrapper, '#!/bin/bash\nrsync "$@" | awk \'NR == 6 { print "hf          !first-but-late" } { print }\'\nexit ${PIPESTATUS[0]}\n', { mode: 0o755 });
