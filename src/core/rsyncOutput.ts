@@ -108,40 +108,52 @@ export function parseListedLine(line: string): ListedEntry | undefined {
   const created = line.charCodeAt(2) === 43 && line.charCodeAt(3) === 43 && line.charCodeAt(4) === 43;
   const name = line.slice(NAME_COLUMN);
   if (!name.includes('\\#')) return { how, kind, created, path: name };
-  const path = decodeRsyncName(name);
-  return isValidUtf8Name(name) ? { how, kind, created, path } : { how, kind, created, path, undecodable: true };
+  const decoded = decodeRsyncNameStrict(name);
+  return decoded.valid ? { how, kind, created, path: decoded.path } : { how, kind, created, path: decoded.path, undecodable: true };
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
-
-/** True when the bytes an escaped rsync name stands for are valid UTF-8. */
-export function isValidUtf8Name(escaped: string): boolean {
-  try {
-    strictUtf8.decode(rsyncNameBytes(escaped));
-    return true;
-  } catch {
-    return false;
-  }
-}
+const lossyUtf8 = new TextDecoder('utf-8');
 
 /** rsync prints unprintable bytes of names as `\#ooo` (octal); turn them back into the name. */
 export function decodeRsyncName(escaped: string): string {
-  if (!escaped.includes('\\#')) return escaped;
-  return Buffer.from(rsyncNameBytes(escaped)).toString('utf8');
+  return escaped.includes('\\#') ? decodeRsyncNameStrict(escaped).path : escaped;
 }
 
-function rsyncNameBytes(escaped: string): Uint8Array {
-  const bytes: number[] = [];
-  const raw = Buffer.from(escaped, 'utf8');
-  for (let i = 0; i < raw.length; i++) {
-    if (raw[i] === 0x5c && raw[i + 1] === 0x23 && i + 4 < raw.length + 0 && /^[0-7]{3}$/.test(raw.subarray(i + 2, i + 5).toString('latin1'))) {
-      bytes.push(parseInt(raw.subarray(i + 2, i + 5).toString('latin1'), 8));
+/**
+ * The name an escaped rsync name stands for, and whether its bytes are valid UTF-8 (if not, `path`
+ * has U+FFFD in their place). In the C locale (see rsyncRun.ts) every non-ASCII name comes escaped,
+ * so this runs for many lines: one pass, no regex.
+ */
+export function decodeRsyncNameStrict(escaped: string): { path: string; valid: boolean } {
+  const bytes = new Uint8Array(escaped.length * 3);
+  let n = 0;
+  for (let i = 0; i < escaped.length; i++) {
+    const c = escaped.charCodeAt(i);
+    if (c === 92 /* \ */ && escaped.charCodeAt(i + 1) === 35 /* # */ && isOctal(escaped.charCodeAt(i + 2)) && isOctal(escaped.charCodeAt(i + 3)) && isOctal(escaped.charCodeAt(i + 4))) {
+      bytes[n++] = ((escaped.charCodeAt(i + 2) - 48) * 64 + (escaped.charCodeAt(i + 3) - 48) * 8 + (escaped.charCodeAt(i + 4) - 48)) & 0xff;
       i += 4;
+    } else if (c < 0x80) {
+      bytes[n++] = c;
     } else {
-      bytes.push(raw[i]!);
+      // Printed raw (rsync in a UTF-8 locale): the character's own UTF-8 bytes.
+      const cp = escaped.codePointAt(i)!;
+      if (cp > 0xffff) i++;
+      if (cp < 0x800) { bytes[n++] = 0xc0 | (cp >> 6); bytes[n++] = 0x80 | (cp & 63); }
+      else if (cp < 0x10000) { bytes[n++] = 0xe0 | (cp >> 12); bytes[n++] = 0x80 | ((cp >> 6) & 63); bytes[n++] = 0x80 | (cp & 63); }
+      else { bytes[n++] = 0xf0 | (cp >> 18); bytes[n++] = 0x80 | ((cp >> 12) & 63); bytes[n++] = 0x80 | ((cp >> 6) & 63); bytes[n++] = 0x80 | (cp & 63); }
     }
   }
-  return Uint8Array.from(bytes);
+  const view = bytes.subarray(0, n);
+  try {
+    return { path: strictUtf8.decode(view), valid: true };
+  } catch {
+    return { path: lossyUtf8.decode(view), valid: false };
+  }
+}
+
+function isOctal(c: number): boolean {
+  return c >= 48 && c <= 55;
 }
 
 export interface RsyncStats {

@@ -51,6 +51,7 @@ export class SlotRecorder {
   private prev: SumEntry | undefined;
   private lastPrev: string | null = null;
   private last: string | null = null;
+  private lastMatched = false;
   private copy = 0;
   private skip = 0;
 
@@ -81,16 +82,22 @@ export class SlotRecorder {
       if (mark) this.emit(`= ${mark} ${JSON.stringify(item.path)}\n`);
       return;
     }
-    if (this.last !== null && compareRsyncOrder(this.last, item.path) >= 0) throw new ListOrderError('listed', this.last, item.path);
-    this.last = ownCopy(item.path);
     // Most entries are the previous slot's next one: equality first, the order only otherwise.
-    if (this.prev !== undefined && this.prev.path !== item.path) {
+    // When this entry and the one before are both the previous list's, their order is that list's,
+    // which advance() checked: one comparison per entry instead of two.
+    const matches = this.prev !== undefined && this.prev.path === item.path;
+    if (!(matches && this.lastMatched) && this.last !== null && compareRsyncOrder(this.last, item.path) >= 0) throw new ListOrderError('listed', this.last, item.path);
+    if (!matches) {
       while (this.prev !== undefined && compareRsyncOrder(this.prev.path, item.path) < 0) {
         this.emit(`- ${JSON.stringify(this.prev.path)}\n`);
         this.advance();
       }
     }
     const before = this.prev !== undefined && this.prev.path === item.path ? this.prev : undefined;
+    this.lastMatched = before !== undefined;
+    // The previous list's copy of the path, when there is one, is a slice of a small read; rsync's
+    // is a slice of a 64 KB chunk of its output (see ownCopy).
+    this.last = before ? before.path : ownCopy(item.path);
     if (item.kind !== 'file' && item.kind !== 'symlink') {
       // Devices and specials have no content to checksum and are in no list: rsync's mark, unless
       // the previous slot had a file or symlink by that name.

@@ -1,4 +1,4 @@
-import { classifyRsyncExit, isNoSpace, LineSplitter, parseItemizedLine, parseProgress2, parseStats, problemPaths, type RsyncClassification, type RsyncStats } from '../core/rsyncOutput';
+import { classifyRsyncExit, isNoSpace, LineSplitter, ownCopy, parseItemizedLine, parseProgress2, parseStats, problemPaths, type RsyncClassification, type RsyncStats } from '../core/rsyncOutput';
 import type { ProgressEvent } from '../core/progress';
 import { ProcessError, run } from '../platform/runner';
 import { BatchedWriter } from '../platform/batchedWriter';
@@ -47,17 +47,24 @@ export async function runRsync(rsyncPath: string, argv: string[], changeLogFile:
   let inStats = false;
   let lastProgressAt = 0;
   let lastProgress: { bytes: number; percent: number } | null = null;
+  // rsync prints a progress line per file: only the newest is kept, and parsed when an event is due.
+  let pendingProgress: string | null = null;
   let files = 0;
+  const progress = (line: string): boolean => {
+    const p = parseProgress2(line);
+    if (!p) return false;
+    lastProgress = { bytes: p.bytes, percent: p.percent };
+    lastProgressAt = Date.now();
+    options.onProgress?.({ percent: p.percent, bytes: p.bytes, files: p.transfers ?? files, rate: p.rate, etaSeconds: p.etaSeconds });
+    return true;
+  };
   const onLine = (line: string, terminator: '\n' | '\r') => {
-    if (terminator === '\r' || line.startsWith(' ')) {
-      const p = parseProgress2(line);
-      if (p) {
-        lastProgress = { bytes: p.bytes, percent: p.percent };
-        const now = Date.now();
-        if (now - lastProgressAt >= 200 || p.percent === 100) {
-          lastProgressAt = now;
-          options.onProgress?.({ percent: p.percent, bytes: p.bytes, files: p.transfers ?? files, rate: p.rate, etaSeconds: p.etaSeconds });
-        }
+    if ((terminator === '\r' || line.startsWith(' ')) && line.includes('%')) {
+      if (Date.now() - lastProgressAt >= 200 || line.includes(' 100%')) {
+        pendingProgress = null;
+        if (progress(line)) return;
+      } else {
+        pendingProgress = ownCopy(line);
         return;
       }
     }
@@ -115,6 +122,7 @@ export async function runRsync(rsyncPath: string, argv: string[], changeLogFile:
     }
   }
   splitter.end(onLine);
+  if (pendingProgress !== null) progress(pendingProgress);
   await closeLog(log);
   // The sink keeps its own failure (it is only a record): rsync's outcome stays what it was.
   await list?.end().catch(() => undefined);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compareNamesInFolder, compareRsyncOrder } from '../../../src/core/rsyncOrder';
-import { parseItemizedLine, parseListedLine } from '../../../src/core/rsyncOutput';
+import { decodeRsyncName, decodeRsyncNameStrict, parseItemizedLine, parseListedLine } from '../../../src/core/rsyncOutput';
 import { ListOrderError, parsePending, settleEntry, SlotRecorder } from '../../../src/core/slotRecord';
 import { formatSumLine, SUMS_HEADER } from '../../../src/core/sums';
 
@@ -109,6 +109,20 @@ test('SlotRecorder refuses output that is not in rsync\'s order, from either sid
   assert.throws(() => draftOf(['hf          b', 'hf          a'], null), ListOrderError);
   assert.throws(() => draftOf(['hf          a/x', 'hf          b'], null), ListOrderError, 'a file after a folder of the same folder');
   assert.throws(() => draftOf(['hf          a'], previousList([{ path: 'b', hash: 'B' }, { path: 'a', hash: 'A' }])), ListOrderError);
+  // Entries that match the previous list skip their own comparison: a reordering is still caught.
+  const abc = () => previousList([{ path: 'a', hash: 'A' }, { path: 'b', hash: 'B' }, { path: 'c', hash: 'C' }]);
+  assert.throws(() => draftOf(['hf          a', 'hf          c', 'hf          b'], abc()), ListOrderError);
+  assert.throws(() => draftOf(['hf          b', 'hf          a'], abc()), ListOrderError);
+  assert.throws(() => draftOf(['hf          a', 'hf          a'], abc()), ListOrderError);
+  assert.deepEqual(draftOf(['hf          a', 'hf          c'], abc()), ['s 1', 'c 1', '- "b"', 'c 1']);
+});
+
+test('escaped names decode to their bytes in one pass, raw UTF-8 included, and invalid UTF-8 is flagged', () => {
+  assert.deepEqual(decodeRsyncNameStrict('caf\\#303\\#251/\\#343\\#203\\#207\\#343\\#203\\#274\\#343\\#202\\#277'), { path: 'café/データ', valid: true });
+  assert.deepEqual(decodeRsyncNameStrict('é\\#303\\#251 \u{1F600}'), { path: 'éé \u{1F600}', valid: true });
+  assert.deepEqual(decodeRsyncNameStrict('a\\#134#134b\\#012'), { path: 'a\\#134b\n', valid: true });
+  assert.deepEqual(decodeRsyncNameStrict('bad\\#377'), { path: 'bad\ufffd', valid: false });
+  assert.equal(decodeRsyncName('no escapes \\# here'), 'no escapes \\# here');
 });
 
 test('settleEntry: the mark relative to the previous slot, and nothing for an entry that is gone', () => {
