@@ -17,6 +17,10 @@ const suites = [
   { name: 'integration', dir: 'test/integration' },
   { name: 'btrfs', dir: 'test/btrfs' },
   { name: 'reliability', dir: 'test/reliability' },
+  // Rings over SSH against a real sshd on 127.0.0.1 (each test skips, saying why, where sshd cannot run).
+  { name: 'ssh', dir: 'test/ssh' },
+  // ZFS on zfs-fuse (pools on files): its files start the daemon if none answers and stop only that one.
+  { name: 'zfs', dir: 'test/zfs' },
   { name: 'vscode', script: 'test/vscode/run.mjs' },
 ];
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { run } from '../../src/platform/runner';
-import { droppedSlotsOf, purgeIdle, type DroppedSlots } from '../../src/engine/purge';
+import { purgeIdle } from '../../src/engine/purge';
 import { RingStore } from '../../src/platform/ringStore';
 import { LineSplitter, parseEngineLine, phaseDurations } from './jsonLines';
 import { rsnapshotConf, rsnapshotSlotPath } from './rsnapshotConf';
@@ -187,7 +187,7 @@ export class ShadowSlotsCli implements Contender {
 
   async backup(signal: AbortSignal): Promise<Measure> {
     const hwmDir = await mkdtemp(join(this.target, '..', `.hwm-${this.name}-`));
-    const slots = droppedSlotsOf(new RingStore(this.target));
+    const ring = new RingStore(this.target);
     const nodeArgs = this.opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${this.opts.cpuProfDir}`] : [];
     const argv = [...nodeArgs, this.opts.cli, 'backup', '--source', this.source, '--target', this.target,
       '--slots', String(SLOTS), '--snapshot', this.opts.snapshot, '--json'];
@@ -218,7 +218,7 @@ export class ShadowSlotsCli implements Contender {
       splitter.end();
       const totalMs = now() - t0;
       if (Number.isNaN(completeAt)) throw new Error(`${this.name}: the engine exited 0 without a {"type":"complete"} line${stray.length ? ` (stdout: ${stray.join(' | ')})` : ''}`);
-      const purge = await waitForPurge(slots, hwmDir, signal);
+      const purge = await waitForPurge(ring, hwmDir, signal);
       const peak = await peakRss(hwmDir, this.opts.cli);
       return {
         toCompleteMs: completeAt, totalMs, ...(peak.engineKb !== undefined ? { peakRssKb: peak.engineKb } : {}), ...(cpu.ms !== undefined ? { cpuMs: cpu.ms } : {}),
@@ -250,13 +250,13 @@ export class ShadowSlotsCli implements Contender {
  * Waits (untimed) until the engine's detached purge has deleted the slot the run dropped, and for
  * the purge process's memory record; how long after the engine's exit the purge was done.
  */
-async function waitForPurge(slots: DroppedSlots, hwmDir: string, signal: AbortSignal): Promise<{ ran: boolean; ms: number }> {
+async function waitForPurge(ring: RingStore, hwmDir: string, signal: AbortSignal): Promise<{ ran: boolean; ms: number }> {
   const t0 = now();
   let ran = false;
-  while (!(await purgeIdle(slots))) {
+  while (!(await purgeIdle(ring))) {
     ran = true;
     if (signal.aborted) throw new Error('interrupted');
-    if (now() - t0 > 600_000) throw new Error(`the purge of ${slots.trash} did not finish within 10 minutes`);
+    if (now() - t0 > 600_000) throw new Error(`the purge of ${ring.paths.trash} did not finish within 10 minutes`);
     await sleep(20);
   }
   const ms = now() - t0;

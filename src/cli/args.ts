@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { invalid } from '../core/errors';
 import type { ProfileInput } from '../core/profile';
+import { looksRemote } from '../core/remoteTarget';
 
 /** parseArgs with errors turned into usage errors (exit 2) that name the command's usage. */
 export function parseCommandArgs<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T, usage: string) {
@@ -28,6 +29,13 @@ export function resolveArg(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? value : resolve(value);
 }
 
+/** A target argument: a ring on a server (`ssh://…`, `host:/path`) as written, a folder made absolute. */
+export function resolveTarget(value: string): string;
+export function resolveTarget(value: string | undefined): string | undefined;
+export function resolveTarget(value: string | undefined): string | undefined {
+  return value !== undefined && looksRemote(value) ? value : resolveArg(value);
+}
+
 export function parseInteger(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
   if (!/^-?\d+$/.test(value.trim())) throw invalid(`--${flag} must be a whole number, got ${JSON.stringify(value)}.`);
@@ -49,7 +57,7 @@ export function readProfileFile(file: string): ProfileInput {
     throw invalid(`The profile file ${file} is not valid JSON: ${(error as Error).message}.`);
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw invalid(`The profile file ${file} must contain a JSON object.`);
-  const allowed = new Set(['name', 'source', 'target', 'slots', 'excludes', 'snapshot', 'rsyncPath', 'rsyncArgs', 'filterFile']);
+  const allowed = new Set(['name', 'source', 'target', 'slots', 'excludes', 'snapshot', 'rsyncPath', 'rsyncArgs', 'filterFile', 'targetMode', 'sshPath']);
   for (const key of Object.keys(raw)) {
     if (!allowed.has(key)) throw invalid(`The profile file ${file} has an unknown field "${key}".`, `Known fields: ${[...allowed].join(', ')}.`);
   }

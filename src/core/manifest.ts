@@ -1,4 +1,5 @@
 import type { SnapshotMethod } from './profile';
+import type { TargetKind } from './target';
 
 export type SlotState = 'in-progress' | 'partial' | 'complete';
 
@@ -48,8 +49,12 @@ export interface SlotManifest {
   checksums: string | null;
   /** Set on slots found in a seed ring made without Shadow Slots. */
   adopted: boolean;
-  /** Previous complete slot this one was linked against. */
+  /** Previous complete slot this one was built on (linked against, or snapshotted from). */
   linkDest: string | null;
+  /** How the slot is stored; absent in manifests written before target kinds existed (hard links). */
+  storage?: { kind: TargetKind; description: string };
+  /** Set when the slot was not copied by rsync but received from a btrfs send stream (then `rsync.argv` is empty). */
+  transfer?: { method: 'btrfs-send'; command: string[]; parentUuid: string | null };
 }
 
 export function parseManifest(text: string): SlotManifest {
@@ -82,7 +87,14 @@ export function parseManifest(text: string): SlotManifest {
     checksums: raw.checksums ?? null,
     adopted: raw.adopted === true,
     linkDest: raw.linkDest ?? null,
+    ...(isStorage(raw.storage) ? { storage: raw.storage } : {}),
+    ...(raw.transfer && raw.transfer.method === 'btrfs-send' && Array.isArray(raw.transfer.command) ? { transfer: { method: 'btrfs-send' as const, command: raw.transfer.command, parentUuid: raw.transfer.parentUuid ?? null } } : {}),
   };
+}
+
+function isStorage(value: unknown): value is NonNullable<SlotManifest['storage']> {
+  const v = value as Record<string, unknown> | null;
+  return typeof v === 'object' && v !== null && ['links', 'btrfs', 'zfs'].includes(v['kind'] as string) && typeof v['description'] === 'string';
 }
 
 export function serializeManifest(m: SlotManifest): string {

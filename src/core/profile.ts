@@ -1,6 +1,8 @@
 import * as path from 'node:path';
 import { invalid } from './errors';
 import { anchoredDirExclude, validateExcludePattern } from './filters';
+import { isTargetMode, TARGET_MODES, type TargetMode } from './target';
+import { formatRemoteTarget, parseRemoteTarget } from './remoteTarget';
 
 export const SNAPSHOT_METHODS = ['auto', 'none', 'btrfs', 'vss', 'apfs', 'lvm'] as const;
 export type SnapshotMethod = (typeof SNAPSHOT_METHODS)[number];
@@ -22,12 +24,24 @@ export interface ProfileInput {
   rsyncArgs?: unknown;
   /** A file of rsync filter rules (e.g. the workspace's `.shadowslots-filter`), applied after `excludes`. */
   filterFile?: unknown;
+  /** How slots are stored: `auto` (copy-on-write on btrfs/ZFS, else hard links), `links`, `cow`. */
+  targetMode?: unknown;
+  /** The ssh program for a ring on a server (default: `ssh` from PATH). */
+  sshPath?: unknown;
 }
 
-/** A validated backup profile: absolute, normalised paths and checked values. */
+declare const validated: unique symbol;
+
+/**
+ * A validated backup profile: absolute, normalised paths and checked values. Only validateProfile
+ * makes one (the brand), so a profile is validated once where it enters — CLI arguments, a profile
+ * file, a request from the extension — and code that takes a Profile never validates again.
+ */
 export interface Profile {
+  readonly [validated]: true;
   name: string;
   source: string;
+  /** A folder here, or a ring on a server: `ssh://[user@]host[:port]/path` or `[user@]host:/path`. */
   target: string;
   slots: number;
   excludes: string[];
@@ -35,6 +49,9 @@ export interface Profile {
   rsyncPath: string | undefined;
   rsyncArgs: string[];
   filterFile: string | undefined;
+  targetMode: TargetMode;
+  /** The ssh program for a ring on a server; undefined: `ssh` from PATH. */
+  sshPath: string | undefined;
 }
 
 export interface ValidatedProfile {
@@ -87,12 +104,19 @@ function allowedArg(arg: string): boolean {
   return /^-[A-Za-z]{2,}$/.test(arg) && [...arg.slice(1)].every((c) => ALLOWED_SHORT.has(c));
 }
 
+/**
+ * Checks everything the user supplied and returns the Profile the rest of the code trusts. Call it
+ * once, at the boundary where the input arrives; `flavor` picks the path rules (`win32` plans the
+ * Windows helper on any OS).
+ */
 export function validateProfile(input: ProfileInput, flavor: PathFlavor = process.platform === 'win32' ? 'win32' : 'posix'): ValidatedProfile {
   const p = flavor === 'win32' ? path.win32 : path.posix;
   const notes: string[] = [];
 
   const source = validateAbsolutePath(input.source, 'source', p);
-  const target = validateAbsolutePath(input.target, 'target', p);
+  // A ring on a server (ssh://… or host:/path) is parsed as such; it cannot overlap the source.
+  const remote = typeof input.target === 'string' ? parseRemoteTarget(input.target) : null;
+  const target = remote ? formatRemoteTarget(remote) : validateAbsolutePath(input.target, 'target', p);
 
   const name = input.name === undefined ? defaultName(source, p) : validateName(input.name);
   const slots = validateSlots(input.slots);
@@ -101,7 +125,10 @@ export function validateProfile(input: ProfileInput, flavor: PathFlavor = proces
   const rsyncPath = input.rsyncPath === undefined || input.rsyncPath === '' ? undefined : validateAbsolutePath(input.rsyncPath, 'rsync path', p);
   const rsyncArgs = validateRsyncArgs(input.rsyncArgs);
   const filterFile = input.filterFile === undefined || input.filterFile === null || input.filterFile === '' ? undefined : validateAbsolutePath(input.filterFile, 'filter file', p);
+  const targetMode = validateTargetMode(input.targetMode);
+  const sshPath = input.sshPath === undefined || input.sshPath === null || input.sshPath === '' ? undefined : validateAbsolutePath(input.sshPath, 'ssh path', p);
 
+  if (remote) return { profile: { name, source, target, slots, excludes, snapshot, rsyncPath, rsyncArgs, filterFile, targetMode, sshPath } as Profile, notes };
   const same = flavor === 'win32' ? (a: string, b: string) => a.toLowerCase() === b.toLowerCase() : (a: string, b: string) => a === b;
   if (same(source, target)) {
     throw invalid(`The target ${target} is the source itself.`, 'Choose a target folder outside the source, ideally on another disk.');
@@ -117,7 +144,7 @@ export function validateProfile(input: ProfileInput, flavor: PathFlavor = proces
     notes.push(`The target is inside the source, so it is excluded from the backup automatically (exclude "${rule}"). A ring on another disk is safer.`);
   }
 
-  return { profile: { name, source, target, slots, excludes, snapshot, rsyncPath, rsyncArgs, filterFile }, notes };
+  return { profile: { name, source, target, slots, excludes, snapshot, rsyncPath, rsyncArgs, filterFile, targetMode, sshPath } as Profile, notes };
 }
 
 function validateAbsolutePath(value: unknown, what: string, p: path.PlatformPath): string {
@@ -130,12 +157,15 @@ function validateAbsolutePath(value: unknown, what: string, p: path.PlatformPath
   if (!p.isAbsolute(value) || (p === path.win32 && !/^([a-zA-Z]:\\|\\\\[^\\]+\\[^\\]+)/.test(value.replace(/\//g, '\\')))) {
     throw invalid(`The ${what} path ${JSON.stringify(value)} is not absolute.`, p === path.win32 ? 'Use a full path such as D:\\Backups\\project or \\\\server\\share\\backups.' : 'Use a full path such as /mnt/backup/project.');
   }
-  if (value.split(/[\\/]/).includes('..')) {
+  // Only the separators of the path's own flavour: on POSIX `\` is an ordinary file-name character,
+  // and stripping it as one turned `/mnt/backup x \` into another folder ending in a space.
+  const separators = p === path.win32 ? /[\\/]/ : /\//;
+  if (value.split(separators).includes('..')) {
     throw invalid(`The ${what} path ${JSON.stringify(value)} contains "..".`, 'Write the resolved path without "..".');
   }
   const normal = p.normalize(value);
   const root = p.parse(normal).root;
-  return normal.length > root.length ? normal.replace(/[\\/]+$/, '') : normal;
+  return normal.length > root.length ? normal.replace(p === path.win32 ? /[\\/]+$/ : /\/+$/, '') : normal;
 }
 
 function validateName(value: unknown): string {
@@ -163,6 +193,12 @@ function validateSnapshot(value: unknown): SnapshotMethod {
   if (value === undefined || value === null || value === '') return 'auto';
   if (typeof value === 'string' && (SNAPSHOT_METHODS as readonly string[]).includes(value)) return value as SnapshotMethod;
   throw invalid(`The snapshot method ${JSON.stringify(value)} is not known.`, `Use one of: ${SNAPSHOT_METHODS.join(', ')}.`);
+}
+
+function validateTargetMode(value: unknown): TargetMode {
+  if (value === undefined || value === null || value === '') return 'auto';
+  if (isTargetMode(value)) return value;
+  throw invalid(`The target mode ${JSON.stringify(value)} is not known.`, `Use one of: ${TARGET_MODES.join(', ')} (auto: copy-on-write snapshots on btrfs or ZFS, hard-linked folders elsewhere).`);
 }
 
 function validateExcludes(value: unknown): string[] {

@@ -6,6 +6,8 @@ export interface RsyncPlan {
   destination: string;
   /** The newest complete slot; absent for the first backup. */
   linkDest?: string | undefined;
+  /** The target kind's own arguments (`--link-dest=…`, or `--inplace --no-whole-file`), in --link-dest's place. */
+  targetArgs?: string[];
   excludes: string[];
   /** rsync filter-rule file merged after the excludes (`--filter=merge FILE`). */
   filterFile?: string | undefined;
@@ -44,6 +46,7 @@ export function buildRsyncArgv(plan: RsyncPlan): string[] {
   if (plan.timePrecision === 'coarse' || plan.coarseTimes) argv.push('--modify-window=1');
   if (plan.timePrecision === 'nanoseconds') argv.push('--modify-window=-1');
   if (plan.linkDest !== undefined) argv.push(`--link-dest=${plan.linkDest}`);
+  if (plan.targetArgs) argv.push(...plan.targetArgs);
   argv.push(`--out-format=${OUT_FORMAT}`);
   // --out-format stays the format whatever the position (-i without it would mean `%i %n%L`).
   if (plan.listUnchanged) argv.push('-ii');

@@ -5,7 +5,7 @@ import {
   type CancellationToken, type CodeAction, type CodeLens, type CompletionItem, type Connection, type Diagnostic, type Disposable, type ServerCapabilities, type TextDocuments,
 } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
-import { anchorFix, diagnoseFilter, folderOnlyFix, type DiagnosticCode, type FilterDiagnostic, type QuickFix, type Severity } from '../core/filter/diagnostics';
+import { anchorFix, diagnoseFilter, folderOnlyFix, syntaxFixes, type DiagnosticCode, type FilterDiagnostic, type QuickFix, type Severity } from '../core/filter/diagnostics';
 import { parseFilterText, type FilterRule } from '../core/filter/parse';
 import { hoverMarkdown } from '../core/filter/report';
 import { analyzeFilter, type FilterAnalysis } from '../platform/filter/analyze';
@@ -215,14 +215,16 @@ export function registerFilterLanguage(connection: Connection, documents: TextDo
       const doc = documents.get(uri);
       if (!doc || !isFilter(doc)) return [];
       const actions: CodeAction[] = [];
+      const lineOf = (line: number) => doc.getText({ start: { line, character: 0 }, end: { line: line + 1, character: 0 } }).replace(/\r?\n$/, '');
       for (const d of params.context.diagnostics) {
         const fixes = (d.data as { fixes?: QuickFix[] } | undefined)?.fixes ?? [];
+        // A rule rsync rejects: the fixes depend on the line as it is now, so they are worked out here.
+        if (d.code === 'syntax' && d.source === 'shadow-slots') fixes.push(...syntaxFixes(lineOf(d.range.start.line), d.range.start.line));
         for (const f of fixes) actions.push(toCodeAction(uri, f, CodeActionKind.QuickFix, [d]));
       }
       // The two rewrites are offered on any rule, with or without a diagnostic.
       for (let line = params.range.start.line; line <= params.range.end.line; line++) {
-        const text = doc.getText({ start: { line, character: 0 }, end: { line: line + 1, character: 0 } }).replace(/\r?\n$/, '');
-        const rule = parseFilterText(text).rules[0];
+        const rule = parseFilterText(lineOf(line)).rules[0];
         if (!rule || !['exclude', 'include', 'hide', 'show', 'protect', 'risk'].includes(rule.kind)) continue;
         const placed = { ...rule, line };
         for (const fix of [anchorFix(placed), folderOnlyFix(placed)]) {

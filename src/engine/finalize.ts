@@ -2,127 +2,26 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import type { SlotManifest } from '../core/manifest';
-import { LineSplitter, parseItemizedLine, parseListedLine } from '../core/rsyncOutput';
-import { ListOrderError, SlotRecorder } from '../core/slotRecord';
+import { LineSplitter, parseItemizedLine } from '../core/rsyncOutput';
 import { RingStore } from '../platform/ringStore';
-import { log, run } from '../platform/runner';
-import { hashSlotEntry, sortSumsToRsyncOrder, sumsOrderOf, writeSlotSums } from '../platform/treeSums';
-import { playDraft, SyncLineReader } from '../platform/slotDraft';
+import { hashSlotEntry, writeSlotSums } from '../platform/treeSums';
+import { playDraft } from '../platform/slotDraft';
 import { exists, tempPathBeside } from '../platform/fsutil';
 import { BatchedWriter } from '../platform/batchedWriter';
-import { droppedSlotsOf, startPurge } from './purge';
-import type { ListSink } from './rsyncRun';
+import { SshHost } from '../platform/target/sshHost';
+import { writeRemoteSlotSums } from '../platform/target/remoteSums';
+import { startPurge } from './purge';
+import { inRsyncOrder, type SlotRecording } from './slotRecording';
 
-/**
- * Records, while rsync copies, what finalize needs to build the new slot's checksum list and change
- * log without walking the slot: rsync's list of the slot (`-ii`) merged, line by line as rsync
- * prints it, with the previous slot's list (core/slotRecord.ts), into a small draft beside the
- * change log. The merge costs as many lines as the slot has; run during the copy, it does not
- * delay the slot. A draft a failed run leaves is removed by the next repair (a temp-file name).
- */
-export class SlotRecording implements ListSink {
-  /** Why the draft cannot be used (rsync's output out of order, a write failed); null while usable. */
-  failure: Error | null = null;
-  private ended = false;
-
-  private constructor(
-    readonly draft: string,
-    /** The previous list the draft is merged with (sorted into a temp file if it was format 1). */
-    readonly previousSums: string | null,
-    /**
-     * True when rsync writes into a folder that already held files (a resumed copy): an entry it
-     * keeps as it was may then be one an interrupted run copied, and a file that vanished from
-     * the source may still be there without being listed.
-     */
-    readonly destinationHeldFiles: boolean,
-    /** Deletes the sorted copy of a format-1 previous list, if one was made. */
-    private readonly cleanupSorted: (() => Promise<void>) | null,
-    private readonly writer: BatchedWriter,
-    private readonly reader: SyncLineReader | null,
-    private readonly recorder: SlotRecorder,
-  ) {}
-
-  /**
-   * @param previous the manifest of the slot rsync compares against (--link-dest), if any. Its
-   *   list, when it is format 1 (rings from before format 2), is sorted first: once per ring.
-   * @returns null when the recording cannot be set up (logged): finalize then walks the slot;
-   *   the backup itself never fails for its record.
-   */
-  static async tryStart(ring: RingStore, id: string, previous: SlotManifest | null, destinationHeldFiles: boolean): Promise<SlotRecording | null> {
-    try {
-      return await SlotRecording.start(ring, id, previous, destinationHeldFiles);
-    } catch (error) {
-      log('warn', `Could not prepare the checksum list's record (${(error as Error).message}); the slot will be walked instead.`);
-      return null;
-    }
-  }
-
-  private static async start(ring: RingStore, id: string, previous: SlotManifest | null, destinationHeldFiles: boolean): Promise<SlotRecording> {
-    const changeLog = ring.changeLogPath(id);
-    const listed = previous?.checksums && (await exists(ring.sumsPath(previous.id))) ? ring.sumsPath(previous.id) : null;
-    const ordered = listed ? await inRsyncOrder(listed, () => tempPathBeside(changeLog)) : null;
-    const draft = tempPathBeside(`${changeLog}.draft`);
-    let writer: BatchedWriter | null = null;
-    try {
-      writer = await BatchedWriter.open(draft, 'write');
-      const reader = ordered ? new SyncLineReader(ordered.file) : null;
-      const out = writer;
-      // A fresh folder with --link-dest, or a resumed one: `.` never means "the previous slot's".
-      const recorder = new SlotRecorder(reader, false, (line) => out.append(line));
-      return new SlotRecording(draft, ordered?.file ?? null, destinationHeldFiles, ordered?.cleanup ?? null, writer, reader, recorder);
-    } catch (error) {
-      await writer?.close().catch(() => undefined);
-      await rm(draft, { force: true });
-      await ordered?.cleanup();
-      throw error;
-    }
-  }
-
-  line(text: string): void {
-    if (this.failure !== null || this.ended) return;
-    const entry = parseListedLine(text);
-    if (!entry) return;
-    try {
-      this.recorder.add(entry);
-    } catch (error) {
-      this.fail(error);
-    }
-  }
-
-  async end(): Promise<void> {
-    if (this.ended) return;
-    this.ended = true;
-    if (this.failure === null) {
-      try {
-        this.recorder.end();
-      } catch (error) {
-        this.fail(error);
-      }
-    }
-    this.reader?.close();
-    await this.writer.close().catch((error: unknown) => { this.failure ??= error as Error; });
-  }
-
-  /** Deletes the draft and any sorted copy (after finalize, or when the run failed). */
-  async discard(): Promise<void> {
-    await this.end();
-    await rm(this.draft, { force: true });
-    await this.cleanupSorted?.();
-  }
-
-  private fail(error: unknown): void {
-    this.failure = error as Error;
-    this.reader?.close();
-    if (error instanceof ListOrderError) log('warn', `${error.message} The checksums will be recorded by walking the slot instead.`);
-  }
-}
+export { SlotRecording } from './slotRecording';
 
 /**
  * Work that needs the new slot but must not delay it: its checksum list (what `verify` compares
- * against), the change log relative to the previous slot, and the counts; then the dropped
- * slots' deletion is handed to a detached purge. Runs after slot 0 is already complete and listed.
- * Without a usable recording (none, rsync's output out of order, a resumed copy that lost files
- * to the source) the slot is walked instead.
+ * against), the change log relative to the previous slot, and the counts; then the dropped slots
+ * are purged (engine/purge.ts: in the background where that is slow). Runs after slot 0 is
+ * already complete and listed. Without a usable recording of rsync's list (none, rsync's output
+ * out of order, a destination that held files and lost one to the source, a ring on a server, a
+ * slot received by btrfs send) the slot is walked instead.
  */
 export async function finalizeSlot(ring: RingStore, rsyncPath: string, manifest: SlotManifest, previous: SlotManifest | null, recording: SlotRecording | null, signal?: AbortSignal): Promise<string[]> {
   const warnings: string[] = [];
@@ -143,9 +42,9 @@ export async function finalizeSlot(ring: RingStore, rsyncPath: string, manifest:
   // Dropped slots are deleted whatever happened above: otherwise every night would leave one
   // more full slot in the trash until the target is full.
   try {
-    warnings.push(...(await startPurge(droppedSlotsOf(ring))));
+    warnings.push(...(await startPurge(ring)));
   } catch (error) {
-    warnings.push(`Could not start deleting the dropped slots in ${ring.paths.trash}: ${(error as Error).message}. The next run tries again.`);
+    warnings.push(`Could not delete the dropped slots in ${ring.paths.trash}: ${(error as Error).message}. The next run tries again.`);
   }
   return warnings;
 }
@@ -158,91 +57,120 @@ async function recordSlotDetails(ring: RingStore, rsyncPath: string, manifest: S
     return;
   }
   const prior = state.entries.find((e) => e.number === current.number + 1);
-  const comparable = prior !== undefined && previous !== null && prior.id === previous.id;
-  const changeLog = ring.changeLogPath(manifest.id);
-  const slotRoot = ring.slotPath(current.number);
+  // A file that vanished from the source after an interrupted run had copied it is still in a
+  // destination that held files, yet rsync does not list it: only a walk finds everything there.
+  const usable = recording !== null && recording.failure === null && !(recording.destinationHeldFiles && manifest.rsync.exitCode === 24);
+  if (usable) {
+    try {
+      const deleted = await recordFromList(ring, manifest, current.number, recording, signal);
+      if (deleted === null && prior !== undefined && previous !== null && prior.id === previous.id && manifest.counts && !signal?.aborted) {
+        // No list to compare with (an adopted slot): rsync itself lists what the new slot lacks.
+        manifest.counts.deleted = await listDeletions(ring, rsyncPath, ring.slotPath(current.number), ring.slotPath(prior.number), ring.changeLogPath(manifest.id), signal);
+      }
+    } finally {
+      await ring.writeManifest(manifest);
+    }
+    return;
+  }
+  // Checksums carried forward by inode only hold for hard-linked slots: a copy-on-write run
+  // rewrites changed files in place, keeping their inode, so its slot is hashed in full.
+  const base = ring.storage.capabilities.hardLinks ? previous : null;
+  const comparable = prior !== undefined && base !== null && prior.id === base.id;
+  const previousSums = base?.checksums ? ring.sumsPath(base.id) : null;
+  // On a server the change log is appended to here and sent back (the host stages it).
+  const changeLog = await ring.host.staged(ring.changeLogPath(manifest.id), 'read');
   try {
-    // A file that vanished from the source after an interrupted run had copied it is still in a
-    // resumed folder, yet rsync does not list it: only a walk finds everything there.
-    const usable = recording !== null && recording.failure === null && !(recording.destinationHeldFiles && manifest.rsync.exitCode === 24);
-    let deleted: number | null;
-    if (usable) {
-      const newLog = tempPathBeside(changeLog);
-      try {
-        const counts = await playDraft({
-          draft: recording.draft,
-          previousSums: recording.previousSums,
-          sumsFile: ring.sumsPath(manifest.id),
-          changeLog: newLog,
-          hashEntry: (path, kind) => hashSlotEntry(slotRoot, path, kind, signal),
-        });
-        await rename(newLog, changeLog);
-        deleted = counts.deleted;
-        if (manifest.counts) {
-          manifest.counts.created = counts.created;
-          manifest.counts.changed = counts.changed;
-        }
-      } finally {
-        await rm(newLog, { force: true });
-      }
-    } else {
-      const previousSums = comparable && previous.checksums && (await exists(ring.sumsPath(previous.id))) ? ring.sumsPath(previous.id) : null;
-      const ordered = previousSums ? await inRsyncOrder(previousSums, () => tempPathBeside(changeLog)) : null;
-      try {
-        deleted = await recordByWalking(ring, manifest.id, slotRoot, ordered?.file ?? null, changeLog, signal);
-      } finally {
-        await ordered?.cleanup();
-      }
-    }
-    manifest.checksums = `sums/${manifest.id}.tsv`;
-    if (deleted === null && comparable && !signal?.aborted) {
-      // No list to compare with (an adopted slot): rsync itself lists what the new slot lacks.
-      deleted = await listDeletions(rsyncPath, slotRoot, ring.slotPath(prior.number), changeLog, signal);
-    }
-    if (manifest.counts && deleted !== null) manifest.counts.deleted = deleted;
+    await recordByWalking(ring, rsyncPath, manifest, current.number, prior?.number ?? null, comparable, previousSums, changeLog, signal);
   } finally {
-    await ring.writeManifest(manifest);
+    await ring.host.publishStaged(ring.changeLogPath(manifest.id));
+  }
+}
+
+/**
+ * The checksum list and change log from rsync's list of the slot: only new and changed entries
+ * are hashed. Returns the deleted files' count, null without a previous list.
+ */
+async function recordFromList(ring: RingStore, manifest: SlotManifest, number: number, recording: SlotRecording, signal?: AbortSignal): Promise<number | null> {
+  const slotRoot = ring.slotPath(number);
+  const changeLog = ring.changeLogPath(manifest.id);
+  const newLog = tempPathBeside(changeLog);
+  try {
+    const counts = await playDraft({
+      draft: recording.draft,
+      previousSums: recording.previousSums,
+      sumsFile: ring.sumsPath(manifest.id),
+      changeLog: newLog,
+      hashEntry: (path, kind) => hashSlotEntry(slotRoot, path, kind, signal),
+    });
+    await rename(newLog, changeLog);
+    manifest.checksums = `sums/${manifest.id}.tsv`;
+    if (manifest.counts) {
+      manifest.counts.created = counts.created;
+      manifest.counts.changed = counts.changed;
+      if (counts.deleted !== null) manifest.counts.deleted = counts.deleted;
+    }
+    return counts.deleted;
+  } finally {
+    await rm(newLog, { force: true });
   }
 }
 
 /**
  * The fallback: walks the slot, reusing the previous list's hashes for files with the same inode
- * (hard links made by --link-dest), and appends the previous slot's files the walk did not meet to
- * the change log as deletions. Returns how many, or null without a previous list.
+ * (hard links made by --link-dest). The previous slot's files the walk did not meet are the
+ * deleted files; they are collected aside and appended to the change log only when the whole
+ * walk succeeded; otherwise (or without a previous list) rsync lists them.
  */
-async function recordByWalking(ring: RingStore, id: string, slotRoot: string, previousSums: string | null, changeLog: string, signal?: AbortSignal): Promise<number | null> {
-  // Collected aside and appended only when the whole walk succeeded; otherwise rsync lists them.
-  const aside = previousSums ? tempPathBeside(changeLog) : null;
+async function recordByWalking(ring: RingStore, rsyncPath: string, manifest: SlotManifest, number: number, priorNumber: number | null, comparable: boolean, previousSums: string | null, changeLog: string, signal?: AbortSignal): Promise<void> {
+  const aside = comparable && previousSums !== null && (await ring.host.exists(previousSums)) ? tempPathBeside(changeLog) : null;
+  let deleted: number | null = null;
+  let sumsFailure: unknown = null;
   try {
     const gone = aside ? await BatchedWriter.open(aside, 'write') : null;
     let count = 0;
     try {
-      await writeSlotSums(slotRoot, ring.sumsPath(id), previousSums, signal, gone ? (path) => { count++; return gone.write(`- ${JSON.stringify(path)}\n`); } : undefined);
+      await writeSums(ring, number, manifest.id, previousSums, signal, gone ? (path) => { count++; return gone.write(`- ${JSON.stringify(path)}\n`); } : undefined);
     } finally {
       await gone?.close();
     }
-    if (!aside) return null;
-    await pipeline(createReadStream(aside), createWriteStream(changeLog, { flags: 'a' }));
-    return count;
+    manifest.checksums = `sums/${manifest.id}.tsv`;
+    if (aside) {
+      await pipeline(createReadStream(aside), createWriteStream(changeLog, { flags: 'a' }));
+      deleted = count;
+    }
+  } catch (error) {
+    sumsFailure = error;
   } finally {
     if (aside) await rm(aside, { force: true });
   }
+  if (manifest.counts && deleted !== null) manifest.counts.deleted = deleted;
+  else if (manifest.counts && comparable && priorNumber !== null && !signal?.aborted) {
+    manifest.counts.deleted = await listDeletions(ring, rsyncPath, ring.slotPath(number), ring.slotPath(priorNumber), changeLog, signal);
+  }
+  await ring.writeManifest(manifest);
+  if (sumsFailure !== null) throw sumsFailure;
 }
 
 /**
- * A list in rsync's order: a format-1 list (walk order, written before format 2) is sorted into a
- * temporary file first.
+ * Writes slot `number`'s checksum list by walking it. On a server its own sha256sum hashes (file
+ * contents never cross the network); here the previous list is read in rsync's order (format 2),
+ * so a format-1 list is sorted first.
  */
-async function inRsyncOrder(file: string, scratch: () => string): Promise<{ file: string; cleanup(): Promise<void> }> {
-  if ((await sumsOrderOf(file)) === 'rsync') return { file, cleanup: async () => undefined };
-  const sorted = scratch();
-  try {
-    await sortSumsToRsyncOrder(file, sorted);
-  } catch (error) {
-    await rm(sorted, { force: true });
-    throw error;
+async function writeSums(ring: RingStore, number: number, id: string, previousSums: string | null, signal?: AbortSignal, onGone?: (path: string) => Promise<void> | undefined): Promise<void> {
+  const root = ring.slotPath(number);
+  const out = ring.sumsPath(id);
+  const host = ring.host;
+  if (host instanceof SshHost) {
+    await writeRemoteSlotSums(host, root, out, previousSums, signal, onGone);
+    return;
   }
-  return { file: sorted, cleanup: () => rm(sorted, { force: true }) };
+  const listed = previousSums !== null && (await exists(previousSums)) ? previousSums : null;
+  const ordered = listed ? await inRsyncOrder(listed, () => tempPathBeside(ring.changeLogPath(id))) : null;
+  try {
+    await writeSlotSums(root, out, ordered?.file ?? null, signal, onGone);
+  } finally {
+    await ordered?.cleanup();
+  }
 }
 
 /**
@@ -250,12 +178,13 @@ async function inRsyncOrder(file: string, scratch: () => string): Promise<{ file
  * exactly the entries of the old slot that the new one no longer has. Only needed when the previous
  * slot has no checksum list (adopted, or made by a run that was interrupted before recording it).
  */
-async function listDeletions(rsyncPath: string, newSlot: string, oldSlot: string, changeLog: string, signal?: AbortSignal): Promise<number> {
+async function listDeletions(ring: RingStore, rsyncPath: string, newSlot: string, oldSlot: string, changeLog: string, signal?: AbortSignal): Promise<number> {
   const splitter = new LineSplitter();
   let deleted = 0;
   const out = await BatchedWriter.open(changeLog, 'append');
   try {
-    await run(rsyncPath, ['-r', '--dry-run', '--delete', '--existing', '--ignore-existing', '--out-format=%i %n', '--', `${newSlot}/`, `${oldSlot}/`], {
+    // Both slots are on the ring's host: its own rsync compares them there.
+    await ring.host.run(ring.host.name === null ? rsyncPath : 'rsync', ['-r', '--dry-run', '--delete', '--existing', '--ignore-existing', '--out-format=%i %n', '--', `${newSlot}/`, `${oldSlot}/`], {
       onStdout: (chunk) => splitter.push(chunk, (line) => {
         const item = parseItemizedLine(line);
         if (item?.change === 'deleted') {
@@ -283,14 +212,10 @@ async function backfillChecksums(ring: RingStore, signal?: AbortSignal): Promise
   for (const entry of state.entries) {
     const manifest = await ring.readManifest(entry.id);
     if (!manifest || manifest.adopted || manifest.state !== 'complete' || manifest.checksums) continue;
-    const base = manifest.linkDest ? await ring.readManifest(manifest.linkDest) : null;
-    const baseSums = base?.checksums && (await exists(ring.sumsPath(base.id))) ? ring.sumsPath(base.id) : null;
-    const ordered = baseSums ? await inRsyncOrder(baseSums, () => tempPathBeside(ring.changeLogPath(entry.id))) : null;
-    try {
-      await writeSlotSums(ring.slotPath(entry.number), ring.sumsPath(entry.id), ordered?.file ?? null, signal);
-    } finally {
-      await ordered?.cleanup();
-    }
+    // Hashes carried forward by inode hold only between hard-linked slots: a copy-on-write slot
+    // rewrote changed files in place, under the same inode.
+    const base = manifest.linkDest && (manifest.storage?.kind ?? 'links') === 'links' ? await ring.readManifest(manifest.linkDest) : null;
+    await writeSums(ring, entry.number, entry.id, base?.checksums ? ring.sumsPath(base.id) : null, signal);
     await ring.writeManifest({ ...manifest, checksums: `sums/${entry.id}.tsv`, warnings: [...manifest.warnings, 'Checksums were recorded by a later run, after this run was interrupted.'] });
     filled++;
   }

@@ -1,7 +1,8 @@
-import { acquireLock, isStale, readOwner } from '../platform/lock';
-import { RingStore } from '../platform/ringStore';
+import type { RingStore } from '../platform/ringStore';
+import { withRing } from '../platform/target/select';
+import { stat } from 'node:fs/promises';
+import { isErrno } from '../platform/fsutil';
 import type { RingListing, SlotSummary } from '../rpc/protocol';
-import { exists } from '../platform/fsutil';
 import { ShadowSlotsError } from '../core/errors';
 import type { RingEntry } from '../core/ring';
 import type { Journal } from '../core/journal';
@@ -14,7 +15,11 @@ type Rotation = NonNullable<Journal['rotation']>;
  * no live lock holder) is finished first, so what is listed is never a half-rotated ring.
  */
 export async function listRing(target: string): Promise<RingListing> {
-  const ring = new RingStore(target);
+  return withRing(target, 'auto', (ring) => listOpenRing(target, ring));
+}
+
+async function listOpenRing(target: string, ring: RingStore): Promise<RingListing> {
+  await requireTargetFolder(ring);
   const notes: string[] = [];
   // While another run is between two renames of its rotation the folders are in flux: list the
   // ring as the journal says it will be in a moment (no gap, no half-moved folder taken for a
@@ -43,7 +48,7 @@ export async function listRing(target: string): Promise<RingListing> {
     slots.push({ number: null, id, state, path: ring.incomingPath(id), manifest });
   }
   await resumePurge(ring);
-  return { target, slots, busy, notes };
+  return { target, slots, busy, notes, host: ring.host.name };
 }
 
 /**
@@ -52,14 +57,14 @@ export async function listRing(target: string): Promise<RingListing> {
  * is in the middle of, if any.
  */
 async function finishInterruptedRotation(ring: RingStore, notes: string[]): Promise<{ busy: boolean; rotation: Rotation | null }> {
-  const owner = await readOwner(ring.paths.lockFile);
-  const busy = owner !== undefined && !(await isStale(owner));
+  const holder = await ring.host.lockHolder(ring.paths.lockFile);
+  const busy = holder !== null && holder.live;
   // The live run's journal may be mid-write or gone by now: then it is not rotating.
   if (busy) return { busy, rotation: (await ring.readJournal().catch(() => null))?.rotation ?? null };
-  if (await exists(ring.paths.journalFile)) {
+  if (await ring.host.exists(ring.paths.journalFile)) {
     const journal = await ring.readJournal();
     if (journal.rotation) {
-      const lock = await acquireLock(ring.paths.lockFile, 'repair before reading');
+      const lock = await ring.host.acquireLock(ring.paths.lockFile, 'repair before reading');
       try {
         notes.push(...(await ring.repair()));
       } finally {
@@ -76,8 +81,38 @@ async function finishInterruptedRotation(ring: RingStore, notes: string[]): Prom
  * files under another slot's number and date.
  */
 export async function settledEntries(ring: RingStore): Promise<RingEntry[]> {
+  await requireTargetFolder(ring);
   if ((await finishInterruptedRotation(ring, [])).rotation) {
     throw new ShadowSlotsError('locked', 'A backup is renumbering the slots right now.', { hint: 'Try again in a moment.' });
   }
   return (await ring.readState()).state.entries;
+}
+
+/**
+ * A missing target is far more often an unplugged or unmounted backup disk than a ring without
+ * slots: saying "no slots yet" would tell the user the opposite of what happened.
+ */
+async function requireTargetFolder(ring: RingStore): Promise<void> {
+  const target = ring.target;
+  if (ring.host.name !== null) {
+    // On a server: the same question asked there (a symlink to the folder is fine).
+    const s = await ring.host.stat(target);
+    if (s === null) {
+      throw new ShadowSlotsError('preflight', `The target folder ${target} does not exist on ${ring.host.name}.`, {
+        hint: 'Is the backup disk on the server mounted? A new ring\'s folder is made by its first backup (CLI: backup --create-target).',
+      });
+    }
+    if (s.kind !== 'folder' && s.kind !== 'symlink') throw new ShadowSlotsError('preflight', `The target ${target} on ${ring.host.name} is not a folder.`, { hint: 'Give the folder that holds the slots 0, 1, 2…' });
+    return;
+  }
+  const st = await stat(target).catch((error: unknown) => {
+    if (isErrno(error, 'ENOENT') || isErrno(error, 'ENOTDIR')) return null;
+    throw error; // e.g. EACCES: the folder may well exist, and the error says why it cannot be read
+  });
+  if (st === null) {
+    throw new ShadowSlotsError('preflight', `The target folder ${target} does not exist.`, {
+      hint: 'Is the backup drive connected and mounted? Connect it and try again. A new ring\'s folder is made by its first backup (CLI: backup --create-target).',
+    });
+  }
+  if (!st.isDirectory()) throw new ShadowSlotsError('preflight', `The target ${target} is not a folder.`, { hint: 'Give the folder that holds the slots 0, 1, 2…' });
 }

@@ -1,5 +1,5 @@
-import { access, constants, mkdir, readFile, realpath, stat } from 'node:fs/promises';
-import { ruleListFor } from '../platform/filter/load';
+import { access, constants, mkdir, realpath, stat } from 'node:fs/promises';
+import { checkFilterFile } from '../platform/filter/check';
 import { ShadowSlotsError } from '../core/errors';
 import type { Profile } from '../core/profile';
 import { formatBytes } from '../core/format';
@@ -7,9 +7,11 @@ import { anchoredDirExclude } from '../core/filters';
 import { fileSystemType, probeTarget, type TargetProbe } from '../platform/fsProbe';
 import { isErrno } from '../platform/fsutil';
 import { locateRsync, type RsyncTool } from '../platform/rsyncTool';
+import type { RingHost } from '../platform/target/host';
+import { SshHost } from '../platform/target/sshHost';
+import { NTFS_MAX_LINKS } from '../core/windows/ntfs';
 
-/** NTFS stores at most 1023 hard links per file; every slot adds one. */
-export const NTFS_MAX_LINKS = 1023;
+export { NTFS_MAX_LINKS };
 
 export interface PreflightReport {
   rsync: RsyncTool;
@@ -23,8 +25,18 @@ export interface PreflightReport {
 /** File systems that store nanosecond modification times on Linux. */
 const NANOSECOND_FS = new Set(['ext4', 'btrfs', 'xfs', 'tmpfs', 'zfs', 'overlay']);
 
+export interface PreflightOptions {
+  createTarget?: boolean;
+  /** The ring's host (a server for `ssh://…` targets) and the target folder as it names it. */
+  host?: RingHost;
+  targetPath?: string;
+}
+
+/** rsync 3.1 brought --info=progress2, which the engine reads; older servers cannot take part. */
+const MIN_REMOTE_RSYNC = [3, 1];
+
 /** Everything checked before anything is written. */
-export async function preflight(profile: Profile, options: { createTarget?: boolean } = {}): Promise<PreflightReport> {
+export async function preflight(profile: Profile, options: PreflightOptions = {}): Promise<PreflightReport> {
   const warnings: string[] = [];
   // Started first, awaited last: running `rsync --version` is the slowest check and needs nothing
   // the others find. Its failure is only reported if every earlier check passed.
@@ -41,6 +53,14 @@ export async function preflight(profile: Profile, options: { createTarget?: bool
   if (!sourceStat.isDirectory()) throw new ShadowSlotsError('preflight', `The source ${profile.source} is not a folder.`, { hint: 'Back up the folder that contains it.' });
   const sourceReal = await realpath(profile.source);
   if (sourceReal !== profile.source) warnings.push(`The source ${profile.source} is a symbolic link; backing up what it points to: ${sourceReal}.`);
+
+  if (options.host instanceof SshHost) {
+    const probe = await probeRemoteTarget(options.host, options.targetPath ?? profile.target, options.createTarget === true, profile, warnings);
+    const sourceFs = (await fileSystemType(sourceReal)).type;
+    const timePrecision = NANOSECOND_FS.has(probe.fsType) && NANOSECOND_FS.has(sourceFs) ? 'nanoseconds' : 'seconds';
+    if (profile.filterFile !== undefined) await checkFilterFile(profile.filterFile);
+    return { rsync: await rsyncFound, target: probe, sourceReal, warnings, timePrecision };
+  }
 
   let targetStat;
   try {
@@ -80,6 +100,12 @@ export async function preflight(profile: Profile, options: { createTarget?: bool
         hint: 'Previous slots are intact. Free space on the target or keep fewer slots, then run again.',
       });
     }
+    // A read-only dataset or mount passes access(W_OK) (zfs-fuse checks only the mode bits).
+    if (isErrno(error, 'EROFS')) {
+      throw new ShadowSlotsError('preflight', `The target ${profile.target} is on a read-only file system: not even a test file could be written.`, {
+        hint: 'Make it writable (a ZFS dataset: zfs set readonly=off DATASET, "zfs get -r readonly" shows where it is set; a mount: remount it read-write), or choose another target. Previous slots are intact.',
+      });
+    }
     throw error;
   }
   const sourceFs = (await fileSystemType(sourceReal)).type;
@@ -99,24 +125,45 @@ export async function preflight(profile: Profile, options: { createTarget?: bool
   return { rsync, target: probe, sourceReal, warnings, timePrecision };
 }
 
-/** The filter file must exist and hold only rules rsync accepts: rsync would stop with exit 1. */
-async function checkFilterFile(file: string): Promise<void> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    throw new ShadowSlotsError('invalid-input', `The filter file ${file} cannot be read.`, { hint: 'Check the path in the settings, or remove it.' });
+/**
+ * The target checks on a server, in one round trip: exists (or created on request), a writable
+ * folder, hard links work, free space, and the server's own tools. The server is another
+ * computer, so the target cannot be inside the source.
+ */
+async function probeRemoteTarget(host: SshHost, path: string, create: boolean, profile: Profile, warnings: string[]): Promise<TargetProbe> {
+  const where = `${path} on ${host.name}`;
+  const probe = await host.probeTarget(path, create);
+  switch (probe.status) {
+    case 'missing':
+      throw new ShadowSlotsError('preflight', `The target folder ${where} does not exist.`, {
+        hint: 'If the backup disk on the server is not mounted, mount it; otherwise create the folder (CLI: --create-target). Shadow Slots never creates it silently, so a backup cannot fill the wrong disk.',
+      });
+    case 'cannot-create': throw new ShadowSlotsError('preflight', `The target folder ${where} cannot be created: ${probe.stderr}.`, { hint: 'Create it on the server, or fix its parent folder\'s permissions.' });
+    case 'not-folder': throw new ShadowSlotsError('preflight', `The target ${where} is not a folder.`);
+    case 'not-writable':
+    case 'full':
+      if (/No space left|quota/i.test(probe.stderr)) {
+        throw new ShadowSlotsError('target-full', `The target on ${host.name} is full: ${formatBytes(probe.freeBytes)} free of ${formatBytes(probe.totalBytes)}; not even a test file could be written.`, {
+          hint: 'Previous slots are intact. Free space on the server or keep fewer slots, then run again.',
+        });
+      }
+      throw new ShadowSlotsError('preflight', `The target folder ${where} is not writable by the account ${host.name} logs in as.`, { hint: 'Fix its permissions on the server or choose another target.' });
+    case 'ok': break;
   }
-  const list = ruleListFor(text, file);
-  const errors = list.errors;
-  if (errors.length > 0) {
-    // Parser lines are 0-based (LSP positions); people count from 1.
-    const first = errors.slice(0, 3).map((e) => `line ${e.line + 1}: ${e.message}`).join('; ');
-    throw new ShadowSlotsError('invalid-input', `The filter file ${file} has ${errors.length} invalid rule(s): ${first}.`, { hint: 'Fix the rules (the editor marks them), or run "shadow-slots filter check".' });
+  const version = probe.rsyncVersion?.split('.').map(Number) ?? null;
+  if (!version || version[0]! < MIN_REMOTE_RSYNC[0]! || (version[0] === MIN_REMOTE_RSYNC[0] && version[1]! < MIN_REMOTE_RSYNC[1]!)) {
+    throw new ShadowSlotsError('preflight', probe.rsyncVersion ? `The server ${host.name} has rsync ${probe.rsyncVersion}; version 3.1 or newer is needed.` : `The server ${host.name} has no rsync in the PATH of its login.`, {
+      hint: 'Install rsync 3.1 or newer on the server (every current Linux distribution and NAS has it). Nothing was changed.',
+    });
   }
-  // rsync stops with exit 11 on a merge file it cannot open; say so before anything is written.
-  const missing = list.notes.filter((n) => n.kind === 'merge-missing');
-  if (missing.length > 0) {
-    throw new ShadowSlotsError('invalid-input', `The filter file ${file} merges ${missing.map((n) => JSON.stringify(n.name)).join(', ')}, which cannot be read.`, { hint: 'Create the merge file or remove the rule (use absolute paths).' });
+  if (!probe.gnuFind) {
+    throw new ShadowSlotsError('preflight', `The server ${host.name} has no find with -printf (GNU findutils), which lists slots there.`, { hint: 'Install findutils on the server. Nothing was changed.' });
   }
+  if (!probe.sha256sum) warnings.push(`The server ${host.name} has no sha256sum (GNU coreutils 8.30 or newer): slots are made, but no checksums are recorded and verify cannot check them.`);
+  if (!probe.hardLinks) warnings.push(`The target file system on ${host.name} (${probe.fsType}) does not support hard links: every slot will be a full copy of the source, using its full size each time.`);
+  if (probe.fsType === 'ntfs' && profile.slots > NTFS_MAX_LINKS) {
+    throw new ShadowSlotsError('invalid-input', `NTFS allows at most ${NTFS_MAX_LINKS} hard links per file; a ring of ${profile.slots} slots cannot be kept.`, { hint: `Use at most ${NTFS_MAX_LINKS} slots.` });
+  }
+  if (probe.freeBytes < 64 * 1024 * 1024) warnings.push(`The target on ${host.name} has only ${formatBytes(probe.freeBytes)} free.`);
+  return { fsType: probe.fsType, freeBytes: probe.freeBytes, totalBytes: probe.totalBytes, hardLinks: probe.hardLinks };
 }

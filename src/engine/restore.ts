@@ -1,9 +1,10 @@
-import { cp, lstat, mkdir, realpath, rename, rm } from 'node:fs/promises';
+import { cp, mkdir, realpath, rename, rm } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ShadowSlotsError, invalid } from '../core/errors';
 import { exists, isErrno } from '../platform/fsutil';
-import { RingStore } from '../platform/ringStore';
+import { withRing } from '../platform/target/select';
+import type { RingStore } from '../platform/ringStore';
 import { settledEntries } from './list';
 import type { RestoreResult } from '../rpc/protocol';
 
@@ -48,22 +49,26 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
   const parts = validateRelativePath(options.path);
   if (parts.length === 0) throw invalid('Give the path of a file or folder inside the slot to restore (e.g. src/app.ts); a whole slot is restored by copying its folder.');
   if (!Number.isInteger(options.slot) || options.slot < 0) throw invalid(`Slot ${JSON.stringify(options.slot)} is not a slot number.`);
-  const ring = new RingStore(options.target);
+  return withRing(options.target, 'auto', (ring) => restoreFrom(ring, options, parts));
+}
+
+async function restoreFrom(ring: RingStore, options: RestoreOptions, parts: string[]): Promise<RestoreResult> {
   const entries = await settledEntries(ring);
   if (!entries.some((e) => e.number === options.slot)) {
     throw new ShadowSlotsError('not-found', `Slot ${options.slot} does not exist in ${options.target}.`, { hint: `Existing slots: ${entries.map((e) => e.number).join(', ') || 'none'}.` });
   }
-  const slotRoot = await realpath(ring.slotPath(options.slot));
-  const source = join(slotRoot, ...parts);
+  const host = ring.host;
+  const slotRoot = host.name === null ? await realpath(ring.slotPath(options.slot)) : ring.slotPath(options.slot);
+  const source = host.join(slotRoot, ...parts);
   // Every component inside the slot must be real (a symlinked folder in the slot could point anywhere).
   let walk = slotRoot;
-  for (const part of parts.slice(0, -1)) {
-    walk = join(walk, part);
-    const s = await lstat(walk).catch(() => null);
+  for (const [i, part] of parts.slice(0, -1).entries()) {
+    walk = host.join(walk, part);
+    const s = await host.stat(walk).catch(() => null);
     if (!s) break;
-    if (s.isSymbolicLink()) throw invalid(`${parts.join('/')} goes through a symbolic link inside the slot (${relative(slotRoot, walk)}); refusing to follow it.`, 'Restore the link itself, or the folder it points to.');
+    if (s.kind === 'symlink') throw invalid(`${parts.join('/')} goes through a symbolic link inside the slot (${parts.slice(0, i + 1).join('/')}); refusing to follow it.`, 'Restore the link itself, or the folder it points to.');
   }
-  const sourceStat = await lstat(source).catch((error: unknown) => {
+  const sourceStat = await host.stat(source).catch((error: unknown) => {
     if (isErrno(error, 'ENOENT') || isErrno(error, 'ENOTDIR')) return null;
     throw error;
   });
@@ -95,9 +100,10 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
   await mkdir(dirname(destination), { recursive: true });
   let keptAside: string | null = null;
   try {
-    await cp(source, temp, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true, errorOnExist: true, force: false });
+    await host.copyOut(source, temp);
     if (destinationExists) {
-      const asideRoot = options.keepAsideDir ?? join(ring.paths.meta, 'replaced', stamp);
+      // A ring on a server keeps replaced versions on this machine, inside the restore folder.
+      const asideRoot = options.keepAsideDir ?? (host.name === null ? join(ring.paths.meta, 'replaced', stamp) : join(toRoot, '.shadow-slots-replaced', stamp));
       keptAside = join(asideRoot, ...parts);
       await mkdir(dirname(keptAside), { recursive: true });
       await moveAcross(destination, keptAside);

@@ -7,16 +7,19 @@ import { validateProfile } from '../core/profile';
 import { setLogSink } from '../platform/runner';
 import {
   BackupProgressNotification, BackupRequest, ListRequest, LogNotification, PreviewBackupRequest, ProfileChangedNotification, RestoreRequest,
-  RingChangedNotification, ValidateProfileRequest, VerifyRequest,
+  RingChangedNotification, SlotEntryRequest, SlotFileRequest, SlotFolderRequest, SlotSpaceRequest, ValidateProfileRequest, VerifyRequest,
   type EngineErrorData,
 } from '../rpc/protocol';
 import { runBackup } from './backup';
 import { listRing } from './list';
+import { ringSpace } from './space';
+import { listSlotFolder, readSlotFile, statSlotEntry } from './slotRead';
 import { restore } from './restore';
 import { verifySlot } from './verify';
 import { FILTER_LANGUAGE_CAPABILITIES, registerFilterLanguage } from './filterLanguage';
 import { previewBackup } from '../platform/filter/preview';
 import { locateRsync } from '../platform/rsyncTool';
+import { closeAllConnections, keepConnectionsFor } from '../platform/target/remoteHosts';
 import type { ProfileInput } from '../core/profile';
 
 /** Turns any failure into a ResponseError whose data carries the classified code and the hint. */
@@ -40,9 +43,14 @@ export function registerEngine(connection: Connection): { documents: TextDocumen
     running = true;
     const progress = params.workDoneToken !== undefined ? connection.window.attachWorkDoneProgress(params.workDoneToken) : undefined;
     progress?.begin('Shadow Slots backup', 0, 'Starting…', true);
+    let target: string | undefined;
     try {
+      // The boundary between the extension's settings and the engine: validated here, once.
+      const { profile, notes } = validateProfile(params.profile);
+      target = profile.target;
       const result = await runBackup({
-        profile: params.profile,
+        profile,
+        notes,
         signal: signalFromToken(token),
         onProgress: (e) => {
           progress?.report(e.percent ?? 0, progressDetail(e));
@@ -56,13 +64,24 @@ export function registerEngine(connection: Connection): { documents: TextDocumen
     } finally {
       running = false;
       progress?.done();
-      const target = typeof params.profile.target === 'string' ? params.profile.target : undefined;
       if (target) connection.sendNotification(RingChangedNotification.type, { target });
     }
   });
 
   connection.onRequest(ListRequest.type, async (params) => {
     try { return await listRing(params.target); } catch (error) { return toResponseError(error); }
+  });
+  connection.onRequest(SlotFolderRequest.type, async (p) => {
+    try { return await listSlotFolder(p.target, p.slot, p.path); } catch (error) { return toResponseError(error); }
+  });
+  connection.onRequest(SlotEntryRequest.type, async (p) => {
+    try { return await statSlotEntry(p.target, p.slot, p.path); } catch (error) { return toResponseError(error); }
+  });
+  connection.onRequest(SlotFileRequest.type, async (p) => {
+    try { return { base64: (await readSlotFile(p.target, p.slot, p.path)).toString('base64') }; } catch (error) { return toResponseError(error); }
+  });
+  connection.onRequest(SlotSpaceRequest.type, async (params) => {
+    try { return await ringSpace(params.target); } catch (error) { return toResponseError(error); }
   });
   connection.onRequest(RestoreRequest.type, async (params) => {
     try {
@@ -102,6 +121,7 @@ export function registerEngine(connection: Connection): { documents: TextDocumen
       serverInfo: { name: 'shadow-slots-engine' },
     };
   });
+  connection.onShutdown(() => closeAllConnections());
   connection.onNotification(ProfileChangedNotification.type, (params) => { profile = params.profile; });
   registerFilterLanguage(connection, documents, {
     sourceFor: () => (typeof profile.source === 'string' && profile.source !== '' ? profile.source : undefined),
@@ -111,6 +131,8 @@ export function registerEngine(connection: Connection): { documents: TextDocumen
 }
 
 export function startServer(): void {
+  // Browsing a remote slot is many small requests: one SSH connection serves them for a while.
+  keepConnectionsFor(60_000);
   const connection = createConnection(ProposedFeatures.all);
   const { documents } = registerEngine(connection);
   documents.listen(connection);

@@ -1,5 +1,8 @@
 import { ShadowSlotsError } from '../core/errors';
-import { RingStore } from '../platform/ringStore';
+import { withRing } from '../platform/target/select';
+import type { RingStore } from '../platform/ringStore';
+import { SshHost } from '../platform/target/sshHost';
+import { verifyRemoteSlot } from '../platform/target/remoteSums';
 import { settledEntries } from './list';
 import { hashEntry, readSums, sumsOrderOf, type SumLine } from '../platform/treeSums';
 import { comparePaths, walkTree } from '../platform/treeWalk';
@@ -14,7 +17,10 @@ const MAX_LISTED = 100;
  * lists from before format 2), so memory does not grow with the slot.
  */
 export async function verifySlot(target: string, slot: number, signal?: AbortSignal): Promise<VerifyResult> {
-  const ring = new RingStore(target);
+  return withRing(target, 'auto', (ring) => verifyInRing(ring, target, slot, signal));
+}
+
+async function verifyInRing(ring: RingStore, target: string, slot: number, signal?: AbortSignal): Promise<VerifyResult> {
   const entries = await settledEntries(ring);
   const entry = entries.find((e) => e.number === slot);
   if (!entry) throw new ShadowSlotsError('not-found', `Slot ${slot} does not exist in ${target}.`);
@@ -30,6 +36,11 @@ export async function verifySlot(target: string, slot: number, signal?: AbortSig
     return result;
   }
   const root = ring.slotPath(slot);
+  if (ring.host instanceof SshHost) {
+    // Hashed on the server: file contents never cross the network to be verified.
+    const counts = await verifyRemoteSlot(ring.host, root, ring.sumsPath(entry.id), signal, MAX_LISTED);
+    return { ...result, ...counts, ok: counts.missing.length + counts.changed.length + counts.extra.length === 0 };
+  }
   const order = await sumsOrderOf(ring.sumsPath(entry.id));
   const compare = order === 'rsync' ? compareRsyncOrder : comparePaths;
   const recorded = readSums(ring.sumsPath(entry.id));

@@ -18,6 +18,11 @@ const FS_TYPES: Record<number, string> = {
   0xfe534d42: 'smb2',
 };
 
+/** The name of a statfs(2) file system type (also what a server's `stat -f -c %t` prints, in hex). */
+export function fileSystemName(magic: number): string {
+  return FS_TYPES[magic] ?? `0x${magic.toString(16)}`;
+}
+
 export interface TargetProbe {
   fsType: string;
   freeBytes: number;
@@ -27,7 +32,7 @@ export interface TargetProbe {
 
 export async function fileSystemType(path: string): Promise<{ type: string; freeBytes: number; totalBytes: number }> {
   const s = await statfs(path);
-  return { type: FS_TYPES[s.type] ?? `0x${s.type.toString(16)}`, freeBytes: s.bavail * s.bsize, totalBytes: s.blocks * s.bsize };
+  return { type: fileSystemName(s.type), freeBytes: s.bavail * s.bsize, totalBytes: s.blocks * s.bsize };
 }
 
 /**

@@ -1,28 +1,49 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, open, readdir, rename, rm, stat, lstat } from 'node:fs/promises';
-import { join } from 'node:path';
-import { dirname } from 'node:path';
+import { chmod, mkdir, open, readdir, rename, rm, stat, lstat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+
+export interface AtomicWriteOptions {
+  /** Permissions of the new file (default 0o644; 0o600 for a profile that names the user's folders). */
+  mode?: number;
+  /**
+   * Creates missing parent folders, durably. Never for ring metadata: a target whose disk was
+   * unplugged must fail, not be recreated as an empty folder on the system disk.
+   */
+  makeFolders?: boolean;
+}
 
 /**
- * Replaces a file atomically: write a temp file beside it, fsync, rename over, fsync the folder.
- * A crash leaves either the old or the new content, never a torn file (the journal depends on it).
+ * The one way this project replaces a file: write a temp file beside it, fsync, rename over, fsync
+ * the folder. A crash leaves either the old or the new content, never a torn or empty file (the
+ * ring's journal and the schedule registry both depend on it). On a failure the temp file is gone.
  */
-export async function writeFileAtomic(file: string, content: string | Buffer): Promise<void> {
+export async function writeFileAtomic(file: string, content: string | Buffer, options: AtomicWriteOptions = {}): Promise<void> {
+  if (options.makeFolders) await makeFoldersDurably(dirname(file));
   const tmp = tempPathBeside(file);
-  const handle = await open(tmp, 'w', 0o644);
   try {
-    await handle.writeFile(content);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
+    const handle = await open(tmp, 'w', options.mode ?? 0o644);
+    try {
+      await handle.writeFile(content);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
     await rename(tmp, file);
   } catch (error) {
     await rm(tmp, { force: true });
     throw error;
   }
   await syncDir(dirname(file));
+}
+
+/** mkdir -p, then fsync the parent of every folder it made: a new folder is an entry in its parent. */
+async function makeFoldersDurably(dir: string): Promise<void> {
+  const first = await mkdir(dir, { recursive: true });
+  if (first === undefined) return;
+  for (let made = dir; ; made = dirname(made)) {
+    await syncDir(dirname(made));
+    if (made === first || dirname(made) === made) break;
+  }
 }
 
 /**

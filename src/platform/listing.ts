@@ -2,16 +2,9 @@ import { lstatSync } from 'node:fs';
 import { lstat, readdir, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 
-/** What a slot's tree view shows for one directory entry. */
-export interface SlotDirEntry {
-  name: string;
-  /** Symlinks are listed as such and never followed: a slot's link may point anywhere. */
-  kind: 'folder' | 'file' | 'symlink' | 'other';
-  /** Bytes for files (and the link text length for symlinks); 0 for folders. */
-  size: number;
-  /** Last modification, milliseconds since the epoch (as rsync -t preserved it). */
-  mtimeMs: number;
-}
+import type { FileIdentity, SlotDirEntry } from '../core/slotEntry';
+
+export type { FileIdentity, SlotDirEntry };
 
 /**
  * Lists one folder of a slot, folders first, then by name, without descending into it: the tree
@@ -32,7 +25,7 @@ export async function listSlotDirectory(dir: string): Promise<SlotDirEntry[]> {
     if (!s) continue;
     entries.push({ name: d.name, kind, size: kind === 'folder' ? 0 : s.size, mtimeMs: s.mtimeMs });
   }
-  return entries.sort(compareEntries);
+  return entries.sort(compareSlotEntries);
 }
 
 /** Whether `dir` exists and is a folder (follows symlinks: a target may be reached through one). */
@@ -42,7 +35,8 @@ export async function isDirectory(dir: string): Promise<boolean> {
 
 const CHUNK = 500;
 
-function compareEntries(a: SlotDirEntry, b: SlotDirEntry): number {
+/** Folders first, then by name as file managers show them. */
+export function compareSlotEntries(a: SlotDirEntry, b: SlotDirEntry): number {
   const fa = a.kind === 'folder' ? 0 : 1;
   const fb = b.kind === 'folder' ? 0 : 1;
   if (fa !== fb) return fa - fb;
@@ -50,15 +44,6 @@ function compareEntries(a: SlotDirEntry, b: SlotDirEntry): number {
   // case-insensitive first so "README" and "readme.txt" sit together as file managers show them.
   const ia = a.name.toLowerCase(); const ib = b.name.toLowerCase();
   return ia < ib ? -1 : ia > ib ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
-}
-
-/** Enough to tell two versions of a file apart the way rsync does (size + mtime), and hard links apart by inode. */
-export interface FileIdentity {
-  size: number;
-  mtimeMs: number;
-  dev: number;
-  ino: number;
-  isFile: boolean;
 }
 
 /** The identity of a path (not following a final symlink), or undefined when it does not exist. */

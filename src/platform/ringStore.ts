@@ -1,40 +1,57 @@
-import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import { ShadowSlotsError } from '../core/errors';
 import { emptyJournal, isJournalEmpty, parseJournal, type Journal } from '../core/journal';
 import { ringPaths, type RingPaths } from '../core/layout';
 import { parseManifest, serializeManifest, type SlotManifest } from '../core/manifest';
-import { emptyRing, parseRingState, planRotation, serializeRingState, slotNumbersFromNames, stepStatus, type RingEntry, type RingState, type RotationStep } from '../core/ring';
-import { exists, isErrno, TORN_WRITE, writeFileAtomic } from './fsutil';
+import { emptyRing, parseRingState, planRotation, serializeRingState, slotNumbersFromNames, type RingEntry, type RingState, type RotationStep } from '../core/ring';
+import type { SlotSpace } from '../core/target';
 import { faultPoint } from './faults';
-import { isAbandonedLockDraft } from './lock';
+import type { RingHost } from './target/host';
+import { localHost } from './target/localHost';
+import { incomingIds } from './target/pathSteps';
+import type { SlotStorage, SpaceCache, StorageContext } from './target/storage';
+import { linksStorage } from './target/linksStorage';
 
 /**
- * The ring on disk. Reading never writes; everything that writes expects the caller to hold the
- * ring's lock. Renames are journaled first, so `repair()` can finish any rotation a crash
- * interrupted, at any instant, without a gap and without losing a complete slot.
+ * The ring on disk, wherever it lives (`host`) and however its slots are stored (`storage`: hard
+ * links, btrfs subvolumes…). Reading never writes; everything that writes expects the caller to
+ * hold the ring's lock. Rotation steps are journaled first, so `repair()` can finish any rotation a
+ * crash interrupted, at any instant, without a gap and without losing a complete slot.
  */
 export class RingStore {
   readonly paths: RingPaths;
+  readonly storage: SlotStorage;
 
-  constructor(readonly target: string) {
-    this.paths = ringPaths(target, join);
+  constructor(readonly target: string, readonly host: RingHost = localHost, storage?: (ctx: StorageContext) => SlotStorage) {
+    this.paths = ringPaths(target, host.join);
+    this.storage = (storage ?? linksStorage)(this.context());
   }
 
-  slotPath(number: number): string { return join(this.target, String(number)); }
-  incomingPath(id: string): string { return join(this.paths.incoming, id); }
-  trashPath(id: string): string { return join(this.paths.trash, id); }
-  manifestPath(id: string): string { return join(this.paths.manifests, `${id}.json`); }
-  changeLogPath(id: string): string { return join(this.paths.changes, `${id}.log`); }
-  sumsPath(id: string): string { return join(this.paths.sums, `${id}.tsv`); }
+  /** What a storage kind is built on; also used to build another kind on the same ring. */
+  context(): StorageContext {
+    return {
+      host: this.host,
+      paths: this.paths,
+      slotPath: (n) => this.slotPath(n),
+      incomingPath: (id) => this.incomingPath(id),
+      trashPath: (id) => this.trashPath(id),
+    };
+  }
+
+  slotPath(number: number): string { return this.host.join(this.target, String(number)); }
+  incomingPath(id: string): string { return this.host.join(this.paths.incoming, id); }
+  trashPath(id: string): string { return this.host.join(this.paths.trash, id); }
+  manifestPath(id: string): string { return this.host.join(this.paths.manifests, `${id}.json`); }
+  changeLogPath(id: string): string { return this.host.join(this.paths.changes, `${id}.log`); }
+  sumsPath(id: string): string { return this.host.join(this.paths.sums, `${id}.tsv`); }
+  private spacePath(key: string): string { return this.host.join(this.paths.meta, SPACE_DIR, `${key}.json`); }
 
   async ensureMeta(): Promise<void> {
     for (const dir of [this.paths.meta, this.paths.manifests, this.paths.changes, this.paths.sums, this.paths.logs, this.paths.incoming, this.paths.trash]) {
-      await mkdir(dir, { recursive: true });
+      await this.host.mkdirp(dir);
     }
   }
 
-  async hasMeta(): Promise<boolean> { return exists(this.paths.ringFile); }
+  async hasMeta(): Promise<boolean> { return this.host.exists(this.paths.ringFile); }
 
   /**
    * The ring as recorded, reconciled with the folders that exist: entries whose folder is gone are
@@ -46,64 +63,60 @@ export class RingStore {
   async readState(): Promise<{ state: RingState; adopted: RingEntry[]; missing: RingEntry[]; foreign: number[] }> {
     let recorded: RingState = emptyRing();
     let hasRecord = true;
+    let text: string | null;
     try {
-      recorded = parseRingState(await readFile(this.paths.ringFile, 'utf8'));
+      text = await this.host.readText(this.paths.ringFile);
+      if (text !== null) recorded = parseRingState(text);
     } catch (error) {
-      if (!isErrno(error, 'ENOENT')) {
-        throw new ShadowSlotsError('ring-corrupt', `The ring's metadata ${this.paths.ringFile} cannot be read: ${(error as Error).message}.`, {
-          hint: 'Your slots are untouched. Move the file aside; the next run adopts the numbered folders 0…N-1 as they are.',
-        });
-      }
-      hasRecord = false;
+      throw new ShadowSlotsError('ring-corrupt', `The ring's metadata ${this.paths.ringFile} cannot be read: ${(error as Error).message}.`, {
+        hint: 'Your slots are untouched. Move the file aside; the next run adopts the numbered folders 0…N-1 as they are.',
+      });
     }
-    const folders = await this.numberedFolders();
-    const present = new Set(folders);
+    if (text === null) hasRecord = false;
+    const folders = await this.numberedFolderEntries();
+    const present = new Set(folders.map((f) => f.number));
     const missing = recorded.entries.filter((e) => !present.has(e.number));
     const known = recorded.entries.filter((e) => present.has(e.number));
     const knownNumbers = new Set(known.map((e) => e.number));
-    const unknown = folders.filter((n) => !knownNumbers.has(n));
-    const seedRing = !hasRecord && unknown.every((n, i) => n === i);
-    const adopted: RingEntry[] = [];
-    if (seedRing) {
-      for (const n of unknown) adopted.push({ number: n, id: adoptedId(n, (await stat(this.slotPath(n))).mtime) });
-    }
+    const unknown = folders.filter((f) => !knownNumbers.has(f.number));
+    const seedRing = !hasRecord && unknown.every((f, i) => f.number === i);
+    const adopted: RingEntry[] = seedRing ? unknown.map((f) => ({ number: f.number, id: adoptedId(f.number, new Date(f.mtimeMs)) })) : [];
     const entries = [...known, ...adopted].sort((a, b) => a.number - b.number);
-    return { state: { format: recorded.format, entries }, adopted, missing, foreign: seedRing ? [] : unknown };
+    return { state: { format: recorded.format, entries }, adopted, missing, foreign: seedRing ? [] : unknown.map((f) => f.number) };
   }
 
   async numberedFolders(): Promise<number[]> {
-    let names: string[];
-    try {
-      names = (await readdir(this.target, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);
-    } catch (error) {
-      if (isErrno(error, 'ENOENT')) return [];
-      throw error;
-    }
-    return slotNumbersFromNames(names);
+    return (await this.numberedFolderEntries()).map((f) => f.number);
+  }
+
+  private async numberedFolderEntries(): Promise<Array<{ number: number; mtimeMs: number }>> {
+    const folders = (await this.host.list(this.target)).filter((e) => e.kind === 'folder');
+    const mtimes = new Map(folders.map((f) => [f.name, f.mtimeMs]));
+    return slotNumbersFromNames(folders.map((f) => f.name)).map((n) => ({ number: n, mtimeMs: mtimes.get(String(n)) ?? 0 }));
   }
 
   async writeState(state: RingState): Promise<void> {
-    await writeFileAtomic(this.paths.ringFile, serializeRingState(state));
+    await this.host.writeTextAtomic(this.paths.ringFile, serializeRingState(state));
   }
 
   async readManifest(id: string): Promise<SlotManifest | null> {
     try {
-      return parseManifest(await readFile(this.manifestPath(id), 'utf8'));
-    } catch (error) {
-      if (isErrno(error, 'ENOENT')) return null;
+      const text = await this.host.readText(this.manifestPath(id));
+      return text === null ? null : parseManifest(text);
+    } catch {
       return null; // An unreadable manifest must not hide the slot itself.
     }
   }
 
   async writeManifest(manifest: SlotManifest): Promise<void> {
-    await writeFileAtomic(this.manifestPath(manifest.id), serializeManifest(manifest));
+    await this.host.writeTextAtomic(this.manifestPath(manifest.id), serializeManifest(manifest));
   }
 
   async readJournal(): Promise<Journal> {
     try {
-      return parseJournal(await readFile(this.paths.journalFile, 'utf8'));
+      const text = await this.host.readText(this.paths.journalFile);
+      return text === null ? emptyJournal() : parseJournal(text);
     } catch (error) {
-      if (isErrno(error, 'ENOENT')) return emptyJournal();
       throw new ShadowSlotsError('ring-corrupt', `The ring's journal ${this.paths.journalFile} cannot be read: ${(error as Error).message}.`, {
         hint: 'Complete slots are untouched. Move the journal aside and run again; check that numbered folders have no gap.',
       });
@@ -111,19 +124,13 @@ export class RingStore {
   }
 
   async writeJournal(journal: Journal): Promise<void> {
-    if (isJournalEmpty(journal)) await rm(this.paths.journalFile, { force: true });
-    else await writeFileAtomic(this.paths.journalFile, JSON.stringify(journal, null, 2) + '\n');
+    if (isJournalEmpty(journal)) await this.host.remove(this.paths.journalFile);
+    else await this.host.writeTextAtomic(this.paths.journalFile, JSON.stringify(journal, null, 2) + '\n');
   }
 
   /** In-progress folders left by runs that did not finish, newest first. */
-  async incomingIds(): Promise<string[]> {
-    try {
-      const names = (await readdir(this.paths.incoming, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);
-      return names.sort().reverse();
-    } catch (error) {
-      if (isErrno(error, 'ENOENT')) return [];
-      throw error;
-    }
+  incomingIds(): Promise<string[]> {
+    return incomingIds(this.context());
   }
 
   /**
@@ -156,8 +163,8 @@ export class RingStore {
     }
     for (const e of adopted) {
       if (await this.readManifest(e.id)) continue;
-      const mtime = (await stat(this.slotPath(e.number))).mtime.toISOString();
-      await this.writeManifest(adoptedManifest(e.id, mtime));
+      const mtime = (await this.host.stat(this.slotPath(e.number)))?.mtimeMs ?? Date.now();
+      await this.writeManifest(adoptedManifest(e.id, new Date(mtime).toISOString()));
     }
     if (adopted.length > 0) notes.push(`Adopted ${adopted.length} numbered slot folder(s) made without Shadow Slots (${adopted.map((e) => e.number).join(', ')}); they are kept and rotated like the others.`);
     if (missing.length > 0) notes.push(`Slot folder(s) ${missing.map((e) => e.number).join(', ')} no longer exist and were removed from the ring.`);
@@ -166,7 +173,7 @@ export class RingStore {
   }
 
   /**
-   * Rotates a complete in-progress slot into 0. The plan is journaled before the first rename;
+   * Rotates a complete in-progress slot into 0. The plan is journaled before the first step;
    * the new slot's manifest becomes `complete` inside the journaled section, so a crash leaves
    * either the old ring plus a resumable in-progress slot, or a journal the next start replays.
    */
@@ -188,50 +195,85 @@ export class RingStore {
     const current = manifest ?? (await this.readManifest(newId));
     if (current && current.state !== 'complete') await this.writeManifest({ ...current, state: 'complete' });
     for (const [index, step] of steps.entries()) {
-      const [from, to] = this.stepPaths(step);
-      const status = stepStatus(await exists(from), await exists(to));
-      if (status === 'pending') {
+      if ((await this.storage.stepStatus(step)) === 'pending') {
         faultPoint(`rotate:step-${index}`);
-        await rename(from, to);
+        await this.storage.applyStep(step);
       }
     }
+    faultPoint('rotate:settle');
+    await this.storage.settleNewest();
     await this.writeState(final);
-  }
-
-  private stepPaths(step: RotationStep): [string, string] {
-    switch (step.kind) {
-      case 'drop': return [this.slotPath(step.from), this.trashPath(step.id)];
-      case 'move': return [this.slotPath(step.from), this.slotPath(step.to)];
-      case 'promote': return [this.incomingPath(step.id), this.slotPath(0)];
-    }
   }
 
   /**
    * Atomic writes (temp file + rename) interrupted by a crash leave their temp file behind. Only
    * the lock holder writes metadata, so under the lock every such file belongs to a dead writer.
-   * Lock drafts are the exception: a run trying to take the lock writes one right now.
    */
   private async removeTornWrites(): Promise<number> {
     let removed = 0;
     // changes/: a finalize collects deleted files in such a temp file before appending them.
-    for (const dir of [this.paths.meta, this.paths.manifests, this.paths.changes]) {
-      const names = await readdir(dir).catch(() => [] as string[]);
-      for (const name of names) {
-        if (TORN_WRITE.test(name) || (await isAbandonedLockDraft(dir, name))) {
-          await rm(join(dir, name), { force: true });
-          removed++;
-        }
-      }
+    for (const dir of [this.paths.meta, this.paths.manifests, this.paths.changes, this.host.join(this.paths.meta, SPACE_DIR)]) {
+      removed += await this.host.removeTornWrites(dir);
     }
     return removed;
   }
 
+  /**
+   * Deletes slots dropped from the ring (slow for big hard-link trees; runs after slot 0 is
+   * complete), each entry on its own so one stubborn tree does not keep the others, and the
+   * metadata of those deleted.
+   */
+  async purgeTrash(): Promise<{ removed: number; failed: string[] }> {
+    const { removed, failed } = await this.storage.purgeTrash();
+    for (const name of removed) {
+      await this.host.remove(this.manifestPath(name));
+      await this.host.remove(this.changeLogPath(name));
+      await this.host.remove(this.sumsPath(name));
+      await this.forgetSpace(name);
+    }
+    return { removed: removed.length, failed };
+  }
+
   /** Moves an abandoned in-progress folder out of the way (deleted with the trash). */
   async discardIncoming(id: string): Promise<void> {
-    if (await exists(this.incomingPath(id))) await rename(this.incomingPath(id), this.trashPath(id));
-    else await rm(this.manifestPath(id), { force: true });
+    if (await this.host.exists(this.incomingPath(id))) await this.storage.discardIncoming(id);
+    else await this.host.remove(this.manifestPath(id));
+  }
+
+  /**
+   * Space per slot of the ring, measured the way the storage kind allows. Figures are cached in
+   * `.shadow-slots/space/` (they depend only on a slot and its neighbours) except while dropped
+   * slots wait in the trash: those still hold links and blocks of the oldest slot.
+   */
+  async space(entries: RingEntry[]): Promise<SlotSpace[]> {
+    const trashEmpty = (await this.host.list(this.paths.trash)).length === 0;
+    const cache: SpaceCache = {
+      get: async (key) => {
+        const text = await this.host.readText(this.spacePath(key)).catch(() => null);
+        if (text === null) return null;
+        try { return JSON.parse(text) as SlotSpace; } catch { return null; }
+      },
+      put: async (key, value) => {
+        if (!trashEmpty) return;
+        await this.host.mkdirp(this.host.join(this.paths.meta, SPACE_DIR));
+        await this.host.writeTextAtomic(this.spacePath(key), JSON.stringify(value) + '\n');
+        await this.forgetSpace(value.id, `${key}.json`);
+      },
+    };
+    return this.storage.space(entries, cache);
+  }
+
+  /** Drops cached space figures of slot `id` (all of them, or all but `keep`). */
+  private async forgetSpace(id: string, keep?: string): Promise<void> {
+    const dir = this.host.join(this.paths.meta, SPACE_DIR);
+    for (const entry of await this.host.list(dir)) {
+      if (entry.name.startsWith(`${id}~`) && entry.name !== keep) await this.host.remove(this.host.join(dir, entry.name));
+    }
   }
 }
+
+/** Cached space figures per slot (see RingStore.space). */
+const SPACE_DIR = 'space';
 
 function adoptedId(number: number, mtime: Date): string {
   const stamp = mtime.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { execa, type ResultPromise } from 'execa';
 import { ShadowSlotsError, type ErrorCode } from '../core/errors';
 
@@ -10,6 +11,8 @@ export interface RunOptions {
   cwd?: string;
   env?: Record<string, string | undefined>;
   input?: string;
+  /** A stream fed to the child's stdin for as long as the caller keeps writing (a long-lived remote shell). */
+  stdin?: Readable;
   signal?: AbortSignal;
   /** Called for every chunk of stdout as it arrives (large outputs are never buffered). */
   onStdout?: (chunk: string) => void;
@@ -70,7 +73,8 @@ export async function run(command: string, argv: readonly string[], options: Run
     env: options.env,
     extendEnv: true,
     input: options.input,
-    stdin: options.input === undefined ? 'ignore' : undefined,
+    // execa takes a stream without a file descriptor as an async iterable of chunks.
+    stdin: options.stdin ? { [Symbol.asyncIterator]: () => options.stdin![Symbol.asyncIterator]() } : options.input === undefined ? 'ignore' : undefined,
     buffer: false,
     reject: false,
     cancelSignal: options.signal,
@@ -92,6 +96,8 @@ export async function run(command: string, argv: readonly string[], options: Run
     options.onStderr?.(chunk);
     stderr = (stderr + chunk).slice(-STDERR_KEEP);
   });
+  // A caller-fed stdin must not keep the result waiting once the child is gone (ssh that failed to log in).
+  if (options.stdin) child.once('exit', () => { options.stdin!.destroy(); });
   // Listeners are attached first: execa drops output nobody is reading once the child exits.
   if (child.pid !== undefined && options.onSpawn) await options.onSpawn(child.pid);
   const killTree = () => {
@@ -122,6 +128,65 @@ export async function run(command: string, argv: readonly string[], options: Run
     throw new ProcessError(options.errorCode ?? 'process', `${command} failed with exit code ${exitCode}${tail ? `: ${tail}` : ''}`, commandLine, exitCode, stderr.slice(-2000));
   }
   return { command, argv: [...argv], exitCode, stdout, stderr, durationMs };
+}
+
+export interface PipeResult {
+  /** Exit codes of the writer and the reader (null when killed). */
+  exitCodes: [number | null, number | null];
+  stderr: [string, string];
+  durationMs: number;
+  /** Bytes that went through the pipe. */
+  bytes: number;
+}
+
+/**
+ * Runs `writer | reader` (e.g. `btrfs send | btrfs receive`) through the same guarantees as `run`:
+ * argv only, both process groups killed on cancel, both command lines logged with their exit
+ * codes. Fails with a ProcessError naming whichever side failed first.
+ */
+export async function runPipe(writer: { command: string; argv: readonly string[] }, reader: { command: string; argv: readonly string[] }, options: Pick<RunOptions, 'signal' | 'errorCode' | 'onSpawn' | 'onStdout'> = {}): Promise<PipeResult> {
+  const commandLine = `${formatCommandLine(writer.command, writer.argv)} | ${formatCommandLine(reader.command, reader.argv)}`;
+  const started = performance.now();
+  const common = { reject: false, cleanup: true, detached: process.platform !== 'win32', forceKillAfterDelay: 3000, windowsHide: true, cancelSignal: options.signal } as const;
+  const first = execa(writer.command, writer.argv, { ...common, stdin: 'ignore', buffer: false });
+  const second = execa(reader.command, reader.argv, { ...common, buffer: false });
+  const piped = first.pipe(second);
+  const stderr: [string, string] = ['', ''];
+  let bytes = 0;
+  first.stdout?.on('data', (chunk: Buffer) => { bytes += chunk.length; });
+  first.stderr?.setEncoding('utf8');
+  first.stderr?.on('data', (chunk: string) => { stderr[0] = (stderr[0] + chunk).slice(-STDERR_KEEP); });
+  second.stderr?.setEncoding('utf8');
+  second.stderr?.on('data', (chunk: string) => { stderr[1] = (stderr[1] + chunk).slice(-STDERR_KEEP); });
+  second.stdout?.setEncoding('utf8');
+  second.stdout?.on('data', (chunk: string) => options.onStdout?.(chunk));
+  if (options.onSpawn && second.pid !== undefined) await options.onSpawn(second.pid);
+  const killTrees = () => {
+    for (const pid of [first.pid, second.pid]) {
+      if (pid !== undefined && process.platform !== 'win32') { try { process.kill(-pid, 'SIGTERM'); } catch { /* already gone */ } }
+    }
+  };
+  options.signal?.addEventListener('abort', killTrees, { once: true });
+  let readerResult;
+  let writerResult;
+  try {
+    [writerResult, readerResult] = await Promise.all([first, second, piped.catch(() => undefined)]);
+  } finally {
+    options.signal?.removeEventListener('abort', killTrees);
+  }
+  const durationMs = Math.round(performance.now() - started);
+  const exitCodes: [number | null, number | null] = [writerResult.exitCode ?? null, readerResult.exitCode ?? null];
+  log(exitCodes[0] === 0 && exitCodes[1] === 0 ? 'info' : 'warn', `> ${commandLine} [${durationMs}ms] exit ${exitCodes.map((c) => c ?? '?').join('|')}`);
+  if (options.signal?.aborted) throw new ProcessError('cancelled', `Cancelled: ${writer.command} | ${reader.command}`, commandLine, null, stderr.join('\n').slice(-2000));
+  for (const [i, side] of [writer, reader].entries()) {
+    if (exitCodes[i] !== 0) {
+      const tail = stderr[i]!.trim().split('\n').slice(-5).join('\n');
+      const result = i === 0 ? writerResult : readerResult;
+      const how = exitCodes[i] === null ? (result.signal ? `was killed by ${result.signal}` : 'could not be started') : `failed with exit code ${exitCodes[i]}`;
+      throw new ProcessError(options.errorCode ?? 'process', `${side.command} ${how}${tail ? `: ${tail}` : ''}`, commandLine, exitCodes[i] ?? null, stderr[i]!.slice(-2000));
+    }
+  }
+  return { exitCodes, stderr, durationMs, bytes };
 }
 
 /**

@@ -11,6 +11,8 @@ import type { ProfileInput } from '../core/profile';
 import type { SlotManifest, SlotState } from '../core/manifest';
 import type { ProgressEvent } from '../core/progress';
 import type { PreviewResult } from '../core/filter/preview';
+import type { SlotSpace } from '../core/target';
+import type { FileIdentity, SlotDirEntry, SlotEntryInfo } from '../core/slotEntry';
 
 /** A slot as listed: number (null while not part of the ring), state and its manifest. */
 export interface SlotSummary {
@@ -20,6 +22,8 @@ export interface SlotSummary {
   /** Absolute path of the slot's folder. */
   path: string;
   manifest: SlotManifest | null;
+  /** What the slot holds on disk; only when asked for (`list`, or SlotSpaceRequest), as measuring reads the slot. */
+  space?: SlotSpace | null;
 }
 
 export interface RingListing {
@@ -27,6 +31,8 @@ export interface RingListing {
   slots: SlotSummary[];
   /** True while another process holds the ring's lock. */
   busy: boolean;
+  /** The computer the ring lives on; null or absent for this one (then its slots are also plain local folders). */
+  host?: string | null;
   /** Human-readable notes (e.g. "ring adopted", "repaired an interrupted rotation"). */
   notes: string[];
 }
@@ -73,6 +79,36 @@ export namespace BackupRequest {
 
 export namespace ListRequest {
   export const type = new RequestType<{ target: string }, RingListing, EngineErrorData>('shadowSlots/list');
+}
+
+export namespace SlotSpaceRequest {
+  /**
+   * Space per complete slot (bytes deleting it would free now, bytes shared with other slots),
+   * measured the way the ring's storage kind allows and cached per slot; can take seconds the
+   * first time on a big ring.
+   */
+  export const type = new RequestType<{ target: string }, SlotSpace[], EngineErrorData>('shadowSlots/slotSpace');
+}
+
+/**
+ * A place inside a slot: `slot` is a complete slot's number, or an unfinished run's id (its
+ * in-progress folder); `path` is relative to the slot, `/`-separated ('' is its root).
+ */
+export interface SlotPathParams { target: string; slot: number | string; path: string }
+
+export namespace SlotFolderRequest {
+  /** One folder of a slot (folders first, then by name), read through the ring's host. */
+  export const type = new RequestType<SlotPathParams, SlotDirEntry[], EngineErrorData>('shadowSlots/slotFolder');
+}
+
+export namespace SlotEntryRequest {
+  /** Kind, size, modification time and inode of one entry of a slot (a final symlink not followed); null when absent. */
+  export const type = new RequestType<SlotPathParams, SlotEntryInfo | null, EngineErrorData>('shadowSlots/slotEntry');
+}
+
+export namespace SlotFileRequest {
+  /** A file's content from a slot, base64-encoded (refused above 256 MiB: restore such files). */
+  export const type = new RequestType<SlotPathParams, { base64: string }, EngineErrorData>('shadowSlots/slotFile');
 }
 
 export namespace RestoreRequest {
@@ -122,4 +158,4 @@ export namespace RingChangedNotification {
   export const type = new NotificationType<{ target: string }>('shadowSlots/ringChanged');
 }
 
-export type { ProgressEvent, PreviewResult };
+export type { ProgressEvent, PreviewResult, SlotSpace, SlotDirEntry, FileIdentity, SlotEntryInfo };

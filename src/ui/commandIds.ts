@@ -16,6 +16,8 @@ export const Commands = {
   revealInFileManager: 'shadowSlots.revealInFileManager',
   copyPath: 'shadowSlots.copyPath',
   previewBackup: 'shadowSlots.previewBackup',
+  compareFolderWithSlot: 'shadowSlots.compareFolderWithSlot',
+  restoreFolderFromSlot: 'shadowSlots.restoreFolderFromSlot',
 } as const;
 
 export type CommandId = (typeof Commands)[keyof typeof Commands];
@@ -27,4 +29,8 @@ export const ContextKeys = {
   /** 'noFolder' | 'noTarget' | 'noSlots' | 'ready' | 'error' — drives the view's welcome content. */
   state: 'shadowSlots.state',
   backupRunning: 'shadowSlots.backupRunning',
+  /** True where "reveal in the OS file manager" shows something (a local desktop window). */
+  canRevealInOS: 'shadowSlots.canRevealInOS',
+  /** True while at least one backup schedule is registered (Edit/Run/Delete Schedule in the palette). */
+  hasSchedules: 'shadowSlots.hasSchedules',
 } as const;

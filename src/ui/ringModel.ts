@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { RingListing } from '../rpc/protocol';
-import type { EngineClient } from './engine/engineClient';
+import type { EngineClient } from './engineClient/engineClient';
 import { ContextKeys } from './commandIds';
 import { readSettings, sourceFolder } from './settings';
 import { describeEngineError, engineErrorCode } from './engineErrors';
@@ -61,6 +61,7 @@ export class RingModel implements vscode.Disposable {
       try {
         this.current = await this.engine.list(settings.target);
         this.viewState = this.current.slots.length === 0 ? 'noSlots' : 'ready';
+        this.measureSpace(this.current);
       } catch (error) {
         if (engineErrorCode(error) === 'not-found') {
           // A target that does not exist yet simply has no slots: the first backup creates it.
@@ -81,6 +82,23 @@ export class RingModel implements vscode.Disposable {
     this.changes++;
     await vscode.commands.executeCommand('setContext', ContextKeys.state, this.viewState);
     this.changed.fire();
+  }
+
+  /**
+   * Space per slot comes after the listing: measuring can read slots (seconds on a big ring, the
+   * first time), and the rows must not wait for it. Figures from a listing that was replaced
+   * meanwhile are dropped.
+   */
+  private measureSpace(listing: RingListing): void {
+    if (!listing.slots.some((s) => s.number !== null)) return;
+    void this.engine.slotSpace(listing.target).then((figures) => {
+      if (this.current !== listing) return;
+      const byId = new Map(figures.map((f) => [f.id, f]));
+      this.current = { ...listing, slots: listing.slots.map((s) => (s.number === null ? s : { ...s, space: byId.get(s.id) ?? null })) };
+      this.changes++;
+      this.shown = JSON.stringify([this.viewState, this.problem, this.current]);
+      this.changed.fire();
+    }, (error: unknown) => this.log.warn(`Measuring the space of the slots in ${listing.target} failed: ${describeEngineError(error)}`));
   }
 
   dispose(): void { this.changed.dispose(); }

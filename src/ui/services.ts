@@ -1,8 +1,10 @@
 import * as vscode from 'vscode';
-import { EngineClient } from './engine/engineClient';
+import { EngineClient } from './engineClient/engineClient';
 import { RingModel } from './ringModel';
 import { BackupController } from './backup/backupController';
 import { workspaceProfile } from './settings';
+import { AgeClock } from './ageClock';
+import { VerifyMarks } from './slots/verifyMarks';
 
 /** What feature modules share. Built once by the composition root (src/extension.ts). */
 export interface Services {
@@ -12,6 +14,10 @@ export interface Services {
   readonly engine: EngineClient;
   readonly ring: RingModel;
   readonly backup: BackupController;
+  /** The one clock relative ages on screen are drawn from. */
+  readonly clock: AgeClock;
+  /** Slots Verify found damaged in this session. */
+  readonly verifyMarks: VerifyMarks;
 }
 
 /**
@@ -29,6 +35,8 @@ export function createServices(context: vscode.ExtensionContext): Services {
   const engine = new EngineClient(context.asAbsolutePath('dist/engine.js'), log, workspaceProfile);
   const ring = new RingModel(engine, log);
   const backup = new BackupController(engine, context.workspaceState);
-  context.subscriptions.push(log, engine, ring, backup);
-  return { context, log, engine, ring, backup };
+  const clock = new AgeClock(ring);
+  const verifyMarks = new VerifyMarks();
+  context.subscriptions.push(log, engine, ring, backup, clock, verifyMarks);
+  return { context, log, engine, ring, backup, clock, verifyMarks };
 }

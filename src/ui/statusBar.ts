@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { SLOTS_VIEW } from './commandIds';
+import { Commands, SLOTS_VIEW } from './commandIds';
 import type { FeatureModule, Services } from './services';
 import { readSettings } from './settings';
 import { describeStatus } from './slots/slotNodeData';
@@ -23,13 +23,12 @@ export class StatusBar implements vscode.Disposable {
   constructor(private readonly services: Services) {
     this.item.name = 'Shadow Slots';
     this.item.command = `${SLOTS_VIEW}.focus`;
-    // Ages are relative: re-render every minute even when nothing else happens.
-    const timer = setInterval(() => this.render(), 60_000);
     this.subscriptions = [
       services.ring.onDidChange(() => this.refreshMissed()),
       services.backup.onDidChange(() => this.render()),
+      // The age is relative: redrawn by the same clock as the slot rows, so both always agree.
+      services.clock.onDidTick((now) => this.render(now)),
       vscode.workspace.onDidChangeConfiguration((e) => { if (e.affectsConfiguration('shadowSlots.staleAfterHours')) this.render(); }),
-      new vscode.Disposable(() => clearInterval(timer)),
     ];
     this.render();
     this.item.show();
@@ -65,19 +64,25 @@ export class StatusBar implements vscode.Disposable {
     source.missedFor(target).then(settle, () => settle([]));
   }
 
-  private render(): void {
+  private render(now = this.services.clock.now()): void {
     if (this.disposed) return;
     const { item, services } = this;
     if (services.backup.isRunning) {
       const p = services.backup.currentProgress;
-      item.text = `$(sync~spin) Backup${p?.percentage !== undefined ? ` ${Math.round(p.percentage)}%` : '…'}`;
-      item.tooltip = p?.message ? `Backing up: ${p.message}` : 'Backing up…';
+      item.text = `$(sync~spin) Backup${p?.percentage !== undefined ? ` ${Math.floor(p.percentage)}%` : '…'}`;
+      item.tooltip = p?.message ? `Backing up: ${p.message}\nClick to open the Slots view; Cancel Backup is in its title bar.` : 'Backing up…';
+      item.command = `${SLOTS_VIEW}.focus`;
       item.backgroundColor = undefined;
       return;
     }
-    const view = describeStatus(services.ring.listing, services.backup.lastFailure, readSettings().staleAfterHours, new Date(), this.missedRuns);
+    const settings = readSettings();
+    const view = describeStatus({
+      listing: services.ring.listing, configured: settings.target !== '', target: settings.target, lastFailure: services.backup.lastFailure,
+      staleAfterHours: settings.staleAfterHours, now, missedRuns: this.missedRuns,
+    });
     item.text = view.text;
     item.tooltip = view.tooltip;
+    item.command = view.action === 'configure' ? Commands.configureTarget : `${SLOTS_VIEW}.focus`;
     item.backgroundColor = view.severity === 'ok' ? undefined : new vscode.ThemeColor(view.severity === 'error' ? 'statusBarItem.errorBackground' : 'statusBarItem.warningBackground');
   }
 

@@ -8,6 +8,7 @@ import { tempDir } from '../helpers/tmp';
 import { runCli } from '../helpers/cli';
 import { run } from '../../src/platform/runner';
 import { runBackup } from '../../src/engine/backup';
+import { validateProfile } from '../../src/core/profile';
 import { BTRFS_SNAPSHOT_DIR, btrfsArgv } from '../../src/platform/snapshot/btrfs';
 
 const skip = btrfsUnavailable();
@@ -38,7 +39,7 @@ test('btrfs argv is exactly what the provider runs', () => {
 test('the backup reads from the snapshot: a file rewritten during the copy is saved as it was', { skip: skip ?? false }, async (t) => {
   const { volume, source, target } = await subvolumeSource(t);
   const result = await runBackup({
-    profile: { source, target, snapshot: 'btrfs', slots: 4 },
+    profile: validateProfile({ source, target, snapshot: 'btrfs', slots: 4 }).profile,
     onPhase: async (phase) => {
       // The snapshot exists from here on; the live file changes before rsync reads anything.
       if (phase === 'copy') await writeFile(join(source, 'db.sqlite'), 'state AFTER the snapshot, half-written');

@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { droppedSlotsOf, purgeIdle } from '../../src/engine/purge';
+import { purgeIdle } from '../../src/engine/purge';
 import { RingStore } from '../../src/platform/ringStore';
 
 /**
@@ -9,10 +9,10 @@ import { RingStore } from '../../src/platform/ringStore';
  * the backup's own process ended); false when it has not finished within `timeoutMs`.
  */
 export async function purgeFinished(target: string, timeoutMs = 30_000): Promise<boolean> {
-  const slots = droppedSlotsOf(new RingStore(target));
+  const ring = new RingStore(target);
   const until = Date.now() + timeoutMs;
   for (;;) {
-    if (await purgeIdle(slots)) return true;
+    if (await purgeIdle(ring)) return true;
     if (Date.now() > until) return false;
     await sleep(50);
   }

@@ -57,7 +57,7 @@ test('full target: target-full error with numbers, previous slot intact, copy ke
     assert.equal(error['code'], 'target-full', JSON.stringify(error));
     const message = String(error['message']);
     assert.match(message, /target is full/i);
-    assert.match(message, /\d+(\.\d+)? ?[KMGT]?i?B free of \d+(\.\d+)? ?[KMGT]?i?B/, `free and total space are given: ${message}`);
+    assert.match(message, /\d+(\.\d+)? ?([KMGT]?i?B|bytes?) free of \d+(\.\d+)? ?([KMGT]?i?B|bytes?)/, `free and total space are given: ${message}`);
     assert.match(String(error['hint']), /intact/);
 
     const listing = await listRing(target);

@@ -142,9 +142,10 @@ try {
     const uiServer = await run.startCodeServer({ userDataDir: uiUserData, extensionsDir, folder: await run.folder('ws-ui'), env: { SHADOW_SLOTS_CONFIG_DIR: scheduleConfig } });
     const uiWorkspace = await run.folder('ws-ui');
     const uiTarget = join(await run.tempRoot(), 'ui-target');
-    const ui = await uiTest({ browser, url: uiServer.url, workspace: uiWorkspace, target: uiTarget, outDir });
-    for (const r of ui) { if (r.error) fail(r.name, r.error); else pass(r.name, r.ms); }
-    const scheduleUi = await scheduleUiTest({ browser, url: uiServer.url, workspace: uiWorkspace, outDir, configDir: scheduleConfig, cli: join(extensionDir, 'dist/cli.js'), registerCleanup: (fn) => run.cleanups.push(fn) });
+    const ui = await uiTest({ browser, url: uiServer.url, workspace: uiWorkspace, target: uiTarget, tools: await run.folder('tools'), outDir });
+    for (const r of ui.results) { if (r.error) fail(r.name, r.error); else pass(r.name, r.ms); }
+    // The schedule journeys continue in the same window (a second window would start a second extension host).
+    const scheduleUi = await scheduleUiTest({ page: ui.page, workspace: uiWorkspace, outDir, configDir: scheduleConfig, cli: join(extensionDir, 'dist/cli.js'), registerCleanup: (fn) => run.cleanups.push(fn) });
     for (const r of scheduleUi) { if (r.error) fail(r.name, r.error); else pass(r.name, r.ms); }
   }
 } catch (error) {

@@ -1,17 +1,22 @@
 /* global document */
-// The schedule wizard driven as a person would, in headless Chromium against code-server: palette
-// → "Shadow Slots: Create Backup Schedule…" → forward through the steps → the QuickInput's Back
-// button (twice) → forward again → Create; then the schedule is in root's crontab and in the Slots
-// view. There is no user systemd bus here, so the workspace settings force the cron scheduler.
+// The schedule wizard driven as a person would, in headless Chromium against code-server: with no
+// schedule the palette offers no Edit/Run/Delete; then (cron) palette → "Shadow Slots: Create
+// Backup Schedule…" → forward through the numbered screens → the review (only what cron does, the
+// read-only artefact beside it) → the QuickInput's Back button three times → forward again →
+// Create; then the schedule is in root's crontab and in the Slots view; then (systemd) the same
+// wizard up to its review, with the conditions screen, and Escape closes the artefact. There is
+// no user systemd bus here, so the systemd journey stops before registering anything.
 // Root's crontab is saved first (under the crontab test lock) and whatever the test registered is
 // removed afterwards with the CLI (`schedule remove --all-mine`), also on failure; the table must
 // then equal the saved one byte for byte, or the saved one is written back and the test fails.
-// Saves .test-output/vscode-schedule.png (the Slots view with the schedule).
+// Saves .test-output/vscode-s1…s3*.png per journey and vscode-schedule.png (the Slots view with the schedule).
 import { spawn } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { withCrontabLock } from '../helpers/crontabLock.mjs';
+import { openPalette, runCommand, showSlots, step } from './uiSteps.mjs';
 
-export const SCHEDULE_UI_TESTS = 3;
+export const SCHEDULE_UI_TESTS = 5;
 const TIME = '03:17';
 const TITLE = 'Create Backup Schedule';
 
@@ -46,36 +51,6 @@ async function writeCrontab(text) {
   if (r.code !== 0 && !(text.trim() === '' && /no crontab/i.test(r.stderr))) throw new Error(`crontab write failed (${r.code}): ${r.stderr}`);
 }
 
-async function step(results, name, fn) {
-  const t = Date.now();
-  try { await fn(); results.push({ name, ms: Date.now() - t }); return true; } catch (error) { results.push({ name, error }); return false; }
-}
-
-/**
- * Opens the palette and runs a command. A workbench that restores a previous window of the same
- * folder can show the palette before the extension's commands are in it: close and retry then.
- */
-async function runCommand(page, title) {
-  const input = page.locator('.quick-input-widget input');
-  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
-  for (let attempt = 1; ; attempt++) {
-    for (let i = 0; i < 30; i++) {
-      await page.keyboard.press(i % 2 === 0 ? 'F1' : 'Control+Shift+P');
-      try { await input.waitFor({ state: 'visible', timeout: 1000 }); break; } catch { /* retry */ }
-    }
-    await input.fill(`>${title}`);
-    try {
-      await row.waitFor({ timeout: 5000 });
-      break;
-    } catch (error) {
-      if (attempt === 6) throw error;
-      await page.keyboard.press('Escape');
-      await page.waitForTimeout(2000);
-    }
-  }
-  await page.keyboard.press('Enter');
-}
-
 /** Waits until the wizard shows step `n` (the title carries "Step n/total"). */
 async function atStep(page, n, total) {
   const title = page.locator('.quick-input-widget .quick-input-title');
@@ -87,15 +62,22 @@ async function atStep(page, n, total) {
   }
 }
 
-// Conditions and "stop after" share step 4: told apart by what is visible.
-async function atConditions(page, total) {
-  await atStep(page, 4, total);
-  await page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'Run on battery power' }).first().waitFor({ state: 'visible', timeout: 10_000 });
+async function atStopAfter(page, n, total) {
+  await atStep(page, n, total);
+  await page.locator('.quick-input-widget').getByText('Stop a run after how many hours').first().waitFor({ state: 'visible', timeout: 10_000 });
 }
 
-async function atStopAfter(page, total) {
-  await atStep(page, 4, total);
-  await page.locator('.quick-input-widget').getByText('Stop a run after how many hours').first().waitFor({ state: 'visible', timeout: 10_000 });
+/** The visible rows of the QuickInput list, as text. */
+async function rows(page) {
+  return (await page.locator('.quick-input-widget .quick-input-list .monaco-list-row').allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
+}
+
+/** Rewrites one setting in the workspace's settings.json, as a user editing it would. */
+async function setWorkspaceSetting(workspace, key, value) {
+  const file = join(workspace, '.vscode', 'settings.json');
+  const settings = JSON.parse(await readFile(file, 'utf8'));
+  settings[key] = value;
+  await writeFile(file, JSON.stringify(settings, null, 2));
 }
 
 async function pickRow(page, text) {
@@ -117,11 +99,12 @@ async function pressBack(page) {
 }
 
 /**
+ * `page` is the window the UI journeys (ui.mjs) left open on `workspace`; it is closed at the end.
  * `configDir` is the SHADOW_SLOTS_CONFIG_DIR code-server runs with; `cli` the installed
  * extension's dist/cli.js (what the cleanup runs); `registerCleanup` adds to the harness's cleanups
  * (they run on SIGINT/SIGTERM too).
  */
-export async function scheduleUiTest({ browser, url, workspace, outDir, configDir, cli, registerCleanup }) {
+export async function scheduleUiTest({ page, workspace, outDir, configDir, cli, registerCleanup }) {
   const results = [];
   await withCrontabLock(async () => {
     const saved = await readCrontab();
@@ -135,16 +118,29 @@ export async function scheduleUiTest({ browser, url, workspace, outDir, configDi
       await removeAll();
       await writeCrontab(saved);
     });
-    const page = await browser.newPage();
     let scheduleId;
     try {
-      await page.goto(`${url}/?folder=${encodeURIComponent(workspace)}`);
       await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
       await page.locator('.activitybar [aria-label^="Shadow Slots"]').first().waitFor({ timeout: 90_000 });
+      // A clean editor area: what the UI journeys left open (a diff, the preview's webview) stays out of the way.
+      await runCommand(page, 'View: Close All Editors');
 
-      const created = await step(results, 'UI: the schedule wizard from the palette: forward, Back three times (values kept), forward again, Create; the line is in root\'s crontab', async () => {
+      await step(results, 'UI S1: with no schedule yet, the palette offers Create Backup Schedule… but not Edit, Run or Delete', async () => {
+        // The extension's commands are listed once its host is up: wait for Create first.
+        await runCommand(page, 'Shadow Slots: Create Backup Schedule', { run: false });
+        for (const title of ['Edit Backup Schedule', 'Run Scheduled Backup Now', 'Delete Backup Schedule']) {
+          await page.locator('.quick-input-widget input').fill(`>Shadow Slots: ${title}`);
+          await page.waitForTimeout(400);
+          const listed = await rows(page);
+          if (listed.some((r) => r.includes(title))) throw new Error(`"${title}" is listed without a schedule: ${listed.join('; ')}`);
+          if (title === 'Edit Backup Schedule') await page.locator('.quick-input-widget').screenshot({ path: join(outDir, 'vscode-s1-palette-no-schedule.png') });
+        }
+        await page.keyboard.press('Escape');
+      });
+
+      const created = await step(results, 'UI S2 (cron): five numbered screens, no conditions screen (the stop-after screen says why), a review that promises only what cron does, Back three times (values kept), Create; the line is in root\'s crontab', async () => {
         await runCommand(page, 'Shadow Slots: Create Backup Schedule');
-        const total = 5; // profile, when, time, conditions (+ stop after), review: no account step off Windows
+        const total = 5; // profile, when, time, stop after, review: cron honours no conditions; no account step off Windows
         await atStep(page, 1, total);
         await pickRow(page, 'workspace settings');
         await atStep(page, 2, total);
@@ -158,44 +154,94 @@ export async function scheduleUiTest({ browser, url, workspace, outDir, configDi
         await atStep(page, 3, total);
         await input.fill(TIME);
         await page.keyboard.press('Enter');
-        await atConditions(page, total); // multi-select; the defaults stay
-        await page.keyboard.press('Enter');
-        await atStopAfter(page, total);
+        await atStopAfter(page, 4, total);
+        await page.locator('.quick-input-widget').getByText(/cron offers no other conditions: cron starts the backup on battery too; it cannot wake the computer/).first().waitFor({ timeout: 10_000 });
         await page.locator('.quick-input-widget .quick-input-box input').fill('0');
         await page.keyboard.press('Enter');
         await atStep(page, 5, total);
         await page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'Create' }).first().waitFor({ timeout: 10_000 });
+        const review = (await rows(page)).join(' | ');
+        for (const line of ['Runs on battery power too (cron cannot do otherwise)', 'Does not wake the computer (cron cannot do otherwise)', 'Skips a start missed while off or asleep (cron', 'No time limit']) {
+          if (!review.includes(line)) throw new Error(`the review lacks "${line}": ${review}`);
+        }
+        if (/only on AC power|Catches up|cron cannot catch up|cron cannot skip/i.test(review)) throw new Error(`the review contradicts itself: ${review}`);
+        // The exact artefact beside the editor, read-only: the crontab line with its marker.
+        await page.locator('.tabs-container .tab', { hasText: 'What cron will register' }).first().waitFor({ timeout: 15_000 });
+        await page.locator('.monaco-editor .view-lines', { hasText: 'shadow-slots:id=' }).first().waitFor({ timeout: 15_000 });
+        await page.screenshot({ path: join(outDir, 'vscode-s2-cron-review.png') });
 
         await pressBack(page); // → stop after
-        await atStopAfter(page, total);
-        await pressBack(page); // → conditions
-        await atConditions(page, total);
+        await atStopAfter(page, 4, total);
         await pressBack(page); // → time, with what was typed
         await atStep(page, 3, total);
         const kept = await page.locator('.quick-input-widget .quick-input-box input').inputValue();
         if (kept !== TIME) throw new Error(`Back lost the time: the box reads ${JSON.stringify(kept)}`);
-
+        await pressBack(page); // → when
+        await atStep(page, 2, total);
+        await pickRow(page, 'Every day');
+        await atStep(page, 3, total);
         await page.keyboard.press('Enter');
-        await atConditions(page, total);
-        await page.keyboard.press('Enter');
-        await atStopAfter(page, total);
+        await atStopAfter(page, 4, total);
         await page.keyboard.press('Enter');
         await atStep(page, 5, total);
-        // The review opens the exact artefact beside the editor: the crontab line with its marker.
-        await page.locator('.monaco-editor .view-lines', { hasText: 'shadow-slots:id=' }).first().waitFor({ timeout: 15_000 });
         await pickRow(page, 'Create');
         await page.locator('.notification-toast', { hasText: `Schedule created: Every day at ${TIME}` }).first().waitFor({ timeout: 30_000 });
+        // The artefact was shown for the review only: it closes with the wizard.
+        await page.locator('.tabs-container .tab', { hasText: 'What cron will register' }).first().waitFor({ state: 'detached', timeout: 10_000 });
         const table = await readCrontab();
         const ours = table.split('\n').filter((l) => /# shadow-slots:id=/.test(l) && !saved.includes(l));
         if (ours.length !== 1) throw new Error(`expected one new "# shadow-slots:" line in root's crontab, found ${ours.length}:\n${table}`);
         if (!ours[0].startsWith('17 3 * * * ')) throw new Error(`the crontab line does not run daily at ${TIME}: ${ours[0]}`);
         scheduleId = /# shadow-slots:id=(\S+)/.exec(ours[0])[1];
         if (!table.startsWith(saved)) throw new Error('the other crontab entries were changed');
+        // With a schedule, Edit is in the palette.
+        await openPalette(page, 'Shadow Slots: Edit Backup Schedule');
+        await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Edit Backup Schedule' }).first().waitFor({ timeout: 10_000 });
+        await page.keyboard.press('Escape');
+      });
+
+      await step(results, 'UI S3 (systemd): six numbered screens, the three conditions on their own screen, the review states them; the read-only artefact closes when the wizard is cancelled', async () => {
+        await setWorkspaceSetting(workspace, 'shadowSlots.schedule.platform', 'systemd');
+        try {
+          await page.waitForTimeout(1000);
+          await runCommand(page, 'Shadow Slots: Create Backup Schedule');
+          const total = 6; // profile, when, time, conditions, stop after, review
+          await atStep(page, 1, total);
+          await pickRow(page, 'workspace settings');
+          await atStep(page, 2, total);
+          await pickRow(page, 'Every day');
+          await atStep(page, 3, total);
+          await page.locator('.quick-input-widget .quick-input-box input').fill('04:05');
+          await page.keyboard.press('Enter');
+          await atStep(page, 4, total);
+          const offered = await rows(page);
+          for (const c of ['Run on battery power', 'Wake the computer to run', 'Run as soon as possible after a missed start']) {
+            if (!offered.some((r) => r.includes(c))) throw new Error(`"${c}" is not offered: ${offered.join('; ')}`);
+          }
+          await page.screenshot({ path: join(outDir, 'vscode-s3a-systemd-conditions.png') });
+          await page.keyboard.press('Enter'); // the defaults: catch up, only on AC power
+          await atStopAfter(page, 5, total);
+          await page.keyboard.press('Enter');
+          await atStep(page, 6, total);
+          const review = (await rows(page)).join(' | ');
+          for (const line of ['Runs only on AC power', 'Does not wake the computer', 'Catches up a start missed while off or asleep', 'No time limit']) {
+            if (!review.includes(line)) throw new Error(`the review lacks "${line}": ${review}`);
+          }
+          const artefact = page.locator('.tabs-container .tab', { hasText: 'What systemd will register' }).first();
+          await artefact.waitFor({ timeout: 15_000 });
+          await page.locator('.monaco-editor .view-lines', { hasText: 'Persistent=true' }).first().waitFor({ timeout: 15_000 });
+          await page.screenshot({ path: join(outDir, 'vscode-s3b-systemd-review.png') });
+          await page.keyboard.press('Escape');
+          await artefact.waitFor({ state: 'detached', timeout: 10_000 });
+          if (await page.locator('.monaco-dialog-box').isVisible()) throw new Error('closing the artefact asked to save it');
+        } finally {
+          await setWorkspaceSetting(workspace, 'shadowSlots.schedule.platform', 'cron');
+        }
       });
 
       if (created) {
         await step(results, 'UI: the Slots view shows the schedule above the slots (next run, never run yet)', async () => {
-          await page.locator('.activitybar [aria-label^="Shadow Slots"]').first().click();
+          await showSlots(page);
           const group = page.locator('.part.sidebar .monaco-list-row', { hasText: /^Schedule/ }).first();
           await group.waitFor({ timeout: 20_000 });
           const row = page.locator('.part.sidebar .monaco-list-row', { hasText: `Every day at ${TIME}` }).first();
@@ -206,7 +252,7 @@ export async function scheduleUiTest({ browser, url, workspace, outDir, configDi
           const rows = await page.locator('.part.sidebar .monaco-list-row').evaluateAll((els) => els.map((e) => ({ i: Number(e.getAttribute('data-index')), text: (e.textContent ?? '').trim() })));
           const index = (re) => rows.find((r) => re.test(r.text))?.i ?? -1;
           const g = index(/^Schedule/);
-          const s = index(/^0 · /);
+          const s = index(/live copy · /);
           if (s !== -1 && g > s) throw new Error(`the schedules are not above the slots: ${JSON.stringify(rows)}`);
           const box = await page.locator('.part.sidebar').boundingBox();
           if (box && box.width < 450) {

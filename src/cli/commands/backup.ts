@@ -1,12 +1,14 @@
 import type { CliCommand } from '../command';
-import { parseCommandArgs, readProfileFile, resolveArg } from '../args';
+import { parseCommandArgs, readProfileFile, resolveArg, resolveTarget } from '../args';
 import { runBackup } from '../../engine/backup';
-import type { ProfileInput } from '../../core/profile';
+import { validateProfile, type ProfileInput } from '../../core/profile';
 import { formatBytes, formatCount, formatDuration } from '../../core/format';
+import { ProgressTracker } from '../../core/progress';
 import { describeError, exitCodeFor, ExitCode, ShadowSlotsError } from '../../core/errors';
 import { setLogSink } from '../../platform/runner';
+import { stopOf, type Stop } from '../stop';
 
-const usage = 'backup --source DIR --target DIR [--slots N] [--snapshot auto|none|btrfs|vss|apfs|lvm] [--exclude PATTERN]... [--filter FILE] [--profile FILE] [--create-target] [--json] [--verbose]';
+const usage = 'backup --source DIR --target DIR [--slots N] [--snapshot auto|none|btrfs|vss|apfs|lvm] [--target-mode auto|links|cow] [--exclude PATTERN]... [--filter FILE] [--profile FILE] [--create-target] [--json] [--verbose]';
 
 export const backupCommand: CliCommand = {
   name: 'backup',
@@ -18,6 +20,7 @@ export const backupCommand: CliCommand = {
       target: { type: 'string' },
       slots: { type: 'string' },
       snapshot: { type: 'string' },
+      'target-mode': { type: 'string' },
       exclude: { type: 'string', multiple: true },
       filter: { type: 'string' },
       profile: { type: 'string' },
@@ -27,28 +30,33 @@ export const backupCommand: CliCommand = {
       help: { type: 'boolean' },
     }, usage);
     if (values.help) { io.out(`Usage: shadow-slots ${usage}\n`); return ExitCode.ok; }
-    const fromFile: ProfileInput = values.profile ? readProfileFile(values.profile) : {};
-    const profile: ProfileInput = {
-      ...fromFile,
-      ...(values.source !== undefined ? { source: resolveArg(values.source) } : {}),
-      ...(values.target !== undefined ? { target: resolveArg(values.target) } : {}),
-      ...(values.slots !== undefined ? { slots: values.slots } : {}),
-      ...(values.snapshot !== undefined ? { snapshot: values.snapshot } : {}),
-      ...(values.filter !== undefined ? { filterFile: resolveArg(values.filter) } : {}),
-      ...(values.exclude !== undefined ? { excludes: [...(Array.isArray(fromFile.excludes) ? fromFile.excludes : []), ...values.exclude] } : {}),
-    };
     const json = values.json === true;
     const line = (obj: unknown) => io.out(JSON.stringify(obj) + '\n');
     if (values.verbose) setLogSink((level, message) => (json ? line({ type: 'log', level, message }) : io.err(`${message}\n`)));
     let lastPhase = '';
     let lastDraw = 0;
+    const tracker = new ProgressTracker();
     try {
+      // The boundary: the profile file and the flags are validated here, once; the engine gets a Profile.
+      const fromFile: ProfileInput = values.profile ? readProfileFile(values.profile) : {};
+      const { profile, notes } = validateProfile({
+        ...fromFile,
+        ...(values.source !== undefined ? { source: resolveArg(values.source) } : {}),
+        ...(values.target !== undefined ? { target: resolveTarget(values.target) } : {}),
+        ...(values.slots !== undefined ? { slots: values.slots } : {}),
+        ...(values.snapshot !== undefined ? { snapshot: values.snapshot } : {}),
+        ...(values['target-mode'] !== undefined ? { targetMode: values['target-mode'] } : {}),
+        ...(values.filter !== undefined ? { filterFile: resolveArg(values.filter) } : {}),
+        ...(values.exclude !== undefined ? { excludes: [...(Array.isArray(fromFile.excludes) ? fromFile.excludes : []), ...values.exclude] } : {}),
+      });
       const result = await runBackup({
         profile,
+        notes,
         signal: io.signal,
         createTarget: values['create-target'] === true,
         onProgress: (e) => {
           if (json) { line({ type: 'progress', ...e }); return; }
+          const view = tracker.update(e, performance.now());
           if (e.phase !== lastPhase) {
             if (io.interactive && lastPhase === 'copy') io.out('\n');
             lastPhase = e.phase;
@@ -58,8 +66,7 @@ export const backupCommand: CliCommand = {
           }
           if (e.phase === 'copy' && io.interactive && Date.now() - lastDraw > 250) {
             lastDraw = Date.now();
-            const eta = e.etaSeconds !== null ? ` ETA ${formatDuration(e.etaSeconds * 1000)}` : '';
-            io.out(`\r  ${e.percent ?? 0}%  ${formatBytes(e.bytes)}  ${formatCount(e.files)} files  ${e.rate !== null ? formatBytes(e.rate) + '/s' : ''}${eta}   `);
+            io.out(`\r  ${view.text}   `);
           }
         },
         onComplete: ({ elapsedMs, slot }) => {
@@ -77,16 +84,34 @@ export const backupCommand: CliCommand = {
         for (const n of result.notes) io.out(`note: ${n}\n`);
         for (const w of result.warnings) io.out(`warning: ${w}\n`);
       }
+      // A stop that came after the rotation is too late to undo anything: the slot is kept and reported.
+      const late = stopOf(io.signal);
+      if (late && late.cause !== 'EPIPE') io.err(`note: ${late.cause} arrived after slot 0 was complete; the backup is kept.\n`);
       return result.outcome === 'partial' ? ExitCode.partial : ExitCode.ok;
     } catch (error) {
+      const stopped = stopOf(io.signal);
+      const e = stopped ? interrupted(stopped, error) : error instanceof ShadowSlotsError ? error : undefined;
       if (json) {
-        const e = error instanceof ShadowSlotsError ? error : undefined;
-        line({ type: 'error', code: e?.code ?? 'internal', message: error instanceof Error ? error.message : String(error), hint: e?.hint ?? null });
+        line({ type: 'error', code: e?.code ?? 'internal', message: e?.message ?? (error instanceof Error ? error.message : String(error)), hint: e?.hint ?? null });
       } else {
         if (io.interactive && lastPhase === 'copy') io.out('\n');
-        io.err(`shadow-slots backup: ${describeError(error)}\n`);
+        io.err(`shadow-slots backup: ${describeError(e ?? error)}\n`);
       }
-      return exitCodeFor(error);
+      return stopped ? stopped.exitCode : exitCodeFor(error);
     }
   },
 };
+
+/**
+ * What a stopped backup tells the user instead of the runner's "Cancelled: /usr/bin/rsync": it
+ * never rotates the ring before the copy is complete, so the ring is as it was, and the next run
+ * reuses the unfinished copy.
+ */
+function interrupted(stop: Stop, error: unknown): ShadowSlotsError {
+  const why = stop.cause === 'EPIPE' ? 'Its output was closed' : `Interrupted (${stop.cause})`;
+  const cancelled = error instanceof ShadowSlotsError && error.code === 'cancelled';
+  return new ShadowSlotsError('cancelled', `${why}: the backup stopped before its new slot was complete; the ring is unchanged and the next backup resumes from what was copied.`, {
+    ...(cancelled ? {} : { hint: `While stopping: ${describeError(error)}` }),
+    cause: error,
+  });
+}

@@ -4,14 +4,15 @@ import { parseCommandArgs, parseInteger, requireString } from '../args';
 import { ExitCode, invalid } from '../../core/errors';
 import { validateProfile } from '../../core/profile';
 import { RSYNC_FLAVORS, type RsyncFlavor } from '../../core/windows/paths';
-import { locateWindowsRsync } from '../../core/windows/rsyncLocate';
+import { guessFlavor, locateWindowsRsync } from '../../core/windows/rsyncLocate';
 import type { TargetFilesystem } from '../../core/windows/helperProfile';
-import { HELPER_ACCOUNTS, planHelper, type HelperAccount } from '../../platform/windows/helperPlan';
+import { DEFAULT_HELPER_ACCOUNT, HELPER_ACCOUNTS, planHelper, USER_ACCOUNT_WARNING, type HelperAccount } from '../../platform/windows/helperPlan';
+import { collectRsyncRuntime } from '../../platform/windows/rsyncRuntime';
 import { readHelperAsset } from '../../platform/windows/helperAssets';
 import { writeHelperStaging } from '../../platform/windows/helperStaging';
 import { currentUser, fileExists, programData, systemRoot, windowsFileSystem } from '../../platform/windows/probe';
 
-const usage = 'helper plan --source DIR --target DIR [--name NAME] [--slots N] [--exclude PATTERN]… [--account user|user-s4u|system] [--rsync-flavor cygwin|msys2] [--rsync PATH] [--user-sid SID] [--target-fs NTFS|ReFS|exFAT|FAT32|unknown] --out DIR';
+const usage = 'helper plan --source DIR --target DIR [--name NAME] [--slots N] [--exclude PATTERN]… [--account system|user|user-s4u [--accept-user-account-risk]] [--rsync-flavor cygwin|msys2] [--rsync FILE] [--user-sid SID] [--target-fs NTFS|ReFS|exFAT|FAT32|unknown] --out DIR';
 const FILESYSTEMS: readonly TargetFilesystem[] = ['NTFS', 'ReFS', 'FAT32', 'FAT', 'exFAT', 'unknown'];
 
 /**
@@ -21,7 +22,7 @@ const FILESYSTEMS: readonly TargetFilesystem[] = ['NTFS', 'ReFS', 'FAT32', 'FAT'
 export const helperCommand: CliCommand = {
   name: 'helper',
   usage,
-  summary: 'Windows elevated helper: "plan" writes the task XML, helper script, stored profile, ACL commands and install manifest for review; installs nothing.',
+  summary: 'Windows elevated helper: "plan" writes the task XML, helper script, stored profile, rsync copy, folder ACLs and install manifest for review; installs nothing.',
   async run(argv, io) {
     const [sub, ...rest] = argv;
     if (sub === '--help' || sub === '-h' || sub === undefined) {
@@ -33,6 +34,7 @@ export const helperCommand: CliCommand = {
       source: { type: 'string' }, target: { type: 'string' }, name: { type: 'string' }, slots: { type: 'string' },
       exclude: { type: 'string', multiple: true }, account: { type: 'string' }, 'rsync-flavor': { type: 'string' },
       rsync: { type: 'string' }, 'user-sid': { type: 'string' }, 'target-fs': { type: 'string' }, out: { type: 'string' },
+      'accept-user-account-risk': { type: 'boolean' },
       help: { type: 'boolean' },
     }, usage);
     if (values.help) { io.out(`Usage: shadow-slots ${usage}\n`); return ExitCode.ok; }
@@ -47,30 +49,35 @@ export const helperCommand: CliCommand = {
       excludes: values.exclude ?? [],
       snapshot: 'vss',
     }, 'win32');
-    const account = (values.account ?? 'user') as HelperAccount;
+    const account = (values.account ?? DEFAULT_HELPER_ACCOUNT) as HelperAccount;
     if (!HELPER_ACCOUNTS.includes(account)) throw invalid(`--account must be one of ${HELPER_ACCOUNTS.join(', ')}, got ${JSON.stringify(values.account)}.`);
+    if (account !== 'system' && values['accept-user-account-risk'] !== true) {
+      throw invalid(`--account ${account} needs --accept-user-account-risk. ${USER_ACCOUNT_WARNING}`, 'Leave out --account to use SYSTEM (the default).');
+    }
     const flavorFlag = values['rsync-flavor'] as RsyncFlavor | undefined;
     if (flavorFlag !== undefined && !RSYNC_FLAVORS.includes(flavorFlag)) throw invalid(`--rsync-flavor must be cygwin or msys2, got ${JSON.stringify(flavorFlag)}.`);
     const fsFlag = values['target-fs'] as TargetFilesystem | undefined;
     if (fsFlag !== undefined && !FILESYSTEMS.includes(fsFlag)) throw invalid(`--target-fs must be one of ${FILESYSTEMS.join(', ')}, got ${JSON.stringify(fsFlag)}.`);
 
-    let rsync: { path: string; flavor: RsyncFlavor };
-    if (onWindows) {
-      rsync = locateWindowsRsync({ setting: values.rsync, flavor: flavorFlag, pathEnv: process.env['PATH'], programFiles: process.env['ProgramFiles'], programFilesX86: process.env['ProgramFiles(x86)'], programData: programData(), systemDrive: process.env['SystemDrive'], exists: fileExists });
-    } else {
-      // Off Windows nothing can be looked up: plan for the usual install folder of the flavor.
-      const flavor = flavorFlag ?? 'msys2';
-      rsync = { path: values.rsync ?? (flavor === 'msys2' ? 'C:\\msys64\\usr\\bin\\rsync.exe' : 'C:\\cygwin64\\bin\\rsync.exe'), flavor };
-    }
     let userSid = values['user-sid'];
     if (userSid === undefined) {
       if (!onWindows) throw invalid('--user-sid is required when planning off Windows.', 'Give the SID that "whoami /user" shows on the Windows machine, e.g. --user-sid S-1-5-21-1004336348-1177238915-682003330-1001.');
       userSid = (await currentUser(io.signal)).sid;
     }
+    // The rsync.exe (and its DLLs beside it) that the installer copies into the admin-only folder:
+    // found on Windows, or a copy on this machine given with --rsync.
+    let rsync: { path: string; flavor: RsyncFlavor };
+    if (onWindows) {
+      rsync = locateWindowsRsync({ setting: values.rsync, flavor: flavorFlag, pathEnv: process.env['PATH'], programFiles: process.env['ProgramFiles'], programFilesX86: process.env['ProgramFiles(x86)'], programData: programData(), systemDrive: process.env['SystemDrive'], exists: fileExists });
+    } else {
+      if (values.rsync === undefined) throw invalid('--rsync is required when planning off Windows.', 'Give a copy of rsync.exe with the DLLs beside it (e.g. MSYS2\'s usr\\bin folder copied from the Windows machine): --rsync /path/to/usr/bin/rsync.exe.');
+      rsync = { path: path.resolve(values.rsync), flavor: flavorFlag ?? guessFlavor(values.rsync) };
+    }
+    const files = await collectRsyncRuntime(rsync.path);
     const targetFilesystem = fsFlag ?? (onWindows ? await windowsFileSystem(profile.target, io.signal) : 'unknown');
 
     const plan = planHelper({
-      profile, account, userSid, rsync, targetFilesystem,
+      profile, account, userAccountAccepted: values['accept-user-account-risk'] === true, userSid, rsync: { ...rsync, files }, targetFilesystem,
       programData: onWindows ? programData() : 'C:\\ProgramData',
       systemRoot: onWindows ? systemRoot() : 'C:\\Windows',
       helperScript: readHelperAsset('helper.ps1'),
@@ -78,8 +85,8 @@ export const helperCommand: CliCommand = {
     });
     await writeHelperStaging(out, plan);
     io.out(`Planned the elevated helper for profile "${profile.name}" (task ${plan.taskName}) in ${out}; nothing was installed.\n`);
-    for (const f of plan.staging) io.out(`  ${f.name.padEnd(18)} sha256 ${f.sha256}\n`);
-    io.out(`rsync: ${rsync.path} (${rsync.flavor})\n`);
+    for (const f of plan.staging) io.out(`  ${f.name.padEnd(28)} sha256 ${f.sha256}\n`);
+    io.out(`rsync: ${rsync.path} (${rsync.flavor}), copied with ${files.length - 1} DLL(s) into the admin-only folder\n`);
     for (const n of [...notes, ...plan.notes]) io.out(`note: ${n}\n`);
     return ExitCode.ok;
   },

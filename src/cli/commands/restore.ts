@@ -1,5 +1,5 @@
 import type { CliCommand } from '../command';
-import { resolveArg, parseCommandArgs, parseInteger, requireString } from '../args';
+import { resolveArg, parseCommandArgs, parseInteger, requireString, resolveTarget } from '../args';
 import { restore } from '../../engine/restore';
 import { ExitCode, invalid } from '../../core/errors';
 
@@ -18,7 +18,7 @@ export const restoreCommand: CliCommand = {
     const slot = parseInteger(requireString(values.slot, 'slot', usage), 'slot')!;
     if (slot < 0) throw invalid(`--slot must be 0 or more, got ${slot}.`);
     const result = await restore({
-      target: resolveArg(requireString(values.target, 'target', usage)),
+      target: resolveTarget(requireString(values.target, 'target', usage)),
       slot,
       path: requireString(values.path, 'path', usage),
       to: resolveArg(requireString(values.to, 'to', usage)),

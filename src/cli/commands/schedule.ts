@@ -10,7 +10,7 @@ import type { SchedulerPlatform } from '../../core/schedule/wizard';
 import type { EngineCommand } from '../../platform/schedule/engineCommand';
 import { schedulePaths } from '../../platform/schedule/paths';
 import {
-  createSchedule, detectPlatform, listSchedules, prepareSchedule, removeAllMine, removeSchedule, type ScheduleContext, writeDryRun,
+  createSchedule, detectPlatform, listSchedules, prepareValidatedSchedule, profileFlavor, removeAllMine, removeSchedule, type ScheduleContext, writeDryRun,
 } from '../../platform/schedule/service';
 import type { CliCommand, CliIO } from '../command';
 import { resolveArg } from '../args';
@@ -96,10 +96,11 @@ async function create(argv: string[], io: CliIO): Promise<number> {
     ...(str('filter') !== undefined ? { filterFile: resolveArg(str('filter')) } : {}),
   };
   const platform = parsePlatform(str('platform')) ?? await detectPlatform();
-  // The id comes from the validated profile name unless given, so re-running replaces, not duplicates.
-  const draftName = validateProfile(profileInput, platform === 'windows' ? 'win32' : 'posix').profile.name;
+  // The boundary: the flags are validated here, once. The id comes from the validated profile name
+  // unless given, so re-running replaces, not duplicates.
+  const { profile } = validateProfile(profileInput, profileFlavor(platform));
   const spec: ScheduleSpec = {
-    id: str('id') !== undefined ? validateScheduleId(str('id')!) : scheduleIdFor(draftName),
+    id: str('id') !== undefined ? validateScheduleId(str('id')!) : scheduleIdFor(profile.name),
     when, time,
     conditions: {
       runOnBattery: v['battery'] === true,
@@ -109,7 +110,7 @@ async function create(argv: string[], io: CliIO): Promise<number> {
     },
     account: str('account') !== undefined ? parseAccount(str('account')!) : 'user',
   };
-  const prepared = prepareSchedule(profileInput, spec, platform, ctx);
+  const prepared = prepareValidatedSchedule(profile, spec, platform, ctx);
   for (const note of prepared.rendered.notes) io.err(`note: ${note}\n`);
   if (v['dry-run']) {
     const files = await writeDryRun(prepared, path.resolve(str('out')!));

@@ -1,5 +1,5 @@
 import type { CliCommand } from '../command';
-import { resolveArg, parseCommandArgs, parseInteger, requireString } from '../args';
+import { parseCommandArgs, parseInteger, requireString, resolveTarget } from '../args';
 import { verifySlot } from '../../engine/verify';
 import { ExitCode, invalid } from '../../core/errors';
 import { formatCount } from '../../core/format';
@@ -15,7 +15,7 @@ export const verifyCommand: CliCommand = {
     if (values.help) { io.out(`Usage: shadow-slots ${usage}\n`); return ExitCode.ok; }
     const slot = parseInteger(requireString(values.slot, 'slot', usage), 'slot')!;
     if (slot < 0) throw invalid(`--slot must be 0 or more, got ${slot}.`);
-    const result = await verifySlot(resolveArg(requireString(values.target, 'target', usage)), slot, io.signal);
+    const result = await verifySlot(resolveTarget(requireString(values.target, 'target', usage)), slot, io.signal);
     if (values.json) {
       io.out(JSON.stringify(result) + '\n');
     } else {

@@ -1,4 +1,4 @@
-import type { FilterRule } from './parse';
+import { parseFilterText, type FilterRule } from './parse';
 import type { RuleList } from './ruleList';
 import type { FilterCounts } from './stats';
 import { formatBytes, formatCount } from './format';
@@ -44,8 +44,67 @@ function trimFix(rule: FilterRule): QuickFix {
   return { title: 'Remove the trailing white space', preferred: true, edits: [{ line: rule.line, start: rule.patternStart + trimmed.length, end: rule.end, newText: '' }] };
 }
 
-function deleteLineFix(rule: FilterRule): QuickFix {
-  return { title: 'Remove this rule', edits: [{ line: rule.line, start: 0, endLine: rule.line + 1, end: 0, newText: '' }] };
+function deleteLineFix(rule: FilterRule, title = 'Remove this rule'): QuickFix {
+  return { title, edits: [{ line: rule.line, start: 0, endLine: rule.line + 1, end: 0, newText: '' }] };
+}
+
+const RULE_NAMES = ['exclude', 'include', 'hide', 'show', 'protect', 'risk', 'merge', 'dir-merge', 'clear'];
+/** Modifiers people write in the wrong case (rsync's are case-sensitive: `C` but `s r p x e n w`). */
+const CASE_SWAPS: Record<string, string> = { S: 's', R: 'r', P: 'p', X: 'x', E: 'e', N: 'n', W: 'w', c: 'C' };
+
+/** Levenshtein distance, small strings only (rule names). */
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length]!;
+}
+
+/**
+ * Quick fixes for a line rsync rejects, each checked by parsing the fixed line: a missing space
+ * after a one-character rule (`-node_modules/`), a misspelt rule name (`exlude foo`), a modifier
+ * in the wrong case or one that does not exist (`-S foo`, `-q foo`), white space before the rule.
+ * `lineText` is the whole line; `line` its 0-based number.
+ */
+export function syntaxFixes(lineText: string, line: number): QuickFix[] {
+  if (parseFilterText(lineText).errors.length === 0) return [];
+  const fixes: QuickFix[] = [];
+  const offer = (title: string, start: number, end: number, newText: string, preferred = false) => {
+    const fixed = lineText.slice(0, start) + newText + lineText.slice(end);
+    if (parseFilterText(fixed).errors.length > 0 || fixes.some((f) => f.title === title)) return;
+    fixes.push({ title, ...(preferred ? { preferred: true } : {}), edits: [{ line, start, end, newText }] });
+  };
+  const lead = /^[ \t]+/.exec(lineText)?.[0].length ?? 0;
+  if (lead > 0) offer('Remove the white space before the rule', 0, lead, '', true);
+  const first = lineText[0] ?? '';
+  // Modifiers run up to the first space or "_": a run without one is a pattern missing its space.
+  const run = /^[^ _]*/.exec(lineText.slice(1))?.[0] ?? '';
+  const looksLikePattern = run.length === lineText.length - 1 || run.length > 3;
+  if ('+-HSPR.:'.includes(first) && first !== '' && lineText[1] !== ' ' && lineText.length > 1) {
+    offer(`Insert a space after "${first}"`, 1, 1, ' ', looksLikePattern);
+  }
+  const word = /^[a-z-]+/i.exec(lineText)?.[0] ?? '';
+  if (word.length > 2 && !RULE_NAMES.includes(word)) {
+    const near = RULE_NAMES.map((n) => ({ n, d: distance(word.toLowerCase(), n) })).filter((x) => x.d <= 2).sort((a, b) => a.d - b.d)[0];
+    if (near) offer(`Change "${word}" to "${near.n}"`, 0, word.length, near.n, true);
+  }
+  const bad = /^invalid modifier '(.)' at position (\d+)/.exec(parseFilterText(lineText).errors[0]?.message ?? '');
+  if (bad) {
+    const at = Number(bad[2]);
+    const swap = CASE_SWAPS[bad[1]!];
+    const singleCharRule = !/^[a-z]{2}/i.test(lineText);
+    if (swap) offer(`Change the modifier "${bad[1]}" to "${swap}"`, at, at + 1, swap, !(singleCharRule && looksLikePattern));
+    offer(`Remove the modifier "${bad[1]}"`, at, at + 1, '', !swap && !looksLikePattern);
+  }
+  // The likeliest fix first: the editor lists them in this order.
+  return [...fixes.filter((f) => f.preferred), ...fixes.filter((f) => !f.preferred)];
 }
 
 const WHOLE_SOURCE = new Set(['*', '**', '***', '/*', '/**', '/***', '*/', '/*/', '**/']);
@@ -123,8 +182,7 @@ export function diagnoseFilter(list: RuleList, counts?: FilterCounts, source?: s
             : `Never applies: everything it matches (e.g. ${s.shadowExamples[0]}) is decided first by ${describeRule(by.rule)} ("${by.rule.prefix} ${by.rule.pattern}"). Move it above that rule if it should win.`,
         });
       } else if (counts.totalFiles + counts.totalDirs > 0) {
-        const fixes: QuickFix[] = [];
-        out.push({ line: r.line, start: r.patternStart, end: r.end, severity: 'warning', code: 'no-match', fixes, message: `Matches nothing${where}.${hintFor(r)}` });
+        out.push({ line: r.line, start: r.patternStart, end: r.end, severity: 'warning', code: 'no-match', fixes: [deleteLineFix(r, 'Remove this rule (it matches nothing)')], message: `Matches nothing${where}.${hintFor(r)}` });
       }
       return;
     }

@@ -21,14 +21,19 @@ export function summarize(spec: Pick<ScheduleSpec, 'when' | 'time'>, ring: RingF
   return `${describeWhen(spec.when)} at ${formatTime(spec.time)}, keeps ${slots} on ${ring.target}`;
 }
 
-/** The conditions in words, e.g. "only on AC power; catches up a missed start; stops after 4 h". */
-export function describeConditions(c: ScheduleConditions): string {
+/**
+ * The conditions as the review lists them, one short line each (a QuickPick row does not wrap):
+ * "Only on AC power", "Does not wake the computer", "Catches up a missed start", "No time limit".
+ * `fixedBy` names the scheduler on the lines it decides itself, e.g. "(cron cannot do otherwise)".
+ */
+export function conditionLines(c: ScheduleConditions, fixed: ReadonlySet<keyof ScheduleConditions> = new Set(), fixedBy = ''): string[] {
+  const tag = (k: keyof ScheduleConditions, text: string) => (fixed.has(k) && fixedBy ? `${text} (${fixedBy} cannot do otherwise)` : text);
   return [
-    c.runOnBattery ? 'also on battery' : 'only on AC power',
-    c.wakeToRun ? 'wakes the computer' : 'does not wake the computer',
-    c.catchUp ? 'catches up a missed start' : 'skips a missed start',
-    c.stopAfterHours > 0 ? `stops after ${c.stopAfterHours} h` : 'no time limit',
-  ].join('; ');
+    tag('runOnBattery', c.runOnBattery ? 'Runs on battery power too' : 'Runs only on AC power'),
+    tag('wakeToRun', c.wakeToRun ? 'Wakes the computer to run' : 'Does not wake the computer'),
+    tag('catchUp', c.catchUp ? 'Catches up a start missed while off or asleep' : 'Skips a start missed while off or asleep'),
+    tag('stopAfterHours', c.stopAfterHours > 0 ? `Stops a run after ${c.stopAfterHours} h` : 'No time limit'),
+  ];
 }
 
 export function describeAccount(account: ScheduleSpec['account']): string {

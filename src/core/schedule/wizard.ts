@@ -1,10 +1,11 @@
+import { looksRemote } from '../remoteTarget';
 import { ShadowSlotsError } from '../errors';
 import { checkFuture, dstNotes } from './nextRun';
 import {
   DEFAULT_CONDITIONS, formatTime, parseDate, parseStopAfter, parseTime, whenFromDays,
-  type ScheduleAccount, type ScheduleSpec, type ScheduleWhen, type Weekday, WEEKDAY_LONG, WORK_WEEK,
+  type ScheduleAccount, type ScheduleConditions, type ScheduleSpec, type ScheduleWhen, type Weekday, WEEKDAY_LONG, WORK_WEEK,
 } from './spec';
-import { describeAccount, describeConditions, summarize } from './summary';
+import { conditionLines, describeAccount, summarize } from './summary';
 import { formatDate, formatLocal, localParts } from './zone';
 
 /**
@@ -69,6 +70,48 @@ export interface WizardResult {
 
 const TITLE = 'Create Backup Schedule';
 
+export type ConditionId = 'runOnBattery' | 'wakeToRun' | 'catchUp';
+
+/** What a scheduler can honour: the conditions step offers only these; the rest is fixed. */
+export interface ConditionSupport {
+  /** Conditions the user can choose, in the order offered. */
+  choices: ConditionId[];
+  /** Whether a run-time limit can be set (the "stop after" step). */
+  stopAfter: boolean;
+  /** What the scheduler does about everything it cannot offer; always applied to the schedule. */
+  fixed: Partial<ScheduleConditions>;
+  /** Why the others are not offered, in plain words. */
+  missing: string[];
+}
+
+/**
+ * Per scheduler, which conditions it can honour (from its artefacts: Task Scheduler settings,
+ * systemd's ConditionACPower=/WakeSystem=/Persistent=/TimeoutStartSec=, cron's `timeout`, and
+ * launchd, which has none of them). The review states only what will actually happen.
+ */
+export function conditionSupport(platform: SchedulerPlatform): ConditionSupport {
+  switch (platform) {
+    case 'windows':
+    case 'systemd':
+      return { choices: ['runOnBattery', 'wakeToRun', 'catchUp'], stopAfter: true, fixed: {}, missing: [] };
+    case 'cron':
+      return {
+        choices: [], stopAfter: true, fixed: { runOnBattery: true, wakeToRun: false, catchUp: false },
+        missing: ['cron starts the backup on battery too', 'it cannot wake the computer', 'a start missed while the computer was off or asleep is skipped (a systemd user timer can catch up)'],
+      };
+    case 'launchd':
+      return {
+        choices: [], stopAfter: false, fixed: { runOnBattery: true, wakeToRun: false, catchUp: true, stopAfterHours: 0 },
+        missing: ['launchd starts the backup on battery too', 'it cannot wake the Mac (`sudo pmset repeat wake` can)', 'it always runs a start missed during sleep once the Mac wakes', 'it has no run-time limit'],
+      };
+  }
+}
+
+/** The conditions a schedule gets on this platform: the user's choices, with what the platform fixes. */
+export function effectiveConditions(platform: SchedulerPlatform, c: ScheduleConditions): ScheduleConditions {
+  return { ...c, ...conditionSupport(platform).fixed };
+}
+
 /** `HH:MM` two minutes from now (or with the date when that crosses midnight): the recipe's "try it". */
 export function onceDefault(now: Date, zone: string): string {
   const at = new Date(Math.floor(now.getTime() / 60_000) * 60_000 + 2 * 60_000);
@@ -81,18 +124,20 @@ export const DEFAULT_TIME = '23:30';
 
 export function initialState(ctx: WizardContext): WizardState {
   const init = ctx.initial;
+  const fixed = conditionSupport(ctx.platform).fixed;
   if (init) {
     const { spec } = init;
+    const c = effectiveConditions(ctx.platform, spec.conditions);
     return {
       profileId: init.profileId,
       whenKind: spec.when.kind,
       days: spec.when.kind === 'days' ? [...spec.when.days] : spec.when.kind === 'weekdays' ? [...WORK_WEEK] : [],
       timeText: spec.when.kind === 'once' ? `${spec.when.date} ${formatTime(spec.time)}` : formatTime(spec.time),
       timeEdited: true,
-      runOnBattery: spec.conditions.runOnBattery,
-      wakeToRun: spec.conditions.wakeToRun,
-      catchUp: spec.conditions.catchUp,
-      stopAfterText: String(spec.conditions.stopAfterHours),
+      runOnBattery: c.runOnBattery,
+      wakeToRun: c.wakeToRun,
+      catchUp: c.catchUp,
+      stopAfterText: String(c.stopAfterHours),
       account: spec.account,
     };
   }
@@ -102,19 +147,35 @@ export function initialState(ctx: WizardContext): WizardState {
     days: [],
     timeText: DEFAULT_TIME,
     timeEdited: false,
-    runOnBattery: DEFAULT_CONDITIONS.runOnBattery,
-    wakeToRun: DEFAULT_CONDITIONS.wakeToRun,
-    catchUp: DEFAULT_CONDITIONS.catchUp,
-    stopAfterText: String(DEFAULT_CONDITIONS.stopAfterHours),
+    runOnBattery: fixed.runOnBattery ?? DEFAULT_CONDITIONS.runOnBattery,
+    wakeToRun: fixed.wakeToRun ?? DEFAULT_CONDITIONS.wakeToRun,
+    catchUp: fixed.catchUp ?? DEFAULT_CONDITIONS.catchUp,
+    stopAfterText: String(fixed.stopAfterHours ?? DEFAULT_CONDITIONS.stopAfterHours),
     account: 'user',
   };
 }
 
-function stepNumbers(ctx: WizardContext): { numberOf: (id: StepId) => number; total: number } {
-  const order: StepId[][] = [['profile'], ['when', 'days'], ['time'], ['conditions', 'stopAfter']];
-  if (ctx.platform === 'windows') order.push(['account']);
-  order.push(['review']);
-  return { numberOf: (id) => order.findIndex((g) => g.includes(id)) + 1, total: order.length };
+/**
+ * The screens this wizard shows, in order, for the current answers: days only for "chosen
+ * days", conditions and "stop after" only where the scheduler honours them, the account only on
+ * Windows. Every screen has its own number, and the total is that of this path.
+ */
+export function stepPath(state: Pick<WizardState, 'whenKind'>, ctx: Pick<WizardContext, 'platform'>): StepId[] {
+  const support = conditionSupport(ctx.platform);
+  return [
+    'profile', 'when',
+    ...(state.whenKind === 'days' ? ['days' as const] : []),
+    'time',
+    ...(support.choices.length > 0 ? ['conditions' as const] : []),
+    ...(support.stopAfter ? ['stopAfter' as const] : []),
+    ...(ctx.platform === 'windows' ? ['account' as const] : []),
+    'review',
+  ];
+}
+
+function nextStep(id: StepId, state: WizardState, ctx: WizardContext): StepId | undefined {
+  const path = stepPath(state, ctx);
+  return path[path.indexOf(id) + 1];
 }
 
 /** Parses the time box into a when/time pair, refusing impossible or past one-off times. */
@@ -141,7 +202,7 @@ export function buildResult(state: WizardState, ctx: WizardContext, id: string):
     id,
     when,
     time,
-    conditions: { runOnBattery: state.runOnBattery, wakeToRun: state.wakeToRun, catchUp: state.catchUp, stopAfterHours: parseStopAfter(state.stopAfterText) },
+    conditions: effectiveConditions(ctx.platform, { runOnBattery: state.runOnBattery, wakeToRun: state.wakeToRun, catchUp: state.catchUp, stopAfterHours: parseStopAfter(state.stopAfterText) }),
     account: ctx.platform === 'windows' ? state.account : 'user',
   };
   const nextRun = checkFuture({ when, time }, ctx.now, ctx.zone);
@@ -164,14 +225,18 @@ export function validateInput(id: StepId, text: string, state: WizardState, ctx:
   }
 }
 
+const PLATFORM_NAME: Record<SchedulerPlatform, string> = { windows: 'Task Scheduler', systemd: 'a systemd user timer', cron: 'cron', launchd: 'launchd' };
+
+/** A share or a ring on a server: the account a schedule runs as must reach it (and, over SSH, hold the keys). */
 function isNetworkPath(target: string): boolean {
-  return /^(\\\\|\/\/)/.test(target);
+  return /^(\\\\|\/\/)/.test(target) || looksRemote(target);
 }
 
 /** The view of one step for the current state. */
 export function stepView(id: StepId, state: WizardState, ctx: WizardContext, scheduleId: (p: ProfileChoice) => string): StepView {
-  const { numberOf, total } = stepNumbers(ctx);
-  const base = { id, title: TITLE, step: numberOf(id), totalSteps: total };
+  const path = stepPath(state, ctx);
+  const support = conditionSupport(ctx.platform);
+  const base = { id, title: TITLE, step: path.indexOf(id) + 1, totalSteps: path.length };
   switch (id) {
     case 'profile':
       return { ...base, kind: 'pick', placeholder: 'Which backup profile should run?', activeId: state.profileId,
@@ -192,14 +257,19 @@ export function stepView(id: StepId, state: WizardState, ctx: WizardContext, sch
         prompt: state.whenKind === 'once'
           ? `Start time, 24-hour HH:MM today or YYYY-MM-DD HH:MM, in your local time zone (${ctx.zone}); it is now ${formatLocal(ctx.now, ctx.zone)}`
           : `Time of day, 24-hour HH:MM, in your local time zone (${ctx.zone})` };
-    case 'conditions':
-      return { ...base, kind: 'multi', placeholder: 'Conditions (pick the ones that apply)', items: [
-        { id: 'runOnBattery', label: 'Run on battery power', picked: state.runOnBattery },
-        { id: 'wakeToRun', label: 'Wake the computer to run', picked: state.wakeToRun },
-        { id: 'catchUp', label: 'Run as soon as possible after a missed start', description: 'recommended', picked: state.catchUp },
-      ] };
-    case 'stopAfter':
-      return { ...base, kind: 'input', value: state.stopAfterText, placeholder: '0', prompt: 'Stop a run after how many hours? 0 = no limit' };
+    case 'conditions': {
+      const all: Record<ConditionId, PickItem> = {
+        runOnBattery: { id: 'runOnBattery', label: 'Run on battery power', picked: state.runOnBattery },
+        wakeToRun: { id: 'wakeToRun', label: 'Wake the computer to run', ...(ctx.platform === 'systemd' ? { detail: 'needs permission to wake the machine; without it the run waits until it is awake' } : {}), picked: state.wakeToRun },
+        catchUp: { id: 'catchUp', label: 'Run as soon as possible after a missed start', description: 'recommended', picked: state.catchUp },
+      };
+      return { ...base, kind: 'multi', placeholder: 'Conditions (pick the ones that apply)', items: support.choices.map((c) => all[c]) };
+    }
+    case 'stopAfter': {
+      // Where the scheduler offers no conditions, the first screen after the time says why.
+      const why = support.choices.length === 0 ? ` (${PLATFORM_NAME[ctx.platform]} offers no other conditions: ${support.missing.join('; ')})` : '';
+      return { ...base, kind: 'input', value: state.stopAfterText, placeholder: '0', prompt: `Stop a run after how many hours? 0 = no limit${why}` };
+    }
     case 'account': {
       const profile = ctx.profiles.find((p) => p.id === state.profileId);
       const network = profile !== undefined && isNetworkPath(profile.target);
@@ -219,14 +289,14 @@ export function stepView(id: StepId, state: WizardState, ctx: WizardContext, sch
       }
       const details = [
         `Next run: ${formatLocal(result.nextRun, ctx.zone)} (${ctx.zone})`,
-        `Conditions: ${describeConditions(result.spec.conditions)}`,
+        ...conditionLines(result.spec.conditions, new Set(Object.keys(support.fixed) as Array<keyof ScheduleConditions>), PLATFORM_NAME[ctx.platform]),
         ...(ctx.platform === 'windows' ? [`Account: ${describeAccount(result.spec.account)}`] : []),
         ...dstNotes(result.spec, ctx.now, ctx.zone),
         ...(ctx.platformNotes?.(result) ?? []),
       ];
       return { ...base, kind: 'review', placeholder: result.summary, summary: result.summary, details,
         artefact: ctx.renderArtefact?.(result) ?? '',
-        items: [{ id: 'create', label: ctx.initial ? 'Save' : 'Create', description: result.summary, detail: details[0] }] };
+        items: [{ id: 'create', label: ctx.initial ? 'Save' : 'Create', description: result.summary }] };
     }
   }
 }
@@ -244,7 +314,7 @@ export function applyAnswer(id: StepId, answer: Answer, state: WizardState, ctx:
       case 'profile':
         if (!ctx.profiles.some((p) => p.id === ids[0])) return { error: 'Choose one of the profiles.' };
         s.profileId = ids[0];
-        return { state: s, next: 'when' };
+        return { state: s, next: nextStep(id, s, ctx) };
       case 'when': {
         const kind = ids[0] as WhenKind;
         if (!['daily', 'weekdays', 'days', 'once'].includes(kind)) return { error: 'Choose when the backup runs.' };
@@ -259,34 +329,36 @@ export function applyAnswer(id: StepId, answer: Answer, state: WizardState, ctx:
           }
         }
         s.whenKind = kind;
-        return { state: s, next: kind === 'days' ? 'days' : 'time' };
+        return { state: s, next: nextStep(id, s, ctx) };
       }
       case 'days':
         if (ids.length === 0) return { error: 'Pick at least one day: a schedule without days never runs.' };
         s.days = whenFromDaysSafe(ids);
-        return { state: s, next: 'time' };
+        return { state: s, next: nextStep(id, s, ctx) };
       case 'time': {
         const error = validateInput('time', text, s, ctx);
         if (error) return { error };
         s.timeEdited = s.timeEdited || text.trim() !== s.timeText.trim();
         s.timeText = text.trim();
-        return { state: s, next: 'conditions' };
+        return { state: s, next: nextStep(id, s, ctx) };
       }
-      case 'conditions':
-        s.runOnBattery = ids.includes('runOnBattery');
-        s.wakeToRun = ids.includes('wakeToRun');
-        s.catchUp = ids.includes('catchUp');
-        return { state: s, next: 'stopAfter' };
+      case 'conditions': {
+        const c = effectiveConditions(ctx.platform, { runOnBattery: ids.includes('runOnBattery'), wakeToRun: ids.includes('wakeToRun'), catchUp: ids.includes('catchUp'), stopAfterHours: 0 });
+        s.runOnBattery = c.runOnBattery;
+        s.wakeToRun = c.wakeToRun;
+        s.catchUp = c.catchUp;
+        return { state: s, next: nextStep(id, s, ctx) };
+      }
       case 'stopAfter': {
         const error = validateInput('stopAfter', text, s, ctx);
         if (error) return { error };
         s.stopAfterText = String(parseStopAfter(text));
-        return { state: s, next: ctx.platform === 'windows' ? 'account' : 'review' };
+        return { state: s, next: nextStep(id, s, ctx) };
       }
       case 'account':
         if (!['user', 'user-s4u', 'system'].includes(ids[0] ?? '')) return { error: 'Choose an account.' };
         s.account = ids[0] as ScheduleAccount;
-        return { state: s, next: 'review' };
+        return { state: s, next: nextStep(id, s, ctx) };
       case 'review':
         if (ids[0] !== 'create') return { error: 'Choose Create, or go Back.' };
         return { state: s, next: undefined };

@@ -78,3 +78,36 @@ export function splitWindowsArgs(line: string): string[] {
   }
   return args;
 }
+
+/**
+ * Why `"` is refused in rsync's arguments (issue 12, finding 4): Cygwin's startup code (also
+ * cwRsync's), with globbing off as the helper runs it, toggles quoting on every `"` and never lets
+ * `\` escape it, while MSYS2 and MSVCRT honour `\"`. No quoting of a `"` means the same to both,
+ * so a value holding one could split into extra arguments under one of them. Control characters
+ * are refused too: nothing legitimate in an rsync argument needs them.
+ */
+export function rsyncArgProblem(arg: string): string | undefined {
+  if (arg.includes('"')) return 'contains a double quote (")';
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(arg)) return 'contains a control character';
+  return undefined;
+}
+
+/**
+ * Quotes one rsync argument so that Cygwin's parser and MSVCRT's (MSYS2's) read back exactly
+ * the same string: the argument is wrapped in quotes, except for trailing backslashes, which go
+ * after the closing quote (inside it MSVCRT would read `\\"` as an escaped backslash, Cygwin as
+ * two). With no `"` inside, nothing else differs between the two. Mirrored by Quote-Arg in
+ * assets/helper.ps1 (golden pairs in test/fixtures/windows/helper-golden.json).
+ */
+export function quoteRsyncArg(arg: string): string {
+  const problem = rsyncArgProblem(arg);
+  if (problem !== undefined) throw new Error(`rsync argument ${JSON.stringify(arg)} ${problem}`);
+  const body = arg.replace(/\\+$/, '');
+  return `"${body}"${arg.slice(body.length)}`;
+}
+
+/** The command-line text after rsync.exe, as the helper builds it. */
+export function joinRsyncArgs(args: readonly string[]): string {
+  return args.map(quoteRsyncArg).join(' ');
+}

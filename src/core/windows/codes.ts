@@ -56,11 +56,11 @@ export const HELPER_EXIT_MESSAGES: Readonly<Record<number, string>> = {
 /** Exit codes of the elevated installer (assets/install.ps1); 1223 is the declined UAC prompt. */
 export const INSTALL_EXIT_MESSAGES: Readonly<Record<number, string>> = {
   0: 'The elevated helper is installed.',
-  10: 'The installer refused its plan (it changed after it was made, or names folders outside %ProgramData%\\Shadow Slots). Run Set Up Elevated Helper again.',
+  10: 'The installer refused its plan (install.ps1 or install.json changed after they were made, or they name folders, files or a task other than planned). Run Set Up Elevated Helper again.',
   11: 'Copying the helper failed or a copied file did not match its planned SHA-256; nothing was installed.',
-  12: 'Setting the folder permissions (icacls) failed; nothing was installed.',
+  12: 'The permissions of the install folders could not be set, or did not read back as planned; nothing was installed.',
   13: 'Registering the task (schtasks) failed; nothing was installed.',
-  14: 'The folder %ProgramData%\\Shadow Slots contains a link or junction that the installer did not make. Delete that folder and try again.',
+  14: 'The folder %ProgramData%\\Shadow Slots (or the profile\'s folder in it) was made by another account or changed while it was set up, and could not be set aside. Delete it as administrator and try again.',
   1223: 'The administrator prompt was declined; nothing was installed. Backups of this profile run without a shadow copy (a live copy, marked as such in each slot) until you set up the helper.',
 };
 

@@ -1,5 +1,7 @@
 import { invalid } from '../errors';
 import { MAX_SLOTS, MIN_SLOTS } from '../profile';
+import { rsyncArgProblem } from './cmdline';
+import { NTFS_MAX_LINKS } from './ntfs';
 import { RSYNC_FLAVORS, type RsyncFlavor } from './paths';
 
 /**
@@ -9,29 +11,42 @@ import { RSYNC_FLAVORS, type RsyncFlavor } from './paths';
  * re-validates this shape (see Assert-Profile in assets/helper.ps1).
  */
 export interface HelperProfile {
-  format: 1;
+  format: 2;
   kind: 'shadow-slots-helper';
   name: string;
+  /**
+   * The SID of the user the helper works for (who may start it). The source must be theirs
+   * (owned by them or inside their profile folder), the target may be writable by nobody else,
+   * and the slots the helper makes are readable by them and administrators only.
+   */
+  requester: string;
   /** Windows paths, as the user chose them. */
   source: string;
   target: string;
   slots: number;
-  /** Volume to shadow, `C:\`, and the source below it. */
+  /** Volume to shadow, `C:\`; the source is always below it, never the volume itself. */
   volume: string;
   /** Where helper.ps1 and this file live; the helper refuses to run from anywhere else. */
   installDir: string;
   /** Admin-only folder for the per-run directory symlinks to the shadow. */
   linkDir: string;
-  /** User-readable folder for progress.json and helper.log. */
+  /** progress.json and helper.log, readable by the requester only. */
   stateDir: string;
-  /** User-writable folder: a file named `cancel` there asks the running helper to stop. */
+  /** Holds the one file `request`, which only the requester may write: non-empty asks the run to stop. */
   cancelDir: string;
+  /** Admin-only scratch folder: TEMP of the helper (Add-Type compiles there) and the per-run exclude lists. */
+  tmpDir: string;
+  /** SDDL every new slot folder is created with (protected: SYSTEM, Administrators, the requester read-only). */
+  slotSddl: string;
   rsync: {
+    /** The admin-only copy: `<installDir>\rsync\usr\bin\rsync.exe`. */
     exe: string;
     flavor: RsyncFlavor;
+    /** Every file of the copy (paths relative to installDir, `/`-separated) and its SHA-256, checked before each run. */
+    files: Array<{ name: string; sha256: string }>;
     /** Options before `--`, without --link-dest (buildRsyncArgv order). */
     options: string[];
-    /** Where `--link-dest=<slot 0>` is inserted into `options` when the ring has a slot 0. */
+    /** Where `--link-dest=<slot 0>` is inserted into `options` when slot 0 was made by the helper. */
     linkDestAt: number;
     linkDest: string;
     /** rsync source = snapshotPrefix + slotId + snapshotSuffix (the link, then the source below the volume). */
@@ -39,55 +54,74 @@ export interface HelperProfile {
     snapshotSuffix: string;
     /** rsync destination = incomingPrefix + slotId + '/'. */
     incomingPrefix: string;
+    /** `--exclude-from=` + this + slotId + `.exclude`: the links and junctions found in the shadowed source. */
+    excludeFromPrefix: string;
   };
   /** Copied into every slot manifest (e.g. the FAT/exFAT hard-link warning). */
   warnings: string[];
 }
 
+export const CANCEL_REQUEST_FILE = 'request';
+export const RSYNC_EXE_PATH = 'rsync/usr/bin/rsync.exe';
+
 /** What the helper passes to rsync after the executable, for one run (mirrors helper.ps1). */
-export function helperRsyncArgv(p: HelperProfile, slotId: string, hasSlot0: boolean): string[] {
+export function helperRsyncArgv(p: HelperProfile, slotId: string, linkDest: boolean): string[] {
   const options = [...p.rsync.options];
-  if (hasSlot0) options.splice(p.rsync.linkDestAt, 0, p.rsync.linkDest);
-  return [...options, '--', `${p.rsync.snapshotPrefix}${slotId}${p.rsync.snapshotSuffix}`, `${p.rsync.incomingPrefix}${slotId}/`];
+  if (linkDest) options.splice(p.rsync.linkDestAt, 0, p.rsync.linkDest);
+  // First among the filter rules, so no exclude or include of the profile can take precedence.
+  return [`--exclude-from=${p.rsync.excludeFromPrefix}${slotId}.exclude`, ...options, '--', `${p.rsync.snapshotPrefix}${slotId}${p.rsync.snapshotSuffix}`, `${p.rsync.incomingPrefix}${slotId}/`];
 }
 
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
 const WIN_ABS = /^([A-Za-z]:\\|\\\\[^\\]+\\[^\\]+)/;
+const SID = /^S-1-[0-5](-\d{1,10}){1,14}$/;
+const FILE_NAME = /^rsync\/(usr\/bin\/[A-Za-z0-9][A-Za-z0-9._+-]{0,63}\.(exe|dll)|etc\/fstab)$/;
 
 /** Checks a parsed profile.json; the same rules as the helper's Assert-Profile. */
 export function validateHelperProfile(raw: unknown): HelperProfile {
   const bad = (what: string): never => { throw invalid(`The stored helper profile is invalid: ${what}.`, 'Run "Set Up Elevated Helper" again.'); };
   if (typeof raw !== 'object' || raw === null) return bad('not an object');
   const p = raw as Record<string, unknown>;
-  if (p['format'] !== 1 || p['kind'] !== 'shadow-slots-helper') bad('unknown format');
+  if (p['format'] !== 2 || p['kind'] !== 'shadow-slots-helper') bad('unknown format');
   if (typeof p['name'] !== 'string' || !/^[\p{L}\p{N}][\p{L}\p{N} ._-]{0,63}$/u.test(p['name'])) bad('name');
-  for (const key of ['source', 'target', 'installDir', 'linkDir', 'stateDir', 'cancelDir']) {
+  if (typeof p['requester'] !== 'string' || !SID.test(p['requester'])) bad('requester');
+  for (const key of ['source', 'target', 'installDir', 'linkDir', 'stateDir', 'cancelDir', 'tmpDir']) {
     const v = p[key];
     if (typeof v !== 'string' || !WIN_ABS.test(v) || CONTROL.test(v) || v.split('\\').includes('..')) bad(key);
   }
+  const installDir = p['installDir'] as string;
+  for (const [key, leaf] of [['linkDir', 'links'], ['stateDir', 'state'], ['cancelDir', 'cancel'], ['tmpDir', 'tmp']] as const) {
+    if (p[key] !== `${installDir}\\${leaf}`) bad(`${key} is not ${leaf} in the install folder`);
+  }
   if (typeof p['volume'] !== 'string' || !/^[A-Z]:\\$/.test(p['volume'])) bad('volume');
-  if (!(p['source'] as string).toUpperCase().startsWith(p['volume'] as string)) bad('source is not on the volume');
+  const source = p['source'] as string;
+  if (!source.toUpperCase().startsWith(p['volume'] as string) || source.length <= (p['volume'] as string).length) bad('source is the volume itself or not on it');
   if (typeof p['slots'] !== 'number' || !Number.isInteger(p['slots']) || p['slots'] < MIN_SLOTS || p['slots'] > MAX_SLOTS) bad('slots');
+  if (typeof p['slotSddl'] !== 'string' || !/^O:S-1-5-32-544D:P(\([A-Z]*;[A-Z]*;0x[0-9a-f]+;;;S-1-[0-9-]+\))+$/.test(p['slotSddl'])) bad('slotSddl');
   const r = p['rsync'] as Record<string, unknown> | undefined;
   if (typeof r !== 'object' || r === null) return bad('rsync');
-  if (typeof r['exe'] !== 'string' || !WIN_ABS.test(r['exe']) || CONTROL.test(r['exe'])) bad('rsync.exe');
+  if (r['exe'] !== `${installDir}\\${RSYNC_EXE_PATH.replace(/\//g, '\\')}`) bad('rsync.exe is not the installed copy');
   if (!RSYNC_FLAVORS.includes(r['flavor'] as RsyncFlavor)) bad('rsync.flavor');
-  if (!Array.isArray(r['options']) || r['options'].some((o) => typeof o !== 'string' || !o.startsWith('-') || CONTROL.test(o))) bad('rsync.options');
+  const files = r['files'];
+  if (!Array.isArray(files) || files.length === 0 || files.some((f) => typeof f !== 'object' || f === null || typeof f.name !== 'string' || !FILE_NAME.test(f.name) || typeof f.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(f.sha256))) bad('rsync.files');
+  if (!(files as Array<{ name: string }>).some((f) => f.name === RSYNC_EXE_PATH)) bad('rsync.files lacks rsync.exe');
+  if (!Array.isArray(r['options']) || r['options'].some((o) => typeof o !== 'string' || !o.startsWith('-') || rsyncArgProblem(o) !== undefined)) bad('rsync.options');
   const options = r['options'] as string[];
   if (typeof r['linkDestAt'] !== 'number' || !Number.isInteger(r['linkDestAt']) || r['linkDestAt'] < 0 || r['linkDestAt'] > options.length) bad('rsync.linkDestAt');
-  if (typeof r['linkDest'] !== 'string' || !r['linkDest'].startsWith('--link-dest=/') || CONTROL.test(r['linkDest'])) bad('rsync.linkDest');
-  for (const key of ['snapshotPrefix', 'snapshotSuffix', 'incomingPrefix']) {
-    if (typeof r[key] !== 'string' || CONTROL.test(r[key])) bad(`rsync.${key}`);
+  if (typeof r['linkDest'] !== 'string' || !r['linkDest'].startsWith('--link-dest=/') || rsyncArgProblem(r['linkDest']) !== undefined) bad('rsync.linkDest');
+  for (const key of ['snapshotPrefix', 'snapshotSuffix', 'incomingPrefix', 'excludeFromPrefix']) {
+    if (typeof r[key] !== 'string' || rsyncArgProblem(r[key]) !== undefined) bad(`rsync.${key}`);
   }
-  if (!(r['snapshotPrefix'] as string).startsWith('/') || !(r['incomingPrefix'] as string).startsWith('/') || !(r['snapshotSuffix'] as string).endsWith('/')) bad('rsync paths');
+  for (const key of ['snapshotPrefix', 'incomingPrefix', 'excludeFromPrefix']) {
+    if (!(r[key] as string).startsWith('/') || !(r[key] as string).endsWith('/')) bad(`rsync.${key}`);
+  }
+  if (!(r['snapshotSuffix'] as string).endsWith('/')) bad('rsync.snapshotSuffix');
   if (!Array.isArray(p['warnings']) || p['warnings'].some((w) => typeof w !== 'string')) bad('warnings');
   return raw as HelperProfile;
 }
 
 export type TargetFilesystem = 'NTFS' | 'ReFS' | 'FAT32' | 'FAT' | 'exFAT' | 'unknown';
-/** NTFS allows 1023 hard links per file; every slot adds one link to each unchanged file. */
-export const NTFS_MAX_LINKS = 1023;
 
 /** What the target's filesystem means for the ring: refuse, warn, and which rsync options. */
 export function checkTargetFilesystem(fs: TargetFilesystem, slots: number): { coarseTimes: boolean; warnings: string[] } {

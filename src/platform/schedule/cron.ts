@@ -6,16 +6,20 @@ import type { JobCommand } from './engineCommand';
  * A crontab line for a schedule, and the edits of a crontab text that touch only our lines.
  *
  * cron hands the command to `/bin/sh -c`, after turning every unescaped `%` into a line break
- * (crontab(5)); a backslash escapes only a following `%`, and cron drops that backslash. So each
- * word is single-quoted for sh, and every `%` is written *outside* the quotes as `\%`: cron makes
- * it a bare `%`, which sh keeps literally. Inside single quotes nothing else is special to sh.
+ * (crontab(5)) and removing its escapes: `\%` becomes `%` in every cron, and Debian's cron also
+ * turns `\\` into `\` (its patch "Handle escapes in job input"), which Vixie cron and cronie do not.
+ * So each word is single-quoted for sh, every `%` is written *outside* the quotes as `\%`, and
+ * every backslash ends its quoted run (`\''`). The only backslashes in the line are then our `\%`
+ * and ones followed by `'`, which both dialects leave alone. Inside single quotes nothing is special
+ * to sh.
  */
 export const CRON_MARKER = '# shadow-slots:id=';
 const MARKER_RE = / # shadow-slots:id=([a-z0-9][a-z0-9-]*)$/;
 
 export function cronWord(value: string): string {
   if (/[\0\n\r]/.test(value)) throw invalid(`The value ${JSON.stringify(value)} contains a line break, which a crontab line cannot hold.`, 'Rename the folder.');
-  return value.split('%').map((part) => `'${part.replace(/'/g, `'\\''`)}'`).join('\\%');
+  const quoted = (part: string) => `'${part.replace(/['\\]/g, (c) => (c === "'" ? "'\\''" : "\\''"))}'`;
+  return value.split('%').map(quoted).join('\\%');
 }
 
 /** `MIN HOUR DOM MON DOW`; a one-off fires on its date and a year guard stops it repeating next year. */

@@ -1,5 +1,6 @@
-import { access, constants, copyFile, mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { access, constants, readFile } from 'node:fs/promises';
 import * as path from 'node:path';
+import { writeFileAtomic } from '../fsutil';
 import type { SchedulePaths } from './paths';
 
 /**
@@ -11,15 +12,7 @@ export async function installStableCli(bundledCli: string, paths: SchedulePaths)
   const target = path.join(paths.configDir, 'engine', 'cli.js');
   const [a, b] = await Promise.all([readFile(bundledCli), readFile(target).catch(() => undefined)]);
   if (b !== undefined && a.equals(b)) return target;
-  await mkdir(path.dirname(target), { recursive: true });
-  const tmp = `${target}.${process.pid}.tmp`;
-  try {
-    await copyFile(bundledCli, tmp);
-    await rename(tmp, target);
-  } catch (error) {
-    await rm(tmp, { force: true });
-    throw error;
-  }
+  await writeFileAtomic(target, a, { makeFolders: true });
   return target;
 }
 

@@ -5,7 +5,8 @@ import { run } from '../runner';
 import type { Artefact } from './artefacts';
 import { launchdLabel } from './launchd';
 import type { PlatformStatus, Registrar } from './registrar';
-import { readIfExists, restoreFile, type ScheduleEntry, writeFileAtomic } from './registry';
+import { readIfExists, restoreFile, type ScheduleEntry } from './registry';
+import { writeFileAtomic } from '../fsutil';
 
 /**
  * A LaunchAgent in ~/Library/LaunchAgents loaded into the user's GUI domain with
@@ -26,7 +27,7 @@ export class LaunchdRegistrar implements Registrar {
     const previous = await readIfExists(file);
     await run('launchctl', ['bootout', `${this.domain}/${launchdLabel(entry.id)}`], { okExitCodes: [0, 3, 5, 36, 113] }).catch(() => undefined);
     try {
-      await writeFileAtomic(file, artefacts[0]!.content);
+      await writeFileAtomic(file, artefacts[0]!.content, { makeFolders: true });
       await run('launchctl', ['bootstrap', this.domain, file], { timeoutMs: 30_000 });
     } catch (error) {
       await restoreFile(file, previous);

@@ -1,9 +1,9 @@
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import * as path from 'node:path';
+import { readFile, rm } from 'node:fs/promises';
 import { ShadowSlotsError } from '../../core/errors';
 import type { ScheduleSpec } from '../../core/schedule/spec';
 import type { SchedulerPlatform } from '../../core/schedule/wizard';
 import type { EngineCommand } from './engineCommand';
+import { writeFileAtomic } from '../fsutil';
 
 /** One schedule this tool registered, as recorded in `schedules.json`. */
 export interface ScheduleEntry {
@@ -44,21 +44,9 @@ export async function readRegistry(file: string): Promise<ScheduleEntry[]> {
   return raw.schedules;
 }
 
-/** Writes the registry atomically (temp file + rename), so a crash never leaves half a file. */
+/** Writes the registry atomically and durably, so a crash never leaves half a file or none. */
 export async function writeRegistry(file: string, schedules: ScheduleEntry[]): Promise<void> {
-  await writeFileAtomic(file, JSON.stringify({ format: 1, schedules: [...schedules].sort((a, b) => a.id.localeCompare(b.id)) } satisfies RegistryFile, null, 2) + '\n');
-}
-
-export async function writeFileAtomic(file: string, content: string | Buffer, mode = 0o644): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
-  try {
-    await writeFile(tmp, content, { mode });
-    await rename(tmp, file);
-  } catch (error) {
-    await rm(tmp, { force: true });
-    throw error;
-  }
+  await writeFileAtomic(file, JSON.stringify({ format: 1, schedules: [...schedules].sort((a, b) => a.id.localeCompare(b.id)) } satisfies RegistryFile, null, 2) + '\n', { makeFolders: true });
 }
 
 /** The file's current bytes, or undefined when it does not exist: what a rollback restores. */
@@ -73,5 +61,5 @@ export async function readIfExists(file: string): Promise<Buffer | undefined> {
 
 export async function restoreFile(file: string, previous: Buffer | undefined): Promise<void> {
   if (previous === undefined) await rm(file, { force: true });
-  else await writeFileAtomic(file, previous);
+  else await writeFileAtomic(file, previous, { makeFolders: true });
 }

@@ -1,7 +1,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import { ShadowSlotsError, invalid } from '../../core/errors';
-import { type Profile, type ProfileInput, validateProfile } from '../../core/profile';
+import { type PathFlavor, type Profile, type ProfileInput, validateProfile } from '../../core/profile';
 import { checkFuture, missedRuns, nextRuns } from '../../core/schedule/nextRun';
 import type { ScheduleSpec } from '../../core/schedule/spec';
 import { summarize } from '../../core/schedule/summary';
@@ -12,7 +12,8 @@ import { type EngineCommand, jobCommand } from './engineCommand';
 import { LaunchdRegistrar } from './launchdRegistrar';
 import type { SchedulePaths } from './paths';
 import type { PlatformStatus, Registrar } from './registrar';
-import { readIfExists, readRegistry, restoreFile, type ScheduleEntry, writeFileAtomic, writeRegistry } from './registry';
+import { readIfExists, readRegistry, restoreFile, type ScheduleEntry, writeRegistry } from './registry';
+import { writeFileAtomic } from '../fsutil';
 import { readRingRuns, type RingRuns } from './ringStatus';
 import { SystemdRegistrar, systemdUserAvailable } from './systemdRegistrar';
 import { WindowsRegistrar } from './windowsRegistrar';
@@ -59,8 +60,19 @@ export interface PreparedSchedule {
 
 /** Validates everything and renders the artefacts without touching the system (dry run, review step). */
 export function prepareSchedule(profileInput: ProfileInput, spec: ScheduleSpec, platform: SchedulerPlatform, ctx: ScheduleContext): PreparedSchedule {
-  const flavor = platform === 'windows' ? 'win32' : 'posix';
-  const { profile } = validateProfile(profileInput, flavor);
+  return prepareValidatedSchedule(validateProfile(profileInput, profileFlavor(platform)).profile, spec, platform, ctx);
+}
+
+/** The path rules a profile for `platform` is validated with. */
+export function profileFlavor(platform: SchedulerPlatform): PathFlavor {
+  return platform === 'windows' ? 'win32' : 'posix';
+}
+
+/**
+ * prepareSchedule for a profile already validated where it entered (CLI arguments), with
+ * `profileFlavor(platform)`: the profile is not validated twice.
+ */
+export function prepareValidatedSchedule(profile: Profile, spec: ScheduleSpec, platform: SchedulerPlatform, ctx: ScheduleContext): PreparedSchedule {
   if (platform !== 'windows' && spec.account !== 'user') {
     throw invalid(`The account "${spec.account}" exists only for Windows Task Scheduler.`, `On ${platform} the schedule runs as you; leave --account out.`);
   }
@@ -88,11 +100,11 @@ export async function writeDryRun(prepared: PreparedSchedule, outDir: string): P
   const written: string[] = [];
   for (const a of prepared.rendered.artefacts) {
     const file = path.join(outDir, a.name);
-    await writeFileAtomic(file, a.content);
+    await writeFileAtomic(file, a.content, { makeFolders: true });
     written.push(file);
   }
   const profileFile = path.join(outDir, `profile-${prepared.entry.id}.json`);
-  await writeFileAtomic(profileFile, prepared.profileJson, 0o600);
+  await writeFileAtomic(profileFile, prepared.profileJson, { mode: 0o600, makeFolders: true });
   written.push(profileFile);
   return written;
 }
@@ -112,7 +124,7 @@ export async function createSchedule(prepared: PreparedSchedule, ctx: ScheduleCo
   const previous = entries.find((e) => e.id === entry.id);
   const previousProfile = await readIfExists(entry.profileFile);
   await mkdir(path.dirname(ctx.paths.logFile(entry.id)), { recursive: true });
-  await writeFileAtomic(entry.profileFile, prepared.profileJson, 0o600);
+  await writeFileAtomic(entry.profileFile, prepared.profileJson, { mode: 0o600, makeFolders: true });
   const target = registrar(ctx, entry.platform);
   try {
     await target.install(entry, prepared.rendered.artefacts);

@@ -4,7 +4,8 @@ import { ShadowSlotsError } from '../../core/errors';
 import { run } from '../runner';
 import type { Artefact } from './artefacts';
 import type { PlatformStatus, Registrar } from './registrar';
-import { readIfExists, restoreFile, type ScheduleEntry, writeFileAtomic } from './registry';
+import { readIfExists, restoreFile, type ScheduleEntry } from './registry';
+import { writeFileAtomic } from '../fsutil';
 import { unitBaseName } from './systemd';
 
 const TIMEOUT = 30_000;
@@ -39,7 +40,7 @@ export class SystemdRegistrar implements Registrar {
     const previous = await Promise.all(files.map((a) => readIfExists(a.installPath!)));
     const timer = `${unitBaseName(entry.id)}.timer`;
     try {
-      for (const a of files) await writeFileAtomic(a.installPath!, a.content);
+      for (const a of files) await writeFileAtomic(a.installPath!, a.content, { makeFolders: true });
       await this.systemctl(['daemon-reload']);
       await this.systemctl(['enable', '--now', timer]);
       // Restart picks up a changed OnCalendar= of a timer that was already running.

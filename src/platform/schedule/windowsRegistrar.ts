@@ -1,4 +1,5 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { invalid } from '../../core/errors';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { run } from '../runner';
@@ -16,6 +17,7 @@ export class WindowsRegistrar implements Registrar {
   readonly platform = 'windows' as const;
 
   async install(entry: ScheduleEntry, artefacts: Artefact[]): Promise<void> {
+    refuseSystemSchedule(entry);
     const dir = await mkdtemp(path.join(os.tmpdir(), 'shadow-slots-task-'));
     try {
       const file = path.join(dir, 'task.xml');
@@ -61,5 +63,18 @@ export class WindowsRegistrar implements Registrar {
     } catch {
       return [];
     }
+  }
+}
+
+/**
+ * A schedule runs node.exe and the CLI from where they are installed - for the extension, the
+ * user's own extensions folder, which any program running as that user can change. As SYSTEM
+ * that would hand those programs SYSTEM's rights (the hole issue 12 closes for the elevated
+ * helper), so a SYSTEM schedule is never registered.
+ */
+export function refuseSystemSchedule(entry: Pick<ScheduleEntry, 'spec'>): void {
+  if (entry.spec.account === 'system') {
+    throw invalid('A backup schedule cannot run as SYSTEM: it would run Node.js and the Shadow Slots CLI from folders you can change with SYSTEM\'s rights.',
+      'Choose "user" (while logged on) or "user-s4u" (whether logged on or not). Shadow-copy backups run elevated through the elevated helper, which runs only files administrators installed.');
   }
 }

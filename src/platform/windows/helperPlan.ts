@@ -1,28 +1,50 @@
-import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { invalid } from '../../core/errors';
+import { looksRemote } from '../../core/remoteTarget';
 import type { Profile } from '../../core/profile';
 import { buildRsyncArgv } from '../../core/rsyncArgs';
 import { META_DIR, INCOMING_DIR } from '../../core/layout';
-import { joinWindowsArgs } from '../../core/windows/cmdline';
-import { checkTargetFilesystem, type HelperProfile, type TargetFilesystem } from '../../core/windows/helperProfile';
+import { adminsOnly, expectedRules, RIGHTS, SID_ADMINISTRATORS, toSddl, type AceSpec } from '../../core/windows/acl';
+import { rsyncArgProblem } from '../../core/windows/cmdline';
+import { CANCEL_REQUEST_FILE, checkTargetFilesystem, RSYNC_EXE_PATH, type HelperProfile, type TargetFilesystem } from '../../core/windows/helperProfile';
 import { checkWindowsPath, splitVolume, toRsyncPath, type RsyncFlavor } from '../../core/windows/paths';
+import { plannedFile, type PlannedFile } from './plannedFile';
+import { runtimeFiles, type RsyncRuntimeFile } from './rsyncRuntime';
 import { buildTaskXml, encodeTaskXml } from './taskXml';
 import type { TaskPrincipal, TaskSpec } from './taskSpec';
 
-export type HelperAccount = 'user' | 'user-s4u' | 'system';
-export const HELPER_ACCOUNTS: readonly HelperAccount[] = ['user', 'user-s4u', 'system'];
+/**
+ * Which account runs the helper task. `system` is the default: the task then runs in SYSTEM's
+ * own environment, which no user can change. With `user`/`user-s4u` the elevated PowerShell
+ * starts in the user's environment and profile, so any program running as that user can act
+ * with administrator rights through it: only on an explicit choice (USER_ACCOUNT_WARNING).
+ */
+export type HelperAccount = 'system' | 'user' | 'user-s4u';
+export const HELPER_ACCOUNTS: readonly HelperAccount[] = ['system', 'user', 'user-s4u'];
+export const DEFAULT_HELPER_ACCOUNT: HelperAccount = 'system';
+
+/** What SYSTEM cannot reach, said wherever the account is chosen. */
+export const SYSTEM_ACCOUNT_LIMITS = 'The task runs as SYSTEM: it cannot see your mapped drive letters and has none of your network credentials, so a network share as target must be given as \\\\server\\share\\… and must grant write access to this computer\'s account (DOMAIN\\COMPUTER$).';
+
+/** The warning a user account needs before it is accepted (wizard, CLI, docs/windows.md). */
+export const USER_ACCOUNT_WARNING = 'Running the elevated helper as your own account starts it with administrator rights in your environment: any program running as you (a malicious npm package, a browser exploit) can then make it load its code with administrator rights, for example through environment variables or modules in your Documents folder. Choose it only on a machine where you are the only user and already an administrator, when the backup needs your network credentials.';
+
+export { sha256, type PlannedFile } from './plannedFile';
+export type { RsyncRuntimeFile } from './rsyncRuntime';
 
 /** Everything the planner needs; all of it is data, gathered by the caller (UI or CLI). */
 export interface HelperPlanInput {
   /** From validateProfile(…, 'win32'). */
   profile: Profile;
   account: HelperAccount;
-  /** The SID of the user who may start the task (and whose task it is, unless SYSTEM). */
+  /** For 'user' and 'user-s4u': the user was shown USER_ACCOUNT_WARNING and chose the account anyway. */
+  userAccountAccepted?: boolean | undefined;
+  /** The SID of the user the helper is for: who may start it, whose source it reads, who may read its slots. */
   userSid: string;
-  rsync: { path: string; flavor: RsyncFlavor };
+  /** The rsync found on this machine: its flavor and the bytes of rsync.exe and the DLLs it loads from its folder. */
+  rsync: { path: string; flavor: RsyncFlavor; files: RsyncRuntimeFile[] };
   targetFilesystem: TargetFilesystem;
-  /** `%ProgramData%` and `%SystemRoot%` of the machine the helper is for. */
+  /** `%ProgramData%` and `%SystemRoot%` as the unelevated side sees them; the installer checks both against its own. */
   programData: string;
   systemRoot: string;
   /** The constant helper script (assets/helper.ps1) and installer (assets/install.ps1). */
@@ -30,11 +52,12 @@ export interface HelperPlanInput {
   installerScript: string;
 }
 
-/** One file the installer copies into the admin-only folder and verifies by hash. */
-export interface PlannedFile {
-  name: string;
-  bytes: Buffer;
-  sha256: string;
+/** A folder the installer creates (or repairs) with exactly this owner and protected DACL, then reads back. */
+export interface PlannedFolder {
+  path: string;
+  sddl: string;
+  /** expectedRules() of the DACL: what the installer must read back. */
+  rules: string[];
 }
 
 /**
@@ -42,19 +65,20 @@ export interface PlannedFile {
  * manifest's own hash, which travels on the elevated command line.
  */
 export interface InstallManifest {
-  format: 1;
+  format: 2;
   kind: 'shadow-slots-helper-install';
   profile: string;
   taskName: string;
   installRoot: string;
   installDir: string;
-  linkDir: string;
-  stateDir: string;
-  cancelDir: string;
-  /** Files copied from the staging folder into installDir, verified after copying. */
+  /** The root first, then the install folder and its subfolders, in creation order. */
+  folders: PlannedFolder[];
+  /** Copied from the staging folder into installDir (same relative names), verified after copying. */
   files: Array<{ name: string; sha256: string }>;
-  /** icacls argv arrays: after the folders exist (before copying), and after copying. */
-  acl: { beforeCopy: string[][]; afterCopy: string[][] };
+  /** Created empty: the requester may write it (and nothing else there) to cancel a run. */
+  cancelRequest: string;
+  /** Run when the install root exists with an owner other than Administrators or SYSTEM. */
+  takeOwnership: string[];
   register: string[];
   run: string[];
   unregister: string[];
@@ -64,23 +88,18 @@ export interface HelperPlan {
   taskName: string;
   taskXml: string;
   storedProfile: HelperProfile;
-  /** Installed files (helper.ps1, profile.json, task.xml) and the staging-only ones. */
+  /** Installed files (helper.ps1, profile.json, task.xml, the rsync copy). */
   files: PlannedFile[];
   manifest: InstallManifest;
-  /** The staging folder's content: installed files + install.json + acl-commands.json + install.ps1. */
+  /** The staging folder's content: installed files + install.json + acl.json + install.ps1. */
   staging: PlannedFile[];
   notes: string[];
 }
 
 const SID = /^S-1-[0-5](-\d{1,10}){1,14}$/;
-const SYSTEM = '*S-1-5-18';
-const ADMINS = '*S-1-5-32-544';
-const USERS = '*S-1-5-32-545';
 const RESERVED = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i;
-
-export function sha256(bytes: Buffer): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
+/** rsync options that follow links out of the tree; the helper reads with administrator rights. */
+const LINK_FOLLOWING = /^(--copy-links|--copy-unsafe-links|--copy-dirlinks|--keep-dirlinks|-[A-Za-z]*[LkK][A-Za-z]*)$/;
 
 /** Windows PowerShell 5.1, 64-bit: a 32-bit PowerShell cannot create shadow copies. */
 export function powershellPath(systemRoot: string): string {
@@ -97,6 +116,9 @@ export function planHelper(input: HelperPlanInput): HelperPlan {
   const w = path.win32;
   const notes: string[] = [];
   if (!HELPER_ACCOUNTS.includes(input.account)) throw invalid(`Unknown account ${JSON.stringify(input.account)}.`, `Use one of: ${HELPER_ACCOUNTS.join(', ')}.`);
+  if (input.account !== 'system' && input.userAccountAccepted !== true) {
+    throw invalid(`The account "${input.account}" must be chosen explicitly. ${USER_ACCOUNT_WARNING}`, 'Use the default account "system", or confirm the choice (CLI: --account user --accept-user-account-risk).');
+  }
   if (!SID.test(input.userSid)) throw invalid(`${JSON.stringify(input.userSid)} is not a Windows SID.`, 'Give the SID shown by "whoami /user", e.g. S-1-5-21-…-1001.');
   if (/[. ]$/.test(profile.name) || RESERVED.test(profile.name)) {
     throw invalid(`The profile name ${JSON.stringify(profile.name)} cannot be a Windows folder name (it ends with a dot or space, or is a reserved device name).`, 'Rename the profile.');
@@ -105,26 +127,41 @@ export function planHelper(input: HelperPlanInput): HelperPlan {
     throw invalid(`The elevated helper takes shadow copies, but this profile's snapshot method is "${profile.snapshot}".`, 'Set the snapshot method to "vss" or "auto", or back up without the helper.');
   }
   const source = checkWindowsPath(profile.source);
+  // The helper rotates the ring itself, with PowerShell on this computer's file system: it has no
+  // SSH transport yet, so a ring on a server is refused here rather than half-supported.
+  if (looksRemote(profile.target)) {
+    throw invalid(`The elevated helper backs up to a folder on this computer or a network share; ${profile.target} is a ring on a server over SSH, which the helper cannot reach yet.`,
+      'Back up to the server without the helper (the engine reaches it over SSH; snapshot "none"), or choose a local or network-share target for the helper.');
+  }
   const target = checkWindowsPath(profile.target);
-  const rsyncExe = checkWindowsPath(input.rsync.path);
   const programData = checkWindowsPath(input.programData);
   const systemRoot = checkWindowsPath(input.systemRoot);
   const { volume, relative } = splitVolume(source);
+  if (relative === '') {
+    throw invalid(`The elevated helper does not back up a whole drive (${volume}): a drive holds other users' files and the system's registry hives, and the helper's slots are readable by you.`,
+      'Back up a folder of your own (for example your user folder or a project folder); back up a whole drive with a tool an administrator runs.');
+  }
   const fs = checkTargetFilesystem(input.targetFilesystem, profile.slots);
   const targetIsUnc = target.startsWith('\\\\');
   if (targetIsUnc && input.account === 'user-s4u') {
     throw invalid('An S4U task has no network credentials, so it cannot write to a network share.', 'Choose account "user" (runs while you are logged on) or "system" (the share must allow the computer account).');
   }
-  if (targetIsUnc && input.account === 'system') notes.push('The task runs as SYSTEM: the share must grant write access to this computer\'s account (DOMAIN\\COMPUTER$).');
+  if (input.account === 'system') notes.push(SYSTEM_ACCOUNT_LIMITS);
+  else notes.push(USER_ACCOUNT_WARNING);
   notes.push(...fs.warnings);
+  if (profile.filterFile !== undefined) notes.push(`The elevated helper does not read the filter file ${profile.filterFile} (a file you can change, read with administrator rights): its rules do not apply to shadow-copy backups; use excludes.`);
+  checkRsyncValues(profile);
 
   const installRoot = w.join(programData, 'Shadow Slots');
   const installDir = w.join(installRoot, profile.name);
   const linkDir = w.join(installDir, 'links');
   const stateDir = w.join(installDir, 'state');
   const cancelDir = w.join(installDir, 'cancel');
+  const tmpDir = w.join(installDir, 'tmp');
+  const rsyncDir = w.join(installDir, 'rsync');
   const flavor = input.rsync.flavor;
 
+  const runtime = runtimeFiles(input.rsync.files, flavor);
   const targetRsync = toRsyncPath(target, flavor);
   const linkDestPath = `${targetRsync}/0`;
   const argv = buildRsyncArgv({
@@ -135,12 +172,14 @@ export function planHelper(input: HelperPlanInput): HelperPlan {
   const linkDestAt = argv.indexOf(linkDest);
   const dashDash = argv.lastIndexOf('--');
   const options = argv.slice(0, dashDash).filter((_, i) => i !== linkDestAt);
-  const relativePosix = relative === '' ? '' : `${relative.replace(/\\/g, '/')}/`;
+  const relativePosix = `${relative.replace(/\\/g, '/')}/`;
+  const requesterRead: AceSpec = { sid: input.userSid, rights: RIGHTS.readExecute, scope: 'tree' };
 
   const storedProfile: HelperProfile = {
-    format: 1,
+    format: 2,
     kind: 'shadow-slots-helper',
     name: profile.name,
+    requester: input.userSid,
     source,
     target,
     slots: profile.slots,
@@ -149,18 +188,26 @@ export function planHelper(input: HelperPlanInput): HelperPlan {
     linkDir,
     stateDir,
     cancelDir,
+    tmpDir,
+    slotSddl: toSddl({ owner: SID_ADMINISTRATORS, aces: [...adminsOnly(), requesterRead] }),
     rsync: {
-      exe: rsyncExe,
+      exe: w.join(installDir, ...RSYNC_EXE_PATH.split('/')),
       flavor,
+      files: runtime.map((f) => ({ name: f.name, sha256: f.sha256 })),
       options,
       linkDestAt,
       linkDest,
       snapshotPrefix: `${toRsyncPath(linkDir, flavor)}/`,
       snapshotSuffix: `/${relativePosix}`,
       incomingPrefix: `${targetRsync}/${META_DIR}/${INCOMING_DIR}/`,
+      excludeFromPrefix: `${toRsyncPath(tmpDir, flavor)}/`,
     },
     warnings: fs.warnings,
   };
+  for (const value of [...options, linkDest, storedProfile.rsync.snapshotPrefix, storedProfile.rsync.snapshotSuffix, storedProfile.rsync.incomingPrefix, storedProfile.rsync.excludeFromPrefix]) {
+    const problem = rsyncArgProblem(value);
+    if (problem !== undefined) throw invalid(`The rsync argument ${JSON.stringify(value)} ${problem}; the elevated helper refuses it.`, 'Rename the folder or change the value.');
+  }
 
   const taskName = helperTaskName(profile.name);
   const principal: TaskPrincipal = input.account === 'system' ? { kind: 'system' }
@@ -174,50 +221,53 @@ export function planHelper(input: HelperPlanInput): HelperPlan {
     triggers: [],
     action: {
       command: powershellPath(systemRoot),
-      arguments: ['-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-WindowStyle', 'Hidden', '-File', w.join(installDir, 'helper.ps1')],
+      arguments: helperTaskArguments(w.join(installDir, 'helper.ps1')),
       workingDirectory: installDir,
     },
     // Started by the user on purpose, so it runs on battery; a first full copy can take long.
     settings: { runOnBattery: true, wakeToRun: false, catchUp: false, stopAfterHours: 72 },
-    // SYSTEM and Administrators manage the task; the user may read and run it (schtasks /Run).
-    securityDescriptor: `D:(A;;FA;;;SY)(A;;FA;;;BA)(A;;FRFX;;;${input.userSid})`,
+    // Owned by Administrators; SYSTEM and Administrators manage it; the user may read and run it.
+    securityDescriptor: `O:BAD:P(A;;FA;;;SY)(A;;FA;;;BA)(A;;FRFX;;;${input.userSid})`,
   };
   const taskXml = buildTaskXml(spec);
 
-  const file = (name: string, bytes: Buffer): PlannedFile => ({ name, bytes, sha256: sha256(bytes) });
+  const file = plannedFile;
   const files = [
     file('helper.ps1', Buffer.from(input.helperScript, 'utf8')),
     file('profile.json', Buffer.from(JSON.stringify(storedProfile, null, 2) + '\n', 'utf8')),
     file('task.xml', encodeTaskXml(taskXml)),
+    ...runtime,
   ];
 
-  const icacls = w.join(systemRoot, 'System32', 'icacls.exe');
-  const schtasks = w.join(systemRoot, 'System32', 'schtasks.exe');
-  const acl = {
-    beforeCopy: [
-      // Inheritance from ProgramData is cut: there, every user may create files and folders.
-      [icacls, installRoot, '/inheritance:r', '/grant:r', `${SYSTEM}:(OI)(CI)F`, `${ADMINS}:(OI)(CI)F`, `${USERS}:(OI)(CI)RX`],
-      // The links expose the whole shadowed volume: administrators only.
-      [icacls, linkDir, '/inheritance:r', '/grant:r', `${SYSTEM}:(OI)(CI)F`, `${ADMINS}:(OI)(CI)F`],
-      // Only a file named "cancel" is ever looked at here; its content is ignored.
-      [icacls, cancelDir, '/grant', `*${input.userSid}:(OI)(CI)M`],
-    ],
-    afterCopy: [
-      [icacls, installRoot, '/setowner', ADMINS, '/T', '/C'],
-    ],
+  const folder = (p: string, aces: AceSpec[]): PlannedFolder => {
+    const acl = { owner: SID_ADMINISTRATORS, aces } as const;
+    return { path: p, sddl: toSddl(acl), rules: expectedRules(acl) };
   };
+  const folders = [
+    // ProgramData lets every user create folders; nothing is inherited from it.
+    folder(installRoot, adminsOnly()),
+    folder(installDir, [...adminsOnly(), requesterRead]),
+    // The links expose the whole shadowed volume: administrators only.
+    folder(linkDir, adminsOnly()),
+    folder(stateDir, [...adminsOnly(), { sid: input.userSid, rights: RIGHTS.read, scope: 'tree' }]),
+    // Write access to the files in it (only "request" is ever there), none to the folder itself.
+    folder(cancelDir, [...adminsOnly(), { sid: input.userSid, rights: RIGHTS.write, scope: 'files-below' }]),
+    folder(tmpDir, adminsOnly()),
+    folder(rsyncDir, adminsOnly()),
+  ];
+  const system32 = w.join(systemRoot, 'System32');
+  const schtasks = w.join(system32, 'schtasks.exe');
   const manifest: InstallManifest = {
-    format: 1,
+    format: 2,
     kind: 'shadow-slots-helper-install',
     profile: profile.name,
     taskName,
     installRoot,
     installDir,
-    linkDir,
-    stateDir,
-    cancelDir,
+    folders,
     files: files.map((f) => ({ name: f.name, sha256: f.sha256 })),
-    acl,
+    cancelRequest: w.join(cancelDir, CANCEL_REQUEST_FILE),
+    takeOwnership: [w.join(system32, 'takeown.exe'), '/F', installRoot, '/A'],
     register: [schtasks, '/Create', '/XML', w.join(installDir, 'task.xml'), '/TN', taskName, '/F'],
     run: [schtasks, '/Run', '/TN', taskName],
     unregister: [schtasks, '/Delete', '/TN', taskName, '/F'],
@@ -225,52 +275,33 @@ export function planHelper(input: HelperPlanInput): HelperPlan {
   const staging = [
     ...files,
     file('install.json', Buffer.from(JSON.stringify(manifest, null, 2) + '\n', 'utf8')),
-    file('acl-commands.json', Buffer.from(JSON.stringify(acl, null, 2) + '\n', 'utf8')),
+    file('acl.json', Buffer.from(JSON.stringify(folders, null, 2) + '\n', 'utf8')),
     file('install.ps1', Buffer.from(input.installerScript, 'utf8')),
   ];
   return { taskName, taskXml, storedProfile, files, manifest, staging, notes };
 }
 
 /**
- * The tiny constant script the unelevated side runs to raise the UAC prompt. The executable and
- * its (already quoted) argument string arrive as environment variables: data, never code, and
- * never parsed by cmd.exe. Exit code 1223 means the user declined the prompt.
+ * The helper task's PowerShell arguments. install.ps1 builds the same list (Test-TaskXml) and
+ * refuses a task.xml whose action differs, so a planner fed a changed %SystemRoot% or paths
+ * cannot register anything else.
  */
-export const ELEVATION_LAUNCHER = [
-  '$ErrorActionPreference = "Stop"',
-  'try {',
-  '  $p = Start-Process -FilePath $env:SHADOW_SLOTS_ELEVATE_FILE -ArgumentList $env:SHADOW_SLOTS_ELEVATE_ARGS -Verb RunAs -Wait -PassThru -WindowStyle Hidden',
-  '  exit $p.ExitCode',
-  '} catch {',
-  '  $e = $_.Exception',
-  '  while ($null -ne $e) { if ($e -is [System.ComponentModel.Win32Exception] -and $e.NativeErrorCode -eq 1223) { exit 1223 }; $e = $e.InnerException }',
-  '  [Console]::Error.WriteLine($_.Exception.Message)',
-  '  exit 1',
-  '}',
-].join('\r\n');
-
-export const ELEVATION_DECLINED = 1223;
-
-export interface ElevationCommand {
-  command: string;
-  argv: string[];
-  env: Record<string, string>;
+export function helperTaskArguments(helperScript: string): string[] {
+  return ['-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-WindowStyle', 'Hidden', '-File', helperScript];
 }
 
-/**
- * The command (for platform/runner's run()) that asks for elevation and runs the installer from
- * the staging folder. `install.json`'s hash rides on the elevated command line, so a staging
- * folder changed after planning is refused by the installer.
- */
-export function elevationCommand(systemRoot: string, stagingDir: string, manifestSha256: string, mode: 'install' | 'remove'): ElevationCommand {
-  if (!/^[0-9a-f]{64}$/.test(manifestSha256)) throw invalid('The install manifest hash is not a SHA-256 hex digest.');
-  const ps = powershellPath(checkWindowsPath(systemRoot));
-  const staging = checkWindowsPath(stagingDir);
-  const elevatedArgs = ['-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-File', path.win32.join(staging, 'install.ps1'),
-    '-Plan', path.win32.join(staging, 'install.json'), '-PlanSha256', manifestSha256, '-Mode', mode];
-  return {
-    command: ps,
-    argv: ['-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-EncodedCommand', Buffer.from(ELEVATION_LAUNCHER, 'utf16le').toString('base64')],
-    env: { SHADOW_SLOTS_ELEVATE_FILE: ps, SHADOW_SLOTS_ELEVATE_ARGS: joinWindowsArgs(elevatedArgs) },
-  };
+/** Each exclude and extra argument on its own, so the message names the one to fix. */
+function checkRsyncValues(profile: Profile): void {
+  profile.excludes.forEach((pattern, i) => {
+    const problem = rsyncArgProblem(pattern);
+    if (problem !== undefined) {
+      throw invalid(`Exclude pattern #${i + 1} ${JSON.stringify(pattern)} ${problem}. Cygwin's rsync would split it into separate arguments, run with administrator rights.`, 'Remove the double quote from the pattern (match it with ? instead).');
+    }
+  });
+  for (const arg of profile.rsyncArgs) {
+    const problem = rsyncArgProblem(arg);
+    if (problem !== undefined) throw invalid(`The rsync option ${JSON.stringify(arg)} ${problem}; the elevated helper refuses it.`, 'Remove it from the extra rsync arguments.');
+    if (LINK_FOLLOWING.test(arg)) throw invalid(`The rsync option ${JSON.stringify(arg)} follows links out of the backed-up folder, which the elevated helper must never do.`, 'Remove it from the extra rsync arguments.');
+  }
 }
+

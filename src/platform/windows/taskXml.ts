@@ -5,8 +5,10 @@ import type { TaskPrincipal, TaskSpec, TaskTrigger } from './taskSpec';
 /**
  * Task Scheduler XML (schema 1.2, Windows 7+) for `schtasks /Create /XML`. Every value is
  * validated and XML-escaped; the action's arguments are quoted for the Windows command line, so a
- * value can never add an argument, an element or an attribute. Element order follows what Task
- * Scheduler itself exports, which it always re-imports.
+ * value can never add an argument, an element or an attribute. Element order follows Microsoft's
+ * published Task Scheduler schema (validated in test/unit/windows/taskXsd.test.ts against the
+ * subset in test/fixtures/windows/task-scheduler.xsd); most types there are xs:all, the trigger
+ * base type is a sequence.
  */
 export const TASK_NAMESPACE = 'http://schemas.microsoft.com/windows/2004/02/mit/task';
 export const SYSTEM_SID = 'S-1-5-18';
@@ -90,14 +92,15 @@ export function escapeXml(value: string): string {
 function addTrigger(t: TaskTrigger, add: (d: number, s: string) => void, el: (d: number, n: string, v: string) => void): void {
   if (t.kind === 'once') {
     add(2, '<TimeTrigger>');
-    el(3, 'StartBoundary', t.start);
     el(3, 'Enabled', 'true');
+    el(3, 'StartBoundary', t.start);
     add(2, '</TimeTrigger>');
     return;
   }
   add(2, '<CalendarTrigger>');
-  el(3, 'StartBoundary', t.start);
+  // triggerBaseType is an xs:sequence: Enabled, then StartBoundary (Windows' own exports swap them).
   el(3, 'Enabled', 'true');
+  el(3, 'StartBoundary', t.start);
   if (t.kind === 'daily') {
     add(3, '<ScheduleByDay>');
     el(4, 'DaysInterval', '1');

@@ -1,13 +1,14 @@
 import * as vscode from 'vscode';
 import type { BackupResult } from '../../rpc/protocol';
-import type { EngineClient, BackupProgress } from '../engine/engineClient';
+import type { EngineClient, BackupProgress } from '../engineClient/engineClient';
 import { ContextKeys } from '../commandIds';
-import { describeEngineError, engineErrorCode } from '../engineErrors';
+import { describeEngineError, engineErrorCode, engineErrorDetails } from '../engineErrors';
+import { ProgressTracker } from '../../core/progress';
 
 export type BackupOutcome =
   | { kind: 'done'; result: BackupResult }
   | { kind: 'cancelled' }
-  | { kind: 'failed'; message: string; code: string | undefined };
+  | { kind: 'failed'; message: string; code: string | undefined; details?: Record<string, unknown> | undefined };
 
 const LAST_FAILURE_KEY = 'shadowSlots.lastFailure';
 
@@ -64,7 +65,15 @@ export class BackupController implements vscode.Disposable {
   private async run(profile: Parameters<EngineClient['backup']>[0], onProgress: (p: BackupProgress) => void, token: vscode.CancellationToken): Promise<BackupOutcome> {
     try {
       const backup: BackupRunner = this.runner ?? ((p, report, t) => this.engine.backup(p, report, t));
-      const result = await backup(profile, (p) => { this.progress = p; onProgress(p); this.changed.fire(); }, token);
+      // Rate and time left come from the run's history, not from one event (see ProgressTracker).
+      const tracker = new ProgressTracker();
+      const result = await backup(profile, (p) => {
+        const view = p.event ? tracker.update(p.event, performance.now()) : undefined;
+        const shown: BackupProgress = view ? { message: view.text, percentage: view.percent, event: p.event! } : p;
+        this.progress = shown;
+        onProgress(shown);
+        this.changed.fire();
+      }, token);
       if (result === null || token.isCancellationRequested) return { kind: 'cancelled' };
       await this.state.update(LAST_FAILURE_KEY, result.outcome === 'partial' ? 'the last backup was only partial' : undefined);
       return { kind: 'done', result };
@@ -72,8 +81,10 @@ export class BackupController implements vscode.Disposable {
       const code = engineErrorCode(error);
       if (token.isCancellationRequested || code === 'cancelled' || error instanceof vscode.CancellationError) return { kind: 'cancelled' };
       const message = describeEngineError(error);
-      await this.state.update(LAST_FAILURE_KEY, message);
-      return { kind: 'failed', message, code };
+      // A run refused before it started (bad settings, an invalid filter rule) changed nothing and is
+      // answered on the spot: the status bar keeps the age of the last real backup.
+      if (code !== 'invalid-input') await this.state.update(LAST_FAILURE_KEY, message);
+      return { kind: 'failed', message, code, details: engineErrorDetails(error) };
     }
   }
 

@@ -16,6 +16,7 @@ import {
 import type { FeatureModule } from '../services';
 import { profileFromSettings, readSettings, sourceFolder } from '../settings';
 import { ScheduleCommands, ScheduleSettings } from './scheduleCommandIds';
+import { ContextKeys } from '../commandIds';
 import { listingsForTarget, scheduleNodeData, type ScheduleNodeData } from './scheduleNodes';
 import { runScheduleWizard } from './scheduleWizardUi';
 
@@ -35,6 +36,7 @@ export interface ScheduleUiApi extends vscode.Disposable {
 }
 
 const ARTEFACT_LANGUAGE: Record<SchedulerPlatform, string> = { windows: 'xml', systemd: 'ini', cron: 'shellscript', launchd: 'xml' };
+const PLATFORM_NAME: Record<SchedulerPlatform, string> = { windows: 'Task Scheduler', systemd: 'systemd', cron: 'cron', launchd: 'launchd' };
 const MISSED_CHECK_MS = 60 * 60_000;
 const SHARED_LISTING_MS = 5_000;
 
@@ -92,7 +94,13 @@ export function registerScheduleCommands(context: vscode.ExtensionContext, deps:
     shared = mine;
     return mine.listing;
   };
-  const announce = () => { shared = undefined; changed.fire(); };
+  // Edit, Run and Delete Schedule appear in the palette only while a schedule exists (package.json `when`).
+  const updateContext = () => readRegistry(paths.registryFile).then(
+    (entries) => vscode.commands.executeCommand('setContext', ContextKeys.hasSchedules, entries.length > 0),
+    () => vscode.commands.executeCommand('setContext', ContextKeys.hasSchedules, false),
+  );
+  void updateContext();
+  const announce = () => { shared = undefined; void updateContext(); changed.fire(); };
 
   async function platform(): Promise<SchedulerPlatform> {
     const chosen = vscode.workspace.getConfiguration().get<string>(ScheduleSettings.platform) ?? 'auto';
@@ -138,7 +146,7 @@ export function registerScheduleCommands(context: vscode.ExtensionContext, deps:
       },
       platformNotes: (r) => render(r).notes,
     }, (p) => (existing ? existing.id : choices.find((c) => c.id === p.id)!.scheduleId));
-    const result = await runScheduleWizard(w, { editing: existing !== undefined, artefactLanguage: ARTEFACT_LANGUAGE[target] });
+    const result = await runScheduleWizard(w, { editing: existing !== undefined, artefactLanguage: ARTEFACT_LANGUAGE[target], platformName: PLATFORM_NAME[target] });
     if (!result) return;
     const prepared = prepareSchedule(choiceOf(result).input, result.spec, target, ctx);
     await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Registering the schedule with ${target}…` }, () => createSchedule(prepared, ctx));

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { PickItem, ScheduleWizard, StepView, WizardResult } from '../../core/schedule/wizard';
 import { InputFlowAction, MultiStepInput } from './multiStepInput';
+import { wrapWords } from '../../core/format';
 
 interface Item extends vscode.QuickPickItem { id: string }
 
@@ -14,14 +15,55 @@ function toItem(p: PickItem): Item {
 }
 
 const SHOW_ARTEFACT = '__show-artefact';
+/** Characters a QuickPick row shows at its default width; longer review lines continue on the next row. */
+const DETAIL_WIDTH = 76;
+
+/** The scheme of the review's artefact: a read-only virtual document, never an unsaved editor. */
+export const ARTEFACT_SCHEME = 'shadow-slots-artefact';
+
+/**
+ * The artefact the review step shows, as a read-only document of its own scheme: it cannot be
+ * edited or saved, and it is closed when the wizard ends (created, cancelled or failed).
+ */
+class ArtefactDocument implements vscode.TextDocumentContentProvider, vscode.Disposable {
+  private text = '';
+  private readonly changed = new vscode.EventEmitter<vscode.Uri>();
+  readonly onDidChange = this.changed.event;
+  private readonly registration = vscode.workspace.registerTextDocumentContentProvider(ARTEFACT_SCHEME, this);
+  readonly uri: vscode.Uri;
+
+  constructor(platformName: string) {
+    this.uri = vscode.Uri.from({ scheme: ARTEFACT_SCHEME, path: `/What ${platformName} will register` });
+  }
+
+  provideTextDocumentContent(): string { return this.text; }
+
+  async show(text: string, language: string): Promise<void> {
+    this.text = text;
+    this.changed.fire(this.uri);
+    const doc = await vscode.languages.setTextDocumentLanguage(await vscode.workspace.openTextDocument(this.uri), language);
+    await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.Beside, preview: true, preserveFocus: true });
+  }
+
+  async close(): Promise<void> {
+    const tabs = vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.input instanceof vscode.TabInputText && t.input.uri.toString() === this.uri.toString());
+    if (tabs.length > 0) await vscode.window.tabGroups.close(tabs, true);
+  }
+
+  dispose(): void {
+    this.registration.dispose();
+    this.changed.dispose();
+  }
+}
 
 /**
  * Runs the pure wizard in QuickInput widgets until Create (result) or cancel (undefined). The
- * review step opens the exact artefact beside the editor, read-only in spirit (an untitled
- * document the user may close), and lists the summary, next run and platform notes.
+ * review step opens the exact artefact beside the editor as a read-only document (closed again
+ * when the wizard ends) and lists the summary, next run and platform notes.
  */
-export async function runScheduleWizard(wizard: ScheduleWizard, options: { editing: boolean; artefactLanguage: string }): Promise<WizardResult | undefined> {
+export async function runScheduleWizard(wizard: ScheduleWizard, options: { editing: boolean; artefactLanguage: string; platformName: string }): Promise<WizardResult | undefined> {
   const input = new MultiStepInput();
+  const artefact = new ArtefactDocument(options.platformName);
   let shownArtefact: string | undefined;
   try {
     while (!wizard.done) {
@@ -34,12 +76,11 @@ export async function runScheduleWizard(wizard: ScheduleWizard, options: { editi
         } else if (view.kind === 'review') {
           if (view.artefact && view.artefact !== shownArtefact) {
             shownArtefact = view.artefact;
-            const doc = await vscode.workspace.openTextDocument({ content: view.artefact, language: options.artefactLanguage });
-            await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.Beside, preview: true, preserveFocus: true });
+            await artefact.show(view.artefact, options.artefactLanguage);
           }
           const items: Item[] = [
             ...view.items.map(toItem),
-            ...view.details.map((d, i) => ({ id: `detail-${i}`, label: `$(info) ${d}` })),
+            ...view.details.flatMap((d, i) => wrapWords(d, DETAIL_WIDTH).map((line, j) => ({ id: `detail-${i}-${j}`, label: j === 0 ? `$(info) ${line}` : `$(blank) ${line}` }))),
             ...(view.artefact ? [{ id: SHOW_ARTEFACT, label: '$(file-code) Show the artefact that will be registered' }] : []),
           ];
           const [picked] = await input.showQuickPick({ title, placeholder: view.placeholder, items, canGoBack: wizard.canGoBack });
@@ -64,6 +105,8 @@ export async function runScheduleWizard(wizard: ScheduleWizard, options: { editi
     return wizard.result();
   } finally {
     input.dispose();
+    await artefact.close().catch(() => undefined);
+    artefact.dispose();
   }
 }
 

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import { parseSlotUri, SLOT_SCHEME, slotUriParts, type SlotFileRef } from './slotUri';
+import { describeEngineError, engineErrorCode } from '../engineErrors';
 
 /** `titled`: for editors, the file name shows the slot (see slotUri.ts). */
 export function slotUri(ref: SlotFileRef, titled = false): vscode.Uri {
@@ -12,25 +13,47 @@ export function slotFsPath(ref: SlotFileRef): string {
   return path.join(ref.target, String(ref.slot), ...ref.relPath.split('/').filter((s) => s !== ''));
 }
 
+/** What the provider needs of the engine: slots are read where the ring lives, never by local path. */
+export interface SlotReader {
+  slotFolder(target: string, slot: number, path: string): Promise<Array<{ name: string; kind: 'folder' | 'file' | 'symlink' | 'other' }>>;
+  slotEntry(target: string, slot: number, path: string): Promise<{ kind: 'folder' | 'file' | 'symlink' | 'other'; size: number; mtimeMs: number } | null>;
+  slotFile(target: string, slot: number, path: string): Promise<Uint8Array>;
+}
+
+const FILE_TYPES = { folder: vscode.FileType.Directory, file: vscode.FileType.File, symlink: vscode.FileType.SymbolicLink, other: vscode.FileType.Unknown } as const;
+
 /**
- * Files from slots, read-only. Slots are history: every unchanged file is a hard link shared with
- * older slots, so a write through the editor would silently change every slot at once. Writes are
- * refused here and the scheme is registered read-only, so the editor says so instead of offering Save.
+ * Files from slots, read-only, through the engine (the ring may be on another computer). Slots are
+ * history: every unchanged file is shared with older slots, so a write through the editor would
+ * silently change every slot at once. Writes are refused here and the scheme is registered
+ * read-only, so the editor says so instead of offering Save.
  */
 export class SlotFileSystem implements vscode.FileSystemProvider {
   private readonly changed = new vscode.EventEmitter<vscode.FileChangeEvent[]>();
   readonly onDidChangeFile = this.changed.event;
 
-  static register(): vscode.Disposable {
+  constructor(private readonly reader: SlotReader) {}
+
+  static register(reader: SlotReader): vscode.Disposable {
     const message = new vscode.MarkdownString('This file is inside a Shadow Slots backup slot and is read-only. Use **Restore…** in the Slots view to bring it back into the workspace.');
-    return vscode.workspace.registerFileSystemProvider(SLOT_SCHEME, new SlotFileSystem(), { isReadonly: message, isCaseSensitive: process.platform === 'linux' });
+    return vscode.workspace.registerFileSystemProvider(SLOT_SCHEME, new SlotFileSystem(reader), { isReadonly: message, isCaseSensitive: process.platform === 'linux' });
   }
 
-  private fsPath(uri: vscode.Uri): string {
+  private ref(uri: vscode.Uri): SlotFileRef {
     try {
-      return slotFsPath(parseSlotUri(uri.path, uri.query));
+      return parseSlotUri(uri.path, uri.query);
     } catch {
       throw vscode.FileSystemError.FileNotFound(uri);
+    }
+  }
+
+  /** The engine's not-found becomes the editor's, so "the file is gone" reads as such. */
+  private async ask<T>(uri: vscode.Uri, request: () => Promise<T>): Promise<T> {
+    try {
+      return await request();
+    } catch (error) {
+      if (engineErrorCode(error) === 'not-found') throw vscode.FileSystemError.FileNotFound(uri);
+      throw vscode.FileSystemError.Unavailable(`${uri.path}: ${describeEngineError(error)}`);
     }
   }
 
@@ -40,16 +63,21 @@ export class SlotFileSystem implements vscode.FileSystemProvider {
   }
 
   async stat(uri: vscode.Uri): Promise<vscode.FileStat> {
-    const s = await vscode.workspace.fs.stat(vscode.Uri.file(this.fsPath(uri)));
-    return { ...s, permissions: vscode.FilePermission.Readonly };
+    const ref = this.ref(uri);
+    const s = await this.ask(uri, () => this.reader.slotEntry(ref.target, ref.slot, ref.relPath));
+    if (!s) throw vscode.FileSystemError.FileNotFound(uri);
+    return { type: FILE_TYPES[s.kind], ctime: s.mtimeMs, mtime: s.mtimeMs, size: s.size, permissions: vscode.FilePermission.Readonly };
   }
 
-  readDirectory(uri: vscode.Uri): Thenable<[string, vscode.FileType][]> {
-    return vscode.workspace.fs.readDirectory(vscode.Uri.file(this.fsPath(uri)));
+  async readDirectory(uri: vscode.Uri): Promise<[string, vscode.FileType][]> {
+    const ref = this.ref(uri);
+    const entries = await this.ask(uri, () => this.reader.slotFolder(ref.target, ref.slot, ref.relPath));
+    return entries.map((e) => [e.name, FILE_TYPES[e.kind]]);
   }
 
-  readFile(uri: vscode.Uri): Thenable<Uint8Array> {
-    return vscode.workspace.fs.readFile(vscode.Uri.file(this.fsPath(uri)));
+  async readFile(uri: vscode.Uri): Promise<Uint8Array> {
+    const ref = this.ref(uri);
+    return this.ask(uri, () => this.reader.slotFile(ref.target, ref.slot, ref.relPath));
   }
 
   createDirectory(uri: vscode.Uri): never { throw vscode.FileSystemError.NoPermissions(uri); }

@@ -62,8 +62,13 @@ export function sourceRootOf(item: SlotItem): string | undefined {
   return item.summary?.manifest?.source || sourceFolder()?.uri.fsPath;
 }
 
-/** Title suffix naming the slot, e.g. `slot 0 · 2026-11-26 07:12`. */
+/** Title suffix naming the slot by its time first, e.g. `2026-11-26 07:12 · slot 0`. */
 export function slotTitle(item: SlotItem, format: (d: Date) => string): string {
   const m = item.summary?.manifest;
-  return m ? `slot ${item.slot} \u00b7 ${format(new Date(m.endedAt ?? m.startedAt))}` : `slot ${item.slot}`;
+  return m ? `${format(new Date(m.endedAt ?? m.startedAt))} \u00b7 slot ${item.slot}` : `slot ${item.slot}`;
+}
+
+/** The item at `relPath` of a listed slot (the Explorer's folder commands start from a slot and a path). */
+export function slotItemAt(target: string, slot: SlotSummary, relPath: string, kind: SlotItem['kind']): SlotItem {
+  return { target, slot: slot.number!, summary: slot, relPath, fsPath: path.join(slot.path, ...relPath.split('/').filter((s) => s !== '')), kind };
 }

@@ -1,8 +1,11 @@
 import * as vscode from 'vscode';
 import type { SlotSummary } from '../../rpc/protocol';
-import { listSlotDirectory } from '../../platform/listing';
+import type { SlotDirEntry } from '../../rpc/protocol';
+import { describeEngineError } from '../engineErrors';
 import { Commands } from '../commandIds';
 import type { RingModel } from '../ringModel';
+import type { AgeClock } from '../ageClock';
+import type { VerifyMarks } from './verifyMarks';
 import { readSettings } from '../settings';
 import { describeEntry, describeSlot, orderSlots, type EntryNodeView, type IconRef } from './slotNodeData';
 import { slotUri } from './slotFileSystem';
@@ -55,23 +58,39 @@ export interface ScheduleSource {
   readonly onDidChange: vscode.Event<void>;
 }
 
+/** How the tree lists a slot's folder: through the engine, wherever the ring lives. */
+export interface FolderReader {
+  slotFolder(target: string, slot: number | string, path: string): Promise<SlotDirEntry[]>;
+}
+
 function themeIcon(icon: IconRef): vscode.ThemeIcon {
   return new vscode.ThemeIcon(icon.id, icon.color ? new vscode.ThemeColor(icon.color) : undefined);
 }
 
 /**
  * The Slots view. Root nodes come from the engine's listing (RingModel); a slot's folders are
- * read lazily, one folder per expansion (listSlotDirectory), so a huge slot costs nothing until
- * opened. Exposed to the tests through the extension's API: what they see is what the view renders.
+ * read lazily by the engine, one folder per expansion, wherever the ring lives, so a huge slot
+ * costs nothing until opened. Exposed to the tests through the extension's API: what they see is what the view renders.
  */
 export class SlotsTreeProvider implements vscode.TreeDataProvider<SlotsNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<SlotsNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private readonly sub: vscode.Disposable;
   private schedules: { source: ScheduleSource; sub: vscode.Disposable } | undefined;
+  /** The slot rows last handed to the view: a tick redraws just them (expanded rows stay open). */
+  private shown = new Map<string, SlotNode>();
+  /** The time rows are drawn with; a clock tick sets it for every row at once. */
+  private drawnAt: Date | undefined;
 
-  constructor(private readonly ring: RingModel) {
-    this.sub = ring.onDidChange(() => this.changed.fire(undefined));
+  constructor(private readonly ring: RingModel, private readonly clock: AgeClock, private readonly marks: VerifyMarks, private readonly reader: FolderReader) {
+    this.sub = vscode.Disposable.from(
+      ring.onDidChange(() => { this.drawnAt = undefined; this.changed.fire(undefined); }),
+      clock.onDidTick((now) => {
+        this.drawnAt = now;
+        for (const node of this.shown.values()) this.changed.fire(node);
+      }),
+      marks.onDidChange((id) => { const node = this.shown.get(id); if (node) this.changed.fire(node); }),
+    );
   }
 
   /** Shows the schedules of the ring above its slots, refreshed whenever they change. */
@@ -103,7 +122,9 @@ export class SlotsTreeProvider implements vscode.TreeDataProvider<SlotsNode>, vs
     if (!listing) return [];
     // With schedules on screen the welcome content (shown only for an empty tree) is hidden: say it here.
     if (listing.slots.length === 0 && schedules.length > 0) return [...schedules, new MessageNode('No slots yet: Back Up Now, or wait for the scheduled run.', undefined, 'info')];
-    return [...schedules, ...orderSlots(listing).map((s) => new SlotNode(listing.target, s))];
+    const slots = orderSlots(listing).map((s) => new SlotNode(listing.target, s));
+    this.shown = new Map(slots.map((n) => [n.slot.id, n]));
+    return [...schedules, ...slots];
   }
 
   private async scheduleRoots(target: string): Promise<SlotsNode[]> {
@@ -120,11 +141,14 @@ export class SlotsTreeProvider implements vscode.TreeDataProvider<SlotsNode>, vs
   private async children(element: SlotNode | EntryNode): Promise<SlotsNode[]> {
     const parentRel = element.kind === 'slot' ? '' : element.view.relPath;
     try {
-      const entries = await listSlotDirectory(element.fsPath);
+      const slot = element.kind === 'slot' ? element.slot : element.slotNode.slot;
+      const target = element.kind === 'slot' ? element.target : element.slotNode.target;
+      // A complete slot by number; an unfinished run's folder by its id.
+      const entries = await this.reader.slotFolder(target, slot.number ?? slot.id, parentRel);
       if (entries.length === 0) return [new MessageNode('(empty folder)', element)];
       return entries.map((e) => new EntryNode(element, describeEntry(e, parentRel)));
     } catch (error) {
-      return [new MessageNode(`Cannot read ${element.fsPath}: ${(error as Error).message}`, element)];
+      return [new MessageNode(`Cannot read ${parentRel || 'the slot'}: ${describeEngineError(error)}`, element)];
     }
   }
 
@@ -160,7 +184,7 @@ export class SlotsTreeProvider implements vscode.TreeDataProvider<SlotsNode>, vs
       return item;
     }
     if (element.kind === 'slot') {
-      const v = describeSlot(element.slot, new Date());
+      const v = describeSlot(element.slot, this.drawnAt ?? this.clock.now(), this.marks.get(element.slot.id));
       const item = new vscode.TreeItem(v.label, vscode.TreeItemCollapsibleState.Collapsed);
       item.id = `slot/${element.slot.id}`;
       item.description = v.description;

@@ -4,8 +4,9 @@
  * is unit-tested on Linux; src/ui/windows/helperFeature.ts acts on it.
  */
 
-/** Whether the helper of this profile is installed and installs what the current settings plan. */
-export type HelperInstallState = 'installed' | 'outdated' | 'missing';
+import type { HelperInstallState } from '../../core/windows/helperInstall';
+
+export { installStateOf, type HelperInstallState } from '../../core/windows/helperInstall';
 
 export interface BackupRouteInput {
   platform: NodeJS.Platform;
@@ -26,15 +27,6 @@ export type BackupRoute =
   | { kind: 'offer-setup'; why: 'first-time' | 'outdated' }
   /** The engine without a snapshot: a live copy, marked as such in the slot. */
   | { kind: 'live-copy'; why: string };
-
-/**
- * Compares the installed profile.json (hash, undefined when absent) with the one the current
- * settings plan: the helper runs only what was installed, so any difference means "outdated".
- */
-export function installStateOf(installedSha256: string | undefined, plannedSha256: string): HelperInstallState {
-  if (installedSha256 === undefined) return 'missing';
-  return installedSha256 === plannedSha256 ? 'installed' : 'outdated';
-}
 
 const SHADOW_METHODS = new Set(['vss', 'auto']);
 

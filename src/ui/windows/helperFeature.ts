@@ -2,10 +2,11 @@ import * as vscode from 'vscode';
 import { describeError } from '../../core/errors';
 import { signalFromToken } from '../../core/cancellation';
 import { type Profile, type ProfileInput, validateProfile } from '../../core/profile';
-import type { HelperAccount, HelperPlan } from '../../platform/windows/helperPlan';
+import type { HelperPlan } from '../../platform/windows/helperPlan';
+import { ACCOUNT_ITEMS, rememberedChoice, USER_ACCOUNT_CONFIRM, userAccountQuestion, type AccountChoice } from './accountChoice';
 import type { BackupResult } from '../../rpc/protocol';
 import type { BackupRunner } from '../backup/backupController';
-import type { BackupProgress } from '../engine/engineClient';
+import type { BackupProgress } from '../engineClient/engineClient';
 import type { FeatureModule, Services } from '../services';
 import { profileFromSettings, readSettings, sourceFolder } from '../settings';
 import {
@@ -17,10 +18,15 @@ import { helperOutcome, helperProgress } from './helperResult';
 
 const DECLINED_KEY = (profile: string) => `shadowSlots.helperDeclined.${profile}`;
 const ACCOUNT_KEY = (profile: string) => `shadowSlots.helperAccount.${profile}`;
+const ACCEPTED_KEY = (profile: string) => `shadowSlots.helperUserAccountAccepted.${profile}`;
+
+function remembered(services: Services, profile: Profile): AccountChoice {
+  return rememberedChoice(services.context.globalState.get(ACCOUNT_KEY(profile.name)), services.context.globalState.get(ACCEPTED_KEY(profile.name)));
+}
 
 /** The Windows-only module is loaded on Windows only, so other platforms never evaluate its imports. */
-type WindowsHelper = typeof import('./elevatedHelper');
-const windowsHelper = (): Promise<WindowsHelper> => import('./elevatedHelper');
+type WindowsHelper = typeof import('../../platform/windows/elevatedHelper');
+const windowsHelper = (): Promise<WindowsHelper> => import('../../platform/windows/elevatedHelper');
 
 function workspaceHelperProfile(): { profile: Profile } | { message: string } {
   const folder = sourceFolder();
@@ -66,39 +72,41 @@ function commandProfile(title: string): { profile: Profile } | HelperCommandOutc
 async function setUpCommand(services: Services): Promise<HelperCommandOutcome> {
   const p = commandProfile('Set Up Elevated Helper');
   if (!('profile' in p)) return p;
-  const account = await pickAccount(services, p.profile);
-  if (account === undefined) return { kind: 'cancelled' };
-  return setUp(services, p.profile, account);
+  const choice = await pickAccount(services, p.profile);
+  if (choice === undefined) return { kind: 'cancelled' };
+  return setUp(services, p.profile, choice);
 }
 
-async function pickAccount(services: Services, profile: Profile): Promise<HelperAccount | undefined> {
-  const current = services.context.globalState.get<HelperAccount>(ACCOUNT_KEY(profile.name)) ?? 'user';
-  const items: Array<vscode.QuickPickItem & { id: HelperAccount }> = [
-    { id: 'user', label: 'This user, while logged on', description: 'network drives work', detail: 'Recommended. Back Up Now and schedules run while you are logged on.' },
-    { id: 'user-s4u', label: 'This user, whether logged on or not', description: 'no password stored', detail: 'Has no network credentials: a network share as target is refused.' },
-    { id: 'system', label: 'SYSTEM', description: 'runs without anyone logged on', detail: 'Reaches network shares only as the computer account.' },
-  ];
-  const picked = await vscode.window.showQuickPick(items.map((i) => ({ ...i, picked: i.id === current })), {
+async function pickAccount(services: Services, profile: Profile): Promise<AccountChoice | undefined> {
+  const current = remembered(services, profile).account;
+  const picked = await vscode.window.showQuickPick(ACCOUNT_ITEMS.map((i) => ({ ...i, picked: i.id === current })), {
     title: 'Set Up Elevated Helper', placeHolder: `Which account runs the shadow-copy backups of ${profile.source}?`,
   });
-  return picked?.id;
+  if (picked === undefined) return undefined;
+  if (picked.id === 'system') return { account: 'system', userAccountAccepted: false };
+  // The user accounts give programs running as this user a way to administrator rights: only on
+  // an explicit confirmation of what that means.
+  const { message, detail } = userAccountQuestion(picked.id);
+  const answer = await vscode.window.showWarningMessage(message, { modal: true, detail }, USER_ACCOUNT_CONFIRM);
+  return answer === USER_ACCOUNT_CONFIRM ? { account: picked.id, userAccountAccepted: true } : undefined;
 }
 
 /**
  * One UAC prompt; the outcome is told to the user and returned. From Back Up Now, a declined
  * prompt is explained by the live-copy warning that follows, so it is not told twice.
  */
-async function setUp(services: Services, profile: Profile, account: HelperAccount, fromBackup = false): Promise<HelperCommandOutcome> {
+async function setUp(services: Services, profile: Profile, choice: AccountChoice, fromBackup = false): Promise<HelperCommandOutcome> {
   const helper = await windowsHelper();
   try {
     const outcome = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: 'Setting up the elevated helper: confirm the administrator prompt…' },
-      () => helper.setUpElevatedHelper({ profile, account }),
+      () => helper.setUpElevatedHelper({ profile, ...choice }),
     );
     if (outcome.kind === 'done') {
       await services.context.globalState.update(DECLINED_KEY(profile.name), undefined);
-      await services.context.globalState.update(ACCOUNT_KEY(profile.name), account);
-      services.log.info(`Elevated helper set up: task ${outcome.taskName} (${account})`);
+      await services.context.globalState.update(ACCOUNT_KEY(profile.name), choice.account);
+      await services.context.globalState.update(ACCEPTED_KEY(profile.name), choice.userAccountAccepted);
+      services.log.info(`Elevated helper set up: task ${outcome.taskName} (${choice.account})`);
       for (const n of outcome.notes) services.log.warn(n);
       void vscode.window.showInformationMessage(`The elevated helper is set up: Back Up Now now backs up ${profile.source} from a shadow copy.${outcome.notes.length ? ` ${outcome.notes.join(' ')}` : ''}`);
       return { kind: 'done', taskName: outcome.taskName };
@@ -130,10 +138,10 @@ async function removeCommand(services: Services): Promise<HelperCommandOutcome> 
   }, remove);
   if (answer !== remove) return { kind: 'cancelled' };
   const helper = await windowsHelper();
-  const account = services.context.globalState.get<HelperAccount>(ACCOUNT_KEY(p.profile.name)) ?? 'user';
+  const choice = remembered(services, p.profile);
   try {
     const outcome = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Removing the elevated helper: confirm the administrator prompt…' },
-      () => helper.removeElevatedHelper({ profile: p.profile, account }));
+      () => helper.removeElevatedHelper({ profile: p.profile, ...choice }));
     if (outcome.kind === 'done') {
       services.log.info(`Elevated helper removed: ${outcome.taskName}`);
       void vscode.window.showInformationMessage('The elevated helper was removed. Backups are live copies (no snapshot) until you set it up again.');
@@ -163,11 +171,11 @@ function helperRunner(services: Services): BackupRunner {
     }
     const helper = await windowsHelper();
     const signal = signalFromToken(token);
-    const account = services.context.globalState.get<HelperAccount>(ACCOUNT_KEY(profile.name)) ?? 'user';
+    const choice = remembered(services, profile);
     let plan: HelperPlan | undefined;
     let state: HelperInstallState | undefined;
     try {
-      plan = await helper.planForThisMachine({ profile, account, signal });
+      plan = await helper.planForThisMachine({ profile, ...choice, signal });
       state = await helper.installedHelperState(plan);
     } catch (error) {
       services.log.warn(`Could not check the elevated helper: ${describeError(error)}`);
@@ -175,7 +183,7 @@ function helperRunner(services: Services): BackupRunner {
     const initial = chooseBackupRoute({
       platform: process.platform, snapshot, helper: state, declined: services.context.globalState.get<boolean>(DECLINED_KEY(profile.name)) === true,
     });
-    const route = initial.kind === 'offer-setup' ? routeAfterOffer(await offerSetUp(services, profile, account, initial.why)) : initial;
+    const route = initial.kind === 'offer-setup' ? routeAfterOffer(await offerSetUp(services, profile, choice, initial.why)) : initial;
     switch (route.kind) {
       case 'cancel': return null;
       case 'engine': return engine(input);
@@ -186,7 +194,7 @@ function helperRunner(services: Services): BackupRunner {
         return engine({ ...input, snapshot: fallbackSnapshot(snapshot) });
       }
       case 'helper': {
-        const ran = plan ?? await helper.planForThisMachine({ profile, account, signal });
+        const ran = plan ?? await helper.planForThisMachine({ profile, ...choice, signal });
         services.log.info(`Back Up Now through the elevated helper task ${ran.taskName}`);
         const final = await helper.backUpThroughHelper(ran, (e) => onProgress(helperProgress(e)), signal);
         const listing = await services.engine.list(profile.target).catch(() => undefined);
@@ -199,7 +207,7 @@ function helperRunner(services: Services): BackupRunner {
   };
 }
 
-async function offerSetUp(services: Services, profile: Profile, account: HelperAccount, why: 'first-time' | 'outdated'): Promise<OfferAnswer> {
+async function offerSetUp(services: Services, profile: Profile, choice: AccountChoice, why: 'first-time' | 'outdated'): Promise<OfferAnswer> {
   const { message, detail } = setupOfferText(why);
   const setUpLabel = why === 'first-time' ? 'Set Up Elevated Helper' : 'Update Elevated Helper';
   const without = 'Back Up Without Snapshot';
@@ -209,6 +217,6 @@ async function offerSetUp(services: Services, profile: Profile, account: HelperA
     await services.context.globalState.update(DECLINED_KEY(profile.name), true);
     return 'declined';
   }
-  const outcome = await setUp(services, profile, account, true);
+  const outcome = await setUp(services, profile, choice, true);
   return outcome.kind === 'done' ? 'set-up' : outcome.kind === 'declined' ? 'declined' : 'failed';
 }

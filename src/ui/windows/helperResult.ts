@@ -7,9 +7,9 @@ import { HELPER_EXIT_MESSAGES } from '../../core/windows/codes';
 import type { HelperState } from '../../core/windows/helperState';
 import type { BackupResult, SlotSummary } from '../../rpc/protocol';
 
-/** The engine's progress text (core/progress), so both paths read alike. */
-export function helperProgress(e: ProgressEvent): { message: string; percentage: number | undefined } {
-  return { message: progressDetail(e), percentage: e.percent ?? undefined };
+/** The engine's progress text (core/progress), and the event itself: Back Up Now smooths rate and time left from it on both paths alike. */
+export function helperProgress(e: ProgressEvent): { message: string; percentage: number | undefined; event: ProgressEvent } {
+  return { message: progressDetail(e), percentage: e.percent ?? undefined, event: e };
 }
 
 export type HelperRunOutcome =

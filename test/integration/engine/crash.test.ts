@@ -164,11 +164,12 @@ test('a lock draft another run is writing right now survives the lock holder\'s 
 test('a cancel that arrives after the rotation is too late: the new slot is reported complete, not "unchanged"', async (t) => {
   const { source, target } = await setup(t);
   const { runBackup } = await import('../../../src/engine/backup');
+  const { validateProfile } = await import('../../../src/core/profile');
   assert.equal((await backup(source, target)).code, 0);
   await writeFile(join(source, 'late.txt'), 'late');
   const controller = new AbortController();
   const result = await runBackup({
-    profile: { source, target, snapshot: 'none', slots: 3 },
+    profile: validateProfile({ source, target, snapshot: 'none', slots: 3 }).profile,
     signal: controller.signal,
     onPhase: (phase) => { if (phase === 'release') controller.abort(); },
   });

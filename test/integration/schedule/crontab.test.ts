@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { formatDate, localParts, localZone } from '../../../src/core/schedule/zone';
 import type { ScheduleSpec } from '../../../src/core/schedule/spec';
@@ -35,12 +35,14 @@ async function fixture(t: { after: (fn: () => Promise<void>) => void }) {
   const root = await mkdtemp(join(tmpdir(), 'ss cron $(x) %d \'q\' '));
   t.after(() => rm(root, { recursive: true, force: true }));
   const source = join(root, 'src & "proj" 日本');
-  const target = join(root, 'backups; 100%');
+  const target = join(root, 'backups; 100% \\\\ a\\b');
   await mkdir(source); await mkdir(target);
-  const config = join(root, 'config $HOME');
+  // Backslashes where they reach the crontab line itself (issue 19): Debian's cron turns `\\` into
+  // `\`, so a config folder like this one broke the line until the job could not open its log.
+  const config = join(root, 'config $HOME \\\\ two \\ one \\% trailing\\');
   const ctx: ScheduleContext = {
     paths: schedulePaths({ SHADOW_SLOTS_CONFIG_DIR: config }, 'linux', root),
-    engine: { node: process.execPath, cli: join(root, 'dist', 'cli.js') },
+    engine: { node: process.execPath, cli: join(root, 'dist \\\\ x\\', 'cli.js') },
     zone: localZone(), now: () => new Date(), userId: 'root',
   };
   return { root, source, target, ctx };
@@ -134,7 +136,7 @@ test('real cron daemon runs the generated lines: exact hostile arguments, and a 
   const { root, source, target, ctx } = await fixture(t);
   // Job 1: a "CLI" at a hostile path that records the argv it got instead of backing up.
   const out = join(root, 'ran.json');
-  await mkdir(join(root, 'dist'));
+  await mkdir(dirname(ctx.engine.cli));
   await writeFile(ctx.engine.cli, `require('fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify(process.argv.slice(2)));\n`);
   // Job 2: the built CLI (npm test builds it first) backing up a hostile source into a hostile target.
   const builtCli = join(import.meta.dirname, '../../../dist/cli.js');

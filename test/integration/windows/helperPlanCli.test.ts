@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
+import { fakeMsys2Runtime } from '../../unit/windows/peBuilder';
 import { HOSTILE_WINDOWS_NAMES, planFor, USER_SID } from '../../unit/windows/planFixtures';
 
 const root = join(__dirname, '../../..');
@@ -12,26 +13,58 @@ function cli(args: string[]) {
   return spawnSync(process.execPath, ['--conditions=import', '--import', 'tsx', join(root, 'src/cli/main.ts'), ...args], { cwd: root, encoding: 'utf8' });
 }
 
-test('helper plan writes byte-for-byte what Set Up Elevated Helper stages, for hostile paths too', async (t) => {
+async function listTree(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries.filter((e) => e.isFile()).map((e) => relative(dir, join(e.parentPath, e.name)).split('\\').join('/')).sort();
+}
+
+/** A folder like MSYS2's usr\bin copied from a Windows machine: rsync.exe, the DLLs it needs, and more. */
+async function rsyncFolder(dir: string): Promise<string> {
+  const bin = join(dir, 'usr', 'bin');
+  await mkdir(bin, { recursive: true });
+  for (const f of fakeMsys2Runtime()) await writeFile(join(bin, f.name), f.bytes);
+  await writeFile(join(bin, 'unrelated.dll'), 'not needed by rsync.exe');
+  return join(bin, 'rsync.exe');
+}
+
+test('helper plan writes byte-for-byte what Set Up Elevated Helper stages, rsync copy included, for hostile paths too', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'ss-helper-plan-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
+  const rsync = await rsyncFolder(join(dir, 'msys64'));
   for (const [i, name] of HOSTILE_WINDOWS_NAMES.entries()) {
     const out = join(dir, `out${i}`);
     const source = `C:\\Users\\alice\\${name}`;
     const target = `D:\\Backups\\${name}`;
-    const r = cli(['helper', 'plan', '--source', source, '--target', target, '--name', 'hostile', '--slots', '5', '--account', 'user-s4u', '--rsync-flavor', 'cygwin', '--user-sid', USER_SID, '--target-fs', 'NTFS', '--out', out]);
+    const r = cli(['helper', 'plan', '--source', source, '--target', target, '--name', 'hostile', '--slots', '5', '--rsync', rsync, '--rsync-flavor', 'cygwin', '--user-sid', USER_SID, '--target-fs', 'NTFS', '--out', out]);
     assert.equal(r.status, 0, r.stderr);
-    const expected = planFor({ source, target, name: 'hostile', slots: 5 }, { account: 'user-s4u', rsync: { path: 'C:\\cygwin64\\bin\\rsync.exe', flavor: 'cygwin' } });
-    assert.deepEqual((await readdir(out)).sort(), expected.staging.map((f) => f.name).sort());
-    for (const f of expected.staging) assert.ok((await readFile(join(out, f.name))).equals(f.bytes), `${name}: ${f.name}`);
+    const expected = planFor({ source, target, name: 'hostile', slots: 5 }, { rsync: { path: rsync, flavor: 'cygwin', files: fakeMsys2Runtime() } });
+    assert.deepEqual(await listTree(out), expected.staging.map((f) => f.name).sort());
+    for (const f of expected.staging) assert.ok((await readFile(join(out, ...f.name.split('/')))).equals(f.bytes), `${name}: ${f.name}`);
     assert.match(r.stdout, /nothing was installed/);
+    assert.match(r.stdout, /copied with 2 DLL\(s\) into the admin-only folder/);
+    assert.match(r.stdout, /runs as SYSTEM/);
   }
+});
+
+test('helper plan: a user account only with --accept-user-account-risk, and then with the warning', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'ss-helper-plan-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const rsync = await rsyncFolder(dir);
+  const base = ['helper', 'plan', '--source', 'C:\\src\\p', '--target', 'D:\\B', '--rsync', rsync, '--user-sid', USER_SID, '--account', 'user'];
+  const refused = cli([...base, '--out', join(dir, 'refused')]);
+  assert.equal(refused.status, 2);
+  assert.match(refused.stderr, /--account user needs --accept-user-account-risk/);
+  await assert.rejects(readdir(join(dir, 'refused')), /ENOENT/);
+  const accepted = cli([...base, '--accept-user-account-risk', '--out', join(dir, 'accepted')]);
+  assert.equal(accepted.status, 0, accepted.stderr);
+  assert.match(accepted.stdout, /any program running as you/);
 });
 
 test('helper plan: invalid input exits 2 with a clear message and writes nothing', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'ss-helper-plan-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
-  const base = ['helper', 'plan', '--user-sid', USER_SID];
+  const rsync = await rsyncFolder(dir);
+  const base = ['helper', 'plan', '--user-sid', USER_SID, '--rsync', rsync];
   const cases: Array<[string[], RegExp]> = [
     [['--source', 'src', '--target', 'D:\\B'], /not absolute/],
     [['--source', 'C:\\src', '--target', 'C:\\src'], /is the source itself/],
@@ -39,7 +72,9 @@ test('helper plan: invalid input exits 2 with a clear message and writes nothing
     [['--source', 'C:\\src', '--target', 'D:\\B', '--account', 'root'], /--account must be one of/],
     [['--source', 'C:\\src', '--target', 'D:\\B', '--rsync-flavor', 'wsl'], /--rsync-flavor must be/],
     [['--source', '\\\\nas\\share', '--target', 'D:\\B'], /not on a local drive/],
-    [['--source', 'C:\\src', '--target', '\\\\nas\\b', '--account', 'user-s4u'], /no network credentials/],
+    [['--source', 'C:\\', '--target', 'D:\\B'], /does not back up a whole drive/],
+    [['--source', 'C:\\src', '--target', 'D:\\B', '--exclude', 'Q" --log-file=/c/x.log --exclude="Z'], /contains a double quote/],
+    [['--source', 'C:\\src', '--target', '\\\\nas\\b', '--account', 'user-s4u', '--accept-user-account-risk'], /no network credentials/],
     [['--source', 'C:\\src', '--target', 'D:\\B', '--user-sid', 'bob'], /not a Windows SID/],
     [['--source', 'C:\\src', '--target', 'D:\\B', '--bogus'], /Unknown option/],
   ];
@@ -50,9 +85,17 @@ test('helper plan: invalid input exits 2 with a clear message and writes nothing
     assert.match(r.stderr, message);
     await assert.rejects(readdir(out), /ENOENT/, 'nothing written');
   }
-  const r = cli(['helper', 'plan', '--source', 'C:\\src', '--target', 'D:\\B', '--out', join(dir, 'nosid')]);
+  // A missing rsync is the machine's state, not a typing error: a preflight failure (exit 1).
+  const missing = cli([...base, '--source', 'C:\\src', '--target', 'D:\\B', '--rsync', join(dir, 'nowhere', 'rsync.exe'), '--out', join(dir, 'missing')]);
+  assert.equal(missing.status, 1, missing.stderr);
+  assert.match(missing.stderr, /rsync's folder .*nowhere cannot be read \(ENOENT\)/);
+  await assert.rejects(readdir(join(dir, 'missing')), /ENOENT/);
   if (process.platform !== 'win32') {
-    assert.equal(r.status, 2);
-    assert.match(r.stderr, /--user-sid is required when planning off Windows/);
+    const noSid = cli(['helper', 'plan', '--source', 'C:\\src', '--target', 'D:\\B', '--rsync', rsync, '--out', join(dir, 'nosid')]);
+    assert.equal(noSid.status, 2);
+    assert.match(noSid.stderr, /--user-sid is required when planning off Windows/);
+    const noRsync = cli(['helper', 'plan', '--source', 'C:\\src', '--target', 'D:\\B', '--user-sid', USER_SID, '--out', join(dir, 'norsync')]);
+    assert.equal(noRsync.status, 2);
+    assert.match(noRsync.stderr, /--rsync is required when planning off Windows/);
   }
 });

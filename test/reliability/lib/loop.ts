@@ -30,9 +30,9 @@ export function loopUnavailableReason(fsType: 'ext4' | 'btrfs'): string | null {
  * A real file system of `sizeMiB` on a loop device, mounted under `dir`. The caller registers
  * `cleanup` with t.after, and it also runs here when any step of the setup fails.
  */
-export function makeLoopFs(dir: string, fsType: 'ext4' | 'btrfs', sizeMiB: number): LoopFs {
-  const image = join(dir, `${fsType}.img`);
-  const mountPoint = join(dir, `${fsType}-mnt`);
+export function makeLoopFs(dir: string, fsType: 'ext4' | 'btrfs', sizeMiB: number, name: string = fsType): LoopFs {
+  const image = join(dir, `${name}.img`);
+  const mountPoint = join(dir, `${name}-mnt`);
   let device = '';
   let mounted = false;
   const cleanup = () => {

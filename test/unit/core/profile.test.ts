@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { validateProfile } from '../../../src/core/profile';
+import { validateProfile, type Profile } from '../../../src/core/profile';
 import { ShadowSlotsError } from '../../../src/core/errors';
 
 const ok = { source: '/home/dev/project', target: '/mnt/backup/project' };
@@ -86,4 +86,27 @@ test('Windows paths (validated on any OS for the helper planner)', () => {
   assert.equal(profile.target, '\\\\nas\\backups\\proj');
   rejects({ source: 'C:proj', target: 'D:\\b' }, /not absolute/, 'win32');
   rejects({ source: '\\proj', target: 'D:\\b' }, /not absolute/, 'win32');
+});
+
+// Issue 19, defect 5: on POSIX `\` is an ordinary file-name character. Stripping it as a separator
+// turned `/mnt/backup x \` into `/mnt/backup x ` — another folder, ending in the space the trim
+// check exists to refuse.
+test('POSIX paths keep a trailing backslash and backslashes around ".."; Windows strips its own separators', () => {
+  assert.equal(validateProfile({ source: '/home/dev/p', target: '/mnt/backup x \\' }, 'posix').profile.target, '/mnt/backup x \\');
+  assert.equal(validateProfile({ source: '/home/dev/p', target: '/mnt/b\\\\/' }, 'posix').profile.target, '/mnt/b\\\\');
+  assert.equal(validateProfile({ source: '/home/dev/p', target: '/mnt/a\\..\\b' }, 'posix').profile.target, '/mnt/a\\..\\b', 'a\\..\\b is one POSIX name, not a parent reference');
+  rejects({ source: '/home/dev/p', target: '/mnt/a/../b' }, /contains "\.\."/);
+  assert.equal(validateProfile({ source: 'C:\\src', target: 'D:\\Backups\\proj\\' }, 'win32').profile.target, 'D:\\Backups\\proj');
+  assert.equal(validateProfile({ source: 'C:\\src', target: 'D:/Backups/proj//' }, 'win32').profile.target, 'D:\\Backups\\proj');
+  rejects({ source: 'C:\\src', target: 'D:\\a\\..\\b' }, /contains "\.\."/, 'win32');
+  rejects({ source: 'C:\\src', target: 'D:/a/../b' }, /contains "\.\."/, 'win32');
+});
+
+test('only validateProfile makes a Profile: a hand-made object with every field does not type-check', () => {
+  const handMade = { name: 'p', source: '/s', target: '/t', slots: 3, excludes: [], snapshot: 'none' as const, rsyncPath: undefined, rsyncArgs: [], filterFile: undefined, targetMode: 'auto' as const, sshPath: undefined };
+  // @ts-expect-error The brand: code that takes a Profile never sees unvalidated input (npm run typecheck fails if this line compiles).
+  const unchecked: Profile = handMade;
+  assert.equal(unchecked.target, '/t');
+  const { profile } = validateProfile({ source: '/s', target: '/t', slots: 3, snapshot: 'none' }, 'posix');
+  assert.deepEqual({ ...profile }, { ...handMade, excludes: [], name: 's' }, 'the brand exists only for the compiler');
 });

@@ -33,7 +33,8 @@ test('listSlotDirectory rejects a missing folder with ENOENT', async () => {
   await assert.rejects(listSlotDirectory('/nonexistent/shadow-slots/listing'), { code: 'ENOENT' });
 });
 
-test('listSlotDirectory lists 10,000 entries in well under 150 ms', async (t) => {
+// Its speed is measured by the benchmark (scenario 5), not here: a timed test only measures how busy the machine is.
+test('listSlotDirectory lists a folder of 10,000 entries completely, folders first', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'ss-listing-big-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const writes: Promise<void>[] = [];
@@ -50,7 +51,5 @@ test('listSlotDirectory lists 10,000 entries in well under 150 ms', async (t) =>
     assert.equal(entries[0]!.kind, 'folder');
     assert.equal(entries[20]!.name, 'f00000.txt');
   }
-  const best = Math.min(...times);
-  t.diagnostic(`10,020 entries: best ${best.toFixed(1)} ms, runs ${times.map((x) => x.toFixed(1)).join(', ')} ms`);
-  assert.ok(best < 150, `listing took ${best.toFixed(1)} ms`);
+  t.diagnostic(`10,020 entries: runs ${times.map((x) => x.toFixed(1)).join(', ')} ms`);
 });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { acquireLock } from '../../../src/platform/lock';
-import { droppedSlotsOf, purgeDropped, purgeIdle, runPurge, startPurge } from '../../../src/engine/purge';
+import { purgeIdle, runPurge, startPurge } from '../../../src/engine/purge';
 import { RingStore } from '../../../src/platform/ringStore';
 import { run } from '../../../src/platform/runner';
 import { tempDir } from '../../helpers/tmp';
@@ -19,15 +19,15 @@ async function ringWithDropped(t: import('node:test').TestContext, ids: string[]
   }
   // A slot still in the ring: its metadata must survive every purge.
   await writeFile(ring.manifestPath('kept'), 'kept');
-  return { target, ring, slots: droppedSlotsOf(ring) };
+  return { target, ring };
 }
 
-test('purgeDropped deletes each dropped slot, read-only folders included, then its metadata, and nothing else', async (t) => {
-  const { ring, slots } = await ringWithDropped(t, ['old-1', 'old-2']);
+test('a purge deletes each dropped slot, read-only folders included, then its metadata, and nothing else', async (t) => {
+  const { ring } = await ringWithDropped(t, ['old-1', 'old-2']);
   // rsync without -p keeps a copied folder's mode: a slot can hold folders its owner cannot write.
   await chmod(join(ring.trashPath('old-1'), 'deep'), 0o555);
-  const { removed, failed } = await purgeDropped(slots);
-  assert.deepEqual([removed.sort(), failed], [['old-1', 'old-2'], []]);
+  const { ran, removed, failed } = await runPurge(ring);
+  assert.deepEqual([ran, removed, failed], [true, 2, []]);
   assert.deepEqual(await readdir(ring.paths.trash), []);
   assert.deepEqual(await readdir(ring.paths.manifests), ['kept.json']);
   assert.deepEqual(await readdir(ring.paths.changes), []);
@@ -35,17 +35,18 @@ test('purgeDropped deletes each dropped slot, read-only folders included, then i
 });
 
 test('runPurge does nothing while another purge holds its lock, takes over a dead one\'s, and records what it could not delete', async (t) => {
-  const { ring, slots } = await ringWithDropped(t, ['old-1']);
-  await mkdir(slots.stateDir, { recursive: true });
-  const held = await acquireLock(join(slots.stateDir, 'lock'), 'another purge');
-  assert.deepEqual(await runPurge(slots), { ran: false, removed: 0, failed: [] });
-  assert.equal(await purgeIdle(slots), false, 'a purge runs, and a dropped slot waits');
+  const { ring } = await ringWithDropped(t, ['old-1']);
+  const stateDir = join(ring.paths.meta, 'purge');
+  await mkdir(stateDir, { recursive: true });
+  const held = await acquireLock(join(stateDir, 'lock'), 'another purge');
+  assert.deepEqual(await runPurge(ring), { ran: false, removed: 0, failed: [] });
+  assert.equal(await purgeIdle(ring), false, 'a purge runs, and a dropped slot waits');
   await held.release();
   // A lock left by a purge that was killed (its process is gone) is taken over.
-  await writeFile(join(slots.stateDir, 'lock'), JSON.stringify({ pid: 2 ** 22 + 1, host: (await import('node:os')).hostname(), pidStart: null, command: 'purge', startedAt: 'then' }));
-  const result = await runPurge(slots);
+  await writeFile(join(stateDir, 'lock'), JSON.stringify({ pid: 2 ** 22 + 1, host: (await import('node:os')).hostname(), pidStart: null, command: 'purge', startedAt: 'then' }));
+  const result = await runPurge(ring);
   assert.deepEqual([result.ran, result.removed, result.failed], [true, 1, []]);
-  assert.equal(await purgeIdle(slots), true);
+  assert.equal(await purgeIdle(ring), true);
   assert.deepEqual(await readdir(ring.paths.trash), []);
 
   // What cannot be deleted is kept for the next backup's warning, and is not retried forever.
@@ -68,9 +69,9 @@ test('runPurge does nothing while another purge holds its lock, takes over a dea
   }
   // Released before the temp folder's own cleanup, which would fail on it too.
   try {
-    const stuck = await runPurge(slots);
+    const stuck = await runPurge(ring);
     assert.equal(stuck.failed.length, 1);
-    assert.match((await startPurge(slots, { inProcess: 'never' }))[0] ?? '', /Could not delete 1 dropped slot\(s\).*stuck/);
+    assert.match((await startPurge(ring, { inProcess: 'never' }))[0] ?? '', /Could not delete 1 dropped slot\(s\).*stuck/);
     assert.deepEqual(await readdir(ring.paths.trash), ['stuck']);
   } finally {
     await release();
@@ -79,12 +80,12 @@ test('runPurge does nothing while another purge holds its lock, takes over a dea
 
 test('startPurge: nothing to do without dropped slots; without the bundled CLI beside it, the purge runs in this process', async (t) => {
   const empty = await ringWithDropped(t, []);
-  assert.deepEqual(await startPurge(empty.slots), []);
-  const { ring, slots } = await ringWithDropped(t, ['old-1']);
+  assert.deepEqual(await startPurge(empty.ring), []);
+  const { ring } = await ringWithDropped(t, ['old-1']);
   // Under the test runner this module is not in dist/, so there is no cli.js to start detached.
-  assert.deepEqual(await startPurge(slots, { inProcess: 'never' }), []);
+  assert.deepEqual(await startPurge(ring, { inProcess: 'never' }), []);
   assert.deepEqual(await readdir(ring.paths.trash), ['old-1'], 'a listing never purges in its own process');
-  assert.deepEqual(await startPurge(slots), []);
+  assert.deepEqual(await startPurge(ring), []);
   assert.deepEqual(await readdir(ring.paths.trash), []);
   assert.equal(await readFile(ring.manifestPath('kept'), 'utf8'), 'kept');
 });

@@ -13,7 +13,7 @@ import { buildLaunchdPlist } from '../../../src/platform/schedule/launchd';
 import { buildSystemdUnits, onCalendar, SH_EXEC } from '../../../src/platform/schedule/systemd';
 import { buildScheduleTaskXml, scheduleTaskSpec } from '../../../src/platform/schedule/windows';
 import { run } from '../../../src/platform/runner';
-import { cronCommand, cronFields, HOSTILE, systemdExecArgv, unitSection, windowsArgv } from './helpers/parsers';
+import { CRON_DIALECTS, cronCommand, cronFields, HOSTILE, systemdExecArgv, unitSection, windowsArgv } from './helpers/parsers';
 
 const base: ScheduleSpec = { id: 'proj', when: { kind: 'weekdays' }, time: { hour: 23, minute: 30 }, conditions: { runOnBattery: false, wakeToRun: false, catchUp: true, stopAfterHours: 0 }, account: 'user' };
 const kinds: Array<Pick<ScheduleSpec, 'when' | 'time'>> = [
@@ -55,28 +55,39 @@ test('systemd: conditions and calendar per kind', () => {
   assert.equal(unitSection(off.service, 'Service')['TimeoutStartSec']![0], 'infinity');
 });
 
-test('cron: every hostile value survives cron\'s % handling and a real sh, as the exact argv', async (t) => {
+test('cron: every hostile value survives cron\'s escapes (Debian\'s and Vixie/cronie\'s) and a real sh, as the exact argv', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'ss-cron-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
-  for (const [i, value] of HOSTILE.entries()) {
-    // The same line shape as a real job, with node printing the argv it received instead of backing up.
-    const log = join(dir, `${value.replace(/[^\w]/g, '_')}-${i}.log`);
-    const args = ['-e', 'process.stdout.write(JSON.stringify(process.argv.slice(1)))', `/home/${value}/dist/cli.js`, 'backup', '--profile', `/home/${value}/p.json`];
-    const line = buildCronLine({ ...base, conditions: { ...base.conditions, stopAfterHours: 1 } }, { command: process.execPath, args }, log);
-    const { fields, command } = cronFields(line);
-    assert.deepEqual(fields, ['30', '23', '*', '*', '1,2,3,4,5']);
-    const { command: shellText, stdin } = cronCommand(command);
-    assert.equal(stdin, undefined, `no unescaped % in ${line}`);
-    await run('/bin/sh', ['-c', shellText], { env: { HOME: dir } });
-    assert.deepEqual(JSON.parse(await readFile(log, 'utf8')), args.slice(2), value);
+  for (const dialect of CRON_DIALECTS) {
+    for (const [i, value] of HOSTILE.entries()) {
+      // The same line shape as a real job, with node printing the argv it received instead of backing up.
+      const log = join(dir, `${dialect}-${value.replace(/[^\w]/g, '_')}-${i}.log`);
+      const args = ['-e', 'process.stdout.write(JSON.stringify(process.argv.slice(1)))', `/home/${value}/dist/cli.js`, 'backup', '--profile', `/home/${value}/p.json`];
+      const line = buildCronLine({ ...base, conditions: { ...base.conditions, stopAfterHours: 1 } }, { command: process.execPath, args }, log);
+      const { fields, command } = cronFields(line);
+      assert.deepEqual(fields, ['30', '23', '*', '*', '1,2,3,4,5']);
+      const { command: shellText, stdin } = cronCommand(command, dialect);
+      assert.equal(stdin, undefined, `no unescaped % in ${line}`);
+      await run('/bin/sh', ['-c', shellText], { env: { HOME: dir } });
+      assert.deepEqual(JSON.parse(await readFile(log, 'utf8')), args.slice(2), `${dialect}: ${value}`);
+    }
   }
 });
 
-test('cron: the printf check — each word is one literal argument to sh', async () => {
+test('cron: the printf check — each word is one literal argument to sh, in both cron dialects', async () => {
   const words = HOSTILE.map((v) => `${v}%`);
-  const shellText = cronCommand(`printf '%s\\n' ${words.map(cronWord).join(' ')}`.replace(/^printf '%s/, "printf '\\%s")).command;
-  const out = await run('/bin/sh', ['-c', shellText]);
-  assert.deepEqual(out.stdout.split('\n').slice(0, -1), words);
+  for (const dialect of CRON_DIALECTS) {
+    const shellText = cronCommand(`printf '\\%s\\n' ${words.map(cronWord).join(' ')}`, dialect).command;
+    const out = await run('/bin/sh', ['-c', shellText]);
+    assert.deepEqual(out.stdout.split('\n').slice(0, -1), words, dialect);
+  }
+});
+
+test('cron: no backslash in a generated word is followed by another backslash, which Debian\'s cron would unescape', () => {
+  for (const value of [...HOSTILE, '\\', '\\\\', 'a\\\\\\b', '\\%\\']) {
+    const word = cronWord(value);
+    assert.doesNotMatch(word, /\\\\/, `${JSON.stringify(value)} → ${word}`);
+  }
 });
 
 test('cron: time fields per kind, one-off year guard, marker edits touch only our lines', () => {

@@ -101,11 +101,14 @@ test('a failed helper run says why: its own error, then the exit code\'s message
   assert.match(unknown.kind === 'failed' ? unknown.message : '', /exit 99/);
 });
 
-test('helper progress reads like the engine\'s: percent, files, rate, time left while copying', () => {
-  const copy = helperProgress({ phase: 'copy', message: 'Copying', percent: 37, bytes: 1, files: 1234, rate: 2 * 1024 * 1024, etaSeconds: 90 });
+test('helper progress reads like the engine\'s: percent, files and bytes; the event goes along for rate and time left', () => {
+  const event = { phase: 'copy' as const, message: 'Copying', percent: 37, bytes: 1_500_000, files: 1234, rate: 2 * 1024 * 1024, etaSeconds: 90 };
+  const copy = helperProgress(event);
   assert.equal(copy.percentage, 37);
-  assert.equal(copy.message, '37% · 1,234 files · 2.0 MB/s · 1 min 30 s left');
-  assert.deepEqual(helperProgress({ phase: 'snapshot', message: 'Creating the shadow copy…', percent: null, bytes: 0, files: 0, rate: null, etaSeconds: null }), { message: 'Creating the shadow copy…', percentage: undefined });
+  assert.equal(copy.message, '37% · 1,234 files, 1.5 MB');
+  assert.equal(copy.event, event, 'Back Up Now smooths the rate from the events, as on the engine path');
+  const snapshot = { phase: 'snapshot' as const, message: 'Creating the shadow copy…', percent: null, bytes: 0, files: 0, rate: null, etaSeconds: null };
+  assert.deepEqual(helperProgress(snapshot), { message: 'Creating the shadow copy…', percentage: undefined, event: snapshot });
 });
 
 test('package.json: the helper commands are declared, palette-only on Windows; schedule nodes have their menus', async () => {

@@ -1,21 +1,25 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { buildRsyncArgv } from '../../../src/core/rsyncArgs';
 import { splitWindowsArgs } from '../../../src/core/windows/cmdline';
 import { checkTargetFilesystem, helperRsyncArgv, validateHelperProfile } from '../../../src/core/windows/helperProfile';
-import { ELEVATION_LAUNCHER, elevationCommand } from '../../../src/platform/windows/helperPlan';
+import { USER_ACCOUNT_WARNING } from '../../../src/platform/windows/helperPlan';
+import { fakeMsys2Runtime } from './peBuilder';
 import { HOSTILE_WINDOWS_NAMES, planFor, USER_SID } from './planFixtures';
 
 const fixtures = join(__dirname, '../../fixtures/windows');
 const update = process.env['UPDATE_GOLDEN'] === '1';
 const parser = new XMLParser({ ignoreAttributes: false, parseTagValue: false, trimValues: true });
+/** The generated files; the scripts are constant assets and the rsync binaries are test inputs. */
+const GENERATED = ['profile.json', 'task.xml', 'install.json', 'acl.json', 'rsync/etc/fstab'];
 
 function golden(dir: string, name: string, actual: Buffer): void {
   const file = join(fixtures, dir, name);
-  if (update) { mkdirSync(join(fixtures, dir), { recursive: true }); writeFileSync(file, actual); }
+  if (update) { mkdirSync(dirname(file), { recursive: true }); writeFileSync(file, actual); }
   assert.ok(readFileSync(file).equals(actual), `${dir}/${name} differs from the golden file (UPDATE_GOLDEN=1 to accept a deliberate change)`);
 }
 
@@ -25,76 +29,138 @@ function taskOf(plan: ReturnType<typeof planFor>) {
   return parser.parse(bytes.subarray(2).toString('utf16le')).Task;
 }
 
-test('golden: the files Set Up Elevated Helper installs (MSYS2, user, NTFS)', () => {
+const staged = (plan: ReturnType<typeof planFor>, name: string) => plan.staging.find((f) => f.name === name)!;
+
+test('golden: the files Set Up Elevated Helper installs (MSYS2, SYSTEM by default, NTFS)', () => {
   const plan = planFor({ source: 'C:\\Users\\alice\\src\\project', target: 'D:\\Backups\\project', slots: 16, excludes: ['node_modules/', '*.tmp'] });
-  for (const f of plan.staging) if (f.name !== 'helper.ps1' && f.name !== 'install.ps1') golden('plan-msys2', f.name, f.bytes);
+  for (const name of GENERATED) golden('plan-msys2', name, staged(plan, name).bytes);
 });
 
-test('golden: Cygwin rsync, SYSTEM account, exFAT target, volume-root source', () => {
-  const plan = planFor({ source: 'C:\\', target: 'E:\\Ring', slots: 4, name: 'Ring' }, { account: 'system', rsync: { path: 'C:\\cygwin64\\bin\\rsync.exe', flavor: 'cygwin' }, targetFilesystem: 'exFAT' });
-  for (const f of plan.staging) if (f.name !== 'helper.ps1' && f.name !== 'install.ps1') golden('plan-cygwin-system-exfat', f.name, f.bytes);
+test('golden: Cygwin rsync, the user account chosen explicitly, exFAT target', () => {
+  const plan = planFor({ source: 'C:\\Users\\alice', target: 'E:\\Ring', slots: 4, name: 'Ring' },
+    { account: 'user', userAccountAccepted: true, rsync: { path: 'C:\\cygwin64\\bin\\rsync.exe', flavor: 'cygwin', files: fakeMsys2Runtime() }, targetFilesystem: 'exFAT' });
+  for (const name of GENERATED) golden('plan-cygwin-user-exfat', name, staged(plan, name).bytes);
   const p = plan.storedProfile;
   assert.ok(p.rsync.options.includes('--modify-window=1'));
   assert.match(p.warnings[0]!, /exFAT.*no hard links/);
   assert.equal(p.rsync.snapshotPrefix, '/cygdrive/c/ProgramData/Shadow Slots/Ring/links/');
-  assert.equal(p.rsync.snapshotSuffix, '/');
+  assert.equal(p.rsync.snapshotSuffix, '/Users/alice/');
   assert.equal(p.rsync.incomingPrefix, '/cygdrive/e/Ring/.shadow-slots/incoming/');
+  assert.equal(p.rsync.excludeFromPrefix, '/cygdrive/c/ProgramData/Shadow Slots/Ring/tmp/');
   assert.equal(p.rsync.linkDest, '--link-dest=/cygdrive/e/Ring/0');
+  assert.equal(staged(plan, 'rsync/etc/fstab').bytes.toString(), 'none /cygdrive cygdrive binary,posix=0,noacl,user 0 0\n');
+  const t = taskOf(plan);
+  assert.equal(t.Principals.Principal.UserId, USER_SID);
+  assert.equal(t.Principals.Principal.LogonType, 'InteractiveToken');
+  assert.ok(plan.notes.includes(USER_ACCOUNT_WARNING));
+});
+
+test('task XML: SYSTEM by default, HighestAvailable, owned by Administrators, the user may only read and run it', () => {
+  const plan = planFor({ source: 'C:\\src\\p', target: 'D:\\Backups' });
   const t = taskOf(plan);
   assert.equal(t.Principals.Principal.UserId, 'S-1-5-18');
   assert.equal(t.Principals.Principal.LogonType, undefined);
+  assert.equal(t.Principals.Principal.RunLevel, 'HighestAvailable');
+  assert.equal(t.Triggers, '');
+  assert.equal(t.RegistrationInfo.URI, '\\Shadow Slots\\helper-p');
+  // O:BA: a task owned by its creator could be changed by that account later (issue 12, finding 7).
+  assert.equal(t.RegistrationInfo.SecurityDescriptor, `O:BAD:P(A;;FA;;;SY)(A;;FA;;;BA)(A;;FRFX;;;${USER_SID})`);
+  assert.equal(t.Settings.MultipleInstancesPolicy, 'IgnoreNew');
+  assert.equal(t.Settings.DisallowStartIfOnBatteries, 'false');
+  assert.equal(t.Settings.ExecutionTimeLimit, 'PT72H');
+  assert.equal(t.Actions.Exec.Command, 'C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe');
+  assert.deepEqual(splitWindowsArgs(t.Actions.Exec.Arguments), ['-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-WindowStyle', 'Hidden', '-File', 'C:\\ProgramData\\Shadow Slots\\p\\helper.ps1']);
+  assert.equal(t.Actions.Exec.WorkingDirectory, 'C:\\ProgramData\\Shadow Slots\\p');
+  assert.match(plan.notes.join('\n'), /runs as SYSTEM: it cannot see your mapped drive letters and has none of your network credentials/);
 });
 
-test('task XML: on-demand, HighestAvailable, the user may run it, 64-bit PowerShell runs the installed helper', () => {
-  for (const [account, logonType] of [['user', 'InteractiveToken'], ['user-s4u', 'S4U']] as const) {
-    const plan = planFor({ source: 'C:\\src', target: 'D:\\Backups' }, { account });
+test('the user accounts need an explicit choice, and then say what they risk', () => {
+  for (const account of ['user', 'user-s4u'] as const) {
+    assert.throws(() => planFor({ source: 'C:\\src\\p', target: 'D:\\B' }, { account }), (e: Error) => e.message.includes(USER_ACCOUNT_WARNING) && /must be chosen explicitly/.test(e.message));
+    const plan = planFor({ source: 'C:\\src\\p', target: 'D:\\B' }, { account, userAccountAccepted: true });
     const t = taskOf(plan);
     assert.equal(t.Principals.Principal.UserId, USER_SID);
-    assert.equal(t.Principals.Principal.LogonType, logonType);
-    assert.equal(t.Principals.Principal.RunLevel, 'HighestAvailable');
-    assert.equal(t.Triggers, '');
-    assert.equal(t.RegistrationInfo.URI, '\\Shadow Slots\\helper-src');
-    assert.equal(t.RegistrationInfo.SecurityDescriptor, `D:(A;;FA;;;SY)(A;;FA;;;BA)(A;;FRFX;;;${USER_SID})`);
-    assert.equal(t.Settings.MultipleInstancesPolicy, 'IgnoreNew');
-    assert.equal(t.Settings.DisallowStartIfOnBatteries, 'false');
-    assert.equal(t.Settings.ExecutionTimeLimit, 'PT72H');
-    assert.equal(t.Actions.Exec.Command, 'C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe');
-    assert.deepEqual(splitWindowsArgs(t.Actions.Exec.Arguments), ['-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-WindowStyle', 'Hidden', '-File', 'C:\\ProgramData\\Shadow Slots\\src\\helper.ps1']);
-    assert.equal(t.Actions.Exec.WorkingDirectory, 'C:\\ProgramData\\Shadow Slots\\src');
+    assert.equal(t.Principals.Principal.LogonType, account === 'user' ? 'InteractiveToken' : 'S4U');
+    assert.ok(plan.notes.includes(USER_ACCOUNT_WARNING));
   }
+  assert.match(USER_ACCOUNT_WARNING, /any program running as you .* administrator rights/);
 });
 
-test('stored profile: the helper\'s rsync argv is exactly buildRsyncArgv with converted paths', () => {
+test('stored profile: the helper\'s rsync argv is buildRsyncArgv with converted paths, after the reparse-point exclude list', () => {
   const plan = planFor({ source: 'C:\\Users\\alice\\src', target: '\\\\nas\\backup\\alice', excludes: ['*.iso'] });
-  const p = validateHelperProfile(JSON.parse(plan.files.find((f) => f.name === 'profile.json')!.bytes.toString('utf8')));
+  const p = validateHelperProfile(JSON.parse(staged(plan, 'profile.json').bytes.toString('utf8')));
   const id = '20261126T070000Z-a1b2c3';
   const common = { excludes: ['*.iso'], extraArgs: [], windowsRsync: true, timePrecision: 'seconds' as const, progress: true };
   const source = `/c/ProgramData/Shadow Slots/src/links/${id}/Users/alice/src`;
   const destination = `//nas/backup/alice/.shadow-slots/incoming/${id}`;
-  assert.deepEqual(helperRsyncArgv(p, id, true), buildRsyncArgv({ ...common, source, destination, linkDest: '//nas/backup/alice/0' }));
-  assert.deepEqual(helperRsyncArgv(p, id, false), buildRsyncArgv({ ...common, source, destination }));
+  const excludeFrom = `--exclude-from=/c/ProgramData/Shadow Slots/src/tmp/${id}.exclude`;
+  assert.deepEqual(helperRsyncArgv(p, id, true), [excludeFrom, ...buildRsyncArgv({ ...common, source, destination, linkDest: '//nas/backup/alice/0' })]);
+  assert.deepEqual(helperRsyncArgv(p, id, false), [excludeFrom, ...buildRsyncArgv({ ...common, source, destination })]);
   assert.ok(p.rsync.options.includes('--chmod=ugo=rwX'));
-  assert.match(plan.notes.join('\n'), /^$/, 'interactive user on a share: no note');
+  assert.equal(p.requester, USER_SID);
+  assert.equal(p.slotSddl, `O:S-1-5-32-544D:P(A;OICI;0x1f01ff;;;S-1-5-18)(A;OICI;0x1f01ff;;;S-1-5-32-544)(A;OICI;0x1200a9;;;${USER_SID})`);
 });
 
-test('ACL commands: inheritance cut, SYSTEM/Administrators full, Users read, links admin-only, owner Administrators', () => {
-  const { manifest } = planFor({ source: 'C:\\src', target: 'D:\\Backups' });
-  const [root, links, cancel] = manifest.acl.beforeCopy;
-  assert.deepEqual(root, ['C:\\Windows\\System32\\icacls.exe', 'C:\\ProgramData\\Shadow Slots', '/inheritance:r', '/grant:r', '*S-1-5-18:(OI)(CI)F', '*S-1-5-32-544:(OI)(CI)F', '*S-1-5-32-545:(OI)(CI)RX']);
-  assert.deepEqual(links, ['C:\\Windows\\System32\\icacls.exe', 'C:\\ProgramData\\Shadow Slots\\src\\links', '/inheritance:r', '/grant:r', '*S-1-5-18:(OI)(CI)F', '*S-1-5-32-544:(OI)(CI)F']);
-  assert.deepEqual(cancel, ['C:\\Windows\\System32\\icacls.exe', 'C:\\ProgramData\\Shadow Slots\\src\\cancel', '/grant', `*${USER_SID}:(OI)(CI)M`]);
-  assert.deepEqual(manifest.acl.afterCopy, [['C:\\Windows\\System32\\icacls.exe', 'C:\\ProgramData\\Shadow Slots', '/setowner', '*S-1-5-32-544', '/T', '/C']]);
-  assert.deepEqual(manifest.register, ['C:\\Windows\\System32\\schtasks.exe', '/Create', '/XML', 'C:\\ProgramData\\Shadow Slots\\src\\task.xml', '/TN', '\\Shadow Slots\\helper-src', '/F']);
-});
-
-test('hashes in install.json are the SHA-256 of the exact bytes staged', async () => {
-  const { createHash } = await import('node:crypto');
-  const plan = planFor({ source: 'C:\\src', target: 'D:\\Backups' });
+test('finding 1: rsync and the DLLs it loads are copied into the admin-only folder, hash-listed, and only that copy runs', () => {
+  const plan = planFor({ source: 'C:\\src\\p', target: 'D:\\Backups' });
+  const p = plan.storedProfile;
+  assert.equal(p.rsync.exe, 'C:\\ProgramData\\Shadow Slots\\p\\rsync\\usr\\bin\\rsync.exe');
+  const runtime = ['rsync/usr/bin/rsync.exe', 'rsync/usr/bin/msys-2.0.dll', 'rsync/usr/bin/msys-iconv-2.dll', 'rsync/etc/fstab'];
+  assert.deepEqual(p.rsync.files.map((f) => f.name), runtime);
+  assert.deepEqual(plan.manifest.files.map((f) => f.name), ['helper.ps1', 'profile.json', 'task.xml', ...runtime]);
   for (const f of plan.manifest.files) {
-    const staged = plan.staging.find((s) => s.name === f.name)!;
-    assert.equal(f.sha256, createHash('sha256').update(staged.bytes).digest('hex'));
+    assert.equal(f.sha256, createHash('sha256').update(staged(plan, f.name).bytes).digest('hex'), f.name);
+    const listed = p.rsync.files.find((r) => r.name === f.name);
+    if (listed) assert.equal(listed.sha256, f.sha256);
   }
-  assert.deepEqual(plan.manifest.files.map((f) => f.name), ['helper.ps1', 'profile.json', 'task.xml']);
+  assert.ok(!plan.staging.some((f) => /kernel32|ntdll|advapi32/i.test(f.name)), 'Windows\' own DLLs load from System32');
+  assert.equal(staged(plan, 'rsync/etc/fstab').bytes.toString(), 'none / cygdrive binary,posix=0,noacl,user 0 0\n');
+  // The install root's folder for the copy is administrators-only.
+  assert.deepEqual(plan.manifest.folders.find((f) => f.path.endsWith('\\rsync'))!.rules, ['S-1-5-18|2032127|3|0', 'S-1-5-32-544|2032127|3|0']);
+});
+
+test('findings 2 and 7: every folder gets a fresh protected DACL owned by Administrators, read back exactly; no grant to all Users', () => {
+  const { manifest } = planFor({ source: 'C:\\src\\p', target: 'D:\\Backups' });
+  const admins = '(A;OICI;0x1f01ff;;;S-1-5-18)(A;OICI;0x1f01ff;;;S-1-5-32-544)';
+  const byLeaf = Object.fromEntries(manifest.folders.map((f) => [f.path.replace('C:\\ProgramData\\Shadow Slots', '') || '\\', f]));
+  assert.deepEqual(Object.keys(byLeaf), ['\\', '\\p', '\\p\\links', '\\p\\state', '\\p\\cancel', '\\p\\tmp', '\\p\\rsync'], 'the root is fixed first');
+  assert.equal(byLeaf['\\']!.sddl, `O:S-1-5-32-544D:P${admins}`);
+  assert.equal(byLeaf['\\p']!.sddl, `O:S-1-5-32-544D:P${admins}(A;OICI;0x1200a9;;;${USER_SID})`);
+  assert.equal(byLeaf['\\p\\links']!.sddl, `O:S-1-5-32-544D:P${admins}`);
+  assert.equal(byLeaf['\\p\\state']!.sddl, `O:S-1-5-32-544D:P${admins}(A;OICI;0x120089;;;${USER_SID})`);
+  // The cancel folder: write access to the files in it (inherit-only), nothing on the folder itself.
+  assert.equal(byLeaf['\\p\\cancel']!.sddl, `O:S-1-5-32-544D:P${admins}(A;OIIO;0x120116;;;${USER_SID})`);
+  assert.deepEqual(byLeaf['\\p\\cancel']!.rules, ['S-1-5-18|2032127|3|0', `${USER_SID}|1179926|2|2`, 'S-1-5-32-544|2032127|3|0']);
+  assert.equal(byLeaf['\\p\\tmp']!.sddl, `O:S-1-5-32-544D:P${admins}`);
+  for (const f of manifest.folders) {
+    assert.match(f.sddl, /^O:S-1-5-32-544D:P\(/, f.path);
+    assert.doesNotMatch(f.sddl, /S-1-5-32-545|S-1-1-0|S-1-5-11/, 'no Users, Everyone or Authenticated Users');
+  }
+  assert.equal(manifest.cancelRequest, 'C:\\ProgramData\\Shadow Slots\\p\\cancel\\request');
+  assert.deepEqual(manifest.takeOwnership, ['C:\\Windows\\System32\\takeown.exe', '/F', 'C:\\ProgramData\\Shadow Slots', '/A']);
+  assert.deepEqual(manifest.register, ['C:\\Windows\\System32\\schtasks.exe', '/Create', '/XML', 'C:\\ProgramData\\Shadow Slots\\p\\task.xml', '/TN', '\\Shadow Slots\\helper-p', '/F']);
+});
+
+test('finding 4: a double quote in any value that reaches rsync is refused by the planner', () => {
+  const injection = 'Q" --log-file=/cygdrive/c/ProgramData/x.log --exclude="Z';
+  assert.throws(() => planFor({ source: 'C:\\src\\p', target: 'D:\\B', excludes: ['ok/', injection] }), /Exclude pattern #2 .* contains a double quote/);
+  assert.throws(() => planFor({ source: 'C:\\src\\p', target: 'D:\\B', rsyncArgs: ['--chmod=Q" --log-file=/c/x'] }), /contains a double quote/);
+  assert.throws(() => planFor({ source: 'C:\\src\\p', target: 'D:\\B', rsyncArgs: ['--copy-unsafe-links'] }), /follows links out of the backed-up folder/);
+  // Paths cannot hold one on Windows at all.
+  assert.throws(() => planFor({ source: 'C:\\a "quoted" dir', target: 'D:\\B' }), /does not allow in names/);
+  // Stored profiles are checked again (the helper's Assert-Profile has the same rule).
+  const plan = planFor({ source: 'C:\\src\\p', target: 'D:\\B' });
+  const stored = JSON.parse(staged(plan, 'profile.json').bytes.toString('utf8'));
+  stored.rsync.options.push(`--exclude=${injection}`);
+  assert.throws(() => validateHelperProfile(stored), /rsync\.options/);
+});
+
+test('finding 5: a whole drive is never a helper source', () => {
+  for (const source of ['C:\\', 'D:\\', 'c:\\', 'C:/']) {
+    assert.throws(() => planFor({ source, target: 'E:\\Ring' }), /does not back up a whole drive/, source);
+  }
+  const stored = JSON.parse(staged(planFor({ source: 'C:\\src\\p', target: 'D:\\B' }), 'profile.json').bytes.toString('utf8'));
+  assert.throws(() => validateHelperProfile({ ...stored, source: 'C:\\' }), /source is the volume itself/);
 });
 
 test('hostile path names cannot change any command, the XML or the script', () => {
@@ -105,16 +171,12 @@ test('hostile path names cannot change any command, the XML or the script', () =
     const source = `C:\\Users\\alice\\${name}\\src`;
     const target = `D:\\Backups\\${name}`;
     const plan = planFor({ source, target, name: 'hostile', excludes: [`${name}/`] });
-    // The script is constant: the same bytes whatever the profile, and no profile value in it.
     const script = plan.files.find((f) => f.name === 'helper.ps1')!;
     assert.ok(script.bytes.equals(helperBytes), name);
     assert.ok(!script.bytes.toString('utf8').includes(name), name);
-    assert.ok(!script.bytes.toString('utf8').includes('Backups'), 'no path of any profile in the script');
-    // Stored values round-trip exactly.
-    const stored = validateHelperProfile(JSON.parse(plan.files.find((f) => f.name === 'profile.json')!.bytes.toString('utf8')));
+    const stored = validateHelperProfile(JSON.parse(staged(plan, 'profile.json').bytes.toString('utf8')));
     assert.equal(stored.source, source);
     assert.equal(stored.target, target);
-    // Every argv keeps its shape: same length as with plain names; values stay whole elements.
     const argv = helperRsyncArgv(stored, id, true);
     assert.equal(argv.length, helperRsyncArgv(plain.storedProfile, id, true).length + 1 /* the exclude */, name);
     assert.equal(argv.at(-3), '--');
@@ -122,40 +184,32 @@ test('hostile path names cannot change any command, the XML or the script', () =
     assert.equal(argv.at(-1), `/d/Backups/${name}/.shadow-slots/incoming/${id}/`);
     assert.ok(argv.includes(`--exclude=${name}/`));
     assert.ok(argv.includes(`--link-dest=/d/Backups/${name}/0`));
-    assert.deepEqual(plan.manifest.acl.beforeCopy.map((a) => a.length), plain.manifest.acl.beforeCopy.map((a) => a.length));
+    assert.deepEqual(plan.manifest.folders.map((f) => f.rules.length), plain.manifest.folders.map((f) => f.rules.length));
     assert.equal(plan.manifest.register.length, plain.manifest.register.length);
-    // The XML carries the names only in the description, and parses back to exactly it.
     const t = taskOf(plan);
     assert.equal(t.RegistrationInfo.Description, `Shadow Slots elevated helper for profile "hostile": backs up ${source} to ${target} from a Volume Shadow Copy. Started on demand by the Shadow Slots extension.`);
     assert.deepEqual(splitWindowsArgs(t.Actions.Exec.Arguments).length, 8);
   }
 });
 
-test('elevation: a constant launcher; paths reach Start-Process as data in the environment, never as code', () => {
-  const hash = 'a'.repeat(64);
-  for (const name of HOSTILE_WINDOWS_NAMES) {
-    const staging = `C:\\Users\\alice\\AppData\\Local\\Temp\\${name}\\stage`;
-    const cmd = elevationCommand('C:\\Windows', staging, hash, 'install');
-    assert.equal(cmd.command, 'C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe');
-    assert.deepEqual(cmd.argv.slice(0, 5), ['-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-EncodedCommand']);
-    assert.equal(Buffer.from(cmd.argv[5]!, 'base64').toString('utf16le'), ELEVATION_LAUNCHER);
-    assert.deepEqual(splitWindowsArgs(cmd.env['SHADOW_SLOTS_ELEVATE_ARGS']!), ['-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-File', `${staging}\\install.ps1`, '-Plan', `${staging}\\install.json`, '-PlanSha256', hash, '-Mode', 'install']);
-  }
-  assert.throws(() => elevationCommand('C:\\Windows', 'C:\\x', 'not-a-hash', 'install'), /SHA-256/);
-});
-
 test('refusals with a clear message', () => {
   assert.throws(() => planFor({ source: '\\\\nas\\share\\src', target: 'D:\\B' }), /not on a local drive/);
-  assert.throws(() => planFor({ source: 'C:\\src', target: '\\\\nas\\b' }, { account: 'user-s4u' }), /S4U task has no network credentials/);
-  assert.throws(() => planFor({ source: 'C:\\src', target: 'D:\\B' }, { userSid: 'alice' }), /not a Windows SID/);
-  assert.throws(() => planFor({ source: 'C:\\src', target: 'D:\\B', name: 'nul' }), /reserved device name/);
-  assert.throws(() => planFor({ source: 'C:\\src', target: 'D:\\B', name: 'trailing.' }), /ends with a dot/);
-  assert.throws(() => planFor({ source: 'C:\\src', target: 'D:\\B', snapshot: 'none' }), /snapshot method is "none"/);
-  assert.throws(() => planFor({ source: 'C:\\a "quoted" dir', target: 'D:\\B' }), /does not allow in names/);
+  assert.throws(() => planFor({ source: 'C:\\src\\p', target: '\\\\nas\\b' }, { account: 'user-s4u', userAccountAccepted: true }), /S4U task has no network credentials/);
+  assert.throws(() => planFor({ source: 'C:\\src\\p', target: 'D:\\B' }, { userSid: 'alice' }), /not a Windows SID/);
+  assert.throws(() => planFor({ source: 'C:\\src\\p', target: 'D:\\B', name: 'nul' }), /reserved device name/);
+  assert.throws(() => planFor({ source: 'C:\\src\\p', target: 'D:\\B', name: 'trailing.' }), /ends with a dot/);
+  assert.throws(() => planFor({ source: 'C:\\src\\p', target: 'D:\\B', snapshot: 'none' }), /snapshot method is "none"/);
   assert.throws(() => planFor({ source: 'C:\\a|b', target: 'D:\\B' }), /does not allow in names/);
+  assert.throws(() => planFor({ source: 'C:\\src\\p', target: 'D:\\B' }, { rsync: { path: 'C:\\x\\rsync.exe', flavor: 'msys2', files: [] } }), /must start with rsync\.exe/);
   assert.throws(() => checkTargetFilesystem('NTFS', 1024), /NTFS allows 1023/);
   assert.deepEqual(checkTargetFilesystem('NTFS', 1023), { coarseTimes: false, warnings: [] });
   assert.equal(checkTargetFilesystem('FAT32', 16).coarseTimes, true);
-  const onShareAsSystem = planFor({ source: 'C:\\src', target: '\\\\nas\\b' }, { account: 'system' });
-  assert.match(onShareAsSystem.notes.join('\n'), /computer's account/);
+  const filtered = planFor({ source: 'C:\\src\\p', target: 'D:\\B', filterFile: 'C:\\src\\p\\.shadowslots-filter' });
+  assert.match(filtered.notes.join('\n'), /does not read the filter file/);
+});
+
+test('a ring on a server over SSH is refused by the helper plan with what to do instead (the helper has no SSH transport)', () => {
+  for (const target of ['backup@nas:/srv/backups/p', 'ssh://backup@nas:2222/srv/backups/p']) {
+    assert.throws(() => planFor({ source: 'C:\\src\\p', target }), (e: Error) => /ring on a server over SSH, which the helper cannot reach yet/.test(e.message));
+  }
 });

@@ -2,6 +2,7 @@ import { readHelperAsset } from '../../../src/platform/windows/helperAssets';
 import { validateProfile, type ProfileInput } from '../../../src/core/profile';
 import { planHelper, type HelperPlanInput } from '../../../src/platform/windows/helperPlan';
 import { join } from 'node:path';
+import { fakeMsys2Runtime } from './peBuilder';
 
 export const USER_SID = 'S-1-5-21-1004336348-1177238915-682003330-1001';
 const assets = join(__dirname, '../../../src/platform/windows');
@@ -10,9 +11,9 @@ export function planFor(input: ProfileInput, overrides: Partial<HelperPlanInput>
   const { profile } = validateProfile({ snapshot: 'vss', ...input }, 'win32');
   return planHelper({
     profile,
-    account: 'user',
+    account: 'system',
     userSid: USER_SID,
-    rsync: { path: 'C:\\msys64\\usr\\bin\\rsync.exe', flavor: 'msys2' },
+    rsync: { path: 'C:\\msys64\\usr\\bin\\rsync.exe', flavor: 'msys2', files: fakeMsys2Runtime() },
     targetFilesystem: 'NTFS',
     programData: 'C:\\ProgramData',
     systemRoot: 'C:\\Windows',

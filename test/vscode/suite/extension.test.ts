@@ -35,7 +35,8 @@ describe('Shadow Slots in a real VS Code', function () {
   after(async function () {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     const c = vscode.workspace.getConfiguration('shadowSlots');
-    for (const key of ['target', 'snapshot', 'excludes', 'slots']) await c.update(key, undefined, vscode.ConfigurationTarget.Workspace);
+    for (const key of ['target', 'snapshot', 'excludes', 'slots', 'filterFile']) await c.update(key, undefined, vscode.ConfigurationTarget.Workspace);
+    await c.update('targets', undefined, vscode.ConfigurationTarget.Global);
     if (target) rmSync(target, { recursive: true, force: true });
   });
 
@@ -53,20 +54,23 @@ describe('Shadow Slots in a real VS Code', function () {
     assert.deepEqual(await children(), []);
   });
 
-  it('configures a target through the command (validated by the engine, then saved)', async function () {
+  it('configures a target through the command (validated by the engine, then saved per folder in the user settings, not in .vscode/settings.json)', async function () {
     await vscode.workspace.getConfiguration('shadowSlots').update('snapshot', 'none', vscode.ConfigurationTarget.Workspace);
     // The settings file lands in the workspace; keep it out of the slots so assertions stay exact.
     await vscode.workspace.getConfiguration('shadowSlots').update('excludes', ['/.vscode/'], vscode.ConfigurationTarget.Workspace);
     const saved = await vscode.commands.executeCommand<string>('shadowSlots.configureTarget', vscode.Uri.file(target));
     assert.equal(saved, target);
-    assert.equal(vscode.workspace.getConfiguration('shadowSlots').get('target'), target);
+    const c = vscode.workspace.getConfiguration('shadowSlots');
+    assert.deepEqual(c.inspect<Record<string, string>>('targets')?.globalValue, { [workspace]: target });
+    assert.equal(c.inspect<string>('target')?.workspaceValue, undefined, 'nothing about the target in the folder\'s own settings');
+    assert.doesNotMatch(readFileSync(path.join(workspace, '.vscode', 'settings.json'), 'utf8'), /shadowSlots\.target/);
     assert.deepEqual(await children(), [], 'an empty target has no slots yet');
   });
 
   it('refuses the workspace itself as the target and keeps the previous setting', async function () {
     const saved = await vscode.commands.executeCommand<string | undefined>('shadowSlots.configureTarget', vscode.Uri.file(workspace));
     assert.equal(saved, undefined);
-    assert.equal(vscode.workspace.getConfiguration('shadowSlots').get('target'), target);
+    assert.deepEqual(vscode.workspace.getConfiguration('shadowSlots').get('targets'), { [workspace]: target });
   });
 
   it('backs up now; a second Back Up Now while it runs says so instead of starting another', async function () {
@@ -81,15 +85,17 @@ describe('Shadow Slots in a real VS Code', function () {
     assert.equal(readFileSync(path.join(target, '0', 'notes.txt'), 'utf8'), 'version 1\n');
   });
 
-  it('shows slot 0 in the tree with today\'s date, its changes and the live-copy marker', async function () {
+  it('shows slot 0 in the tree by today\'s time, its changes, age and the live-copy marker; the full time in the tooltip', async function () {
     const roots = await waitFor(async () => { const r = await children(); return r.length > 0 ? r : undefined; });
     const item = api.slotsTree.getTreeItem(roots[0]!) as vscode.TreeItem;
-    assert.match(String(item.label), new RegExp(`^0 \\u00b7 ${today} \\d\\d:\\d\\d$`));
+    assert.match(String(item.label), /^\d\d:\d\d$/);
     assert.equal(item.contextValue, 'slot:complete');
     assert.match(String(item.description), /just now|min ago/);
-    assert.match(String(item.description), /\+\d+ ~\d+ \u2212\d+/);
+    assert.match(String(item.description), /\+\d+/);
     assert.match(String(item.description), /live copy/);
-    assert.match((item.tooltip as vscode.MarkdownString).value, /Snapshot: none/);
+    const tooltip = (item.tooltip as vscode.MarkdownString).value;
+    assert.match(tooltip, /Snapshot: none/);
+    assert.match(tooltip, new RegExp(`\\*\\*${today} \\d\\d:\\d\\d\\*\\*`));
   });
 
   it('expands a slot lazily into folders first, then files', async function () {
@@ -123,7 +129,7 @@ describe('Shadow Slots in a real VS Code', function () {
     assert.equal(input.original.scheme, 'shadow-slots');
     assert.equal(input.original.path, '/0/notes (slot 0).txt');
     assert.equal(input.modified.fsPath, path.join(workspace, 'notes.txt'));
-    assert.match(vscode.window.tabGroups.activeTabGroup.activeTab!.label, /slot 0/);
+    assert.match(vscode.window.tabGroups.activeTabGroup.activeTab!.label, new RegExp(`${today} \\d\\d:\\d\\d \\u00b7 slot 0`));
   });
 
   it('Compare with Slot… offers only slots whose version differs, and opens the diff', async function () {
@@ -135,14 +141,24 @@ describe('Shadow Slots in a real VS Code', function () {
     await assert.rejects(Promise.resolve(vscode.commands.executeCommand('shadowSlots.compareWithSlot', vscode.Uri.file(path.join(workspace, 'src', 'main.ts')), 0)), /no different version/);
   });
 
-  it('restores a file into the workspace and keeps the current version aside', async function () {
+  it('restores a file into the workspace and keeps the current version aside; Undo puts it back, says so, and the open diff stays open', async function () {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-    const result = await vscode.commands.executeCommand<{ restored: string[]; keptAside: string | null } | undefined>('shadowSlots.restore', await fileNode('notes.txt'), { confirmed: true });
+    await vscode.commands.executeCommand('shadowSlots.compareWithWorkspace', await fileNode('notes.txt'));
+    await waitFor(async () => (vscode.window.tabGroups.activeTabGroup.activeTab?.input instanceof vscode.TabInputTextDiff ? true : undefined));
+    const result = await vscode.commands.executeCommand<{ restored: string[]; keptAside: string | null; message: string; undo?: () => Promise<string> } | undefined>('shadowSlots.restore', await fileNode('notes.txt'), { confirmed: true });
     assert.ok(result, 'restore returned a result');
     assert.equal(readFileSync(path.join(workspace, 'notes.txt'), 'utf8'), 'version 1\n');
+    assert.match(result.message, new RegExp(`^Restored "notes\\.txt" from the backup of ${today} \\d\\d:\\d\\d \\(slot 0\\)\\. The version it replaced was kept aside\\.$`));
     assert.ok(result.keptAside, 'the replaced version was kept aside');
     assert.ok(findFileWithContent(result.keptAside, 'version 2\n'), `the previous content is in ${result.keptAside}`);
-    rmSync(result.keptAside, { recursive: true, force: true });
+    const said = await result.undo!();
+    assert.equal(said, 'Undid the restore: "notes.txt" is back to the version it had before; the restored one is still in the backup.');
+    assert.equal(readFileSync(path.join(workspace, 'notes.txt'), 'utf8'), 'version 2\n');
+    await new Promise((r) => setTimeout(r, 500));
+    assert.ok(vscode.window.tabGroups.all.flatMap((g) => g.tabs).some((t) => t.input instanceof vscode.TabInputTextDiff && t.input.modified.fsPath === path.join(workspace, 'notes.txt')), 'the diff editor is still open');
+    // Back to the restored state for the tests below.
+    await vscode.commands.executeCommand('shadowSlots.restore', await fileNode('notes.txt'), { confirmed: true });
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
   it('verifies slot 0 against its manifest', async function () {
@@ -183,8 +199,13 @@ describe('Shadow Slots in a real VS Code', function () {
   });
 
   it('rebuilds the tree only when the listing changed; the Refresh command always does', async function () {
+    // The CLI run of the test before writes ring.json several times; let its last watcher events land first.
+    await vscode.commands.executeCommand('shadowSlots.refresh');
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    await api.slotsTree.getChildren();
     let rebuilds = 0;
-    const sub = api.slotsTree.onDidChangeTreeData(() => { rebuilds++; });
+    // Whole-tree rebuilds only: the age clock redraws single slot rows (an element) when their age text changes.
+    const sub = api.slotsTree.onDidChangeTreeData((e) => { if (e === undefined) rebuilds++; });
     try {
       // Any change under shadowSlots.* lists the ring again; this one leaves the listing as it was.
       // (One backup writes ring.json several times: each rebuild collapsed a row being expanded.)
@@ -220,9 +241,9 @@ describe('Shadow Slots in a real VS Code', function () {
     assert.equal(await vscode.env.clipboard.readText(), p);
   });
 
-  it('a .shadowslots-filter file gets the engine\'s diagnostics; Preview Backup shows rsync\'s dry run', async function () {
+  it('a .shadowslots-filter file gets the engine\'s diagnostics and quick fixes; an invalid rule stops Back Up Now with the engine\'s diagnostic and its place; Preview Backup renders what each rule decides', async function () {
     const filterFile = path.join(workspace, '.shadowslots-filter');
-    writeFileSync(filterFile, '- /src/deep/\nbogus rule here\n');
+    writeFileSync(filterFile, '- /src/deep/\n-notes.txt\n');
     try {
       const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(filterFile));
       assert.equal(doc.languageId, 'shadowslots-filter');
@@ -232,17 +253,81 @@ describe('Shadow Slots in a real VS Code', function () {
         return d.length > 0 ? d : undefined;
       }, 30_000);
       assert.equal(diagnostics[0]!.range.start.line, 1, 'the error is on the bad line');
+      const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', doc.uri, diagnostics[0]!.range, vscode.CodeActionKind.QuickFix.value);
+      assert.ok(actions.some((a) => a.title === 'Insert a space after "-"'), JSON.stringify(actions.map((a) => a.title)));
+      const before = readdirSync(target).sort();
+      const refused = await vscode.commands.executeCommand<BackupNowOutcome>('shadowSlots.backupNow');
+      assert.equal(refused.kind, 'failed', JSON.stringify(refused));
+      if (refused.kind === 'failed') {
+        assert.match(refused.message, /^\.shadowslots-filter, line 2: invalid modifier 'n'/);
+        assert.doesNotMatch(refused.message, /exclude\.c|shadow-slots filter check/, 'the engine\'s diagnostic, not rsync\'s line or a pointer to the CLI');
+        assert.deepEqual(refused.details?.['filterRule'], { file: filterFile, line: 1, character: 1 });
+      }
+      assert.deepEqual(readdirSync(target).sort(), before);
       // A valid file: the preview runs rsync's dry run with it (the engine reads the settings' profile).
-      writeFileSync(filterFile, '- /src/deep/\n');
+      writeFileSync(filterFile, '- /src/deep/\n- *.nothing\n');
       writeFileSync(path.join(workspace, 'new-file.txt'), 'new\n');
-      const text = await vscode.commands.executeCommand<string | undefined>('shadowSlots.previewBackup');
-      assert.ok(text, 'Preview Backup returned its document');
-      assert.match(text, /# Preview of the next backup/);
-      assert.match(text, /new-file\.txt/);
-      assert.match(text, /\*\*\d+\*\* new/);
+      const shown = await vscode.commands.executeCommand<{ html: string; model: { groups: Array<{ id: string; title: string; count: number }> } } | undefined>('shadowSlots.previewBackup');
+      assert.ok(shown, 'Preview Backup returned what it shows');
+      assert.match(shown.html, /Preview of the next backup of/);
+      assert.match(shown.html, /new-file\.txt/);
+      assert.match(shown.html, /line 1: - \/src\/deep\/<\/a><\/td><td>excludes 1 file/);
+      assert.match(shown.html, /Deciding nothing now: .*line 2: - \*\.nothing/);
+      const excluded = shown.model.groups.find((g) => g.id.startsWith('excluded-'));
+      assert.ok(excluded, JSON.stringify(shown.model.groups));
+      assert.equal(excluded.title, 'No longer backed up: excluded by line 1: - /src/deep/');
+      const tab = await waitFor(async () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.label.startsWith('Preview Backup')));
+      assert.ok(tab.input instanceof vscode.TabInputWebview, `shown in a webview, not an unsaved document: ${JSON.stringify(tab.input)}`);
+      assert.ok(!vscode.workspace.textDocuments.some((d) => d.isUntitled), 'no untitled document');
     } finally {
       rmSync(filterFile, { force: true });
+      rmSync(path.join(workspace, 'new-file.txt'), { force: true });
     }
+  });
+
+  it('Compare with Workspace on a file deleted from the workspace names every backup that has it', async function () {
+    const slots = (await children()).filter((n) => n.kind === 'slot' && n.slot.number !== null);
+    assert.ok(slots.length >= 2, 'two slots hold notes.txt');
+    const kept = readFileSync(path.join(workspace, 'notes.txt'));
+    rmSync(path.join(workspace, 'notes.txt'));
+    try {
+      const said = vscode.commands.executeCommand<string>('shadowSlots.compareWithWorkspace', await fileNode('notes.txt'));
+      const message = await said;
+      assert.match(message, new RegExp(`^"notes\\.txt" is no longer in the workspace; 2 backups have it: ${today} \\d\\d:\\d\\d \\(slot 0\\) and ${today} \\d\\d:\\d\\d \\(slot 1\\)\\.$`));
+    } finally {
+      writeFileSync(path.join(workspace, 'notes.txt'), kept);
+    }
+  });
+
+  it('Compare Folder with Slot… opens one multi-file diff of what differs; Restore Folder from Slot… restores it and keeps the current one aside', async function () {
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    const src = vscode.Uri.file(path.join(workspace, 'src'));
+    writeFileSync(path.join(workspace, 'src', 'main.ts'), 'export const answer = 43;\n');
+    writeFileSync(path.join(workspace, 'src', 'added.ts'), 'new\n');
+    const diff = await vscode.commands.executeCommand<{ changed: string[]; onlyInSlot: string[]; onlyInWorkspace: string[] }>('shadowSlots.compareFolderWithSlot', src, 0);
+    assert.deepEqual(diff, { changed: ['main.ts'], onlyInSlot: [], onlyInWorkspace: ['added.ts'], truncated: false });
+    const tab = await waitFor(async () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => /^src: backup of /.test(t.label)));
+    assert.match(tab.label, /1 changed file, 0 only in the backup, 1 new/);
+    const restored = await vscode.commands.executeCommand<{ keptAside: string | null } | undefined>('shadowSlots.restoreFolderFromSlot', src, 0, { confirmed: true });
+    assert.ok(restored?.keptAside);
+    assert.equal(readFileSync(path.join(workspace, 'src', 'main.ts'), 'utf8'), 'export const answer = 42;\n');
+    assert.ok(findFileWithContent(restored.keptAside, 'new\n'), 'files added since went aside with the folder');
+    rmSync(restored.keptAside, { recursive: true, force: true });
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  it('Verify names a damaged file, marks the slot in the view and explains the hard links (run last: it damages slot 0)', async function () {
+    const damaged = path.join(target, '0', 'src', 'deep', 'data file & co.json');
+    writeFileSync(damaged, '{"a": 2}\n');
+    const [slot] = await children();
+    const result = await vscode.commands.executeCommand<{ ok: boolean; changed: string[] } | undefined>('shadowSlots.verifySlot', slot);
+    assert.ok(result);
+    assert.equal(result.ok, false);
+    assert.deepEqual(result.changed, ['src/deep/data file & co.json']);
+    const [after] = await children();
+    const item = api.slotsTree.getTreeItem(after!) as vscode.TreeItem;
+    assert.match(String(item.description), /^damaged \u00b7 /);
+    assert.match((item.tooltip as vscode.MarkdownString).value, /found 1 file that differ.*`src\/deep\/data file & co\.json`/);
   });
 
   async function children(node?: SlotsNode): Promise<SlotsNode[]> {

@@ -1,13 +1,25 @@
-# Shadow Slots elevated helper. Runs as a Task Scheduler task with highest privileges in 64-bit
-# Windows PowerShell 5.1. This file is CONSTANT: no profile value is ever written into it. It runs
-# only profile.json beside it (planned by the TypeScript planner, installed with it into the
-# admin-only folder) and re-validates that profile. It follows the ring contract of
-# src/core/{layout,ring,manifest,journal}.ts: same folders, same JSON, same rotation.
+# Shadow Slots elevated helper. Runs as a Task Scheduler task with highest privileges - as SYSTEM
+# unless a user account was chosen explicitly - in 64-bit Windows PowerShell 5.1. This file is
+# CONSTANT: no profile value is ever written into it. It runs only profile.json beside it
+# (planned by the TypeScript planner, installed with it into the admin-only folder) and
+# re-validates that profile. It follows the ring contract of src/core/{layout,ring,manifest,
+# journal}.ts: same folders, same JSON, same rotation. docs/windows.md has the threat model.
 #Requires -Version 5.1
-Set-StrictMode -Version 3.0
+
+# Nothing from the environment is trusted (issue 12, finding 3): the module path and the temp
+# folder are reset before anything else runs, system folders come from the OS, and every cmdlet
+# is called by its module-qualified name.
+$env:PSModulePath = [IO.Path]::Combine($PSHOME, 'Modules')
+$Here = $PSScriptRoot
+$Tmp = [IO.Path]::Combine($Here, 'tmp')
+$env:TEMP = $Tmp
+$env:TMP = $Tmp
+$System32 = [Environment]::SystemDirectory
+$WindowsDir = [Environment]::GetFolderPath([Environment+SpecialFolder]::Windows)
+Microsoft.PowerShell.Core\Set-StrictMode -Version 3.0
 $ErrorActionPreference = 'Stop'
 # Windows PowerShell 5.1's extra Array.Count type data makes ConvertTo-Json write {value, Count}.
-Remove-TypeData System.Array -ErrorAction SilentlyContinue
+Microsoft.PowerShell.Utility\Remove-TypeData System.Array -ErrorAction SilentlyContinue
 
 # Mirrors src/core/windows/codes.ts (test/unit/windows/codes.test.ts checks they agree).
 $VssCreateMessages = @{
@@ -48,8 +60,17 @@ $HelperExitMessages = @{
   7 = 'The backup was cancelled; the ring was not rotated.'
 }
 
-$Utf8 = New-Object System.Text.UTF8Encoding($false)
-$Here = $PSScriptRoot
+
+# Mirrors of src/core (test/unit/windows/helperScript.test.ts checks they agree).
+$MaxSlots = 1000
+$NtfsMaxLinks = 1023
+$AdminsSid = 'S-1-5-32-544'
+$SystemSid = 'S-1-5-18'
+$CreatorOwnerSid = 'S-1-3-0'
+$OwnerRightsSid = 'S-1-3-4'
+$WriteRights = 0x500D0156
+
+$Utf8 = [Text.UTF8Encoding]::new($false)
 $Invariant = [Globalization.CultureInfo]::InvariantCulture
 $RunStarted = [DateTime]::UtcNow
 # newSlotId of src/core/layout.ts: UTC stamp plus a random suffix.
@@ -57,38 +78,196 @@ $RunId = $RunStarted.ToString("yyyyMMdd'T'HHmmss'Z'", $Invariant) + '-' + ([Guid
 $Script:LogFile = $null; $Script:StateFile = $null
 $Script:State = [ordered]@{ format = 1; profile = ''; runId = $RunId; pid = $PID; status = 'running'; phase = 'preflight'; message = 'Starting'; percent = $null; bytes = 0; files = 0; rate = $null; etaSeconds = $null; startedAt = $RunStarted.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", $Invariant); updatedAt = ''; exitCode = $null; error = $null; warnings = @() }
 $Script:LastStateWrite = [DateTime]::MinValue
+$Script:Pins = [Collections.Generic.List[object]]::new()
 
-function Stop-Helper([int]$Exit, [string]$Message) { $e = New-Object System.Exception($Message); $e.Data['exit'] = $Exit; throw $e }
+function Stop-Helper([int]$Exit, [string]$Message) { $e = [Exception]::new($Message); $e.Data['exit'] = $Exit; throw $e }
 function Now { [DateTime]::UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", $Invariant) }
-
-# Most of what this writes lives in the user-writable target: a file is only ever created new
-# (a planted link makes CreateNew fail instead of being followed), and a link in the way is removed.
-function Remove-Planted([string]$Path) {
-  if (Test-Link $Path) {
-    if ([IO.File]::GetAttributes($Path) -band [IO.FileAttributes]::Directory) { [IO.Directory]::Delete($Path, $false) } else { [IO.File]::Delete($Path) }
-  }
-}
-function New-File([string]$Path) {
-  Remove-Planted $Path
-  if ([IO.File]::Exists($Path)) { [IO.File]::Delete($Path) }
-  [IO.File]::Open($Path, [IO.FileMode]::CreateNew, [IO.FileAccess]::Write, [IO.FileShare]::Read)
-}
-function Write-Atomic([string]$Path, [string]$Text) {
-  $tmp = "$Path.tmp-$PID"
-  $fs = New-File $tmp
-  try { $bytes = $Utf8.GetBytes($Text); $fs.Write($bytes, 0, $bytes.Length); $fs.Flush($true) } finally { $fs.Dispose() }
-  Remove-Planted $Path
-  for ($i = 0; ; $i++) {
-    try {
-      if ([IO.File]::Exists($Path)) { [IO.File]::Replace($tmp, $Path, $null) } else { [IO.File]::Move($tmp, $Path) }
-      return
-    } catch { if ($i -ge 20) { throw }; Start-Sleep -Milliseconds 50 }
-  }
-}
-function Write-Json([string]$Path, $Value) { Write-Atomic $Path (($Value | ConvertTo-Json -Depth 10) + "`n") }
-function Read-Json([string]$Path) { [IO.File]::ReadAllText($Path, $Utf8) | ConvertFrom-Json }
-
 function Log([string]$Text) { if ($Script:LogFile) { [IO.File]::AppendAllText($Script:LogFile, "$(Now) $Text`r`n", $Utf8) } }
+
+# Native calls the elevated side needs to never follow a link it did not make (issue 12, finding
+# 5): opening each folder of a path itself and holding it (no FILE_SHARE_DELETE) so it cannot be
+# renamed or replaced by a junction while the helper works; reading a file only if it is a plain
+# file with one name; replacing a file's directory entry; listing the links and junctions in the
+# shadowed source. Compiled by Add-Type after TEMP points into the admin-only install folder.
+$NativeCode = @'
+using System;
+using System.Collections.Generic;
+using System.ComponentModel;
+using System.IO;
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+
+namespace ShadowSlots
+{
+    public static class Native
+    {
+        const uint FILE_LIST_DIRECTORY = 0x1, FILE_READ_ATTRIBUTES = 0x80, SYNCHRONIZE = 0x100000, GENERIC_READ = 0x80000000;
+        const uint FILE_SHARE_READ = 1, FILE_SHARE_WRITE = 2, FILE_SHARE_DELETE = 4, OPEN_EXISTING = 3;
+        const uint FILE_FLAG_BACKUP_SEMANTICS = 0x02000000, FILE_FLAG_OPEN_REPARSE_POINT = 0x00200000;
+        const uint ATTRIBUTE_DIRECTORY = 0x10, ATTRIBUTE_REPARSE_POINT = 0x400;
+
+        [StructLayout(LayoutKind.Sequential)]
+        struct HandleInfo { public uint Attributes, C1, C2, A1, A2, W1, W2, Volume, SizeHigh, SizeLow, Links, IndexHigh, IndexLow; }
+
+        [StructLayout(LayoutKind.Sequential, CharSet = CharSet.Unicode)]
+        struct FindData
+        {
+            public uint Attributes, C1, C2, A1, A2, W1, W2, SizeHigh, SizeLow, ReparseTag, Reserved1;
+            [MarshalAs(UnmanagedType.ByValTStr, SizeConst = 260)] public string Name;
+            [MarshalAs(UnmanagedType.ByValTStr, SizeConst = 14)] public string ShortName;
+        }
+
+        [DllImport("kernel32.dll", SetLastError = true, CharSet = CharSet.Unicode)]
+        static extern SafeFileHandle CreateFileW(string name, uint access, uint share, IntPtr security, uint disposition, uint flags, IntPtr template);
+        [DllImport("kernel32.dll", SetLastError = true)]
+        static extern bool GetFileInformationByHandle(SafeFileHandle handle, out HandleInfo info);
+        [DllImport("kernel32.dll", SetLastError = true, CharSet = CharSet.Unicode)]
+        [return: MarshalAs(UnmanagedType.I1)]
+        static extern bool CreateSymbolicLinkW(string link, string target, uint flags);
+        [DllImport("kernel32.dll", SetLastError = true, CharSet = CharSet.Unicode)]
+        static extern bool MoveFileExW(string from, string to, uint flags);
+        [DllImport("kernel32.dll", SetLastError = true, CharSet = CharSet.Unicode)]
+        static extern IntPtr FindFirstFileExW(string name, int level, out FindData data, int op, IntPtr filter, int flags);
+        [DllImport("kernel32.dll", SetLastError = true, CharSet = CharSet.Unicode)]
+        static extern bool FindNextFileW(IntPtr find, out FindData data);
+        [DllImport("kernel32.dll")]
+        static extern bool FindClose(IntPtr find);
+
+        static string Long(string path)
+        {
+            if (path.StartsWith(@"\\?\")) return path;
+            if (path.StartsWith(@"\\")) return @"\\?\UNC\" + path.Substring(2);
+            return @"\\?\" + path;
+        }
+
+        static HandleInfo Info(SafeFileHandle h, string path)
+        {
+            HandleInfo info;
+            if (!GetFileInformationByHandle(h, out info))
+            {
+                int error = Marshal.GetLastWin32Error();
+                h.Dispose();
+                throw new Win32Exception(error, "Cannot read " + path);
+            }
+            return info;
+        }
+
+        /// Opens the folder itself (never what a link points to) and keeps it from being renamed,
+        /// deleted or replaced while the handle is open. Refuses links, junctions and files.
+        public static SafeFileHandle Pin(string path)
+        {
+            SafeFileHandle h = CreateFileW(Long(path), FILE_LIST_DIRECTORY | FILE_READ_ATTRIBUTES | SYNCHRONIZE, FILE_SHARE_READ | FILE_SHARE_WRITE, IntPtr.Zero, OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT, IntPtr.Zero);
+            if (h.IsInvalid) throw new Win32Exception(Marshal.GetLastWin32Error(), "Cannot open " + path);
+            HandleInfo info = Info(h, path);
+            if ((info.Attributes & ATTRIBUTE_REPARSE_POINT) != 0) { h.Dispose(); throw new IOException(path + " is a link or junction; the elevated helper does not follow links it did not make. Replace it with a real folder."); }
+            if ((info.Attributes & ATTRIBUTE_DIRECTORY) == 0) { h.Dispose(); throw new IOException(path + " is not a folder."); }
+            return h;
+        }
+
+        /// Pins every folder of an absolute path from the volume (or share) root down, so the path
+        /// names the same folders for as long as the handles are open.
+        public static List<SafeFileHandle> PinPath(string path)
+        {
+            string root, rest;
+            if (path.StartsWith(@"\\"))
+            {
+                int server = path.IndexOf('\\', 2);
+                int share = server < 0 ? -1 : path.IndexOf('\\', server + 1);
+                root = (share < 0 ? path : path.Substring(0, share)) + @"\";
+                rest = share < 0 ? "" : path.Substring(share + 1);
+            }
+            else
+            {
+                root = path.Substring(0, 3);
+                rest = path.Substring(3);
+            }
+            List<SafeFileHandle> pins = new List<SafeFileHandle>();
+            try
+            {
+                string current = root;
+                pins.Add(Pin(current));
+                foreach (string part in rest.Split(new char[] { '\\' }, StringSplitOptions.RemoveEmptyEntries))
+                {
+                    current = current.EndsWith(@"\") ? current + part : current + @"\" + part;
+                    pins.Add(Pin(current));
+                }
+            }
+            catch
+            {
+                foreach (SafeFileHandle p in pins) p.Dispose();
+                throw;
+            }
+            return pins;
+        }
+
+        /// A file the user can write is read only if it is a plain file with a single name: never
+        /// through a link, never a hard link to some other file.
+        public static FileStream OpenPlainFile(string path)
+        {
+            SafeFileHandle h = CreateFileW(Long(path), GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, IntPtr.Zero, OPEN_EXISTING, FILE_FLAG_OPEN_REPARSE_POINT, IntPtr.Zero);
+            if (h.IsInvalid) throw new Win32Exception(Marshal.GetLastWin32Error(), "Cannot open " + path);
+            HandleInfo info = Info(h, path);
+            if ((info.Attributes & (ATTRIBUTE_REPARSE_POINT | ATTRIBUTE_DIRECTORY)) != 0 || info.Links != 1)
+            {
+                h.Dispose();
+                throw new IOException(path + " is a link, a folder or a file with more than one name; the elevated helper does not read it.");
+            }
+            return new FileStream(h, FileAccess.Read);
+        }
+
+        /// Renames `from` over `to`: the entry `to` is replaced, whatever it is, never followed.
+        public static void Replace(string from, string to)
+        {
+            if (!MoveFileExW(Long(from), Long(to), 1 | 8)) throw new Win32Exception(Marshal.GetLastWin32Error(), "Cannot replace " + to);
+        }
+
+        public static void LinkDirectory(string link, string target)
+        {
+            if (!CreateSymbolicLinkW(link, target, 1)) throw new Win32Exception(Marshal.GetLastWin32Error(), "Cannot create the link " + link);
+        }
+
+        /// Reparse points whose data is the file itself (deduplication, compression, cloud and
+        /// offline files, projected folders); every other kind redirects somewhere else.
+        static bool Redirects(uint tag)
+        {
+            if (tag == 0x80000013 || tag == 0x80000017 || tag == 0xC0000004 || tag == 0x80000006 || tag == 0x9000001C) return false;
+            return (tag & 0xFFFF0FFF) != 0x9000001A;
+        }
+
+        /// Every link, junction and mount point below `root` (relative paths, folders ending in
+        /// a backslash), without entering them: rsync is told to skip them.
+        public static string[] RedirectionsUnder(string root)
+        {
+            List<string> found = new List<string>();
+            Stack<string> pending = new Stack<string>();
+            pending.Push("");
+            while (pending.Count > 0)
+            {
+                string relative = pending.Pop();
+                string dir = relative.Length == 0 ? Long(root) : Long(root) + @"\" + relative;
+                FindData d;
+                IntPtr find = FindFirstFileExW(dir + @"\*", 1, out d, 0, IntPtr.Zero, 2);
+                if (find == new IntPtr(-1)) continue;
+                try
+                {
+                    do
+                    {
+                        if (d.Name == "." || d.Name == "..") continue;
+                        string child = relative.Length == 0 ? d.Name : relative + @"\" + d.Name;
+                        bool folder = (d.Attributes & ATTRIBUTE_DIRECTORY) != 0;
+                        if ((d.Attributes & ATTRIBUTE_REPARSE_POINT) != 0 && Redirects(d.ReparseTag)) { found.Add(folder ? child + @"\" : child); continue; }
+                        if (folder) pending.Push(child);
+                    } while (FindNextFileW(find, out d));
+                }
+                finally { FindClose(find); }
+            }
+            found.Sort(StringComparer.Ordinal);
+            return found.ToArray();
+        }
+    }
+}
+'@
+
 function Set-State([string]$Phase, [string]$Message, [switch]$Force) {
   $Script:State.phase = $Phase; $Script:State.message = $Message
   $now = [DateTime]::UtcNow
@@ -98,46 +277,167 @@ function Set-State([string]$Phase, [string]$Message, [switch]$Force) {
   if ($Script:StateFile) { Write-Json $Script:StateFile $Script:State }
 }
 
+function Read-Json([string]$Path) { Microsoft.PowerShell.Utility\ConvertFrom-Json -InputObject ([IO.File]::ReadAllText($Path, $Utf8)) }
+# Files in the ring belong to the user: read without following a link, and never quoted in an
+# error message (helper.log is readable by the user).
+function Read-UserJson([string]$Path) {
+  $reader = [IO.StreamReader]::new([ShadowSlots.Native]::OpenPlainFile($Path), $Utf8)
+  try { $text = $reader.ReadToEnd() } finally { $reader.Dispose() }
+  try { Microsoft.PowerShell.Utility\ConvertFrom-Json -InputObject $text } catch { Stop-Helper 1 "$Path is not valid JSON; repair the ring with the CLI (shadow-slots list)." }
+}
+# A new file in a folder the user can write: whatever was planted under the name is removed (a
+# link or hard link is deleted itself, never followed), then the file is created new.
+function New-File([string]$Path) {
+  $attr = $null
+  try { $attr = [IO.File]::GetAttributes($Path) } catch [IO.FileNotFoundException] { } catch [IO.DirectoryNotFoundException] { }
+  if ($null -ne $attr) {
+    if (-not ($attr -band [IO.FileAttributes]::Directory)) { [IO.File]::Delete($Path) }
+    elseif ($attr -band [IO.FileAttributes]::ReparsePoint) { [IO.Directory]::Delete($Path, $false) }
+    else { Stop-Helper 1 "$Path is a folder; remove it and run the backup again." }
+  }
+  [IO.File]::Open($Path, [IO.FileMode]::CreateNew, [IO.FileAccess]::Write, [IO.FileShare]::Read)
+}
+function Write-Atomic([string]$Path, [string]$Text) {
+  $tmp = "$Path.tmp-$PID"
+  $fs = New-File $tmp
+  try { $bytes = $Utf8.GetBytes($Text); $fs.Write($bytes, 0, $bytes.Length); $fs.Flush($true) } finally { $fs.Dispose() }
+  [ShadowSlots.Native]::Replace($tmp, $Path)
+}
+function Write-Json([string]$Path, $Value) { Write-Atomic $Path ((Microsoft.PowerShell.Utility\ConvertTo-Json -InputObject $Value -Depth 10) + "`n") }
+function Get-Sha256([string]$Path) {
+  $fs = [IO.File]::OpenRead($Path)
+  try { [BitConverter]::ToString([Security.Cryptography.SHA256]::Create().ComputeHash($fs)).Replace('-', '').ToLowerInvariant() } finally { $fs.Dispose() }
+}
+
+function Get-Security([string]$Path) {
+  if ([IO.Directory]::Exists($Path)) { [IO.Directory]::GetAccessControl($Path) } else { [IO.File]::GetAccessControl($Path) }
+}
+# Owned by Administrators or SYSTEM, and no allow entry lets anyone else change it.
+function Test-AdminOnly([string]$Path) {
+  $sd = Get-Security $Path
+  $owner = $sd.GetOwner([Security.Principal.SecurityIdentifier]).Value
+  if ($owner -ne $AdminsSid -and $owner -ne $SystemSid) { return $false }
+  foreach ($r in $sd.GetAccessRules($true, $true, [Security.Principal.SecurityIdentifier])) {
+    $sid = $r.IdentityReference.Value
+    if ($r.AccessControlType -ne [Security.AccessControl.AccessControlType]::Allow -or $sid -eq $AdminsSid -or $sid -eq $SystemSid) { continue }
+    if (([int64]$r.FileSystemRights -band $WriteRights) -ne 0) { return $false }
+  }
+  $true
+}
+# A slot folder this helper made: protected and changeable by administrators only, so nothing in
+# it can have been planted by a user. FAT and exFAT have neither permissions nor links.
+function Test-HelperMade([string]$Dir) {
+  if (-not $Script:TargetHasAcls) { return $true }
+  [IO.Directory]::GetAccessControl($Dir).AreAccessRulesProtected -and (Test-AdminOnly $Dir)
+}
+# Slot folders are created with the requester's read-only access from the start (one call, no
+# window in which the user could write into them).
+function New-SlotDir([string]$Dir) {
+  if ($Script:TargetHasAcls) {
+    $sd = [Security.AccessControl.DirectorySecurity]::new()
+    $sd.SetSecurityDescriptorSddlForm($P.slotSddl, [Security.AccessControl.AccessControlSections]'Owner, Access')
+    [void][IO.Directory]::CreateDirectory($Dir, $sd)
+  } else { [void][IO.Directory]::CreateDirectory($Dir) }
+}
+function Add-Pin([string]$Dir) { $pin = [ShadowSlots.Native]::Pin($Dir); $Script:Pins.Add($pin); $pin }
+function Remove-Pin($Pin) { if ($null -ne $Pin) { [void]$Script:Pins.Remove($Pin); $Pin.Dispose() } }
+
+# Only the requester, Administrators and SYSTEM may change the target (issue 12, finding 5).
+function Assert-TargetAccess([string]$Dir) {
+  $sd = [IO.Directory]::GetAccessControl($Dir)
+  $allowed = @($P.requester, $AdminsSid, $SystemSid, $OwnerRightsSid)
+  $owner = $sd.GetOwner([Security.Principal.SecurityIdentifier]).Value
+  $fix = "give only yourself, SYSTEM and Administrators access (icacls ""$Dir"" /setowner *$($P.requester) and icacls ""$Dir"" /inheritance:r /grant:r *$($P.requester):(OI)(CI)F *S-1-5-18:(OI)(CI)F *S-1-5-32-544:(OI)(CI)F) or choose another target"
+  if ($allowed -notcontains $owner) { Stop-Helper 1 "The target folder $Dir belongs to $owner, who could change it while the helper writes there: $fix." }
+  foreach ($r in $sd.GetAccessRules($true, $true, [Security.Principal.SecurityIdentifier])) {
+    if ($r.AccessControlType -ne [Security.AccessControl.AccessControlType]::Allow -or (([int64]$r.FileSystemRights -band $WriteRights) -eq 0)) { continue }
+    $sid = $r.IdentityReference.Value
+    if ($allowed -contains $sid) { continue }
+    if ($sid -eq $CreatorOwnerSid -and ($r.PropagationFlags -band [Security.AccessControl.PropagationFlags]::InheritOnly)) { continue }
+    Stop-Helper 1 "Others can write to the target folder $Dir ($sid may change it). The elevated helper writes only where no other user can: $fix."
+  }
+}
+
+# The requester's profile folder, from the machine's registry (never from an environment variable).
+function Get-ProfileFolder([string]$Sid) {
+  $key = [Microsoft.Win32.Registry]::LocalMachine.OpenSubKey("SOFTWARE\Microsoft\Windows NT\CurrentVersion\ProfileList\$Sid")
+  if ($null -eq $key) { return $null }
+  try { $raw = [string]$key.GetValue('ProfileImagePath', '', [Microsoft.Win32.RegistryValueOptions]::DoNotExpandEnvironmentNames) } finally { $key.Dispose() }
+  $expanded = $raw -replace '(?i)^%SystemDrive%', [IO.Path]::GetPathRoot($System32).TrimEnd('\')
+  if ($expanded -match '%' -or $expanded -notmatch '^[A-Za-z]:\\.') { return $null }
+  $expanded.TrimEnd('\')
+}
+# The source must be the requester's own (issue 12, finding 5): never a whole drive, no link on
+# its path, owned by the requester or inside their profile folder. Checked in the frozen shadow
+# copy, so nothing can change between the check and the copy.
+function Assert-SourceIsRequesters([string]$ShadowRoot) {
+  $relative = $P.source.Substring($P.volume.Length)
+  if ($relative -eq '') { Stop-Helper 1 'The elevated helper does not back up a whole drive.' }
+  $path = $ShadowRoot
+  foreach ($part in $relative.Split([char]'\')) {
+    if ($part -eq '') { continue }
+    $path = [IO.Path]::Combine($path, $part)
+    if ([IO.File]::GetAttributes($path) -band [IO.FileAttributes]::ReparsePoint) { Stop-Helper 1 "The source path goes through a link or junction ($part); back up the folder it points to instead." }
+  }
+  $owner = [IO.Directory]::GetAccessControl($path, [Security.AccessControl.AccessControlSections]::Owner).GetOwner([Security.Principal.SecurityIdentifier]).Value
+  if ($owner -eq $P.requester) { return }
+  $profileDir = Get-ProfileFolder $P.requester
+  if ($null -ne $profileDir -and ($P.source.Equals($profileDir, [StringComparison]::OrdinalIgnoreCase) -or $P.source.StartsWith($profileDir + '\', [StringComparison]::OrdinalIgnoreCase))) { return }
+  Stop-Helper 1 "The source $($P.source) is not yours: it belongs to $owner and is not in your user folder. The elevated helper copies only your own folders, so a slot never shows you files your account could not read."
+}
+
 function Assert-Profile($p) {
   $abs = '^([A-Za-z]:\\|\\\\[^\\]+\\[^\\]+)'
   $ctl = '[\x00-\x1f\x7f]'
   $bad = { param($what) Stop-Helper 2 "The stored helper profile is invalid: $what. Run Set Up Elevated Helper again." }
-  if ($p.format -ne 1 -or $p.kind -ne 'shadow-slots-helper') { & $bad 'unknown format' }
+  if ($p.format -ne 2 -or $p.kind -ne 'shadow-slots-helper') { & $bad 'unknown format' }
   if ($p.name -isnot [string] -or $p.name -notmatch '^[\p{L}\p{N}][\p{L}\p{N} ._-]{0,63}$') { & $bad 'name' }
-  foreach ($k in 'source', 'target', 'installDir', 'linkDir', 'stateDir', 'cancelDir') {
+  if ($p.requester -isnot [string] -or $p.requester -cnotmatch '^S-1-[0-5](-\d{1,10}){1,14}$') { & $bad 'requester' }
+  foreach ($k in 'source', 'target', 'installDir', 'linkDir', 'stateDir', 'cancelDir', 'tmpDir') {
     $v = $p.$k
     if ($v -isnot [string] -or $v -notmatch $abs -or $v -match $ctl -or ($v -split '\\') -contains '..') { & $bad $k }
   }
-  if ($p.volume -cnotmatch '^[A-Z]:\\$' -or -not $p.source.ToUpperInvariant().StartsWith($p.volume)) { & $bad 'volume' }
-  if ($p.slots -isnot [int] -or $p.slots -lt 1 -or $p.slots -gt 1000) { & $bad 'slots' }
   # The profile must be the one installed beside this script, in the locked folder.
-  if ($p.installDir -ne $Here -or $p.linkDir -ne (Join-Path $Here 'links') -or $p.stateDir -ne (Join-Path $Here 'state') -or $p.cancelDir -ne (Join-Path $Here 'cancel')) { & $bad 'installed in another folder' }
-  $r = $p.rsync
-  if ($r.exe -isnot [string] -or $r.exe -notmatch $abs -or $r.exe -match $ctl) { & $bad 'rsync.exe' }
-  foreach ($o in @($r.options)) { if ($o -isnot [string] -or -not $o.StartsWith('-') -or $o -match $ctl) { & $bad 'rsync.options' } }
-  if ($r.linkDestAt -isnot [int] -or $r.linkDestAt -lt 0 -or $r.linkDestAt -gt @($r.options).Count) { & $bad 'rsync.linkDestAt' }
-  if (-not $r.linkDest.StartsWith('--link-dest=/')) { & $bad 'rsync.linkDest' }
-  if (-not $r.snapshotPrefix.StartsWith('/') -or -not $r.incomingPrefix.StartsWith('/') -or -not $r.snapshotSuffix.EndsWith('/')) { & $bad 'rsync paths' }
-}
-
-# Windows command-line quoting (src/core/windows/cmdline.ts, always quoted: Cygwin and MSYS2
-# glob-expand unquoted arguments).
-function Quote-Arg([string]$a) {
-  $out = '"'; $bs = 0
-  foreach ($ch in $a.ToCharArray()) {
-    if ($ch -eq '\') { $bs++; continue }
-    if ($ch -eq '"') { $out += ('\' * ($bs * 2 + 1)) + '"' } else { $out += ('\' * $bs) + $ch }
-    $bs = 0
+  if ($p.installDir -ne $Here) { & $bad 'installed in another folder' }
+  foreach ($pair in @(@('linkDir', 'links'), @('stateDir', 'state'), @('cancelDir', 'cancel'), @('tmpDir', 'tmp'))) {
+    if ($p.($pair[0]) -ne [IO.Path]::Combine($Here, $pair[1])) { & $bad "$($pair[0]) is not $($pair[1]) in the install folder" }
   }
-  $out + ('\' * ($bs * 2)) + '"'
+  if ($p.volume -cnotmatch '^[A-Z]:\\$' -or -not $p.source.ToUpperInvariant().StartsWith($p.volume) -or $p.source.Length -le $p.volume.Length) { & $bad 'volume' }
+  if ($p.slots -isnot [int] -or $p.slots -lt 1 -or $p.slots -gt $MaxSlots) { & $bad 'slots' }
+  if ($p.slotSddl -isnot [string] -or $p.slotSddl -cnotmatch '^O:S-1-5-32-544D:P(\([A-Z]*;[A-Z]*;0x[0-9a-f]+;;;S-1-[0-9-]+\))+$') { & $bad 'slotSddl' }
+  $r = $p.rsync
+  if ($r.exe -ne [IO.Path]::Combine($Here, 'rsync\usr\bin\rsync.exe')) { & $bad 'rsync.exe is not the installed copy' }
+  foreach ($f in @($r.files)) { if ($f.name -cnotmatch '^rsync/(usr/bin/[A-Za-z0-9][A-Za-z0-9._+-]{0,63}\.(exe|dll)|etc/fstab)$' -or $f.sha256 -cnotmatch '^[0-9a-f]{64}$') { & $bad 'rsync.files' } }
+  # Finding 4: no value with a double quote reaches rsync's command line.
+  foreach ($o in @($r.options)) { if ($o -isnot [string] -or -not $o.StartsWith('-') -or -not (Test-RsyncArg $o)) { & $bad 'rsync.options' } }
+  if ($r.linkDestAt -isnot [int] -or $r.linkDestAt -lt 0 -or $r.linkDestAt -gt @($r.options).Count) { & $bad 'rsync.linkDestAt' }
+  if (-not $r.linkDest.StartsWith('--link-dest=/') -or -not (Test-RsyncArg $r.linkDest)) { & $bad 'rsync.linkDest' }
+  foreach ($k in 'snapshotPrefix', 'incomingPrefix', 'excludeFromPrefix') { if (-not $r.$k.StartsWith('/') -or -not $r.$k.EndsWith('/') -or -not (Test-RsyncArg $r.$k)) { & $bad "rsync.$k" } }
+  if (-not $r.snapshotSuffix.EndsWith('/') -or -not (Test-RsyncArg $r.snapshotSuffix)) { & $bad 'rsync.snapshotSuffix' }
 }
 
-# planRotation of src/core/ring.ts, step for step.
+# rsyncArgProblem of src/core/windows/cmdline.ts.
+function Test-RsyncArg([string]$a) { -not ($a.Contains('"') -or $a -match '[\x00-\x1f\x7f]') }
+# quoteRsyncArg of src/core/windows/cmdline.ts: Cygwin's and MSVCRT's parsers read it back alike.
+function Quote-Arg([string]$a) {
+  if (-not (Test-RsyncArg $a)) { throw "An rsync argument holds a double quote or a control character." }
+  $body = $a.TrimEnd([char]'\')
+  '"' + $body + '"' + $a.Substring($body.Length)
+}
+# reparseExcludeLine of src/core/windows/reparseExcludes.ts: an anchored rsync exclude for one
+# path below the source (folders end in a backslash).
+function Format-ExcludeLine([string]$Relative) {
+  $folder = $Relative.EndsWith('\')
+  $path = $Relative.TrimEnd([char]'\').Replace('\', '/') -replace '([\[*?])', '\$1'
+  '/' + $path + $(if ($folder) { '/' } else { '' })
+}
+
+# planRotation of src/core/ring.ts, step for step (golden pairs: test/fixtures/windows/helper-golden.json).
 function Get-RotationPlan($Entries, [int]$Capacity, [string]$NewId) {
-  $sorted = @($Entries | Sort-Object { [int]$_.number })
-  $keep = @($sorted | Select-Object -First ([Math]::Max(0, $Capacity - 1)))
-  $drop = @($sorted | Select-Object -Skip ($Capacity - 1))
-  $steps = New-Object System.Collections.ArrayList
+  $sorted = @(@($Entries) | Microsoft.PowerShell.Utility\Sort-Object { [int]$_.number })
+  $keep = @($sorted | Microsoft.PowerShell.Utility\Select-Object -First ([Math]::Max(0, $Capacity - 1)))
+  $drop = @($sorted | Microsoft.PowerShell.Utility\Select-Object -Skip ($Capacity - 1))
+  $steps = [Collections.ArrayList]::new()
   for ($i = $drop.Count - 1; $i -ge 0; $i--) { [void]$steps.Add([ordered]@{ kind = 'drop'; from = [int]$drop[$i].number; id = [string]$drop[$i].id }) }
   $prefixEnd = $keep.Count
   for ($i = 0; $i -lt $keep.Count; $i++) { if ([int]$keep[$i].number -ne $i) { $prefixEnd = $i; break } }
@@ -146,12 +446,17 @@ function Get-RotationPlan($Entries, [int]$Capacity, [string]$NewId) {
   }
   for ($i = $prefixEnd - 1; $i -ge 0; $i--) { [void]$steps.Add([ordered]@{ kind = 'move'; from = [int]$keep[$i].number; to = $i + 1; id = [string]$keep[$i].id }) }
   [void]$steps.Add([ordered]@{ kind = 'promote'; id = $NewId })
-  $final = New-Object System.Collections.ArrayList
+  $final = [Collections.ArrayList]::new()
   [void]$final.Add([ordered]@{ number = 0; id = $NewId })
   for ($i = 0; $i -lt $keep.Count; $i++) { [void]$final.Add([ordered]@{ number = $i + 1; id = [string]$keep[$i].id }) }
-  [ordered]@{ newId = $NewId; steps = @($steps); final = [ordered]@{ format = 1; entries = @($final) }; startedAt = (Now) }
+  [ordered]@{ newId = $NewId; steps = @($steps); final = [ordered]@{ format = 1; entries = @($final) } }
 }
 
+function Assert-SlotId($Id) { if ($Id -isnot [string] -or $Id -cnotmatch '^[0-9A-Za-z][0-9A-Za-z_-]{0,80}$') { Stop-Helper 1 "The ring's metadata names an invalid slot id; repair it with the CLI (shadow-slots list)." } }
+function Assert-SlotNumber($N) { if ($N -isnot [int] -or $N -lt 0 -or $N -gt 999999) { Stop-Helper 1 "The ring's metadata names an invalid slot number; repair it with the CLI (shadow-slots list)." } }
+
+# Renames only: a rename acts on the entry itself and never follows it, and every folder above
+# the renamed ones is pinned.
 function Invoke-Rotation($Rotation) {
   Assert-SlotId $Rotation.newId
   foreach ($s in @($Rotation.steps)) {
@@ -163,9 +468,9 @@ function Invoke-Rotation($Rotation) {
   foreach ($e in @($Rotation.final.entries)) { Assert-SlotNumber $e.number; Assert-SlotId $e.id }
   foreach ($s in @($Rotation.steps)) {
     switch ($s.kind) {
-      'drop' { $from = Join-Path $P.target ([string]$s.from); $to = Join-Path $Trash $s.id }
-      'move' { $from = Join-Path $P.target ([string]$s.from); $to = Join-Path $P.target ([string]$s.to) }
-      'promote' { $from = Join-Path $Incoming $s.id; $to = Join-Path $P.target '0' }
+      'drop' { $from = [IO.Path]::Combine($P.target, [string]$s.from); $to = [IO.Path]::Combine($Trash, $s.id) }
+      'move' { $from = [IO.Path]::Combine($P.target, [string]$s.from); $to = [IO.Path]::Combine($P.target, [string]$s.to) }
+      'promote' { $from = [IO.Path]::Combine($Incoming, $s.id); $to = [IO.Path]::Combine($P.target, '0') }
     }
     # stepStatus: destination present = done; source missing too = nothing left to do.
     if ([IO.Directory]::Exists($to) -or -not [IO.Directory]::Exists($from)) { continue }
@@ -176,7 +481,20 @@ function Invoke-Rotation($Rotation) {
   Write-Json $JournalFile $Script:Journal
 }
 
-Add-Type -Namespace ShadowSlots -Name Native -MemberDefinition '[DllImport("kernel32.dll", SetLastError = true, CharSet = CharSet.Unicode)] [return: MarshalAs(UnmanagedType.I1)] public static extern bool CreateSymbolicLink(string link, string target, int flags);'
+# Deletes a folder tree only if this helper made it (nothing in it can be a planted link); any
+# other tree is left for its owner, and the log says so. Returns whether it was deleted.
+function Remove-Tree([string]$Dir) {
+  $pin = [ShadowSlots.Native]::Pin($Dir)
+  try {
+    if (-not (Test-HelperMade $Dir)) { Log "Left $Dir in place: the helper did not make it, so it is not deleted with administrator rights."; return $false }
+    $long = if ($Dir.StartsWith('\\')) { '\\?\UNC\' + $Dir.Substring(2) } else { '\\?\' + $Dir }
+    foreach ($e in [IO.DirectoryInfo]::new($long).GetFileSystemInfos()) {
+      if ($e -is [IO.DirectoryInfo]) { $e.Delete($true) } else { $e.Attributes = [IO.FileAttributes]::Normal; $e.Delete() }
+    }
+  } finally { $pin.Dispose() }
+  [IO.Directory]::Delete($Dir, $false)
+  $true
+}
 
 function Remove-Link([string]$Link) {
   # GetAttributes does not follow the link, so a link to a shadow that is already gone is found too.
@@ -185,48 +503,85 @@ function Remove-Link([string]$Link) {
   if ($attr -band [IO.FileAttributes]::ReparsePoint) { [IO.Directory]::Delete($Link, $false) }
   else { Log "Left $Link alone: it is not a link." }
 }
-# Shadows this helper created, recorded in the admin-only folder. The ring's journal lives in the
-# user-writable target, so an ID found only there is never deleted (it could name a restore point).
-$OwnedFile = Join-Path $Here 'shadows.json'
-function Get-Owned { if ([IO.File]::Exists($OwnedFile)) { @((Read-Json $OwnedFile).ids) } else { @() } }
-function Set-Owned($Ids) { Write-Json $OwnedFile ([ordered]@{ ids = @($Ids | Where-Object { $_ }) }) }
+
+# Shadows this helper created, and the intent recorded just before each Create (finding 7), in
+# the admin-only folder. The ring's journal lives in the user-writable target, so an ID found only
+# there is never deleted (it could name a restore point).
+$OwnedFile = [IO.Path]::Combine($Here, 'shadows.json')
+function Get-Owned {
+  if (-not [IO.File]::Exists($OwnedFile)) { return [pscustomobject]@{ ids = @(); intents = @() } }
+  $o = Read-Json $OwnedFile
+  [pscustomobject]@{ ids = @(if ($o.PSObject.Properties['ids']) { $o.ids }); intents = @(if ($o.PSObject.Properties['intents']) { $o.intents }) }
+}
+function Set-Owned($Owned) { Write-Json $OwnedFile ([ordered]@{ ids = @(@($Owned.ids).Where({ $_ })); intents = @($Owned.intents) }) }
+function Get-Shadows { @(CimCmdlets\Get-CimInstance -ClassName Win32_ShadowCopy) }
 function Remove-Shadow([string]$Id) {
-  if ($Id -notmatch '^\{[0-9A-Fa-f-]{36}\}$' -or @(Get-Owned) -notcontains $Id) { return }
-  Get-CimInstance -ClassName Win32_ShadowCopy | Where-Object { $_.ID -eq $Id } | Remove-CimInstance
-  Set-Owned @(Get-Owned | Where-Object { $_ -ne $Id })
+  $owned = Get-Owned
+  if ($Id -notmatch '^\{[0-9A-Fa-f-]{36}\}$' -or @($owned.ids) -notcontains $Id) { return }
+  foreach ($s in Get-Shadows) { if ($s.ID -eq $Id) { CimCmdlets\Remove-CimInstance -InputObject $s } }
+  $owned.ids = @(@($owned.ids).Where({ $_ -ne $Id }))
+  Set-Owned $owned
 }
-# The target is writable by the user, this process is not: never follow a link or junction there.
-function Test-Link([string]$Path) { try { [bool]([IO.File]::GetAttributes($Path) -band [IO.FileAttributes]::ReparsePoint) } catch { $false } }
-function Assert-RealDir([string]$Dir) {
-  if (Test-Link $Dir) { Stop-Helper 1 "$Dir is a link or junction; the elevated helper does not follow links in the ring. Replace it with a real folder." }
-}
-function Assert-SlotId($Id) { if ($Id -isnot [string] -or $Id -cnotmatch '^[0-9A-Za-z][0-9A-Za-z_-]{0,80}$') { Stop-Helper 1 "The ring's metadata names an invalid slot id; repair it with the CLI (shadow-slots list)." } }
-function Assert-SlotNumber($N) { if ($N -isnot [int] -or $N -lt 0 -or $N -gt 999999) { Stop-Helper 1 "The ring's metadata names an invalid slot number; repair it with the CLI (shadow-slots list)." } }
-function Remove-Tree([string]$Dir) {
-  if (Test-Link $Dir) { [IO.Directory]::Delete($Dir, $false); return }
-  if (-not [IO.Directory]::Exists($Dir)) { return }
-  # The \\?\ form lifts the 260-character limit for deep trees.
-  $long = if ($Dir.StartsWith('\\')) { '\\?\UNC\' + $Dir.Substring(2) } else { '\\?\' + $Dir }
-  [IO.Directory]::Delete($long, $true)
+# A run that died between Create and recording the ID left only its intent. Its shadow is the
+# one on that volume that did not exist before, made within minutes after the intent, with the
+# flags of a client-accessible shadow. Exactly one such shadow is deleted; with several, none is
+# (one could belong to another program) and the log and the run's warnings say so.
+function Invoke-IntentSweep {
+  $owned = Get-Owned
+  if (@($owned.intents).Count -eq 0) { return }
+  $shadows = Get-Shadows
+  $volumes = @(CimCmdlets\Get-CimInstance -ClassName Win32_Volume)
+  foreach ($intent in @($owned.intents)) {
+    $device = $null
+    foreach ($v in $volumes) { if ($null -ne $v.DriveLetter -and ($v.DriveLetter + '\') -eq [string]$intent.volume) { $device = [string]$v.DeviceID } }
+    $start = [DateTime]::Parse([string]$intent.startedAt, $Invariant, [Globalization.DateTimeStyles]::AdjustToUniversal)
+    $candidates = @(foreach ($s in $shadows) {
+      $made = ([DateTime]$s.InstallDate).ToUniversalTime()
+      if ($null -ne $device -and $s.VolumeName -eq $device -and @($intent.before) -notcontains $s.ID -and $s.ClientAccessible -and $s.NoWriters -and $made -ge $start.AddSeconds(-5) -and $made -le $start.AddMinutes(15)) { $s }
+    })
+    if ($candidates.Count -eq 1) { Log "Deleting shadow $($candidates[0].ID): made by run $($intent.runId), which stopped before recording it"; CimCmdlets\Remove-CimInstance -InputObject $candidates[0] }
+    elseif ($candidates.Count -gt 1) {
+      $message = "Run $($intent.runId) stopped while creating a shadow copy; $($candidates.Count) shadow copies were made then, so none was deleted. Check vssadmin list shadows."
+      Log $message; $Script:State.warnings = @($Script:State.warnings) + $message
+    }
+  }
+  $owned.intents = @()
+  Set-Owned $owned
 }
 
-function Invoke-Rsync([string[]]$Argv) {
-  $psi = New-Object System.Diagnostics.ProcessStartInfo($P.rsync.exe)
-  $psi.Arguments = (@($Argv | ForEach-Object { Quote-Arg $_ }) -join ' ')
+# rsync gets a clean environment: nothing of the account's reaches it (Cygwin reads CYGWIN,
+# LD_PRELOAD and more), and its DLLs come from its admin-only folder or System32.
+function New-RsyncStart([string[]]$Argv) {
+  $psi = [Diagnostics.ProcessStartInfo]::new($P.rsync.exe)
+  $psi.Arguments = @(@($Argv).ForEach({ Quote-Arg $_ })) -join ' '
   $psi.UseShellExecute = $false; $psi.CreateNoWindow = $true
   $psi.RedirectStandardOutput = $true; $psi.RedirectStandardError = $true
   $psi.StandardOutputEncoding = $Utf8; $psi.StandardErrorEncoding = $Utf8
-  $psi.EnvironmentVariables['CYGWIN'] = 'noglob'; $psi.EnvironmentVariables['MSYS'] = 'noglob'
-  $proc = [Diagnostics.Process]::Start($psi)
+  $psi.WorkingDirectory = $Tmp
+  $psi.EnvironmentVariables.Clear()
+  $psi.EnvironmentVariables['SystemRoot'] = $WindowsDir
+  $psi.EnvironmentVariables['PATH'] = [IO.Path]::GetDirectoryName($P.rsync.exe) + ';' + $System32
+  $psi.EnvironmentVariables['TEMP'] = $Tmp
+  $psi.EnvironmentVariables['TMP'] = $Tmp
+  $psi.EnvironmentVariables['LANG'] = 'C.UTF-8'
+  # Cygwin and MSYS2 glob-expand unquoted arguments otherwise (and noglob selects the parser rules
+  # the quoting is tested against).
+  $psi.EnvironmentVariables['CYGWIN'] = 'noglob'
+  $psi.EnvironmentVariables['MSYS'] = 'noglob'
+  $psi
+}
+
+function Invoke-Rsync([string[]]$Argv) {
+  $proc = [Diagnostics.Process]::Start((New-RsyncStart $Argv))
   $errTask = $proc.StandardError.ReadToEndAsync()
-  $changes = New-Object IO.StreamWriter((New-File (Join-Path $Meta "changes\$RunId.log")), $Utf8)
-  $stats = New-Object Text.StringBuilder
-  $buf = New-Object char[] 65536; $pending = ''; $changed = 0; $items = 0
+  $changes = [IO.StreamWriter]::new((New-File ([IO.Path]::Combine($Meta, "changes\$RunId.log"))), $Utf8)
+  $stats = [Text.StringBuilder]::new()
+  $buf = [char[]]::new(65536); $pending = ''; $changed = 0; $items = 0
   try {
     while ($true) {
       $t = $proc.StandardOutput.ReadAsync($buf, 0, $buf.Length)
       while (-not $t.Wait(1000)) {
-        if ([IO.File]::Exists($CancelFile)) { & "$env:SystemRoot\System32\taskkill.exe" /T /F /PID $proc.Id | Out-Null; Stop-Helper 7 'The backup was cancelled.' }
+        if ([IO.FileInfo]::new($CancelFile).Length -gt 0) { & ([IO.Path]::Combine($System32, 'taskkill.exe')) /T /F /PID $proc.Id | Microsoft.PowerShell.Core\Out-Null; Stop-Helper 7 'The backup was cancelled.' }
       }
       if ($t.Result -eq 0) { break }
       $parts = @(($pending + [string]::new($buf, 0, $t.Result)) -split "[`r`n]")
@@ -263,36 +618,58 @@ function Invoke-Release {
   if ($null -ne $Script:Link) { Remove-Link $Script:Link; $Script:Link = $null }
   if ($null -ne $Script:ShadowId) {
     Remove-Shadow $Script:ShadowId
-    $Script:Journal.snapshots = @(@($Script:Journal.snapshots) | Where-Object { $_.id -ne $Script:ShadowId })
-    Write-Json $JournalFile $Script:Journal
+    if ($null -ne $Script:Journal) {
+      $Script:Journal.snapshots = @(@($Script:Journal.snapshots).Where({ $_.id -ne $Script:ShadowId }))
+      Write-Json $JournalFile $Script:Journal
+    }
     $Script:ShadowId = $null
   }
 }
 
 $exit = 0
-$P = $null; $lockHeld = $false; $Script:Journal = $null; $Script:ShadowId = $null; $Script:Link = $null
+$P = $null; $lockHeld = $false; $Script:Journal = $null; $Script:ShadowId = $null; $Script:Link = $null; $Script:TargetHasAcls = $true
+$excludeFile = $null
 try {
   if (-not [Environment]::Is64BitProcess) { Stop-Helper 6 $HelperExitMessages[6] }
-  $principal = New-Object Security.Principal.WindowsPrincipal([Security.Principal.WindowsIdentity]::GetCurrent())
+  $principal = [Security.Principal.WindowsPrincipal]::new([Security.Principal.WindowsIdentity]::GetCurrent())
   if (-not $principal.IsInRole([Security.Principal.WindowsBuiltInRole]::Administrator)) { Stop-Helper 6 $HelperExitMessages[6] }
-  try { $P = Read-Json (Join-Path $Here 'profile.json'); Assert-Profile $P }
+  # The install folder must still be what the installer made before anything is read from it or
+  # compiled in it (findings 2 and 3).
+  foreach ($d in [IO.Path]::GetDirectoryName($Here), $Here, $Tmp) {
+    if (-not (Test-AdminOnly $d)) { Stop-Helper 2 "$d can be changed by someone other than administrators; run Set Up Elevated Helper again." }
+  }
+  try { $P = Read-Json ([IO.Path]::Combine($Here, 'profile.json')); Assert-Profile $P }
   catch { Stop-Helper 2 $(if ($_.Exception.Data.Contains('exit')) { $_.Exception.Message } else { "$($HelperExitMessages[2]) ($($_.Exception.Message))" }) }
-  $Script:State.profile = $P.name; $Script:State.warnings = @($P.warnings)
-  $Script:StateFile = Join-Path $P.stateDir 'progress.json'
-  $Script:LogFile = Join-Path $P.stateDir 'helper.log'
+  $Script:LogFile = [IO.Path]::Combine($P.stateDir, 'helper.log')
   [IO.File]::WriteAllText($Script:LogFile, '', $Utf8)
-  $CancelFile = Join-Path $P.cancelDir 'cancel'
-  if ([IO.File]::Exists($CancelFile)) { [IO.File]::Delete($CancelFile) }
+  Microsoft.PowerShell.Utility\Add-Type -TypeDefinition $NativeCode -Language CSharp
+  $Script:State.profile = $P.name; $Script:State.warnings = @($P.warnings)
+  $Script:StateFile = [IO.Path]::Combine($P.stateDir, 'progress.json')
+  # The requester may write this one file (and nothing else here): non-empty means "stop".
+  $CancelFile = [IO.Path]::Combine($P.cancelDir, 'request')
+  if ([IO.File]::Exists($CancelFile)) { [IO.File]::Open($CancelFile, [IO.FileMode]::Truncate, [IO.FileAccess]::Write).Dispose() } else { [IO.File]::WriteAllBytes($CancelFile, [byte[]]@()) }
   Set-State 'preflight' 'Checking the profile' -Force
-  if (-not [IO.Directory]::Exists($P.source)) { Stop-Helper 1 "The source folder $($P.source) does not exist." }
+  foreach ($f in @($P.rsync.files)) {
+    if ((Get-Sha256 ([IO.Path]::Combine($Here, $f.name.Replace('/', '\')))) -ne $f.sha256) { Stop-Helper 2 "$($f.name) differs from what was installed; run Set Up Elevated Helper again." }
+  }
   if (-not [IO.Directory]::Exists($P.target)) { Stop-Helper 1 "The target folder $($P.target) does not exist. Connect the backup disk." }
-  if (-not [IO.File]::Exists($P.rsync.exe)) { Stop-Helper 1 "rsync was not found at $($P.rsync.exe). Install it again or run Set Up Elevated Helper again." }
 
-  $Meta = Join-Path $P.target '.shadow-slots'
-  $RingFile = Join-Path $Meta 'ring.json'; $JournalFile = Join-Path $Meta 'journal.json'; $LockFile = Join-Path $Meta 'lock'
-  $Incoming = Join-Path $Meta 'incoming'; $Trash = Join-Path $Meta 'trash'
-  Assert-RealDir $P.target
-  foreach ($d in $Meta, (Join-Path $Meta 'manifests'), (Join-Path $Meta 'changes'), (Join-Path $Meta 'logs'), $Incoming, $Trash) { Assert-RealDir $d; [void][IO.Directory]::CreateDirectory($d) }
+  # Finding 5, target side: every folder from the drive down to the ring is opened as itself and
+  # held, so none of them can be swapped for a junction while the helper works.
+  foreach ($pin in [ShadowSlots.Native]::PinPath($P.target)) { $Script:Pins.Add($pin) }
+  if (-not $P.target.StartsWith('\\')) {
+    $format = [IO.DriveInfo]::new($P.target.Substring(0, 1)).DriveFormat
+    $Script:TargetHasAcls = $format -notin 'FAT', 'FAT32', 'exFAT'
+    if ($format -eq 'NTFS' -and $P.slots -gt $NtfsMaxLinks) { Stop-Helper 2 "NTFS allows $NtfsMaxLinks hard links per file; a ring of $($P.slots) slots cannot be kept." }
+  }
+  if ($Script:TargetHasAcls) { Assert-TargetAccess $P.target }
+  $Meta = [IO.Path]::Combine($P.target, '.shadow-slots')
+  $RingFile = [IO.Path]::Combine($Meta, 'ring.json'); $JournalFile = [IO.Path]::Combine($Meta, 'journal.json'); $LockFile = [IO.Path]::Combine($Meta, 'lock')
+  $Incoming = [IO.Path]::Combine($Meta, 'incoming'); $Trash = [IO.Path]::Combine($Meta, 'trash')
+  foreach ($d in $Meta, [IO.Path]::Combine($Meta, 'manifests'), [IO.Path]::Combine($Meta, 'changes'), [IO.Path]::Combine($Meta, 'logs'), $Incoming, $Trash) {
+    if (-not [IO.Directory]::Exists($d)) { [void][IO.Directory]::CreateDirectory($d) }
+    [void](Add-Pin $d)
+  }
 
   # The ring's lock, in the format of src/platform/lock.ts; a lock whose process is gone is stale.
   Set-State 'lock' 'Taking the ring lock' -Force
@@ -300,112 +677,164 @@ try {
   for ($attempt = 0; -not $lockHeld -and $attempt -lt 3; $attempt++) {
     try {
       $fs = [IO.File]::Open($LockFile, [IO.FileMode]::CreateNew, [IO.FileAccess]::Write, [IO.FileShare]::Read)
-      $bytes = $Utf8.GetBytes((([ordered]@{ pid = $PID; host = $host_; pidStart = $null; command = 'windows-helper'; startedAt = $Script:State.startedAt } | ConvertTo-Json -Compress) + "`n"))
+      $bytes = $Utf8.GetBytes(((Microsoft.PowerShell.Utility\ConvertTo-Json -InputObject ([ordered]@{ pid = $PID; host = $host_; pidStart = $null; command = 'windows-helper'; startedAt = $Script:State.startedAt }) -Compress) + "`n"))
       $fs.Write($bytes, 0, $bytes.Length); $fs.Flush($true); $fs.Dispose(); $lockHeld = $true
     } catch [IO.IOException] {
-      $owner = $null; try { $owner = Read-Json $LockFile } catch { }
-      $stale = $null -eq $owner -or ($owner.host -eq $host_ -and $null -eq (Get-Process -Id ([int]$owner.pid) -ErrorAction SilentlyContinue))
+      $owner = $null; try { $owner = Read-UserJson $LockFile } catch { }
+      $stale = $null -eq $owner -or ($owner.host -eq $host_ -and $null -eq (Microsoft.PowerShell.Management\Get-Process -Id ([int]$owner.pid) -ErrorAction SilentlyContinue))
       if (-not $stale) { Stop-Helper 4 "Another backup of this ring is running (process $($owner.pid) on $($owner.host))." }
-      Remove-Item -LiteralPath $LockFile -Force
+      [IO.File]::Delete($LockFile)
     }
   }
   if (-not $lockHeld) { Stop-Helper 4 $HelperExitMessages[4] }
 
-  # Repair: roll a journaled rotation forward; release journaled shadows and links, by ID only.
+  # Repair: roll a journaled rotation forward; release this helper's shadows and links.
   Set-State 'repair' 'Checking for an interrupted run' -Force
-  $Script:Journal = if ([IO.File]::Exists($JournalFile)) { Read-Json $JournalFile } else { [pscustomobject][ordered]@{ format = 1; rotation = $null; snapshots = @() } }
+  $Script:Journal = if ([IO.File]::Exists($JournalFile)) { Read-UserJson $JournalFile } else { [pscustomobject][ordered]@{ format = 1; rotation = $null; snapshots = @() } }
   if ($Script:Journal.format -ne 1) { Stop-Helper 1 'journal.json has an unknown format.' }
   if ($null -ne $Script:Journal.rotation) { Log 'Completing an interrupted rotation'; Invoke-Rotation $Script:Journal.rotation }
-  foreach ($l in @(Get-ChildItem -LiteralPath $P.linkDir -Force)) { Log "Removing the link $($l.Name) left by an earlier run"; Remove-Link $l.FullName }
-  foreach ($id in @(Get-Owned)) { Log "Releasing shadow $id left by an earlier run"; Remove-Shadow $id }
-  $Script:Journal.snapshots = @(@($Script:Journal.snapshots) | Where-Object { $_.method -ne 'vss' })
+  foreach ($l in [IO.DirectoryInfo]::new($P.linkDir).GetFileSystemInfos()) { Log "Removing the link $($l.Name) left by an earlier run"; Remove-Link $l.FullName }
+  foreach ($id in @((Get-Owned).ids)) { Log "Releasing shadow $id left by an earlier run"; Remove-Shadow $id }
+  Invoke-IntentSweep
+  $Script:Journal.snapshots = @(@($Script:Journal.snapshots).Where({ $_.method -ne 'vss' }))
   Write-Json $JournalFile $Script:Journal
-  # Like the engine: resume the newest unfinished copy under this run's id, discard older ones.
-  $left = @(Get-ChildItem -LiteralPath $Incoming -Force | Sort-Object Name -Descending)
+  # Like the engine: resume the newest unfinished copy under this run's id (only one this helper
+  # made: nothing in it can be planted), discard older ones.
+  $left = @([IO.DirectoryInfo]::new($Incoming).GetFileSystemInfos() | Microsoft.PowerShell.Utility\Sort-Object -Property Name -Descending)
   for ($i = 0; $i -lt $left.Count; $i++) {
     $d = $left[$i]
-    if ($i -eq 0 -and -not (Test-Link $d.FullName) -and $d.PSIsContainer) {
+    $realFolder = ($d.Attributes -band [IO.FileAttributes]::Directory) -and -not ($d.Attributes -band [IO.FileAttributes]::ReparsePoint)
+    if (-not $realFolder) { Log "Removing $($d.Name) from incoming: not a folder"; if ($d.Attributes -band [IO.FileAttributes]::Directory) { [IO.Directory]::Delete($d.FullName, $false) } else { [IO.File]::Delete($d.FullName) }; continue }
+    if ($i -eq 0 -and (Test-HelperMade $d.FullName)) {
       Log "Resuming the unfinished slot $($d.Name)"
-      [IO.Directory]::Move($d.FullName, (Join-Path $Incoming $RunId))
-      foreach ($f in (Join-Path $Meta "manifests\$($d.Name).json"), (Join-Path $Meta "changes\$($d.Name).log")) { if ([IO.File]::Exists($f)) { [IO.File]::Delete($f) } }
-    } else { Log "Discarding $($d.Name)"; Remove-Tree $d.FullName }
+      [IO.Directory]::Move($d.FullName, [IO.Path]::Combine($Incoming, $RunId))
+      foreach ($f in [IO.Path]::Combine($Meta, "manifests\$($d.Name).json"), [IO.Path]::Combine($Meta, "changes\$($d.Name).log")) { if ([IO.File]::Exists($f)) { [IO.File]::Delete($f) } }
+    } else {
+      Log "Discarding $($d.Name)"
+      try { [void](Remove-Tree $d.FullName) } catch { Log "Could not discard $($d.FullName): $($_.Exception.Message)" }
+    }
   }
 
   if ([IO.File]::Exists($RingFile)) {
-    $ring = Read-Json $RingFile
+    $ring = Read-UserJson $RingFile
     if ($ring.format -ne 1) { Stop-Helper 1 'ring.json has an unknown format.' }
     $entries = @($ring.entries)
-    foreach ($e in $entries) { Assert-SlotNumber $e.number; Assert-SlotId $e.id; Assert-RealDir (Join-Path $P.target ([string]$e.number)) }
+    foreach ($e in $entries) { Assert-SlotNumber $e.number; Assert-SlotId $e.id }
   } else {
     $entries = @()
-    if (@(Get-ChildItem -LiteralPath $P.target -Directory | Where-Object { $_.Name -match '^(0|[1-9][0-9]{0,5})$' }).Count -gt 0) {
+    if (@([IO.DirectoryInfo]::new($P.target).GetDirectories().Where({ $_.Name -match '^(0|[1-9][0-9]{0,5})$' })).Count -gt 0) {
       Stop-Helper 1 'The target holds numbered slot folders but no .shadow-slots\ring.json. Run one backup with snapshot method "none" from the editor or the CLI to adopt the ring, then use the helper.'
     }
   }
-  $slot0 = @($entries | Where-Object { [int]$_.number -eq 0 })
-  $hasSlot0 = $slot0.Count -gt 0 -and [IO.Directory]::Exists((Join-Path $P.target '0'))
-
-  # Snapshot: flush, create, journal the ID at once, expose it through a link.
-  Set-State 'snapshot' 'Creating a shadow copy' -Force
-  try { Write-VolumeCache -DriveLetter $P.volume.Substring(0, 1) } catch { Log "Flushing the volume cache failed: $($_.Exception.Message)" }
-  for ($attempt = 1; ; $attempt++) {
-    $r = Invoke-CimMethod -ClassName Win32_ShadowCopy -MethodName Create -Arguments @{ Volume = $P.volume; Context = 'ClientAccessible' }
-    $code = [int]$r.ReturnValue
-    if ($code -eq 0) { $Script:ShadowId = [string]$r.ShadowID; Set-Owned (@(Get-Owned) + $Script:ShadowId); break }
-    if ($code -ne 9 -or $attempt -ge 2) { Stop-Helper 5 $(if ($VssCreateMessages.ContainsKey($code)) { $VssCreateMessages[$code] } else { "Creating the shadow copy failed with code $code." }) }
-    Start-Sleep -Seconds 10
+  # rsync reads slot 0 for --link-dest only if this helper made it; a slot made by the engine is
+  # the user's to change, so the new slot is then a full copy.
+  $slot0 = @($entries.Where({ [int]$_.number -eq 0 }))
+  $slot0Dir = [IO.Path]::Combine($P.target, '0')
+  $slot0Pin = $null
+  if ($slot0.Count -gt 0 -and [IO.Directory]::Exists($slot0Dir)) {
+    try { $slot0Pin = Add-Pin $slot0Dir } catch { Log "Not linking to slot 0: $($_.Exception.Message)" }
+    if ($null -ne $slot0Pin -and -not (Test-HelperMade $slot0Dir)) { Log 'Slot 0 was not made by the helper: this slot is a full copy.'; Remove-Pin $slot0Pin; $slot0Pin = $null }
   }
-  $Script:Link = Join-Path $P.linkDir $RunId
+  $linkDest = $null -ne $slot0Pin
+
+  # Snapshot: flush; record the intent; create; record the ID at once; expose it through a link.
+  Set-State 'snapshot' 'Creating a shadow copy' -Force
+  try { Storage\Write-VolumeCache -DriveLetter $P.volume.Substring(0, 1) } catch { Log "Flushing the volume cache failed: $($_.Exception.Message)" }
+  $owned = Get-Owned
+  $owned.intents = @(@($owned.intents) + [pscustomobject][ordered]@{ runId = $RunId; volume = $P.volume; startedAt = (Now); before = @((Get-Shadows).ForEach({ [string]$_.ID })) })
+  Set-Owned $owned
+  for ($attempt = 1; ; $attempt++) {
+    $r = CimCmdlets\Invoke-CimMethod -ClassName Win32_ShadowCopy -MethodName Create -Arguments @{ Volume = $P.volume; Context = 'ClientAccessible' }
+    $code = [int]$r.ReturnValue
+    if ($code -eq 0) { $Script:ShadowId = [string]$r.ShadowID }
+    if ($code -eq 0 -or $code -ne 9 -or $attempt -ge 2) {
+      $owned = Get-Owned
+      if ($code -eq 0) { $owned.ids = @(@($owned.ids) + $Script:ShadowId) }
+      $owned.intents = @(@($owned.intents).Where({ $_.runId -ne $RunId }))
+      Set-Owned $owned
+    }
+    if ($code -eq 0) { break }
+    if ($code -ne 9 -or $attempt -ge 2) { Stop-Helper 5 $(if ($VssCreateMessages.ContainsKey($code)) { $VssCreateMessages[$code] } else { "Creating the shadow copy failed with code $code." }) }
+    [Threading.Thread]::Sleep(10000)
+  }
+  $Script:Link = [IO.Path]::Combine($P.linkDir, $RunId)
   $Script:Journal.snapshots = @(@($Script:Journal.snapshots) + [pscustomobject][ordered]@{ method = 'vss'; id = $Script:ShadowId; path = $Script:Link; createdAt = (Now); pid = $PID })
   Write-Json $JournalFile $Script:Journal
-  $device = [string](Get-CimInstance -ClassName Win32_ShadowCopy | Where-Object { $_.ID -eq $Script:ShadowId }).DeviceObject
+  $device = [string]@((Get-Shadows).Where({ $_.ID -eq $Script:ShadowId }))[0].DeviceObject
   if ($device -notmatch '^\\\\\?\\GLOBALROOT\\Device\\HarddiskVolumeShadowCopy\d+$') { Stop-Helper 5 "The new shadow copy $Script:ShadowId has no device path." }
-  if (-not [ShadowSlots.Native]::CreateSymbolicLink($Script:Link, $device + '\', 1)) { Stop-Helper 5 "Could not link the shadow copy into $($P.linkDir) (error $([Runtime.InteropServices.Marshal]::GetLastWin32Error()))." }
+  [ShadowSlots.Native]::LinkDirectory($Script:Link, $device + '\')
   Log "Shadow $Script:ShadowId ($device) linked at $($Script:Link)"
 
-  # Copy into the in-progress slot; the manifest says in-progress until rsync succeeded.
-  $argv = New-Object System.Collections.Generic.List[string]
+  # Finding 5, source side, in the frozen shadow: the source is the requester's own, and every
+  # link, junction or mount point below it is excluded so the copy never leaves it.
+  Assert-SourceIsRequesters $Script:Link
+  $shadowSource = $Script:Link + '\' + $P.source.Substring($P.volume.Length)
+  $redirections = @([ShadowSlots.Native]::RedirectionsUnder($shadowSource))
+  $excludeFile = [IO.Path]::Combine($Tmp, "$RunId.exclude")
+  [IO.File]::WriteAllText($excludeFile, (@($redirections.ForEach({ (Format-ExcludeLine $_) + "`n" })) -join ''), $Utf8)
+  if ($redirections.Count -gt 0) {
+    $Script:State.warnings = @($Script:State.warnings) + "$($redirections.Count) link(s), junction(s) or mount point(s) in the source were not followed, e.g. $($redirections[0])"
+    Log "Not following: $($redirections -join ', ')"
+  }
+
+  # Copy into the in-progress slot: a folder only administrators can change, held open.
+  $argv = [Collections.Generic.List[string]]::new()
+  $argv.Add("--exclude-from=$($P.rsync.excludeFromPrefix)$RunId.exclude")
   foreach ($o in @($P.rsync.options)) { $argv.Add($o) }
-  if ($hasSlot0) { $argv.Insert($P.rsync.linkDestAt, $P.rsync.linkDest) }
+  if ($linkDest) { $argv.Insert(1 + $P.rsync.linkDestAt, $P.rsync.linkDest) }
   $argv.Add('--'); $argv.Add($P.rsync.snapshotPrefix + $RunId + $P.rsync.snapshotSuffix); $argv.Add($P.rsync.incomingPrefix + $RunId + '/')
   $version = $null
-  try { $v = & $P.rsync.exe --version 2>$null | Select-Object -First 1; if ($v -match 'version\s+(\S+)') { $version = $Matches[1] } } catch { }
-  $slotDir = Join-Path $Incoming $RunId
-  if (-not [IO.Directory]::Exists($slotDir)) { [void][IO.Directory]::CreateDirectory($slotDir) }
-  $manifestFile = Join-Path $Meta "manifests\$RunId.json"
+  try {
+    $vp = [Diagnostics.Process]::Start((New-RsyncStart @('--version')))
+    $first = $vp.StandardOutput.ReadLine(); [void]$vp.StandardOutput.ReadToEnd(); $vp.WaitForExit()
+    if ($first -match 'version\s+(\S+)') { $version = $Matches[1] }
+  } catch { }
+  $slotDir = [IO.Path]::Combine($Incoming, $RunId)
+  New-SlotDir $slotDir
+  $slotPin = Add-Pin $slotDir
+  if (-not (Test-HelperMade $slotDir)) { Stop-Helper 1 "$slotDir was not made by the helper (something else created it first); remove it and run the backup again." }
+  $manifestFile = [IO.Path]::Combine($Meta, "manifests\$RunId.json")
   $manifest = [ordered]@{
     format = 1; id = $RunId; state = 'in-progress'; profile = $P.name; source = $P.source; startedAt = $Script:State.startedAt; endedAt = $null
     snapshot = [ordered]@{ method = 'vss'; id = $Script:ShadowId; warning = $null }
     rsync = [ordered]@{ argv = @(@($P.rsync.exe) + @($argv)); exitCode = $null; version = $version }
-    counts = $null; warnings = @($P.warnings); changeLog = "changes/$RunId.log"; checksums = $null; adopted = $false
-    linkDest = $(if ($hasSlot0) { [string]$slot0[0].id } else { $null })
+    counts = $null; warnings = @($Script:State.warnings); changeLog = "changes/$RunId.log"; checksums = $null; adopted = $false
+    linkDest = $(if ($linkDest) { [string]$slot0[0].id } else { $null })
   }
   Write-Json $manifestFile $manifest
   Set-State 'copy' 'Copying from the shadow copy' -Force
-  Log ("rsync " + (@($argv | ForEach-Object { Quote-Arg $_ }) -join ' '))
-  Assert-RealDir $Incoming; Assert-RealDir $slotDir
+  Log ('rsync ' + (@(@($argv).ForEach({ Quote-Arg $_ })) -join ' '))
   $result = Invoke-Rsync @($argv)
   $manifest.rsync.exitCode = $result.exitCode; $manifest.counts = $result.counts; $manifest.endedAt = (Now)
   if ($result.stderr) { Log $result.stderr }
   if ($result.exitCode -ne 0 -and $result.exitCode -ne 24) {
     $manifest.state = 'partial'; $manifest.warnings = @($manifest.warnings) + "rsync exited with code $($result.exitCode)"
     Write-Json $manifestFile $manifest
-    Stop-Helper $(if ($result.exitCode -eq 23) { 3 } else { 1 }) "rsync failed with exit code $($result.exitCode): $(($result.stderr -split "`n" | Where-Object { $_ } | Select-Object -Last 3) -join ' ')"
+    Stop-Helper $(if ($result.exitCode -eq 23) { 3 } else { 1 }) "rsync failed with exit code $($result.exitCode): $((@(($result.stderr -split "`n").Where({ $_ })) | Microsoft.PowerShell.Utility\Select-Object -Last 3) -join ' ')"
   }
   if ($result.exitCode -eq 24) { $manifest.warnings = @($manifest.warnings) + 'Some source files vanished while they were being copied.' }
   $manifest.state = 'complete'
   Write-Json $manifestFile $manifest
 
-  # Rotate: journal the whole plan first, so a crash is rolled forward by the next run.
+  # Rotate: journal the whole plan first, so a crash is rolled forward by the next run. The
+  # folders that move are let go first (the helper's own hold would stop the rename).
   Set-State 'rotate' 'Rotating the ring' -Force
+  Remove-Pin $slotPin; Remove-Pin $slot0Pin
   $rotation = Get-RotationPlan $entries $P.slots $RunId
+  $rotation.startedAt = (Now)
   $Script:Journal.rotation = $rotation
   Write-Json $JournalFile $Script:Journal
   Invoke-Rotation $rotation
   Set-State 'release' 'Releasing the shadow copy' -Force
   Invoke-Release
   Set-State 'finalize' 'Removing the oldest slot' -Force
-  foreach ($d in @(Get-ChildItem -LiteralPath $Trash -Directory -Force)) { Remove-Tree $d.FullName }
+  # The slot is complete; a tree that cannot be deleted now is left for the next run.
+  foreach ($d in [IO.DirectoryInfo]::new($Trash).GetDirectories()) {
+    try {
+      if ($d.Attributes -band [IO.FileAttributes]::ReparsePoint) { Log "Removing the link $($d.Name) from trash"; [IO.Directory]::Delete($d.FullName, $false) }
+      else { [void](Remove-Tree $d.FullName) }
+    } catch { Log "Could not delete $($d.FullName): $($_.Exception.Message)" }
+  }
   $Script:State.status = 'complete'
 } catch {
   $exit = if ($_.Exception.Data.Contains('exit')) { [int]$_.Exception.Data['exit'] } else { 1 }
@@ -414,8 +843,10 @@ try {
   Log "FAILED ($exit): $($_.Exception.Message) $($_.ScriptStackTrace)"
 } finally {
   try { Invoke-Release } catch { Log "Releasing the shadow copy failed: $($_.Exception.Message)"; if ($exit -eq 0) { $exit = 1; $Script:State.status = 'failed'; $Script:State.error = $_.Exception.Message } }
-  if ($lockHeld) { Remove-Item -LiteralPath $LockFile -Force -ErrorAction SilentlyContinue }
+  if ($lockHeld) { try { [IO.File]::Delete($LockFile) } catch { } }
+  if ($null -ne $excludeFile) { try { [IO.File]::Delete($excludeFile) } catch { } }
+  foreach ($pin in @($Script:Pins)) { $pin.Dispose() }
   $Script:State.exitCode = $exit
-  if ($Script:StateFile) { Set-State 'done' $(if ($null -ne $Script:State.error) { $Script:State.error } else { $HelperExitMessages[$exit] }) -Force }
+  if ($Script:StateFile) { try { Set-State 'done' $(if ($null -ne $Script:State.error) { $Script:State.error } else { $HelperExitMessages[$exit] }) -Force } catch { } }
 }
 exit $exit

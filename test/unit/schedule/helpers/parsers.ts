@@ -67,21 +67,29 @@ export function unitSection(text: string, section: string): Record<string, strin
 }
 
 /**
- * cron's own treatment of the command field before /bin/sh sees it (Debian cron do_command.c):
- * an unescaped `%` ends the command (the rest becomes stdin), `\%` becomes `%`, any other
- * backslash stays. Returns the command and the stdin text.
+ * cron's own treatment of the command field before /bin/sh sees it. Both dialects end the command
+ * at an unescaped `%` (the rest becomes stdin, each further `%` a line break) and turn `\%` into
+ * `%`. Debian's cron also turns `\\` into `\` (its patch "Handle escapes in job input"; seen with
+ * the real daemon in test/integration/schedule/crontab.test.ts); Vixie cron 4.1 and cronie
+ * (Fedora, Arch, RHEL) keep every other backslash. Returns the command and the stdin text.
  */
-export function cronCommand(field: string): { command: string; stdin: string | undefined } {
+export type CronDialect = 'debian' | 'vixie';
+export const CRON_DIALECTS: readonly CronDialect[] = ['debian', 'vixie'];
+
+export function cronCommand(field: string, dialect: CronDialect = 'debian'): { command: string; stdin: string | undefined } {
   let out = '';
   let escaped = false;
   for (let i = 0; i < field.length; i++) {
     const c = field[i]!;
     if (escaped) {
+      // The escaping backslash is already in `out`; an escape it completes replaces it.
       escaped = false;
-      if (c === '%') { out = out.slice(0, -1) + '%'; continue; }
+      if (c === '%' || (c === '\\' && dialect === 'debian')) { out = out.slice(0, -1) + c; continue; }
+    } else if (c === '\\') {
+      escaped = true;
+    } else if (c === '%') {
+      return { command: out, stdin: field.slice(i + 1).replace(/%/g, '\n') };
     }
-    if (c === '\\') escaped = true;
-    if (c === '%') return { command: out, stdin: field.slice(i + 1).replace(/%/g, '\n') };
     out += c;
   }
   return { command: out, stdin: undefined };
@@ -143,6 +151,7 @@ export const HOSTILE = [
   'percent % and %d and 100%% and %h',
   'dollar $HOME ${HOME} $$ $(id) $',
   'back\\slash\\ trailing\\',
+  'two \\\\ three \\\\\\ before-percent \\% \\\\% end \\\\',
   'slash-before-quote\\"x',
   'glob * ? [a] ~user # hash',
   'caret ^ lt < gt > bang !',

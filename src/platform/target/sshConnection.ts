@@ -1,0 +1,276 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { ShadowSlotsError } from '../../core/errors';
+import { remoteHostLabel, type RemoteTarget } from '../../core/remoteTarget';
+import { log, run, type RunOptions, type RunResult } from '../runner';
+import { classifySshFailure } from './sshErrors';
+
+/** How to reach servers: which ssh, which config, whether ssh may ask anything. */
+export interface SshOptions {
+  /** The ssh program (the msys2/cygwin one beside rsync on Windows). Default: `ssh` from PATH. */
+  sshPath?: string;
+  /** `ssh -F FILE`: a config file instead of ~/.ssh/config (tests; env SHADOW_SLOTS_SSH_CONFIG). */
+  configFile?: string;
+  /**
+   * BatchMode=yes: never ask for a passphrase, password or an unknown host key. Default: when
+   * there is no terminal (scheduled runs, the editor's engine); a person at a terminal can type
+   * their key's passphrase into ssh itself (never into a command line or a file of ours).
+   */
+  batchMode?: boolean;
+}
+
+/** Facts of the server learnt when the connection opens. */
+export interface ServerInfo {
+  /** `uname -n`: the name a lock written by this connection carries. */
+  hostname: string;
+  /** The remote shell that serves this connection: it holds the ring's lock while it lives. */
+  shellPid: number;
+  /** Its start time (Linux /proc), so a recycled pid is not taken for it. */
+  shellStart: string | null;
+}
+
+/** What one remote command printed and how it ended. */
+export interface RemoteResult {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** A word of rsync's `-e` string: rsync splits it on spaces and honours quotes, never backslashes. */
+export function rsyncShellWord(word: string): string {
+  if (word === '') return "''";
+  if (!/[\s'"]/.test(word)) return word;
+  if (/[\t\n\r]/.test(word)) throw new Error(`${JSON.stringify(word)} cannot be passed in rsync's -e (tab or line break).`);
+  if (!word.includes("'")) return `'${word}'`;
+  if (!word.includes('"')) return `"${word}"`;
+  throw new Error(`${JSON.stringify(word)} cannot be passed in rsync's -e (it holds both quote characters).`);
+}
+
+const CONTROL_PREFIX = 'shadow-slots-ssh-';
+/** Local copies of a server's change logs and checksum lists: `shadow-slots-stage-<pid>-<random>`. */
+export const STAGE_PREFIX = 'shadow-slots-stage-';
+/** Folders a killed engine left (its master removed its socket when it ended). */
+const LEFTOVER_AGE_MS = 60 * 60 * 1000;
+
+/**
+ * A private folder for the control socket. rsync splits `-e` on whitespace and a Unix socket
+ * path is limited to ~104 bytes, so it sits in a short temp folder whose path has no space or
+ * quote (the system temp folder when it qualifies, else /tmp).
+ */
+export function controlBase(): string {
+  return /^[A-Za-z0-9_./-]+$/.test(tmpdir()) && tmpdir().length <= 60 ? tmpdir() : '/tmp';
+}
+
+async function controlDir(): Promise<string> {
+  const base = controlBase();
+  await sweepLeftovers(base);
+  // mkdtemp creates it 0700: nobody else can reach the socket. The pid tells whose it was.
+  return mkdtemp(join(base, `${CONTROL_PREFIX}${process.pid}-`));
+}
+
+async function sweepLeftovers(base: string): Promise<void> {
+  const names = await readdir(base).catch(() => [] as string[]);
+  // Staged files (sshHost.ts) of a run killed while it held them.
+  for (const name of names.filter((n) => n.startsWith(STAGE_PREFIX))) {
+    const s = await stat(join(base, name)).catch(() => null);
+    if (s?.isFile() && Date.now() - s.mtimeMs > LEFTOVER_AGE_MS && s.uid === process.getuid?.()) await rm(join(base, name), { force: true });
+  }
+  for (const name of names.filter((n) => n.startsWith(CONTROL_PREFIX))) {
+    const dir = join(base, name);
+    const s = await stat(dir).catch(() => null);
+    if (!s?.isDirectory() || Date.now() - s.mtimeMs < LEFTOVER_AGE_MS || s.uid !== process.getuid?.()) continue;
+    // A folder whose socket nobody answers on any more was left by a killed engine.
+    if (!(await socketAnswers(join(dir, 'c')))) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+function socketAnswers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(path);
+    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * ONE connection to a server per run: an OpenSSH ControlMaster whose own session is a POSIX `sh`
+ * reading commands from us, so every ring operation (`exec`) is a few milliseconds and no new
+ * login; rsync reaches the server through the same master (`rsyncShell`). Nothing of ours is on
+ * the server's command line: the login shell only ever runs the constant `exec sh`, and every
+ * value travels inside a script on the session's stdin, quoted by shQuote.
+ *
+ * The session's shell is also the lock holder: its pid is written into the ring's lock, so a
+ * client killed with -9 or a dropped connection leaves a lock whose holder is gone, as the server
+ * sees it.
+ */
+export class SshConnection {
+  readonly label: string;
+  private readonly input = new PassThrough();
+  readonly marker = randomBytes(16).toString('hex');
+  private stdoutBuffer = '';
+  private stderrBuffer = '';
+  private current: { resolve: (r: RemoteResult) => void; reject: (e: Error) => void } | null = null;
+  private queue: Promise<unknown> = Promise.resolve();
+  private ended: Error | null = null;
+  private readonly session: Promise<RunResult | null>;
+  private readonly abort = new AbortController();
+  info: ServerInfo = { hostname: '', shellPid: 0, shellStart: null };
+
+  private constructor(readonly target: RemoteTarget, private readonly options: SshOptions, private readonly dir: string) {
+    this.label = remoteHostLabel(target);
+    const args = [...this.commonArgs(), '-M', '-S', this.controlPath, '-o', 'ControlPersist=no', '--', target.host, 'exec sh'];
+    this.session = run(this.sshPath, args, {
+      stdin: this.input,
+      signal: this.abort.signal,
+      maxBuffer: 0,
+      onStdout: (chunk) => this.onStdout(chunk),
+      onStderr: (chunk) => this.onStderr(chunk),
+      errorCode: 'preflight',
+    }).then(
+      (r) => { this.fail(this.lostError(r.stderr)); return r; },
+      (error: unknown) => { this.fail(this.lostError((error as { stderrTail?: string }).stderrTail ?? (error as Error).message)); return null; },
+    );
+  }
+
+  get controlPath(): string { return join(this.dir, 'c'); }
+  private get sshPath(): string { return this.options.sshPath ?? 'ssh'; }
+
+  /**
+   * Opens the connection: authenticates (keys, agent and ~/.ssh/config only; the host key must
+   * be known) and learns the server's name and the session shell's pid.
+   */
+  static async open(target: RemoteTarget, options: SshOptions = {}): Promise<SshConnection> {
+    const dir = await controlDir();
+    const connection = new SshConnection(target, options, dir);
+    try {
+      // Anything a login script prints before our first marker is dropped with the greeting.
+      const hello = await connection.exec(`printf '%s\\n' hello-${connection.marker} "$$" "$(uname -n)"; s=$(cat /proc/$$/stat 2>/dev/null) && { s=\${s##*) }; set -- $s; printf '%s\\n' "\${20}"; }`);
+      const greeting = `hello-${connection.marker}\n`;
+      const [pid, hostname, start] = hello.stdout.slice(hello.stdout.lastIndexOf(greeting) + greeting.length).split('\n');
+      connection.info = { hostname: hostname ?? '', shellPid: Number(pid), shellStart: start ? start : null };
+      if (!Number.isInteger(connection.info.shellPid) || connection.info.shellPid <= 0) throw new ShadowSlotsError('process', `${connection.label} did not answer like a POSIX shell (got ${JSON.stringify(hello.stdout.slice(0, 200))}).`, { hint: 'The account\'s login shell must run commands (not a menu or a restricted shell such as rrsync or git-shell).' });
+    } catch (error) {
+      await connection.close();
+      throw error;
+    }
+    return connection;
+  }
+
+  /** Options every ssh of this connection shares (the master, rsync's, file transfers). */
+  commonArgs(): string[] {
+    const o = this.options;
+    const batch = o.batchMode ?? !process.stdin.isTTY;
+    return [
+      ...(o.configFile ? ['-F', o.configFile] : []),
+      // No pty (binary-safe output), no forwarding of anything; a dead connection is noticed.
+      '-T', '-o', 'ForwardAgent=no', '-o', 'ForwardX11=no', '-o', 'ClearAllForwardings=yes', '-o', 'PermitLocalCommand=no',
+      '-o', 'ServerAliveInterval=15', '-o', 'ServerAliveCountMax=4',
+      ...(batch ? ['-o', 'BatchMode=yes'] : []),
+      ...(this.target.port !== null ? ['-p', String(this.target.port)] : []),
+      ...(this.target.user !== null ? ['-l', this.target.user] : []),
+    ];
+  }
+
+  /**
+   * rsync's `-e`: ssh through this connection's master only. `ControlMaster=no` makes it a client
+   * of the master; every word survives rsync's whitespace split (the socket folder has no space).
+   */
+  rsyncShell(): string {
+    return [this.sshPath, ...this.commonArgs(), '-S', this.controlPath, '-o', 'ControlMaster=no'].map(rsyncShellWord).join(' ');
+  }
+
+  /** rsync's name for a path on this server: `host:path` (the user is in `-e`). */
+  rsyncPath(path: string): string {
+    const host = this.target.host.includes(':') ? `[${this.target.host}]` : this.target.host;
+    return `${host}:${path}`;
+  }
+
+  /**
+   * Runs a script in the session's shell, one at a time. The script runs in a subshell with
+   * stdin from /dev/null (it can neither read our next command nor `exit` the session); its exit
+   * status and both streams come back framed by a marker nobody else can know.
+   */
+  exec(script: string, options: { signal?: AbortSignal } = {}): Promise<RemoteResult> {
+    const result = this.queue.then(() => this.execNow(script, options.signal));
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  private execNow(script: string, signal?: AbortSignal): Promise<RemoteResult> {
+    if (this.ended) return Promise.reject(this.ended);
+    if (signal?.aborted) return Promise.reject(new ShadowSlotsError('cancelled', `Cancelled before running on ${this.label}.`));
+    const started = performance.now();
+    return new Promise<RemoteResult>((resolve, reject) => {
+      this.current = {
+        resolve: (r) => { log(r.status === 0 ? 'trace' : 'info', `> ssh ${this.label}: ${firstLine(script)} [${Math.round(performance.now() - started)}ms] exit ${r.status}`); resolve(r); },
+        reject,
+      };
+      this.input.write(`(\nexport LC_ALL=C\n${script}\n) </dev/null\nprintf '\\n%s %s\\n' ${this.marker} $?\nprintf '%s\\n' ${this.marker} >&2\n`);
+    });
+  }
+
+  private onStdout(chunk: string): void {
+    this.stdoutBuffer += chunk;
+    this.settle();
+  }
+
+  private onStderr(chunk: string): void {
+    this.stderrBuffer += chunk;
+    this.settle();
+  }
+
+  /** A reply is complete when both the stdout frame (with the status) and the stderr frame arrived. */
+  private settle(): void {
+    if (!this.current) return;
+    const out = new RegExp(`\\n${this.marker} (\\d+)\\n`).exec(this.stdoutBuffer);
+    const errAt = this.stderrBuffer.indexOf(`${this.marker}\n`);
+    if (!out || errAt < 0) return;
+    const reply = { status: Number(out[1]), stdout: this.stdoutBuffer.slice(0, out.index), stderr: this.stderrBuffer.slice(0, errAt) };
+    this.stdoutBuffer = this.stdoutBuffer.slice(out.index + out[0].length);
+    this.stderrBuffer = this.stderrBuffer.slice(errAt + this.marker.length + 1);
+    const { resolve } = this.current;
+    this.current = null;
+    resolve(reply);
+  }
+
+  private lostError(stderr: string): ShadowSlotsError {
+    return classifySshFailure(this.label, stderr, this.target);
+  }
+
+  private fail(error: Error): void {
+    this.ended ??= error;
+    const current = this.current;
+    this.current = null;
+    current?.reject(this.ended);
+  }
+
+  /** True until the connection ended (closed, dropped, or the server went away). */
+  get alive(): boolean { return this.ended === null; }
+
+  /** Runs a program on this machine that reaches the server through the master (rsync). */
+  runThrough(command: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+    if (this.ended) return Promise.reject(this.ended);
+    return run(command, args, options);
+  }
+
+  /** Ends the session (the server's shell exits, releasing nothing it should keep) and the master. */
+  async close(): Promise<void> {
+    if (!this.ended) this.fail(new ShadowSlotsError('process', `The connection to ${this.label} was closed.`));
+    this.input.end();
+    const timer = setTimeout(() => this.abort.abort(), 5000);
+    timer.unref();
+    await this.session.catch(() => undefined);
+    clearTimeout(timer);
+    // The master removes its socket when it ends; one killed by the timeout above leaves it.
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+function firstLine(script: string): string {
+  const line = script.split('\n').find((l) => l.trim() !== '') ?? '';
+  return line.length > 120 ? `${line.slice(0, 117)}…` : line;
+}

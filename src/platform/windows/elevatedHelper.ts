@@ -1,0 +1,134 @@
+import { appendFile, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { ShadowSlotsError } from '../../core/errors';
+import type { Profile } from '../../core/profile';
+import type { ProgressEvent } from '../../core/progress';
+import { describeTaskResult, INSTALL_EXIT_MESSAGES } from '../../core/windows/codes';
+import { installStateOf, type HelperInstallState } from '../../core/windows/helperInstall';
+import { CANCEL_REQUEST_FILE } from '../../core/windows/helperProfile';
+import type { HelperState } from '../../core/windows/helperState';
+import type { RsyncFlavor } from '../../core/windows/paths';
+import { locateWindowsRsync } from '../../core/windows/rsyncLocate';
+import { run } from '../runner';
+import { ELEVATION_DECLINED, elevationCommand } from './elevation';
+import { readHelperAsset } from './helperAssets';
+import { planHelper, powershellPath, sha256, type HelperAccount, type HelperPlan } from './helperPlan';
+import { writeHelperStaging } from './helperStaging';
+import { currentUser, fileExists, programData, systemRoot, windowsFileSystem } from './probe';
+import { collectRsyncRuntime } from './rsyncRuntime';
+import { followHelperState, HelperDidNotStart } from './stateFollower';
+
+/**
+ * Set Up / Remove Elevated Helper and Back Up Now through it, for the extension to wire into
+ * commands. Uses only the platform modules (no vscode here): the caller shows prompts,
+ * notifications and progress.
+ */
+export interface HelperSetupOptions {
+  profile: Profile;
+  account: HelperAccount;
+  /** For the user accounts: the user confirmed USER_ACCOUNT_WARNING. */
+  userAccountAccepted?: boolean | undefined;
+  rsyncFlavor?: RsyncFlavor | undefined;
+  signal?: AbortSignal;
+}
+
+export type HelperSetupOutcome =
+  | { kind: 'done'; taskName: string; notes: string[] }
+  | { kind: 'declined'; message: string }
+  | { kind: 'failed'; exitCode: number; message: string };
+
+/** Plans on this machine; throws invalid-input / preflight errors before anything is written. */
+export async function planForThisMachine(o: HelperSetupOptions): Promise<HelperPlan> {
+  if (process.platform !== 'win32') throw new ShadowSlotsError('preflight', 'The elevated helper exists only on Windows.');
+  const user = await currentUser(o.signal);
+  const rsync = locateWindowsRsync({
+    setting: o.profile.rsyncPath, flavor: o.rsyncFlavor, pathEnv: process.env['PATH'], programFiles: process.env['ProgramFiles'],
+    programFilesX86: process.env['ProgramFiles(x86)'], programData: programData(), systemDrive: process.env['SystemDrive'], exists: fileExists,
+  });
+  const files = await collectRsyncRuntime(rsync.path);
+  return planHelper({
+    profile: o.profile, account: o.account, userAccountAccepted: o.userAccountAccepted, userSid: user.sid, rsync: { ...rsync, files },
+    targetFilesystem: await windowsFileSystem(o.profile.target, o.signal),
+    programData: programData(), systemRoot: systemRoot(), helperScript: readHelperAsset('helper.ps1'), installerScript: readHelperAsset('install.ps1'),
+  });
+}
+
+/** One UAC prompt; installs (or with mode 'remove', removes) the helper of one profile. */
+export async function runElevatedInstaller(plan: HelperPlan, mode: 'install' | 'remove', signal?: AbortSignal): Promise<HelperSetupOutcome> {
+  const staging = await mkdtemp(path.join(tmpdir(), 'shadow-slots-helper-'));
+  try {
+    await writeHelperStaging(staging, plan);
+    const staged = (name: string) => plan.staging.find((f) => f.name === name)!.sha256;
+    const cmd = elevationCommand(systemRoot(), staging, { installer: staged('install.ps1'), manifest: staged('install.json') }, mode);
+    const result = await run(cmd.command, cmd.argv, { env: cmd.env, okExitCodes: [0, ELEVATION_DECLINED, 1, 10, 11, 12, 13, 14], ...(signal ? { signal } : {}) });
+    if (result.exitCode === 0) return { kind: 'done', taskName: plan.taskName, notes: plan.notes };
+    if (result.exitCode === ELEVATION_DECLINED) return { kind: 'declined', message: INSTALL_EXIT_MESSAGES[ELEVATION_DECLINED]! };
+    return { kind: 'failed', exitCode: result.exitCode, message: INSTALL_EXIT_MESSAGES[result.exitCode] ?? `The installer failed (exit ${result.exitCode}): ${result.stderr.trim().slice(-500)}` };
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}
+
+export async function setUpElevatedHelper(o: HelperSetupOptions): Promise<HelperSetupOutcome> {
+  return runElevatedInstaller(await planForThisMachine(o), 'install', o.signal);
+}
+
+export async function removeElevatedHelper(o: HelperSetupOptions): Promise<HelperSetupOutcome> {
+  return runElevatedInstaller(await planForThisMachine(o), 'remove', o.signal);
+}
+
+/**
+ * Back Up Now on Windows: starts the task and follows its progress file until the run ends.
+ * Cancelling appends to `cancel\request` (the one file the user may write in the helper's folder)
+ * and waits for the helper to clean up.
+ */
+export async function backUpThroughHelper(plan: Pick<HelperPlan, 'taskName' | 'storedProfile'>, onProgress: (e: ProgressEvent) => void, signal?: AbortSignal): Promise<HelperState> {
+  const schtasks = path.win32.join(systemRoot(), 'System32', 'schtasks.exe');
+  const notBefore = new Date();
+  await run(schtasks, ['/Run', '/TN', plan.taskName]);
+  const stateFile = path.win32.join(plan.storedProfile.stateDir, 'progress.json');
+  const stop = new AbortController();
+  const onAbort = () => {
+    // The requester may write this one file and nothing else in the helper's folder.
+    void appendFile(path.win32.join(plan.storedProfile.cancelDir, CANCEL_REQUEST_FILE), 'cancel\n').catch(() => undefined);
+    // Keep following for a while so the shadow release is reported; then give up.
+    setTimeout(() => stop.abort(new ShadowSlotsError('cancelled', 'The backup was cancelled.')), 120_000).unref();
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await followHelperState(stateFile, { notBefore, onProgress, signal: stop.signal });
+  } catch (error) {
+    if (error instanceof HelperDidNotStart) {
+      const last = await lastTaskResult(plan.taskName).catch(() => undefined);
+      throw new ShadowSlotsError('process', `The elevated helper did not start. ${last === undefined ? '' : describeTaskResult(last)}`.trim(), { hint: 'Run "Set Up Elevated Helper" again if the problem persists.' });
+    }
+    throw error;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** LastTaskResult of a task (Get-ScheduledTaskInfo); the task path travels as data. */
+export async function lastTaskResult(taskName: string): Promise<number> {
+  const folder = taskName.slice(0, taskName.lastIndexOf('\\') + 1);
+  const name = taskName.slice(taskName.lastIndexOf('\\') + 1);
+  const result = await run(powershellPath(systemRoot()), ['-NoProfile', '-NonInteractive', '-Command', '(Get-ScheduledTaskInfo -TaskPath $env:SS_TASK_PATH -TaskName $env:SS_TASK_NAME).LastTaskResult'], {
+    env: { SS_TASK_PATH: folder, SS_TASK_NAME: name },
+  });
+  return Number(result.stdout.trim());
+}
+
+/**
+ * Whether the helper the plan describes is installed: its profile.json in the admin-only folder
+ * (readable by users) has the bytes the current settings plan. Missing folder → 'missing'.
+ */
+export async function installedHelperState(plan: Pick<HelperPlan, 'files' | 'storedProfile'>): Promise<HelperInstallState> {
+  const planned = plan.files.find((f) => f.name === 'profile.json');
+  if (!planned) throw new ShadowSlotsError('internal', 'The helper plan has no profile.json.');
+  const installed = await readFile(path.win32.join(plan.storedProfile.installDir, 'profile.json')).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return undefined;
+    throw error;
+  });
+  return installStateOf(installed === undefined ? undefined : sha256(installed), planned.sha256);
+}

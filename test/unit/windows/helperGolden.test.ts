@@ -1,0 +1,63 @@
+// Item 9 of issue 19: the helper script repeats a few pure functions of the TypeScript side
+// (rotation plan, rsync quoting, exclude lines). Golden pairs are generated here from the
+// TypeScript functions; .github/workflows/windows-vss.yml runs the PowerShell functions on the
+// same inputs and requires the same outputs.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { planRotation, type RingEntry } from '../../../src/core/ring';
+import { joinRsyncArgs } from '../../../src/core/windows/cmdline';
+import { reparseExcludeLine } from '../../../src/core/windows/reparseExcludes';
+import { HOSTILE_WINDOWS_NAMES } from './planFixtures';
+
+const file = join(__dirname, '../../fixtures/windows/helper-golden.json');
+const id = (n: number) => `2026110${n % 10}T230000Z-${(0xa00000 + n).toString(16)}`;
+const ring = (...numbers: number[]): RingEntry[] => numbers.map((number, i) => ({ number, id: id(i + 1) }));
+
+function goldenPairs() {
+  const rotationInputs: Array<{ entries: RingEntry[]; capacity: number }> = [
+    { entries: [], capacity: 1 },
+    { entries: [], capacity: 16 },
+    { entries: ring(0), capacity: 1 },
+    { entries: ring(0), capacity: 2 },
+    { entries: ring(0, 1, 2), capacity: 3 },
+    { entries: ring(0, 1, 2), capacity: 16 },
+    { entries: ring(0, 1, 2, 3, 4), capacity: 3 },
+    { entries: ring(2, 0, 1), capacity: 4 },
+    { entries: ring(0, 2, 5), capacity: 8 },
+    { entries: ring(1, 2, 3), capacity: 8 },
+    { entries: ring(3, 7, 9, 12), capacity: 2 },
+    { entries: ring(0, 1, 3, 4, 9), capacity: 4 },
+  ];
+  const newId = '20261128T230005Z-112233';
+  const rotation = rotationInputs.map(({ entries, capacity }) => {
+    const plan = planRotation({ format: 1, entries }, capacity, newId);
+    return { entries, capacity, newId, steps: plan.steps, final: plan.final };
+  });
+  const argvs = [
+    ['-rtDx', '--delete', '--exclude=*.tmp', '--', '/c/ProgramData/Shadow Slots/p/links/x/Users/a b/', '/d/B/.shadow-slots/incoming/x/'],
+    ['', 'a\\', 'a\\\\', 'x\\y', ' lead', 'trail ', '@file', 'tab-less', '%PATH%', '$(x)'],
+    HOSTILE_WINDOWS_NAMES,
+  ];
+  const quoting = argvs.map((argv) => ({ argv, line: joinRsyncArgs(argv) }));
+  const excludes = ['node_modules\\', 'a\\b\\Application Data\\', 'file link.txt', 'odd [name]\\', ...HOSTILE_WINDOWS_NAMES.map((n) => `${n}\\`)]
+    .map((relative) => ({ relative, line: reparseExcludeLine(relative) }));
+  return { rotation, quoting, excludes };
+}
+
+test('golden pairs for the helper script are generated from the TypeScript functions', () => {
+  const expected = JSON.stringify(goldenPairs(), null, 2) + '\n';
+  if (process.env['UPDATE_GOLDEN'] === '1') writeFileSync(file, expected);
+  assert.equal(readFileSync(file, 'utf8'), expected, 'test/fixtures/windows/helper-golden.json is stale (UPDATE_GOLDEN=1 to regenerate)');
+});
+
+test('the golden pairs cover the rotation cases that matter', () => {
+  const { rotation, excludes } = goldenPairs();
+  const kinds = new Set(rotation.flatMap((r) => r.steps.map((s) => s.kind)));
+  assert.deepEqual([...kinds].sort(), ['drop', 'move', 'promote']);
+  assert.ok(rotation.some((r) => r.steps.some((s) => s.kind === 'move' && s.to < s.from)), 'a gap closed downwards');
+  assert.ok(rotation.some((r) => r.steps.filter((s) => s.kind === 'drop').length > 1), 'several slots dropped');
+  assert.equal(excludes.find((e) => e.relative === 'odd [name]\\')!.line, '/odd \\[name]/');
+  assert.equal(excludes.find((e) => e.relative === 'file link.txt')!.line, '/file link.txt');
+});
