@@ -10,6 +10,7 @@ import { exists, tempPathBeside } from '../platform/fsutil';
 import { BatchedWriter } from '../platform/batchedWriter';
 import { SshHost } from '../platform/target/sshHost';
 import { writeRemoteSlotSums } from '../platform/target/remoteSums';
+import { log } from '../platform/runner';
 import { startPurge } from './purge';
 import { inRsyncOrder, type SlotRecording } from './slotRecording';
 
@@ -103,6 +104,7 @@ async function recordFromList(ring: RingStore, manifest: SlotManifest, number: n
       hashEntry: (path, kind) => hashSlotEntry(slotRoot, path, kind, signal),
     });
     await rename(newLog, changeLog);
+    log('info', `Checksums from rsync's list: ${counts.hashed} entries hashed, ${counts.carried} carried over from the previous slot's list.`);
     manifest.checksums = `sums/${manifest.id}.tsv`;
     if (manifest.counts) {
       manifest.counts.created = counts.created;
