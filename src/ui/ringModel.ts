@@ -18,8 +18,10 @@ export class RingModel implements vscode.Disposable {
   private pending: Promise<void> | undefined;
   private again = false;
   private forced = false;
-  /** What the last `changed` event showed; a listing equal to it fires nothing. */
+  /** What the last `changed` event showed, before space figures; a listing equal to it fires nothing. */
   private shown: string | undefined;
+  /** The listing as the engine returned it: space figures are added to a copy, so a relisting compares like with like. */
+  private listed: RingListing | undefined;
   private changes = 0;
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
@@ -53,6 +55,7 @@ export class RingModel implements vscode.Disposable {
 
   private async load(): Promise<void> {
     const settings = readSettings();
+    const before = this.current;
     this.problem = undefined;
     if (settings.target === '') {
       this.current = undefined;
@@ -61,7 +64,6 @@ export class RingModel implements vscode.Disposable {
       try {
         this.current = await this.engine.list(settings.target);
         this.viewState = this.current.slots.length === 0 ? 'noSlots' : 'ready';
-        this.measureSpace(this.current);
       } catch (error) {
         if (engineErrorCode(error) === 'not-found') {
           // A target that does not exist yet simply has no slots: the first backup creates it.
@@ -75,9 +77,16 @@ export class RingModel implements vscode.Disposable {
         }
       }
     }
-    const shown = JSON.stringify([this.viewState, this.problem, this.current]);
-    if (shown === this.shown && !this.forced) return;
+    const listed = this.current;
+    const shown = JSON.stringify([this.viewState, this.problem, listed]);
+    if (shown === this.shown && !this.forced) {
+      // Same slots as on screen: keep the space figures already measured for them.
+      this.current = before;
+      return;
+    }
     this.shown = shown;
+    this.listed = listed;
+    if (listed) this.measureSpace(listed);
     this.forced = false;
     this.changes++;
     await vscode.commands.executeCommand('setContext', ContextKeys.state, this.viewState);
@@ -92,11 +101,10 @@ export class RingModel implements vscode.Disposable {
   private measureSpace(listing: RingListing): void {
     if (!listing.slots.some((s) => s.number !== null)) return;
     void this.engine.slotSpace(listing.target).then((figures) => {
-      if (this.current !== listing) return;
+      if (this.listed !== listing) return;
       const byId = new Map(figures.map((f) => [f.id, f]));
       this.current = { ...listing, slots: listing.slots.map((s) => (s.number === null ? s : { ...s, space: byId.get(s.id) ?? null })) };
       this.changes++;
-      this.shown = JSON.stringify([this.viewState, this.problem, this.current]);
       this.changed.fire();
     }, (error: unknown) => this.log.warn(`Measuring the space of the slots in ${listing.target} failed: ${describeEngineError(error)}`));
   }

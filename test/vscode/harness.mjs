@@ -90,7 +90,8 @@ export class Run {
     });
   }
 
-  async userSettings(userDataDir) {
+  /** `extra`: settings only a user (never a workspace) may set, such as `shadowSlots.rsyncPath`. */
+  async userSettings(userDataDir, extra = {}) {
     // A quiet workbench: nothing that pops up over the views under test or calls home.
     const settings = {
       'workbench.startupEditor': 'none',
@@ -109,9 +110,14 @@ export class Run {
       'window.restoreWindows': 'none',
       'files.hotExit': 'off',
       'workbench.editor.enablePreview': false,
+      ...extra,
     };
     await mkdir(join(userDataDir, 'User'), { recursive: true });
     await writeFile(join(userDataDir, 'User', 'settings.json'), JSON.stringify(settings, null, 2));
+    // code-server's extension host is a remote one: machine-scoped settings come from the
+    // server's Machine settings, which a person edits as "Remote" settings.
+    await mkdir(join(userDataDir, 'Machine'), { recursive: true });
+    await writeFile(join(userDataDir, 'Machine', 'settings.json'), JSON.stringify(extra, null, 2));
   }
 
   /** Starts code-server in its own process group; `stop` ends the whole group (TERM, then KILL). */

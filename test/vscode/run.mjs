@@ -14,7 +14,7 @@ import { format } from 'node:util';
 import { deps, missingDeps, root, Run } from './harness.mjs';
 import { zipEntries } from './zip.mjs';
 import { buildSuite } from './buildSuite.mjs';
-import { uiTest, UI_TESTS } from './ui.mjs';
+import { uiTest, UI_TESTS, slowRsyncPath } from './ui.mjs';
 import { scheduleUiTest, SCHEDULE_UI_TESTS } from './scheduleUi.mjs';
 
 const outDir = join(root, '.test-output');
@@ -136,13 +136,15 @@ try {
     // that ran an extension-development session does not show the installed extension's views).
     await server.stop();
     const uiUserData = await run.folder('user-data-ui');
-    await run.userSettings(uiUserData);
+    const uiTools = await run.folder('tools');
+    // rsyncPath is machine-scoped (a workspace must not choose the program the elevated helper runs): a user setting.
+    await run.userSettings(uiUserData, { 'shadowSlots.rsyncPath': slowRsyncPath(uiTools) });
     // Schedules the wizard registers keep their profile and registry in this folder, never in ~/.config.
     const scheduleConfig = await run.folder('schedule-config');
     const uiServer = await run.startCodeServer({ userDataDir: uiUserData, extensionsDir, folder: await run.folder('ws-ui'), env: { SHADOW_SLOTS_CONFIG_DIR: scheduleConfig } });
     const uiWorkspace = await run.folder('ws-ui');
     const uiTarget = join(await run.tempRoot(), 'ui-target');
-    const ui = await uiTest({ browser, url: uiServer.url, workspace: uiWorkspace, target: uiTarget, tools: await run.folder('tools'), outDir });
+    const ui = await uiTest({ browser, url: uiServer.url, workspace: uiWorkspace, target: uiTarget, tools: uiTools, outDir });
     for (const r of ui.results) { if (r.error) fail(r.name, r.error); else pass(r.name, r.ms); }
     // The schedule journeys continue in the same window (a second window would start a second extension host).
     const scheduleUi = await scheduleUiTest({ page: ui.page, workspace: uiWorkspace, outDir, configDir: scheduleConfig, cli: join(extensionDir, 'dist/cli.js'), registerCleanup: (fn) => run.cleanups.push(fn) });

@@ -40,20 +40,24 @@ function skipped(results, name, why) {
   results.push({ name, error: new Error(`not run: ${why}`) });
 }
 
+/** Where the fixture puts the throttled rsync; the harness names it in the user settings. */
+export function slowRsyncPath(tools) { return join(tools, 'slow-rsync'); }
+
 /**
  * The workspace (no target configured: the journey configures it) and an rsync that copies at
- * 2 MB/s, set as `shadowSlots.rsyncPath` as a user could: the first backup of 24 MB takes about
- * 12 s, long enough for a rate and a time left to mean something.
+ * 2 MB/s, set as `shadowSlots.rsyncPath` in the user settings as a user could (the harness writes
+ * them; see slowRsyncPath): the first backup of 24 MB takes about 12 s, long enough for a rate and a
+ * time left to mean something.
  */
 async function fixture(workspace, target, tools) {
   await mkdir(target, { recursive: true });
   await mkdir(tools, { recursive: true });
-  const slowRsync = join(tools, 'slow-rsync');
+  const slowRsync = slowRsyncPath(tools);
   await writeFile(slowRsync, '#!/bin/sh\nexec rsync --bwlimit=2000 "$@"\n');
   await chmod(slowRsync, 0o755);
   await mkdir(join(workspace, '.vscode'), { recursive: true });
   await writeFile(join(workspace, '.vscode', 'settings.json'), JSON.stringify({
-    'shadowSlots.snapshot': 'none', 'shadowSlots.excludes': ['/.vscode/'], 'shadowSlots.rsyncPath': slowRsync,
+    'shadowSlots.snapshot': 'none', 'shadowSlots.excludes': ['/.vscode/'],
     // No user systemd bus here: the schedule wizard (scheduleUi.mjs) registers a crontab line.
     'shadowSlots.schedule.platform': 'cron',
   }, null, 2));

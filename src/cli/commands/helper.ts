@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import * as path from 'node:path';
 import type { CliCommand } from '../command';
 import { parseCommandArgs, parseInteger, requireString } from '../args';
@@ -12,7 +13,9 @@ import { readHelperAsset } from '../../platform/windows/helperAssets';
 import { writeHelperStaging } from '../../platform/windows/helperStaging';
 import { currentUser, fileExists, programData, systemRoot, windowsFileSystem } from '../../platform/windows/probe';
 
-const usage = 'helper plan --source DIR --target DIR [--name NAME] [--slots N] [--exclude PATTERN]… [--account system|user|user-s4u [--accept-user-account-risk]] [--rsync-flavor cygwin|msys2] [--rsync FILE] [--user-sid SID] [--target-fs NTFS|ReFS|exFAT|FAT32|unknown] --out DIR';
+const usage = 'helper plan --source DIR --target DIR [--name NAME] [--slots N] [--exclude PATTERN]… [--account system|user|user-s4u [--accept-user-account-risk]] [--rsync-flavor cygwin|msys2] [--rsync FILE [--rsync-origin WINDOWS-PATH]] [--user-sid SID] [--target-fs NTFS|ReFS|exFAT|FAT32|unknown] [--target-mode auto|links|cow] --out DIR';
+/** Where rsync.exe usually is on Windows, per flavor: the default --rsync-origin off Windows. */
+const DEFAULT_ORIGIN: Record<RsyncFlavor, string> = { msys2: 'C:\\msys64\\usr\\bin\\rsync.exe', cygwin: 'C:\\cygwin64\\bin\\rsync.exe' };
 const FILESYSTEMS: readonly TargetFilesystem[] = ['NTFS', 'ReFS', 'FAT32', 'FAT', 'exFAT', 'unknown'];
 
 /**
@@ -33,7 +36,7 @@ export const helperCommand: CliCommand = {
     const { values } = parseCommandArgs(rest, {
       source: { type: 'string' }, target: { type: 'string' }, name: { type: 'string' }, slots: { type: 'string' },
       exclude: { type: 'string', multiple: true }, account: { type: 'string' }, 'rsync-flavor': { type: 'string' },
-      rsync: { type: 'string' }, 'user-sid': { type: 'string' }, 'target-fs': { type: 'string' }, out: { type: 'string' },
+      rsync: { type: 'string' }, 'rsync-origin': { type: 'string' }, 'user-sid': { type: 'string' }, 'target-fs': { type: 'string' }, 'target-mode': { type: 'string' }, out: { type: 'string' },
       'accept-user-account-risk': { type: 'boolean' },
       help: { type: 'boolean' },
     }, usage);
@@ -48,6 +51,7 @@ export const helperCommand: CliCommand = {
       slots: parseInteger(values.slots, 'slots'),
       excludes: values.exclude ?? [],
       snapshot: 'vss',
+      targetMode: values['target-mode'],
     }, 'win32');
     const account = (values.account ?? DEFAULT_HELPER_ACCOUNT) as HelperAccount;
     if (!HELPER_ACCOUNTS.includes(account)) throw invalid(`--account must be one of ${HELPER_ACCOUNTS.join(', ')}, got ${JSON.stringify(values.account)}.`);
@@ -64,16 +68,21 @@ export const helperCommand: CliCommand = {
       if (!onWindows) throw invalid('--user-sid is required when planning off Windows.', 'Give the SID that "whoami /user" shows on the Windows machine, e.g. --user-sid S-1-5-21-1004336348-1177238915-682003330-1001.');
       userSid = (await currentUser(io.signal)).sid;
     }
-    // The rsync.exe (and its DLLs beside it) that the installer copies into the admin-only folder:
-    // found on Windows, or a copy on this machine given with --rsync.
+    // The rsync.exe (and its DLLs beside it) that the installer copies into the admin-only folder
+    // from `origin` on the Windows machine: found there, or off Windows a copy on this machine
+    // given with --rsync (its bytes are hashed) and its Windows path with --rsync-origin.
     let rsync: { path: string; flavor: RsyncFlavor };
+    let read: string;
     if (onWindows) {
       rsync = locateWindowsRsync({ setting: values.rsync, flavor: flavorFlag, pathEnv: process.env['PATH'], programFiles: process.env['ProgramFiles'], programFilesX86: process.env['ProgramFiles(x86)'], programData: programData(), systemDrive: process.env['SystemDrive'], exists: fileExists });
+      read = rsync.path;
     } else {
-      if (values.rsync === undefined) throw invalid('--rsync is required when planning off Windows.', 'Give a copy of rsync.exe with the DLLs beside it (e.g. MSYS2\'s usr\\bin folder copied from the Windows machine): --rsync /path/to/usr/bin/rsync.exe.');
-      rsync = { path: path.resolve(values.rsync), flavor: flavorFlag ?? guessFlavor(values.rsync) };
+      if (values.rsync === undefined) throw invalid('--rsync is required when planning off Windows.', 'Give a copy of rsync.exe with the DLLs beside it (e.g. MSYS2\'s usr\\bin folder copied from the Windows machine): --rsync /path/to/usr/bin/rsync.exe, and where it is on Windows with --rsync-origin.');
+      const flavor = flavorFlag ?? guessFlavor(values.rsync);
+      rsync = { path: values['rsync-origin'] ?? DEFAULT_ORIGIN[flavor], flavor };
+      read = path.resolve(values.rsync);
     }
-    const files = await collectRsyncRuntime(rsync.path);
+    const files = await collectRsyncRuntime(read);
     const targetFilesystem = fsFlag ?? (onWindows ? await windowsFileSystem(profile.target, io.signal) : 'unknown');
 
     const plan = planHelper({
@@ -82,11 +91,13 @@ export const helperCommand: CliCommand = {
       systemRoot: onWindows ? systemRoot() : 'C:\\Windows',
       helperScript: readHelperAsset('helper.ps1'),
       installerScript: readHelperAsset('install.ps1'),
+      nativeSource: readHelperAsset('native.cs'),
+      localNames: onWindows ? [hostname(), hostname().split('.')[0]!] : [],
     });
     await writeHelperStaging(out, plan);
     io.out(`Planned the elevated helper for profile "${profile.name}" (task ${plan.taskName}) in ${out}; nothing was installed.\n`);
     for (const f of plan.staging) io.out(`  ${f.name.padEnd(28)} sha256 ${f.sha256}\n`);
-    io.out(`rsync: ${rsync.path} (${rsync.flavor}), copied with ${files.length - 1} DLL(s) into the admin-only folder\n`);
+    io.out(`rsync: ${rsync.path} (${rsync.flavor}), read by the installer with ${files.length - 1} DLL(s) from that folder, only if administrators alone can change it, into the admin-only folder\n`);
     for (const n of [...notes, ...plan.notes]) io.out(`note: ${n}\n`);
     return ExitCode.ok;
   },

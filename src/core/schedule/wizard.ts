@@ -277,7 +277,6 @@ export function stepView(id: StepId, state: WizardState, ctx: WizardContext, sch
       return { ...base, kind: 'pick', placeholder: 'Which account runs the backup?', activeId: state.account, items: [
         { id: 'user', label: 'This user, while logged on', description: 'network drives work' },
         { id: 'user-s4u', label: 'This user, whether logged on or not', description: 'no password stored', detail: noNet },
-        { id: 'system', label: 'SYSTEM', description: 'runs without anyone logged on', detail: network ? `Your target ${profile.target} is a network path: SYSTEM reaches it only as the computer account, which usually has no access.` : 'Reaches network shares only as the computer account.' },
       ] };
     }
     case 'review': {
@@ -356,7 +355,8 @@ export function applyAnswer(id: StepId, answer: Answer, state: WizardState, ctx:
         return { state: s, next: nextStep(id, s, ctx) };
       }
       case 'account':
-        if (!['user', 'user-s4u', 'system'].includes(ids[0] ?? '')) return { error: 'Choose an account.' };
+        // Not SYSTEM: a schedule runs Node.js and the CLI from folders the user can change (issue 12).
+        if (!['user', 'user-s4u'].includes(ids[0] ?? '')) return { error: 'Choose an account: a schedule runs as you (SYSTEM would run programs you can change with administrator rights).' };
         s.account = ids[0] as ScheduleAccount;
         return { state: s, next: nextStep(id, s, ctx) };
       case 'review':

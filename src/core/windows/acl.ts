@@ -16,6 +16,14 @@ export const RIGHTS = {
   readExecute: 0x1200a9,
   read: 0x120089,
   write: 0x120116,
+  /**
+   * What the requester gets on the cancel file (review L5): FILE_GENERIC_WRITE without
+   * FILE_WRITE_DATA (so: append, not overwrite or truncate), plus FILE_READ_ATTRIBUTES. It is what
+   * Node's append open asks for (libuv: FILE_GENERIC_WRITE, then FILE_WRITE_DATA swapped for
+   * FILE_APPEND_DATA); the write-attributes it includes are undone by the helper, which deletes
+   * and re-creates the file (clearing read-only) at the start of every run.
+   */
+  cancelAppend: 0x120194,
 } as const;
 
 /**
@@ -40,7 +48,7 @@ export interface AclSpec {
   aces: AceSpec[];
 }
 
-const SID = /^S-1-[0-5](-\d{1,10}){1,14}$/;
+const SID = /^S-1-\d{1,2}(-\d{1,10}){1,14}$/;
 
 const SDDL_FLAGS: Record<AceScope, string> = { tree: 'OICI', 'files-below': 'OIIO', 'this-folder': '' };
 /** .NET InheritanceFlags (ContainerInherit 1, ObjectInherit 2) and PropagationFlags (InheritOnly 2). */

@@ -60,7 +60,8 @@ export const INSTALL_EXIT_MESSAGES: Readonly<Record<number, string>> = {
   11: 'Copying the helper failed or a copied file did not match its planned SHA-256; nothing was installed.',
   12: 'The permissions of the install folders could not be set, or did not read back as planned; nothing was installed.',
   13: 'Registering the task (schtasks) failed; nothing was installed.',
-  14: 'The folder %ProgramData%\\Shadow Slots (or the profile\'s folder in it) was made by another account or changed while it was set up, and could not be set aside. Delete it as administrator and try again.',
+  14: 'The folder %ProgramData%\\Shadow Slots (or the profile\'s folder in it) was made by another account, or was created by someone else while the installer ran, and could not be set aside. The installer names the processes that hold it; delete it as administrator and try again.',
+  15: 'rsync\'s folder (or a folder above it) can be changed by accounts other than administrators, so rsync was not installed from it. The installer shows the icacls commands that lock it down; or install MSYS2 or cwRsync under Program Files.',
   1223: 'The administrator prompt was declined; nothing was installed. Backups of this profile run without a shadow copy (a live copy, marked as such in each slot) until you set up the helper.',
 };
 

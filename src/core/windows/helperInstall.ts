@@ -1,5 +1,12 @@
-/** Whether the helper of this profile is installed and installs what the current settings plan. */
-export type HelperInstallState = 'installed' | 'outdated' | 'missing';
+import type { HelperProfile } from './helperProfile';
+
+/**
+ * Whether the helper of this profile is installed and installs what the current settings plan.
+ * 'rsync-changed': the settings are the same and only rsync's files (or where rsync is) differ;
+ * the installed helper still runs its own installed copy, so it keeps running and the user is told,
+ * but an update is never offered as if the settings had changed (issue 12 review, H1/M3).
+ */
+export type HelperInstallState = 'installed' | 'outdated' | 'missing' | 'rsync-changed';
 
 /**
  * Compares the installed profile.json (hash, undefined when absent) with the one the current
@@ -8,4 +15,47 @@ export type HelperInstallState = 'installed' | 'outdated' | 'missing';
 export function installStateOf(installedSha256: string | undefined, plannedSha256: string): HelperInstallState {
   if (installedSha256 === undefined) return 'missing';
   return installedSha256 === plannedSha256 ? 'installed' : 'outdated';
+}
+
+/** What differs between the installed helper profile and the planned one, said to the user. */
+export interface HelperChange {
+  state: HelperInstallState;
+  /** Settings that differ, e.g. `target: D:\A → E:\B`. */
+  settings: string[];
+  /** rsync: where it is (installed → planned) and each file whose SHA-256 differs. */
+  rsync: { origin: { installed: string | undefined; planned: string }; files: Array<{ name: string; installed: string | undefined; planned: string | undefined }> };
+}
+
+const SHOWN: Array<[keyof HelperProfile, string]> = [['source', 'source'], ['target', 'target'], ['slots', 'slots'], ['name', 'profile name'], ['requester', 'account (SID)']];
+
+/**
+ * Compares an installed profile.json (parsed; undefined when none is installed) with the planned
+ * one. Any settings difference makes it 'outdated'; a difference only in rsync's files or origin
+ * makes it 'rsync-changed'. A profile of an older format is 'outdated' with no details.
+ */
+export function compareHelperProfiles(installed: unknown, planned: HelperProfile): HelperChange {
+  const rsync: HelperChange['rsync'] = { origin: { installed: undefined, planned: planned.rsync.origin }, files: [] };
+  if (installed === undefined) return { state: 'missing', settings: [], rsync };
+  const old = installed as Partial<HelperProfile> & { rsync?: Partial<HelperProfile['rsync']> };
+  if (typeof old !== 'object' || old === null || old.format !== planned.format || typeof old.rsync !== 'object') return { state: 'outdated', settings: ['the helper was installed by an older version'], rsync };
+  const settings: string[] = [];
+  for (const [key, label] of SHOWN) {
+    if (JSON.stringify(old[key]) !== JSON.stringify(planned[key])) settings.push(`${label}: ${String(old[key])} → ${String(planned[key])}`);
+  }
+  if (JSON.stringify(old.rsync.options) !== JSON.stringify(planned.rsync.options)) settings.push('excludes or rsync options');
+  rsync.origin.installed = old.rsync.origin;
+  const before = new Map((old.rsync.files ?? []).map((f) => [f.name, f.sha256]));
+  const after = new Map(planned.rsync.files.map((f) => [f.name, f.sha256]));
+  for (const name of new Set([...before.keys(), ...after.keys()])) {
+    if (before.get(name) !== after.get(name)) rsync.files.push({ name, installed: before.get(name), planned: after.get(name) });
+  }
+  const rsyncChanged = rsync.files.length > 0 || old.rsync.origin !== planned.rsync.origin;
+  // Everything else in the profile follows from the settings above (paths, flavor, warnings).
+  const { rsync: oldRsync, ...oldRest } = old;
+  const { rsync: newRsync, ...newRest } = planned;
+  const restDiffers = JSON.stringify(oldRest) !== JSON.stringify(newRest)
+    || JSON.stringify({ ...oldRsync, files: [], origin: '' }) !== JSON.stringify({ ...newRsync, files: [], origin: '' });
+  if (settings.length === 0 && restDiffers) settings.push('other planned details (rsync flavor or paths)');
+  const state = settings.length > 0 ? 'outdated' : rsyncChanged ? 'rsync-changed' : 'installed';
+  return { state, settings, rsync };
 }

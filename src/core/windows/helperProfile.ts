@@ -11,7 +11,7 @@ import { RSYNC_FLAVORS, type RsyncFlavor } from './paths';
  * re-validates this shape (see Assert-Profile in assets/helper.ps1).
  */
 export interface HelperProfile {
-  format: 2;
+  format: 3;
   kind: 'shadow-slots-helper';
   name: string;
   /**
@@ -41,6 +41,11 @@ export interface HelperProfile {
   rsync: {
     /** The admin-only copy: `<installDir>\rsync\usr\bin\rsync.exe`. */
     exe: string;
+    /**
+     * Where the installer read rsync.exe from (its DLLs are beside it), after checking that only
+     * administrators can change that location. Recorded so an update can say what changed.
+     */
+    origin: string;
     flavor: RsyncFlavor;
     /** Every file of the copy (paths relative to installDir, `/`-separated) and its SHA-256, checked before each run. */
     files: Array<{ name: string; sha256: string }>;
@@ -74,18 +79,52 @@ export function helperRsyncArgv(p: HelperProfile, slotId: string, linkDest: bool
 
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
-const WIN_ABS = /^([A-Za-z]:\\|\\\\[^\\]+\\[^\\]+)/;
-const SID = /^S-1-[0-5](-\d{1,10}){1,14}$/;
-const FILE_NAME = /^rsync\/(usr\/bin\/[A-Za-z0-9][A-Za-z0-9._+-]{0,63}\.(exe|dll)|etc\/fstab)$/;
+// A drive path or a UNC share; never a device path (\\?\, \\.\), which skips Win32 path checks.
+const WIN_ABS = /^([A-Za-z]:\\|\\\\[^\\?.][^\\]*\\[^\\]+)/;
+/**
+ * A user account's SID: local or domain (S-1-5-21-…) or Microsoft Entra (S-1-12-1-…). Never a
+ * group or well-known SID: the requester may start the task and read every slot (review L2).
+ */
+export const USER_SID = /^S-1-(5-21(-\d{1,10}){4}|12-1(-\d{1,10}){4})$/;
+/** A runtime file name of the rsync copy; `_` occurs in e.g. msys-gcc_s-seh-1.dll (review L9b). */
+export const RUNTIME_FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}\.(exe|dll)$/;
+const FILE_NAME = new RegExp(`^rsync/(usr/bin/${RUNTIME_FILE_NAME.source.slice(1, -1)}|etc/fstab)$`);
+
+/** Options the planner writes for the helper whatever the profile (buildRsyncArgv for Windows rsync). */
+export const HELPER_FIXED_OPTIONS = ['-rtDx', '--delete', '--chmod=ugo=rwX', '--modify-window=1', '--out-format=%i %n', '--stats', '--info=progress2'];
+/**
+ * Extra rsync options the elevated helper accepts: none follows links, preserves permissions or
+ * ACLs (slot files must take the slot folder's protected permissions) or changes what counts as
+ * copied. Mirrored by Test-HelperOption in assets/helper.ps1 (golden pairs).
+ */
+export const HELPER_EXTRA_FLAGS = ['-c', '--checksum', '-W', '--whole-file', '--no-whole-file', '-S', '--sparse', '--preallocate', '--no-specials', '--no-devices', '-O', '--omit-dir-times', '-J', '--omit-link-times'];
+const HELPER_EXTRA_VALUED = /^--(bwlimit|max-size|min-size|timeout|checksum-choice)=[0-9A-Za-z.+-]{1,32}$/;
+
+/**
+ * Why the helper would refuse an rsync option in profile.json (review L2: the stored options are
+ * checked against an allow-list, not only their shape), or undefined when it runs it.
+ */
+export function helperOptionProblem(option: string): string | undefined {
+  const problem = rsyncArgProblem(option);
+  if (problem !== undefined) return problem;
+  if (HELPER_FIXED_OPTIONS.includes(option) || HELPER_EXTRA_FLAGS.includes(option) || HELPER_EXTRA_VALUED.test(option)) return undefined;
+  if (option.startsWith('--exclude=') && option.length > '--exclude='.length) {
+    // rsync reads "!" as "clear every earlier rule" (the link excludes too) and "- x"/"+ x" as rules.
+    const pattern = option.slice('--exclude='.length);
+    if (pattern === '!' || /^[-+PHSRp!:.],? /.test(pattern)) return 'is a filter-rule command, not a pattern: it could undo the link excludes';
+    return undefined;
+  }
+  return 'is not an option the elevated helper runs rsync with';
+}
 
 /** Checks a parsed profile.json; the same rules as the helper's Assert-Profile. */
 export function validateHelperProfile(raw: unknown): HelperProfile {
   const bad = (what: string): never => { throw invalid(`The stored helper profile is invalid: ${what}.`, 'Run "Set Up Elevated Helper" again.'); };
   if (typeof raw !== 'object' || raw === null) return bad('not an object');
   const p = raw as Record<string, unknown>;
-  if (p['format'] !== 2 || p['kind'] !== 'shadow-slots-helper') bad('unknown format');
+  if (p['format'] !== 3 || p['kind'] !== 'shadow-slots-helper') bad('unknown format');
   if (typeof p['name'] !== 'string' || !/^[\p{L}\p{N}][\p{L}\p{N} ._-]{0,63}$/u.test(p['name'])) bad('name');
-  if (typeof p['requester'] !== 'string' || !SID.test(p['requester'])) bad('requester');
+  if (typeof p['requester'] !== 'string' || !USER_SID.test(p['requester'])) bad('requester');
   for (const key of ['source', 'target', 'installDir', 'linkDir', 'stateDir', 'cancelDir', 'tmpDir']) {
     const v = p[key];
     if (typeof v !== 'string' || !WIN_ABS.test(v) || CONTROL.test(v) || v.split('\\').includes('..')) bad(key);
@@ -102,11 +141,12 @@ export function validateHelperProfile(raw: unknown): HelperProfile {
   const r = p['rsync'] as Record<string, unknown> | undefined;
   if (typeof r !== 'object' || r === null) return bad('rsync');
   if (r['exe'] !== `${installDir}\\${RSYNC_EXE_PATH.replace(/\//g, '\\')}`) bad('rsync.exe is not the installed copy');
+  if (typeof r['origin'] !== 'string' || !/^[A-Za-z]:\\/.test(r['origin'])) bad('rsync.origin');
   if (!RSYNC_FLAVORS.includes(r['flavor'] as RsyncFlavor)) bad('rsync.flavor');
   const files = r['files'];
   if (!Array.isArray(files) || files.length === 0 || files.some((f) => typeof f !== 'object' || f === null || typeof f.name !== 'string' || !FILE_NAME.test(f.name) || typeof f.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(f.sha256))) bad('rsync.files');
   if (!(files as Array<{ name: string }>).some((f) => f.name === RSYNC_EXE_PATH)) bad('rsync.files lacks rsync.exe');
-  if (!Array.isArray(r['options']) || r['options'].some((o) => typeof o !== 'string' || !o.startsWith('-') || rsyncArgProblem(o) !== undefined)) bad('rsync.options');
+  if (!Array.isArray(r['options']) || r['options'].some((o) => typeof o !== 'string' || helperOptionProblem(o) !== undefined)) bad('rsync.options');
   const options = r['options'] as string[];
   if (typeof r['linkDestAt'] !== 'number' || !Number.isInteger(r['linkDestAt']) || r['linkDestAt'] < 0 || r['linkDestAt'] > options.length) bad('rsync.linkDestAt');
   if (typeof r['linkDest'] !== 'string' || !r['linkDest'].startsWith('--link-dest=/') || rsyncArgProblem(r['linkDest']) !== undefined) bad('rsync.linkDest');

@@ -58,7 +58,8 @@ export function renderSchedule(platform: SchedulerPlatform, input: ArtefactInput
     case 'windows': {
       const task = scheduleTaskSpec(spec, job, input.userId, label, input.now, input.zone);
       const { xml, bytes } = buildScheduleTaskXml(task);
-      const notes = spec.account === 'user' ? [] : [`Registering a task for ${spec.account === 'system' ? 'SYSTEM' : 'a user who may be logged off'} needs administrator rights (the elevated helper or an elevated prompt).`];
+      // SYSTEM is refused by the registrar (refuseSystemSchedule); the elevated helper never registers schedules.
+      const notes = spec.account === 'user-s4u' ? ['Registering a task that runs while you are logged off (S4U) may need an elevated prompt, depending on local policy.'] : [];
       return { platform, notes, artefacts: [{ name: `${taskPath(spec.id).split('\\').pop()!}.xml`, content: bytes, text: xml }] };
     }
   }

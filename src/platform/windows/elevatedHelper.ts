@@ -1,19 +1,19 @@
 import { appendFile, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ShadowSlotsError } from '../../core/errors';
 import type { Profile } from '../../core/profile';
 import type { ProgressEvent } from '../../core/progress';
 import { describeTaskResult, INSTALL_EXIT_MESSAGES } from '../../core/windows/codes';
-import { installStateOf, type HelperInstallState } from '../../core/windows/helperInstall';
-import { CANCEL_REQUEST_FILE } from '../../core/windows/helperProfile';
+import { compareHelperProfiles, type HelperChange } from '../../core/windows/helperInstall';
+import { CANCEL_REQUEST_FILE, type HelperProfile } from '../../core/windows/helperProfile';
 import type { HelperState } from '../../core/windows/helperState';
 import type { RsyncFlavor } from '../../core/windows/paths';
 import { locateWindowsRsync } from '../../core/windows/rsyncLocate';
 import { run } from '../runner';
 import { ELEVATION_DECLINED, elevationCommand } from './elevation';
 import { readHelperAsset } from './helperAssets';
-import { planHelper, powershellPath, sha256, type HelperAccount, type HelperPlan } from './helperPlan';
+import { planHelper, powershellPath, type HelperAccount, type HelperPlan } from './helperPlan';
 import { writeHelperStaging } from './helperStaging';
 import { currentUser, fileExists, programData, systemRoot, windowsFileSystem } from './probe';
 import { collectRsyncRuntime } from './rsyncRuntime';
@@ -51,6 +51,7 @@ export async function planForThisMachine(o: HelperSetupOptions): Promise<HelperP
     profile: o.profile, account: o.account, userAccountAccepted: o.userAccountAccepted, userSid: user.sid, rsync: { ...rsync, files },
     targetFilesystem: await windowsFileSystem(o.profile.target, o.signal),
     programData: programData(), systemRoot: systemRoot(), helperScript: readHelperAsset('helper.ps1'), installerScript: readHelperAsset('install.ps1'),
+    nativeSource: readHelperAsset('native.cs'), localNames: [hostname(), hostname().split('.')[0]!],
   });
 }
 
@@ -61,10 +62,14 @@ export async function runElevatedInstaller(plan: HelperPlan, mode: 'install' | '
     await writeHelperStaging(staging, plan);
     const staged = (name: string) => plan.staging.find((f) => f.name === name)!.sha256;
     const cmd = elevationCommand(systemRoot(), staging, { installer: staged('install.ps1'), manifest: staged('install.json') }, mode);
-    const result = await run(cmd.command, cmd.argv, { env: cmd.env, okExitCodes: [0, ELEVATION_DECLINED, 1, 10, 11, 12, 13, 14], ...(signal ? { signal } : {}) });
+    const result = await run(cmd.command, cmd.argv, { env: cmd.env, okExitCodes: [0, ELEVATION_DECLINED, 1, 10, 11, 12, 13, 14, 15], ...(signal ? { signal } : {}) });
     if (result.exitCode === 0) return { kind: 'done', taskName: plan.taskName, notes: plan.notes };
     if (result.exitCode === ELEVATION_DECLINED) return { kind: 'declined', message: INSTALL_EXIT_MESSAGES[ELEVATION_DECLINED]! };
-    return { kind: 'failed', exitCode: result.exitCode, message: INSTALL_EXIT_MESSAGES[result.exitCode] ?? `The installer failed (exit ${result.exitCode}): ${result.stderr.trim().slice(-500)}` };
+    // The installer's own words (UAC cannot redirect its output, so it leaves them in the staging
+    // folder): they name the folder, the processes or the icacls commands.
+    const said = (await readFile(path.join(staging, 'installer-message.txt'), 'utf8').catch(() => result.stderr)).trim().slice(-3000);
+    const known = INSTALL_EXIT_MESSAGES[result.exitCode];
+    return { kind: 'failed', exitCode: result.exitCode, message: known === undefined ? `The installer failed (exit ${result.exitCode}): ${said}` : said === '' ? known : `${known}\n${said}` };
   } finally {
     await rm(staging, { recursive: true, force: true });
   }
@@ -120,15 +125,17 @@ export async function lastTaskResult(taskName: string): Promise<number> {
 }
 
 /**
- * Whether the helper the plan describes is installed: its profile.json in the admin-only folder
- * (readable by users) has the bytes the current settings plan. Missing folder → 'missing'.
+ * Whether the helper the plan describes is installed, and what differs: its profile.json in the
+ * admin-only folder (readable by the requester) compared with the one the current settings plan.
  */
-export async function installedHelperState(plan: Pick<HelperPlan, 'files' | 'storedProfile'>): Promise<HelperInstallState> {
-  const planned = plan.files.find((f) => f.name === 'profile.json');
-  if (!planned) throw new ShadowSlotsError('internal', 'The helper plan has no profile.json.');
-  const installed = await readFile(path.win32.join(plan.storedProfile.installDir, 'profile.json')).catch((error: NodeJS.ErrnoException) => {
+export async function installedHelperState(plan: Pick<HelperPlan, 'storedProfile'>): Promise<HelperChange> {
+  const installed = await readFile(path.win32.join(plan.storedProfile.installDir, 'profile.json'), 'utf8').catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return undefined;
     throw error;
   });
-  return installStateOf(installed === undefined ? undefined : sha256(installed), planned.sha256);
+  let parsed: unknown = undefined;
+  if (installed !== undefined) {
+    try { parsed = JSON.parse(installed) as HelperProfile; } catch { parsed = {}; }
+  }
+  return compareHelperProfiles(parsed, plan.storedProfile);
 }

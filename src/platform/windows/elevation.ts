@@ -26,14 +26,17 @@ export const ELEVATION_BOOTSTRAP = [
 ].join('\r\n');
 
 /**
- * The tiny constant script the unelevated side runs to raise the UAC prompt. The executable and
- * its (already quoted) argument string arrive as environment variables: data, never code, and
+ * The tiny constant script the unelevated side runs to raise the UAC prompt. The program it
+ * elevates is the system's own PowerShell, found with GetSystemDirectory ([Environment]::
+ * SystemDirectory), not through %SystemRoot%, which the user's environment sets (review M3). Its
+ * (already quoted) argument string arrives as an environment variable: data, never code, and
  * never parsed by cmd.exe. Exit code 1223 means the user declined the prompt.
  */
 export const ELEVATION_LAUNCHER = [
   '$ErrorActionPreference = "Stop"',
   'try {',
-  '  $p = Microsoft.PowerShell.Management\\Start-Process -FilePath $env:SHADOW_SLOTS_ELEVATE_FILE -ArgumentList $env:SHADOW_SLOTS_ELEVATE_ARGS -Verb RunAs -Wait -PassThru -WindowStyle Hidden',
+  "  $exe = [IO.Path]::Combine([Environment]::SystemDirectory, 'WindowsPowerShell\\v1.0\\powershell.exe')",
+  '  $p = Microsoft.PowerShell.Management\\Start-Process -FilePath $exe -ArgumentList $env:SHADOW_SLOTS_ELEVATE_ARGS -Verb RunAs -Wait -PassThru -WindowStyle Hidden',
   '  exit $p.ExitCode',
   '} catch {',
   '  $e = $_.Exception',
@@ -68,6 +71,6 @@ export function elevationCommand(systemRoot: string, stagingDir: string, hashes:
   return {
     command: ps,
     argv: ['-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-EncodedCommand', encodePowerShellCommand(ELEVATION_LAUNCHER)],
-    env: { SHADOW_SLOTS_ELEVATE_FILE: ps, SHADOW_SLOTS_ELEVATE_ARGS: joinWindowsArgs(elevatedArgs) },
+    env: { SHADOW_SLOTS_ELEVATE_ARGS: joinWindowsArgs(elevatedArgs) },
   };
 }

@@ -5,7 +5,7 @@ import * as path from 'node:path';
  * The helper and installer scripts are static text assets, never generated. In the source tree
  * they are in ./assets; in the bundle (dist/) the build copies them to dist/windows/.
  */
-export type HelperAsset = 'helper.ps1' | 'install.ps1';
+export type HelperAsset = 'helper.ps1' | 'install.ps1' | 'native.cs';
 
 export function assetCandidates(name: HelperAsset, here: string = __dirname): string[] {
   return [path.join(here, 'assets', name), path.join(here, 'windows', name), path.join(here, '..', 'windows', name)];

@@ -6,7 +6,7 @@ import { buildRsyncArgv } from '../../core/rsyncArgs';
 import { META_DIR, INCOMING_DIR } from '../../core/layout';
 import { adminsOnly, expectedRules, RIGHTS, SID_ADMINISTRATORS, toSddl, type AceSpec } from '../../core/windows/acl';
 import { rsyncArgProblem } from '../../core/windows/cmdline';
-import { CANCEL_REQUEST_FILE, checkTargetFilesystem, RSYNC_EXE_PATH, type HelperProfile, type TargetFilesystem } from '../../core/windows/helperProfile';
+import { CANCEL_REQUEST_FILE, checkTargetFilesystem, HELPER_EXTRA_FLAGS, helperOptionProblem, RSYNC_EXE_PATH, USER_SID, type HelperProfile, type TargetFilesystem } from '../../core/windows/helperProfile';
 import { checkWindowsPath, splitVolume, toRsyncPath, type RsyncFlavor } from '../../core/windows/paths';
 import { plannedFile, type PlannedFile } from './plannedFile';
 import { runtimeFiles, type RsyncRuntimeFile } from './rsyncRuntime';
@@ -41,15 +41,23 @@ export interface HelperPlanInput {
   userAccountAccepted?: boolean | undefined;
   /** The SID of the user the helper is for: who may start it, whose source it reads, who may read its slots. */
   userSid: string;
-  /** The rsync found on this machine: its flavor and the bytes of rsync.exe and the DLLs it loads from its folder. */
+  /**
+   * The rsync to install: `path` is rsync.exe's Windows path on the machine the helper is for
+   * (the elevated installer reads it and its DLLs from there, after checking that only
+   * administrators can change that location), `files` the bytes of rsync.exe and the DLLs it
+   * loads from its folder as read now (their SHA-256 must match what the installer reads).
+   */
   rsync: { path: string; flavor: RsyncFlavor; files: RsyncRuntimeFile[] };
+  /** This computer's names (host name, NetBIOS name, FQDN): a share on it is refused as target. */
+  localNames?: readonly string[] | undefined;
   targetFilesystem: TargetFilesystem;
   /** `%ProgramData%` and `%SystemRoot%` as the unelevated side sees them; the installer checks both against its own. */
   programData: string;
   systemRoot: string;
-  /** The constant helper script (assets/helper.ps1) and installer (assets/install.ps1). */
+  /** The constant helper script (assets/helper.ps1), installer (assets/install.ps1) and their native code (assets/native.cs). */
   helperScript: string;
   installerScript: string;
+  nativeSource: string;
 }
 
 /** A folder the installer creates (or repairs) with exactly this owner and protected DACL, then reads back. */
@@ -65,7 +73,7 @@ export interface PlannedFolder {
  * manifest's own hash, which travels on the elevated command line.
  */
 export interface InstallManifest {
-  format: 2;
+  format: 3;
   kind: 'shadow-slots-helper-install';
   profile: string;
   taskName: string;
@@ -75,10 +83,15 @@ export interface InstallManifest {
   folders: PlannedFolder[];
   /** Copied from the staging folder into installDir (same relative names), verified after copying. */
   files: Array<{ name: string; sha256: string }>;
+  /**
+   * rsync.exe first, then its DLLs: read by the installer from `from` (all in one folder) only if
+   * that file, its folder and every folder above it can be changed by administrators alone, and
+   * only if the bytes have this SHA-256. The staged copy under rsync/ only documents them.
+   */
+  rsync: Array<{ name: string; from: string; sha256: string }>;
   /** Created empty: the requester may write it (and nothing else there) to cancel a run. */
   cancelRequest: string;
-  /** Run when the install root exists with an owner other than Administrators or SYSTEM. */
-  takeOwnership: string[];
+  /** The schtasks commands the installer builds itself (it refuses a plan whose copy here differs). */
   register: string[];
   run: string[];
   unregister: string[];
@@ -88,7 +101,7 @@ export interface HelperPlan {
   taskName: string;
   taskXml: string;
   storedProfile: HelperProfile;
-  /** Installed files (helper.ps1, profile.json, task.xml, the rsync copy). */
+  /** Installed files (helper.ps1, native.cs, profile.json, task.xml, the rsync copy). */
   files: PlannedFile[];
   manifest: InstallManifest;
   /** The staging folder's content: installed files + install.json + acl.json + install.ps1. */
@@ -96,7 +109,6 @@ export interface HelperPlan {
   notes: string[];
 }
 
-const SID = /^S-1-[0-5](-\d{1,10}){1,14}$/;
 const RESERVED = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i;
 /** rsync options that follow links out of the tree; the helper reads with administrator rights. */
 const LINK_FOLLOWING = /^(--copy-links|--copy-unsafe-links|--copy-dirlinks|--keep-dirlinks|-[A-Za-z]*[LkK][A-Za-z]*)$/;
@@ -119,7 +131,9 @@ export function planHelper(input: HelperPlanInput): HelperPlan {
   if (input.account !== 'system' && input.userAccountAccepted !== true) {
     throw invalid(`The account "${input.account}" must be chosen explicitly. ${USER_ACCOUNT_WARNING}`, 'Use the default account "system", or confirm the choice (CLI: --account user --accept-user-account-risk).');
   }
-  if (!SID.test(input.userSid)) throw invalid(`${JSON.stringify(input.userSid)} is not a Windows SID.`, 'Give the SID shown by "whoami /user", e.g. S-1-5-21-…-1001.');
+  if (!USER_SID.test(input.userSid)) {
+    throw invalid(`${JSON.stringify(input.userSid)} is not the SID of a user account.`, 'Give the SID "whoami /user" shows for the account that backs up (S-1-5-21-…-1001); a group such as Users or Everyone cannot be the requester.');
+  }
   if (/[. ]$/.test(profile.name) || RESERVED.test(profile.name)) {
     throw invalid(`The profile name ${JSON.stringify(profile.name)} cannot be a Windows folder name (it ends with a dot or space, or is a reserved device name).`, 'Rename the profile.');
   }
@@ -133,6 +147,11 @@ export function planHelper(input: HelperPlanInput): HelperPlan {
     throw invalid(`The elevated helper backs up to a folder on this computer or a network share; ${profile.target} is a ring on a server over SSH, which the helper cannot reach yet.`,
       'Back up to the server without the helper (the engine reaches it over SSH; snapshot "none"), or choose a local or network-share target for the helper.');
   }
+  // Windows has neither btrfs nor ZFS: the helper's slots are hard-linked folders (auto picks that).
+  if (profile.targetMode === 'cow') {
+    throw invalid('The elevated helper keeps hard-linked slots: copy-on-write slots need a btrfs or ZFS target, which Windows does not have.',
+      'Set the target mode (shadowSlots.targetMode, --target-mode) to "auto" or "links".');
+  }
   const target = checkWindowsPath(profile.target);
   const programData = checkWindowsPath(input.programData);
   const systemRoot = checkWindowsPath(input.systemRoot);
@@ -141,6 +160,8 @@ export function planHelper(input: HelperPlanInput): HelperPlan {
     throw invalid(`The elevated helper does not back up a whole drive (${volume}): a drive holds other users' files and the system's registry hives, and the helper's slots are readable by you.`,
       'Back up a folder of your own (for example your user folder or a project folder); back up a whole drive with a tool an administrator runs.');
   }
+  checkHelperTarget(target, input.localNames ?? []);
+  const rsyncOrigin = checkRsyncOrigin(input.rsync.path);
   const fs = checkTargetFilesystem(input.targetFilesystem, profile.slots);
   const targetIsUnc = target.startsWith('\\\\');
   if (targetIsUnc && input.account === 'user-s4u') {
@@ -176,7 +197,7 @@ export function planHelper(input: HelperPlanInput): HelperPlan {
   const requesterRead: AceSpec = { sid: input.userSid, rights: RIGHTS.readExecute, scope: 'tree' };
 
   const storedProfile: HelperProfile = {
-    format: 2,
+    format: 3,
     kind: 'shadow-slots-helper',
     name: profile.name,
     requester: input.userSid,
@@ -192,6 +213,7 @@ export function planHelper(input: HelperPlanInput): HelperPlan {
     slotSddl: toSddl({ owner: SID_ADMINISTRATORS, aces: [...adminsOnly(), requesterRead] }),
     rsync: {
       exe: w.join(installDir, ...RSYNC_EXE_PATH.split('/')),
+      origin: rsyncOrigin,
       flavor,
       files: runtime.map((f) => ({ name: f.name, sha256: f.sha256 })),
       options,
@@ -204,6 +226,12 @@ export function planHelper(input: HelperPlanInput): HelperPlan {
     },
     warnings: fs.warnings,
   };
+  for (const option of options) {
+    const problem = helperOptionProblem(option);
+    if (problem !== undefined) {
+      throw invalid(`The rsync option ${JSON.stringify(option)} ${problem}.`, `Extra options the helper accepts: ${HELPER_EXTRA_FLAGS.join(' ')} and --bwlimit= --max-size= --min-size= --timeout= --checksum-choice= with a plain value.`);
+    }
+  }
   for (const value of [...options, linkDest, storedProfile.rsync.snapshotPrefix, storedProfile.rsync.snapshotSuffix, storedProfile.rsync.incomingPrefix, storedProfile.rsync.excludeFromPrefix]) {
     const problem = rsyncArgProblem(value);
     if (problem !== undefined) throw invalid(`The rsync argument ${JSON.stringify(value)} ${problem}; the elevated helper refuses it.`, 'Rename the folder or change the value.');
@@ -232,12 +260,15 @@ export function planHelper(input: HelperPlanInput): HelperPlan {
   const taskXml = buildTaskXml(spec);
 
   const file = plannedFile;
-  const files = [
+  const copied = [
     file('helper.ps1', Buffer.from(input.helperScript, 'utf8')),
+    file('native.cs', Buffer.from(input.nativeSource, 'utf8')),
     file('profile.json', Buffer.from(JSON.stringify(storedProfile, null, 2) + '\n', 'utf8')),
     file('task.xml', encodeTaskXml(taskXml)),
-    ...runtime,
+    ...runtime.filter((f) => !f.name.startsWith('rsync/usr/bin/')),
   ];
+  const fromOrigin = runtime.filter((f) => f.name.startsWith('rsync/usr/bin/'));
+  const files = [...copied, ...fromOrigin];
 
   const folder = (p: string, aces: AceSpec[]): PlannedFolder => {
     const acl = { owner: SID_ADMINISTRATORS, aces } as const;
@@ -251,23 +282,24 @@ export function planHelper(input: HelperPlanInput): HelperPlan {
     folder(linkDir, adminsOnly()),
     folder(stateDir, [...adminsOnly(), { sid: input.userSid, rights: RIGHTS.read, scope: 'tree' }]),
     // Write access to the files in it (only "request" is ever there), none to the folder itself.
-    folder(cancelDir, [...adminsOnly(), { sid: input.userSid, rights: RIGHTS.write, scope: 'files-below' }]),
+    folder(cancelDir, [...adminsOnly(), { sid: input.userSid, rights: RIGHTS.cancelAppend, scope: 'files-below' }]),
     folder(tmpDir, adminsOnly()),
     folder(rsyncDir, adminsOnly()),
   ];
   const system32 = w.join(systemRoot, 'System32');
   const schtasks = w.join(system32, 'schtasks.exe');
+  const rsyncDirOrigin = w.dirname(rsyncOrigin);
   const manifest: InstallManifest = {
-    format: 2,
+    format: 3,
     kind: 'shadow-slots-helper-install',
     profile: profile.name,
     taskName,
     installRoot,
     installDir,
     folders,
-    files: files.map((f) => ({ name: f.name, sha256: f.sha256 })),
+    files: copied.map((f) => ({ name: f.name, sha256: f.sha256 })),
+    rsync: fromOrigin.map((f) => ({ name: f.name, from: f.name === RSYNC_EXE_PATH ? rsyncOrigin : w.join(rsyncDirOrigin, f.name.slice('rsync/usr/bin/'.length)), sha256: f.sha256 })),
     cancelRequest: w.join(cancelDir, CANCEL_REQUEST_FILE),
-    takeOwnership: [w.join(system32, 'takeown.exe'), '/F', installRoot, '/A'],
     register: [schtasks, '/Create', '/XML', w.join(installDir, 'task.xml'), '/TN', taskName, '/F'],
     run: [schtasks, '/Run', '/TN', taskName],
     unregister: [schtasks, '/Delete', '/TN', taskName, '/F'],
@@ -288,6 +320,50 @@ export function planHelper(input: HelperPlanInput): HelperPlan {
  */
 export function helperTaskArguments(helperScript: string): string[] {
   return ['-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-WindowStyle', 'Hidden', '-File', helperScript];
+}
+
+/**
+ * The target must be a folder of the requester's (the helper checks ownership when it runs:
+ * review M2); what can be refused from the path alone is refused here: a drive's root, an
+ * administrative share, and a share on this computer (a way around the local checks).
+ */
+function checkHelperTarget(target: string, localNames: readonly string[]): void {
+  if (/^[A-Za-z]:\\$/.test(target)) {
+    throw invalid(`The elevated helper does not write into a drive's root (${target}): the folder must be yours, and a drive's root belongs to Windows.`, `Create a folder on that drive (for example ${target}Backups) and choose it as the target.`);
+  }
+  const unc = /^\\\\([^\\]+)\\([^\\]+)/.exec(target);
+  if (!unc) return;
+  const server = unc[1]!.toLowerCase();
+  const share = unc[2]!;
+  if (/^([A-Za-z]|ADMIN|IPC|PRINT)\$$/i.test(share)) {
+    throw invalid(`The target ${target} is an administrative share.`, 'Give a share made for backups on another computer, or the folder\'s local path.');
+  }
+  const local = ['localhost', '.', '::1', '0:0:0:0:0:0:0:1', ...localNames.map((n) => n.toLowerCase())];
+  if (local.includes(server) || /^127\./.test(server) || /^\[?::1\]?$/.test(server) || /^\[?[0:]+1\]?$/.test(server) || server.endsWith('.localhost')) {
+    throw invalid(`The target ${target} names this computer: the helper would reach its own disk around the checks of a local path.`, 'Give the folder\'s local path instead (for example D:\\Backups).');
+  }
+}
+
+/** rsync.exe's path on the Windows machine: a local drive (the installer checks who can change it). */
+function checkRsyncOrigin(origin: string): string {
+  const p = checkWindowsPath(origin);
+  if (!/^[A-Za-z]:\\.+\\[^\\]+\.exe$/i.test(p)) {
+    throw invalid(`rsync at ${origin} is not on a local drive: the elevated installer copies rsync only from a folder on this computer that only administrators can change.`, 'Install MSYS2 or cwRsync on this computer (for example under C:\\Program Files) and point the rsync setting there.');
+  }
+  return p;
+}
+
+/**
+ * The icacls commands (run as administrator) that let only Administrators and SYSTEM change a
+ * folder and everything in it, users keeping read access: what the installer tells the user when
+ * rsync's folder fails its check (exit 15). Mirrored by Get-LockDownFix in assets/install.ps1.
+ */
+export function rsyncLocationFix(folder: string): string {
+  return [
+    `  icacls "${folder}" /reset /T /C /Q`,
+    `  icacls "${folder}" /inheritance:r /grant:r *S-1-5-18:(OI)(CI)F *S-1-5-32-544:(OI)(CI)F *S-1-5-32-545:(OI)(CI)RX`,
+    `  icacls "${folder}" /setowner *S-1-5-32-544 /T /C /Q`,
+  ].join('\r\n');
 }
 
 /** Each exclude and extra argument on its own, so the message names the one to fix. */

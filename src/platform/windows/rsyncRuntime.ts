@@ -1,6 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { invalid, ShadowSlotsError } from '../../core/errors';
+import { RUNTIME_FILE_NAME } from '../../core/windows/helperProfile';
 import { peImports } from '../../core/windows/peImports';
 import type { RsyncFlavor } from '../../core/windows/paths';
 import { plannedFile, type PlannedFile } from './plannedFile';
@@ -19,7 +20,7 @@ export interface RsyncRuntimeFile {
 
 const MAX_FILES = 64;
 const MAX_BYTES = 64 * 1024 * 1024;
-const RUNTIME_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}\.(exe|dll)$/;
+const RUNTIME_NAME = RUNTIME_FILE_NAME;
 
 /**
  * Reads rsync.exe and, following the PE import tables, every DLL it needs that lies in the
@@ -70,7 +71,7 @@ export function rsyncFstab(flavor: RsyncFlavor): string {
   return `none ${flavor === 'cygwin' ? '/cygdrive' : '/'} cygdrive binary,posix=0,noacl,user 0 0\n`;
 }
 
-/** The rsync copy as installed files (`rsync/usr/bin/<name>`, `rsync/etc/fstab`), rsync.exe first. */
+/** The rsync copy as installed files (`rsync/usr/bin/<name>`, then `rsync/etc/fstab`), rsync.exe first. */
 export function runtimeFiles(files: RsyncRuntimeFile[], flavor: RsyncFlavor): PlannedFile[] {
   if (files.length === 0 || files[0]!.name.toLowerCase() !== 'rsync.exe') throw invalid('The rsync files to install must start with rsync.exe.');
   const seen = new Set<string>();

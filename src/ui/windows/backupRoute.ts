@@ -37,7 +37,8 @@ export function helperMatters(platform: NodeJS.Platform, snapshot: string): bool
 
 export function chooseBackupRoute(i: BackupRouteInput): BackupRoute {
   if (!helperMatters(i.platform, i.snapshot)) return { kind: 'engine' };
-  if (i.helper === 'installed') return { kind: 'helper' };
+  // Only rsync's bytes changed: the installed helper still runs its own copy (the caller says so).
+  if (i.helper === 'installed' || i.helper === 'rsync-changed') return { kind: 'helper' };
   if (i.helper === undefined) return { kind: 'live-copy', why: 'the elevated helper\'s state could not be checked' };
   if (i.declined) {
     return { kind: 'live-copy', why: i.helper === 'outdated' ? 'the elevated helper was set up for different settings and was not updated' : 'the elevated helper is not set up' };
@@ -71,8 +72,11 @@ export function liveCopyExplanation(why: string): string {
   return `Backing up without a shadow copy because ${why}: files that change during the copy may be copied in an inconsistent state, and the slot is marked "live copy (no snapshot)". Run "Shadow Slots: Set Up Elevated Helper" (one administrator prompt) for shadow-copy backups.`;
 }
 
-/** The question asked the first time (or when the settings no longer match the installed helper). */
-export function setupOfferText(why: 'first-time' | 'outdated'): { message: string; detail: string } {
+/**
+ * The question asked the first time (or when the settings no longer match the installed helper);
+ * `changes` names what differs (compareHelperProfiles), so an update is never a blank request.
+ */
+export function setupOfferText(why: 'first-time' | 'outdated', changes: readonly string[] = []): { message: string; detail: string } {
   return why === 'first-time'
     ? {
       message: 'Back up from a shadow copy? This needs the Shadow Slots elevated helper.',
@@ -80,7 +84,7 @@ export function setupOfferText(why: 'first-time' | 'outdated'): { message: strin
     }
     : {
       message: 'The elevated helper was set up for different backup settings. Update it?',
-      detail: 'The helper backs up what was planned when it was set up (source, target, slots, excludes). Updating asks once for administrator rights. Without it, this backup is a live copy, marked as such.',
+      detail: `${changes.length > 0 ? `Changed since it was set up: ${changes.join('; ')}.\n\n` : ''}The helper backs up what was planned when it was set up (source, target, slots, excludes). Updating shows what will be installed, then asks once for administrator rights. Without it, this backup is a live copy, marked as such.`,
     };
 }
 

@@ -15,6 +15,8 @@ import {
 } from './backupRoute';
 import { HelperCommands, type HelperCommandOutcome } from './helperCommandIds';
 import { helperOutcome, helperProgress } from './helperResult';
+import { INSTALL_CONFIRM, installReview, rsyncChangedNotice, settingOrigin } from './installReview';
+import type { HelperChange } from '../../core/windows/helperInstall';
 
 const DECLINED_KEY = (profile: string) => `shadowSlots.helperDeclined.${profile}`;
 const ACCOUNT_KEY = (profile: string) => `shadowSlots.helperAccount.${profile}`;
@@ -91,16 +93,27 @@ async function pickAccount(services: Services, profile: Profile): Promise<Accoun
   return answer === USER_ACCOUNT_CONFIRM ? { account: picked.id, userAccountAccepted: true } : undefined;
 }
 
+/** Where the effective target setting comes from: a workspace's own settings must be named (review M2). */
+function targetOrigin() {
+  const folder = sourceFolder();
+  return settingOrigin(vscode.workspace.getConfiguration('shadowSlots', folder?.uri).inspect('target'));
+}
+
 /**
- * One UAC prompt; the outcome is told to the user and returned. From Back Up Now, a declined
- * prompt is explained by the live-copy warning that follows, so it is not told twice.
+ * Shows what will be installed (review M3), then one UAC prompt; the outcome is told to the user
+ * and returned. From Back Up Now, a declined prompt is explained by the live-copy warning that
+ * follows, so it is not told twice.
  */
-async function setUp(services: Services, profile: Profile, choice: AccountChoice, fromBackup = false): Promise<HelperCommandOutcome> {
+async function setUp(services: Services, profile: Profile, choice: AccountChoice, fromBackup = false, update = false): Promise<HelperCommandOutcome> {
   const helper = await windowsHelper();
   try {
+    const plan = await helper.planForThisMachine({ profile, ...choice });
+    const review = installReview(plan, targetOrigin(), update);
+    const confirmed = await vscode.window.showWarningMessage(review.message, { modal: true, detail: review.detail }, INSTALL_CONFIRM);
+    if (confirmed !== INSTALL_CONFIRM) return { kind: 'cancelled' };
     const outcome = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: 'Setting up the elevated helper: confirm the administrator prompt…' },
-      () => helper.setUpElevatedHelper({ profile, ...choice }),
+      () => helper.runElevatedInstaller(plan, 'install'),
     );
     if (outcome.kind === 'done') {
       await services.context.globalState.update(DECLINED_KEY(profile.name), undefined);
@@ -174,16 +187,23 @@ function helperRunner(services: Services): BackupRunner {
     const choice = remembered(services, profile);
     let plan: HelperPlan | undefined;
     let state: HelperInstallState | undefined;
+    let change: HelperChange | undefined;
     try {
       plan = await helper.planForThisMachine({ profile, ...choice, signal });
-      state = await helper.installedHelperState(plan);
+      change = await helper.installedHelperState(plan);
+      state = change.state;
     } catch (error) {
       services.log.warn(`Could not check the elevated helper: ${describeError(error)}`);
     }
     const initial = chooseBackupRoute({
       platform: process.platform, snapshot, helper: state, declined: services.context.globalState.get<boolean>(DECLINED_KEY(profile.name)) === true,
     });
-    const route = initial.kind === 'offer-setup' ? routeAfterOffer(await offerSetUp(services, profile, choice, initial.why)) : initial;
+    if (state === 'rsync-changed' && change !== undefined) {
+      const notice = rsyncChangedNotice(change);
+      services.log.warn(notice);
+      void vscode.window.showWarningMessage(notice, 'Set Up Elevated Helper').then((a) => { if (a) void vscode.commands.executeCommand(HelperCommands.setUp); });
+    }
+    const route = initial.kind === 'offer-setup' ? routeAfterOffer(await offerSetUp(services, profile, choice, initial.why, change?.settings ?? [])) : initial;
     switch (route.kind) {
       case 'cancel': return null;
       case 'engine': return engine(input);
@@ -207,8 +227,8 @@ function helperRunner(services: Services): BackupRunner {
   };
 }
 
-async function offerSetUp(services: Services, profile: Profile, choice: AccountChoice, why: 'first-time' | 'outdated'): Promise<OfferAnswer> {
-  const { message, detail } = setupOfferText(why);
+async function offerSetUp(services: Services, profile: Profile, choice: AccountChoice, why: 'first-time' | 'outdated', changes: readonly string[]): Promise<OfferAnswer> {
+  const { message, detail } = setupOfferText(why, changes);
   const setUpLabel = why === 'first-time' ? 'Set Up Elevated Helper' : 'Update Elevated Helper';
   const without = 'Back Up Without Snapshot';
   const answer = await vscode.window.showInformationMessage(message, { modal: true, detail }, setUpLabel, without);
@@ -217,6 +237,7 @@ async function offerSetUp(services: Services, profile: Profile, choice: AccountC
     await services.context.globalState.update(DECLINED_KEY(profile.name), true);
     return 'declined';
   }
-  const outcome = await setUp(services, profile, choice, true);
+  const outcome = await setUp(services, profile, choice, true, why === 'outdated');
+  if (outcome.kind === 'cancelled') return 'dismissed';
   return outcome.kind === 'done' ? 'set-up' : outcome.kind === 'declined' ? 'declined' : 'failed';
 }

@@ -9,6 +9,7 @@
  *   ciInstall.ts args --staging DIR --mode install|remove
  */
 import { readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { validateProfile } from '../../../src/core/profile';
 import { elevationCommand } from '../../../src/platform/windows/elevation';
@@ -39,7 +40,8 @@ async function main(): Promise<number> {
   const plan = planHelper({
     profile, account: 'system', userSid: values['user-sid']!, rsync: { path: values.rsync!, flavor: 'msys2', files },
     targetFilesystem: await windowsFileSystem(profile.target), programData: programData(), systemRoot: systemRoot(),
-    helperScript: readHelperAsset('helper.ps1'), installerScript: readHelperAsset('install.ps1'),
+    helperScript: readHelperAsset('helper.ps1'), installerScript: readHelperAsset('install.ps1'), nativeSource: readHelperAsset('native.cs'),
+    localNames: [hostname()],
   });
   const outcome = await runElevatedInstaller(plan, mode);
   process.stdout.write(`${JSON.stringify(outcome)}\n`);

@@ -37,12 +37,30 @@ test('helper plan writes byte-for-byte what Set Up Elevated Helper stages, rsync
     const target = `D:\\Backups\\${name}`;
     const r = cli(['helper', 'plan', '--source', source, '--target', target, '--name', 'hostile', '--slots', '5', '--rsync', rsync, '--rsync-flavor', 'cygwin', '--user-sid', USER_SID, '--target-fs', 'NTFS', '--out', out]);
     assert.equal(r.status, 0, r.stderr);
-    const expected = planFor({ source, target, name: 'hostile', slots: 5 }, { rsync: { path: rsync, flavor: 'cygwin', files: fakeMsys2Runtime() } });
+    // Off Windows the installer's read location defaults to the flavor's usual folder (--rsync-origin changes it).
+    const expected = planFor({ source, target, name: 'hostile', slots: 5 }, { rsync: { path: 'C:\\cygwin64\\bin\\rsync.exe', flavor: 'cygwin', files: fakeMsys2Runtime() } });
     assert.deepEqual(await listTree(out), expected.staging.map((f) => f.name).sort());
     for (const f of expected.staging) assert.ok((await readFile(join(out, ...f.name.split('/')))).equals(f.bytes), `${name}: ${f.name}`);
     assert.match(r.stdout, /nothing was installed/);
-    assert.match(r.stdout, /copied with 2 DLL\(s\) into the admin-only folder/);
+    assert.match(r.stdout, /rsync: C:\\cygwin64\\bin\\rsync\.exe \(cygwin\), read by the installer with 2 DLL\(s\) from that folder, only if administrators alone can change it/);
     assert.match(r.stdout, /runs as SYSTEM/);
+  }
+});
+
+test('helper plan --rsync-origin: where the installer reads rsync on Windows; a share or relative path is refused', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'ss-helper-plan-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const rsync = await rsyncFolder(dir);
+  const base = ['helper', 'plan', '--source', 'C:\\src\\p', '--target', 'D:\\B', '--rsync', rsync, '--user-sid', USER_SID];
+  const ok = cli([...base, '--rsync-origin', 'C:\\Program Files\\cwRsync\\bin\\rsync.exe', '--out', join(dir, 'ok')]);
+  assert.equal(ok.status, 0, ok.stderr);
+  const manifest = JSON.parse(await readFile(join(dir, 'ok', 'install.json'), 'utf8'));
+  assert.deepEqual(manifest.rsync.map((f: { from: string }) => f.from), ['C:\\Program Files\\cwRsync\\bin\\rsync.exe', 'C:\\Program Files\\cwRsync\\bin\\msys-2.0.dll', 'C:\\Program Files\\cwRsync\\bin\\msys-iconv-2.dll']);
+  for (const origin of ['\\\\nas\\tools\\rsync.exe', 'tools\\rsync.exe']) {
+    const r = cli([...base, '--rsync-origin', origin, '--out', join(dir, 'bad')]);
+    assert.equal(r.status, 2, `${origin}: ${r.stderr}`);
+    assert.match(r.stderr, /not on a local drive|not an absolute/);
+    await assert.rejects(readdir(join(dir, 'bad')), /ENOENT/);
   }
 });
 
@@ -75,8 +93,13 @@ test('helper plan: invalid input exits 2 with a clear message and writes nothing
     [['--source', 'C:\\', '--target', 'D:\\B'], /does not back up a whole drive/],
     [['--source', 'C:\\src', '--target', 'D:\\B', '--exclude', 'Q" --log-file=/c/x.log --exclude="Z'], /contains a double quote/],
     [['--source', 'C:\\src', '--target', '\\\\nas\\b', '--account', 'user-s4u', '--accept-user-account-risk'], /no network credentials/],
-    [['--source', 'C:\\src', '--target', 'D:\\B', '--user-sid', 'bob'], /not a Windows SID/],
+    [['--source', 'C:\\src', '--target', 'D:\\B', '--user-sid', 'bob'], /not the SID of a user account/],
+    [['--source', 'C:\\src', '--target', 'D:\\B', '--user-sid', 'S-1-5-32-545'], /not the SID of a user account/],
+    [['--source', 'C:\\src', '--target', 'D:\\'], /drive's root/],
+    [['--source', 'C:\\src', '--target', '\\\\localhost\\share\\B'], /names this computer/],
     [['--source', 'C:\\src', '--target', 'D:\\B', '--bogus'], /Unknown option/],
+    [['--source', 'C:\\src', '--target', 'D:\\B', '--target-mode', 'cow'], /copy-on-write slots need a btrfs or ZFS target/],
+    [['--source', 'C:\\src', '--target', 'D:\\B', '--target-mode', 'reflink'], /target mode/i],
   ];
   for (const [i, [args, message]] of cases.entries()) {
     const out = join(dir, `bad${i}`);

@@ -128,9 +128,12 @@ test('validation as you type for stop-after; account step warns about a network 
   assert.equal(v.id, 'account');
   const s4u = v.kind === 'pick' ? v.items.find((i) => i.id === 'user-s4u') : undefined;
   assert.equal(s4u?.detail, 'Your target \\\\nas\\backups\\proj is a network path: this account cannot reach it.');
-  w.submit({ ids: ['system'] });
+  // SYSTEM is not offered and not accepted (issue 12 review, L9a): a schedule runs programs the user can change.
+  assert.ok(v.kind === 'pick' && !v.items.some((i) => i.id === 'system'));
+  assert.match(w.submit({ ids: ['system'] }) ?? '', /Choose an account/);
+  w.submit({ ids: ['user-s4u'] });
   const review = w.view();
-  assert.ok(review.kind === 'review' && review.details.includes('Account: as SYSTEM (the computer account on the network)'));
+  assert.ok(review.kind === 'review' && review.details.includes('Account: as you, whether logged on or not (no network drives)'));
 });
 
 test('a ring on a server over SSH counts as a network target at the account step (the account needs the keys)', () => {

@@ -40,19 +40,30 @@ export function parseMsvcrt(line: string): string[] {
 }
 
 export function parseCygwinNoglob(line: string): string[] {
+  return parseStripQuotes(line, '"');
+}
+
+/**
+ * `build_argv` with `quoted()` in strip mode (globbing off): a quote character drops itself and
+ * everything up to the next same character is copied (backslashes included), then that one is
+ * dropped too. Upstream Cygwin knows only `"`; older msys2-runtime, whose Windows parent counts as
+ * a shell, also `'`.
+ */
+function parseStripQuotes(line: string, quotes: string): string[] {
   const isSep = (c: string | undefined) => c === ' ' || c === '\t' || c === '\n' || c === '\r';
   const args: string[] = [];
   let i = 0;
   while (i < line.length) {
     if (isSep(line[i])) { i++; continue; }
-    const startsQuoted = line[i] === '"';
+    const startsQuoted = quotes.includes(line[i]!);
     let word = '';
     while (i < line.length) {
-      if (line[i] !== '"') {
-        word += line[i++];
+      const c = line[i]!;
+      if (!quotes.includes(c)) {
+        word += c;
+        i++;
       } else {
-        // quoted(): drop this quote, copy up to the next quote (backslashes included), drop that one.
-        const close = line.indexOf('"', i + 1);
+        const close = line.indexOf(c, i + 1);
         word += close === -1 ? line.slice(i + 1) : line.slice(i + 1, close);
         i = close === -1 ? line.length : close + 1;
       }
@@ -61,4 +72,52 @@ export function parseCygwinNoglob(line: string): string[] {
     args.push(!startsQuoted && word.startsWith('@') ? `@file:${word.slice(1)}` : word);
   }
   return args;
+}
+
+/**
+ * Current msys2-runtime's `next_arg` (winsup/cygwin/dcrt0.cc): MSVCRT's rules, plus `'` as a
+ * second quote character. Outside quotes either `"` or `'` opens quoting; inside, only the same
+ * character closes it (doubled, it is a literal one); backslashes count only before the quote
+ * character that would act there. An argument whose first character is an unquoted `@` names a
+ * response file (globbing is off, as the helper runs it, so nothing else applies).
+ */
+export function parseMsys2NextArg(line: string): string[] {
+  const isSep = (c: string | undefined) => c === ' ' || c === '\t' || c === '\n' || c === '\r';
+  const args: string[] = [];
+  let i = 0;
+  while (i < line.length) {
+    while (isSep(line[i])) i++;
+    if (i >= line.length) break;
+    let arg = '';
+    let quote = '';
+    let backslashes = 0;
+    let firstQuoted = false;
+    const start = i;
+    for (; i < line.length && (quote !== '' || !isSep(line[i])); i++) {
+      const c = line[i]!;
+      if (c === '\\') { backslashes++; continue; }
+      const atQuote = quote !== '' ? c === quote : c === '"' || c === "'";
+      arg += '\\'.repeat(atQuote ? backslashes >> 1 : backslashes);
+      if (backslashes % 2 === 0 && atQuote) {
+        if (quote !== '' && line[i + 1] === quote) { arg += c; i++; } else {
+          if (quote === '' && i === start) firstQuoted = true;
+          quote = quote === '' ? c : '';
+        }
+      } else {
+        arg += c;
+      }
+      backslashes = 0;
+    }
+    arg += '\\'.repeat(backslashes);
+    args.push(!firstQuoted && arg.startsWith('@') ? `@file:${arg.slice(1)}` : arg);
+  }
+  return args;
+}
+
+/**
+ * Older msys2-runtime with `MSYS=noglob` (its `build_argv` + `quoted()` in strip mode): Cygwin's
+ * noglob rules with `'` as a second quote character, since a Windows parent counts as a shell.
+ */
+export function parseMsys2OldNoglob(line: string): string[] {
+  return parseStripQuotes(line, `"'`);
 }

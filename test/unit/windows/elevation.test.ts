@@ -64,3 +64,12 @@ test('the bootstrap checks install.ps1 by hash before it runs anything, and runs
   assert.doesNotMatch(ELEVATION_BOOTSTRAP, /[A-Z]:\\|[0-9a-f]{64}/);
   assert.ok([...ELEVATION_BOOTSTRAP].every((c) => c.charCodeAt(0) < 0x7f));
 });
+
+test('review M3: the launcher elevates the PowerShell GetSystemDirectory names, not one named by the environment', () => {
+  const cmd = elevationCommand('C:\\Evil', 'C:\\x', hashes, 'install');
+  assert.deepEqual(Object.keys(cmd.env), ['SHADOW_SLOTS_ELEVATE_ARGS']);
+  assert.match(ELEVATION_LAUNCHER, /\$exe = \[IO\.Path\]::Combine\(\[Environment\]::SystemDirectory, 'WindowsPowerShell\\v1\.0\\powershell\.exe'\)/);
+  assert.match(ELEVATION_LAUNCHER, /Start-Process -FilePath \$exe -ArgumentList \$env:SHADOW_SLOTS_ELEVATE_ARGS -Verb RunAs/);
+  assert.doesNotMatch(ELEVATION_LAUNCHER + cmd.env['SHADOW_SLOTS_ELEVATE_ARGS']!, /Evil/);
+});
+

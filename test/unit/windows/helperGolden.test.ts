@@ -8,7 +8,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { planRotation, type RingEntry } from '../../../src/core/ring';
 import { joinRsyncArgs } from '../../../src/core/windows/cmdline';
-import { reparseExcludeLine } from '../../../src/core/windows/reparseExcludes';
+import { helperOptionProblem } from '../../../src/core/windows/helperProfile';
+import { cygwinNameProblem, reparseExcludeLine } from '../../../src/core/windows/reparseExcludes';
 import { HOSTILE_WINDOWS_NAMES } from './planFixtures';
 
 const file = join(__dirname, '../../fixtures/windows/helper-golden.json');
@@ -41,9 +42,15 @@ function goldenPairs() {
     HOSTILE_WINDOWS_NAMES,
   ];
   const quoting = argvs.map((argv) => ({ argv, line: joinRsyncArgs(argv) }));
-  const excludes = ['node_modules\\', 'a\\b\\Application Data\\', 'file link.txt', 'odd [name]\\', ...HOSTILE_WINDOWS_NAMES.map((n) => `${n}\\`)]
-    .map((relative) => ({ relative, line: reparseExcludeLine(relative) }));
-  return { rotation, quoting, excludes };
+  // Names Cygwin shows rsync differently (review H3): no exclude line, the helper refuses them.
+  const unmatchable = ['x\uf02a\\', 'cfg\uf03a', 'a\\\uf000b\\', 'z\uf0ff', 'lone \ud800 high\\', 'lone \udc00 low', 'dot.\\x\\', 'trailing space \\'];
+  const excludes = ['node_modules\\', 'a\\b\\Application Data\\', 'file link.txt', 'odd [name]\\', 'emoji 😀\\', 'x\uefff', ...HOSTILE_WINDOWS_NAMES.map((n) => `${n}\\`), ...unmatchable]
+    .map((relative) => (cygwinNameProblem(relative.replace(/\\$/, '')) === undefined ? { relative, line: reparseExcludeLine(relative) } : { relative, line: null }));
+  const options = ['-rtDx', '--delete', '--chmod=ugo=rwX', '--out-format=%i %n', '--exclude=*.tmp', '--exclude=', '--bwlimit=2000', '--bwlimit=2000 --log-file=/c/x', '--timeout=', '-c', '-A', '-p', '--perms', '-L',
+    '--copy-unsafe-links', '--log-file=/c/x.log', '--chmod=a+rwx', '--exclude=a"b', '--filter=merge /x', '-e', '--rsh=sh', '--max-size=1G', '--checksum-choice=xxh128',
+    '--exclude=!', '--exclude=+ *', '--exclude=- x', '--exclude=!x', '--exclude=. /c/x']
+    .map((option) => ({ option, ok: helperOptionProblem(option) === undefined }));
+  return { rotation, quoting, excludes, options };
 }
 
 test('golden pairs for the helper script are generated from the TypeScript functions', () => {
@@ -58,6 +65,14 @@ test('the golden pairs cover the rotation cases that matter', () => {
   assert.deepEqual([...kinds].sort(), ['drop', 'move', 'promote']);
   assert.ok(rotation.some((r) => r.steps.some((s) => s.kind === 'move' && s.to < s.from)), 'a gap closed downwards');
   assert.ok(rotation.some((r) => r.steps.filter((s) => s.kind === 'drop').length > 1), 'several slots dropped');
-  assert.equal(excludes.find((e) => e.relative === 'odd [name]\\')!.line, '/odd \\[name]/');
+  // No folder-only rule: a junction can point at a file (review 12b, NEW-2).
+  assert.equal(excludes.find((e) => e.relative === 'odd [name]\\')!.line, '/odd \\[name]');
   assert.equal(excludes.find((e) => e.relative === 'file link.txt')!.line, '/file link.txt');
+  // The private-use and surrogate names are in the pairs, refused (review L7).
+  assert.equal(excludes.find((e) => e.relative === 'x\uf02a\\')!.line, null);
+  assert.equal(excludes.find((e) => e.relative === 'lone \ud800 high\\')!.line, null);
+  assert.equal(excludes.find((e) => e.relative === 'emoji 😀\\')!.line, '/emoji 😀');
+  assert.throws(() => reparseExcludeLine('x\uf02a\\'), /rsync would see another name/);
+  const { options } = goldenPairs();
+  assert.deepEqual(options.filter((o) => o.ok).map((o) => o.option), ['-rtDx', '--delete', '--chmod=ugo=rwX', '--out-format=%i %n', '--exclude=*.tmp', '--bwlimit=2000', '-c', '--max-size=1G', '--checksum-choice=xxh128', '--exclude=!x']);
 });

@@ -6,9 +6,11 @@ import { dirname, join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { buildRsyncArgv } from '../../../src/core/rsyncArgs';
 import { splitWindowsArgs } from '../../../src/core/windows/cmdline';
-import { checkTargetFilesystem, helperRsyncArgv, validateHelperProfile } from '../../../src/core/windows/helperProfile';
-import { USER_ACCOUNT_WARNING } from '../../../src/platform/windows/helperPlan';
+import { RIGHTS } from '../../../src/core/windows/acl';
+import { checkTargetFilesystem, helperOptionProblem, helperRsyncArgv, validateHelperProfile } from '../../../src/core/windows/helperProfile';
+import { rsyncLocationFix, USER_ACCOUNT_WARNING } from '../../../src/platform/windows/helperPlan';
 import { fakeMsys2Runtime } from './peBuilder';
+import { ShadowSlotsError } from '../../../src/core/errors';
 import { HOSTILE_WINDOWS_NAMES, planFor, USER_SID } from './planFixtures';
 
 const fixtures = join(__dirname, '../../fixtures/windows');
@@ -101,14 +103,22 @@ test('stored profile: the helper\'s rsync argv is buildRsyncArgv with converted 
   assert.equal(p.slotSddl, `O:S-1-5-32-544D:P(A;OICI;0x1f01ff;;;S-1-5-18)(A;OICI;0x1f01ff;;;S-1-5-32-544)(A;OICI;0x1200a9;;;${USER_SID})`);
 });
 
-test('finding 1: rsync and the DLLs it loads are copied into the admin-only folder, hash-listed, and only that copy runs', () => {
+test('finding 1 / review H1: the installer reads rsync and its DLLs from where they were found, by SHA-256; only the installed copy runs', () => {
   const plan = planFor({ source: 'C:\\src\\p', target: 'D:\\Backups' });
   const p = plan.storedProfile;
   assert.equal(p.rsync.exe, 'C:\\ProgramData\\Shadow Slots\\p\\rsync\\usr\\bin\\rsync.exe');
-  const runtime = ['rsync/usr/bin/rsync.exe', 'rsync/usr/bin/msys-2.0.dll', 'rsync/usr/bin/msys-iconv-2.dll', 'rsync/etc/fstab'];
-  assert.deepEqual(p.rsync.files.map((f) => f.name), runtime);
-  assert.deepEqual(plan.manifest.files.map((f) => f.name), ['helper.ps1', 'profile.json', 'task.xml', ...runtime]);
-  for (const f of plan.manifest.files) {
+  assert.equal(p.rsync.origin, 'C:\\msys64\\usr\\bin\\rsync.exe');
+  const runtime = ['rsync/usr/bin/rsync.exe', 'rsync/usr/bin/msys-2.0.dll', 'rsync/usr/bin/msys-iconv-2.dll'];
+  assert.deepEqual(p.rsync.files.map((f) => f.name), [...runtime, 'rsync/etc/fstab']);
+  // Copied from the staging folder: the constant scripts, the generated files and fstab; never a binary.
+  assert.deepEqual(plan.manifest.files.map((f) => f.name), ['helper.ps1', 'native.cs', 'profile.json', 'task.xml', 'rsync/etc/fstab']);
+  // Read from rsync's own folder by the installer, after its location check, and compared with these hashes.
+  assert.deepEqual(plan.manifest.rsync.map((f) => [f.name, f.from]), [
+    ['rsync/usr/bin/rsync.exe', 'C:\\msys64\\usr\\bin\\rsync.exe'],
+    ['rsync/usr/bin/msys-2.0.dll', 'C:\\msys64\\usr\\bin\\msys-2.0.dll'],
+    ['rsync/usr/bin/msys-iconv-2.dll', 'C:\\msys64\\usr\\bin\\msys-iconv-2.dll'],
+  ]);
+  for (const f of [...plan.manifest.files, ...plan.manifest.rsync]) {
     assert.equal(f.sha256, createHash('sha256').update(staged(plan, f.name).bytes).digest('hex'), f.name);
     const listed = p.rsync.files.find((r) => r.name === f.name);
     if (listed) assert.equal(listed.sha256, f.sha256);
@@ -117,6 +127,49 @@ test('finding 1: rsync and the DLLs it loads are copied into the admin-only fold
   assert.equal(staged(plan, 'rsync/etc/fstab').bytes.toString(), 'none / cygdrive binary,posix=0,noacl,user 0 0\n');
   // The install root's folder for the copy is administrators-only.
   assert.deepEqual(plan.manifest.folders.find((f) => f.path.endsWith('\\rsync'))!.rules, ['S-1-5-18|2032127|3|0', 'S-1-5-32-544|2032127|3|0']);
+  // rsync on a share or given by a relative path is refused before anything is staged.
+  for (const origin of ['\\\\nas\\tools\\rsync.exe', 'rsync.exe', 'C:\\rsync']) {
+    assert.throws(() => planFor({ source: 'C:\\src\\p', target: 'D:\\B' }, { rsync: { path: origin, flavor: 'msys2', files: fakeMsys2Runtime() } }), /not on a local drive|not an absolute/, origin);
+  }
+});
+
+test('review H1: the lock-down the installer proposes is the same text in both languages', () => {
+  const installer = readFileSync(join(__dirname, '../../../src/platform/windows/assets/install.ps1'), 'utf8');
+  const body = /function Get-LockDownFix\(\[string\]\$Folder\) \{\r?\n {2}"(.*)"\r?\n\}/.exec(installer)![1]!;
+  const folder = 'C:\\msys64';
+  const fromPs = body.replace(/""/g, '"').replace(/\$Folder/g, folder).replace(/`r`n/g, '\r\n');
+  assert.equal(fromPs, rsyncLocationFix(folder));
+  assert.match(rsyncLocationFix(folder), /\/inheritance:r \/grant:r \*S-1-5-18:\(OI\)\(CI\)F \*S-1-5-32-544:\(OI\)\(CI\)F \*S-1-5-32-545:\(OI\)\(CI\)RX/);
+  assert.match(rsyncLocationFix(folder), /\/setowner \*S-1-5-32-544 \/T/);
+});
+
+test('review M2: a drive\'s root, an administrative share and a share on this computer are refused as targets', () => {
+  for (const target of ['D:\\', 'e:\\']) assert.throws(() => planFor({ source: 'C:\\src\\p', target }), /drive's root/, target);
+  for (const target of ['\\\\nas\\C$\\x', '\\\\nas\\ADMIN$', '\\\\nas\\d$']) assert.throws(() => planFor({ source: 'C:\\src\\p', target }), /administrative share/, target);
+  for (const target of ['\\\\localhost\\share\\x', '\\\\127.0.0.1\\s', '\\\\127.1.2.3\\s', '\\\\PC-ALICE\\s\\x', '\\\\pc-alice.corp.example\\s']) {
+    assert.throws(() => planFor({ source: 'C:\\src\\p', target }, { localNames: ['PC-ALICE', 'pc-alice.corp.example'] }), /names this computer/, target);
+  }
+  assert.doesNotThrow(() => planFor({ source: 'C:\\src\\p', target: '\\\\nas\\backups\\alice' }, { localNames: ['PC-ALICE'] }));
+});
+
+test('review L2: the requester is a user account; the stored options are on the helper\'s allow-list', () => {
+  for (const sid of ['S-1-5-32-545', 'S-1-1-0', 'S-1-5-11', 'S-1-5-18', 'S-1-5-21-1-2-3']) {
+    assert.throws(() => planFor({ source: 'C:\\src\\p', target: 'D:\\B' }, { userSid: sid }), /not the SID of a user account/, sid);
+  }
+  assert.doesNotThrow(() => planFor({ source: 'C:\\src\\p', target: 'D:\\B' }, { userSid: 'S-1-12-1-1111111111-2222222222-3333333333-444444444' }));
+  for (const arg of ['-A', '--perms', '-H', '--chmod=a+rwx']) {
+    assert.throws(() => planFor({ source: 'C:\\src\\p', target: 'D:\\B', rsyncArgs: [arg] }), /not an option the elevated helper runs rsync with/, arg);
+  }
+  const plan = planFor({ source: 'C:\\src\\p', target: 'D:\\B', rsyncArgs: ['--bwlimit=2000', '-c'] });
+  assert.ok(plan.storedProfile.rsync.options.includes('--bwlimit=2000'));
+  for (const o of plan.storedProfile.rsync.options) assert.equal(helperOptionProblem(o), undefined, o);
+  const stored = JSON.parse(staged(plan, 'profile.json').bytes.toString('utf8'));
+  assert.throws(() => validateHelperProfile({ ...stored, requester: 'S-1-5-32-545' }), /requester/);
+  assert.throws(() => validateHelperProfile({ ...stored, rsync: { ...stored.rsync, options: [...stored.rsync.options, '--log-file=/c/x'] } }), /rsync\.options/);
+  // Review 12b: "!" would clear the link excludes; a device path skips Win32 path checks.
+  assert.throws(() => validateHelperProfile({ ...stored, rsync: { ...stored.rsync, options: [...stored.rsync.options, '--exclude=!'] } }), /rsync\.options/);
+  assert.throws(() => validateHelperProfile({ ...stored, rsync: { ...stored.rsync, options: [...stored.rsync.options, '--exclude=- *'] } }), /rsync\.options/);
+  for (const target of ['\\\\?\\C:\\B', '\\\\.\\C:\\B', '\\\\?\\UNC\\nas\\b']) assert.throws(() => validateHelperProfile({ ...stored, target }), /target/);
 });
 
 test('findings 2 and 7: every folder gets a fresh protected DACL owned by Administrators, read back exactly; no grant to all Users', () => {
@@ -128,16 +181,16 @@ test('findings 2 and 7: every folder gets a fresh protected DACL owned by Admini
   assert.equal(byLeaf['\\p']!.sddl, `O:S-1-5-32-544D:P${admins}(A;OICI;0x1200a9;;;${USER_SID})`);
   assert.equal(byLeaf['\\p\\links']!.sddl, `O:S-1-5-32-544D:P${admins}`);
   assert.equal(byLeaf['\\p\\state']!.sddl, `O:S-1-5-32-544D:P${admins}(A;OICI;0x120089;;;${USER_SID})`);
-  // The cancel folder: write access to the files in it (inherit-only), nothing on the folder itself.
-  assert.equal(byLeaf['\\p\\cancel']!.sddl, `O:S-1-5-32-544D:P${admins}(A;OIIO;0x120116;;;${USER_SID})`);
-  assert.deepEqual(byLeaf['\\p\\cancel']!.rules, ['S-1-5-18|2032127|3|0', `${USER_SID}|1179926|2|2`, 'S-1-5-32-544|2032127|3|0']);
+  // The cancel folder: append (not overwrite) access to the files in it (inherit-only), nothing on the folder itself.
+  assert.equal(byLeaf['\\p\\cancel']!.sddl, `O:S-1-5-32-544D:P${admins}(A;OIIO;0x120194;;;${USER_SID})`);
+  assert.deepEqual(byLeaf['\\p\\cancel']!.rules, ['S-1-5-18|2032127|3|0', `${USER_SID}|1180052|2|2`, 'S-1-5-32-544|2032127|3|0']);
+  assert.equal(RIGHTS.cancelAppend & 0x2, 0, 'no FILE_WRITE_DATA: the requester cannot truncate or overwrite the request');
   assert.equal(byLeaf['\\p\\tmp']!.sddl, `O:S-1-5-32-544D:P${admins}`);
   for (const f of manifest.folders) {
     assert.match(f.sddl, /^O:S-1-5-32-544D:P\(/, f.path);
     assert.doesNotMatch(f.sddl, /S-1-5-32-545|S-1-1-0|S-1-5-11/, 'no Users, Everyone or Authenticated Users');
   }
   assert.equal(manifest.cancelRequest, 'C:\\ProgramData\\Shadow Slots\\p\\cancel\\request');
-  assert.deepEqual(manifest.takeOwnership, ['C:\\Windows\\System32\\takeown.exe', '/F', 'C:\\ProgramData\\Shadow Slots', '/A']);
   assert.deepEqual(manifest.register, ['C:\\Windows\\System32\\schtasks.exe', '/Create', '/XML', 'C:\\ProgramData\\Shadow Slots\\p\\task.xml', '/TN', '\\Shadow Slots\\helper-p', '/F']);
 });
 
@@ -195,10 +248,12 @@ test('hostile path names cannot change any command, the XML or the script', () =
 test('refusals with a clear message', () => {
   assert.throws(() => planFor({ source: '\\\\nas\\share\\src', target: 'D:\\B' }), /not on a local drive/);
   assert.throws(() => planFor({ source: 'C:\\src\\p', target: '\\\\nas\\b' }, { account: 'user-s4u', userAccountAccepted: true }), /S4U task has no network credentials/);
-  assert.throws(() => planFor({ source: 'C:\\src\\p', target: 'D:\\B' }, { userSid: 'alice' }), /not a Windows SID/);
+  assert.throws(() => planFor({ source: 'C:\\src\\p', target: 'D:\\B' }, { userSid: 'alice' }), /not the SID of a user account/);
   assert.throws(() => planFor({ source: 'C:\\src\\p', target: 'D:\\B', name: 'nul' }), /reserved device name/);
   assert.throws(() => planFor({ source: 'C:\\src\\p', target: 'D:\\B', name: 'trailing.' }), /ends with a dot/);
   assert.throws(() => planFor({ source: 'C:\\src\\p', target: 'D:\\B', snapshot: 'none' }), /snapshot method is "none"/);
+  assert.throws(() => planFor({ source: 'C:\\src\\p', target: 'D:\\B', targetMode: 'cow' }), (e: ShadowSlotsError) => /copy-on-write slots need a btrfs or ZFS target/.test(e.message) && /"auto" or "links"/.test(e.hint ?? ''));
+  for (const targetMode of ['auto', 'links']) assert.doesNotThrow(() => planFor({ source: 'C:\\src\\p', target: 'D:\\B', targetMode }));
   assert.throws(() => planFor({ source: 'C:\\a|b', target: 'D:\\B' }), /does not allow in names/);
   assert.throws(() => planFor({ source: 'C:\\src\\p', target: 'D:\\B' }, { rsync: { path: 'C:\\x\\rsync.exe', flavor: 'msys2', files: [] } }), /must start with rsync\.exe/);
   assert.throws(() => checkTargetFilesystem('NTFS', 1024), /NTFS allows 1023/);

@@ -19,6 +19,7 @@ export function planFor(input: ProfileInput, overrides: Partial<HelperPlanInput>
     systemRoot: 'C:\\Windows',
     helperScript: readHelperAsset('helper.ps1', assets),
     installerScript: readHelperAsset('install.ps1', assets),
+    nativeSource: readHelperAsset('native.cs', assets),
     ...overrides,
   });
 }

@@ -6,7 +6,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { peImports } from '../../../src/core/windows/peImports';
+import { readFileSync } from 'node:fs';
+import { RUNTIME_FILE_NAME, validateHelperProfile } from '../../../src/core/windows/helperProfile';
 import { collectRsyncRuntime, runtimeFiles } from '../../../src/platform/windows/rsyncRuntime';
+import { planFor } from './planFixtures';
 import { buildPe, fakeMsys2Runtime } from './peBuilder';
 
 test('import and delay-load import tables of PE32+ and PE32 files', () => {
@@ -45,3 +48,20 @@ test('the collector follows imports inside rsync\'s folder only, rsync.exe first
   await assert.rejects(collectRsyncRuntime(join(dir, 'rsync.exe')), /msys-iconv-2\.dll is not a valid PE file/);
   await assert.rejects(collectRsyncRuntime(join(dir, 'missing.exe')), /does not exist/);
 });
+
+test('review L9b: a runtime DLL with "_" in its name (msys-gcc_s-seh-1.dll) is copied, and the stored profile accepts it', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'ss-rsync-runtime-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  await writeFile(join(dir, 'rsync.exe'), buildPe({ imports: ['msys-2.0.dll', 'msys-gcc_s-seh-1.dll'] }));
+  await writeFile(join(dir, 'msys-2.0.dll'), buildPe({ imports: [] }));
+  await writeFile(join(dir, 'msys-gcc_s-seh-1.dll'), buildPe({ imports: ['msys-2.0.dll'] }));
+  const files = await collectRsyncRuntime(join(dir, 'rsync.exe'));
+  assert.deepEqual(files.map((f) => f.name), ['rsync.exe', 'msys-2.0.dll', 'msys-gcc_s-seh-1.dll']);
+  const plan = planFor({ source: 'C:\\src\\p', target: 'D:\\B' }, { rsync: { path: 'C:\\msys64\\usr\\bin\\rsync.exe', flavor: 'msys2', files } });
+  assert.ok(validateHelperProfile(JSON.parse(JSON.stringify(plan.storedProfile))).rsync.files.some((f) => f.name === 'rsync/usr/bin/msys-gcc_s-seh-1.dll'));
+  assert.ok(plan.manifest.rsync.some((f) => f.from === 'C:\\msys64\\usr\\bin\\msys-gcc_s-seh-1.dll'));
+  const scripts = ['install.ps1', 'helper.ps1'].map((n) => readFileSync(join(__dirname, '../../../src/platform/windows/assets', n), 'utf8'));
+  for (const text of scripts) assert.ok(text.includes('[A-Za-z0-9][A-Za-z0-9._+-]{0,63}\\.(exe|dll)'), 'both scripts allow the same names');
+  assert.ok(RUNTIME_FILE_NAME.test('msys-gcc_s-seh-1.dll'));
+});
+

@@ -64,10 +64,10 @@ $HelperExitMessages = @{
 # Mirrors of src/core (test/unit/windows/helperScript.test.ts checks they agree).
 $MaxSlots = 1000
 $NtfsMaxLinks = 1023
+# The latest a shadow made by one run's Create calls can be dated after its intent (review L4).
+$CreateWindowSeconds = 180
 $AdminsSid = 'S-1-5-32-544'
 $SystemSid = 'S-1-5-18'
-$CreatorOwnerSid = 'S-1-3-0'
-$OwnerRightsSid = 'S-1-3-4'
 $WriteRights = 0x500D0156
 
 $Utf8 = [Text.UTF8Encoding]::new($false)
@@ -82,191 +82,15 @@ $Script:Pins = [Collections.Generic.List[object]]::new()
 
 function Stop-Helper([int]$Exit, [string]$Message) { $e = [Exception]::new($Message); $e.Data['exit'] = $Exit; throw $e }
 function Now { [DateTime]::UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", $Invariant) }
+# A name for a message: characters that would not show (controls, surrogates, private use) as \uXXXX.
+function Format-Name([string]$Name) { -join @($Name.ToCharArray().ForEach({ if ([int]$_ -lt 0x20 -or ([int]$_ -ge 0xD800 -and [int]$_ -le 0xF8FF)) { '\u{0:X4}' -f [int]$_ } else { [string]$_ } })) }
 function Log([string]$Text) { if ($Script:LogFile) { [IO.File]::AppendAllText($Script:LogFile, "$(Now) $Text`r`n", $Utf8) } }
 
-# Native calls the elevated side needs to never follow a link it did not make (issue 12, finding
-# 5): opening each folder of a path itself and holding it (no FILE_SHARE_DELETE) so it cannot be
-# renamed or replaced by a junction while the helper works; reading a file only if it is a plain
-# file with one name; replacing a file's directory entry; listing the links and junctions in the
-# shadowed source. Compiled by Add-Type after TEMP points into the admin-only install folder.
-$NativeCode = @'
-using System;
-using System.Collections.Generic;
-using System.ComponentModel;
-using System.IO;
-using System.Runtime.InteropServices;
-using Microsoft.Win32.SafeHandles;
-
-namespace ShadowSlots
-{
-    public static class Native
-    {
-        const uint FILE_LIST_DIRECTORY = 0x1, FILE_READ_ATTRIBUTES = 0x80, SYNCHRONIZE = 0x100000, GENERIC_READ = 0x80000000;
-        const uint FILE_SHARE_READ = 1, FILE_SHARE_WRITE = 2, FILE_SHARE_DELETE = 4, OPEN_EXISTING = 3;
-        const uint FILE_FLAG_BACKUP_SEMANTICS = 0x02000000, FILE_FLAG_OPEN_REPARSE_POINT = 0x00200000;
-        const uint ATTRIBUTE_DIRECTORY = 0x10, ATTRIBUTE_REPARSE_POINT = 0x400;
-
-        [StructLayout(LayoutKind.Sequential)]
-        struct HandleInfo { public uint Attributes, C1, C2, A1, A2, W1, W2, Volume, SizeHigh, SizeLow, Links, IndexHigh, IndexLow; }
-
-        [StructLayout(LayoutKind.Sequential, CharSet = CharSet.Unicode)]
-        struct FindData
-        {
-            public uint Attributes, C1, C2, A1, A2, W1, W2, SizeHigh, SizeLow, ReparseTag, Reserved1;
-            [MarshalAs(UnmanagedType.ByValTStr, SizeConst = 260)] public string Name;
-            [MarshalAs(UnmanagedType.ByValTStr, SizeConst = 14)] public string ShortName;
-        }
-
-        [DllImport("kernel32.dll", SetLastError = true, CharSet = CharSet.Unicode)]
-        static extern SafeFileHandle CreateFileW(string name, uint access, uint share, IntPtr security, uint disposition, uint flags, IntPtr template);
-        [DllImport("kernel32.dll", SetLastError = true)]
-        static extern bool GetFileInformationByHandle(SafeFileHandle handle, out HandleInfo info);
-        [DllImport("kernel32.dll", SetLastError = true, CharSet = CharSet.Unicode)]
-        [return: MarshalAs(UnmanagedType.I1)]
-        static extern bool CreateSymbolicLinkW(string link, string target, uint flags);
-        [DllImport("kernel32.dll", SetLastError = true, CharSet = CharSet.Unicode)]
-        static extern bool MoveFileExW(string from, string to, uint flags);
-        [DllImport("kernel32.dll", SetLastError = true, CharSet = CharSet.Unicode)]
-        static extern IntPtr FindFirstFileExW(string name, int level, out FindData data, int op, IntPtr filter, int flags);
-        [DllImport("kernel32.dll", SetLastError = true, CharSet = CharSet.Unicode)]
-        static extern bool FindNextFileW(IntPtr find, out FindData data);
-        [DllImport("kernel32.dll")]
-        static extern bool FindClose(IntPtr find);
-
-        static string Long(string path)
-        {
-            if (path.StartsWith(@"\\?\")) return path;
-            if (path.StartsWith(@"\\")) return @"\\?\UNC\" + path.Substring(2);
-            return @"\\?\" + path;
-        }
-
-        static HandleInfo Info(SafeFileHandle h, string path)
-        {
-            HandleInfo info;
-            if (!GetFileInformationByHandle(h, out info))
-            {
-                int error = Marshal.GetLastWin32Error();
-                h.Dispose();
-                throw new Win32Exception(error, "Cannot read " + path);
-            }
-            return info;
-        }
-
-        /// Opens the folder itself (never what a link points to) and keeps it from being renamed,
-        /// deleted or replaced while the handle is open. Refuses links, junctions and files.
-        public static SafeFileHandle Pin(string path)
-        {
-            SafeFileHandle h = CreateFileW(Long(path), FILE_LIST_DIRECTORY | FILE_READ_ATTRIBUTES | SYNCHRONIZE, FILE_SHARE_READ | FILE_SHARE_WRITE, IntPtr.Zero, OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT, IntPtr.Zero);
-            if (h.IsInvalid) throw new Win32Exception(Marshal.GetLastWin32Error(), "Cannot open " + path);
-            HandleInfo info = Info(h, path);
-            if ((info.Attributes & ATTRIBUTE_REPARSE_POINT) != 0) { h.Dispose(); throw new IOException(path + " is a link or junction; the elevated helper does not follow links it did not make. Replace it with a real folder."); }
-            if ((info.Attributes & ATTRIBUTE_DIRECTORY) == 0) { h.Dispose(); throw new IOException(path + " is not a folder."); }
-            return h;
-        }
-
-        /// Pins every folder of an absolute path from the volume (or share) root down, so the path
-        /// names the same folders for as long as the handles are open.
-        public static List<SafeFileHandle> PinPath(string path)
-        {
-            string root, rest;
-            if (path.StartsWith(@"\\"))
-            {
-                int server = path.IndexOf('\\', 2);
-                int share = server < 0 ? -1 : path.IndexOf('\\', server + 1);
-                root = (share < 0 ? path : path.Substring(0, share)) + @"\";
-                rest = share < 0 ? "" : path.Substring(share + 1);
-            }
-            else
-            {
-                root = path.Substring(0, 3);
-                rest = path.Substring(3);
-            }
-            List<SafeFileHandle> pins = new List<SafeFileHandle>();
-            try
-            {
-                string current = root;
-                pins.Add(Pin(current));
-                foreach (string part in rest.Split(new char[] { '\\' }, StringSplitOptions.RemoveEmptyEntries))
-                {
-                    current = current.EndsWith(@"\") ? current + part : current + @"\" + part;
-                    pins.Add(Pin(current));
-                }
-            }
-            catch
-            {
-                foreach (SafeFileHandle p in pins) p.Dispose();
-                throw;
-            }
-            return pins;
-        }
-
-        /// A file the user can write is read only if it is a plain file with a single name: never
-        /// through a link, never a hard link to some other file.
-        public static FileStream OpenPlainFile(string path)
-        {
-            SafeFileHandle h = CreateFileW(Long(path), GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, IntPtr.Zero, OPEN_EXISTING, FILE_FLAG_OPEN_REPARSE_POINT, IntPtr.Zero);
-            if (h.IsInvalid) throw new Win32Exception(Marshal.GetLastWin32Error(), "Cannot open " + path);
-            HandleInfo info = Info(h, path);
-            if ((info.Attributes & (ATTRIBUTE_REPARSE_POINT | ATTRIBUTE_DIRECTORY)) != 0 || info.Links != 1)
-            {
-                h.Dispose();
-                throw new IOException(path + " is a link, a folder or a file with more than one name; the elevated helper does not read it.");
-            }
-            return new FileStream(h, FileAccess.Read);
-        }
-
-        /// Renames `from` over `to`: the entry `to` is replaced, whatever it is, never followed.
-        public static void Replace(string from, string to)
-        {
-            if (!MoveFileExW(Long(from), Long(to), 1 | 8)) throw new Win32Exception(Marshal.GetLastWin32Error(), "Cannot replace " + to);
-        }
-
-        public static void LinkDirectory(string link, string target)
-        {
-            if (!CreateSymbolicLinkW(link, target, 1)) throw new Win32Exception(Marshal.GetLastWin32Error(), "Cannot create the link " + link);
-        }
-
-        /// Reparse points whose data is the file itself (deduplication, compression, cloud and
-        /// offline files, projected folders); every other kind redirects somewhere else.
-        static bool Redirects(uint tag)
-        {
-            if (tag == 0x80000013 || tag == 0x80000017 || tag == 0xC0000004 || tag == 0x80000006 || tag == 0x9000001C) return false;
-            return (tag & 0xFFFF0FFF) != 0x9000001A;
-        }
-
-        /// Every link, junction and mount point below `root` (relative paths, folders ending in
-        /// a backslash), without entering them: rsync is told to skip them.
-        public static string[] RedirectionsUnder(string root)
-        {
-            List<string> found = new List<string>();
-            Stack<string> pending = new Stack<string>();
-            pending.Push("");
-            while (pending.Count > 0)
-            {
-                string relative = pending.Pop();
-                string dir = relative.Length == 0 ? Long(root) : Long(root) + @"\" + relative;
-                FindData d;
-                IntPtr find = FindFirstFileExW(dir + @"\*", 1, out d, 0, IntPtr.Zero, 2);
-                if (find == new IntPtr(-1)) continue;
-                try
-                {
-                    do
-                    {
-                        if (d.Name == "." || d.Name == "..") continue;
-                        string child = relative.Length == 0 ? d.Name : relative + @"\" + d.Name;
-                        bool folder = (d.Attributes & ATTRIBUTE_DIRECTORY) != 0;
-                        if ((d.Attributes & ATTRIBUTE_REPARSE_POINT) != 0 && Redirects(d.ReparseTag)) { found.Add(folder ? child + @"\" : child); continue; }
-                        if (folder) pending.Push(child);
-                    } while (FindNextFileW(find, out d));
-                }
-                finally { FindClose(find); }
-            }
-            found.Sort(StringComparer.Ordinal);
-            return found.ToArray();
-        }
-    }
-}
-'@
+# The native calls (assets/native.cs, installed beside this script and checked with its folder)
+# never follow a link the helper did not make, read security descriptors through handles, and
+# list the shadowed source with backup semantics. Compiled by Add-Type only after TEMP points into
+# the admin-only install folder and that folder was checked.
+$NativeSource = [IO.Path]::Combine($Here, 'native.cs')
 
 function Set-State([string]$Phase, [string]$Message, [switch]$Force) {
   $Script:State.phase = $Phase; $Script:State.message = $Message
@@ -285,21 +109,13 @@ function Read-UserJson([string]$Path) {
   try { $text = $reader.ReadToEnd() } finally { $reader.Dispose() }
   try { Microsoft.PowerShell.Utility\ConvertFrom-Json -InputObject $text } catch { Stop-Helper 1 "$Path is not valid JSON; repair the ring with the CLI (shadow-slots list)." }
 }
-# A new file in a folder the user can write: whatever was planted under the name is removed (a
-# link or hard link is deleted itself, never followed), then the file is created new.
-function New-File([string]$Path) {
-  $attr = $null
-  try { $attr = [IO.File]::GetAttributes($Path) } catch [IO.FileNotFoundException] { } catch [IO.DirectoryNotFoundException] { }
-  if ($null -ne $attr) {
-    if (-not ($attr -band [IO.FileAttributes]::Directory)) { [IO.File]::Delete($Path) }
-    elseif ($attr -band [IO.FileAttributes]::ReparsePoint) { [IO.Directory]::Delete($Path, $false) }
-    else { Stop-Helper 1 "$Path is a folder; remove it and run the backup again." }
-  }
-  [IO.File]::Open($Path, [IO.FileMode]::CreateNew, [IO.FileAccess]::Write, [IO.FileShare]::Read)
-}
+# A new file in a folder the user can write (review M1): created with CREATE_NEW without following
+# a link, so a planted link or file of that name makes the create fail (it is never followed),
+# and written only through that checked handle. Replacing the entry is a rename, which acts on
+# the entry itself.
 function Write-Atomic([string]$Path, [string]$Text) {
-  $tmp = "$Path.tmp-$PID"
-  $fs = New-File $tmp
+  $tmp = "$Path.tmp-$([Guid]::NewGuid().ToString('N'))"
+  $fs = [ShadowSlots.Native]::CreateNew($tmp)
   try { $bytes = $Utf8.GetBytes($Text); $fs.Write($bytes, 0, $bytes.Length); $fs.Flush($true) } finally { $fs.Dispose() }
   [ShadowSlots.Native]::Replace($tmp, $Path)
 }
@@ -309,12 +125,14 @@ function Get-Sha256([string]$Path) {
   try { [BitConverter]::ToString([Security.Cryptography.SHA256]::Create().ComputeHash($fs)).Replace('-', '').ToLowerInvariant() } finally { $fs.Dispose() }
 }
 
-function Get-Security([string]$Path) {
-  if ([IO.Directory]::Exists($Path)) { [IO.Directory]::GetAccessControl($Path) } else { [IO.File]::GetAccessControl($Path) }
-}
-# Owned by Administrators or SYSTEM, and no allow entry lets anyone else change it.
-function Test-AdminOnly([string]$Path) {
-  $sd = Get-Security $Path
+# Before native.cs is compiled (once, for the folders it is compiled in): .NET's rules, plus the
+# raw DACL for the callback and object entries those rules do not return (review L1).
+function Test-AdminOnlyBeforeNative([string]$Path) {
+  if ([IO.File]::GetAttributes($Path) -band [IO.FileAttributes]::ReparsePoint) { return $false }
+  $sd = [IO.Directory]::GetAccessControl($Path)
+  $raw = [Security.AccessControl.RawSecurityDescriptor]::new($sd.GetSecurityDescriptorBinaryForm(), 0)
+  if ($null -eq $raw.DiscretionaryAcl) { return $false }
+  foreach ($ace in $raw.DiscretionaryAcl) { if ($ace -isnot [Security.AccessControl.CommonAce] -or $ace.IsCallback) { return $false } }
   $owner = $sd.GetOwner([Security.Principal.SecurityIdentifier]).Value
   if ($owner -ne $AdminsSid -and $owner -ne $SystemSid) { return $false }
   foreach ($r in $sd.GetAccessRules($true, $true, [Security.Principal.SecurityIdentifier])) {
@@ -324,37 +142,55 @@ function Test-AdminOnly([string]$Path) {
   }
   $true
 }
+# Owned by Administrators or SYSTEM and changeable by no one else, read from the raw DACL of a
+# handle to the folder itself (a link is refused, not followed).
+function Test-AdminOnly([string]$Path) {
+  try { $h = [ShadowSlots.Native]::Pin($Path) } catch [IO.IOException] { return $false }
+  try { $null -eq [ShadowSlots.Acl]::WriteProblem([ShadowSlots.Native]::Security($h), [string[]]@($AdminsSid, $SystemSid), $WriteRights, $false) } finally { $h.Dispose() }
+}
 # A slot folder this helper made: protected and changeable by administrators only, so nothing in
 # it can have been planted by a user. FAT and exFAT have neither permissions nor links.
 function Test-HelperMade([string]$Dir) {
   if (-not $Script:TargetHasAcls) { return $true }
-  [IO.Directory]::GetAccessControl($Dir).AreAccessRulesProtected -and (Test-AdminOnly $Dir)
+  try { $h = [ShadowSlots.Native]::Pin($Dir) } catch [IO.IOException] { return $false }
+  try {
+    $sd = [ShadowSlots.Native]::Security($h)
+    [ShadowSlots.Acl]::IsProtected($sd) -and $null -eq [ShadowSlots.Acl]::WriteProblem($sd, [string[]]@($AdminsSid, $SystemSid), $WriteRights, $false)
+  } finally { $h.Dispose() }
 }
 # Slot folders are created with the requester's read-only access from the start (one call, no
 # window in which the user could write into them).
 function New-SlotDir([string]$Dir) {
-  if ($Script:TargetHasAcls) {
-    $sd = [Security.AccessControl.DirectorySecurity]::new()
-    $sd.SetSecurityDescriptorSddlForm($P.slotSddl, [Security.AccessControl.AccessControlSections]'Owner, Access')
-    [void][IO.Directory]::CreateDirectory($Dir, $sd)
-  } else { [void][IO.Directory]::CreateDirectory($Dir) }
+  if ($Script:TargetHasAcls) { [ShadowSlots.Native]::CreateDirectory($Dir, $P.slotSddl) }
+  else { [void][IO.Directory]::CreateDirectory($Dir) }
 }
 function Add-Pin([string]$Dir) { $pin = [ShadowSlots.Native]::Pin($Dir); $Script:Pins.Add($pin); $pin }
 function Remove-Pin($Pin) { if ($null -ne $Pin) { [void]$Script:Pins.Remove($Pin); $Pin.Dispose() } }
 
-# Only the requester, Administrators and SYSTEM may change the target (issue 12, finding 5).
-function Assert-TargetAccess([string]$Dir) {
-  $sd = [IO.Directory]::GetAccessControl($Dir)
-  $allowed = @($P.requester, $AdminsSid, $SystemSid, $OwnerRightsSid)
-  $owner = $sd.GetOwner([Security.Principal.SecurityIdentifier]).Value
-  $fix = "give only yourself, SYSTEM and Administrators access (icacls ""$Dir"" /setowner *$($P.requester) and icacls ""$Dir"" /inheritance:r /grant:r *$($P.requester):(OI)(CI)F *S-1-5-18:(OI)(CI)F *S-1-5-32-544:(OI)(CI)F) or choose another target"
-  if ($allowed -notcontains $owner) { Stop-Helper 1 "The target folder $Dir belongs to $owner, who could change it while the helper writes there: $fix." }
-  foreach ($r in $sd.GetAccessRules($true, $true, [Security.Principal.SecurityIdentifier])) {
-    if ($r.AccessControlType -ne [Security.AccessControl.AccessControlType]::Allow -or (([int64]$r.FileSystemRights -band $WriteRights) -eq 0)) { continue }
-    $sid = $r.IdentityReference.Value
-    if ($allowed -contains $sid) { continue }
-    if ($sid -eq $CreatorOwnerSid -and ($r.PropagationFlags -band [Security.AccessControl.PropagationFlags]::InheritOnly)) { continue }
-    Stop-Helper 1 "Others can write to the target folder $Dir ($sid may change it). The elevated helper writes only where no other user can: $fix."
+# The target is the requester's (review M2): owned by them, and changeable only by them,
+# Administrators and SYSTEM; .shadow-slots and its folders (which the helper may have made) are
+# owned by the requester, Administrators or SYSTEM and changeable by no one else. Read from the raw
+# DACL of the pinned folder itself.
+function Assert-TargetAccess($Pin, [string]$Dir, [switch]$Meta) {
+  $sd = [ShadowSlots.Native]::Security($Pin)
+  $fix = "as administrator: icacls ""$Dir"" /setowner *$($P.requester) and icacls ""$Dir"" /inheritance:r /grant:r *$($P.requester):(OI)(CI)F *S-1-5-18:(OI)(CI)F *S-1-5-32-544:(OI)(CI)F; or choose a folder of your own as target"
+  if (-not $Meta -and $sd.Owner.Value -ne $P.requester) {
+    Stop-Helper 1 "The target folder $Dir belongs to $($sd.Owner.Value), not to you. The elevated helper writes only into a folder of your own (a drive's root or a folder of another account or of Windows is refused): $fix."
+  }
+  $why = [ShadowSlots.Acl]::WriteProblem($sd, [string[]]@($P.requester, $AdminsSid, $SystemSid), $WriteRights, $false)
+  if ($null -ne $why) { Stop-Helper 1 "Others can change the target folder $Dir ($why). The elevated helper writes only where no other user can: $fix." }
+}
+# A network target must be another computer's share, never this one's (review M2): the share
+# would be this computer's own disk, reached around the checks of a local path.
+function Assert-RemoteTarget([string]$Target) {
+  $server = $Target.Substring(2).Split([char]'\')[0]
+  $share = $Target.Substring(2).Split([char]'\')[1]
+  if ($share -match '^([A-Za-z]|ADMIN|IPC|PRINT)\$$') { Stop-Helper 1 "The target $Target is an administrative share; give the folder's local path instead." }
+  $local = @([Net.Dns]::GetHostName(), [Environment]::MachineName, 'localhost', '.')
+  $addresses = @(try { [Net.Dns]::GetHostAddresses($server) } catch { })
+  $mine = @(foreach ($nic in [Net.NetworkInformation.NetworkInterface]::GetAllNetworkInterfaces()) { foreach ($a in $nic.GetIPProperties().UnicastAddresses) { $a.Address } })
+  if ($local -contains $server -or @($addresses.Where({ [Net.IPAddress]::IsLoopback($_) -or $mine -contains $_ })).Count -gt 0) {
+    Stop-Helper 1 "The target $Target names this computer; give the folder's local path instead (D:\Backups), so it is checked like one."
   }
 }
 
@@ -387,12 +223,13 @@ function Assert-SourceIsRequesters([string]$ShadowRoot) {
 }
 
 function Assert-Profile($p) {
-  $abs = '^([A-Za-z]:\\|\\\\[^\\]+\\[^\\]+)'
+  $abs = '^([A-Za-z]:\\|\\\\[^\\?.][^\\]*\\[^\\]+)'
   $ctl = '[\x00-\x1f\x7f]'
   $bad = { param($what) Stop-Helper 2 "The stored helper profile is invalid: $what. Run Set Up Elevated Helper again." }
-  if ($p.format -ne 2 -or $p.kind -ne 'shadow-slots-helper') { & $bad 'unknown format' }
+  if ($p.format -ne 3 -or $p.kind -ne 'shadow-slots-helper') { & $bad 'unknown format' }
   if ($p.name -isnot [string] -or $p.name -notmatch '^[\p{L}\p{N}][\p{L}\p{N} ._-]{0,63}$') { & $bad 'name' }
-  if ($p.requester -isnot [string] -or $p.requester -cnotmatch '^S-1-[0-5](-\d{1,10}){1,14}$') { & $bad 'requester' }
+  # A user account (local, domain or Microsoft Entra): never a group such as Users or Everyone (review L2).
+  if ($p.requester -isnot [string] -or $p.requester -cnotmatch '^S-1-(5-21(-\d{1,10}){4}|12-1(-\d{1,10}){4})$') { & $bad 'requester' }
   foreach ($k in 'source', 'target', 'installDir', 'linkDir', 'stateDir', 'cancelDir', 'tmpDir') {
     $v = $p.$k
     if ($v -isnot [string] -or $v -notmatch $abs -or $v -match $ctl -or ($v -split '\\') -contains '..') { & $bad $k }
@@ -409,7 +246,9 @@ function Assert-Profile($p) {
   if ($r.exe -ne [IO.Path]::Combine($Here, 'rsync\usr\bin\rsync.exe')) { & $bad 'rsync.exe is not the installed copy' }
   foreach ($f in @($r.files)) { if ($f.name -cnotmatch '^rsync/(usr/bin/[A-Za-z0-9][A-Za-z0-9._+-]{0,63}\.(exe|dll)|etc/fstab)$' -or $f.sha256 -cnotmatch '^[0-9a-f]{64}$') { & $bad 'rsync.files' } }
   # Finding 4: no value with a double quote reaches rsync's command line.
-  foreach ($o in @($r.options)) { if ($o -isnot [string] -or -not $o.StartsWith('-') -or -not (Test-RsyncArg $o)) { & $bad 'rsync.options' } }
+  # Review L2: only the options the planner writes (helperOptionProblem of src/core/windows/helperProfile.ts).
+  foreach ($o in @($r.options)) { if ($o -isnot [string] -or -not (Test-HelperOption $o)) { & $bad 'rsync.options' } }
+  if ($r.origin -isnot [string] -or $r.origin -notmatch '^[A-Za-z]:\\') { & $bad 'rsync.origin' }
   if ($r.linkDestAt -isnot [int] -or $r.linkDestAt -lt 0 -or $r.linkDestAt -gt @($r.options).Count) { & $bad 'rsync.linkDestAt' }
   if (-not $r.linkDest.StartsWith('--link-dest=/') -or -not (Test-RsyncArg $r.linkDest)) { & $bad 'rsync.linkDest' }
   foreach ($k in 'snapshotPrefix', 'incomingPrefix', 'excludeFromPrefix') { if (-not $r.$k.StartsWith('/') -or -not $r.$k.EndsWith('/') -or -not (Test-RsyncArg $r.$k)) { & $bad "rsync.$k" } }
@@ -418,6 +257,11 @@ function Assert-Profile($p) {
 
 # rsyncArgProblem of src/core/windows/cmdline.ts.
 function Test-RsyncArg([string]$a) { -not ($a.Contains('"') -or $a -match '[\x00-\x1f\x7f]') }
+# helperOptionProblem of src/core/windows/helperProfile.ts (golden pairs in helper-golden.json).
+function Test-HelperOption([string]$o) {
+  $HelperFixedOptions = @('-rtDx', '--delete', '--chmod=ugo=rwX', '--modify-window=1', '--out-format=%i %n', '--stats', '--info=progress2', '-c', '--checksum', '-W', '--whole-file', '--no-whole-file', '-S', '--sparse', '--preallocate', '--no-specials', '--no-devices', '-O', '--omit-dir-times', '-J', '--omit-link-times')
+  (Test-RsyncArg $o) -and ($HelperFixedOptions -ccontains $o -or $o -cmatch '^--(bwlimit|max-size|min-size|timeout|checksum-choice)=[0-9A-Za-z.+-]{1,32}$' -or ($o.StartsWith('--exclude=') -and $o.Length -gt 10 -and $o -cne '--exclude=!' -and $o -cnotmatch '^--exclude=[-+PHSRp!:.],? '))
+}
 # quoteRsyncArg of src/core/windows/cmdline.ts: Cygwin's and MSVCRT's parsers read it back alike.
 function Quote-Arg([string]$a) {
   if (-not (Test-RsyncArg $a)) { throw "An rsync argument holds a double quote or a control character." }
@@ -425,11 +269,12 @@ function Quote-Arg([string]$a) {
   '"' + $body + '"' + $a.Substring($body.Length)
 }
 # reparseExcludeLine of src/core/windows/reparseExcludes.ts: an anchored rsync exclude for one
-# path below the source (folders end in a backslash).
+# path below the source, never folder-only (a junction may point at a file).
 function Format-ExcludeLine([string]$Relative) {
-  $folder = $Relative.EndsWith('\')
+  $problem = [ShadowSlots.CygwinNames]::Problem($Relative.TrimEnd([char]'\'))
+  if ($null -ne $problem) { throw "The name contains $($problem): rsync would see another name, so no exclude rule can match it." }
   $path = $Relative.TrimEnd([char]'\').Replace('\', '/') -replace '([\[*?])', '\$1'
-  '/' + $path + $(if ($folder) { '/' } else { '' })
+  '/' + $path
 }
 
 # planRotation of src/core/ring.ts, step for step (golden pairs: test/fixtures/windows/helper-golden.json).
@@ -500,7 +345,7 @@ function Remove-Link([string]$Link) {
   # GetAttributes does not follow the link, so a link to a shadow that is already gone is found too.
   try { $attr = [IO.File]::GetAttributes($Link) } catch { return }
   # Only ever the link itself: a recursive delete through it would walk the shadowed volume.
-  if ($attr -band [IO.FileAttributes]::ReparsePoint) { [IO.Directory]::Delete($Link, $false) }
+  if ($attr -band [IO.FileAttributes]::ReparsePoint) { [ShadowSlots.Native]::DeleteName($Link) }
   else { Log "Left $Link alone: it is not a link." }
 }
 
@@ -523,8 +368,9 @@ function Remove-Shadow([string]$Id) {
   Set-Owned $owned
 }
 # A run that died between Create and recording the ID left only its intent. Its shadow is the
-# one on that volume that did not exist before, made within minutes after the intent, with the
-# flags of a client-accessible shadow. Exactly one such shadow is deleted; with several, none is
+# one on that volume that did not exist before, made between the intent and the latest moment a
+# Create of that run could have returned (two attempts of seconds each, 10 s apart: review L4),
+# with the flags of a client-accessible shadow. Exactly one such shadow is deleted; with several, none is
 # (one could belong to another program) and the log and the run's warnings say so.
 function Invoke-IntentSweep {
   $owned = Get-Owned
@@ -537,7 +383,7 @@ function Invoke-IntentSweep {
     $start = [DateTime]::Parse([string]$intent.startedAt, $Invariant, [Globalization.DateTimeStyles]::AdjustToUniversal)
     $candidates = @(foreach ($s in $shadows) {
       $made = ([DateTime]$s.InstallDate).ToUniversalTime()
-      if ($null -ne $device -and $s.VolumeName -eq $device -and @($intent.before) -notcontains $s.ID -and $s.ClientAccessible -and $s.NoWriters -and $made -ge $start.AddSeconds(-5) -and $made -le $start.AddMinutes(15)) { $s }
+      if ($null -ne $device -and $s.VolumeName -eq $device -and @($intent.before) -notcontains $s.ID -and $s.ClientAccessible -and $s.NoWriters -and $made -ge $start.AddSeconds(-5) -and $made -le $start.AddSeconds($CreateWindowSeconds)) { $s }
     })
     if ($candidates.Count -eq 1) { Log "Deleting shadow $($candidates[0].ID): made by run $($intent.runId), which stopped before recording it"; CimCmdlets\Remove-CimInstance -InputObject $candidates[0] }
     elseif ($candidates.Count -gt 1) {
@@ -574,14 +420,14 @@ function New-RsyncStart([string[]]$Argv) {
 function Invoke-Rsync([string[]]$Argv) {
   $proc = [Diagnostics.Process]::Start((New-RsyncStart $Argv))
   $errTask = $proc.StandardError.ReadToEndAsync()
-  $changes = [IO.StreamWriter]::new((New-File ([IO.Path]::Combine($Meta, "changes\$RunId.log"))), $Utf8)
+  $changes = [IO.StreamWriter]::new([ShadowSlots.Native]::CreateNew([IO.Path]::Combine($Meta, "changes\$RunId.log")), $Utf8)
   $stats = [Text.StringBuilder]::new()
   $buf = [char[]]::new(65536); $pending = ''; $changed = 0; $items = 0
   try {
     while ($true) {
       $t = $proc.StandardOutput.ReadAsync($buf, 0, $buf.Length)
       while (-not $t.Wait(1000)) {
-        if ([IO.FileInfo]::new($CancelFile).Length -gt 0) { & ([IO.Path]::Combine($System32, 'taskkill.exe')) /T /F /PID $proc.Id | Microsoft.PowerShell.Core\Out-Null; Stop-Helper 7 'The backup was cancelled.' }
+        if ($Script:Cancel.Length -gt 0) { & ([IO.Path]::Combine($System32, 'taskkill.exe')) /T /F /PID $proc.Id | Microsoft.PowerShell.Core\Out-Null; Stop-Helper 7 'The backup was cancelled.' }
       }
       if ($t.Result -eq 0) { break }
       $parts = @(($pending + [string]::new($buf, 0, $t.Result)) -split "[`r`n]")
@@ -627,7 +473,7 @@ function Invoke-Release {
 }
 
 $exit = 0
-$P = $null; $lockHeld = $false; $Script:Journal = $null; $Script:ShadowId = $null; $Script:Link = $null; $Script:TargetHasAcls = $true
+$P = $null; $lockHeld = $false; $Script:Cancel = $null; $Script:Journal = $null; $Script:ShadowId = $null; $Script:Link = $null; $Script:TargetHasAcls = $true
 $excludeFile = $null
 try {
   if (-not [Environment]::Is64BitProcess) { Stop-Helper 6 $HelperExitMessages[6] }
@@ -636,39 +482,49 @@ try {
   # The install folder must still be what the installer made before anything is read from it or
   # compiled in it (findings 2 and 3).
   foreach ($d in [IO.Path]::GetDirectoryName($Here), $Here, $Tmp) {
-    if (-not (Test-AdminOnly $d)) { Stop-Helper 2 "$d can be changed by someone other than administrators; run Set Up Elevated Helper again." }
+    if (-not (Test-AdminOnlyBeforeNative $d)) { Stop-Helper 2 "$d can be changed by someone other than administrators; run Set Up Elevated Helper again." }
   }
   try { $P = Read-Json ([IO.Path]::Combine($Here, 'profile.json')); Assert-Profile $P }
   catch { Stop-Helper 2 $(if ($_.Exception.Data.Contains('exit')) { $_.Exception.Message } else { "$($HelperExitMessages[2]) ($($_.Exception.Message))" }) }
   $Script:LogFile = [IO.Path]::Combine($P.stateDir, 'helper.log')
   [IO.File]::WriteAllText($Script:LogFile, '', $Utf8)
-  Microsoft.PowerShell.Utility\Add-Type -TypeDefinition $NativeCode -Language CSharp
+  Microsoft.PowerShell.Utility\Add-Type -TypeDefinition ([IO.File]::ReadAllText($NativeSource, $Utf8)) -Language CSharp
+  # Again, through handles and the raw DACL; then the privileges rsync enables for itself, so the
+  # helper sees what rsync will see (review H3).
+  foreach ($d in [IO.Path]::GetDirectoryName($Here), $Here, $Tmp) {
+    if (-not (Test-AdminOnly $d)) { Stop-Helper 2 "$d can be changed by someone other than administrators; run Set Up Elevated Helper again." }
+  }
+  if (@([ShadowSlots.Native]::EnablePrivileges()) -contains 'SeBackupPrivilege') { Stop-Helper 6 $HelperExitMessages[6] }
   $Script:State.profile = $P.name; $Script:State.warnings = @($P.warnings)
   $Script:StateFile = [IO.Path]::Combine($P.stateDir, 'progress.json')
-  # The requester may write this one file (and nothing else here): non-empty means "stop".
+  # The requester may append to this one file (and do nothing else here): non-empty means "stop".
+  # Made anew and held for the run (review L5): whatever the requester did to it is gone.
   $CancelFile = [IO.Path]::Combine($P.cancelDir, 'request')
-  if ([IO.File]::Exists($CancelFile)) { [IO.File]::Open($CancelFile, [IO.FileMode]::Truncate, [IO.FileAccess]::Write).Dispose() } else { [IO.File]::WriteAllBytes($CancelFile, [byte[]]@()) }
+  $Script:Cancel = [ShadowSlots.Native]::CreateCancelFile($CancelFile)
   Set-State 'preflight' 'Checking the profile' -Force
   foreach ($f in @($P.rsync.files)) {
     if ((Get-Sha256 ([IO.Path]::Combine($Here, $f.name.Replace('/', '\')))) -ne $f.sha256) { Stop-Helper 2 "$($f.name) differs from what was installed; run Set Up Elevated Helper again." }
   }
   if (-not [IO.Directory]::Exists($P.target)) { Stop-Helper 1 "The target folder $($P.target) does not exist. Connect the backup disk." }
+  if ($P.target.StartsWith('\\')) { Assert-RemoteTarget $P.target }
 
   # Finding 5, target side: every folder from the drive down to the ring is opened as itself and
   # held, so none of them can be swapped for a junction while the helper works.
-  foreach ($pin in [ShadowSlots.Native]::PinPath($P.target)) { $Script:Pins.Add($pin) }
+  $targetPins = [ShadowSlots.Native]::PinPath($P.target)
+  foreach ($pin in $targetPins) { $Script:Pins.Add($pin) }
   if (-not $P.target.StartsWith('\\')) {
     $format = [IO.DriveInfo]::new($P.target.Substring(0, 1)).DriveFormat
     $Script:TargetHasAcls = $format -notin 'FAT', 'FAT32', 'exFAT'
     if ($format -eq 'NTFS' -and $P.slots -gt $NtfsMaxLinks) { Stop-Helper 2 "NTFS allows $NtfsMaxLinks hard links per file; a ring of $($P.slots) slots cannot be kept." }
   }
-  if ($Script:TargetHasAcls) { Assert-TargetAccess $P.target }
+  if ($Script:TargetHasAcls) { Assert-TargetAccess $targetPins[$targetPins.Count - 1] $P.target }
   $Meta = [IO.Path]::Combine($P.target, '.shadow-slots')
   $RingFile = [IO.Path]::Combine($Meta, 'ring.json'); $JournalFile = [IO.Path]::Combine($Meta, 'journal.json'); $LockFile = [IO.Path]::Combine($Meta, 'lock')
   $Incoming = [IO.Path]::Combine($Meta, 'incoming'); $Trash = [IO.Path]::Combine($Meta, 'trash')
   foreach ($d in $Meta, [IO.Path]::Combine($Meta, 'manifests'), [IO.Path]::Combine($Meta, 'changes'), [IO.Path]::Combine($Meta, 'logs'), $Incoming, $Trash) {
     if (-not [IO.Directory]::Exists($d)) { [void][IO.Directory]::CreateDirectory($d) }
-    [void](Add-Pin $d)
+    $pin = Add-Pin $d
+    if ($Script:TargetHasAcls) { Assert-TargetAccess $pin $d -Meta }
   }
 
   # The ring's lock, in the format of src/platform/lock.ts; a lock whose process is gone is stale.
@@ -676,14 +532,14 @@ try {
   $host_ = [Net.Dns]::GetHostName()
   for ($attempt = 0; -not $lockHeld -and $attempt -lt 3; $attempt++) {
     try {
-      $fs = [IO.File]::Open($LockFile, [IO.FileMode]::CreateNew, [IO.FileAccess]::Write, [IO.FileShare]::Read)
+      $fs = [ShadowSlots.Native]::CreateNew($LockFile)
       $bytes = $Utf8.GetBytes(((Microsoft.PowerShell.Utility\ConvertTo-Json -InputObject ([ordered]@{ pid = $PID; host = $host_; pidStart = $null; command = 'windows-helper'; startedAt = $Script:State.startedAt }) -Compress) + "`n"))
       $fs.Write($bytes, 0, $bytes.Length); $fs.Flush($true); $fs.Dispose(); $lockHeld = $true
     } catch [IO.IOException] {
       $owner = $null; try { $owner = Read-UserJson $LockFile } catch { }
       $stale = $null -eq $owner -or ($owner.host -eq $host_ -and $null -eq (Microsoft.PowerShell.Management\Get-Process -Id ([int]$owner.pid) -ErrorAction SilentlyContinue))
       if (-not $stale) { Stop-Helper 4 "Another backup of this ring is running (process $($owner.pid) on $($owner.host))." }
-      [IO.File]::Delete($LockFile)
+      [ShadowSlots.Native]::DeleteName($LockFile)
     }
   }
   if (-not $lockHeld) { Stop-Helper 4 $HelperExitMessages[4] }
@@ -704,11 +560,11 @@ try {
   for ($i = 0; $i -lt $left.Count; $i++) {
     $d = $left[$i]
     $realFolder = ($d.Attributes -band [IO.FileAttributes]::Directory) -and -not ($d.Attributes -band [IO.FileAttributes]::ReparsePoint)
-    if (-not $realFolder) { Log "Removing $($d.Name) from incoming: not a folder"; if ($d.Attributes -band [IO.FileAttributes]::Directory) { [IO.Directory]::Delete($d.FullName, $false) } else { [IO.File]::Delete($d.FullName) }; continue }
+    if (-not $realFolder) { Log "Removing $($d.Name) from incoming: not a folder"; [ShadowSlots.Native]::DeleteName($d.FullName); continue }
     if ($i -eq 0 -and (Test-HelperMade $d.FullName)) {
       Log "Resuming the unfinished slot $($d.Name)"
       [IO.Directory]::Move($d.FullName, [IO.Path]::Combine($Incoming, $RunId))
-      foreach ($f in [IO.Path]::Combine($Meta, "manifests\$($d.Name).json"), [IO.Path]::Combine($Meta, "changes\$($d.Name).log")) { if ([IO.File]::Exists($f)) { [IO.File]::Delete($f) } }
+      foreach ($f in [IO.Path]::Combine($Meta, "manifests\$($d.Name).json"), [IO.Path]::Combine($Meta, "changes\$($d.Name).log")) { [ShadowSlots.Native]::DeleteName($f) }
     } else {
       Log "Discarding $($d.Name)"
       try { [void](Remove-Tree $d.FullName) } catch { Log "Could not discard $($d.FullName): $($_.Exception.Message)" }
@@ -765,11 +621,21 @@ try {
   [ShadowSlots.Native]::LinkDirectory($Script:Link, $device + '\')
   Log "Shadow $Script:ShadowId ($device) linked at $($Script:Link)"
 
-  # Finding 5, source side, in the frozen shadow: the source is the requester's own, and every
-  # link, junction or mount point below it is excluded so the copy never leaves it.
+  # Finding 5 and review H3, source side, in the frozen shadow: the source is the requester's own;
+  # the whole tree is walked with backup semantics (what rsync sees; a folder that cannot be
+  # listed stops the run); every entry must be readable by the requester; every link, junction
+  # or mount point is excluded, and one whose name rsync would read differently stops the run.
   Assert-SourceIsRequesters $Script:Link
   $shadowSource = $Script:Link + '\' + $P.source.Substring($P.volume.Length)
-  $redirections = @([ShadowSlots.Native]::RedirectionsUnder($shadowSource))
+  $scan = [ShadowSlots.Native]::ScanSource($shadowSource, $P.requester)
+  Log "Checked $($scan.Entries) entries of the source"
+  if ($scan.Unmatchable.Count -gt 0) {
+    Stop-Helper 1 "The source holds $($scan.Unmatchable.Count) link(s) or junction(s) whose name rsync would read differently (a private-use or unpaired surrogate character, a reserved character, or a trailing dot or space), e.g. $(Format-Name $scan.Unmatchable[0]). Such a link could lead rsync out of the source; rename or remove it."
+  }
+  if ($scan.Unreadable.Count -gt 0) {
+    Stop-Helper 1 "$($scan.Unreadable.Count) file(s) or folder(s) in the source cannot be read by your account, e.g. $(Format-Name $scan.Unreadable[0]). The helper copies with administrator rights into a slot you can read, so it copies only what you can read: give yourself read access or move them out of the source."
+  }
+  $redirections = @($scan.Redirections)
   $excludeFile = [IO.Path]::Combine($Tmp, "$RunId.exclude")
   [IO.File]::WriteAllText($excludeFile, (@($redirections.ForEach({ (Format-ExcludeLine $_) + "`n" })) -join ''), $Utf8)
   if ($redirections.Count -gt 0) {
@@ -831,7 +697,7 @@ try {
   # The slot is complete; a tree that cannot be deleted now is left for the next run.
   foreach ($d in [IO.DirectoryInfo]::new($Trash).GetDirectories()) {
     try {
-      if ($d.Attributes -band [IO.FileAttributes]::ReparsePoint) { Log "Removing the link $($d.Name) from trash"; [IO.Directory]::Delete($d.FullName, $false) }
+      if ($d.Attributes -band [IO.FileAttributes]::ReparsePoint) { Log "Removing the link $($d.Name) from trash"; [ShadowSlots.Native]::DeleteName($d.FullName) }
       else { [void](Remove-Tree $d.FullName) }
     } catch { Log "Could not delete $($d.FullName): $($_.Exception.Message)" }
   }
@@ -843,7 +709,8 @@ try {
   Log "FAILED ($exit): $($_.Exception.Message) $($_.ScriptStackTrace)"
 } finally {
   try { Invoke-Release } catch { Log "Releasing the shadow copy failed: $($_.Exception.Message)"; if ($exit -eq 0) { $exit = 1; $Script:State.status = 'failed'; $Script:State.error = $_.Exception.Message } }
-  if ($lockHeld) { try { [IO.File]::Delete($LockFile) } catch { } }
+  if ($lockHeld) { try { [ShadowSlots.Native]::DeleteName($LockFile) } catch { } }
+  if ($null -ne $Script:Cancel) { $Script:Cancel.Dispose() }
   if ($null -ne $excludeFile) { try { [IO.File]::Delete($excludeFile) } catch { } }
   foreach ($pin in @($Script:Pins)) { $pin.Dispose() }
   $Script:State.exitCode = $exit

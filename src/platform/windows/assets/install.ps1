@@ -1,12 +1,14 @@
 # Shadow Slots: installs or removes the elevated helper of one profile. Run elevated by the
 # bootstrap of src/platform/windows/elevation.ts, which read these very bytes and checked them
 # against the SHA-256 on its command line. CONSTANT file: everything it does comes from
-# install.json, whose SHA-256 arrives the same way. Every folder gets its complete security
-# descriptor and is read back; every file is verified after copying. Nothing is taken from the
-# environment: system folders come from the OS.
+# install.json, whose SHA-256 arrives the same way, and is checked here again: folders, file
+# names, the rsync files' locations, the task XML's action, principal, triggers and settings.
+# The schtasks argv is built here, never taken from the plan. Nothing is taken from the
+# environment: system folders come from the OS. The native calls are in native.cs (staged beside
+# this file, hash-checked against install.json, compiled in a folder only administrators can write).
 # Exit codes: 0 done, 10 bad plan, 11 copy/verify failed, 12 a folder's permissions could not be
 # set or read back as planned, 13 schtasks failed, 14 the install folder was made by someone else
-# and could not be set aside.
+# and could not be set aside, or was raced, 15 rsync's folder can be changed by non-administrators.
 #Requires -Version 5.1
 param(
   [Parameter(Mandatory = $true)][string]$Plan,
@@ -25,37 +27,50 @@ $Utf8 = [Text.UTF8Encoding]::new($false)
 $AdminsSid = 'S-1-5-32-544'
 $SystemSid = 'S-1-5-18'
 $WriteRights = 0x500D0156
+# Access masks for the handles below: READ_CONTROL | WRITE_DAC | WRITE_OWNER | SYNCHRONIZE | FILE_READ_ATTRIBUTES,
+# and DELETE | READ_CONTROL | WRITE_OWNER | SYNCHRONIZE | FILE_READ_ATTRIBUTES.
+$SecurityAccess = [uint32]0x1E0080
+$AsideAccess = [uint32]0x1B0080
+$ShareReadWrite = [uint32]3
 
 $Script:Cleanup = $null
+$Script:Work = $null
+$Staging = $null
 # A failed install removes what it made: never a half-installed helper.
 function Fail([int]$Code, [string]$Message) {
   [Console]::Error.WriteLine($Message)
+  Write-Message $Message
   if ($null -ne $Script:Cleanup) { try { & $Script:Cleanup } catch { [Console]::Error.WriteLine("Cleaning up failed: $($_.Exception.Message)") } }
+  Remove-Work
   exit $Code
 }
-function Get-Sha256([byte[]]$Bytes) { [BitConverter]::ToString([Security.Cryptography.SHA256]::Create().ComputeHash($Bytes)).Replace('-', '').ToLowerInvariant() }
-# Only the System32 tools the plan names, found through the OS; the argv is data, passed without a shell.
-function Invoke-Argv([string[]]$Argv, [int]$FailCode, [switch]$Tolerate) {
-  $exe = $null
-  foreach ($tool in 'schtasks.exe', 'takeown.exe') { $path = [IO.Path]::Combine($System32, $tool); if ($Argv[0] -eq $path) { $exe = $path } }
-  if ($null -eq $exe) { Fail 10 "Refusing to run $($Argv[0])." }
-  $rest = @(if ($Argv.Count -gt 1) { $Argv[1..($Argv.Count - 1)] })
-  $null = & $exe @rest
-  if ($LASTEXITCODE -ne 0 -and -not $Tolerate) { Fail $FailCode "$([IO.Path]::GetFileName($exe)) failed with exit code $LASTEXITCODE." }
+# UAC cannot redirect the elevated process's output, so the message that names the folder, the
+# processes or the icacls commands is left in the staging folder for the unelevated side to show:
+# created new, never through a link, once native.cs is loaded (earlier failures have fixed texts).
+function Write-Message([string]$Message) {
+  if ($null -eq $Staging -or $null -eq ('ShadowSlots.Native' -as [type])) { return }
+  try {
+    $fs = [ShadowSlots.Native]::CreateNew([IO.Path]::Combine($Staging, 'installer-message.txt'))
+    try { $bytes = $Utf8.GetBytes($Message); $fs.Write($bytes, 0, $bytes.Length) } finally { $fs.Dispose() }
+  } catch { }
 }
-function Test-Link([string]$Path) { try { [bool]([IO.File]::GetAttributes($Path) -band [IO.FileAttributes]::ReparsePoint) } catch { $false } }
-# Owned by Administrators or SYSTEM, not a link, and no allow entry lets anyone else change it.
+function Remove-Work { if ($null -ne $Script:Work) { try { [IO.Directory]::Delete($Script:Work, $true) } catch { } } }
+function Get-Sha256([byte[]]$Bytes) { [BitConverter]::ToString([Security.Cryptography.SHA256]::Create().ComputeHash($Bytes)).Replace('-', '').ToLowerInvariant() }
+# schtasks from the system folder with an argv built here; no shell.
+function Invoke-Schtasks([string[]]$Arguments, [int]$FailCode, [switch]$Tolerate) {
+  # Not redirected: Windows PowerShell turns a native program's redirected stderr into errors, which stop this script.
+  $null = & ([IO.Path]::Combine($System32, 'schtasks.exe')) @Arguments
+  if ($LASTEXITCODE -ne 0 -and -not $Tolerate) { Fail $FailCode "schtasks.exe failed with exit code $LASTEXITCODE." }
+}
+# Attributes of the entry itself (a link is not followed); $null when nothing has the name.
+function Get-EntryAttributes([string]$Path) {
+  try { [IO.File]::GetAttributes($Path) } catch [IO.FileNotFoundException] { $null } catch [IO.DirectoryNotFoundException] { $null }
+}
+# Owned by Administrators or SYSTEM and changeable by no one else, read from the raw DACL of a
+# handle to the folder itself (a link is refused, not followed).
 function Test-AdminOnly([string]$Path) {
-  if (Test-Link $Path) { return $false }
-  $sd = [IO.Directory]::GetAccessControl($Path)
-  $owner = $sd.GetOwner([Security.Principal.SecurityIdentifier]).Value
-  if ($owner -ne $AdminsSid -and $owner -ne $SystemSid) { return $false }
-  foreach ($r in $sd.GetAccessRules($true, $true, [Security.Principal.SecurityIdentifier])) {
-    $sid = $r.IdentityReference.Value
-    if ($r.AccessControlType -ne [Security.AccessControl.AccessControlType]::Allow -or $sid -eq $AdminsSid -or $sid -eq $SystemSid) { continue }
-    if (([int64]$r.FileSystemRights -band $WriteRights) -ne 0) { return $false }
-  }
-  $true
+  try { $h = [ShadowSlots.Native]::Pin($Path) } catch [IO.IOException] { return $false }
+  try { $null -eq [ShadowSlots.Acl]::WriteProblem([ShadowSlots.Native]::Security($h), [string[]]@($AdminsSid, $SystemSid), $WriteRights, $false) } finally { $h.Dispose() }
 }
 # The folder and every folder below it: only such a tree is deleted recursively (a folder a user
 # can write might hold a junction swapped in while the delete walks it).
@@ -64,39 +79,66 @@ function Test-TreeAdminOnly([string]$Path) {
   foreach ($d in [IO.DirectoryInfo]::new($Path).GetDirectories()) { if (-not (Test-TreeAdminOnly $d.FullName)) { return $false } }
   $true
 }
-function New-Security([string]$Sddl) { $sd = [Security.AccessControl.DirectorySecurity]::new(); $sd.SetSecurityDescriptorSddlForm($Sddl, [Security.AccessControl.AccessControlSections]'Owner, Access'); $sd }
-# The folder's whole descriptor as planned - owner and a protected DACL, nothing kept from before -
-# then read back and compared entry by entry (issue 12, finding 2).
-function Set-FolderSecurity($Folder) {
-  if (-not [IO.Directory]::Exists($Folder.path)) { [void][IO.Directory]::CreateDirectory($Folder.path, (New-Security $Folder.sddl)) }
-  if (Test-Link $Folder.path) { Fail 14 "$($Folder.path) is a link or junction that the installer did not make." }
-  try { [IO.Directory]::SetAccessControl($Folder.path, (New-Security $Folder.sddl)) } catch { Fail 12 "Could not set the permissions of $($Folder.path): $($_.Exception.Message)" }
-  $sd = [IO.Directory]::GetAccessControl($Folder.path)
-  $rules = [Collections.Generic.List[string]]::new()
-  foreach ($r in $sd.GetAccessRules($true, $true, [Security.Principal.SecurityIdentifier])) {
-    if ($r.IsInherited -or $r.AccessControlType -ne [Security.AccessControl.AccessControlType]::Allow) { $rules.Add('unexpected') }
-    else { $rules.Add(('{0}|{1}|{2}|{3}' -f $r.IdentityReference.Value, [int64]$r.FileSystemRights, [int]$r.InheritanceFlags, [int]$r.PropagationFlags)) }
-  }
-  $got = $rules.ToArray(); [Array]::Sort($got, [StringComparer]::Ordinal)
-  if ($sd.GetOwner([Security.Principal.SecurityIdentifier]).Value -ne $AdminsSid -or -not $sd.AreAccessRulesProtected -or ($got -join ';') -cne (@($Folder.rules) -join ';')) {
-    Fail 12 "The permissions of $($Folder.path) read back differently from what was planned ($($got -join ';'))."
-  }
-  # Checked last, as it now stands: an admin-only folder can no longer be renamed or replaced by a user.
-  if ((Test-Link $Folder.path) -or -not (Test-AdminOnly $Folder.path)) { Fail 14 "$($Folder.path) changed while it was being set up; delete it as administrator and try again." }
+function Assert-Planned($Folder, $Handle) {
+  $why = [ShadowSlots.Acl]::PlannedProblem([ShadowSlots.Native]::Security($Handle), $AdminsSid, [string[]]@($Folder.rules))
+  if ($null -ne $why) { Fail 12 "The permissions of $($Folder.path) read back differently from what was planned: $why." }
 }
-# A folder someone else made or can change is never read from; it is renamed aside, which
-# neither follows a link nor touches what is inside.
+# A folder made now: created with its whole descriptor in one call, which fails if anything has
+# the name (a folder someone else made is never adopted: review H2), then read back by handle.
+function New-Folder($Folder) {
+  try { [ShadowSlots.Native]::CreateDirectory($Folder.path, $Folder.sddl) } catch { Fail 14 "$($Folder.path) could not be created ($($_.Exception.Message)); something else has that name." }
+  $h = [ShadowSlots.Native]::Pin($Folder.path)
+  try { Assert-Planned $Folder $h } finally { $h.Dispose() }
+}
+# An existing folder only administrators could change: its descriptor is written whole through a
+# handle that was checked first, then read back.
+function Set-Planned($Folder) {
+  $h = [ShadowSlots.Native]::Open($Folder.path, $SecurityAccess, $ShareReadWrite, $true)
+  try {
+    $why = [ShadowSlots.Acl]::WriteProblem([ShadowSlots.Native]::Security($h), [string[]]@($AdminsSid, $SystemSid), $WriteRights, $false)
+    if ($null -ne $why) { Fail 14 "$($Folder.path) changed while the installer ran ($why); try again." }
+    try { [ShadowSlots.Native]::SetSecurity($h, $Folder.sddl) } catch { Fail 12 "Could not set the permissions of $($Folder.path): $($_.Exception.Message)" }
+    Assert-Planned $Folder $h
+  } finally { $h.Dispose() }
+}
+# Which processes hold an entry open (review L6), by name.
+function Get-Holders($Handle) {
+  $names = foreach ($id in [ShadowSlots.Native]::ProcessesUsing($Handle)) {
+    if ($id -eq $PID) { continue }
+    $p = Microsoft.PowerShell.Management\Get-Process -Id $id -ErrorAction SilentlyContinue
+    if ($null -ne $p) { "$($p.ProcessName) (process $id)" } else { "process $id" }
+  }
+  if (@($names).Count -eq 0) { 'no process that could be named' } else { @($names) -join ', ' }
+}
+# A folder someone else made or can change is never read from: the installer takes ownership of
+# that very folder through a handle and renames it aside (a unique name); nothing in it is touched.
 function Move-Aside([string]$Path) {
-  $aside = "$Path.untrusted-$([DateTime]::UtcNow.ToString('yyyyMMddHHmmss'))"
-  try { [IO.Directory]::Move($Path, $aside) } catch { Fail 14 "$Path was made by someone other than an administrator and could not be set aside ($($_.Exception.Message)); delete it as administrator and try again." }
+  try { $h = [ShadowSlots.Native]::Open($Path, $AsideAccess, $ShareReadWrite, $true) }
+  catch {
+    $why = $_.Exception.Message
+    $holders = 'unknown processes'
+    try { $probe = [ShadowSlots.Native]::Open($Path, [uint32]0x80, [uint32]7, $true); try { $holders = Get-Holders $probe } finally { $probe.Dispose() } } catch { }
+    Fail 14 "$Path was made by someone other than an administrator and could not be opened to set it aside ($why); it is held open by $holders. End them (or restart Windows), delete the folder as administrator and try again."
+  }
+  try {
+    [ShadowSlots.Native]::SetOwner($h, $AdminsSid)
+    $aside = "$Path.untrusted-$([Guid]::NewGuid().ToString('N'))"
+    try { [ShadowSlots.Native]::Rename($h, $aside) }
+    catch { Fail 14 "$Path was made by someone other than an administrator and could not be set aside ($($_.Exception.Message)); it is held open by $(Get-Holders $h). End them (or restart Windows), delete the folder as administrator and try again." }
+  } finally { $h.Dispose() }
   [Console]::Error.WriteLine("$Path was made by someone other than an administrator; it was renamed to $aside and nothing in it was used. Delete it as administrator.")
+}
+# The icacls commands that lock a folder down to Administrators and SYSTEM (users keep read),
+# mirrored by rsyncLocationFix in src/platform/windows/helperPlan.ts.
+function Get-LockDownFix([string]$Folder) {
+  "  icacls ""$Folder"" /reset /T /C /Q`r`n  icacls ""$Folder"" /inheritance:r /grant:r *S-1-5-18:(OI)(CI)F *S-1-5-32-544:(OI)(CI)F *S-1-5-32-545:(OI)(CI)RX`r`n  icacls ""$Folder"" /setowner *S-1-5-32-544 /T /C /Q"
 }
 
 # Hash and parse the same bytes: the staging folder is writable by the user.
 $planBytes = [IO.File]::ReadAllBytes($Plan)
 if ((Get-Sha256 $planBytes) -cne $PlanSha256.ToLowerInvariant()) { Fail 10 'install.json changed after it was planned; run Set Up Elevated Helper again.' }
 $M = Microsoft.PowerShell.Utility\ConvertFrom-Json -InputObject ($Utf8.GetString($planBytes))
-if ($M.format -ne 2 -or $M.kind -ne 'shadow-slots-helper-install') { Fail 10 'install.json has an unknown format.' }
+if ($M.format -ne 3 -or $M.kind -ne 'shadow-slots-helper-install') { Fail 10 'install.json has an unknown format.' }
 $expectedRoot = [IO.Path]::Combine($ProgramDataDir, 'Shadow Slots')
 if ($M.profile -isnot [string] -or $M.profile -notmatch '^[\p{L}\p{N}][\p{L}\p{N} ._-]{0,63}$') { Fail 10 'install.json names an invalid profile.' }
 if ($M.installRoot -ne $expectedRoot -or $M.installDir -ne [IO.Path]::Combine($expectedRoot, $M.profile)) { Fail 10 'install.json names a folder outside %ProgramData%\Shadow Slots.' }
@@ -109,18 +151,76 @@ for ($i = 0; $i -lt $leaves.Count; $i++) {
   if ($folders[$i + 1].path -ne $want -or $folders[$i + 1].sddl -cnotmatch '^O:S-1-5-32-544D:P(\([A-Z]*;[A-Z]*;0x[0-9a-f]+;;;S-1-[0-9-]+\))+$') { Fail 10 'install.json lists unexpected folders.' }
 }
 if ($M.cancelRequest -ne [IO.Path]::Combine($M.installDir, 'cancel\request')) { Fail 10 'install.json names another cancel file.' }
+# The schtasks argv is this script's own; the plan's copy (for review) must say the same.
+$TaskXmlPath = [IO.Path]::Combine($M.installDir, 'task.xml')
+$Register = @('/Create', '/XML', $TaskXmlPath, '/TN', $M.taskName, '/F')
+$Unregister = @('/Delete', '/TN', $M.taskName, '/F')
+$schtasksExe = [IO.Path]::Combine($System32, 'schtasks.exe')
+if ((@($M.register) -join "`n") -ne (@($schtasksExe) + $Register -join "`n") -or (@($M.unregister) -join "`n") -ne (@($schtasksExe) + $Unregister -join "`n")) { Fail 10 'install.json names other schtasks commands than the installer runs.' }
 $Staging = [IO.Path]::GetDirectoryName($Plan)
+foreach ($f in @($M.files)) {
+  if ($f.name -cnotmatch '^(helper\.ps1|native\.cs|profile\.json|task\.xml|rsync/etc/fstab)$' -or $f.sha256 -cnotmatch '^[0-9a-f]{64}$') { Fail 10 "install.json names an unexpected file $($f.name)." }
+}
+# rsync and its DLLs are read from where they were found, and only from a folder that only
+# administrators can change (review H1); all from one folder, rsync.exe first.
+$rsyncFiles = @($M.rsync)
+if ($rsyncFiles.Count -eq 0 -or $rsyncFiles[0].name -cne 'rsync/usr/bin/rsync.exe') { Fail 10 'install.json does not list rsync.exe first.' }
+$rsyncFolder = [IO.Path]::GetDirectoryName([string]$rsyncFiles[0].from)
+foreach ($f in $rsyncFiles) {
+  if ($f.name -cnotmatch '^rsync/usr/bin/[A-Za-z0-9][A-Za-z0-9._+-]{0,63}\.(exe|dll)$' -or $f.sha256 -cnotmatch '^[0-9a-f]{64}$' -or $f.from -isnot [string] -or $f.from -notmatch '^[A-Za-z]:\\[^<>:"|?*\x00-\x1f]+$' -or ($f.from -split '\\') -contains '..') { Fail 10 "install.json names an unexpected rsync file $($f.name)." }
+  if ([IO.Path]::GetDirectoryName($f.from) -ne $rsyncFolder -or ($f.name -ne 'rsync/usr/bin/rsync.exe' -and [IO.Path]::GetFileName($f.from) -ne $f.name.Substring(14))) { Fail 10 "install.json takes $($f.name) from another place than rsync.exe's folder." }
+}
+
+# The native code: bytes checked against install.json, compiled by Add-Type with TEMP in a
+# folder only administrators can write. Its name is unguessable and its descriptor is set when it
+# is created, so no one else can have made it or opened it for writing.
+$nativeEntry = @(@($M.files).Where({ $_.name -eq 'native.cs' }))
+if ($nativeEntry.Count -ne 1) { Fail 10 'install.json does not list native.cs.' }
+$nativeBytes = [IO.File]::ReadAllBytes([IO.Path]::Combine($Staging, 'native.cs'))
+if ((Get-Sha256 $nativeBytes) -cne $nativeEntry[0].sha256) { Fail 10 'native.cs in the staging folder differs from what was planned; nothing was installed.' }
+$Script:Work = [IO.Path]::Combine($ProgramDataDir, "Shadow Slots.work-$([Guid]::NewGuid().ToString('N'))")
+if ($null -ne (Get-EntryAttributes $Script:Work)) { $Script:Work = $null; Fail 14 'A folder with the installer''s random work-folder name exists already; try again.' }
+$workSecurity = [Security.AccessControl.DirectorySecurity]::new()
+$workSecurity.SetSecurityDescriptorSddlForm('O:BAD:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)', [Security.AccessControl.AccessControlSections]'Owner, Access')
+[void][IO.Directory]::CreateDirectory($Script:Work, $workSecurity)
+$env:TEMP = $Script:Work
+$env:TMP = $Script:Work
+Microsoft.PowerShell.Utility\Add-Type -TypeDefinition ($Utf8.GetString($nativeBytes)) -Language CSharp
+# Backup, restore and take-ownership: to read and take over folders whose owner locked administrators out.
+$missing = @([ShadowSlots.Native]::EnablePrivileges())
+if ($missing.Count -gt 0) { Fail 12 "The installer could not enable $($missing -join ', '); run it from an administrator account." }
+if (-not (Test-AdminOnly $Script:Work)) { Fail 12 "The installer's work folder $($Script:Work) can be changed by someone else." }
+
+# rsync: read through checked handles from a location only administrators can change; the bytes
+# must be the ones the plan hashed (the staged copy only documents them). Read before anything is
+# changed, so a refused update leaves the installed helper as it was.
+$rsyncBytes = @{}
+if ($Mode -eq 'install') {
+  foreach ($f in $rsyncFiles) {
+    $problem = $null; $where = $null
+    $bytes = [ShadowSlots.Native]::ReadFromAdminLocation([string]$f.from, [ref]$problem, [ref]$where)
+    if ($null -eq $bytes) {
+      $fix = if ($where.Length -le 3) { "Install rsync under $([IO.Path]::Combine($where, 'Program Files')) instead (the MSYS2 or cwRsync installer, run as administrator)." }
+      else { "Lock the folder down from an administrator prompt:`r`n$(Get-LockDownFix $where)`r`nthen reinstall rsync there (a file replaced before the lock-down stays replaced; MSYS2: pacman -S msys2-runtime rsync), or install MSYS2 or cwRsync under Program Files." }
+      Fail 15 "rsync is not installed from $($f.from): $problem. Other users could have replaced rsync or a DLL there, and the helper would run it with administrator rights. $fix Then run Set Up Elevated Helper again."
+    }
+    if ((Get-Sha256 $bytes) -cne $f.sha256) { Fail 11 "$($f.from) changed after it was planned (it is not the file the plan listed); run Set Up Elevated Helper again." }
+    $rsyncBytes[$f.name] = $bytes
+  }
+}
 
 function Remove-Installed {
-  Invoke-Argv @($M.unregister) 13 -Tolerate
-  if (-not [IO.Directory]::Exists($M.installDir) -and -not (Test-Link $M.installDir)) { return }
-  # Finding 2: never read state from a folder someone else could have written.
+  Invoke-Schtasks $Unregister 13 -Tolerate
+  $attributes = Get-EntryAttributes $M.installDir
+  if ($null -eq $attributes) { return }
+  if ($attributes -band [IO.FileAttributes]::ReparsePoint) { [ShadowSlots.Native]::DeleteName($M.installDir); return }
+  # Review H2 / finding 2: never read state from a folder someone else could have written.
   if (-not (Test-AdminOnly $M.installDir)) { Move-Aside $M.installDir; return }
   $links = [IO.Path]::Combine($M.installDir, 'links')
   if ([IO.Directory]::Exists($links)) {
     # Links first and never recursively: they point into a shadowed volume.
     foreach ($l in [IO.DirectoryInfo]::new($links).GetFileSystemInfos()) {
-      if ($l.Attributes -band [IO.FileAttributes]::ReparsePoint) { [IO.Directory]::Delete($l.FullName, $false) }
+      if ($l.Attributes -band [IO.FileAttributes]::ReparsePoint) { [ShadowSlots.Native]::DeleteName($l.FullName) }
     }
   }
   # Shadows the helper made and could not release (its record, in this folder); no others.
@@ -134,60 +234,97 @@ function Remove-Installed {
   if (Test-TreeAdminOnly $M.installDir) { [IO.Directory]::Delete($M.installDir, $true) } else { Move-Aside $M.installDir }
 }
 
-# The root: ProgramData lets every user create folders, so one may have been made before us.
-# A link there is removed; a folder someone else owns or can change is set aside (after taking
-# ownership, so an administrator can delete it); then the root gets its own descriptor.
+# The root: ProgramData lets every user create folders, so one may have been made before us, or
+# be made while we work. A link there is removed; a folder someone else owns or can change is set
+# aside; only a root that only administrators can change is reused.
 $root = $M.installRoot
-if (Test-Link $root) { [IO.Directory]::Delete($root, $false) }
-elseif ([IO.Directory]::Exists($root) -and -not (Test-AdminOnly $root)) {
-  $owner = [IO.Directory]::GetAccessControl($root).GetOwner([Security.Principal.SecurityIdentifier]).Value
-  if ($owner -ne $AdminsSid -and $owner -ne $SystemSid) { Invoke-Argv @($M.takeOwnership) 14 }
-  Move-Aside $root
+$rootAttributes = Get-EntryAttributes $root
+$reuseRoot = $false
+if ($null -ne $rootAttributes) {
+  if ($rootAttributes -band [IO.FileAttributes]::ReparsePoint) { [ShadowSlots.Native]::DeleteName($root) }
+  elseif (-not ($rootAttributes -band [IO.FileAttributes]::Directory)) { Fail 14 "$root is a file; delete it as administrator and try again." }
+  elseif (Test-AdminOnly $root) { $reuseRoot = $true }
+  else { Move-Aside $root }
 }
 if ($Mode -eq 'remove') {
-  Invoke-Argv @($M.unregister) 13 -Tolerate
-  if ([IO.Directory]::Exists($root)) {
+  Invoke-Schtasks $Unregister 13 -Tolerate
+  if ($reuseRoot) {
     Remove-Installed
-    if (@([IO.DirectoryInfo]::new($root).GetFileSystemInfos()).Count -eq 0) { [IO.Directory]::Delete($root, $false) }
+    if (@([IO.DirectoryInfo]::new($root).GetFileSystemInfos()).Count -eq 0) { [ShadowSlots.Native]::DeleteName($root) }
   }
+  Remove-Work
   exit 0
 }
-Set-FolderSecurity $folders[0]
+if ($reuseRoot) { Set-Planned $folders[0] }
+else {
+  # Made under an unguessable name with its descriptor, then renamed into place: the rename
+  # fails if anyone took the name meanwhile, so a folder someone else made is never adopted.
+  $fresh = "$root.new-$([Guid]::NewGuid().ToString('N'))"
+  New-Folder ([pscustomobject]@{ path = $fresh; sddl = $folders[0].sddl; rules = $folders[0].rules })
+  $h = [ShadowSlots.Native]::Open($fresh, $AsideAccess, $ShareReadWrite, $true)
+  try { [ShadowSlots.Native]::Rename($h, $root) }
+  catch { $h.Dispose(); [ShadowSlots.Native]::DeleteName($fresh); Fail 14 "Someone else created $root while the installer ran ($($_.Exception.Message)); run Set Up Elevated Helper again, and if this repeats, check who creates it." }
+  $h.Dispose()
+}
 
 # Set Up again replaces the previous install of this profile.
 Remove-Installed
-$Script:Cleanup = { Invoke-Argv @($M.unregister) 13 -Tolerate; if ([IO.Directory]::Exists($M.installDir) -and (Test-TreeAdminOnly $M.installDir)) { [IO.Directory]::Delete($M.installDir, $true) } }
-foreach ($f in $folders[1..($folders.Count - 1)]) { Set-FolderSecurity $f }
+$Script:Cleanup = { Invoke-Schtasks $Unregister 13 -Tolerate; if ([IO.Directory]::Exists($M.installDir) -and (Test-TreeAdminOnly $M.installDir)) { [IO.Directory]::Delete($M.installDir, $true) } }
+foreach ($f in $folders[1..($folders.Count - 1)]) { New-Folder $f }
 foreach ($d in 'rsync\usr', 'rsync\usr\bin', 'rsync\etc') { [void][IO.Directory]::CreateDirectory([IO.Path]::Combine($M.installDir, $d)) }
 
-# Each file: read once from staging, checked in memory, written, and checked again where it lies.
+# Each staged file: read once from staging, checked in memory, written, and checked again where it lies.
 $staged = @{}
+function Write-Checked([string]$Name, [byte[]]$Bytes, [string]$Sha256) {
+  $to = [IO.Path]::Combine($M.installDir, $Name.Replace('/', '\'))
+  [IO.File]::WriteAllBytes($to, $Bytes)
+  if ((Get-Sha256 ([IO.File]::ReadAllBytes($to))) -cne $Sha256) { Fail 11 "$Name differs from what was planned after copying; nothing was installed." }
+  $staged[$Name] = $Bytes
+}
 foreach ($f in @($M.files)) {
-  if ($f.name -cnotmatch '^(helper\.ps1|profile\.json|task\.xml|rsync/usr/bin/[A-Za-z0-9][A-Za-z0-9._+-]{0,63}\.(exe|dll)|rsync/etc/fstab)$') { Fail 10 "install.json names an unexpected file $($f.name)." }
   $bytes = [IO.File]::ReadAllBytes([IO.Path]::Combine($Staging, $f.name.Replace('/', '\')))
   if ((Get-Sha256 $bytes) -cne $f.sha256) { Fail 11 "$($f.name) in the staging folder differs from what was planned; nothing was installed." }
-  $to = [IO.Path]::Combine($M.installDir, $f.name.Replace('/', '\'))
-  [IO.File]::WriteAllBytes($to, $bytes)
-  if ((Get-Sha256 ([IO.File]::ReadAllBytes($to))) -cne $f.sha256) { Fail 11 "$($f.name) differs from what was planned after copying; nothing was installed." }
-  $staged[$f.name] = $bytes
+  Write-Checked $f.name $bytes $f.sha256
 }
-foreach ($required in 'helper.ps1', 'profile.json', 'task.xml', 'rsync/usr/bin/rsync.exe') { if (-not $staged.ContainsKey($required)) { Fail 10 "install.json does not list $required." } }
+foreach ($f in $rsyncFiles) { Write-Checked $f.name $rsyncBytes[$f.name] $f.sha256 }
+foreach ($required in 'helper.ps1', 'native.cs', 'profile.json', 'task.xml', 'rsync/usr/bin/rsync.exe') { if (-not $staged.ContainsKey($required)) { Fail 10 "install.json does not list $required." } }
 [IO.File]::WriteAllBytes($M.cancelRequest, [byte[]]@())
 
-# The task must run exactly the installed helper with the system's own 64-bit PowerShell: the
-# planner ran unelevated and read %SystemRoot% from an environment the user controls.
+# The task must run exactly the installed helper with the system's own 64-bit PowerShell, as the
+# one planned account, on demand only, with the planned settings: the planner ran unelevated.
 $stored = Microsoft.PowerShell.Utility\ConvertFrom-Json -InputObject ($Utf8.GetString($staged['profile.json']))
+if ($stored.requester -isnot [string] -or $stored.requester -cnotmatch '^S-1-(5-21(-\d{1,10}){4}|12-1(-\d{1,10}){4})$') { Fail 10 'profile.json names a requester that is not a user account.' }
 $task = [xml]([Text.Encoding]::Unicode.GetString($staged['task.xml'], 2, $staged['task.xml'].Length - 2))
-$exec = @($task.Task.Actions.ChildNodes)
+# Element children as "path=text" lines, so a check sees every element, present or not.
+function Get-Leaves($Node, [string]$Prefix) {
+  foreach ($c in @($Node.ChildNodes)) {
+    if ($c.NodeType -ne [Xml.XmlNodeType]::Element) { continue }
+    if (@($c.ChildNodes).Where({ $_.NodeType -eq [Xml.XmlNodeType]::Element }).Count -gt 0) { Get-Leaves $c "$Prefix$($c.LocalName)/" } else { "$Prefix$($c.LocalName)=$($c.InnerText)" }
+  }
+}
 $helper = [IO.Path]::Combine($M.installDir, 'helper.ps1')
 $powershell = [IO.Path]::Combine($System32, 'WindowsPowerShell\v1.0\powershell.exe')
-$principal = $task.Task.Principals.Principal
 $sddl = "O:BAD:P(A;;FA;;;SY)(A;;FA;;;BA)(A;;FRFX;;;$($stored.requester))"
-if ($exec.Count -ne 1 -or $exec[0].LocalName -ne 'Exec' -or $exec[0].Command -ne $powershell -or $exec[0].Arguments -cne "-NoProfile -NonInteractive -ExecutionPolicy Bypass -WindowStyle Hidden -File `"$helper`"" -or $exec[0].WorkingDirectory -ne $M.installDir) {
-  Fail 10 'task.xml does not run the installed helper with the system''s PowerShell.'
+$leaves = @(Get-Leaves $task.DocumentElement '')
+# Paths compare without case: GetSystemDirectory may spell C:\WINDOWS\system32.
+$actions = @($leaves.Where({ $_ -like 'Actions/*' })) -join "`n"
+$wantActions = "Actions/Exec/Command=$powershell`nActions/Exec/Arguments=-NoProfile -NonInteractive -ExecutionPolicy Bypass -WindowStyle Hidden -File `"$helper`"`nActions/Exec/WorkingDirectory=$($M.installDir)"
+if ($actions -ne $wantActions) { Fail 10 'task.xml does not run the installed helper with the system''s PowerShell.' }
+$principal = @($leaves.Where({ $_ -like 'Principals/*' })) -join "`n"
+$wantPrincipal = @("Principals/Principal/UserId=$SystemSid`nPrincipals/Principal/RunLevel=HighestAvailable",
+  "Principals/Principal/UserId=$($stored.requester)`nPrincipals/Principal/LogonType=InteractiveToken`nPrincipals/Principal/RunLevel=HighestAvailable",
+  "Principals/Principal/UserId=$($stored.requester)`nPrincipals/Principal/LogonType=S4U`nPrincipals/Principal/RunLevel=HighestAvailable")
+if ($wantPrincipal -cnotcontains $principal) { Fail 10 'task.xml names another account than planned.' }
+$registration = @($leaves.Where({ $_ -like 'RegistrationInfo/URI=*' -or $_ -like 'RegistrationInfo/SecurityDescriptor=*' })) -join "`n"
+if ($registration -cne "RegistrationInfo/URI=$($M.taskName)`nRegistrationInfo/SecurityDescriptor=$sddl") { Fail 10 'task.xml names another task or other permissions than planned.' }
+# On demand only (an empty Triggers element), with the settings the planner writes for the helper.
+$TaskSettings = 'MultipleInstancesPolicy=IgnoreNew;DisallowStartIfOnBatteries=false;StopIfGoingOnBatteries=false;AllowHardTerminate=true;StartWhenAvailable=false;RunOnlyIfNetworkAvailable=false;IdleSettings/StopOnIdleEnd=false;IdleSettings/RestartOnIdle=false;AllowStartOnDemand=true;Enabled=true;Hidden=false;RunOnlyIfIdle=false;WakeToRun=false;ExecutionTimeLimit=PT72H;Priority=7'
+$top = @(@($task.DocumentElement.ChildNodes).Where({ $_.NodeType -eq [Xml.XmlNodeType]::Element }).ForEach({ $_.LocalName })) -join ','
+$triggers = @($leaves.Where({ $_ -like 'Triggers*' })) -join "`n"
+$settings = @($leaves.Where({ $_ -like 'Settings/*' }).ForEach({ $_.Substring(9) })) -join ';'
+if ($top -cne 'RegistrationInfo,Triggers,Principals,Settings,Actions' -or $triggers -cne 'Triggers=' -or $settings -cne $TaskSettings) {
+  Fail 10 'task.xml has triggers or settings other than planned.'
 }
-if ($principal.RunLevel -cne 'HighestAvailable' -or ($principal.UserId -cne $SystemSid -and $principal.UserId -cne $stored.requester) -or $task.Task.RegistrationInfo.SecurityDescriptor -cne $sddl) {
-  Fail 10 'task.xml names another account or other permissions than planned.'
-}
-Invoke-Argv @($M.register) 13
+Invoke-Schtasks $Register 13
+Remove-Work
 exit 0
