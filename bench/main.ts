@@ -1,8 +1,9 @@
 /**
- * `npm run bench`: Shadow Slots against the original recipe (raw rsync) and rsnapshot, on the same
- * synthetic tree and the same target disk, each contender run several times in alternation; prints
- * medians, ratios against anchors measured in the same run, and PASS/MISS for the targets of
- * issue 6. See BENCHMARKS.md. Progress goes to stderr, results to stdout and bench/.work/results/.
+ * `npm run bench`: Shadow Slots against the original recipe (raw rsync, with its own `sync`) and
+ * rsnapshot, on the same synthetic tree and the same target disk, each contender run once per
+ * round as a whole process, in alternating order; prints the per-round (per-pair) ratios, their
+ * medians, and PASS/MISS for the targets of issue 16. See BENCHMARKS.md. Progress goes to stderr,
+ * results to stdout and bench/.work/results/.
  */
 import { copyFile, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
@@ -13,7 +14,9 @@ import { RawRecipe, Rsnapshot, ShadowSlotsCli, type Contender } from './lib/cont
 import { describeMachine } from './lib/machine';
 import { applyMutation, planMutation } from './lib/mutate';
 import { Scratch } from './lib/scratch';
-import { ALL, markdown, report, type Name, type Report, type ReportContext, type ScenarioKey, type SizeResults } from './lib/report';
+import { ALL, markdown, report, SCENARIOS, type Name, type Report, type ReportContext, type Round, type ScenarioKey, type SizeResults } from './lib/report';
+import { measureStreamVsWalk } from './lib/streamVsWalk';
+import { RingStore } from '../src/platform/ringStore';
 import { formatMs, formatTarget, verdict } from './lib/stats';
 import { contentPool, MEAN_FILE_BYTES, planTree, writeTree, type TreePlan } from './lib/tree';
 import { checkSlot, countFiles } from './lib/verify';
@@ -30,6 +33,7 @@ const { values: args } = parseArgs({
     sizes: { type: 'string' },
     rounds: { type: 'string' },
     contenders: { type: 'string' },
+    scenarios: { type: 'string' },
     seed: { type: 'string', default: '20261126' },
     work: { type: 'string' },
     keep: { type: 'boolean', default: false },
@@ -44,35 +48,40 @@ const { values: args } = parseArgs({
 });
 
 if (args.help) {
-  process.stdout.write(`Usage: npm run bench -- [--quick] [--sizes 20000,200000] [--rounds 5] [--contenders raw,rsnapshot,shadow-slots,shadow-slots-btrfs]
-       [--seed N] [--work DIR] [--keep] [--no-btrfs] [--host-target] [--cpu-prof DIR] [--ssh | --ssh-only] [--ring-index]
-  --quick      20,000 files only, 2 rounds (1 for scenario 3), no btrfs variant: a routine check
+  process.stdout.write(`Usage: npm run bench -- [--quick] [--sizes 20000,200000] [--rounds 7] [--contenders raw,rsnapshot,shadow-slots,shadow-slots-btrfs]
+       [--scenarios s2,s6] [--seed N] [--work DIR] [--keep] [--no-btrfs] [--host-target] [--cpu-prof DIR] [--ssh | --ssh-only] [--ring-index]
+  --quick      20,000 files only: a routine check (still 7 rounds: the statistic needs 7 pairs)
+  --rounds     pairs per scenario (7 to 12; the issue's statistic needs at least 7)
+  --scenarios  s1 (1 % changed, ring not full), s2 (1 % changed, full ring: the issue's targets),
+               s3 (no change), s6 (finalize: rsync's list against the walk, in process)
   --keep       keep the work folder and its images for inspection; mounts are still released
   --no-btrfs   keep the source on the work disk (no shadow-slots-btrfs contender)
   --host-target  put the rings on the work disk itself instead of a fresh ext4 loop volume
   --cpu-prof   write a V8 CPU profile of every engine run into DIR
-  --ring-index only scenario 7 (issue 17): index build, file history and find on a 16-slot ring of
-               the first --sizes files (default 200,000), made by the engine's own backups
-  --ssh        also scenario 6: a ring over SSH to a test sshd on 127.0.0.1 against rsync -a
+  --ssh        also scenario 7: a ring over SSH to a test sshd on 127.0.0.1 against rsync -a
                --link-dest over ssh to the same sshd (smallest size, --rounds pairs)
-  --ssh-only   scenario 6 alone
+  --ssh-only   scenario 7 alone
+  --ring-index only scenario 8 (issue 17): index build, file history and find on a 16-slot ring of
+               the first --sizes files (default 200,000), made by the engine's own backups
 `);
   process.exit(0);
 }
 
 const quick = args.quick;
 const sizes = (args.sizes ?? (quick ? '20000' : '20000,200000')).split(',').map((s) => Number(s.trim()));
-const rounds = Number(args.rounds ?? (quick ? 2 : 5));
-// The quick run's budget is a minute: scenario 3 (no change, no target) gets a single round there.
-const s3Rounds = quick && args.rounds === undefined ? 1 : rounds;
+const rounds = Number(args.rounds ?? 7);
 const seed = Number(args.seed);
-if (sizes.some((n) => !Number.isInteger(n) || n < 100) || !Number.isInteger(rounds) || rounds < 1 || rounds > 7 || !Number.isInteger(seed)) {
-  process.stderr.write('bench: --sizes must be integers ≥ 100, --rounds 1…7 (seed + 2 × rounds slots must leave the ring not full), --seed an integer.\n');
+const scenarioList = (args.scenarios ?? 's2,s6').split(',').map((s) => s.trim());
+const timedScenarios = scenarioList.filter((s): s is ScenarioKey => s in SCENARIOS);
+const withS6 = scenarioList.includes('s6');
+// The growing ring holds the seed, one slot per round of S1 and of S3: it must not fill up.
+const growingSlots = 1 + rounds * ((timedScenarios.includes('s1') ? 1 : 0) + (timedScenarios.includes('s3') ? 1 : 0));
+if (sizes.some((n) => !Number.isInteger(n) || n < 100) || !Number.isInteger(rounds) || rounds < 7 || rounds > 12 || !Number.isInteger(seed)
+  || scenarioList.some((s) => !(s in SCENARIOS) && s !== 's6') || growingSlots > 16) {
+  process.stderr.write('bench: --sizes must be integers ≥ 100, --rounds 7…12 (at least 7 pairs; with s1 and s3 together at most 7), --scenarios from s1,s2,s3,s6, --seed an integer.\n');
   process.exit(2);
 }
-// --quick leaves out the btrfs variant: it doubles the engine runs (each also fills its ring by
-// running) and the quick run is meant to be routine.
-const wanted = (args.contenders ?? (quick ? 'raw,rsnapshot,shadow-slots' : ALL.join(','))).split(',').map((s) => s.trim()) as Name[];
+const wanted = (args.contenders ?? 'raw,rsnapshot,shadow-slots').split(',').map((s) => s.trim()) as Name[];
 for (const w of wanted) if (!ALL.includes(w)) { process.stderr.write(`bench: unknown contender "${w}"; choose from ${ALL.join(', ')}.\n`); process.exit(2); }
 
 const benchWork = join(repo, 'bench', '.work');
@@ -136,7 +145,7 @@ async function runSize(files: number, scratch: Scratch, engineMissing: string | 
   const sizeDir = join(workRoot, `n${files}`);
   await mkdir(sizeDir, { recursive: true });
   const totalBytes = files * MEAN_FILE_BYTES;
-  const res: SizeResults = { s1: {}, s2: {}, s3: {}, seedMs: {}, files, bytes: totalBytes, notRun: {}, load: [loadavg()[0]!, Number.NaN], sourceFs: 'work disk', targetFs: 'work disk' };
+  const res: SizeResults = { rounds: {}, seedMs: {}, files, bytes: totalBytes, notRun: {}, load: [loadavg()[0]!, Number.NaN], sourceFs: 'work disk', targetFs: 'work disk' };
 
   // One source for every contender: on a btrfs subvolume when possible (the btrfs contender
   // needs it there), so all contenders read the very same files from the same file system.
@@ -193,9 +202,9 @@ async function runSize(files: number, scratch: Scratch, engineMissing: string | 
     fullRings.set(growing, make(name, join(targets, `${name}-full`)));
   }
 
-  const timed = async (c: Contender, key: ScenarioKey | 'seed', label: string): Promise<void> => {
+  const timed = async (c: Contender, key: ScenarioKey | 'seed', label: string, round?: Round): Promise<void> => {
     const before = await c.slotCount();
-    if (key === 's1' && before >= SLOTS) throw new Error(`${c.name}: ring already full before scenario 1 run`);
+    if (key !== 's2' && before >= SLOTS) throw new Error(`${c.name}: ring already full before a ${key} run`);
     // Untimed settling, so no contender pays for the previous one's leftovers: dirty pages still
     // being written back (sync), and btrfs cleaning up a deleted snapshot in the background.
     await run('sync', [], { signal });
@@ -210,24 +219,26 @@ async function runSize(files: number, scratch: Scratch, engineMissing: string | 
     if (key === 'seed') {
       if (problem) throw new Error(`${c.name}: first backup is not a correct copy: ${problem}`);
       res.seedMs[name] = m.toCompleteMs;
-    } else {
-      const series = (res[key][name] ??= { valid: [], invalid: [] });
-      if (problem) series.invalid.push(problem); else series.valid.push(m);
+    } else if (round) {
+      if (problem) round.invalid[name] = problem; else round.measures[name] = m;
     }
     const rss = m.peakRssKb !== undefined ? `, peak RSS ${(m.peakRssKb / 1024).toFixed(0)} MB` : '';
-    const total = m.totalMs !== m.toCompleteMs ? ` (process ${formatMs(m.totalMs)})` : '';
-    log(`  ${label} ${c.name.padEnd(18)} ${formatMs(m.toCompleteMs).padStart(8)}${total}${rss} ${problem ? `INVALID: ${problem}` : 'ok'}`);
+    const total = m.totalMs !== m.toCompleteMs ? ` (complete at ${formatMs(m.toCompleteMs)})` : '';
+    const purge = m.purgeMs !== undefined ? `, purge done ${formatMs(m.purgeMs)} after exit` : '';
+    log(`  ${label} ${c.name.padEnd(18)} ${formatMs(m.totalMs).padStart(8)}${total}${rss}${purge} ${problem ? `INVALID: ${problem}` : 'ok'}`);
   };
 
   for (const c of contenders) await c.prepare();
   for (const c of contenders) await timed(c, 'seed', 'seed ');
-  for (const c of contenders) {
-    const full = fullRings.get(c)!;
-    const t = performance.now();
-    await full.prepare();
-    // Only the slots the measured rounds will drop are real trees (see Contender.fillRing).
-    await full.fillRing(SLOTS, c.slotFolder(0), SLOTS - rounds, signal);
-    log(`  fill   ${c.name.padEnd(18)} second ring filled to ${await full.slotCount()} slots in ${formatMs(performance.now() - t)}`);
+  if (timedScenarios.includes('s2')) {
+    for (const c of contenders) {
+      const full = fullRings.get(c)!;
+      const t = performance.now();
+      await full.prepare();
+      // Only the slots the measured rounds will drop are real trees (see Contender.fillRing).
+      await full.fillRing(SLOTS, c.slotFolder(0), SLOTS - rounds, signal);
+      log(`  fill   ${c.name.padEnd(18)} second ring filled to ${await full.slotCount()} slots in ${formatMs(performance.now() - t)}`);
+    }
   }
 
   let round = 0;
@@ -235,15 +246,42 @@ async function runSize(files: number, scratch: Scratch, engineMissing: string | 
     round++;
     plan = await applyMutation(source, plan, planMutation(plan.files, plan.dirs, round, seed), pool, signal);
   };
-  // Scenarios 1 and 2 alternate within each round, on the same change: measured minutes apart,
-  // a ratio between them mostly measured how the machine's load had drifted in between.
-  const runs = contenders.flatMap((c) => [{ c, key: 's1' as const }, { c: fullRings.get(c)!, key: 's2' as const }]);
-  for (let r = 0; r < rounds; r++) {
+  // The scenarios with a change alternate within each round, on the same change: measured
+  // minutes apart, a ratio between them mostly measured how the machine's load had drifted.
+  const changing = timedScenarios.filter((k) => k !== 's3');
+  const runs = contenders.flatMap((c) => changing.map((key) => ({ c: key === 's2' ? fullRings.get(c)! : c, key })));
+  for (let r = 0; r < rounds && runs.length > 0; r++) {
     await mutate();
-    for (const { c, key } of rotate(runs, r)) await timed(c, key, `${key.toUpperCase()} r${r + 1}`);
+    const load = loadavg()[0]!;
+    const perKey = new Map(changing.map((k) => [k, { measures: {}, invalid: {}, load } as Round]));
+    for (const { c, key } of rotate(runs, r)) await timed(c, key, `${key.toUpperCase()} r${r + 1}`, perKey.get(key));
+    for (const [k, v] of perKey) (res.rounds[k] ??= []).push(v);
   }
-  for (let r = 0; r < s3Rounds; r++) {
-    for (const c of rotate(contenders, r)) await timed(c, 's3', `S3 r${r + 1}`);
+  if (timedScenarios.includes('s3')) {
+    for (let r = 0; r < rounds; r++) {
+      const x: Round = { measures: {}, invalid: {}, load: loadavg()[0]! };
+      for (const c of rotate(contenders, r)) await timed(c, 's3', `S3 r${r + 1}`, x);
+      (res.rounds.s3 ??= []).push(x);
+    }
+  }
+  if (withS6) {
+    const engine = contenders.find((c) => c.name === 'shadow-slots');
+    if (!engine) res.streamVsWalk = 'needs the shadow-slots contender';
+    else {
+      try {
+        // One more night's change, then rsync against the engine's newest slot and its list.
+        await mutate();
+        const ringDir = (engine as ShadowSlotsCli).targetFolder;
+        const store = new RingStore(ringDir);
+        const newest = (await store.readState()).state.entries[0]!;
+        const t = performance.now();
+        res.streamVsWalk = await measureStreamVsWalk({ source, previousSlot: store.slotPath(newest.number), previousSums: store.sumsPath(newest.id), work: join(targets, 's6'), samples: 3, signal });
+        log(`  S6     finalize: rsync's list ${formatMs(res.streamVsWalk.stream.medianMs)} against the walk ${formatMs(res.streamVsWalk.walk.medianMs)} (${formatMs(performance.now() - t)} with the rsync runs)`);
+      } catch (e) {
+        if (signal.aborted) throw e;
+        res.streamVsWalk = String(e instanceof Error ? e.message : e).split('\n')[0]!;
+      }
+    }
   }
   res.load[1] = loadavg()[0]!;
   return res;
@@ -268,7 +306,7 @@ async function main(): Promise<number> {
   else if (!loopOk.ok) btrfsOk.why = 'needs root for a btrfs loop device';
   else btrfsOk.ok = true;
   const all: SizeResults[] = [];
-  const ctx: ReportContext = { wanted, quick, rounds, seed };
+  const ctx: ReportContext = { wanted, quick, rounds, seed, scenarios: timedScenarios };
   let listing: ListingResult | string = 'not measured';
   const sshOnly = args['ssh-only'];
   let ssh: SshOutcome = args.ssh || sshOnly ? 'not measured' : undefined;
@@ -305,7 +343,7 @@ async function main(): Promise<number> {
       if (why) ssh = why;
       else {
         const files = Math.min(...sizes);
-        log(`bench: S6 over loopback SSH, ${files} files, ${rounds} pairs`);
+        log(`bench: S7 over loopback SSH, ${files} files, ${rounds} pairs`);
         try {
           ssh = await measureOverSsh({ dir: join(workRoot, 'ssh'), files, pairs: rounds, seed, cli, probe, signal, log });
         } catch (e) {
@@ -321,13 +359,13 @@ async function main(): Promise<number> {
     else log(`bench: kept ${workRoot} (images can be loop-mounted: mount -o loop,ro IMAGE DIR)`);
   }
   const rep = await save();
-  process.stdout.write(`\n${rep.lines.join('\n')}\n\nTargets:\n${rep.targets.map((t) => `  ${formatTarget(t)}`).join('\n')}\n`);
+  process.stdout.write(`\n${rep.lines.join('\n')}\n\nPer-pair ratios (one per round):\n${rep.pairLines.map((l) => `  ${l}`).join('\n')}\n\nTargets (median of per-pair ratios):\n${rep.targets.map((t) => `  ${formatTarget(t)}`).join('\n')}\n`);
   process.stdout.write(`\nbench: finished in ${formatMs(performance.now() - started)}\n`);
   log(`bench: results in ${resultsDir}`);
   return rep.primary.some((t) => verdict(t) === 'MISS') ? 1 : 0;
 }
 
-/** Scenario 7 alone (`--ring-index`): a 16-slot ring of small files, then the index's figures. */
+/** Scenario 8 alone (`--ring-index`): a 16-slot ring of small files, then the index's figures. */
 async function ringIndexScenario(): Promise<number> {
   const files = args.sizes ? sizes[0]! : 200_000;
   await mkdir(benchWork, { recursive: true });

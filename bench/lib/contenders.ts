@@ -1,7 +1,10 @@
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { run } from '../../src/platform/runner';
+import { purgeIdle } from '../../src/engine/purge';
+import { RingStore } from '../../src/platform/ringStore';
 import { LineSplitter, parseEngineLine, phaseDurations } from './jsonLines';
 import { rsnapshotConf, rsnapshotSlotPath } from './rsnapshotConf';
 
@@ -22,6 +25,13 @@ export interface Measure {
   phases?: Record<string, number>;
   /** Engine only: the `result` object it printed. */
   result?: Record<string, unknown>;
+  /**
+   * Engine only: from its exit until its detached purge had deleted the dropped slot (the
+   * benchmark waits for it, untimed, so the next run does not share the disk with it).
+   */
+  purgeMs?: number;
+  /** Engine only: peak RSS of that purge process, kB. */
+  purgePeakRssKb?: number;
 }
 
 export interface Contender {
@@ -62,7 +72,7 @@ const GNU_TIME = '/usr/bin/time';
  * Runs a command under GNU time (`-o` keeps its report out of the command's own output) and
  * returns the CPU time it and its waited-for children used; undefined where GNU time is missing.
  */
-async function runCounted(cmd: string, argv: string[], options: Parameters<typeof run>[2], cpu: { ms: number | undefined }): Promise<void> {
+export async function runCounted(cmd: string, argv: string[], options: Parameters<typeof run>[2], cpu: { ms: number | undefined }): Promise<void> {
   if (!(await exists(GNU_TIME))) { cpu.ms = undefined; await run(cmd, argv, options); return; }
   const dir = await mkdtemp(join(tmpdir(), 'bench-time-'));
   try {
@@ -87,8 +97,9 @@ async function numberedDirs(dir: string, pattern: RegExp): Promise<number> {
 }
 
 /**
- * The original recipe: rotate `15 … 0` (delete 15, rename 14→15 … 0→1), then
- * `rsync -rtDx --delete --link-dest=<target>/1 src/ <target>/0/`. Deleting 15 is on its critical path.
+ * The original recipe: `sync` (it flushes all buffers before it starts), rotate `15 … 0` (delete
+ * 15, rename 14→15 … 0→1), then `rsync -rtDx --delete --link-dest=<target>/1 src/ <target>/0/`.
+ * Its own sync and deleting 15 are on its critical path, as they are in real life.
  */
 export class RawRecipe implements Contender {
   readonly name = 'raw';
@@ -100,6 +111,7 @@ export class RawRecipe implements Contender {
   async backup(signal: AbortSignal): Promise<Measure> {
     const cpu = { ms: 0 as number | undefined };
     const t0 = now();
+    await runCounted('sync', [], { signal }, cpu);
     const oldest = join(this.target, String(SLOTS - 1));
     if (await exists(oldest)) await runCounted('rm', ['-rf', oldest], { signal }, cpu);
     for (let i = SLOTS - 2; i >= 0; i--) {
@@ -171,12 +183,15 @@ export class ShadowSlotsCli implements Contender {
   constructor(private readonly source: string, private readonly target: string, private readonly opts: EngineOptions) {
     this.name = opts.snapshot === 'none' ? 'shadow-slots' : 'shadow-slots-btrfs';
   }
+  /** The ring's folder (the `--target`). */
+  get targetFolder(): string { return this.target; }
   async prepare(): Promise<void> { await mkdir(this.target, { recursive: true }); }
   newestSlot(): string { return join(this.target, '0'); }
   slotCount(): Promise<number> { return numberedDirs(this.target, /^(0|[1-9]\d*)$/); }
 
   async backup(signal: AbortSignal): Promise<Measure> {
     const hwmDir = await mkdtemp(join(this.target, '..', `.hwm-${this.name}-`));
+    const ring = new RingStore(this.target);
     const nodeArgs = this.opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${this.opts.cpuProfDir}`] : [];
     const argv = [...nodeArgs, this.opts.cli, 'backup', '--source', this.source, '--target', this.opts.targetArg ?? this.target,
       '--slots', String(SLOTS), '--snapshot', this.opts.snapshot, '--json'];
@@ -208,8 +223,13 @@ export class ShadowSlotsCli implements Contender {
       splitter.end();
       const totalMs = now() - t0;
       if (Number.isNaN(completeAt)) throw new Error(`${this.name}: the engine exited 0 without a {"type":"complete"} line${stray.length ? ` (stdout: ${stray.join(' | ')})` : ''}`);
-      const peakRssKb = await enginePeakRss(hwmDir, this.opts.cli);
-      return { toCompleteMs: completeAt, totalMs, peakRssKb, ...(cpu.ms !== undefined ? { cpuMs: cpu.ms } : {}), phases: phaseDurations(events, totalMs), ...(result ? { result } : {}) };
+      const purge = await waitForPurge(ring, hwmDir, signal);
+      const peak = await peakRss(hwmDir, this.opts.cli);
+      return {
+        toCompleteMs: completeAt, totalMs, ...(peak.engineKb !== undefined ? { peakRssKb: peak.engineKb } : {}), ...(cpu.ms !== undefined ? { cpuMs: cpu.ms } : {}),
+        phases: phaseDurations(events, totalMs), ...(result ? { result } : {}),
+        ...(purge.ran ? { purgeMs: purge.ms } : {}), ...(peak.purgeKb !== undefined ? { purgePeakRssKb: peak.purgeKb } : {}),
+      };
     } finally {
       await rm(hwmDir, { recursive: true, force: true });
     }
@@ -231,12 +251,41 @@ export class ShadowSlotsCli implements Contender {
   }
 }
 
-/** The peak RSS of the engine's node process(es): the CLI process, and any node child it started. */
-async function enginePeakRss(dir: string, cli: string): Promise<number | undefined> {
-  let best: number | undefined;
+/**
+ * Waits (untimed) until the engine's detached purge has deleted the slot the run dropped, and for
+ * the purge process's memory record; how long after the engine's exit the purge was done.
+ */
+async function waitForPurge(ring: RingStore, hwmDir: string, signal: AbortSignal): Promise<{ ran: boolean; ms: number }> {
+  const t0 = now();
+  let ran = false;
+  while (!(await purgeIdle(ring))) {
+    ran = true;
+    if (signal.aborted) throw new Error('interrupted');
+    if (now() - t0 > 600_000) throw new Error(`the purge of ${ring.paths.trash} did not finish within 10 minutes`);
+    await sleep(20);
+  }
+  const ms = now() - t0;
+  // Its memory record is written as it exits, just after it released its lock.
+  for (let waited = 0; ran && waited < 3000 && !(await hasPurgeRecord(hwmDir)); waited += 20) await sleep(20);
+  return { ran: ran || (await hasPurgeRecord(hwmDir)), ms };
+}
+
+async function hasPurgeRecord(dir: string): Promise<boolean> {
+  for (const f of await readdir(dir)) {
+    const rec = JSON.parse(await readFile(join(dir, f), 'utf8')) as { argv: string[] };
+    if (rec.argv.includes('purge')) return true;
+  }
+  return false;
+}
+
+/** The peak RSS of the engine's node process(es) (the CLI, any node child) and of its purge. */
+async function peakRss(dir: string, cli: string): Promise<{ engineKb?: number; purgeKb?: number }> {
+  const out: { engineKb?: number; purgeKb?: number } = {};
   for (const f of await readdir(dir)) {
     const rec = JSON.parse(await readFile(join(dir, f), 'utf8')) as { argv: string[]; hwmKb: number };
-    if (rec.argv.some((a) => a === cli || a.endsWith('.js'))) best = Math.max(best ?? 0, rec.hwmKb);
+    if (!rec.argv.some((a) => a === cli || a.endsWith('.js'))) continue;
+    if (rec.argv.includes('purge')) out.purgeKb = Math.max(out.purgeKb ?? 0, rec.hwmKb);
+    else out.engineKb = Math.max(out.engineKb ?? 0, rec.hwmKb);
   }
-  return best;
+  return out;
 }

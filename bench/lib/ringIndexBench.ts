@@ -1,5 +1,5 @@
 /**
- * Scenario 7 (issue 17): the ring index behind file history, change marks and find, on a ring of
+ * Scenario 8 (issue 17): the ring index behind file history, change marks and find, on a ring of
  * 16 real slots made by the engine's own backups (1 % of the files changed between them). Measured
  * in this process through the engine's functions, as the engine process answers requests:
  *   - index build per slot: the whole ring read from its checksum lists with no cache, divided by

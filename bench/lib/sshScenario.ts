@@ -1,5 +1,5 @@
 /**
- * Scenario S6 (issue 15): a ring on a server over SSH. A real OpenSSH sshd on 127.0.0.1 with keys
+ * Scenario S7 (issue 15): a ring on a server over SSH. A real OpenSSH sshd on 127.0.0.1 with keys
  * made for the run (test/helpers/sshd.ts), 20,000 files, 1 % changed per pair, the ring not full.
  * Shadow Slots backs up to `ssh://…` through its CLI; the anchor is the recipe done by hand over
  * the same sshd: one `ssh` that rotates the numbered folders, then a plain
@@ -69,7 +69,7 @@ export interface SshScenarioOptions {
   log: (s: string) => void;
 }
 
-/** Why S6 cannot run here, or null. */
+/** Why S7 cannot run here, or null. */
 export function sshScenarioUnavailable(): string | null {
   return sshdUnavailable();
 }
@@ -99,7 +99,7 @@ export async function measureOverSsh(o: SshScenarioOptions): Promise<SshResult> 
     const seedOurs = await checked('shadow-slots', oursRing, ours.backup(o.signal));
     const seedRaw = await checked('raw over ssh', rawRing, raw.backup(o.signal));
     for (const s of [seedOurs, seedRaw]) if (s.problem) throw new Error(`first backup over SSH is not a correct copy: ${s.problem}`);
-    o.log(`  S6 seed  shadow-slots ${Math.round(seedOurs.m.toCompleteMs)} ms, raw over ssh ${Math.round(seedRaw.m.toCompleteMs)} ms`);
+    o.log(`  S7 seed  shadow-slots ${Math.round(seedOurs.m.toCompleteMs)} ms, raw over ssh ${Math.round(seedRaw.m.toCompleteMs)} ms`);
     const pairs: SshPair[] = [];
     const invalid: string[] = [];
     for (let p = 0; p < o.pairs; p++) {
@@ -117,7 +117,7 @@ export async function measureOverSsh(o: SshScenarioOptions): Promise<SshResult> 
         totalRatio: results.ours.m.totalMs / results.raw.m.toCompleteMs,
       };
       if (problems.length) invalid.push(...problems); else pairs.push(pair);
-      o.log(`  S6 p${p + 1}   shadow-slots ${Math.round(pair.ours.toCompleteMs)} ms (process ${Math.round(pair.ours.totalMs)} ms), raw over ssh ${Math.round(pair.raw.toCompleteMs)} ms → ${pair.ratio.toFixed(2)}${oursFirst ? '' : ' (raw first)'}${problems.length ? ` INVALID: ${problems.join('; ')}` : ''}`);
+      o.log(`  S7 p${p + 1}   shadow-slots ${Math.round(pair.ours.toCompleteMs)} ms (process ${Math.round(pair.ours.totalMs)} ms), raw over ssh ${Math.round(pair.raw.toCompleteMs)} ms → ${pair.ratio.toFixed(2)}${oursFirst ? '' : ' (raw first)'}${problems.length ? ` INVALID: ${problems.join('; ')}` : ''}`);
     }
     return {
       files: o.files, pairs, invalid,

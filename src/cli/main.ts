@@ -5,7 +5,7 @@ import { keepHeapSmall } from '../platform/heap';
 import { Stop, stopOf, type StopCause } from './stop';
 
 async function usage(): Promise<string> {
-  const loaded = await Promise.all(commands.map((c) => c.load()));
+  const loaded = await Promise.all(commands.filter((c) => !c.hidden).map((c) => c.load()));
   const lines = loaded.map((c) => `  ${c.usage}\n      ${c.summary}`);
   return `Usage: shadow-slots <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nExit codes: 0 success, 1 failure, 2 bad usage or input, 3 partial backup, 130/143 interrupted by\nSIGINT (Ctrl-C)/SIGTERM (a backup leaves the ring unchanged), 141 the output's reader went away.\nRun "shadow-slots <command> --help" for a command's options.\n`;
 }

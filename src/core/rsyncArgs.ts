@@ -25,6 +25,11 @@ export interface RsyncPlan {
   coarseTimes?: boolean;
   /** Machine-readable progress on stdout (`--info=progress2`). */
   progress?: boolean;
+  /**
+   * Itemize unchanged entries too (`-ii`): the output then names every entry of the new slot, in
+   * rsync's order, which is what the slot's checksum list is built from (engine/finalize.ts).
+   */
+  listUnchanged?: boolean;
 }
 
 /** The out-format line the parser expects: itemize flags, one space, the escaped name. */
@@ -42,7 +47,10 @@ export function buildRsyncArgv(plan: RsyncPlan): string[] {
   if (plan.timePrecision === 'nanoseconds') argv.push('--modify-window=-1');
   if (plan.linkDest !== undefined) argv.push(`--link-dest=${plan.linkDest}`);
   if (plan.targetArgs) argv.push(...plan.targetArgs);
-  argv.push(`--out-format=${OUT_FORMAT}`, '--stats');
+  argv.push(`--out-format=${OUT_FORMAT}`);
+  // --out-format stays the format whatever the position (-i without it would mean `%i %n%L`).
+  if (plan.listUnchanged) argv.push('-ii');
+  argv.push('--stats');
   if (plan.progress !== false) argv.push('--info=progress2');
   for (const pattern of plan.excludes) argv.push(`--exclude=${pattern}`);
   if (plan.filterFile !== undefined) argv.push(`--filter=merge ${plan.filterFile}`);

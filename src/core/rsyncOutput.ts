@@ -45,39 +45,115 @@ export interface ItemizedChange {
 const KINDS: Record<string, ItemKind> = { f: 'file', d: 'dir', L: 'symlink', D: 'device', S: 'special' };
 
 /**
+ * `%i` is always 11 characters (`YXcstpoguax`, or `*deleting` padded), then a space: the name
+ * starts at a fixed column. A regex that let the flags take a variable width read a name starting
+ * with a space (` lead`) as `lead`.
+ */
+const NAME_COLUMN = 12;
+
+/**
  * Parses one `%i %n` line. Returns undefined for lines that are not itemized changes (progress,
  * stats, messages), so callers can feed every line through it.
  */
 export function parseItemizedLine(line: string): ItemizedChange | undefined {
-  if (line.startsWith('*deleting ')) {
-    const path = decodeRsyncName(line.slice('*deleting '.length).replace(/^ +/, ''));
+  if (line.length <= NAME_COLUMN || line.charCodeAt(NAME_COLUMN - 1) !== 32) return undefined;
+  if (line.startsWith('*deleting  ')) {
+    const path = decodeRsyncName(line.slice(NAME_COLUMN));
     return { change: 'deleted', kind: path.endsWith('/') ? 'dir' : 'other', path };
   }
-  const m = /^([<>ch.*])([fdLDS])([.+?cstpoguax ]{9,10}) (.+)$/.exec(line);
-  if (!m) return undefined;
-  const [, update, type, attrs, name] = m;
-  const kind = KINDS[type!] ?? 'other';
-  const path = decodeRsyncName(name!);
-  if (attrs!.startsWith('+++')) return { change: 'created', kind, path };
+  const update = line[0]!;
+  const kind = KINDS[line[1]!];
+  const attrs = line.slice(2, NAME_COLUMN - 1);
+  if (!'<>ch.*'.includes(update) || kind === undefined || !/^[.+?cstTpogunbax ]{9}$/.test(attrs)) return undefined;
+  const path = decodeRsyncName(line.slice(NAME_COLUMN));
+  if (attrs.startsWith('+++')) return { change: 'created', kind, path };
   if (update === 'h') return { change: 'linked', kind, path };
   if (update === '<' || update === '>' || (update === 'c' && kind !== 'dir')) return { change: 'changed', kind, path };
   return { change: 'attributes', kind, path };
 }
 
+/**
+ * One entry of the new slot as rsync's `-ii` output names it (every entry, unchanged ones too):
+ * - `linked`: hard-linked to the same path in the --link-dest slot (`h`), i.e. the previous slot's
+ *   very file;
+ * - `kept`: already in the destination and left as it was (`.`): the previous slot's content only
+ *   if the destination held exactly the previous slot before this run;
+ * - `written`: copied, created or changed by this run (`>`, `<`, `c`).
+ */
+export interface ListedEntry {
+  how: 'linked' | 'kept' | 'written';
+  kind: ItemKind;
+  /** rsync's `+++++++++`: the entry did not exist in the destination or the --link-dest slot. */
+  created: boolean;
+  /** Decoded path relative to the slot root; folders end with `/` as rsync prints them. */
+  path: string;
+  /**
+   * The name is not valid UTF-8: `path` is only an approximation (with U+FFFD), and no file of
+   * that name can be opened through it. Checksum lists leave such names out (see the README).
+   */
+  undecodable?: true;
+}
+
+/**
+ * Parses a line of `-ii` output into a ListedEntry; undefined for deletions, progress, stats and
+ * messages. Called once per file of the slot, so it does not use a regex.
+ */
+export function parseListedLine(line: string): ListedEntry | undefined {
+  if (line.length <= NAME_COLUMN || line.charCodeAt(NAME_COLUMN - 1) !== 32) return undefined;
+  const u = line.charCodeAt(0);
+  const how = u === 104 /* h */ ? 'linked' : u === 46 /* . */ ? 'kept' : u === 62 /* > */ || u === 60 /* < */ || u === 99 /* c */ ? 'written' : null;
+  const kind = KINDS[line[1]!];
+  if (how === null || kind === undefined) return undefined;
+  // "+++" in the first three attribute columns marks a new entry; anything else there is a flag.
+  const created = line.charCodeAt(2) === 43 && line.charCodeAt(3) === 43 && line.charCodeAt(4) === 43;
+  const name = line.slice(NAME_COLUMN);
+  if (!name.includes('\\#')) return { how, kind, created, path: name };
+  const decoded = decodeRsyncNameStrict(name);
+  return decoded.valid ? { how, kind, created, path: decoded.path } : { how, kind, created, path: decoded.path, undecodable: true };
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+const lossyUtf8 = new TextDecoder('utf-8');
+
 /** rsync prints unprintable bytes of names as `\#ooo` (octal); turn them back into the name. */
 export function decodeRsyncName(escaped: string): string {
-  if (!escaped.includes('\\#')) return escaped;
-  const bytes: number[] = [];
-  const raw = Buffer.from(escaped, 'utf8');
-  for (let i = 0; i < raw.length; i++) {
-    if (raw[i] === 0x5c && raw[i + 1] === 0x23 && i + 4 < raw.length + 0 && /^[0-7]{3}$/.test(raw.subarray(i + 2, i + 5).toString('latin1'))) {
-      bytes.push(parseInt(raw.subarray(i + 2, i + 5).toString('latin1'), 8));
+  return escaped.includes('\\#') ? decodeRsyncNameStrict(escaped).path : escaped;
+}
+
+/**
+ * The name an escaped rsync name stands for, and whether its bytes are valid UTF-8 (if not, `path`
+ * has U+FFFD in their place). In the C locale (see rsyncRun.ts) every non-ASCII name comes escaped,
+ * so this runs for many lines: one pass, no regex.
+ */
+export function decodeRsyncNameStrict(escaped: string): { path: string; valid: boolean } {
+  const bytes = new Uint8Array(escaped.length * 3);
+  let n = 0;
+  for (let i = 0; i < escaped.length; i++) {
+    const c = escaped.charCodeAt(i);
+    if (c === 92 /* \ */ && escaped.charCodeAt(i + 1) === 35 /* # */ && isOctal(escaped.charCodeAt(i + 2)) && isOctal(escaped.charCodeAt(i + 3)) && isOctal(escaped.charCodeAt(i + 4))) {
+      bytes[n++] = ((escaped.charCodeAt(i + 2) - 48) * 64 + (escaped.charCodeAt(i + 3) - 48) * 8 + (escaped.charCodeAt(i + 4) - 48)) & 0xff;
       i += 4;
+    } else if (c < 0x80) {
+      bytes[n++] = c;
     } else {
-      bytes.push(raw[i]!);
+      // Printed raw (rsync in a UTF-8 locale): the character's own UTF-8 bytes.
+      const cp = escaped.codePointAt(i)!;
+      if (cp > 0xffff) i++;
+      if (cp < 0x800) { bytes[n++] = 0xc0 | (cp >> 6); bytes[n++] = 0x80 | (cp & 63); }
+      else if (cp < 0x10000) { bytes[n++] = 0xe0 | (cp >> 12); bytes[n++] = 0x80 | ((cp >> 6) & 63); bytes[n++] = 0x80 | (cp & 63); }
+      else { bytes[n++] = 0xf0 | (cp >> 18); bytes[n++] = 0x80 | ((cp >> 12) & 63); bytes[n++] = 0x80 | ((cp >> 6) & 63); bytes[n++] = 0x80 | (cp & 63); }
     }
   }
-  return Buffer.from(bytes).toString('utf8');
+  const view = bytes.subarray(0, n);
+  try {
+    return { path: strictUtf8.decode(view), valid: true };
+  } catch {
+    return { path: lossyUtf8.decode(view), valid: false };
+  }
+}
+
+function isOctal(c: number): boolean {
+  return c >= 48 && c <= 55;
 }
 
 export interface RsyncStats {
@@ -177,6 +253,16 @@ export function problemPaths(stderr: string): { vanished: string[]; unreadable: 
 }
 
 /**
+ * A copy of `s` that does not keep the string it was sliced from alive. V8 represents a slice of
+ * 13 characters or more as a view into its parent, so keeping one line of a 64 KB chunk (the last
+ * path seen, a partial line) kept the whole chunk, long enough for V8 to move it to its old
+ * generation, where it stayed until a full collection: a slow climb of the engine's memory.
+ */
+export function ownCopy(s: string): string {
+  return (s + '\0').slice(0, -1);
+}
+
+/**
  * Splits a byte stream into lines on `\n` and `\r` without holding more than one partial line,
  * so the engine's memory stays flat however many files rsync lists.
  */
@@ -192,7 +278,7 @@ export class LineSplitter {
         start = i + 1;
       }
     }
-    this.rest = text.slice(start);
+    this.rest = ownCopy(text.slice(start));
   }
   end(onLine: (line: string, terminator: '\n' | '\r') => void): void {
     if (this.rest.length > 0) onLine(this.rest, '\n');

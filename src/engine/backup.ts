@@ -20,7 +20,8 @@ import { openRing } from '../platform/target/select';
 import { openTarget, type OpenedTarget } from '../platform/target/remoteHosts';
 import type { IncomingPlan } from '../platform/target/storage';
 import type { BackupResult, SlotSummary } from '../rpc/protocol';
-import { finalizeSlot } from './finalize';
+import { finalizeSlot, SlotRecording } from './finalize';
+import { startPurge } from './purge';
 import { decideSend, keepAsParent, sendIntoRing, settleSendState, snapshotForSend, type SendDecision } from './sendReceive';
 import { readSums } from '../platform/treeSums';
 import { preflight, type PreflightReport } from './preflight';
@@ -85,6 +86,12 @@ class BackupRun {
   private sent: { path: string; uuid: string } | null = null;
   /** What the send stream changed (folders included): none means no change at all. */
   private sendChanges: number | null = null;
+  /** True when rsync continues an interrupted run's in-progress slot. */
+  private resumed = false;
+  /** The complete slot the in-progress one is built on (linked against, or snapshotted from). */
+  private baseId: string | null = null;
+  /** rsync's list of the new slot, recorded during the copy for finalize (null: walk the slot). */
+  private recording: SlotRecording | null = null;
 
   constructor(private readonly options: BackupOptions) {}
 
@@ -140,6 +147,8 @@ class BackupRun {
       if (this.snapshot && this.provider) await releaseSnapshot(ring, this.provider, this.snapshot).catch(() => undefined);
       // A send that did not make it into the ring: its snapshot and any received copy go now.
       if (this.sent && !this.rotated) await settleSendState(ring).catch(() => undefined);
+      // A run that ends before its finalize leaves no draft behind.
+      await this.recording?.discard().catch(() => undefined);
       await lock.release();
     }
   }
@@ -202,6 +211,7 @@ class BackupRun {
     for (const old of await ring.incomingIds()) {
       if (!send.use && incoming === null && (await ring.host.exists(ring.incomingPath(old)))) {
         incoming = await ring.storage.resumeIncoming(old, id, base);
+        this.resumed = true;
         await ring.host.remove(ring.manifestPath(old));
         await ring.host.remove(ring.changeLogPath(old));
         this.notes.push(`Resuming an unfinished backup from ${old}.`);
@@ -213,6 +223,7 @@ class BackupRun {
       incoming ??= await ring.storage.createIncoming(id, base);
       this.notes.push(...incoming.notes);
     }
+    this.baseId = incoming?.baseId ?? null;
     return { id, newest, previousManifest, incoming, send };
   }
 
@@ -235,6 +246,8 @@ class BackupRun {
       filterFile: profile.filterFile,
       extraArgs: [...ring.host.rsyncTransportArgs(), ...profile.rsyncArgs],
       timePrecision: report.timePrecision,
+      // Every entry of the slot, unchanged ones too, for the record finalize builds on (startRecording).
+      listUnchanged: ring.host.name === null,
     });
     const manifest: SlotManifest = {
       format: 1,
@@ -264,7 +277,9 @@ class BackupRun {
     const sourceIdentity = await identity(snapshot.readPath);
     // rsync's change log is streamed into a local file; a server's copy is sent after the copy.
     const changeLog = await ring.host.staged(ring.changeLogPath(manifest.id), 'write');
+    this.recording = await this.startRecording(ring, manifest.id, previousManifest);
     const copy = await runRsync(report.rsync.path, argv, changeLog, {
+      list: this.recording,
       // Relative merge-file names inside a filter file resolve from the filter file's folder.
       ...(profile.filterFile !== undefined ? { cwd: dirname(profile.filterFile) } : {}),
       ...(this.options.signal ? { signal: this.options.signal } : {}),
@@ -324,7 +339,8 @@ class BackupRun {
     // A send run's received copy goes with its snapshot in execute()'s cleanup.
     await ring.discardIncoming(manifest.id);
     await ring.host.remove(ring.changeLogPath(manifest.id));
-    const { failed } = await ring.purgeTrash();
+    // Through the one purge path: a detached purge may be deleting this ring's trash already.
+    const purgeWarnings = await startPurge(ring);
     await recordUnchanged(ring, newest);
     const durationMs = Math.round(performance.now() - this.started);
     this.emit('done', 'No changes', { percent: 100 });
@@ -334,9 +350,26 @@ class BackupRun {
       outcome: 'unchanged',
       durationMs,
       timeToCompleteMs: durationMs,
-      warnings: [...this.warnings, ...(failed.length > 0 ? [`The discarded copy could not be deleted yet (${failed.join('; ')}); the next run tries again.`] : [])],
+      warnings: [...this.warnings, ...purgeWarnings],
       notes: [...this.notes, `No changes since slot ${newest.number}${when}: no new slot was made, so the oldest slot was kept.`],
     };
+  }
+
+  /**
+   * Starts recording rsync's list of the slot (see finalize.ts) where finalize can hash the new
+   * entries itself: a ring on this machine. On a server the checksums are computed there.
+   */
+  private async startRecording(ring: RingStore, id: string, previous: SlotManifest | null): Promise<SlotRecording | null> {
+    if (ring.host.name !== null) return null;
+    const cow = ring.storage.capabilities.copyOnWrite;
+    return SlotRecording.tryStart(ring, id, previous, {
+      // A copy-on-write destination starts with the newest slot's files (and a resumed one with
+      // what an interrupted run wrote): a vanished source file may stay there unlisted.
+      destinationHeldFiles: this.resumed || cow,
+      // A fresh btrfs snapshot of slot 0 holds exactly that slot: what rsync keeps is its file.
+      // ZFS's working copy may also hold what an abandoned run wrote.
+      keptIsPrevious: cow && !this.resumed && ring.storage.capabilities.kind === 'btrfs' && previous !== null && this.baseId === previous.id,
+    });
   }
 
   /** The snapshot of a btrfs send run, and its manifest (the slot is built on slot 0 by the stream). */
@@ -433,10 +466,13 @@ class BackupRun {
    * cancellation; bookkeeping problems become warnings and the next run catches up.
    */
   private async finalize(ring: RingStore, report: PreflightReport, manifest: SlotManifest, previousManifest: SlotManifest | null): Promise<void> {
-    // Checksums carried forward by inode only hold for hard-linked slots: a copy-on-write run
-    // rewrites changed files in place, keeping their inode, so its slot is hashed in full.
-    const comparable = ring.storage.capabilities.hardLinks ? previousManifest : null;
-    const finalWarnings = await finalizeSlot(ring, report.rsync.path, manifest, comparable).catch((error: unknown) => [`Finishing the slot failed: ${(error as Error).message}`]);
+    // Without rsync's list of the slot, checksums carried forward by inode only hold for hard-linked
+    // slots: a copy-on-write run rewrites changed files in place, keeping their inode, so its slot
+    // is hashed in full. With the list, rsync itself says which entries it wrote.
+    const comparable = ring.storage.capabilities.hardLinks || this.recording !== null ? previousManifest : null;
+    const recording = this.recording;
+    this.recording = null;
+    const finalWarnings = await finalizeSlot(ring, report.rsync.path, manifest, comparable, recording).catch((error: unknown) => [`Finishing the slot failed: ${(error as Error).message}`]);
     if (manifest.transfer && manifest.checksums && manifest.counts) {
       // A send stream does not count the files it did not touch: the checksum list does.
       let files = 0;

@@ -1,3 +1,4 @@
+import { runPurge } from './purge';
 import { plural } from '../core/format';
 import type { DeleteSlotResult } from '../rpc/protocol';
 import { faultPoint } from '../platform/faults';
@@ -25,8 +26,11 @@ export async function deleteSlot(options: DeleteSlotOptions): Promise<DeleteSlot
     const plan = await ring.removeSlot(slot.entry.number, slot.entry.id);
     options.onRingChanged?.();
     faultPoint('delete:purge');
-    const { failed } = await ring.purgeTrash();
+    // Under the purge's own lock on this machine: a detached purge may be deleting the trash already.
+    const purged = ring.host.name === null ? await runPurge(ring) : { ran: true, ...(await ring.purgeTrash()) };
+    const failed = purged.failed;
     const notes: string[] = [];
+    if (!purged.ran) notes.push('Its files are being deleted by the purge already running for this ring.');
     if (plan.steps.length > 1) notes.push(`The ${plural(plan.steps.length - 1, 'slot')} after it moved down by one: the ring is numbered 0…${plan.final.entries.length - 1} again.`);
     if (sendChain) notes.push('Slot 0 was the copy the next btrfs send would have built on: the next backups copy with rsync (send/receive starts again with a new ring).');
     if (slot.manifest === null) notes.push('The slot had no manifest (made without Shadow Slots).');
@@ -34,7 +38,7 @@ export async function deleteSlot(options: DeleteSlotOptions): Promise<DeleteSlot
       deleted: { number: slot.entry.number, id: slot.entry.id, manifest: slot.manifest },
       description: name,
       remaining: plan.final.entries.length,
-      treeDeleted: failed.length === 0,
+      treeDeleted: purged.ran && failed.length === 0,
       warnings: failed.length > 0 ? [`The slot is out of the ring, but its folder in ${ring.paths.trash} could not be deleted yet (${failed.join('; ')}); the next backup tries again.`] : [],
       notes,
     };

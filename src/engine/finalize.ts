@@ -1,27 +1,38 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import type { SlotManifest } from '../core/manifest';
 import { LineSplitter, parseItemizedLine } from '../core/rsyncOutput';
 import { RingStore } from '../platform/ringStore';
-import { writeSlotSums } from '../platform/treeSums';
-import { tempPathBeside } from '../platform/fsutil';
+import { hashSlotEntry, writeSlotSums } from '../platform/treeSums';
+import { playDraft } from '../platform/slotDraft';
+import { exists, tempPathBeside } from '../platform/fsutil';
 import { BatchedWriter } from '../platform/batchedWriter';
 import { SshHost } from '../platform/target/sshHost';
 import { writeRemoteSlotSums } from '../platform/target/remoteSums';
+import { log } from '../platform/runner';
+import { startPurge } from './purge';
+import { inRsyncOrder, type SlotRecording } from './slotRecording';
+
+export { SlotRecording } from './slotRecording';
 
 /**
- * Work that needs the new slot but must not delay it: the list of deleted files (rsync cannot
- * itemize deletions into a fresh folder), the checksums `verify` compares against, and deleting
- * the slots the rotation dropped. Runs after slot 0 is already complete and listed.
+ * Work that needs the new slot but must not delay it: its checksum list (what `verify` compares
+ * against), the change log relative to the previous slot, and the counts; then the dropped slots
+ * are purged (engine/purge.ts: in the background where that is slow). Runs after slot 0 is
+ * already complete and listed. Without a usable recording of rsync's list (none, rsync's output
+ * out of order, a destination that held files and lost one to the source, a ring on a server, a
+ * slot received by btrfs send) the slot is walked instead.
  */
-export async function finalizeSlot(ring: RingStore, rsyncPath: string, manifest: SlotManifest, previous: SlotManifest | null, signal?: AbortSignal): Promise<string[]> {
+export async function finalizeSlot(ring: RingStore, rsyncPath: string, manifest: SlotManifest, previous: SlotManifest | null, recording: SlotRecording | null, signal?: AbortSignal): Promise<string[]> {
   const warnings: string[] = [];
   try {
-    await recordSlotDetails(ring, rsyncPath, manifest, previous, signal);
+    await recordSlotDetails(ring, rsyncPath, manifest, previous, recording, signal);
   } catch (error) {
     if (signal?.aborted) throw error;
     warnings.push(`The slot is complete, but recording its deleted-file list or checksums failed: ${(error as Error).message}`);
+  } finally {
+    await recording?.discard();
   }
   try {
     const filled = await backfillChecksums(ring, signal);
@@ -31,12 +42,15 @@ export async function finalizeSlot(ring: RingStore, rsyncPath: string, manifest:
   }
   // Dropped slots are deleted whatever happened above: otherwise every night would leave one
   // more full slot in the trash until the target is full.
-  const { failed } = await ring.purgeTrash();
-  if (failed.length > 0) warnings.push(`Could not delete ${failed.length} dropped slot(s) in ${ring.paths.trash}: ${failed.join('; ')}. The next run tries again.`);
+  try {
+    warnings.push(...(await startPurge(ring)));
+  } catch (error) {
+    warnings.push(`Could not delete the dropped slots in ${ring.paths.trash}: ${(error as Error).message}. The next run tries again.`);
+  }
   return warnings;
 }
 
-async function recordSlotDetails(ring: RingStore, rsyncPath: string, manifest: SlotManifest, previous: SlotManifest | null, signal?: AbortSignal): Promise<void> {
+async function recordSlotDetails(ring: RingStore, rsyncPath: string, manifest: SlotManifest, previous: SlotManifest | null, recording: SlotRecording | null, signal?: AbortSignal): Promise<void> {
   const { state } = await ring.readState();
   const current = state.entries.find((e) => e.id === manifest.id);
   if (!current) {
@@ -44,21 +58,72 @@ async function recordSlotDetails(ring: RingStore, rsyncPath: string, manifest: S
     return;
   }
   const prior = state.entries.find((e) => e.number === current.number + 1);
-  const comparable = prior !== undefined && previous !== null && prior.id === previous.id;
-  const previousSums = previous?.checksums ? ring.sumsPath(previous.id) : null;
+  // A file that vanished from the source after an interrupted run had copied it is still in a
+  // destination that held files, yet rsync does not list it: only a walk finds everything there.
+  const usable = recording !== null && recording.failure === null && !(recording.destinationHeldFiles && manifest.rsync.exitCode === 24);
+  if (usable) {
+    try {
+      const deleted = await recordFromList(ring, manifest, current.number, recording, signal);
+      if (deleted === null && prior !== undefined && previous !== null && prior.id === previous.id && manifest.counts && !signal?.aborted) {
+        // No list to compare with (an adopted slot): rsync itself lists what the new slot lacks.
+        manifest.counts.deleted = await listDeletions(ring, rsyncPath, ring.slotPath(current.number), ring.slotPath(prior.number), ring.changeLogPath(manifest.id), signal);
+      }
+    } finally {
+      await ring.writeManifest(manifest);
+    }
+    return;
+  }
+  // Checksums carried forward by inode only hold for hard-linked slots: a copy-on-write run
+  // rewrites changed files in place, keeping their inode, so its slot is hashed in full.
+  const base = ring.storage.capabilities.hardLinks ? previous : null;
+  const comparable = prior !== undefined && base !== null && prior.id === base.id;
+  const previousSums = base?.checksums ? ring.sumsPath(base.id) : null;
   // On a server the change log is appended to here and sent back (the host stages it).
   const changeLog = await ring.host.staged(ring.changeLogPath(manifest.id), 'read');
   try {
-    await recordSums(ring, rsyncPath, manifest, current.number, prior?.number ?? null, comparable, previousSums, changeLog, signal);
+    await recordByWalking(ring, rsyncPath, manifest, current.number, prior?.number ?? null, comparable, previousSums, changeLog, signal);
   } finally {
     await ring.host.publishStaged(ring.changeLogPath(manifest.id));
   }
 }
 
-async function recordSums(ring: RingStore, rsyncPath: string, manifest: SlotManifest, number: number, priorNumber: number | null, comparable: boolean, previousSums: string | null, changeLog: string, signal?: AbortSignal): Promise<void> {
-  // The previous slot's checksum list names every file it had: the ones this slot's walk does not
-  // meet are the deleted files, so no second walk of both trees is needed. They are collected
-  // aside and appended only when the whole walk succeeded; otherwise rsync lists them.
+/**
+ * The checksum list and change log from rsync's list of the slot: only new and changed entries
+ * are hashed. Returns the deleted files' count, null without a previous list.
+ */
+async function recordFromList(ring: RingStore, manifest: SlotManifest, number: number, recording: SlotRecording, signal?: AbortSignal): Promise<number | null> {
+  const slotRoot = ring.slotPath(number);
+  const changeLog = ring.changeLogPath(manifest.id);
+  const newLog = tempPathBeside(changeLog);
+  try {
+    const counts = await playDraft({
+      draft: recording.draft,
+      previousSums: recording.previousSums,
+      sumsFile: ring.sumsPath(manifest.id),
+      changeLog: newLog,
+      hashEntry: (path, kind) => hashSlotEntry(slotRoot, path, kind, signal),
+    });
+    await rename(newLog, changeLog);
+    log('info', `Checksums from rsync's list: ${counts.hashed} entries hashed, ${counts.carried} carried over from the previous slot's list.`);
+    manifest.checksums = `sums/${manifest.id}.tsv`;
+    if (manifest.counts) {
+      manifest.counts.created = counts.created;
+      manifest.counts.changed = counts.changed;
+      if (counts.deleted !== null) manifest.counts.deleted = counts.deleted;
+    }
+    return counts.deleted;
+  } finally {
+    await rm(newLog, { force: true });
+  }
+}
+
+/**
+ * The fallback: walks the slot, reusing the previous list's hashes for files with the same inode
+ * (hard links made by --link-dest). The previous slot's files the walk did not meet are the
+ * deleted files; they are collected aside and appended to the change log only when the whole
+ * walk succeeded; otherwise (or without a previous list) rsync lists them.
+ */
+async function recordByWalking(ring: RingStore, rsyncPath: string, manifest: SlotManifest, number: number, priorNumber: number | null, comparable: boolean, previousSums: string | null, changeLog: string, signal?: AbortSignal): Promise<void> {
   const aside = comparable && previousSums !== null && (await ring.host.exists(previousSums)) ? tempPathBeside(changeLog) : null;
   let deleted: number | null = null;
   let sumsFailure: unknown = null;
@@ -66,7 +131,7 @@ async function recordSums(ring: RingStore, rsyncPath: string, manifest: SlotMani
     const gone = aside ? await BatchedWriter.open(aside, 'write') : null;
     let count = 0;
     try {
-      await sumsWriter(ring)(ring.slotPath(number), ring.sumsPath(manifest.id), previousSums, signal, gone ? (path) => { count++; return gone.write(`- ${JSON.stringify(path)}\n`); } : undefined);
+      await writeSums(ring, number, manifest.id, previousSums, signal, gone ? (path) => { count++; return gone.write(`- ${JSON.stringify(path)}\n`); } : undefined);
     } finally {
       await gone?.close();
     }
@@ -86,6 +151,28 @@ async function recordSums(ring: RingStore, rsyncPath: string, manifest: SlotMani
   }
   await ring.writeManifest(manifest);
   if (sumsFailure !== null) throw sumsFailure;
+}
+
+/**
+ * Writes slot `number`'s checksum list by walking it. On a server its own sha256sum hashes (file
+ * contents never cross the network); here the previous list is read in rsync's order (format 2),
+ * so a format-1 list is sorted first.
+ */
+async function writeSums(ring: RingStore, number: number, id: string, previousSums: string | null, signal?: AbortSignal, onGone?: (path: string) => Promise<void> | undefined): Promise<void> {
+  const root = ring.slotPath(number);
+  const out = ring.sumsPath(id);
+  const host = ring.host;
+  if (host instanceof SshHost) {
+    await writeRemoteSlotSums(host, root, out, previousSums, signal, onGone);
+    return;
+  }
+  const listed = previousSums !== null && (await exists(previousSums)) ? previousSums : null;
+  const ordered = listed ? await inRsyncOrder(listed, () => tempPathBeside(ring.changeLogPath(id))) : null;
+  try {
+    await writeSlotSums(root, out, ordered?.file ?? null, signal, onGone);
+  } finally {
+    await ordered?.cleanup();
+  }
 }
 
 /**
@@ -118,7 +205,8 @@ async function listDeletions(ring: RingStore, rsyncPath: string, newSlot: string
 
 /**
  * A run killed between its rotation and its finalize leaves a complete slot without checksums;
- * record them now (reusing the hashes of the slot it was linked against), so verify can check it.
+ * record them now by walking it (reusing the hashes of the slot it was linked against), so verify
+ * can check it.
  */
 async function backfillChecksums(ring: RingStore, signal?: AbortSignal): Promise<number> {
   const { state } = await ring.readState();
@@ -129,15 +217,9 @@ async function backfillChecksums(ring: RingStore, signal?: AbortSignal): Promise
     // Hashes carried forward by inode hold only between hard-linked slots: a copy-on-write slot
     // rewrote changed files in place, under the same inode.
     const base = manifest.linkDest && (manifest.storage?.kind ?? 'links') === 'links' ? await ring.readManifest(manifest.linkDest) : null;
-    await sumsWriter(ring)(ring.slotPath(entry.number), ring.sumsPath(entry.id), base?.checksums ? ring.sumsPath(base.id) : null, signal);
+    await writeSums(ring, entry.number, entry.id, base?.checksums ? ring.sumsPath(base.id) : null, signal);
     await ring.writeManifest({ ...manifest, checksums: `sums/${entry.id}.tsv`, warnings: [...manifest.warnings, 'Checksums were recorded by a later run, after this run was interrupted.'] });
     filled++;
   }
   return filled;
-}
-
-/** Checksums are computed where the slot is: on a server by its own sha256sum. */
-function sumsWriter(ring: RingStore): typeof writeSlotSums {
-  const host = ring.host;
-  return host instanceof SshHost ? (root, out, previous, signal, onGone) => writeRemoteSlotSums(host, root, out, previous, signal, onGone) : writeSlotSums;
 }

@@ -7,6 +7,7 @@ import { ShadowSlotsError } from '../core/errors';
 import type { RingEntry } from '../core/ring';
 import type { Journal } from '../core/journal';
 import { readUnchanged } from './unchanged';
+import { resumePurge } from './purge';
 
 type Rotation = NonNullable<Journal['rotation']>;
 
@@ -47,6 +48,7 @@ async function listOpenRing(target: string, ring: RingStore): Promise<RingListin
     const state = manifest?.state === 'partial' ? 'partial' : busy ? 'in-progress' : 'interrupted';
     slots.push({ number: null, id, state, path: ring.incomingPath(id), manifest });
   }
+  await resumePurge(ring);
   return { target, slots, busy, notes, host: ring.host.name, unchanged: await readUnchanged(ring, entries.find((e) => e.number === 0)?.id) };
 }
 

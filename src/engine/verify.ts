@@ -4,15 +4,17 @@ import type { RingStore } from '../platform/ringStore';
 import { SshHost } from '../platform/target/sshHost';
 import { verifyRemoteSlot } from '../platform/target/remoteSums';
 import { settledEntries } from './list';
-import { hashEntry, readSums, type SumLine } from '../platform/treeSums';
+import { hashEntry, readSums, sumsOrderOf, type SumLine } from '../platform/treeSums';
 import { comparePaths, walkTree } from '../platform/treeWalk';
+import { compareRsyncOrder } from '../core/rsyncOrder';
 import type { VerifyResult } from '../rpc/protocol';
 
 const MAX_LISTED = 100;
 
 /**
  * Re-reads every file of a slot and compares it with the checksums recorded when the slot was
- * made. Streams both sides in walk order, so memory does not grow with the slot.
+ * made. Streams both sides in the order the list was written in (rsync's, or the walk order of
+ * lists from before format 2), so memory does not grow with the slot.
  */
 export async function verifySlot(target: string, slot: number, signal?: AbortSignal): Promise<VerifyResult> {
   return withRing(target, 'auto', (ring) => verifyInRing(ring, target, slot, signal));
@@ -39,12 +41,14 @@ async function verifyInRing(ring: RingStore, target: string, slot: number, signa
     const counts = await verifyRemoteSlot(ring.host, root, ring.sumsPath(entry.id), signal, MAX_LISTED);
     return { ...result, ...counts, ok: counts.missing.length + counts.changed.length + counts.extra.length === 0 };
   }
+  const order = await sumsOrderOf(ring.sumsPath(entry.id));
+  const compare = order === 'rsync' ? compareRsyncOrder : comparePaths;
   const recorded = readSums(ring.sumsPath(entry.id));
   let want = (await recorded.next()).value as SumLine | undefined;
   const push = (list: string[], p: string) => { if (list.length < MAX_LISTED) list.push(p); result.ok = false; };
-  for await (const actual of walkTree(root, signal)) {
+  for await (const actual of walkTree(root, signal, order)) {
     if (actual.kind === 'other') continue;
-    while (want && comparePaths(want.path, actual.path) < 0) {
+    while (want && compare(want.path, actual.path) < 0) {
       push(result.missing, want.path);
       want = (await recorded.next()).value as SumLine | undefined;
     }

@@ -32,7 +32,7 @@ export async function currentFile(path: string): Promise<CurrentFile> {
     mtimeMs: s ? Math.trunc(s.mtimeMs) : null,
     hash: () => {
       if (kind !== 'file' && kind !== 'symlink') return Promise.resolve(null);
-      hashed ??= hashEntry(dirname(path), { path: basename(path), kind, size: s!.size, mtimeMs: s!.mtimeMs, ino: s!.ino, nlink: s!.nlink })
+      hashed ??= hashEntry(dirname(path), { path: basename(path), kind })
         .then((h) => shortHash(h), () => null);
       return hashed;
     },

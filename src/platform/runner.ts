@@ -191,3 +191,33 @@ export async function runPipe(writer: { command: string; argv: readonly string[]
   }
   return { exitCodes, stderr, durationMs, bytes };
 }
+
+/**
+ * Starts a process that outlives this one (background work such as deleting dropped slots): its
+ * own process group (so neither a Ctrl-C in the terminal nor the cancellation of this process's
+ * tree reaches it), no stdio (a reader of this process's output must not wait for it), not waited
+ * for. Returns its pid, or undefined when it could not be started (logged).
+ */
+export function startDetached(command: string, argv: readonly string[], options: { cwd?: string; env?: Record<string, string | undefined> } = {}): number | undefined {
+  const commandLine = formatCommandLine(command, argv);
+  try {
+    const child = execa(command, argv, {
+      cwd: options.cwd,
+      env: options.env,
+      extendEnv: true,
+      detached: true,
+      stdio: 'ignore',
+      cleanup: false,
+      reject: false,
+      windowsHide: true,
+    });
+    // Its outcome is not this process's business; a failure to start is only logged.
+    child.then((result) => { if (result.failed && result.exitCode === undefined) log('warn', `> ${commandLine} [detached] could not start: ${result.originalMessage ?? result.shortMessage}`); }, () => undefined);
+    child.unref();
+    log('info', `> ${commandLine} [detached, pid ${child.pid ?? '?'}]`);
+    return child.pid;
+  } catch (error) {
+    log('warn', `> ${commandLine} [detached] could not start: ${(error as Error).message}`);
+    return undefined;
+  }
+}

@@ -1,6 +1,8 @@
 import { lstatSync, readdirSync, type Dirent, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { ShadowSlotsError } from '../core/errors';
+import { compareNamesInFolder } from '../core/rsyncOrder';
+import type { SumsOrder } from '../core/sums';
 import { yieldWhenDue } from './eventLoopTurns';
 import { isErrno } from './fsutil';
 
@@ -21,16 +23,29 @@ interface Folder {
 }
 
 /**
- * Depth-first walk in a stable order (names sorted within each folder), yielding files and
- * symlinks one at a time. The order is the same on every run, so two walks can be merge-joined
- * (see comparePaths). Memory stays proportional to the open folders' names, not to the tree.
+ * Depth-first walk in a stable order, yielding files and symlinks one at a time, so a walk can be
+ * merge-joined with a checksum list written in the same order:
+ * - `rsync` (the default): rsync's order (compareRsyncOrder): in each folder the non-folders by
+ *   name, then the folders;
+ * - `walk`: names sorted within each folder, a folder's content at its name's place (comparePaths),
+ *   the order of checksum lists written before format 2.
+ * Memory stays proportional to the open folders' names, not to the tree.
  *
  * Synchronous calls (20,000 files: 110 ms against 600 ms through the thread pool), handing the
  * event loop back when due (see eventLoopTurns.ts).
  * One generator with an explicit stack, not one per folder: a nested `yield*` passes every value
  * up through each level.
  */
-export async function* walkTree(root: string, signal?: AbortSignal): AsyncGenerator<WalkEntry> {
+export async function* walkTree(root: string, signal?: AbortSignal, order: SumsOrder = 'rsync'): AsyncGenerator<WalkEntry> {
+  const openFolder = order === 'rsync' ? openFolderRsyncOrder : openFolderWalkOrder;
+  const tryOpenFolder = (rel: string): Folder | null => {
+    try {
+      return openFolder(root, rel);
+    } catch (error) {
+      if (isGone(error)) return null;
+      throw error;
+    }
+  };
   const stack: Folder[] = [openFolder(root, '')];
   while (stack.length > 0) {
     await yieldWhenDue();
@@ -44,7 +59,7 @@ export async function* walkTree(root: string, signal?: AbortSignal): AsyncGenera
     const dirent = folder.entries[folder.next++]!;
     const rel = folder.rel === '' ? dirent.name : `${folder.rel}/${dirent.name}`;
     if (dirent.isDirectory()) {
-      const child = tryOpenFolder(root, rel);
+      const child = tryOpenFolder(rel);
       if (child) stack.push(child);
       continue;
     }
@@ -55,10 +70,17 @@ export async function* walkTree(root: string, signal?: AbortSignal): AsyncGenera
   }
 }
 
-function openFolder(root: string, rel: string): Folder {
+function openFolderWalkOrder(root: string, rel: string): Folder {
   const entries = readdirSync(rel === '' ? root : join(root, rel), { withFileTypes: true });
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return { rel, entries, next: 0 };
+}
+
+function openFolderRsyncOrder(root: string, rel: string): Folder {
+  const entries = readdirSync(rel === '' ? root : join(root, rel), { withFileTypes: true });
+  const keyed = entries.map((d) => ({ d, name: d.name, folder: d.isDirectory() }));
+  keyed.sort(compareNamesInFolder);
+  return { rel, entries: keyed.map((k) => k.d), next: 0 };
 }
 
 /**
@@ -68,15 +90,6 @@ function openFolder(root: string, rel: string): Folder {
  */
 function isGone(error: unknown): boolean {
   return isErrno(error, 'ENOENT') || isErrno(error, 'ENOTDIR');
-}
-
-function tryOpenFolder(root: string, rel: string): Folder | null {
-  try {
-    return openFolder(root, rel);
-  } catch (error) {
-    if (isGone(error)) return null;
-    throw error;
-  }
 }
 
 function tryLstat(path: string): Stats | null {
@@ -89,7 +102,7 @@ function tryLstat(path: string): Stats | null {
 }
 
 /**
- * The walk's order, component by component (`a/x` before `a-c`, as the walk visits them), computed
+ * The order of format-1 checksum lists (`walk`), component by component (`a/x` before `a-c`, as the walk visits them), computed
  * without splitting: a `/` ranks below every other character. Called once per file when two
  * checksum lists are merged, so it must not allocate.
  */

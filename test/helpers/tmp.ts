@@ -2,11 +2,18 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
+import { purgesBelowFinished } from './purge';
 
-/** A temp folder removed after the test, pass or fail. */
+/**
+ * A temp folder removed after the test, pass or fail; once the detached purges a backup started
+ * in rings below it have finished (they delete dropped slots after the backup's process ended).
+ */
 export async function tempDir(t: TestContext, prefix = 'shadow-slots-test-'): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  t.after(async () => {
+    await purgesBelowFinished(dir);
+    await rm(dir, { recursive: true, force: true });
+  });
   return dir;
 }
 

@@ -37,7 +37,15 @@ test('two backups of the same ring at once: the second is refused (exit 1) and n
     const { target, profile } = await ring(t, 'two');
     const a = startCli(['backup', '--profile', profile, '--json']);
     assert.ok(await a.waitForPhase('copy'), 'first backup is copying');
-    const b = await runCli(['backup', '--profile', profile, '--json']);
+    // Held still (a stopped process is a live lock holder) while the second one runs: on a loaded
+    // machine the first copy could otherwise end before the second process reaches the lock.
+    process.kill(a.pid, 'SIGSTOP');
+    let b;
+    try {
+      b = await runCli(['backup', '--profile', profile, '--json']);
+    } finally {
+      process.kill(a.pid, 'SIGCONT');
+    }
     assert.equal(b.code, 1, explain(b));
     const e = errorEvent(b)!;
     assert.equal(e['code'], 'locked');

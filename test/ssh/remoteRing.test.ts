@@ -117,6 +117,10 @@ for (const server of SERVER_KINDS) test(`a ring over SSH (${server} server): bac
   assert.equal(local.outcome, 'complete');
   const again = await runBackup({ profile });
   assert.equal(again.outcome, 'complete');
+  // The local run's list is in rsync's order (format 2): merged on the server in that order, the
+  // unchanged source has no deleted files, and that slot verifies there too.
+  assert.equal(again.slot.manifest?.counts?.deleted, 0);
+  assert.equal((await verifySlot(target, 1)).ok, true);
   assert.equal((await verifySlot(target, 0)).ok, true);
   assert.equal((await verifySlot(ringDir, 1)).ok, true);
 });

@@ -7,6 +7,8 @@ import type { CliCommand } from '../command';
 export interface CommandEntry {
   name: string;
   load(): Promise<CliCommand>;
+  /** Internal: runs, but is not listed in --help. */
+  hidden?: true;
 }
 
 export const commands: CommandEntry[] = [
@@ -22,4 +24,5 @@ export const commands: CommandEntry[] = [
   { name: 'helper', load: async () => (await import('./helper')).helperCommand },
   { name: 'filter', load: async () => (await import('./filter')).filterCommand },
   { name: 'preview', load: async () => (await import('./filter')).previewCommand },
+  { name: 'purge', load: async () => (await import('./purge')).purgeCommand, hidden: true },
 ];

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { ShadowSlotsError } from '../../core/errors';
 import { BatchedWriter } from '../batchedWriter';
-import { formatSumLine, readSums, type SumLine } from '../treeSums';
+import { formatSumLine, readSums, sumsOrderOf, type SumLine } from '../treeSums';
+import { compareRsyncOrder } from '../../core/rsyncOrder';
 import { comparePaths } from '../treeWalk';
 import type { RemoteWalkEntry, SshHost } from './sshHost';
 
@@ -34,9 +35,11 @@ export async function writeRemoteSlotSums(host: SshHost, slotRoot: string, outFi
   const reused = new Map<string, string>();
   try {
     const previous = previousLocal ? readSums(previousLocal) : undefined;
+    // A list written here (format 2) is in rsync's order, not the walk's: merged in its own order.
+    const compare = previousLocal ? await orderOf(previousLocal) : comparePaths;
     let prev = previous ? (await previous.next()).value as SumLine | undefined : undefined;
-    for (const entry of entries) {
-      while (prev && previous && comparePaths(prev.path, entry.path) < 0) {
+    for (const entry of compare === comparePaths ? entries : [...entries].sort((a, b) => compare(a.path, b.path))) {
+      while (prev && previous && compare(prev.path, entry.path) < 0) {
         await onGone?.(prev.path);
         prev = (await previous.next()).value as SumLine | undefined;
       }
@@ -87,9 +90,10 @@ export async function verifyRemoteSlot(host: SshHost, root: string, sumsFile: st
   const local = await host.staged(sumsFile, 'read');
   try {
     const recorded = readSums(local);
+    const compare = await orderOf(local);
     let want = (await recorded.next()).value as SumLine | undefined;
-    for (const actual of entries) {
-      while (want && comparePaths(want.path, actual.path) < 0) {
+    for (const actual of compare === comparePaths ? entries : [...entries].sort((a, b) => compare(a.path, b.path))) {
+      while (want && compare(want.path, actual.path) < 0) {
         push(result.missing, want.path);
         want = (await recorded.next()).value as SumLine | undefined;
       }
@@ -106,4 +110,9 @@ export async function verifyRemoteSlot(host: SshHost, root: string, sumsFile: st
     await host.discardStaged(sumsFile);
   }
   return result;
+}
+
+/** How a checksum list is ordered: the walk's (written on a server, or before format 2) or rsync's. */
+async function orderOf(list: string): Promise<(a: string, b: string) => number> {
+  return (await sumsOrderOf(list)) === 'rsync' ? compareRsyncOrder : comparePaths;
 }

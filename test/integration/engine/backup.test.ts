@@ -4,6 +4,7 @@ import { mkdir, readFile, readdir, rename, rm, stat, symlink, utimes, writeFile 
 import { join } from 'node:path';
 import { tempDir } from '../../helpers/tmp';
 import { runCli } from '../../helpers/cli';
+import { purgeFinished } from '../../helpers/purge';
 
 /** Names that break anything that splices them into a shell or script. */
 const HOSTILE = ['sp ace', `quo'te`, 'dq"uote', 'amp&ersand', '100%', '$(touch PWNED)', 'semi;colon', 'new\nline', 'ünïcødé-文件', 'back\\slash', '`tick`', '-dash-first'];
@@ -129,6 +130,7 @@ test('the ring wraps past N: exactly the oldest slot is dropped, numbering has n
   assert.equal(await readFile(join(target, '2', 'n.txt'), 'utf8'), 'run 2');
   const listing = JSON.parse((await runCli(['list', '--target', target, '--json'])).stdout) as { slots: Array<{ id: string }> };
   assert.deepEqual(listing.slots.map((s) => s.id), [ids[4], ids[3], ids[2]]);
+  assert.ok(await purgeFinished(target), 'the detached purge finished');
   assert.deepEqual(await readdir(join(target, '.shadow-slots', 'trash')), [], 'dropped slots are deleted after the run');
   const manifests = await readdir(join(target, '.shadow-slots', 'manifests'));
   assert.equal(manifests.length, 3, 'manifests of dropped slots are removed too');

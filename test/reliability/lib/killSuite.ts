@@ -16,6 +16,7 @@ import { completeIds, listRing, ringProblems } from './ring';
 import { mutateSource, populateSource } from './sourceTree';
 import { describeTree, type TreeModel } from './tree';
 import { verifySlot } from '../../../src/engine/verify';
+import { purgeFinished } from '../../helpers/purge';
 import { makeZfsPool, type ZfsPool } from '../../helpers/zfsPool';
 
 const CAPACITY = 3;
@@ -280,6 +281,8 @@ export async function runKillSuite(t: TestContext, options: KillSuiteOptions): P
     if (existsSync(join(meta, 'journal.json'))) recoveryProblems.push(`a journal is left: ${readFileSync(join(meta, 'journal.json'), 'utf8')}`);
     const incoming = readdirSync(join(meta, 'incoming'));
     if (incoming.length > 0) recoveryProblems.push(`in-progress folders left: ${incoming.join(', ')}`);
+    // The dropped slot is deleted by a detached purge after the run's own process ended.
+    if (!(await purgeFinished(target))) recoveryProblems.push('the purge of dropped slots did not finish within 30 s');
     const trash = readdirSync(join(meta, 'trash'));
     if (trash.length > 0) recoveryProblems.push(`dropped slots not deleted: ${trash.join(', ')}`);
     const snapshots = existsSync(join(source, SNAPSHOT_DIR)) ? readdirSync(join(source, SNAPSHOT_DIR)) : [];
@@ -291,7 +294,9 @@ export async function runKillSuite(t: TestContext, options: KillSuiteOptions): P
       const sent = resultEvent(recovery)!.result['slot'] as { manifest?: { transfer?: unknown } };
       if (!sent.manifest?.transfer) figures.sendFallbacks++;
     }
-    const strays = processesMentioning(target);
+    // A purge process that released its lock (purgeFinished above) has nothing left to do in the
+    // target; it may still be exiting on a loaded machine.
+    const strays = processesMentioning(target).filter((s) => !s.cmdline.includes(' purge --target '));
     if (strays.length > 0) recoveryProblems.push(`processes still working in the target: ${strays.map((s) => `${s.pid} ${s.cmdline.slice(0, 120)}`).join(' | ')}`);
     // Temp files of atomic writes a kill interrupted: the next run's repair removes them (since 5c5e75b).
     const temps = ['.', 'manifests', 'sums'].flatMap((d) => readdirSync(join(meta, d)).filter((n) => n.includes('.tmp-')).map((n) => join(d, n)));

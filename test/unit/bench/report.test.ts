@@ -41,22 +41,22 @@ test('phaseDurations attributes time to phases from event arrival', () => {
   assert.deepEqual(d, { startup: 100, preflight: 50, copy: 750, finalize: 100 });
 });
 
-test('scenario 6 (over SSH): per-pair ratios and their median judged against 1.10, not primary; not run says why; absent when not asked for', async () => {
+test('scenario 7 (over SSH): per-pair ratios and their median judged against 1.10, not primary; not run says why; absent when not asked for', async () => {
   const { report } = await import('../../../bench/lib/report');
-  const ctx = { wanted: ['raw', 'shadow-slots'] as const, quick: true, rounds: 3, seed: 1 };
+  const ctx = { wanted: ['raw', 'shadow-slots'] as const, quick: true, rounds: 3, seed: 1, scenarios: [] };
   const m = (ms: number) => ({ toCompleteMs: ms, totalMs: ms + 500 });
   const pairs = [[900, 1000], [1300, 1000], [1050, 1000]].map(([o, r], i) => ({ ours: m(o!), raw: m(r!), ratio: o! / r!, totalRatio: (o! + 500) / r!, oursFirst: i % 2 === 0 }));
   const ssh = { files: 20_000, pairs, invalid: [], medianRatio: 1.05, medianTotalRatio: 1.55, seedMs: { ours: 1, raw: 1 }, load: [1, 1] as [number, number] };
   const rep = report([], 'not measured', { ...ctx, wanted: [...ctx.wanted] }, ssh);
-  const line = rep.lines.find((l) => l.startsWith('S6'));
+  const line = rep.lines.find((l) => l.startsWith('S7'));
   assert.ok(line, rep.lines.join('\n'));
   assert.match(line, /per-pair ratios 0\.90, 1\.30, 1\.05; median 1\.05 PASS \(whole process 1\.55\)/);
-  const t6 = rep.targets.find((t) => t.name.startsWith('S6'));
+  const t6 = rep.targets.find((t) => t.name.startsWith('S7'));
   assert.equal(t6?.limit, 1.10);
-  assert.ok(!rep.primary.some((t) => t.name.startsWith('S6')), 'loopback SSH on a shared machine does not decide the exit code');
-  assert.equal(verdict(report([], 'x', { ...ctx, wanted: [...ctx.wanted] }, { ...ssh, medianRatio: 1.2 }).targets.find((t) => t.name.startsWith('S6'))!), 'MISS');
+  assert.ok(!rep.primary.some((t) => t.name.startsWith('S7')), 'loopback SSH on a shared machine does not decide the exit code');
+  assert.equal(verdict(report([], 'x', { ...ctx, wanted: [...ctx.wanted] }, { ...ssh, medianRatio: 1.2 }).targets.find((t) => t.name.startsWith('S7'))!), 'MISS');
   const notRun = report([], 'x', { ...ctx, wanted: [...ctx.wanted] }, 'openssh-server is not installed');
-  assert.ok(notRun.lines.some((l) => l === 'S6 over loopback SSH: not run (openssh-server is not installed) → NOT RUN'));
-  assert.equal(verdict(notRun.targets.find((t) => t.name.startsWith('S6'))!), 'NOT RUN');
-  assert.ok(!report([], 'x', { ...ctx, wanted: [...ctx.wanted] }).lines.some((l) => l.startsWith('S6')));
+  assert.ok(notRun.lines.some((l) => l === 'S7 over loopback SSH: not run (openssh-server is not installed) → NOT RUN'));
+  assert.equal(verdict(notRun.targets.find((t) => t.name.startsWith('S7'))!), 'NOT RUN');
+  assert.ok(!report([], 'x', { ...ctx, wanted: [...ctx.wanted] }).lines.some((l) => l.startsWith('S7')));
 });
