@@ -40,31 +40,31 @@ interface Contender {
 interface Round { ms: Record<string, number>; bytes: Record<string, number> }
 
 /** The recipe: rotate (delete the oldest, rename the rest), rsync --link-dest into 0, then sync. */
-function recipe(name: string, source: string, ring: string, used: () => Promise<number>): Contender {
+function recipe(name: string, source: string, ring: string, used: () => Promise<number>, signal: AbortSignal): Contender {
   return {
     name,
     used,
     async backup() {
       const t0 = performance.now();
       await mkdir(ring, { recursive: true });
-      if (existsSync(join(ring, String(SLOTS - 1)))) await run('rm', ['-rf', join(ring, String(SLOTS - 1))]);
+      if (existsSync(join(ring, String(SLOTS - 1)))) await run('rm', ['-rf', join(ring, String(SLOTS - 1))], { signal });
       for (let i = SLOTS - 2; i >= 0; i--) if (existsSync(join(ring, String(i)))) await rename(join(ring, String(i)), join(ring, String(i + 1)));
       const linkDest = existsSync(join(ring, '1')) ? [`--link-dest=${join(ring, '1')}`] : [];
-      await run('rsync', ['-rtDx', '--delete', ...linkDest, `${source}/`, `${join(ring, '0')}/`], { okExitCodes: [0, 24] });
-      await run('sync', []);
+      await run('rsync', ['-rtDx', '--delete', ...linkDest, `${source}/`, `${join(ring, '0')}/`], { okExitCodes: [0, 24], signal });
+      await run('sync', [], { signal });
       return performance.now() - t0;
     },
   };
 }
 
 /** The engine through its CLI; `expect` checks how the slot was made (a contender that silently fell back measures the wrong thing). */
-function engine(name: string, source: string, ring: string, extra: string[], used: () => Promise<number>, expect: (out: string) => string | null): Contender {
+function engine(name: string, source: string, ring: string, extra: string[], used: () => Promise<number>, expect: (out: string) => string | null, signal: AbortSignal): Contender {
   return {
     name,
     used,
     async backup() {
       const t0 = performance.now();
-      const r = await run(process.execPath, [cli, 'backup', '--source', source, '--target', ring, '--slots', String(SLOTS), '--json', ...extra], { maxBuffer: 64 * 1024 * 1024 });
+      const r = await run(process.execPath, [cli, 'backup', '--source', source, '--target', ring, '--slots', String(SLOTS), '--json', ...extra], { maxBuffer: 64 * 1024 * 1024, signal });
       const ms = performance.now() - t0;
       const problem = expect(r.stdout);
       if (problem) throw new Error(`${name}: ${problem}`);
@@ -177,9 +177,9 @@ async function main(): Promise<void> {
       await writeFile(join(src.mount, 'vm', 'notes.txt'), 'a VM whose disk image changes a little every night\n');
       const source = join(src.mount, 'vm');
       const contenders: Contender[] = [
-        recipe('recipe', source, join(dst.mount, 'recipe'), () => dst.usedBytes()),
-        engine('engine-links', source, join(dst.mount, 'links'), ['--snapshot', 'none', '--target-mode', 'links', '--create-target'], () => dst.usedBytes(), storedAs('links')),
-        engine('engine-btrfs-cow', source, join(dst.mount, 'cow'), ['--snapshot', 'none', '--target-mode', 'cow', '--create-target'], () => dst.usedBytes(), storedAs('btrfs')),
+        recipe('recipe', source, join(dst.mount, 'recipe'), () => dst.usedBytes(), stop.signal),
+        engine('engine-links', source, join(dst.mount, 'links'), ['--snapshot', 'none', '--target-mode', 'links', '--create-target'], () => dst.usedBytes(), storedAs('links'), stop.signal),
+        engine('engine-btrfs-cow', source, join(dst.mount, 'cow'), ['--snapshot', 'none', '--target-mode', 'cow', '--create-target'], () => dst.usedBytes(), storedAs('btrfs'), stop.signal),
       ];
       const zfsWhy = zfsUnavailable();
       let pool: ZfsPool | undefined;
@@ -189,7 +189,7 @@ async function main(): Promise<void> {
         pool = makeZfsPool(work, Math.ceil((imageBytes * 3) / 1048576) + 256, 't1-zfs');
         cleanups.push(() => pool!.cleanup());
         const p = pool;
-        contenders.push(engine('engine-zfs-cow', source, join(p.mountPoint, 'ring'), ['--snapshot', 'none', '--target-mode', 'cow', '--create-target'], () => zfsUsedBytes(p.name), storedAs('zfs')));
+        contenders.push(engine('engine-zfs-cow', source, join(p.mountPoint, 'ring'), ['--snapshot', 'none', '--target-mode', 'cow', '--create-target'], () => zfsUsedBytes(p.name), storedAs('zfs'), stop.signal));
       } else {
         log(`  ZFS contender not run: ${zfsWhy}`);
       }
@@ -211,10 +211,10 @@ async function main(): Promise<void> {
       log('  writing the tree');
       await writeTree(source, plan, pool, stop.signal);
       const contenders: Contender[] = [
-        recipe('recipe', source, join(dst.mount, 'recipe'), () => dst.usedBytes()),
+        recipe('recipe', source, join(dst.mount, 'recipe'), () => dst.usedBytes(), stop.signal),
         // An exclude that matches nothing: btrfs send cannot apply one, so the engine copies with rsync.
-        engine('engine-cow-rsync', source, join(dst.mount, 'cow-rsync'), ['--snapshot', 'btrfs', '--target-mode', 'cow', '--create-target', '--exclude', '/.bench-matches-nothing'], () => dst.usedBytes(), notSent),
-        engine('engine-send-receive', source, join(dst.mount, 'send'), ['--snapshot', 'btrfs', '--target-mode', 'cow', '--create-target'], () => dst.usedBytes(), sentBySend),
+        engine('engine-cow-rsync', source, join(dst.mount, 'cow-rsync'), ['--snapshot', 'btrfs', '--target-mode', 'cow', '--create-target', '--exclude', '/.bench-matches-nothing'], () => dst.usedBytes(), notSent, stop.signal),
+        engine('engine-send-receive', source, join(dst.mount, 'send'), ['--snapshot', 'btrfs', '--target-mode', 'cow', '--create-target'], () => dst.usedBytes(), sentBySend, stop.signal),
       ];
       const t2 = await measure(contenders, rounds, async (round) => {
         plan = await applyMutation(source, plan, planMutation(plan.files, plan.dirs, round, SEED), pool, stop.signal);

@@ -50,6 +50,96 @@ interface Node {
   changed: boolean;
 }
 
+interface TrieNode { value: Node | undefined; kids: Map<string, TrieNode> | undefined }
+
+/**
+ * Objects by path, as a tree of path segments: moving or deleting a folder is one detach and
+ * attach, not a scan of every object (a full send renames each of 200,000 new files into place).
+ */
+class PathTree {
+  private readonly top: TrieNode = { value: undefined, kids: undefined };
+
+  private find(path: string, create: boolean): TrieNode | undefined {
+    let at = this.top;
+    if (path === '') return at;
+    for (const part of path.split('/')) {
+      let next = at.kids?.get(part);
+      if (!next) {
+        if (!create) return undefined;
+        next = { value: undefined, kids: undefined };
+        (at.kids ??= new Map()).set(part, next);
+      }
+      at = next;
+    }
+    return at;
+  }
+
+  get(path: string): Node | undefined { return this.find(path, false)?.value; }
+  has(path: string): boolean { return this.get(path) !== undefined; }
+  set(path: string, value: Node): void { this.find(path, true)!.value = value; }
+
+  /** The value of the nearest ancestor that has one, and where the rest of `path` starts. */
+  nearestAncestor(path: string): { value: Node; cut: number } | undefined {
+    let at = this.top;
+    let found: { value: Node; cut: number } | undefined;
+    let offset = 0;
+    const parts = path.split('/');
+    for (let i = 0; i < parts.length - 1; i++) {
+      const next = at.kids?.get(parts[i]!);
+      if (!next) break;
+      offset += parts[i]!.length + (i === 0 ? 0 : 1);
+      at = next;
+      if (at.value) found = { value: at.value, cut: offset };
+    }
+    return found;
+  }
+
+  /** Whether anything below `path` has a value. */
+  hasDescendant(path: string): boolean {
+    const start = this.find(path, false);
+    const stack = start?.kids ? [...start.kids.values()] : [];
+    while (stack.length > 0) {
+      const n = stack.pop()!;
+      if (n.value) return true;
+      if (n.kids) stack.push(...n.kids.values());
+    }
+    return false;
+  }
+
+  /** Takes `path` and everything below it out of the tree. */
+  detach(path: string): TrieNode | undefined {
+    const cut = path.lastIndexOf('/');
+    const parent = this.find(cut < 0 ? '' : path.slice(0, cut), false);
+    const name = cut < 0 ? path : path.slice(cut + 1);
+    const sub = parent?.kids?.get(name);
+    if (sub) parent!.kids!.delete(name);
+    return sub;
+  }
+
+  /** Puts a detached subtree at `path`; what it holds replaces what was there under the same names. */
+  attach(path: string, sub: TrieNode): void {
+    const at = this.find(path, true)!;
+    const merge = (into: TrieNode, from: TrieNode): void => {
+      if (from.value) into.value = from.value;
+      for (const [name, kid] of from.kids ?? []) {
+        const existing = into.kids?.get(name);
+        if (existing) merge(existing, kid);
+        else (into.kids ??= new Map()).set(name, kid);
+      }
+    };
+    merge(at, sub);
+  }
+
+  *entries(): Generator<[string, Node]> {
+    const stack: Array<[string, TrieNode]> = [['', this.top]];
+    while (stack.length > 0) {
+      const [path, n] = stack.pop()!;
+      if (n.value && path !== '') yield [path, n.value];
+      for (const [name, kid] of n.kids ?? []) stack.push([path === '' ? name : `${path}/${name}`, kid]);
+    }
+  }
+}
+
 const CONTENT_OPS = new Set(['update_extent', 'write', 'clone', 'truncate', 'encoded_write', 'fallocate']);
 const CREATE_OPS: Record<string, boolean> = { mkfile: false, mkdir: true, symlink: false, mknod: false, mkfifo: false, mksock: false };
 
@@ -57,7 +147,7 @@ const CREATE_OPS: Record<string, boolean> = { mkfile: false, mkdir: true, symlin
 export class SendChangeTracker {
   private root: string | null = null;
   /** Objects at their current path; untouched paths are not in the map (they are where they were). */
-  private readonly nodes = new Map<string, Node>();
+  private readonly nodes = new PathTree();
   private readonly deleted = new Map<string, boolean>();
 
   feed(line: string): void {
@@ -81,7 +171,7 @@ export class SendChangeTracker {
     const deleted = new Map(this.deleted);
     const created = new Map<string, boolean>();
     const changed = new Set<string>();
-    for (const [path, node] of this.nodes) {
+    for (const [path, node] of this.nodes.entries()) {
       if (isTemporary(path)) continue;
       if (node.origin === null) created.set(path, node.folder);
       else if (node.origin !== path) {
@@ -114,13 +204,10 @@ export class SendChangeTracker {
     const known = this.nodes.get(path);
     if (known) return known;
     let origin = path;
-    for (let cut = path.lastIndexOf('/'); cut > 0; cut = path.lastIndexOf('/', cut - 1)) {
-      const ancestor = this.nodes.get(path.slice(0, cut));
-      if (ancestor) {
-        ancestor.folder = true; // it has something inside
-        origin = ancestor.origin === null ? '' : `${ancestor.origin}${path.slice(cut)}`;
-        break;
-      }
+    const ancestor = this.nodes.nearestAncestor(path);
+    if (ancestor) {
+      ancestor.value.folder = true; // it has something inside
+      origin = ancestor.value.origin === null ? '' : `${ancestor.value.origin}${path.slice(ancestor.cut)}`;
     }
     const node: Node = { origin: origin === '' ? null : origin, folder: false, changed: false };
     this.nodes.set(path, node);
@@ -130,29 +217,19 @@ export class SendChangeTracker {
   private rename(from: string, to: string): void {
     const node = this.resolve(from);
     // A move of a folder that was never touched: the stream only says "rename", so it is one.
-    if (!this.nodes.has(from) || node.origin !== null) node.folder ||= this.looksLikeFolder(from);
+    if (!this.nodes.has(from) || node.origin !== null) node.folder ||= this.nodes.hasDescendant(from);
     // Renamed over an object: the one that was there is gone (a path that was untouched is
     // resolved first, so its previous-slot name is known).
     const replaced = this.nodes.has(to) || !isTemporary(from) ? this.nodes.get(to) : undefined;
     if (replaced?.origin != null && replaced.origin !== node.origin) this.deleted.set(replaced.origin, replaced.folder);
-    this.nodes.delete(from);
-    this.nodes.set(to, node);
-    for (const [key, child] of [...this.nodes]) {
-      if (key.startsWith(`${from}/`)) { this.nodes.delete(key); this.nodes.set(`${to}${key.slice(from.length)}`, child); }
-    }
+    const moved = this.nodes.detach(from);
+    if (moved) this.nodes.attach(to, moved);
   }
 
   private remove(path: string, folder: boolean): void {
     const node = this.resolve(path);
     if (node.origin !== null && !isTemporary(node.origin)) this.deleted.set(node.origin, folder || node.folder);
-    this.nodes.delete(path);
-    for (const key of [...this.nodes.keys()]) if (key.startsWith(`${path}/`)) this.nodes.delete(key);
-  }
-
-  /** Objects moved into a folder that is itself renamed later are folders (they have children). */
-  private looksLikeFolder(path: string): boolean {
-    for (const key of this.nodes.keys()) if (key.startsWith(`${path}/`)) return true;
-    return false;
+    this.nodes.detach(path);
   }
 
 }
