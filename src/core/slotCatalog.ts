@@ -277,8 +277,11 @@ export class CatalogBuilder {
   }
 }
 
+/** Two hex digits per byte value: the cache file writes 16 digits for every entry of the newest slot. */
+const HEX_BYTE = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+
 function hex8(n: number): string {
-  return n.toString(16).padStart(8, '0');
+  return HEX_BYTE[n >>> 24]! + HEX_BYTE[(n >>> 16) & 255]! + HEX_BYTE[(n >>> 8) & 255]! + HEX_BYTE[n & 255]!;
 }
 
 /**
