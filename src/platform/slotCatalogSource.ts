@@ -1,5 +1,4 @@
 import { open } from 'node:fs/promises';
-import { isAscii } from 'node:buffer';
 import { CatalogBuilder, type SlotCatalog } from '../core/slotCatalog';
 import { isErrno } from './fsutil';
 import type { RingHost } from './target/host';
@@ -38,9 +37,10 @@ async function fromSums(host: RingHost, sumsFile: string, signal?: AbortSignal):
 
 /**
  * Calls `each` with every line of `file` (none when it does not exist), as readSums reads it, but
- * in large chunks cut after their last newline, each decoded whole: a chunk of plain ASCII (almost
- * every list) is copied as Latin-1, 100 times faster than decoding it as UTF-8, and a newline is
- * never inside a UTF-8 sequence, so either decoding of a cut chunk is exact.
+ * in large chunks cut after their last newline and copied as Latin-1 (decoding as UTF-8 costs
+ * 5 times more, and names in other scripts put a multi-byte character in every chunk); a line with
+ * a byte above 127 is decoded again as UTF-8 by itself. A newline is never part of a UTF-8
+ * sequence, valid or not, so a line decoded alone reads as it does inside its chunk.
  */
 async function readLines(file: string, each: (line: string) => void, signal?: AbortSignal): Promise<void> {
   let handle;
@@ -72,14 +72,17 @@ async function readLines(file: string, each: (line: string) => void, signal?: Ab
 }
 
 function decode(bytes: Buffer): string {
-  return isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
+  return bytes.toString('latin1');
 }
 
-/** Each line of `text` (which ends with a newline), without its `\r\n` or `\n`. */
+const NOT_ASCII = /[\u0080-\u00ff]/;
+
+/** Each line of `text` (Latin-1, ending with a newline), decoded, without its `\r\n` or `\n`. */
 function eachLine(text: string, each: (line: string) => void): void {
   let from = 0;
   for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', from)) {
-    each(text.slice(from, nl > from && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl));
+    const line = text.slice(from, nl > from && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl);
+    each(NOT_ASCII.test(line) ? Buffer.from(line, 'latin1').toString('utf8') : line);
     from = nl + 1;
   }
 }

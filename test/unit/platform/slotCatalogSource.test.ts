@@ -69,9 +69,15 @@ test('a long list with multi-byte names across read chunks, CRLF line ends and l
   lines.push('');
   lines.push('0123456789abcdef\t5\t6\t7\t"d0/ü日🙂 0\\\\\\"q\\".txt"');
   lines.push('fedcba9876543210\t1\t2\t3\t"no newline at the end"');
-  await writeFile(file, lines.join('\n'));
+  // Bytes that are not UTF-8: a lone continuation byte, a sequence cut by a tab, a no-break space (0xA0) in a number.
+  const raw = Buffer.concat([
+    Buffer.from('0123456789abcdef\t1\t2\t3\t"bad \xff byte"\n', 'latin1'),
+    Buffer.from('0123456789abcdef\t1\t2\xe6\x97\t3\t"cut sequence"\n', 'latin1'),
+    Buffer.from('0123456789abcdef\t1\xa0\t2\t3\t"nbsp in size"\n', 'latin1'),
+  ]);
+  await writeFile(file, Buffer.concat([raw, Buffer.from(lines.join('\n'))]));
   const n = await assertSameAsReference(file);
-  assert.equal(n, 12_000 + 7, 'the 12,000 lines, the five odd but readable ones and the last; the listed-twice path counted once');
+  assert.equal(n, 12_000 + 7 + 3, 'the 12,000 lines, the five odd but readable ones, the last and the three with bad bytes; the listed-twice path counted once');
   const { catalog } = await readSlotCatalog(localHost, '/nonexistent', file);
   assert.deepEqual(catalog.get('crlf'), { kind: 'file', size: 1, mtimeMs: 2, ino: 3, hash: '0123456789abcdef' });
   assert.equal(catalog.get('upper-case hash: no hash')?.hash, null);
