@@ -50,21 +50,29 @@ async function readLines(file: string, each: (line: string) => void, signal?: Ab
     if (isErrno(error, 'ENOENT')) return;
     throw error;
   }
-  const buffer = Buffer.allocUnsafe(1 << 20);
-  let carry = Buffer.alloc(0);
+  let buffer = Buffer.allocUnsafe(1 << 20);
+  // Bytes at the start of `buffer` after the last newline read so far (a line not yet ended).
+  let carried = 0;
   try {
     for (;;) {
       if (signal?.aborted) throw cancelled();
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+      if (carried === buffer.length) {
+        // A line longer than the buffer: a bigger one.
+        const bigger = Buffer.allocUnsafe(buffer.length * 2);
+        buffer.copy(bigger);
+        buffer = bigger;
+      }
+      const { bytesRead } = await handle.read(buffer, carried, buffer.length - carried, null);
+      const end = carried + bytesRead;
       if (bytesRead === 0) {
-        if (carry.length > 0) eachLine(decode(carry) + '\n', each);
+        if (carried > 0) eachLine(decode(buffer.subarray(0, carried)) + '\n', each);
         return;
       }
-      const chunk = carry.length > 0 ? Buffer.concat([carry, buffer.subarray(0, bytesRead)]) : buffer.subarray(0, bytesRead);
-      const cut = chunk.lastIndexOf(10) + 1;
-      // Copied: `buffer` is read into again.
-      carry = Buffer.from(chunk.subarray(cut));
-      if (cut > 0) eachLine(decode(chunk.subarray(0, cut)), each);
+      const cut = buffer.subarray(0, end).lastIndexOf(10) + 1;
+      if (cut > 0) eachLine(decode(buffer.subarray(0, cut)), each);
+      // The unended line moves to the start (copyWithin handles the overlap).
+      buffer.copyWithin(0, cut, end);
+      carried = end - cut;
     }
   } finally {
     await handle.close();

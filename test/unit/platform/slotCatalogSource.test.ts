@@ -90,3 +90,13 @@ test('a list that does not exist reads as an empty slot, as readSums reads it', 
   const dir = await tempDir(t);
   assert.equal(await assertSameAsReference(join(dir, 'missing.tsv')), 0);
 });
+
+test('a line longer than the read buffer (1 MiB) between ordinary lines', async (t) => {
+  const dir = await tempDir(t);
+  const file = join(dir, 'sums.tsv');
+  const long = `${'ü'.repeat(700_000)}/end`;
+  await writeFile(file, ['0123456789abcdef\t1\t2\t3\t"a"', `0123456789abcdef\t4\t5\t6\t${JSON.stringify(long)}`, '0123456789abcdef\t7\t8\t9\t"z"', ''].join('\n'));
+  assert.equal(await assertSameAsReference(file), 3);
+  const { catalog } = await readSlotCatalog(localHost, '/nonexistent', file);
+  assert.equal(catalog.get(long)?.size, 4);
+});
