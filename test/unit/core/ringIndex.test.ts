@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRng, type Rng } from '../../../bench/lib/random';
 import { RingIndex, type IndexedSlot } from '../../../src/core/ringIndex';
-import { SlotCatalog, sameVersion, type CatalogEntry } from '../../../src/core/slotCatalog';
+import { catalogDifference, SlotCatalog, sameVersion, type CatalogEntry } from '../../../src/core/slotCatalog';
 import { parseIndex, serializeIndex } from '../../../src/core/indexFile';
 import { changesAt, folderMarks, versionRuns } from '../../../src/core/slotHistory';
 import { findPaths } from '../../../src/core/findPaths';
@@ -214,4 +214,16 @@ test('find: every word, any case, file names first; paths only older slots hold 
   assert.deepEqual(findPaths(index, 'src/app', 1), { paths: ['src/app.ts'], total: 2 });
   assert.deepEqual(findPaths(index, '  ', 10), { paths: [], total: 0 });
   assert.deepEqual(findPaths(index, '(.*', 10).paths, [], 'regular-expression characters are literal');
+});
+
+test('catalogDifference (compared column by column) tells apart entries that differ in any one recorded fact', () => {
+  const base: CatalogEntry = { kind: 'file', size: 1, mtimeMs: 2, ino: 3, hash: '0123456789abcdef' };
+  const variants: Array<[string, CatalogEntry]> = [
+    ['kind', { ...base, kind: 'symlink' }], ['size', { ...base, size: 9 }], ['mtime', { ...base, mtimeMs: 2.5 }], ['ino', { ...base, ino: 4 }],
+    ['hash-high', { ...base, hash: 'f123456789abcdef' }], ['hash-low', { ...base, hash: '0123456789abcdee' }], ['no-hash', { ...base, hash: null }],
+  ];
+  const older = SlotCatalog.fromUnsorted([['same', base], ...variants.map(([p]) => [p, base] as [string, CatalogEntry])]);
+  const newer = SlotCatalog.fromUnsorted([['same', { ...base }], ...variants]);
+  assert.deepEqual([...catalogDifference(older, newer).keys()].sort(), variants.map(([p]) => p).sort());
+  assert.equal(catalogDifference(newer, newer).size, 0);
 });
