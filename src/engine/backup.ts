@@ -468,8 +468,9 @@ class BackupRun {
   private async finalize(ring: RingStore, report: PreflightReport, manifest: SlotManifest, previousManifest: SlotManifest | null): Promise<void> {
     // Without rsync's list of the slot, checksums carried forward by inode only hold for hard-linked
     // slots: a copy-on-write run rewrites changed files in place, keeping their inode, so its slot
-    // is hashed in full. With the list, rsync itself says which entries it wrote.
-    const comparable = ring.storage.capabilities.hardLinks || this.recording !== null ? previousManifest : null;
+    // is hashed in full. With the list, rsync itself says which entries it wrote; a received slot's
+    // change log says which entries the stream wrote (finalize.ts, untouchedBySend).
+    const comparable = ring.storage.capabilities.hardLinks || this.recording !== null || manifest.transfer?.method === 'btrfs-send' ? previousManifest : null;
     const recording = this.recording;
     this.recording = null;
     const finalWarnings = await finalizeSlot(ring, report.rsync.path, manifest, comparable, recording).catch((error: unknown) => [`Finishing the slot failed: ${(error as Error).message}`]);

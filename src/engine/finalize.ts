@@ -1,10 +1,10 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { readFile, rename, rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import type { SlotManifest } from '../core/manifest';
 import { LineSplitter, parseItemizedLine } from '../core/rsyncOutput';
 import { RingStore } from '../platform/ringStore';
-import { hashSlotEntry, writeSlotSums } from '../platform/treeSums';
+import { hashSlotEntry, writeSlotSums, type ReuseRule } from '../platform/treeSums';
 import { playDraft } from '../platform/slotDraft';
 import { exists, tempPathBeside } from '../platform/fsutil';
 import { BatchedWriter } from '../platform/batchedWriter';
@@ -74,14 +74,20 @@ async function recordSlotDetails(ring: RingStore, rsyncPath: string, manifest: S
     return;
   }
   // Checksums carried forward by inode only hold for hard-linked slots: a copy-on-write run
-  // rewrites changed files in place, keeping their inode, so its slot is hashed in full.
+  // rewrites changed files in place, keeping their inode, so its slot is hashed in full. A slot
+  // received by btrfs send is a snapshot of the previous one plus the stream's changes, which its
+  // change log names: what it does not name is the previous slot's file (same inode and size).
   const base = ring.storage.capabilities.hardLinks ? previous : null;
   const comparable = prior !== undefined && base !== null && prior.id === base.id;
-  const previousSums = base?.checksums ? ring.sumsPath(base.id) : null;
+  const sentOnto = manifest.transfer?.method === 'btrfs-send' && manifest.transfer.parentUuid !== null && ring.host.name === null
+    && previous?.checksums && prior !== undefined && prior.id === previous.id ? previous : null;
+  const carried = base ?? sentOnto;
+  const previousSums = carried?.checksums ? ring.sumsPath(carried.id) : null;
+  const reuse = sentOnto ? await untouchedBySend(ring.changeLogPath(manifest.id)) : undefined;
   // On a server the change log is appended to here and sent back (the host stages it).
   const changeLog = await ring.host.staged(ring.changeLogPath(manifest.id), 'read');
   try {
-    await recordByWalking(ring, rsyncPath, manifest, current.number, prior?.number ?? null, comparable, previousSums, changeLog, signal);
+    await recordByWalking(ring, rsyncPath, manifest, current.number, prior?.number ?? null, comparable, previousSums, changeLog, signal, reuse);
   } finally {
     await ring.host.publishStaged(ring.changeLogPath(manifest.id));
   }
@@ -123,7 +129,7 @@ async function recordFromList(ring: RingStore, manifest: SlotManifest, number: n
  * deleted files; they are collected aside and appended to the change log only when the whole
  * walk succeeded; otherwise (or without a previous list) rsync lists them.
  */
-async function recordByWalking(ring: RingStore, rsyncPath: string, manifest: SlotManifest, number: number, priorNumber: number | null, comparable: boolean, previousSums: string | null, changeLog: string, signal?: AbortSignal): Promise<void> {
+async function recordByWalking(ring: RingStore, rsyncPath: string, manifest: SlotManifest, number: number, priorNumber: number | null, comparable: boolean, previousSums: string | null, changeLog: string, signal?: AbortSignal, reuse?: ReuseRule): Promise<void> {
   const aside = comparable && previousSums !== null && (await ring.host.exists(previousSums)) ? tempPathBeside(changeLog) : null;
   let deleted: number | null = null;
   let sumsFailure: unknown = null;
@@ -131,7 +137,7 @@ async function recordByWalking(ring: RingStore, rsyncPath: string, manifest: Slo
     const gone = aside ? await BatchedWriter.open(aside, 'write') : null;
     let count = 0;
     try {
-      await writeSums(ring, number, manifest.id, previousSums, signal, gone ? (path) => { count++; return gone.write(`- ${JSON.stringify(path)}\n`); } : undefined);
+      await writeSums(ring, number, manifest.id, previousSums, signal, gone ? (path) => { count++; return gone.write(`- ${JSON.stringify(path)}\n`); } : undefined, reuse);
     } finally {
       await gone?.close();
     }
@@ -158,7 +164,7 @@ async function recordByWalking(ring: RingStore, rsyncPath: string, manifest: Slo
  * contents never cross the network); here the previous list is read in rsync's order (format 2),
  * so a format-1 list is sorted first.
  */
-async function writeSums(ring: RingStore, number: number, id: string, previousSums: string | null, signal?: AbortSignal, onGone?: (path: string) => Promise<void> | undefined): Promise<void> {
+async function writeSums(ring: RingStore, number: number, id: string, previousSums: string | null, signal?: AbortSignal, onGone?: (path: string) => Promise<void> | undefined, reuse?: ReuseRule): Promise<void> {
   const root = ring.slotPath(number);
   const out = ring.sumsPath(id);
   const host = ring.host;
@@ -169,7 +175,8 @@ async function writeSums(ring: RingStore, number: number, id: string, previousSu
   const listed = previousSums !== null && (await exists(previousSums)) ? previousSums : null;
   const ordered = listed ? await inRsyncOrder(listed, () => tempPathBeside(ring.changeLogPath(id))) : null;
   try {
-    await writeSlotSums(root, out, ordered?.file ?? null, signal, onGone);
+    const { files, hashed } = await writeSlotSums(root, out, ordered?.file ?? null, signal, onGone, reuse);
+    log('info', `Checksums by walking the slot: ${hashed} entries hashed, ${files - hashed} carried over from the previous slot's list.`);
   } finally {
     await ordered?.cleanup();
   }
@@ -223,3 +230,23 @@ async function backfillChecksums(ring: RingStore, signal?: AbortSignal): Promise
   }
   return filled;
 }
+
+/**
+ * For a slot received by btrfs send: the paths its change log names as made or changed (read back
+ * from the log the stream wrote) must be hashed; every other file is the previous slot's, which a
+ * received snapshot keeps with its inode. Inode numbers are never reused within a subvolume, so a
+ * new file at an old path never matches the old one's.
+ */
+async function untouchedBySend(changeLog: string): Promise<ReuseRule> {
+  const touched = new Set<string>();
+  for (const line of (await readFile(changeLog, 'utf8')).split('\n')) {
+    if (line.startsWith('+ ') || line.startsWith('~ ')) touched.add((JSON.parse(line.slice(2)) as string).replace(/\/$/, ''));
+  }
+  // A made folder (a new or moved one) is named once: everything below it counts as touched.
+  const below = (path: string): boolean => {
+    for (let cut = path.indexOf('/'); cut > 0; cut = path.indexOf('/', cut + 1)) if (touched.has(path.slice(0, cut))) return true;
+    return false;
+  };
+  return (previous, entry) => previous.ino === entry.ino && previous.size === entry.size && !touched.has(entry.path) && !below(entry.path);
+}
+

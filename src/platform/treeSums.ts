@@ -223,7 +223,14 @@ export async function sortSumsToRsyncOrder(inFile: string, outFile: string): Pro
  * same file (hard links made by --link-dest) and keep their hash; the ones the slot no longer has
  * are passed to `onGone`. Returns how many files were hashed.
  */
-export async function writeSlotSums(slotRoot: string, outFile: string, previousSums: string | null, signal?: AbortSignal, onGone?: (path: string) => Promise<void> | undefined): Promise<{ files: number; hashed: number }> {
+/**
+ * Whether an entry may take the previous list's checksum of the same path. By default: the same
+ * inode and size (a hard link made by --link-dest is the same file).
+ */
+export type ReuseRule = (previous: SumLine, entry: WalkEntry) => boolean;
+const sameInode: ReuseRule = (previous, entry) => previous.ino === entry.ino && previous.size === entry.size;
+
+export async function writeSlotSums(slotRoot: string, outFile: string, previousSums: string | null, signal?: AbortSignal, onGone?: (path: string) => Promise<void> | undefined, reuse: ReuseRule = sameInode): Promise<{ files: number; hashed: number }> {
   const out = await BatchedWriter.open(outFile, 'write');
   const previous = previousSums ? readSums(previousSums) : undefined;
   let files = 0;
@@ -240,7 +247,7 @@ export async function writeSlotSums(slotRoot: string, outFile: string, previousS
       }
       let hash: string | undefined;
       if (prev && previous && prev.path === entry.path) {
-        if (prev.ino === entry.ino && prev.size === entry.size) hash = prev.hash;
+        if (reuse(prev, entry)) hash = prev.hash;
         prev = (await previous.next()).value as SumLine | undefined;
       }
       if (hash === undefined) {
