@@ -203,7 +203,8 @@ async function main(): Promise<void> {
       const treeBytes = files * MEAN_FILE_BYTES;
       const gib = Math.ceil((treeBytes * 2) / 2 ** 30) + 2;
       const src = await btrfsDisk(work, 't2-src', gib); cleanups.push(() => src.release());
-      const dst = await btrfsDisk(work, 't2-dst', Math.ceil((treeBytes * 4) / 2 ** 30) + 4); cleanups.push(() => dst.release());
+      // Three full copies, then each slot's changed files and, for the recipe, a whole new set of hard links (metadata, twice: btrfs keeps metadata DUP).
+      const dst = await btrfsDisk(work, 't2-dst', Math.ceil((treeBytes * 8) / 2 ** 30) + 8); cleanups.push(() => dst.release());
       const source = join(src.mount, 'home');
       await run('btrfs', ['subvolume', 'create', source]);
       let plan: TreePlan = planTree({ files, totalBytes: treeBytes, seed: SEED });

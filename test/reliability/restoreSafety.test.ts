@@ -68,7 +68,7 @@ test('restore never escapes the destination, never overwrites unasked, keeps wha
     await refused('".." in the path', await dest(), 'real/../../outside/victim.txt', /contains "\.\."/);
     await refused('absolute path', await dest(), join(outside, 'victim.txt'), /must be relative/);
     // Until 5c5e75b refused with a misleading "Restoring  would write outside …".
-    await refused('whole slot over a folder', await dest(), '.', /a whole slot is restored by copying its folder/);
+    await refused('whole slot over a folder', await dest(), '.', /a whole slot is restored into a new or empty folder/);
 
     // 5. The destination holds a symlink to elsewhere on the way.
     const d5 = await dest();

@@ -112,10 +112,11 @@ for (const server of SERVER_KINDS) test(`a ring over SSH (${server} server): bac
   assert.ok(root.some((e) => e.name === 'a link' && e.kind === 'symlink'));
   assert.equal((await readSlotFile(target, 0, names[2]!)).toString(), await readFile(join(source, names[2]!), 'utf8'));
 
-  // The contract both ways: a local run continues the remotely made ring, then a remote run again.
-  const local = await runBackup({ profile: validateProfile({ source, target: ringDir, snapshot: 'none', slots: 3 }).profile });
+  // The contract both ways: a local run continues the remotely made ring, then a remote run again
+  // (the source is unchanged: both runs make a slot all the same, to compare their lists).
+  const local = await runBackup({ profile: validateProfile({ source, target: ringDir, snapshot: 'none', slots: 3, skipUnchanged: false }).profile });
   assert.equal(local.outcome, 'complete');
-  const again = await runBackup({ profile });
+  const again = await runBackup({ profile: { ...profile, skipUnchanged: false } });
   assert.equal(again.outcome, 'complete');
   // The local run's list is in rsync's order (format 2): merged on the server in that order, the
   // unchanged source has no deleted files, and that slot verifies there too.
