@@ -1,6 +1,7 @@
 // Copy-on-write targets on real ZFS (Debian's zfs-fuse, pools on plain files): each slot is a
 // snapshot of the working dataset, browsable as a read-only clone mounted at its numbered folder
 // (issue 14).
+import { purgeFinished } from '../helpers/purge';
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -318,6 +319,8 @@ test('a hard-linked ring on ZFS is adopted: its folders are renamed, new slots a
   const after = listed(await runCli(['list', '--target', target, '--json']));
   assert.deepEqual(after.slots.map((s) => [s.number, s.manifest?.storage?.kind ?? 'links']), [[0, 'links'], [1, 'zfs'], [2, 'zfs'], [3, 'zfs']]);
   assert.deepEqual(await readFile(join(target, '0', 'data.bin')), Buffer.alloc(64 * 1024, 6));
+  // The run on the hard-linked side leaves its dropped slot to the detached purge: wait for it.
+  assert.ok(await purgeFinished(target), 'the detached purge finished');
   assert.deepEqual(await names(join(target, '.shadow-slots', 'trash')), []);
 });
 
