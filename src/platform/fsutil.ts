@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, open, readdir, rename, rm, stat, lstat } from 'node:fs/promises';
+import { chmod, mkdir, open, readdir, rename, rm, stat, lstat, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 export interface AtomicWriteOptions {
@@ -86,6 +86,16 @@ export async function isDirectory(path: string): Promise<boolean> {
     return (await stat(path)).isDirectory();
   } catch (error) {
     if (isErrno(error, 'ENOENT') || isErrno(error, 'ENOTDIR')) return false;
+    throw error;
+  }
+}
+
+/** Opens a file for reading; null when it does not exist (a list not written yet reads as empty). */
+export async function openIfExists(file: string): Promise<FileHandle | null> {
+  try {
+    return await open(file, 'r');
+  } catch (error) {
+    if (isErrno(error, 'ENOENT')) return null;
     throw error;
   }
 }

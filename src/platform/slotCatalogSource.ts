@@ -1,6 +1,5 @@
-import { open } from 'node:fs/promises';
 import { CatalogBuilder, type SlotCatalog } from '../core/slotCatalog';
-import { isErrno } from './fsutil';
+import { openIfExists } from './fsutil';
 import type { RingHost } from './target/host';
 import { SshHost } from './target/sshHost';
 import { walkTree } from './treeWalk';
@@ -43,13 +42,8 @@ async function fromSums(host: RingHost, sumsFile: string, signal?: AbortSignal):
  * sequence, valid or not, so a line decoded alone reads as it does inside its chunk.
  */
 async function readLines(file: string, each: (line: string) => void, signal?: AbortSignal): Promise<void> {
-  let handle;
-  try {
-    handle = await open(file, 'r');
-  } catch (error) {
-    if (isErrno(error, 'ENOENT')) return;
-    throw error;
-  }
+  const handle = await openIfExists(file);
+  if (!handle) return;
   let buffer = Buffer.allocUnsafe(1 << 20);
   // Bytes at the start of `buffer` after the last newline read so far (a line not yet ended).
   let carried = 0;

@@ -6,7 +6,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { walkTree, type WalkEntry } from './treeWalk';
 import { yieldWhenDue } from './eventLoopTurns';
 import { BatchedWriter } from './batchedWriter';
-import { isErrno, tempPathBeside } from './fsutil';
+import { isErrno, openIfExists, tempPathBeside } from './fsutil';
 import { ShadowSlotsError } from '../core/errors';
 import { compareRsyncOrder } from '../core/rsyncOrder';
 import type { HashedEntry } from '../core/slotRecord';
@@ -86,13 +86,8 @@ const READ_BYTES = 64 * 1024;
  * the file is and however slow its consumer; a missing file reads as empty.
  */
 export async function* readLineBatches(file: string): AsyncGenerator<string[]> {
-  let handle;
-  try {
-    handle = await open(file, 'r');
-  } catch (error) {
-    if (isErrno(error, 'ENOENT')) return;
-    throw error;
-  }
+  const handle = await openIfExists(file);
+  if (!handle) return;
   const buffer = Buffer.allocUnsafe(READ_BYTES);
   const decoder = new StringDecoder('utf8');
   let rest = '';
