@@ -16,10 +16,12 @@ export interface Journal {
   /** Snapshots created and not yet released; released on the next start. */
   snapshots: Array<{ method: string; id: string; path: string; createdAt: string; pid: number }>;
   /**
-   * The rsync writing the in-progress slot. If the engine is killed, that rsync can outlive it;
-   * the next start stops it before touching the folder it writes.
+   * The copy writing the in-progress slot (rsync, or btrfs send | receive). If the engine is
+   * killed, the copy can outlive it; the next start stops it before touching the folder it writes.
+   * Written before the copy starts: `marker` is in the environment of every process of the copy,
+   * so one killed before its pid was recorded (pid null) is still found.
    */
-  copy?: { pid: number; destination: string } | null;
+  copy?: { pid: number | null; destination: string; marker?: string } | null;
 }
 
 export function emptyJournal(): Journal {

@@ -12,7 +12,7 @@ import type { RingEntry } from '../core/ring';
 import { describeKind } from '../core/target';
 import { faultPoint } from '../platform/faults';
 import type { HeldLock } from '../platform/lock';
-import { stopOrphanCopy } from '../platform/orphans';
+import { newCopyMarker, stopOrphanCopy } from '../platform/orphans';
 import type { RingStore } from '../platform/ringStore';
 import { chooseProvider, providerFor } from '../platform/snapshot/select';
 import type { Snapshot, SnapshotProvider } from '../platform/snapshot/provider';
@@ -278,15 +278,16 @@ class BackupRun {
     // rsync's change log is streamed into a local file; a server's copy is sent after the copy.
     const changeLog = await ring.host.staged(ring.changeLogPath(manifest.id), 'write');
     this.recording = await this.startRecording(ring, manifest.id, previousManifest);
+    const marker = await journalCopy(ring, destination);
     const copy = await runRsync(report.rsync.path, argv, changeLog, {
       list: this.recording,
+      marker,
       // Relative merge-file names inside a filter file resolve from the filter file's folder.
       ...(profile.filterFile !== undefined ? { cwd: dirname(profile.filterFile) } : {}),
       ...(this.options.signal ? { signal: this.options.signal } : {}),
       onSpawn: async (pid) => {
-        const journal = await ring.readJournal();
-        journal.copy = { pid, destination };
-        await ring.writeJournal(journal);
+        faultPoint('copy:unrecorded');
+        await journalCopyPid(ring, pid);
         faultPoint('copy:spawned');
       },
       onProgress: (p) => this.emit('copy', `${p.percent ?? 0}%`, p),
@@ -401,10 +402,10 @@ class BackupRun {
 
   /** btrfs send | btrfs receive: no walk of the tree; the stream holds only what changed. */
   private async copyBySend(ring: RingStore, send: Extract<SendDecision, { use: true }>, manifest: SlotManifest, previous: SlotManifest | null): Promise<'complete'> {
-    const result = await sendIntoRing(ring, send, this.sent!, ring.changeLogPath(manifest.id), this.options.signal, async (pid) => {
-      const journal = await ring.readJournal();
-      journal.copy = { pid, destination: ring.target };
-      await ring.writeJournal(journal);
+    const marker = await journalCopy(ring, ring.target);
+    const result = await sendIntoRing(ring, send, this.sent!, ring.changeLogPath(manifest.id), this.options.signal, marker, async (pid) => {
+      faultPoint('copy:unrecorded');
+      await journalCopyPid(ring, pid);
       faultPoint('copy:spawned');
     });
     await clearCopyRecord(ring).catch(() => undefined);
@@ -543,10 +544,25 @@ async function identity(path: string): Promise<string | null> {
   }
 }
 
+/** Journals a copy before it starts (see Journal.copy); returns the marker its processes carry. */
+async function journalCopy(ring: RingStore, destination: string): Promise<string> {
+  const marker = newCopyMarker();
+  const journal = await ring.readJournal();
+  journal.copy = { pid: null, destination, marker };
+  await ring.writeJournal(journal);
+  return marker;
+}
+
+async function journalCopyPid(ring: RingStore, pid: number): Promise<void> {
+  const journal = await ring.readJournal();
+  if (journal.copy) journal.copy.pid = pid;
+  await ring.writeJournal(journal);
+}
+
 async function stopOrphanedCopy(ring: RingStore): Promise<string[]> {
   const journal = await ring.readJournal();
   if (!journal.copy) return [];
-  const stopped = await stopOrphanCopy(journal.copy.pid, journal.copy.destination);
+  const stopped = await stopOrphanCopy(journal.copy);
   journal.copy = null;
   await ring.writeJournal(journal);
   return stopped ? ['Stopped an rsync left running by an interrupted backup before reusing its folder.'] : [];

@@ -2,6 +2,7 @@ import { classifyRsyncExit, isNoSpace, LineSplitter, ownCopy, parseItemizedLine,
 import type { ProgressEvent } from '../core/progress';
 import { ProcessError, run } from '../platform/runner';
 import { BatchedWriter } from '../platform/batchedWriter';
+import { COPY_MARKER_VARIABLE } from '../platform/orphans';
 
 export interface RsyncRunResult {
   exitCode: number | null;
@@ -36,6 +37,8 @@ export async function runRsync(rsyncPath: string, argv: string[], changeLogFile:
   list?: ListSink | null;
   signal?: AbortSignal;
   cwd?: string;
+  /** Put in rsync's environment, so that an rsync outliving its engine can be found (orphans.ts). */
+  marker?: string;
   onSpawn?: (pid: number) => Promise<void>;
   onProgress?: (e: Omit<ProgressEvent, 'phase' | 'message'>) => void;
 }): Promise<RsyncRunResult> {
@@ -101,7 +104,7 @@ export async function runRsync(rsyncPath: string, argv: string[], changeLogFile:
       // decodeRsyncName), so its output is ASCII. Raw UTF-8 with a single character beyond
       // Latin-1 (データ) made each 64 KB chunk a two-byte string of 128 KB, which V8 keeps in its
       // large-object space until a full collection: +7 MB peak memory at 200,000 files.
-      env: { LC_ALL: 'C' },
+      env: { LC_ALL: 'C', ...(options.marker !== undefined ? { [COPY_MARKER_VARIABLE]: options.marker } : {}) },
       okExitCodes: Array.from({ length: 256 }, (_, i) => i),
       errorCode: 'rsync',
       ...(options.cwd ? { cwd: options.cwd } : {}),

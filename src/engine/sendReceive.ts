@@ -9,6 +9,7 @@ import type { RingStore } from '../platform/ringStore';
 import { localHost } from '../platform/target/localHost';
 import { LineSplitter } from '../core/rsyncOutput';
 import { run, runPipe } from '../platform/runner';
+import { COPY_MARKER_VARIABLE } from '../platform/orphans';
 import { subvolumeRoot } from '../platform/snapshot/btrfs';
 import {
   btrfsSendArgv, deleteSubvolume, parseSendState, RECEIVING_PREFIX, sendContainer, subvolumeInfo, type SendState,
@@ -133,7 +134,7 @@ export async function snapshotForSend(ring: RingStore, decision: Extract<SendDec
 }
 
 /** Sends the snapshot into the target and checks what arrived; the change log comes from a metadata-only pass. */
-export async function sendIntoRing(ring: RingStore, decision: Extract<SendDecision, { use: true }>, snapshot: { path: string; uuid: string }, changeLog: string, signal?: AbortSignal, onSpawn?: (pid: number) => Promise<void>): Promise<SendResult> {
+export async function sendIntoRing(ring: RingStore, decision: Extract<SendDecision, { use: true }>, snapshot: { path: string; uuid: string }, changeLog: string, signal: AbortSignal | undefined, marker: string, onSpawn?: (pid: number) => Promise<void>): Promise<SendResult> {
   const snapshotPath = snapshot.path;
   const uuid = snapshot.uuid;
   const name = snapshotPath.slice(snapshotPath.lastIndexOf('/') + 1);
@@ -142,7 +143,7 @@ export async function sendIntoRing(ring: RingStore, decision: Extract<SendDecisi
   const receive = { command: 'btrfs', argv: btrfsSendArgv.receive(ring.target) };
   let bytes = 0;
   try {
-    bytes = (await runPipe(send, receive, { errorCode: 'rsync', ...(signal ? { signal } : {}), ...(onSpawn ? { onSpawn } : {}) })).bytes;
+    bytes = (await runPipe(send, receive, { errorCode: 'rsync', env: { [COPY_MARKER_VARIABLE]: marker }, ...(signal ? { signal } : {}), ...(onSpawn ? { onSpawn } : {}) })).bytes;
   } catch (error) {
     if ((error as ShadowSlotsError).code === 'cancelled') throw new ShadowSlotsError('cancelled', 'The backup was cancelled; the ring is unchanged.');
     if (/No space left|ENOSPC/i.test(String((error as Error).message))) {

@@ -147,10 +147,10 @@ export interface PipeResult {
  * argv only, both process groups killed on cancel, both command lines logged with their exit
  * codes. Fails with a ProcessError naming whichever side failed first.
  */
-export async function runPipe(writer: { command: string; argv: readonly string[] }, reader: { command: string; argv: readonly string[] }, options: Pick<RunOptions, 'signal' | 'errorCode' | 'onSpawn' | 'onStdout'> = {}): Promise<PipeResult> {
+export async function runPipe(writer: { command: string; argv: readonly string[] }, reader: { command: string; argv: readonly string[] }, options: Pick<RunOptions, 'signal' | 'errorCode' | 'onSpawn' | 'onStdout' | 'env'> = {}): Promise<PipeResult> {
   const commandLine = `${formatCommandLine(writer.command, writer.argv)} | ${formatCommandLine(reader.command, reader.argv)}`;
   const started = performance.now();
-  const common = { reject: false, cleanup: true, detached: process.platform !== 'win32', forceKillAfterDelay: 3000, windowsHide: true, cancelSignal: options.signal } as const;
+  const common = { reject: false, cleanup: true, detached: process.platform !== 'win32', forceKillAfterDelay: 3000, windowsHide: true, cancelSignal: options.signal, env: options.env, extendEnv: true } as const;
   const first = execa(writer.command, writer.argv, { ...common, stdin: 'ignore', buffer: false });
   const second = execa(reader.command, reader.argv, { ...common, buffer: false });
   const piped = first.pipe(second);

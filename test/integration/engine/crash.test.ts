@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { tempDir } from '../../helpers/tmp';
 import { runCli } from '../../helpers/cli';
 import { run } from '../../../src/platform/runner';
+import { COPY_MARKER_VARIABLE, newCopyMarker, stopOrphanCopy } from '../../../src/platform/orphans';
 
 interface Listing { slots: Array<{ number: number | null; id: string; state: string }>; busy: boolean }
 
@@ -52,6 +53,17 @@ async function assertRingHealthy(target: string, mustContain: string[], { afterC
   return l;
 }
 
+/** Processes whose environment carries this copy marker (see orphans.ts). */
+async function processesWithMarker(marker: string): Promise<number[]> {
+  const found: number[] = [];
+  for (const name of (await readdir('/proc')).filter((n) => /^\d+$/.test(n))) {
+    const environ = await readFile(`/proc/${name}/environ`, 'latin1').catch(() => '');
+    const state = (await readFile(`/proc/${name}/stat`, 'utf8').catch(() => '')).replace(/^.*\) /, '')[0];
+    if (state !== 'Z' && environ.split('\0').includes(`${COPY_MARKER_VARIABLE}=${marker}`)) found.push(Number(name));
+  }
+  return found;
+}
+
 async function orphanRsyncs(target: string): Promise<string[]> {
   const ps = await run('ps', ['-eo', 'pid=,args='], {});
   return ps.stdout.split('\n').filter((line) => line.includes('rsync') && line.includes(target));
@@ -85,23 +97,53 @@ test('kill -9 at every instant of a rotation: the next start finishes it, no com
   }
 });
 
-test('kill -9 while rsync copies: the orphaned rsync is stopped, the copy resumes, nothing partial is listed', async (t) => {
-  const { source, target } = await setup(t, 2000);
-  const first = await backup(source, target);
-  assert.equal(first.code, 0, first.stderr);
-  const firstId = first.events.find((e) => e['type'] === 'complete')!['id'] as string;
-  for (let i = 0; i < 2000; i += 3) await writeFile(join(source, 'd', `f${i}`), `changed ${i} `.repeat(5000));
-  const crashed = await backup(source, target, { SHADOW_SLOTS_FAULT: 'copy:spawned' });
-  assert.equal(crashed.code, 137);
-  const mid = await listing(target);
-  assert.deepEqual(complete(mid).map((s) => s.id), [firstId], 'only the old slot is complete');
-  assert.ok(mid.slots.some((s) => s.number === null && s.state !== 'complete'), 'the unfinished copy is listed as unfinished');
-  const recovered = await backup(source, target);
-  assert.equal(recovered.code, 0, recovered.stderr);
-  assert.deepEqual(await orphanRsyncs(target), [], 'no rsync left running against the ring');
-  const l = await assertRingHealthy(target, [firstId]);
-  assert.equal(complete(l).length, 2);
-  assert.equal(await readFile(join(target, '0', 'd', 'f3'), 'utf8'), 'changed 3 '.repeat(5000));
+for (const point of ['copy:spawned', 'copy:unrecorded']) {
+  const when = point === 'copy:spawned' ? 'with its pid journaled' : 'before its pid was journaled';
+  test(`kill -9 while rsync copies (${when}): the orphaned rsync is stopped, the copy resumes, nothing partial is listed`, async (t) => {
+    const { source, target } = await setup(t, 2000);
+    const first = await backup(source, target);
+    assert.equal(first.code, 0, first.stderr);
+    const firstId = first.events.find((e) => e['type'] === 'complete')!['id'] as string;
+    for (let i = 0; i < 2000; i += 3) await writeFile(join(source, 'd', `f${i}`), `changed ${i} `.repeat(5000));
+    const crashed = await backup(source, target, { SHADOW_SLOTS_FAULT: point });
+    assert.equal(crashed.code, 137);
+    // The copy is journaled before rsync exists: even a kill before its pid was written leaves the
+    // marker every process of that rsync carries in its environment.
+    const copy = (JSON.parse(await readFile(join(target, '.shadow-slots', 'journal.json'), 'utf8')) as { copy: { pid: number | null; marker: string } }).copy;
+    assert.match(copy.marker, /^[0-9a-f]{32}$/);
+    assert.equal(copy.pid === null, point === 'copy:unrecorded');
+    const mid = await listing(target);
+    assert.deepEqual(complete(mid).map((s) => s.id), [firstId], 'only the old slot is complete');
+    assert.ok(mid.slots.some((s) => s.number === null && s.state !== 'complete'), 'the unfinished copy is listed as unfinished');
+    const recovered = await backup(source, target);
+    assert.equal(recovered.code, 0, recovered.stderr);
+    assert.deepEqual(await orphanRsyncs(target), [], 'no rsync left running against the ring');
+    assert.deepEqual(await processesWithMarker(copy.marker), [], 'no process of the killed run\'s copy is left');
+    const l = await assertRingHealthy(target, [firstId]);
+    assert.equal(complete(l).length, 2);
+    assert.equal(await readFile(join(target, '0', 'd', 'f3'), 'utf8'), 'changed 3 '.repeat(5000));
+  });
+}
+
+test('an orphaned copy is found by the marker in its environment alone; a process with another marker is left running', async (t) => {
+  const marker = newCopyMarker();
+  const other = newCopyMarker();
+  const stop = new AbortController();
+  t.after(() => stop.abort());
+  const started = (m: string) => run('sleep', ['60'], { env: { [COPY_MARKER_VARIABLE]: m }, signal: stop.signal, okExitCodes: [0, 137, 143] }).catch(() => undefined);
+  const orphan = started(marker);
+  const bystander = started(other);
+  for (let i = 0; i < 100 && ((await processesWithMarker(marker)).length === 0 || (await processesWithMarker(other)).length === 0); i++) await new Promise((r) => setTimeout(r, 20));
+  const [pid] = await processesWithMarker(marker);
+  assert.ok(pid, 'the stand-in copy runs');
+  assert.equal(await stopOrphanCopy({ pid: null, destination: '/nowhere', marker }), true);
+  assert.deepEqual(await processesWithMarker(marker), []);
+  assert.equal((await processesWithMarker(other)).length, 1, 'only the marked process was stopped');
+  // A marker that is not one of ours (a journal someone edited) matches nothing.
+  assert.equal(await stopOrphanCopy({ pid: null, destination: '/nowhere', marker: '' }), false);
+  assert.equal(await stopOrphanCopy({ pid: process.pid, destination: '/nowhere', marker: 'x' }), false, 'never the engine itself, nor a pid whose command line does not name the destination');
+  stop.abort();
+  await Promise.all([orphan, bystander]);
 });
 
 test('a stale lock left by a killed run is recovered; a live one refuses the second run and names its holder', async (t) => {

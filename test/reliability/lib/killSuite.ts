@@ -30,7 +30,7 @@ type KillSpec =
 
 /** Every fault point of the engine, then random kills spread over the phases (copy and finalize weigh most). */
 function killPlan(rng: ReturnType<typeof seededRng>, target: KillSuiteOptions['target'], extraFaults: string[]): KillSpec[] {
-  const faults = ['phase:preflight', 'phase:lock', 'phase:repair', 'phase:snapshot', 'phase:copy', 'copy:spawned', 'phase:rotate',
+  const faults = ['phase:preflight', 'phase:lock', 'phase:repair', 'phase:snapshot', 'phase:copy', 'copy:unrecorded', 'copy:spawned', 'phase:rotate',
     'rotate:journaled', 'rotate:step-0', 'rotate:step-1', 'rotate:step-2', 'rotate:step-3', 'rotate:settle', 'rotate:state-written', 'phase:release', 'phase:finalize'];
   const randomPhases: Array<[string, number]> = [['lock', 5], ['repair', 10], ['snapshot', 40], ['copy', 150], ['copy', 400], ['copy', 700], ['copy', 300],
     ['rotate', 10], ['release', 20], ['finalize', 30], ['finalize', 120], ['finalize', 250], ['snapshot', 15], ['rotate', 3],
