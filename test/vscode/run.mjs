@@ -8,7 +8,7 @@
 // chromium every test is reported as skipped with the reason (scripts/ci/install-vscode-deps.sh
 // installs them). Every process and folder it creates is removed, also when a test fails.
 import { existsSync } from 'node:fs';
-import { readdir, readFile, writeFile, mkdir } from 'node:fs/promises';
+import { copyFile, readdir, readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { format } from 'node:util';
 import { deps, missingDeps, root, Run } from './harness.mjs';
@@ -157,6 +157,7 @@ try {
     // The schedule journeys continue in the same window (a second window would start a second extension host).
     const scheduleUi = await scheduleUiTest({ page: ui.page, workspace: uiWorkspace, outDir, configDir: scheduleConfig, cli: join(extensionDir, 'dist/cli.js'), registerCleanup: (fn) => run.cleanups.push(fn) });
     for (const r of scheduleUi) { if (r.error) fail(r.name, r.error); else pass(r.name, r.ms); }
+    await keepExtensionLog(uiUserData, join(outDir, 'vscode-ui-extension.log'));
   }
 } catch (error) {
   fail('the real-VS-Code harness', error);
@@ -186,3 +187,9 @@ async function leftovers(tempRoot) {
   return found;
 }
 process.exit(counts.failed > 0 ? 1 : 0);
+
+/** The extension's own log of the UI journeys (its "Shadow Slots" output channel): what the engine said when a journey saw nothing. */
+async function keepExtensionLog(userDataDir, to) {
+  const logs = (await readdir(join(userDataDir, 'logs'), { recursive: true }).catch(() => [])).filter((f) => f.endsWith('Shadow Slots.log'));
+  if (logs.length > 0) await copyFile(join(userDataDir, 'logs', logs.sort().at(-1)), to).catch(() => undefined);
+}

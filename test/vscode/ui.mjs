@@ -22,15 +22,20 @@ export const UI_TESTS = 12;
 /** A journey that needs an earlier one: reported as not run (a failure) when that one failed. */
 async function after(ok, results, name, fn, page) {
   if (!ok) { skipped(results, name, 'an earlier journey it builds on failed'); return false; }
-  return step(results, name, page ? closingOnFailure(page, fn) : fn);
+  return step(results, name, page ? closingOnFailure(page, fn, name) : fn);
 }
 
+/** Where a failed journey's screen is saved (vscode-failed-<journey>.png); set by uiTest. */
+let failureShots = null;
+
 /** Closes whatever a failed journey left open (a menu, a quick input), so the next one starts clean. */
-function closingOnFailure(page, fn) {
+function closingOnFailure(page, fn, name) {
   return async () => {
     try {
       await fn();
     } catch (error) {
+      const journey = /^UI (\w+)/.exec(name)?.[1] ?? 'journey';
+      if (failureShots) await page.screenshot({ path: join(failureShots, `vscode-failed-${journey}.png`) }).catch(() => undefined);
       for (let i = 0; i < 2; i++) await page.keyboard.press('Escape').catch(() => undefined);
       throw error;
     }
@@ -146,6 +151,7 @@ const pad = (n) => String(n).padStart(2, '0');
 
 export async function uiTest({ browser, url, workspace, target, tools, outDir }) {
   const results = [];
+  failureShots = outDir;
   await fixture(workspace, target, tools);
   const page = await browser.newPage();
   // Notifications can come and go between two polls; record every toast text as it renders.
