@@ -279,6 +279,7 @@ class BackupRun {
     const changeLog = await ring.host.staged(ring.changeLogPath(manifest.id), 'write');
     this.recording = await this.startRecording(ring, manifest.id, previousManifest);
     const marker = await journalCopy(ring, destination);
+    // An rsync that failed to run at all (not found, not executable) leaves no copy to stop.
     const copy = await runRsync(report.rsync.path, argv, changeLog, {
       list: this.recording,
       marker,
@@ -291,7 +292,7 @@ class BackupRun {
         faultPoint('copy:spawned');
       },
       onProgress: (p) => this.emit('copy', `${p.percent ?? 0}%`, p),
-    });
+    }).catch(async (error: unknown) => { await clearCopyRecord(ring).catch(() => undefined); throw error; });
     // On a full target even these small writes can fail; rsync's own outcome is what the user must
     // hear about (a stale copy record is checked and cleared by the next run).
     await ring.host.publishStaged(ring.changeLogPath(manifest.id)).catch(() => undefined);
