@@ -84,8 +84,11 @@ async function deleteSlot(services: Services, arg: unknown, options: { confirmed
 export async function offerRepair(services: Services, item: SlotItem, result: VerifyResult, message: string): Promise<string | undefined> {
   const paths = [...result.changed, ...result.missing];
   let plan: RepairResult | undefined;
+  const started = Date.now();
+  services.log.info(`Looking for good copies of ${paths.length} damaged file(s) of ${slotLogName(item.summary, item.slot)}…`);
   try {
     plan = await services.engine.repair({ ...slotRef(item), paths, dryRun: true });
+    services.log.info(`Good copies found for ${plan.repaired} of ${paths.length} damaged file(s) in ${Date.now() - started} ms.`);
   } catch (error) {
     services.log.warn(`Looking for good copies of the damaged files failed: ${describeEngineError(error)}`);
   }
