@@ -44,8 +44,9 @@ async function twoBackupsSeenInTheView(api: ShadowSlotsApi, workspace: string, r
   const tooltipOf = (node: SlotsNode) => ((api.slotsTree.getTreeItem(node) as vscode.TreeItem).tooltip as vscode.MarkdownString).value;
   // The view lists the ring again after the run (watcher, coalesced), and space is measured after
   // that listing (it reads the slots): the second slot, then its figures, appear a moment later.
+  // zfs-fuse answers ZFS's space questions slowly on a loaded machine (20 s was not always enough).
   let tooltip = '';
-  for (let i = 0; i < 100; i++) {
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline;) {
     const roots = (await api.slotsTree.getChildren()) ?? [];
     const slot0 = roots.find((n) => n.kind === 'slot' && n.slot.number === 0);
     tooltip = slot0 ? tooltipOf(slot0) : '';
