@@ -158,6 +158,7 @@ try {
     const scheduleUi = await scheduleUiTest({ page: ui.page, workspace: uiWorkspace, outDir, configDir: scheduleConfig, cli: join(extensionDir, 'dist/cli.js'), registerCleanup: (fn) => run.cleanups.push(fn) });
     for (const r of scheduleUi) { if (r.error) fail(r.name, r.error); else pass(r.name, r.ms); }
     await keepExtensionLog(uiUserData, join(outDir, 'vscode-ui-extension.log'));
+    await writeFile(join(outDir, 'vscode-ui-server.log'), uiServer.output());
   }
 } catch (error) {
   fail('the real-VS-Code harness', error);
