@@ -175,9 +175,9 @@ export function planHelper(input: HelperPlanInput): HelperPlan {
   if (targetIsUnc && input.account === 'user-s4u') {
     throw invalid('An S4U task has no network credentials, so it cannot write to a network share.', 'Choose account "user" (runs while you are logged on) or "system" (the share must allow the computer account).');
   }
+  if (input.account !== 'system') notes.push(USER_ACCOUNT_WARNING);
   // SYSTEM's missing network credentials matter for a share, not for the helper's own ssh key.
-  if (input.account === 'system') { if (remote === null) notes.push(SYSTEM_ACCOUNT_LIMITS); }
-  else notes.push(USER_ACCOUNT_WARNING);
+  else if (remote === null) notes.push(SYSTEM_ACCOUNT_LIMITS);
   notes.push(...fs.warnings);
   if (profile.filterFile !== undefined) notes.push(`The elevated helper does not read the filter file ${profile.filterFile} (a file you can change, read with administrator rights): its rules do not apply to shadow-copy backups; use excludes.`);
   checkRsyncValues(profile);

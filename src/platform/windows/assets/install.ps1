@@ -186,8 +186,9 @@ $Unregister = @('/Delete', '/TN', $M.taskName, '/F')
 $schtasksExe = [IO.Path]::Combine($System32, 'schtasks.exe')
 if ((@($M.register) -join "`n") -ne (@($schtasksExe) + $Register -join "`n") -or (@($M.unregister) -join "`n") -ne (@($schtasksExe) + $Unregister -join "`n")) { Fail 10 'install.json names other schtasks commands than the installer runs.' }
 $Staging = [IO.Path]::GetDirectoryName($Plan)
+$fileNames = if ($Remote) { '^(helper\.ps1|native\.cs|profile\.json|task\.xml|rsync/etc/fstab|ssh/ssh_config|ssh/known_hosts)$' } else { '^(helper\.ps1|native\.cs|profile\.json|task\.xml|rsync/etc/fstab)$' }
 foreach ($f in @($M.files)) {
-  if ($f.name -cnotmatch $(if ($Remote) { '^(helper\.ps1|native\.cs|profile\.json|task\.xml|rsync/etc/fstab|ssh/ssh_config|ssh/known_hosts)$' } else { '^(helper\.ps1|native\.cs|profile\.json|task\.xml|rsync/etc/fstab)$' }) -or $f.sha256 -cnotmatch '^[0-9a-f]{64}$') { Fail 10 "install.json names an unexpected file $($f.name)." }
+  if ($f.name -cnotmatch $fileNames -or $f.sha256 -cnotmatch '^[0-9a-f]{64}$') { Fail 10 "install.json names an unexpected file $($f.name)." }
 }
 # rsync and its DLLs are read from where they were found, and only from a folder that only
 # administrators can change (review H1); all from one folder, rsync.exe first.
