@@ -102,7 +102,8 @@ export const helperCommand: CliCommand = {
     await writeHelperStaging(out, plan);
     io.out(`Planned the elevated helper for profile "${profile.name}" (task ${plan.taskName}) in ${out}; nothing was installed.\n`);
     for (const f of plan.staging) io.out(`  ${f.name.padEnd(28)} sha256 ${f.sha256}\n`);
-    io.out(`rsync: ${rsync.path} (${rsync.flavor}), read by the installer with ${files.length - 1} more file(s) from that folder${remote ? ' (ssh.exe, ssh-keygen.exe and DLLs)' : ' (DLLs)'}, only if administrators alone can change it, into the admin-only folder\n`);
+    const more = remote ? `ssh.exe, ssh-keygen.exe and ${files.length - 3} DLL(s)` : `${files.length - 1} DLL(s)`;
+    io.out(`rsync: ${rsync.path} (${rsync.flavor}), read by the installer with ${more} from that folder, only if administrators alone can change it, into the admin-only folder\n`);
     for (const n of [...notes, ...plan.notes]) io.out(`note: ${n}\n`);
     return ExitCode.ok;
   },

@@ -13,7 +13,7 @@ import { helperRsyncArgv, validateHelperProfile } from '../../../src/core/window
 import { HELPER_SSH_FIXED, helperSshConfig, sshConfigWord } from '../../../src/core/windows/sshConfig';
 import { acceptHostKey, helperKeygenArguments, rsyncShellArg } from '../../../src/platform/windows/helperSsh';
 import { collectRsyncRuntime } from '../../../src/platform/windows/rsyncRuntime';
-import { buildPe, fakeMsys2Runtime } from './peBuilder';
+import { buildPe, fakeMsys2Runtime, fakeMsys2SshRuntime } from './peBuilder';
 import { golden, HOSTILE_WINDOWS_NAMES, planFor } from './planFixtures';
 
 /** A real ed25519 public key (its fingerprint as `ssh-keygen -lf` printed it). */
@@ -22,16 +22,8 @@ const FINGERPRINT = 'SHA256:DPeSXOKKgHNcuI7ta+sqyqF06tsg+8BcWOF00dprx9c';
 const GENERATED = ['profile.json', 'task.xml', 'install.json', 'acl.json', 'rsync/etc/fstab', 'ssh/ssh_config', 'ssh/known_hosts'];
 const assets = join(__dirname, '../../../src/platform/windows/assets');
 
-function sshRuntime() {
-  return [...fakeMsys2Runtime(),
-    { name: 'ssh.exe', bytes: buildPe({ imports: ['msys-2.0.dll', 'msys-crypto-3.dll', 'msys-z.dll', 'KERNEL32.dll'] }) },
-    { name: 'ssh-keygen.exe', bytes: buildPe({ imports: ['msys-2.0.dll', 'msys-crypto-3.dll'] }) },
-    { name: 'msys-crypto-3.dll', bytes: buildPe({ imports: ['msys-2.0.dll', 'KERNEL32.dll'] }) },
-    { name: 'msys-z.dll', bytes: buildPe({ imports: ['msys-2.0.dll'] }) }];
-}
-
 function planRemote(target: string, hostKey: string | undefined, more: Parameters<typeof planFor>[1] = {}, profile: Record<string, unknown> = {}) {
-  return planFor({ source: 'C:\\Users\\alice\\src', target, slots: 8, ...profile }, { rsync: { path: 'C:\\msys64\\usr\\bin\\rsync.exe', flavor: 'msys2', files: sshRuntime() }, hostKey, ...more });
+  return planFor({ source: 'C:\\Users\\alice\\src', target, slots: 8, ...profile }, { rsync: { path: 'C:\\msys64\\usr\\bin\\rsync.exe', flavor: 'msys2', files: fakeMsys2SshRuntime() }, hostKey, ...more });
 }
 const staged = (plan: ReturnType<typeof planFor>, name: string) => plan.staging.find((f) => f.name === name)!.bytes;
 
@@ -106,7 +98,7 @@ test('golden: a ring on a server over SSH (MSYS2, ssh:// with a port): the copie
 });
 
 test('golden: Cygwin rsync and rsync\'s user@host:/path form (port 22): /cygdrive paths in the ssh_config', () => {
-  const plan = planRemote('backup@nas:/srv/backups/ring', `nas ssh-ed25519 ${KEY}`, { rsync: { path: 'C:\\cygwin64\\bin\\rsync.exe', flavor: 'cygwin', files: sshRuntime() } }, { name: 'Ring' });
+  const plan = planRemote('backup@nas:/srv/backups/ring', `nas ssh-ed25519 ${KEY}`, { rsync: { path: 'C:\\cygwin64\\bin\\rsync.exe', flavor: 'cygwin', files: fakeMsys2SshRuntime() } }, { name: 'Ring' });
   for (const name of GENERATED) golden('plan-cygwin-ssh', name, staged(plan, name));
   const config = staged(plan, 'ssh/ssh_config').toString();
   assert.match(config, /^UserKnownHostsFile "\/cygdrive\/c\/ProgramData\/Shadow Slots\/Ring\/ssh\/known_hosts"$/m);
@@ -243,7 +235,7 @@ test('the stored profile\'s ssh settings are checked like the rest: another ssh.
 test('the runtime: ssh.exe and ssh-keygen.exe are collected from rsync\'s folder with their DLLs; missing, the message names the package', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'shadow-slots-runtime-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  for (const f of sshRuntime()) writeFileSync(join(dir, f.name === 'ssh.exe' ? 'Ssh.exe' : f.name), f.bytes);
+  for (const f of fakeMsys2SshRuntime()) writeFileSync(join(dir, f.name === 'ssh.exe' ? 'Ssh.exe' : f.name), f.bytes);
   writeFileSync(join(dir, 'unrelated.dll'), buildPe({ imports: [] }));
   const plain = await collectRsyncRuntime(join(dir, 'rsync.exe'));
   assert.deepEqual(plain.map((f) => f.name), ['rsync.exe', 'msys-2.0.dll', 'msys-iconv-2.dll']);
