@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fakeMsys2Runtime, fakeMsys2SshRuntime } from '../../unit/windows/peBuilder';
 import { HOSTILE_WINDOWS_NAMES, planFor, USER_SID } from '../../unit/windows/planFixtures';
+import { collectRsyncRuntime } from '../../../src/platform/windows/rsyncRuntime';
 
 const root = join(__dirname, '../../..');
 
@@ -142,7 +143,9 @@ test('helper plan --target ssh://… --host-key: ssh.exe and ssh-keygen.exe of r
   const out = join(dir, 'out');
   const r = cli([...base, '--host-key', hostKey, '--out', out]);
   assert.equal(r.status, 0, r.stderr);
-  const expected = planFor({ source: 'C:\\src\\p', target, name: 'p' }, { rsync: { path: 'C:\\msys64\\usr\\bin\\rsync.exe', flavor: 'msys2', files: fakeMsys2SshRuntime() }, targetFilesystem: 'unknown', hostKey });
+  // Set Up collects the runtime the same way (rsync.exe, ssh.exe, ssh-keygen.exe, then the DLLs).
+  const files = await collectRsyncRuntime(rsync, { ssh: true });
+  const expected = planFor({ source: 'C:\\src\\p', target, name: 'p' }, { rsync: { path: 'C:\\msys64\\usr\\bin\\rsync.exe', flavor: 'msys2', files }, targetFilesystem: 'unknown', hostKey });
   assert.deepEqual(await listTree(out), expected.staging.map((f) => f.name).sort());
   for (const f of expected.staging) assert.ok((await readFile(join(out, ...f.name.split('/')))).equals(f.bytes), f.name);
   assert.match(r.stdout, /read by the installer with ssh\.exe, ssh-keygen\.exe and 4 DLL\(s\) from that folder/);
