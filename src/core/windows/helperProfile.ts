@@ -90,6 +90,8 @@ export interface HelperSsh {
   rsyncTransport: string[];
   /** SHA-256 fingerprint of the accepted host key, for messages. */
   fingerprint: string;
+  /** `ssh/ssh_config` and `ssh/known_hosts` (relative to installDir) and their SHA-256, to check before a run like the rsync copy. */
+  files: Array<{ name: string; sha256: string }>;
 }
 
 export const CANCEL_REQUEST_FILE = 'request';
@@ -219,6 +221,8 @@ function validateHelperSsh(raw: unknown, installDir: unknown): HelperSsh {
   const transport = s['rsyncTransport'];
   if (!Array.isArray(transport) || transport.length !== 3 || transport[0] !== '-e' || typeof transport[1] !== 'string' || rsyncArgProblem(transport[1]) !== undefined || transport[2] !== '-s') bad('rsyncTransport');
   if (typeof s['fingerprint'] !== 'string' || !/^SHA256:[A-Za-z0-9+/]{43}$/.test(s['fingerprint'])) bad('fingerprint');
+  const files = s['files'];
+  if (!Array.isArray(files) || files.map((f: { name?: unknown }) => f?.name).join() !== 'ssh/ssh_config,ssh/known_hosts' || files.some((f: { sha256?: unknown }) => typeof f.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(f.sha256))) bad('files');
   return raw as HelperSsh;
 }
 

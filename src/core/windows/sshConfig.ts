@@ -65,7 +65,7 @@ export function helperSshConfig(p: { knownHosts: string; identity: string; targe
   const { target } = p;
   if (target.user === null) throw invalid('The elevated helper needs the server account in the target (user@host:/path): it runs as SYSTEM, whose name is no account on a server.', 'Write the target as user@host:/path or ssh://user@host:port/path.');
   const lines = [
-    '# Written by Shadow Slots for the elevated helper; the helper checks its SHA-256 before each run.',
+    '# Written by Shadow Slots for the elevated helper; installed by its installer, SHA-256 in profile.json.',
     `UserKnownHostsFile ${sshConfigWord(p.knownHosts, 'known_hosts path', true)}`,
     ...HELPER_SSH_FIXED.slice(0, 1).map(([k, v]) => `${k} ${v}`),
     `IdentityFile ${sshConfigWord(p.identity, 'key path', true)}`,

@@ -88,6 +88,10 @@ export function planHelperSsh(input: { target: RemoteTarget; hostKey: string | u
   // -T: no pty, so the session's output is binary-safe; the host after `--` is never an option.
   const options = ['-F', configPosix, '-T'];
   const rsyncShell = [exePosix, ...options].map(rsyncShellArg).join(' ');
+  const files = [
+    plannedFile('ssh/ssh_config', Buffer.from(configText, 'utf8')),
+    plannedFile('ssh/known_hosts', Buffer.from(hostKey.line, 'utf8')),
+  ];
   return {
     stored: {
       exe,
@@ -99,11 +103,9 @@ export function planHelperSsh(input: { target: RemoteTarget; hostKey: string | u
       session: [...options, '--', target.host, 'exec sh'],
       rsyncTransport: ['-e', rsyncShell, '-s'],
       fingerprint: hostKey.fingerprint,
+      files: files.map((f) => ({ name: f.name, sha256: f.sha256 })),
     },
-    files: [
-      plannedFile('ssh/ssh_config', Buffer.from(configText, 'utf8')),
-      plannedFile('ssh/known_hosts', Buffer.from(hostKey.line, 'utf8')),
-    ],
+    files,
     notes: [
       `The server's host key accepted for ${remoteHostLabel(target)}: ${hostKey.fingerprint}. A different key fails every run until Set Up runs again.`,
       `Set Up makes a key pair for the task (${helperKeyComment(input.profileName)}) and prints its public half: add that line to ~/.ssh/authorized_keys of ${target.user} on ${target.host}. Every new Set Up makes a new key.`,

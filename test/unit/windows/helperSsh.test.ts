@@ -75,6 +75,7 @@ test('golden: a ring on a server over SSH (MSYS2, ssh:// with a port): the copie
     session: ['-F', '/c/ProgramData/Shadow Slots/src/ssh/ssh_config', '-T', '--', 'nas.example', 'exec sh'],
     rsyncTransport: ['-e', "'/c/ProgramData/Shadow Slots/src/rsync/usr/bin/ssh.exe' -F '/c/ProgramData/Shadow Slots/src/ssh/ssh_config' -T", '-s'],
     fingerprint: FINGERPRINT,
+    files: ['ssh/ssh_config', 'ssh/known_hosts'].map((name) => ({ name, sha256: plan.staging.find((f) => f.name === name)!.sha256 })),
   });
   // rsync writes into the server's folders; the link-dest is the server's own path.
   assert.equal(p.rsync.incomingPrefix, 'nas.example:/srv/backups/alice/.shadow-slots/incoming/');
@@ -230,6 +231,7 @@ test('the stored profile\'s ssh settings are checked like the rest: another ssh.
   assert.throws(() => validateHelperProfile(changed((q) => { q.target = 'backup@evil:/srv/b'; })), /target is not the server/);
   assert.throws(() => validateHelperProfile(changed((q) => { q.ssh.rsyncTransport = ['-e', 'sh -c x', '-s', '-x']; })), /rsyncTransport/);
   assert.throws(() => validateHelperProfile(changed((q) => { q.rsync.incomingPrefix = '/srv/b/.shadow-slots/incoming/'; })), /incomingPrefix/);
+  assert.throws(() => validateHelperProfile(changed((q) => { q.ssh.files = [{ name: 'ssh/ssh_config', sha256: '0'.repeat(64) }]; })), /ssh\.files/);
 });
 
 test('the runtime: ssh.exe and ssh-keygen.exe are collected from rsync\'s folder with their DLLs; missing, the message names the package', async (t) => {
