@@ -4,6 +4,7 @@ import type { CliCommand } from '../command';
 import { parseCommandArgs, parseInteger, requireString } from '../args';
 import { ExitCode, invalid } from '../../core/errors';
 import { validateProfile } from '../../core/profile';
+import { looksRemote } from '../../core/remoteTarget';
 import { RSYNC_FLAVORS, type RsyncFlavor } from '../../core/windows/paths';
 import { guessFlavor, locateWindowsRsync } from '../../core/windows/rsyncLocate';
 import type { TargetFilesystem } from '../../core/windows/helperProfile';
@@ -13,7 +14,7 @@ import { readHelperAsset } from '../../platform/windows/helperAssets';
 import { writeHelperStaging } from '../../platform/windows/helperStaging';
 import { currentUser, fileExists, programData, systemRoot, windowsFileSystem } from '../../platform/windows/probe';
 
-const usage = 'helper plan --source DIR --target DIR [--name NAME] [--slots N] [--exclude PATTERN]… [--account system|user|user-s4u [--accept-user-account-risk]] [--rsync-flavor cygwin|msys2] [--rsync FILE [--rsync-origin WINDOWS-PATH]] [--user-sid SID] [--target-fs NTFS|ReFS|exFAT|FAT32|unknown] [--target-mode auto|links|cow] --out DIR';
+const usage = 'helper plan --source DIR --target DIR [--name NAME] [--slots N] [--exclude PATTERN]… [--account system|user|user-s4u [--accept-user-account-risk]] [--rsync-flavor cygwin|msys2] [--rsync FILE [--rsync-origin WINDOWS-PATH]] [--user-sid SID] [--target-fs NTFS|ReFS|exFAT|FAT32|unknown] [--target-mode auto|links|cow] [--host-key "HOST TYPE KEY"] --out DIR';
 /** Where rsync.exe usually is on Windows, per flavor: the default --rsync-origin off Windows. */
 const DEFAULT_ORIGIN: Record<RsyncFlavor, string> = { msys2: 'C:\\msys64\\usr\\bin\\rsync.exe', cygwin: 'C:\\cygwin64\\bin\\rsync.exe' };
 const FILESYSTEMS: readonly TargetFilesystem[] = ['NTFS', 'ReFS', 'FAT32', 'FAT', 'exFAT', 'unknown'];
@@ -36,7 +37,7 @@ export const helperCommand: CliCommand = {
     const { values } = parseCommandArgs(rest, {
       source: { type: 'string' }, target: { type: 'string' }, name: { type: 'string' }, slots: { type: 'string' },
       exclude: { type: 'string', multiple: true }, account: { type: 'string' }, 'rsync-flavor': { type: 'string' },
-      rsync: { type: 'string' }, 'rsync-origin': { type: 'string' }, 'user-sid': { type: 'string' }, 'target-fs': { type: 'string' }, 'target-mode': { type: 'string' }, out: { type: 'string' },
+      rsync: { type: 'string' }, 'rsync-origin': { type: 'string' }, 'user-sid': { type: 'string' }, 'target-fs': { type: 'string' }, 'target-mode': { type: 'string' }, out: { type: 'string' }, 'host-key': { type: 'string' },
       'accept-user-account-risk': { type: 'boolean' },
       help: { type: 'boolean' },
     }, usage);
@@ -82,8 +83,11 @@ export const helperCommand: CliCommand = {
       rsync = { path: values['rsync-origin'] ?? DEFAULT_ORIGIN[flavor], flavor };
       read = path.resolve(values.rsync);
     }
-    const files = await collectRsyncRuntime(read);
-    const targetFilesystem = fsFlag ?? (onWindows ? await windowsFileSystem(profile.target, io.signal) : 'unknown');
+    // A ring on a server: ssh.exe and ssh-keygen.exe of rsync's folder are copied too; the server's
+    // file system is not probed from here.
+    const remote = looksRemote(profile.target);
+    const files = await collectRsyncRuntime(read, { ssh: remote });
+    const targetFilesystem = fsFlag ?? (onWindows && !remote ? await windowsFileSystem(profile.target, io.signal) : 'unknown');
 
     const plan = planHelper({
       profile, account, userAccountAccepted: values['accept-user-account-risk'] === true, userSid, rsync: { ...rsync, files }, targetFilesystem,
@@ -93,11 +97,13 @@ export const helperCommand: CliCommand = {
       installerScript: readHelperAsset('install.ps1'),
       nativeSource: readHelperAsset('native.cs'),
       localNames: onWindows ? [hostname(), hostname().split('.')[0]!] : [],
+      hostKey: values['host-key'],
     });
     await writeHelperStaging(out, plan);
     io.out(`Planned the elevated helper for profile "${profile.name}" (task ${plan.taskName}) in ${out}; nothing was installed.\n`);
     for (const f of plan.staging) io.out(`  ${f.name.padEnd(28)} sha256 ${f.sha256}\n`);
-    io.out(`rsync: ${rsync.path} (${rsync.flavor}), read by the installer with ${files.length - 1} DLL(s) from that folder, only if administrators alone can change it, into the admin-only folder\n`);
+    const more = remote ? `ssh.exe, ssh-keygen.exe and ${files.length - 3} DLL(s)` : `${files.length - 1} DLL(s)`;
+    io.out(`rsync: ${rsync.path} (${rsync.flavor}), read by the installer with ${more} from that folder, only if administrators alone can change it, into the admin-only folder\n`);
     for (const n of [...notes, ...plan.notes]) io.out(`note: ${n}\n`);
     return ExitCode.ok;
   },

@@ -1,4 +1,5 @@
 import { invalid } from '../errors';
+import { parseRemoteTarget, type RemoteTarget } from '../remoteTarget';
 import { MAX_SLOTS, MIN_SLOTS } from '../profile';
 import { rsyncArgProblem } from './cmdline';
 import { NTFS_MAX_LINKS } from './ntfs';
@@ -64,6 +65,33 @@ export interface HelperProfile {
   };
   /** Copied into every slot manifest (e.g. the FAT/exFAT hard-link warning). */
   warnings: string[];
+  /**
+   * Only for a ring on a server (issue 15): `target` is then `user@host:/path` or `ssh://…`, and
+   * `rsync.incomingPrefix`/`linkDest` name the server's folders. Planned and installed; helper.ps1
+   * does not run such a profile yet (see docs/windows.md, "Rings on a server over SSH").
+   */
+  ssh?: HelperSsh;
+}
+
+/** How the helper reaches its server: the copied MSYS2/Cygwin ssh with the helper's own ssh_config. */
+export interface HelperSsh {
+  /** `<installDir>\rsync\usr\bin\ssh.exe`: the copy beside rsync.exe, never PATH's or System32's. */
+  exe: string;
+  /** `<installDir>\ssh\ssh_config`, passed with `-F`. */
+  config: string;
+  user: string;
+  host: string;
+  port: number;
+  /** The ring's folder on the server. */
+  path: string;
+  /** ssh's arguments after the executable for the session shell that holds the lock and runs the engine's scripts (sshHost.ts). */
+  session: string[];
+  /** Inserted before rsync's options: `-e <copied ssh -F config -T>` (rsync's own quoting) and `-s`. */
+  rsyncTransport: string[];
+  /** SHA-256 fingerprint of the accepted host key, for messages. */
+  fingerprint: string;
+  /** `ssh/ssh_config` and `ssh/known_hosts` (relative to installDir) and their SHA-256, to check before a run like the rsync copy. */
+  files: Array<{ name: string; sha256: string }>;
 }
 
 export const CANCEL_REQUEST_FILE = 'request';
@@ -74,7 +102,8 @@ export function helperRsyncArgv(p: HelperProfile, slotId: string, linkDest: bool
   const options = [...p.rsync.options];
   if (linkDest) options.splice(p.rsync.linkDestAt, 0, p.rsync.linkDest);
   // First among the filter rules, so no exclude or include of the profile can take precedence.
-  return [`--exclude-from=${p.rsync.excludeFromPrefix}${slotId}.exclude`, ...options, '--', `${p.rsync.snapshotPrefix}${slotId}${p.rsync.snapshotSuffix}`, `${p.rsync.incomingPrefix}${slotId}/`];
+  // A ring on a server: the copied ssh (rsync's -e) and -s, so names never reach the server's shell.
+  return [`--exclude-from=${p.rsync.excludeFromPrefix}${slotId}.exclude`, ...(p.ssh?.rsyncTransport ?? []), ...options, '--', `${p.rsync.snapshotPrefix}${slotId}${p.rsync.snapshotSuffix}`, `${p.rsync.incomingPrefix}${slotId}/`];
 }
 
 // eslint-disable-next-line no-control-regex
@@ -119,6 +148,7 @@ export function helperOptionProblem(option: string): string | undefined {
 
 /** Checks a parsed profile.json; the same rules as the helper's Assert-Profile. */
 export function validateHelperProfile(raw: unknown): HelperProfile {
+  const remote = typeof raw === 'object' && raw !== null && 'ssh' in raw ? validateHelperSsh((raw as Record<string, unknown>)['ssh'], (raw as Record<string, unknown>)['installDir']) : undefined;
   const bad = (what: string): never => { throw invalid(`The stored helper profile is invalid: ${what}.`, 'Run "Set Up Elevated Helper" again.'); };
   if (typeof raw !== 'object' || raw === null) return bad('not an object');
   const p = raw as Record<string, unknown>;
@@ -127,6 +157,11 @@ export function validateHelperProfile(raw: unknown): HelperProfile {
   if (typeof p['requester'] !== 'string' || !USER_SID.test(p['requester'])) bad('requester');
   for (const key of ['source', 'target', 'installDir', 'linkDir', 'stateDir', 'cancelDir', 'tmpDir']) {
     const v = p[key];
+    if (key === 'target' && remote !== undefined) {
+      const t = typeof v === 'string' ? tryParseRemote(v) : null;
+      if (t === null || t.host !== remote.host || t.user !== remote.user || t.path !== remote.path || (t.port ?? 22) !== remote.port) bad('target is not the server the ssh settings name');
+      continue;
+    }
     if (typeof v !== 'string' || !WIN_ABS.test(v) || CONTROL.test(v) || v.split('\\').includes('..')) bad(key);
   }
   const installDir = p['installDir'] as string;
@@ -154,11 +189,41 @@ export function validateHelperProfile(raw: unknown): HelperProfile {
     if (typeof r[key] !== 'string' || rsyncArgProblem(r[key]) !== undefined) bad(`rsync.${key}`);
   }
   for (const key of ['snapshotPrefix', 'incomingPrefix', 'excludeFromPrefix']) {
-    if (!(r[key] as string).startsWith('/') || !(r[key] as string).endsWith('/')) bad(`rsync.${key}`);
+    const start = key === 'incomingPrefix' && remote !== undefined ? `${rsyncHost(remote.host)}:/` : '/';
+    if (!(r[key] as string).startsWith(start) || !(r[key] as string).endsWith('/')) bad(`rsync.${key}`);
   }
   if (!(r['snapshotSuffix'] as string).endsWith('/')) bad('rsync.snapshotSuffix');
   if (!Array.isArray(p['warnings']) || p['warnings'].some((w) => typeof w !== 'string')) bad('warnings');
   return raw as HelperProfile;
+}
+
+/** rsync's name for the server in `host:path` (an IPv6 address in brackets). */
+export function rsyncHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+function tryParseRemote(text: string): RemoteTarget | null {
+  try { return parseRemoteTarget(text); } catch { return null; }
+}
+
+function validateHelperSsh(raw: unknown, installDir: unknown): HelperSsh {
+  const bad = (what: string): never => { throw invalid(`The stored helper profile is invalid: ssh.${what}.`, 'Run "Set Up Elevated Helper" again.'); };
+  if (typeof raw !== 'object' || raw === null || typeof installDir !== 'string') return bad('settings');
+  const s = raw as Record<string, unknown>;
+  if (s['exe'] !== `${installDir}\\rsync\\usr\\bin\\ssh.exe`) bad('exe is not the installed copy');
+  if (s['config'] !== `${installDir}\\ssh\\ssh_config`) bad('config is not the installed ssh_config');
+  if (typeof s['host'] !== 'string' || typeof s['user'] !== 'string' || typeof s['path'] !== 'string' || typeof s['port'] !== 'number') return bad('server');
+  const port = s['port'];
+  const t = tryParseRemote(`ssh://${s['user']}@${rsyncHost(s['host'])}:${port}${s['path']}`);
+  if (t === null || t.path !== s['path'] || t.host !== s['host']) bad('server');
+  const session = s['session'];
+  if (!Array.isArray(session) || session.length < 3 || session.at(-2) !== s['host'] || session.at(-1) !== 'exec sh' || session.at(-3) !== '--' || session[0] !== '-F') bad('session');
+  const transport = s['rsyncTransport'];
+  if (!Array.isArray(transport) || transport.length !== 3 || transport[0] !== '-e' || typeof transport[1] !== 'string' || rsyncArgProblem(transport[1]) !== undefined || transport[2] !== '-s') bad('rsyncTransport');
+  if (typeof s['fingerprint'] !== 'string' || !/^SHA256:[A-Za-z0-9+/]{43}$/.test(s['fingerprint'])) bad('fingerprint');
+  const files = s['files'];
+  if (!Array.isArray(files) || files.map((f: { name?: unknown }) => f?.name).join() !== 'ssh/ssh_config,ssh/known_hosts' || files.some((f: { sha256?: unknown }) => typeof f.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(f.sha256))) bad('files');
+  return raw as HelperSsh;
 }
 
 export type TargetFilesystem = 'NTFS' | 'ReFS' | 'FAT32' | 'FAT' | 'exFAT' | 'unknown';

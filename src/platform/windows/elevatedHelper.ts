@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { ShadowSlotsError } from '../../core/errors';
 import type { Profile } from '../../core/profile';
 import type { ProgressEvent } from '../../core/progress';
+import { looksRemote } from '../../core/remoteTarget';
 import { describeTaskResult, INSTALL_EXIT_MESSAGES } from '../../core/windows/codes';
 import { compareHelperProfiles, type HelperChange } from '../../core/windows/helperInstall';
 import { CANCEL_REQUEST_FILE, type HelperProfile } from '../../core/windows/helperProfile';
@@ -30,6 +31,8 @@ export interface HelperSetupOptions {
   /** For the user accounts: the user confirmed USER_ACCOUNT_WARNING. */
   userAccountAccepted?: boolean | undefined;
   rsyncFlavor?: RsyncFlavor | undefined;
+  /** For a ring on a server: the ssh-keyscan line the user accepted (HelperPlanInput.hostKey). */
+  hostKey?: string | undefined;
   signal?: AbortSignal;
 }
 
@@ -46,10 +49,11 @@ export async function planForThisMachine(o: HelperSetupOptions): Promise<HelperP
     setting: o.profile.rsyncPath, flavor: o.rsyncFlavor, pathEnv: process.env['PATH'], programFiles: process.env['ProgramFiles'],
     programFilesX86: process.env['ProgramFiles(x86)'], programData: programData(), systemDrive: process.env['SystemDrive'], exists: fileExists,
   });
-  const files = await collectRsyncRuntime(rsync.path);
+  const remote = looksRemote(o.profile.target);
+  const files = await collectRsyncRuntime(rsync.path, { ssh: remote });
   return planHelper({
-    profile: o.profile, account: o.account, userAccountAccepted: o.userAccountAccepted, userSid: user.sid, rsync: { ...rsync, files },
-    targetFilesystem: await windowsFileSystem(o.profile.target, o.signal),
+    profile: o.profile, account: o.account, userAccountAccepted: o.userAccountAccepted, userSid: user.sid, rsync: { ...rsync, files }, hostKey: o.hostKey,
+    targetFilesystem: remote ? 'unknown' : await windowsFileSystem(o.profile.target, o.signal),
     programData: programData(), systemRoot: systemRoot(), helperScript: readHelperAsset('helper.ps1'), installerScript: readHelperAsset('install.ps1'),
     nativeSource: readHelperAsset('native.cs'), localNames: [hostname(), hostname().split('.')[0]!],
   });
@@ -63,7 +67,12 @@ export async function runElevatedInstaller(plan: HelperPlan, mode: 'install' | '
     const staged = (name: string) => plan.staging.find((f) => f.name === name)!.sha256;
     const cmd = elevationCommand(systemRoot(), staging, { installer: staged('install.ps1'), manifest: staged('install.json') }, mode);
     const result = await run(cmd.command, cmd.argv, { env: cmd.env, okExitCodes: [0, ELEVATION_DECLINED, 1, 10, 11, 12, 13, 14, 15], ...(signal ? { signal } : {}) });
-    if (result.exitCode === 0) return { kind: 'done', taskName: plan.taskName, notes: plan.notes };
+    if (result.exitCode === 0) {
+      // A ring on a server: the installer leaves the task's new public key in staging.
+      const publicKey = plan.storedProfile.ssh === undefined ? '' : (await readFile(path.join(staging, 'public-key.txt'), 'utf8').catch(() => '')).trim();
+      const keyNote = publicKey === '' ? [] : [`Add this line to ~/.ssh/authorized_keys of ${plan.storedProfile.ssh!.user} on ${plan.storedProfile.ssh!.host} (ideally prefixed with "restrict,"): ${publicKey}`];
+      return { kind: 'done', taskName: plan.taskName, notes: [...plan.notes, ...keyNote] };
+    }
     if (result.exitCode === ELEVATION_DECLINED) return { kind: 'declined', message: INSTALL_EXIT_MESSAGES[ELEVATION_DECLINED]! };
     // The installer's own words (UAC cannot redirect its output, so it leaves them in the staging
     // folder): they name the folder, the processes or the icacls commands.

@@ -1,15 +1,16 @@
 import * as path from 'node:path';
 import { invalid } from '../../core/errors';
-import { looksRemote } from '../../core/remoteTarget';
+import { formatRemoteTarget, parseRemoteTarget } from '../../core/remoteTarget';
 import type { Profile } from '../../core/profile';
 import { buildRsyncArgv } from '../../core/rsyncArgs';
 import { META_DIR, INCOMING_DIR } from '../../core/layout';
 import { adminsOnly, expectedRules, RIGHTS, SID_ADMINISTRATORS, toSddl, type AceSpec } from '../../core/windows/acl';
 import { rsyncArgProblem } from '../../core/windows/cmdline';
-import { CANCEL_REQUEST_FILE, checkTargetFilesystem, HELPER_EXTRA_FLAGS, helperOptionProblem, RSYNC_EXE_PATH, USER_SID, type HelperProfile, type TargetFilesystem } from '../../core/windows/helperProfile';
+import { CANCEL_REQUEST_FILE, checkTargetFilesystem, HELPER_EXTRA_FLAGS, helperOptionProblem, rsyncHost, RSYNC_EXE_PATH, USER_SID, type HelperProfile, type TargetFilesystem } from '../../core/windows/helperProfile';
 import { checkWindowsPath, splitVolume, toRsyncPath, type RsyncFlavor } from '../../core/windows/paths';
 import { plannedFile, type PlannedFile } from './plannedFile';
-import { runtimeFiles, type RsyncRuntimeFile } from './rsyncRuntime';
+import { helperKeygenArguments, planHelperSsh, type HelperSshPlan } from './helperSsh';
+import { runtimeFiles, SSH_PACKAGE_HINT, SSH_PROGRAMS, type RsyncRuntimeFile } from './rsyncRuntime';
 import { buildTaskXml, encodeTaskXml } from './taskXml';
 import type { TaskPrincipal, TaskSpec } from './taskSpec';
 
@@ -48,6 +49,12 @@ export interface HelperPlanInput {
    * loads from its folder as read now (their SHA-256 must match what the installer reads).
    */
   rsync: { path: string; flavor: RsyncFlavor; files: RsyncRuntimeFile[] };
+  /**
+   * For a ring on a server: the host-key line the user accepted unelevated (one line of
+   * `ssh-keyscan` output), written as the helper's known_hosts. rsync.files must then hold
+   * ssh.exe and ssh-keygen.exe from rsync's folder (collectRsyncRuntime(…, { ssh: true })).
+   */
+  hostKey?: string | undefined;
   /** This computer's names (host name, NetBIOS name, FQDN): a share on it is refused as target. */
   localNames?: readonly string[] | undefined;
   targetFilesystem: TargetFilesystem;
@@ -91,6 +98,11 @@ export interface InstallManifest {
   rsync: Array<{ name: string; from: string; sha256: string }>;
   /** Created empty: the requester may write it (and nothing else there) to cancel a run. */
   cancelRequest: string;
+  /**
+   * Only for a ring on a server: ssh-keygen (the installed copy) and its arguments, run by the
+   * installer in `<installDir>\\ssh` after the files are in place; it builds the same list itself.
+   */
+  keygen?: { exe: string; arguments: string[]; workingDirectory: string };
   /** The schtasks commands the installer builds itself (it refuses a plan whose copy here differs). */
   register: string[];
   run: string[];
@@ -141,18 +153,13 @@ export function planHelper(input: HelperPlanInput): HelperPlan {
     throw invalid(`The elevated helper takes shadow copies, but this profile's snapshot method is "${profile.snapshot}".`, 'Set the snapshot method to "vss" or "auto", or back up without the helper.');
   }
   const source = checkWindowsPath(profile.source);
-  // The helper rotates the ring itself, with PowerShell on this computer's file system: it has no
-  // SSH transport yet, so a ring on a server is refused here rather than half-supported.
-  if (looksRemote(profile.target)) {
-    throw invalid(`The elevated helper backs up to a folder on this computer or a network share; ${profile.target} is a ring on a server over SSH, which the helper cannot reach yet.`,
-      'Back up to the server without the helper (the engine reaches it over SSH; snapshot "none"), or choose a local or network-share target for the helper.');
-  }
+  const remote = parseRemoteTarget(profile.target);
   // Windows has neither btrfs nor ZFS: the helper's slots are hard-linked folders (auto picks that).
   if (profile.targetMode === 'cow') {
     throw invalid('The elevated helper keeps hard-linked slots: copy-on-write slots need a btrfs or ZFS target, which Windows does not have.',
       'Set the target mode (shadowSlots.targetMode, --target-mode) to "auto" or "links".');
   }
-  const target = checkWindowsPath(profile.target);
+  const target = remote === null ? checkWindowsPath(profile.target) : formatRemoteTarget(remote);
   const programData = checkWindowsPath(input.programData);
   const systemRoot = checkWindowsPath(input.systemRoot);
   const { volume, relative } = splitVolume(source);
@@ -160,15 +167,17 @@ export function planHelper(input: HelperPlanInput): HelperPlan {
     throw invalid(`The elevated helper does not back up a whole drive (${volume}): a drive holds other users' files and the system's registry hives, and the helper's slots are readable by you.`,
       'Back up a folder of your own (for example your user folder or a project folder); back up a whole drive with a tool an administrator runs.');
   }
-  checkHelperTarget(target, input.localNames ?? []);
+  if (remote === null) checkHelperTarget(target, input.localNames ?? []);
   const rsyncOrigin = checkRsyncOrigin(input.rsync.path);
-  const fs = checkTargetFilesystem(input.targetFilesystem, profile.slots);
+  // A server's file system is not this computer's to probe; its slots are POSIX hard links.
+  const fs = remote === null ? checkTargetFilesystem(input.targetFilesystem, profile.slots) : { coarseTimes: false, warnings: [] };
   const targetIsUnc = target.startsWith('\\\\');
   if (targetIsUnc && input.account === 'user-s4u') {
     throw invalid('An S4U task has no network credentials, so it cannot write to a network share.', 'Choose account "user" (runs while you are logged on) or "system" (the share must allow the computer account).');
   }
-  if (input.account === 'system') notes.push(SYSTEM_ACCOUNT_LIMITS);
-  else notes.push(USER_ACCOUNT_WARNING);
+  if (input.account !== 'system') notes.push(USER_ACCOUNT_WARNING);
+  // SYSTEM's missing network credentials matter for a share, not for the helper's own ssh key.
+  else if (remote === null) notes.push(SYSTEM_ACCOUNT_LIMITS);
   notes.push(...fs.warnings);
   if (profile.filterFile !== undefined) notes.push(`The elevated helper does not read the filter file ${profile.filterFile} (a file you can change, read with administrator rights): its rules do not apply to shadow-copy backups; use excludes.`);
   checkRsyncValues(profile);
@@ -183,7 +192,18 @@ export function planHelper(input: HelperPlanInput): HelperPlan {
   const flavor = input.rsync.flavor;
 
   const runtime = runtimeFiles(input.rsync.files, flavor);
-  const targetRsync = toRsyncPath(target, flavor);
+  let ssh: HelperSshPlan | undefined;
+  if (remote !== null) {
+    const have = new Set(input.rsync.files.map((f) => f.name.toLowerCase()));
+    const missing = SSH_PROGRAMS.filter((p) => !have.has(p));
+    if (missing.length > 0) throw invalid(`${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not beside rsync.exe (${input.rsync.path}): the elevated helper reaches ${remote.host} only with the ssh of rsync's own runtime.`, SSH_PACKAGE_HINT);
+    ssh = planHelperSsh({ target: remote, hostKey: input.hostKey, installDir, flavor, profileName: profile.name });
+    notes.push(...ssh.notes);
+  }
+  // On a server, rsync names the ring host:/path (the user is in the helper's ssh_config) and
+  // --link-dest is the server's own path.
+  const targetRsync = remote === null ? toRsyncPath(target, flavor) : remote.path;
+  const targetDestination = remote === null ? targetRsync : `${rsyncHost(remote.host)}:${remote.path}`;
   const linkDestPath = `${targetRsync}/0`;
   const argv = buildRsyncArgv({
     source: '/placeholder-source', destination: '/placeholder-destination', linkDest: linkDestPath,
@@ -221,10 +241,11 @@ export function planHelper(input: HelperPlanInput): HelperPlan {
       linkDest,
       snapshotPrefix: `${toRsyncPath(linkDir, flavor)}/`,
       snapshotSuffix: `/${relativePosix}`,
-      incomingPrefix: `${targetRsync}/${META_DIR}/${INCOMING_DIR}/`,
+      incomingPrefix: `${targetDestination}/${META_DIR}/${INCOMING_DIR}/`,
       excludeFromPrefix: `${toRsyncPath(tmpDir, flavor)}/`,
     },
     warnings: fs.warnings,
+    ...(ssh ? { ssh: ssh.stored } : {}),
   };
   for (const option of options) {
     const problem = helperOptionProblem(option);
@@ -232,7 +253,7 @@ export function planHelper(input: HelperPlanInput): HelperPlan {
       throw invalid(`The rsync option ${JSON.stringify(option)} ${problem}.`, `Extra options the helper accepts: ${HELPER_EXTRA_FLAGS.join(' ')} and --bwlimit= --max-size= --min-size= --timeout= --checksum-choice= with a plain value.`);
     }
   }
-  for (const value of [...options, linkDest, storedProfile.rsync.snapshotPrefix, storedProfile.rsync.snapshotSuffix, storedProfile.rsync.incomingPrefix, storedProfile.rsync.excludeFromPrefix]) {
+  for (const value of [...options, ...(ssh?.stored.rsyncTransport ?? []), linkDest, storedProfile.rsync.snapshotPrefix, storedProfile.rsync.snapshotSuffix, storedProfile.rsync.incomingPrefix, storedProfile.rsync.excludeFromPrefix]) {
     const problem = rsyncArgProblem(value);
     if (problem !== undefined) throw invalid(`The rsync argument ${JSON.stringify(value)} ${problem}; the elevated helper refuses it.`, 'Rename the folder or change the value.');
   }
@@ -265,6 +286,7 @@ export function planHelper(input: HelperPlanInput): HelperPlan {
     file('native.cs', Buffer.from(input.nativeSource, 'utf8')),
     file('profile.json', Buffer.from(JSON.stringify(storedProfile, null, 2) + '\n', 'utf8')),
     file('task.xml', encodeTaskXml(taskXml)),
+    ...(ssh?.files ?? []),
     ...runtime.filter((f) => !f.name.startsWith('rsync/usr/bin/')),
   ];
   const fromOrigin = runtime.filter((f) => f.name.startsWith('rsync/usr/bin/'));
@@ -285,6 +307,8 @@ export function planHelper(input: HelperPlanInput): HelperPlan {
     folder(cancelDir, [...adminsOnly(), { sid: input.userSid, rights: RIGHTS.cancelAppend, scope: 'files-below' }]),
     folder(tmpDir, adminsOnly()),
     folder(rsyncDir, adminsOnly()),
+    // The task's private key, known_hosts and ssh_config: administrators and SYSTEM only.
+    ...(ssh ? [folder(w.join(installDir, 'ssh'), adminsOnly())] : []),
   ];
   const system32 = w.join(systemRoot, 'System32');
   const schtasks = w.join(system32, 'schtasks.exe');
@@ -300,6 +324,7 @@ export function planHelper(input: HelperPlanInput): HelperPlan {
     files: copied.map((f) => ({ name: f.name, sha256: f.sha256 })),
     rsync: fromOrigin.map((f) => ({ name: f.name, from: f.name === RSYNC_EXE_PATH ? rsyncOrigin : w.join(rsyncDirOrigin, f.name.slice('rsync/usr/bin/'.length)), sha256: f.sha256 })),
     cancelRequest: w.join(cancelDir, CANCEL_REQUEST_FILE),
+    ...(ssh ? { keygen: { exe: w.join(rsyncDir, 'usr', 'bin', 'ssh-keygen.exe'), arguments: helperKeygenArguments(profile.name), workingDirectory: w.join(installDir, 'ssh') } } : {}),
     register: [schtasks, '/Create', '/XML', w.join(installDir, 'task.xml'), '/TN', taskName, '/F'],
     run: [schtasks, '/Run', '/TN', taskName],
     unregister: [schtasks, '/Delete', '/TN', taskName, '/F'],

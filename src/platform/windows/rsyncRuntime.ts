@@ -22,12 +22,18 @@ const MAX_FILES = 64;
 const MAX_BYTES = 64 * 1024 * 1024;
 const RUNTIME_NAME = RUNTIME_FILE_NAME;
 
+/** Installed beside rsync.exe when the ring is on a server (issue 15): the ssh of rsync's own runtime. */
+export const SSH_PROGRAMS = ['ssh.exe', 'ssh-keygen.exe'] as const;
+/** What to install when ssh.exe or ssh-keygen.exe is not beside rsync.exe. */
+export const SSH_PACKAGE_HINT = 'Install OpenSSH into rsync\'s own runtime, from a prompt run as administrator: MSYS2 "pacman -S openssh", Cygwin setup-x86_64.exe with the "openssh" package (cwRsync ships ssh.exe and ssh-keygen.exe in its bin folder). The helper never uses Windows\' own OpenSSH or one found on PATH.';
+
 /**
  * Reads rsync.exe and, following the PE import tables, every DLL it needs that lies in the
  * same folder (breadth first, rsync.exe first). `exe` is a path on this machine: the rsync found
- * on Windows, or off Windows a folder copied from one (`helper plan --rsync-from`).
+ * on Windows, or off Windows a folder copied from one (`helper plan --rsync`). With `ssh`, the
+ * folder's ssh.exe and ssh-keygen.exe and their DLLs come too, for a ring on a server.
  */
-export async function collectRsyncRuntime(exe: string): Promise<RsyncRuntimeFile[]> {
+export async function collectRsyncRuntime(exe: string, options: { ssh?: boolean } = {}): Promise<RsyncRuntimeFile[]> {
   const dir = path.dirname(exe);
   // Windows file names are case-insensitive; a copy on another OS keeps whatever case it had.
   const names = await readdir(dir).catch((error: NodeJS.ErrnoException) => {
@@ -35,17 +41,22 @@ export async function collectRsyncRuntime(exe: string): Promise<RsyncRuntimeFile
   });
   const byLower = new Map(names.map((n) => [n.toLowerCase(), n]));
   const files: RsyncRuntimeFile[] = [];
-  const queue = [path.basename(exe)];
+  const programs = options.ssh === true ? [...SSH_PROGRAMS] : [];
+  const queue = [path.basename(exe), ...programs];
   const seen = new Set(queue.map((n) => n.toLowerCase()));
   while (queue.length > 0) {
     const name = queue.shift()!;
     const actual = byLower.get(name.toLowerCase());
+    if (actual === undefined && programs.includes(name as typeof SSH_PROGRAMS[number])) {
+      throw new ShadowSlotsError('preflight', `${name} is not beside rsync.exe in ${dir}: the elevated helper reaches a server only with the ssh of rsync's own runtime.`, { hint: SSH_PACKAGE_HINT });
+    }
     if (actual === undefined) throw new ShadowSlotsError('preflight', `${path.join(dir, name)} does not exist.`, { hint: 'Install rsync again (see docs/windows.md).' });
     if (!RUNTIME_NAME.test(actual)) throw invalid(`${JSON.stringify(actual)} in ${dir} is not a file name the helper installs.`);
+    const program = programs.find((p) => p === name.toLowerCase());
     const file = path.join(dir, actual);
     if ((await stat(file)).size > MAX_BYTES) throw invalid(`${file} is larger than ${MAX_BYTES} bytes; it is not an rsync runtime file.`);
     const bytes = await readFile(file);
-    files.push({ name: files.length === 0 ? 'rsync.exe' : actual, bytes });
+    files.push({ name: files.length === 0 ? 'rsync.exe' : program ?? actual, bytes });
     let imports: string[];
     try {
       imports = peImports(bytes);
@@ -56,7 +67,7 @@ export async function collectRsyncRuntime(exe: string): Promise<RsyncRuntimeFile
       if (seen.has(dll) || !byLower.has(dll)) continue;
       seen.add(dll);
       queue.push(dll);
-      if (seen.size > MAX_FILES) throw invalid(`rsync.exe in ${dir} needs more than ${MAX_FILES} DLLs from its folder; that is not an rsync installation the helper can copy.`);
+      if (seen.size > MAX_FILES) throw invalid(`${programs.length > 0 ? 'rsync.exe and ssh need' : 'rsync.exe needs'} more than ${MAX_FILES} DLLs from its folder ${dir}; that is not an rsync installation the helper can copy.`);
     }
   }
   return files;

@@ -190,7 +190,7 @@ function helperRunner(services: Services): BackupRunner {
     let plan: HelperPlan | undefined;
     let state: HelperInstallState | undefined;
     let change: HelperChange | undefined;
-    // The helper's plan refuses a ring on a server; the route says so without asking it.
+    // The helper can plan a ring on a server but not yet run it (issue 15); the route says so without asking it.
     if (!remote) {
       try {
         plan = await helper.planForThisMachine({ profile, ...choice, signal });

@@ -4,8 +4,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { fakeMsys2Runtime } from '../../unit/windows/peBuilder';
+import { fakeMsys2Runtime, fakeMsys2SshRuntime } from '../../unit/windows/peBuilder';
 import { HOSTILE_WINDOWS_NAMES, planFor, USER_SID } from '../../unit/windows/planFixtures';
+import { collectRsyncRuntime } from '../../../src/platform/windows/rsyncRuntime';
 
 const root = join(__dirname, '../../..');
 
@@ -121,4 +122,32 @@ test('helper plan: invalid input exits 2 with a clear message and writes nothing
     assert.equal(noRsync.status, 2);
     assert.match(noRsync.stderr, /--rsync is required when planning off Windows/);
   }
+});
+
+test('helper plan --target ssh://… --host-key: ssh.exe and ssh-keygen.exe of rsync\'s folder, the ssh_config and known_hosts, as Set Up would stage them; without ssh beside rsync it names the package (issue 15)', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'ss-helper-plan-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const rsync = await rsyncFolder(dir);
+  const target = 'ssh://backup@nas:2222/srv/My Backups/alice';
+  const hostKey = '[nas]:2222 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAINQhgIQgO+YeXwREMkVS6VL8CVwJlTeEyLmGUGELzeDn';
+  const base = ['helper', 'plan', '--source', 'C:\\src\\p', '--target', target, '--name', 'p', '--rsync', rsync, '--user-sid', USER_SID];
+  const noSsh = cli([...base, '--host-key', hostKey, '--out', join(dir, 'no-ssh')]);
+  assert.equal(noSsh.status, 1, noSsh.stderr);
+  assert.match(noSsh.stderr, /ssh\.exe is not beside rsync\.exe/);
+  assert.match(noSsh.stderr, /pacman -S openssh/);
+  await assert.rejects(readdir(join(dir, 'no-ssh')), /ENOENT/);
+  for (const f of fakeMsys2SshRuntime()) await writeFile(join(dir, 'usr', 'bin', f.name), f.bytes);
+  const noKey = cli([...base, '--out', join(dir, 'no-key')]);
+  assert.equal(noKey.status, 2, noKey.stderr);
+  assert.match(noKey.stderr, /needs it accepted first/);
+  const out = join(dir, 'out');
+  const r = cli([...base, '--host-key', hostKey, '--out', out]);
+  assert.equal(r.status, 0, r.stderr);
+  // Set Up collects the runtime the same way (rsync.exe, ssh.exe, ssh-keygen.exe, then the DLLs).
+  const files = await collectRsyncRuntime(rsync, { ssh: true });
+  const expected = planFor({ source: 'C:\\src\\p', target, name: 'p' }, { rsync: { path: 'C:\\msys64\\usr\\bin\\rsync.exe', flavor: 'msys2', files }, targetFilesystem: 'unknown', hostKey });
+  assert.deepEqual(await listTree(out), expected.staging.map((f) => f.name).sort());
+  for (const f of expected.staging) assert.ok((await readFile(join(out, ...f.name.split('/')))).equals(f.bytes), f.name);
+  assert.match(r.stdout, /read by the installer with ssh\.exe, ssh-keygen\.exe and 4 DLL\(s\) from that folder/);
+  assert.match(r.stdout, /host key accepted for backup@nas:2222: SHA256:DPeSXOKKgHNcuI7ta\+sqyqF06tsg\+8BcWOF00dprx9c/);
 });

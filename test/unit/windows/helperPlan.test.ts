@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { buildRsyncArgv } from '../../../src/core/rsyncArgs';
 import { splitWindowsArgs } from '../../../src/core/windows/cmdline';
@@ -11,19 +11,12 @@ import { checkTargetFilesystem, helperOptionProblem, helperRsyncArgv, validateHe
 import { rsyncLocationFix, USER_ACCOUNT_WARNING } from '../../../src/platform/windows/helperPlan';
 import { fakeMsys2Runtime } from './peBuilder';
 import { ShadowSlotsError } from '../../../src/core/errors';
-import { HOSTILE_WINDOWS_NAMES, planFor, USER_SID } from './planFixtures';
+import { golden, HOSTILE_WINDOWS_NAMES, planFor, USER_SID } from './planFixtures';
 
-const fixtures = join(__dirname, '../../fixtures/windows');
-const update = process.env['UPDATE_GOLDEN'] === '1';
 const parser = new XMLParser({ ignoreAttributes: false, parseTagValue: false, trimValues: true });
 /** The generated files; the scripts are constant assets and the rsync binaries are test inputs. */
 const GENERATED = ['profile.json', 'task.xml', 'install.json', 'acl.json', 'rsync/etc/fstab'];
 
-function golden(dir: string, name: string, actual: Buffer): void {
-  const file = join(fixtures, dir, name);
-  if (update) { mkdirSync(dirname(file), { recursive: true }); writeFileSync(file, actual); }
-  assert.ok(readFileSync(file).equals(actual), `${dir}/${name} differs from the golden file (UPDATE_GOLDEN=1 to accept a deliberate change)`);
-}
 
 function taskOf(plan: ReturnType<typeof planFor>) {
   const bytes = plan.files.find((f) => f.name === 'task.xml')!.bytes;
@@ -263,8 +256,3 @@ test('refusals with a clear message', () => {
   assert.match(filtered.notes.join('\n'), /does not read the filter file/);
 });
 
-test('a ring on a server over SSH is refused by the helper plan with what to do instead (the helper has no SSH transport)', () => {
-  for (const target of ['backup@nas:/srv/backups/p', 'ssh://backup@nas:2222/srv/backups/p']) {
-    assert.throws(() => planFor({ source: 'C:\\src\\p', target }), (e: Error) => /ring on a server over SSH, which the helper cannot reach yet/.test(e.message));
-  }
-});

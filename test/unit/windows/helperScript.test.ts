@@ -245,7 +245,8 @@ test('install.ps1: review H1 - rsync is read from its checked location and compa
   const t = installer.text;
   assert.match(t, /\$bytes = \[ShadowSlots\.Native\]::ReadFromAdminLocation\(\[string\]\$f\.from, \[ref\]\$problem, \[ref\]\$where\)/);
   assert.match(t, /if \(\(Get-Sha256 \$bytes\) -cne \$f\.sha256\) \{ Fail 11/);
-  assert.match(t, /\$f\.name -cnotmatch '\^\(helper\\\.ps1\|native\\\.cs\|profile\\\.json\|task\\\.xml\|rsync\/etc\/fstab\)\$'/);
+  assert.match(t, /\$fileNames = if \(\$Remote\) \{ '\^\(helper\\\.ps1\|native\\\.cs\|profile\\\.json\|task\\\.xml\|rsync\/etc\/fstab\|ssh\/ssh_config\|ssh\/known_hosts\)\$' \} else \{ '\^\(helper\\\.ps1\|native\\\.cs\|profile\\\.json\|task\\\.xml\|rsync\/etc\/fstab\)\$' \}/);
+  assert.match(t, /\$f\.name -cnotmatch \$fileNames -or/);
   const native = readFileSync(join(dir, 'native.cs'), 'utf8');
   const read = /public static byte\[\] ReadFromAdminLocation[\s\S]*?\n {8}\}/.exec(native)![0];
   assert.match(read, /new string\[\] \{ Acl\.Administrators, Acl\.LocalSystem, Acl\.TrustedInstaller \}/);

@@ -76,3 +76,12 @@ export function fakeMsys2Runtime(): Array<{ name: string; bytes: Buffer }> {
     { name: 'msys-iconv-2.dll', bytes: buildPe({ imports: ['msys-2.0.dll', 'KERNEL32.dll'] }) },
   ];
 }
+
+/** fakeMsys2Runtime plus MSYS2's ssh.exe and ssh-keygen.exe and the DLLs only they load (issue 15). */
+export function fakeMsys2SshRuntime(): Array<{ name: string; bytes: Buffer }> {
+  return [...fakeMsys2Runtime(),
+    { name: 'ssh.exe', bytes: buildPe({ imports: ['msys-2.0.dll', 'msys-crypto-3.dll', 'msys-z.dll', 'KERNEL32.dll'] }) },
+    { name: 'ssh-keygen.exe', bytes: buildPe({ imports: ['msys-2.0.dll', 'msys-crypto-3.dll'] }) },
+    { name: 'msys-crypto-3.dll', bytes: buildPe({ imports: ['msys-2.0.dll', 'KERNEL32.dll'] }) },
+    { name: 'msys-z.dll', bytes: buildPe({ imports: ['msys-2.0.dll'] }) }];
+}

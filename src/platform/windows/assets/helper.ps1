@@ -227,6 +227,9 @@ function Assert-Profile($p) {
   $ctl = '[\x00-\x1f\x7f]'
   $bad = { param($what) Stop-Helper 2 "The stored helper profile is invalid: $what. Run Set Up Elevated Helper again." }
   if ($p.format -ne 3 -or $p.kind -ne 'shadow-slots-helper') { & $bad 'unknown format' }
+  # Issue 15: a ring on a server is planned and installed (copied ssh, ssh_config, known_hosts,
+  # key), but this script's run over SSH is not built; it stops before touching anything.
+  if ($null -ne $p.PSObject.Properties['ssh']) { Stop-Helper 2 "This helper's ring is on a server over SSH ($($p.ssh.user)@$($p.ssh.host)); the elevated helper cannot run such a backup yet. Back up with the engine (snapshot method none) until it can." }
   if ($p.name -isnot [string] -or $p.name -notmatch '^[\p{L}\p{N}][\p{L}\p{N} ._-]{0,63}$') { & $bad 'name' }
   # A user account (local, domain or Microsoft Entra): never a group such as Users or Everyone (review L2).
   if ($p.requester -isnot [string] -or $p.requester -cnotmatch '^S-1-(5-21(-\d{1,10}){4}|12-1(-\d{1,10}){4})$') { & $bad 'requester' }

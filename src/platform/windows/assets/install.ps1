@@ -135,6 +135,32 @@ function Get-LockDownFix([string]$Folder) {
 }
 
 # Hash and parse the same bytes: the staging folder is writable by the user.
+# The task's key pair, made by the installed ssh-keygen in the admin-only ssh folder (no
+# passphrase: only SYSTEM and Administrators can read it). The arguments are built here, and a
+# plan naming others is refused; the profile name allows no quote or backslash, so quoting each
+# argument once reads back the same in Cygwin's and MSVCRT's parsers. The public half goes to
+# the unelevated side through a new file in staging.
+function Get-KeygenArguments([string]$Name) { @('-q', '-t', 'ed25519', '-N', '', '-C', "shadow-slots-helper $Name", '-f', 'id_ed25519') }
+function New-TaskKey {
+  $exe = [IO.Path]::Combine($M.installDir, 'rsync\usr\bin\ssh-keygen.exe')
+  $dir = [IO.Path]::Combine($M.installDir, 'ssh')
+  $arguments = @(Get-KeygenArguments $M.profile)
+  if ($M.keygen.exe -ne $exe -or $M.keygen.workingDirectory -ne $dir -or (@($M.keygen.arguments) -join "`n") -cne ($arguments -join "`n")) { Fail 10 'install.json names another ssh-keygen command than the installer runs.' }
+  if (-not (Test-TreeAdminOnly $dir)) { Fail 12 "$dir can be changed by someone other than an administrator." }
+  $info = [Diagnostics.ProcessStartInfo]::new($exe, (@($arguments.ForEach({ '"' + $_ + '"' })) -join ' '))
+  $info.WorkingDirectory = $dir
+  $info.UseShellExecute = $false
+  $info.RedirectStandardInput = $true
+  $p = [Diagnostics.Process]::Start($info)
+  $p.StandardInput.Close()
+  $p.WaitForExit()
+  $public = [IO.Path]::Combine($dir, 'id_ed25519.pub')
+  if ($p.ExitCode -ne 0 -or -not [IO.File]::Exists([IO.Path]::Combine($dir, 'id_ed25519')) -or -not [IO.File]::Exists($public)) { Fail 11 "ssh-keygen.exe failed (exit code $($p.ExitCode)); nothing was registered." }
+  if (-not (Test-TreeAdminOnly $dir)) { Fail 12 "The task's key in $dir can be changed by someone other than an administrator." }
+  $fs = [ShadowSlots.Native]::CreateNew([IO.Path]::Combine($Staging, 'public-key.txt'))
+  try { $bytes = [IO.File]::ReadAllBytes($public); $fs.Write($bytes, 0, $bytes.Length) } finally { $fs.Dispose() }
+}
+
 $planBytes = [IO.File]::ReadAllBytes($Plan)
 if ((Get-Sha256 $planBytes) -cne $PlanSha256.ToLowerInvariant()) { Fail 10 'install.json changed after it was planned; run Set Up Elevated Helper again.' }
 $M = Microsoft.PowerShell.Utility\ConvertFrom-Json -InputObject ($Utf8.GetString($planBytes))
@@ -144,8 +170,10 @@ if ($M.profile -isnot [string] -or $M.profile -notmatch '^[\p{L}\p{N}][\p{L}\p{N
 if ($M.installRoot -ne $expectedRoot -or $M.installDir -ne [IO.Path]::Combine($expectedRoot, $M.profile)) { Fail 10 'install.json names a folder outside %ProgramData%\Shadow Slots.' }
 if ($M.taskName -cne "\Shadow Slots\helper-$($M.profile)") { Fail 10 'install.json names another task.' }
 $folders = @($M.folders)
-$leaves = @('', 'links', 'state', 'cancel', 'tmp', 'rsync')
-if ($folders.Count -ne 7 -or $folders[0].path -ne $M.installRoot) { Fail 10 'install.json lists unexpected folders.' }
+# A ring on a server (issue 15): the task's key, known_hosts and ssh_config in an admin-only ssh folder.
+$Remote = $null -ne $M.PSObject.Properties['keygen']
+$leaves = @('', 'links', 'state', 'cancel', 'tmp', 'rsync') + @(if ($Remote) { 'ssh' })
+if ($folders.Count -ne $leaves.Count + 1 -or $folders[0].path -ne $M.installRoot) { Fail 10 'install.json lists unexpected folders.' }
 for ($i = 0; $i -lt $leaves.Count; $i++) {
   $want = if ($leaves[$i] -eq '') { $M.installDir } else { [IO.Path]::Combine($M.installDir, $leaves[$i]) }
   if ($folders[$i + 1].path -ne $want -or $folders[$i + 1].sddl -cnotmatch '^O:S-1-5-32-544D:P(\([A-Z]*;[A-Z]*;0x[0-9a-f]+;;;S-1-[0-9-]+\))+$') { Fail 10 'install.json lists unexpected folders.' }
@@ -158,8 +186,9 @@ $Unregister = @('/Delete', '/TN', $M.taskName, '/F')
 $schtasksExe = [IO.Path]::Combine($System32, 'schtasks.exe')
 if ((@($M.register) -join "`n") -ne (@($schtasksExe) + $Register -join "`n") -or (@($M.unregister) -join "`n") -ne (@($schtasksExe) + $Unregister -join "`n")) { Fail 10 'install.json names other schtasks commands than the installer runs.' }
 $Staging = [IO.Path]::GetDirectoryName($Plan)
+$fileNames = if ($Remote) { '^(helper\.ps1|native\.cs|profile\.json|task\.xml|rsync/etc/fstab|ssh/ssh_config|ssh/known_hosts)$' } else { '^(helper\.ps1|native\.cs|profile\.json|task\.xml|rsync/etc/fstab)$' }
 foreach ($f in @($M.files)) {
-  if ($f.name -cnotmatch '^(helper\.ps1|native\.cs|profile\.json|task\.xml|rsync/etc/fstab)$' -or $f.sha256 -cnotmatch '^[0-9a-f]{64}$') { Fail 10 "install.json names an unexpected file $($f.name)." }
+  if ($f.name -cnotmatch $fileNames -or $f.sha256 -cnotmatch '^[0-9a-f]{64}$') { Fail 10 "install.json names an unexpected file $($f.name)." }
 }
 # rsync and its DLLs are read from where they were found, and only from a folder that only
 # administrators can change (review H1); all from one folder, rsync.exe first.
@@ -287,7 +316,7 @@ foreach ($f in @($M.files)) {
   Write-Checked $f.name $bytes $f.sha256
 }
 foreach ($f in $rsyncFiles) { Write-Checked $f.name $rsyncBytes[$f.name] $f.sha256 }
-foreach ($required in 'helper.ps1', 'native.cs', 'profile.json', 'task.xml', 'rsync/usr/bin/rsync.exe') { if (-not $staged.ContainsKey($required)) { Fail 10 "install.json does not list $required." } }
+foreach ($required in @('helper.ps1', 'native.cs', 'profile.json', 'task.xml', 'rsync/usr/bin/rsync.exe') + @(if ($Remote) { 'rsync/usr/bin/ssh.exe', 'rsync/usr/bin/ssh-keygen.exe', 'ssh/ssh_config', 'ssh/known_hosts' })) { if (-not $staged.ContainsKey($required)) { Fail 10 "install.json does not list $required." } }
 [IO.File]::WriteAllBytes($M.cancelRequest, [byte[]]@())
 
 # The task must run exactly the installed helper with the system's own 64-bit PowerShell, as the
@@ -325,6 +354,7 @@ $settings = @($leaves.Where({ $_ -like 'Settings/*' }).ForEach({ $_.Substring(9)
 if ($top -cne 'RegistrationInfo,Triggers,Principals,Settings,Actions' -or $triggers -cne 'Triggers=' -or $settings -cne $TaskSettings) {
   Fail 10 'task.xml has triggers or settings other than planned.'
 }
+if ($Remote) { New-TaskKey }
 Invoke-Schtasks $Register 13
 Remove-Work
 exit 0
