@@ -134,7 +134,6 @@ function Get-LockDownFix([string]$Folder) {
   "  icacls ""$Folder"" /reset /T /C /Q`r`n  icacls ""$Folder"" /inheritance:r /grant:r *S-1-5-18:(OI)(CI)F *S-1-5-32-544:(OI)(CI)F *S-1-5-32-545:(OI)(CI)RX`r`n  icacls ""$Folder"" /setowner *S-1-5-32-544 /T /C /Q"
 }
 
-# Hash and parse the same bytes: the staging folder is writable by the user.
 # The task's key pair, made by the installed ssh-keygen in the admin-only ssh folder (no
 # passphrase: only SYSTEM and Administrators can read it). The arguments are built here, and a
 # plan naming others is refused; the profile name allows no quote or backslash, so quoting each
@@ -161,6 +160,7 @@ function New-TaskKey {
   try { $bytes = [IO.File]::ReadAllBytes($public); $fs.Write($bytes, 0, $bytes.Length) } finally { $fs.Dispose() }
 }
 
+# Hash and parse the same bytes: the staging folder is writable by the user.
 $planBytes = [IO.File]::ReadAllBytes($Plan)
 if ((Get-Sha256 $planBytes) -cne $PlanSha256.ToLowerInvariant()) { Fail 10 'install.json changed after it was planned; run Set Up Elevated Helper again.' }
 $M = Microsoft.PowerShell.Utility\ConvertFrom-Json -InputObject ($Utf8.GetString($planBytes))
