@@ -10,7 +10,7 @@
 //   12e Delete Slot…: a modal that says what is lost; the row and the folder go
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runCommand, showSlots, step } from './uiSteps.mjs';
+import { quietNotifications, runCommand, showSlots, step } from './uiSteps.mjs';
 import { contextMenu, dialogPath, shot, toast, waitToast } from './ui.mjs';
 
 export const SLOT_ACTIONS_UI_TESTS = 5;
@@ -30,10 +30,11 @@ export async function slotActionsUiTest({ page, workspace, target, tools, outDir
         for (let i = 0; i < 2; i++) await page.keyboard.press('Escape').catch(() => undefined);
         throw error;
       }
-    });
+    }, page);
     return ok;
   };
   const backUp = async (re) => {
+    await quietNotifications(page);
     await forgetToasts();
     await runCommand(page, 'Shadow Slots: Back Up Now');
     return waitToast(page, re, 120_000);

@@ -22,7 +22,7 @@ export const UI_TESTS = 12;
 /** A journey that needs an earlier one: reported as not run (a failure) when that one failed. */
 async function after(ok, results, name, fn, page) {
   if (!ok) { skipped(results, name, 'an earlier journey it builds on failed'); return false; }
-  return step(results, name, page ? closingOnFailure(page, fn, name) : fn);
+  return step(results, name, page ? closingOnFailure(page, fn, name) : fn, page);
 }
 
 /** Where a failed journey's screen is saved (vscode-failed-<journey>.png); set by uiTest. */

@@ -1,7 +1,17 @@
 // What the UI journeys (ui.mjs, scheduleUi.mjs) share: reporting a step, and the command palette.
 
+/**
+ * VS Code shows no toast for a notification added when three others were added within the last
+ * 800 ms (its NotificationsToasts SPAM_PROTECTION; the notification only goes to the bell). A
+ * journey's own progress notification and result then vanished after the previous journey's two
+ * (UI 09's "Backup not started", 12a's "No changes", 12d's "is damaged"): each journey, and each
+ * action that expects a toast right after another, starts once the window has been quiet that long.
+ */
+export const quietNotifications = (page) => page.waitForTimeout(1000);
+
 /** Runs one journey and records its result; returns whether it passed. */
-export async function step(results, name, fn) {
+export async function step(results, name, fn, page) {
+  if (page) await quietNotifications(page);
   const t = Date.now();
   try { await fn(); results.push({ name, ms: Date.now() - t }); return true; } catch (error) { results.push({ name, error }); return false; }
 }
