@@ -192,9 +192,11 @@ class BackupRun {
    * missing), older ones are moved to the trash.
    */
   private async repairAndPrepare(ring: RingStore, profile: Profile, report: PreflightReport): Promise<{ id: string; newest: RingEntry | undefined; previousManifest: SlotManifest | null; incoming: IncomingPlan | null; send: SendDecision }> {
+    // First: a copy an interrupted run left running would write into what the steps below repair
+    // (an in-progress folder, a received subvolume, the snapshot a send still reads).
+    this.notes.push(...(await stopOrphanedCopy(ring)));
     this.notes.push(...(await ring.repair({ capacity: profile.slots })));
     if (ring.storage.capabilities.kind === 'btrfs') this.notes.push(...(await settleSendState(ring)));
-    this.notes.push(...(await stopOrphanedCopy(ring)));
     this.notes.push(...(await releaseJournaledSnapshots(ring)));
 
     const { state } = await ring.readState();
@@ -279,7 +281,6 @@ class BackupRun {
     const changeLog = await ring.host.staged(ring.changeLogPath(manifest.id), 'write');
     this.recording = await this.startRecording(ring, manifest.id, previousManifest);
     const marker = await journalCopy(ring, destination);
-    // An rsync that failed to run at all (not found, not executable) leaves no copy to stop.
     const copy = await runRsync(report.rsync.path, argv, changeLog, {
       list: this.recording,
       marker,
@@ -292,7 +293,7 @@ class BackupRun {
         faultPoint('copy:spawned');
       },
       onProgress: (p) => this.emit('copy', `${p.percent ?? 0}%`, p),
-    }).catch(async (error: unknown) => { await clearCopyRecord(ring).catch(() => undefined); throw error; });
+    }).catch(async (error: unknown) => { await stopFailedCopy(ring); throw error; });
     // On a full target even these small writes can fail; rsync's own outcome is what the user must
     // hear about (a stale copy record is checked and cleared by the next run).
     await ring.host.publishStaged(ring.changeLogPath(manifest.id)).catch(() => undefined);
@@ -408,7 +409,7 @@ class BackupRun {
       faultPoint('copy:unrecorded');
       await journalCopyPid(ring, pid);
       faultPoint('copy:spawned');
-    });
+    }).catch(async (error: unknown) => { await stopFailedCopy(ring); throw error; });
     await clearCopyRecord(ring).catch(() => undefined);
     this.sendChanges = result.changes.length;
     const count = (change: string) => result.changes.filter((c) => c.change === change && !c.folder).length;
@@ -554,19 +555,35 @@ async function journalCopy(ring: RingStore, destination: string): Promise<string
   return marker;
 }
 
+/** The pid is for reading the journal by eye: the marker alone finds the copy, so a failed write changes nothing. */
 async function journalCopyPid(ring: RingStore, pid: number): Promise<void> {
-  const journal = await ring.readJournal();
-  if (journal.copy) journal.copy.pid = pid;
-  await ring.writeJournal(journal);
+  try {
+    const journal = await ring.readJournal();
+    if (journal.copy) journal.copy.pid = pid;
+    await ring.writeJournal(journal);
+  } catch { /* the record with its marker stays */ }
+}
+
+/** The folders a copy of this ring may write: a record naming anything else is not acted on. */
+async function copyDestinations(ring: RingStore): Promise<string[]> {
+  return [ring.target, ...(await ring.incomingIds()).map((id) => ring.host.rsyncDestination(ring.incomingPath(id)))];
 }
 
 async function stopOrphanedCopy(ring: RingStore): Promise<string[]> {
   const journal = await ring.readJournal();
   if (!journal.copy) return [];
-  const stopped = await stopOrphanCopy(journal.copy);
+  const stopped = await stopOrphanCopy(journal.copy, await copyDestinations(ring));
   journal.copy = null;
   await ring.writeJournal(journal);
-  return stopped ? ['Stopped an rsync left running by an interrupted backup before reusing its folder.'] : [];
+  return stopped ? ['Stopped a copy (rsync, or btrfs send | receive) left running by an interrupted backup before reusing its folder.'] : [];
+}
+
+/**
+ * A copy that failed or was cancelled may still have processes (one whose start could not be
+ * journaled, a group member still exiting): they are stopped before its record goes.
+ */
+async function stopFailedCopy(ring: RingStore): Promise<void> {
+  await stopOrphanedCopy(ring).catch(() => undefined);
 }
 
 async function clearCopyRecord(ring: RingStore): Promise<void> {

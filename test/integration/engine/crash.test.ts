@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { tempDir } from '../../helpers/tmp';
 import { runCli } from '../../helpers/cli';
 import { run } from '../../../src/platform/runner';
-import { COPY_MARKER_VARIABLE, newCopyMarker, stopOrphanCopy } from '../../../src/platform/orphans';
+import { COPY_MARKER_VARIABLE, newCopyMarker, processesCarryingMarker, stopOrphanCopy } from '../../../src/platform/orphans';
 
 interface Listing { slots: Array<{ number: number | null; id: string; state: string }>; busy: boolean }
 
@@ -53,17 +53,6 @@ async function assertRingHealthy(target: string, mustContain: string[], { afterC
   return l;
 }
 
-/** Processes whose environment carries this copy marker (see orphans.ts). */
-async function processesWithMarker(marker: string): Promise<number[]> {
-  const found: number[] = [];
-  for (const name of (await readdir('/proc')).filter((n) => /^\d+$/.test(n))) {
-    const environ = await readFile(`/proc/${name}/environ`, 'latin1').catch(() => '');
-    const state = (await readFile(`/proc/${name}/stat`, 'utf8').catch(() => '')).replace(/^.*\) /, '')[0];
-    if (state !== 'Z' && environ.split('\0').includes(`${COPY_MARKER_VARIABLE}=${marker}`)) found.push(Number(name));
-  }
-  return found;
-}
-
 async function orphanRsyncs(target: string): Promise<string[]> {
   const ps = await run('ps', ['-eo', 'pid=,args='], {});
   return ps.stdout.split('\n').filter((line) => line.includes('rsync') && line.includes(target));
@@ -105,43 +94,62 @@ for (const point of ['copy:spawned', 'copy:unrecorded']) {
     assert.equal(first.code, 0, first.stderr);
     const firstId = first.events.find((e) => e['type'] === 'complete')!['id'] as string;
     for (let i = 0; i < 2000; i += 3) await writeFile(join(source, 'd', `f${i}`), `changed ${i} `.repeat(5000));
-    const crashed = await backup(source, target, { SHADOW_SLOTS_FAULT: point });
+    // About 33 MB at 20 MB/s: the orphaned rsync may still be copying when the next run starts.
+    const profile = join(source, '..', 'slow.json');
+    await writeFile(profile, JSON.stringify({ name: 'crash', source, target, slots: 3, snapshot: 'none', rsyncArgs: ['--bwlimit=20000'] }));
+    const crashed = await runCli(['backup', '--profile', profile, '--json'], { SHADOW_SLOTS_FAULT: point });
     assert.equal(crashed.code, 137);
     // The copy is journaled before rsync exists: even a kill before its pid was written leaves the
     // marker every process of that rsync carries in its environment.
     const copy = (JSON.parse(await readFile(join(target, '.shadow-slots', 'journal.json'), 'utf8')) as { copy: { pid: number | null; marker: string } }).copy;
+    t.after(async () => { for (const pid of await processesCarryingMarker(copy.marker)) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } } });
     assert.match(copy.marker, /^[0-9a-f]{32}$/);
     assert.equal(copy.pid === null, point === 'copy:unrecorded');
+    t.diagnostic(`processes of the killed run's copy still running before the next run: ${(await processesCarryingMarker(copy.marker)).length}`);
+    // Changed again after the crash: the slot must hold this, not what the orphan was copying.
+    await writeFile(join(source, 'd', 'f1998'), 'after the crash\n');
     const mid = await listing(target);
     assert.deepEqual(complete(mid).map((s) => s.id), [firstId], 'only the old slot is complete');
     assert.ok(mid.slots.some((s) => s.number === null && s.state !== 'complete'), 'the unfinished copy is listed as unfinished');
     const recovered = await backup(source, target);
     assert.equal(recovered.code, 0, recovered.stderr);
     assert.deepEqual(await orphanRsyncs(target), [], 'no rsync left running against the ring');
-    assert.deepEqual(await processesWithMarker(copy.marker), [], 'no process of the killed run\'s copy is left');
+    assert.deepEqual(await processesCarryingMarker(copy.marker), [], 'no process of the killed run\'s copy is left');
     const l = await assertRingHealthy(target, [firstId]);
     assert.equal(complete(l).length, 2);
     assert.equal(await readFile(join(target, '0', 'd', 'f3'), 'utf8'), 'changed 3 '.repeat(5000));
+    assert.equal(await readFile(join(target, '0', 'd', 'f1998'), 'utf8'), 'after the crash\n');
   });
 }
 
-test('an orphaned copy is found by the marker in its environment alone; a process with another marker is left running', async (t) => {
+test('an orphaned copy is stopped by its marker, whole (a forked child too), only when it names a destination of the ring; a journal someone edited stops nothing else', async (t) => {
+  const destination = join(await tempDir(t), 'ring', '.shadow-slots', 'incoming', 'x');
   const marker = newCopyMarker();
   const other = newCopyMarker();
   const stop = new AbortController();
   t.after(() => stop.abort());
-  const started = (m: string) => run('sleep', ['60'], { env: { [COPY_MARKER_VARIABLE]: m }, signal: stop.signal, okExitCodes: [0, 137, 143] }).catch(() => undefined);
+  // A stand-in copy: a shell naming the destination (as rsync's receiver does), and a child of it
+  // that names nothing and carries only the marker (as rsync's forked generator does).
+  const started = (m: string) => run('sh', ['-c', 'sleep 60; :', 'sh', destination], { env: { [COPY_MARKER_VARIABLE]: m }, signal: stop.signal, okExitCodes: [0, 137, 143] }).catch(() => undefined);
   const orphan = started(marker);
   const bystander = started(other);
-  for (let i = 0; i < 100 && ((await processesWithMarker(marker)).length === 0 || (await processesWithMarker(other)).length === 0); i++) await new Promise((r) => setTimeout(r, 20));
-  const [pid] = await processesWithMarker(marker);
-  assert.ok(pid, 'the stand-in copy runs');
-  assert.equal(await stopOrphanCopy({ pid: null, destination: '/nowhere', marker }), true);
-  assert.deepEqual(await processesWithMarker(marker), []);
-  assert.equal((await processesWithMarker(other)).length, 1, 'only the marked process was stopped');
-  // A marker that is not one of ours (a journal someone edited) matches nothing.
-  assert.equal(await stopOrphanCopy({ pid: null, destination: '/nowhere', marker: '' }), false);
-  assert.equal(await stopOrphanCopy({ pid: process.pid, destination: '/nowhere', marker: 'x' }), false, 'never the engine itself, nor a pid whose command line does not name the destination');
+  const both = async () => (await processesCarryingMarker(marker)).length === 2 && (await processesCarryingMarker(other)).length === 2;
+  for (let i = 0; i < 250 && !(await both()); i++) await new Promise((r) => setTimeout(r, 20));
+  assert.ok(await both(), 'the stand-in copies run (a shell and its sleep each)');
+  const bystanderPids = await processesCarryingMarker(other);
+
+  // Edited journals: a destination the ring would not write, a marker copied from another ring's
+  // journal next to this ring's destination, a pid (an older version's record) whose command line
+  // does not name the destination, the engine itself.
+  assert.equal(await stopOrphanCopy({ pid: null, destination: '/elsewhere', marker }, [destination]), false);
+  assert.equal(await stopOrphanCopy({ pid: null, destination: '/other-ring/incoming/y', marker }, ['/other-ring/incoming/y']), false);
+  assert.equal(await stopOrphanCopy({ pid: bystanderPids[1]!, destination: '', marker: 'x' }, ['']), false);
+  assert.equal(await stopOrphanCopy({ pid: process.pid, destination, marker: 'x' }, [destination]), false);
+  assert.equal((await processesCarryingMarker(marker)).length, 2, 'nothing was stopped by them');
+
+  assert.equal(await stopOrphanCopy({ pid: null, destination, marker }, [destination]), true);
+  assert.deepEqual(await processesCarryingMarker(marker), [], 'the shell and its child are gone');
+  assert.deepEqual((await processesCarryingMarker(other)).sort(), bystanderPids.sort(), 'the copy with another marker runs on');
   stop.abort();
   await Promise.all([orphan, bystander]);
 });
