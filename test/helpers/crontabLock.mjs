@@ -12,7 +12,8 @@ const CRONTAB_LOCK = join(tmpdir(), 'shadow-slots-crontab-test.lock');
 // next holder puts this back first (a killed run had left two lines that failed a later CI run).
 const CRONTAB_SAVED = `${CRONTAB_LOCK}.crontab`;
 
-function readCrontab() {
+/** Root's crontab; '' when there is none (crontab -l: "no crontab for root", exit 1). */
+export function readCrontab() {
   try {
     return execFileSync('crontab', ['-l'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (error) {
@@ -21,7 +22,8 @@ function readCrontab() {
   }
 }
 
-function writeCrontab(text) {
+/** Replaces root's crontab with `text`; an empty one removes it. */
+export function writeCrontab(text) {
   if (text.trim() === '') { try { execFileSync('crontab', ['-r'], { stdio: 'ignore' }); } catch { /* none */ } return; }
   execFileSync('crontab', ['-'], { input: text, stdio: ['pipe', 'ignore', 'pipe'] });
 }

@@ -13,7 +13,7 @@
 import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { withCrontabLock } from '../helpers/crontabLock.mjs';
+import { readCrontab, withCrontabLock, writeCrontab } from '../helpers/crontabLock.mjs';
 import { openPalette, runCommand, showSlots, step } from './uiSteps.mjs';
 
 export const SCHEDULE_UI_TESTS = 5;
@@ -36,19 +36,6 @@ function exec(cmd, args, { input, env } = {}) {
       child.stdin.end(input);
     }
   });
-}
-
-/** Root's crontab; '' when there is none (crontab -l: "no crontab for root", exit 1). */
-export async function readCrontab() {
-  const r = await exec('crontab', ['-l']);
-  if (r.code === 0) return r.stdout;
-  if (r.code === 1 && /no crontab/i.test(r.stderr)) return '';
-  throw new Error(`crontab -l failed (${r.code}): ${r.stderr}`);
-}
-
-async function writeCrontab(text) {
-  const r = text.trim() === '' ? await exec('crontab', ['-r']) : await exec('crontab', ['-'], { input: text });
-  if (r.code !== 0 && !(text.trim() === '' && /no crontab/i.test(r.stderr))) throw new Error(`crontab write failed (${r.code}): ${r.stderr}`);
 }
 
 /** Waits until the wizard shows step `n` (the title carries "Step n/total"). */
