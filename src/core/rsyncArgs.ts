@@ -1,3 +1,4 @@
+import { invalid } from './errors';
 /** How the engine calls rsync. Pure: the same argv is golden-tested for every platform. */
 export interface RsyncPlan {
   /** Folder to read, as the rsync build expects it (converted on Windows); a trailing `/` is added. */
@@ -61,4 +62,16 @@ export function buildRsyncArgv(plan: RsyncPlan): string[] {
 
 function withTrailingSlash(p: string): string {
   return p.endsWith('/') ? p : `${p}/`;
+}
+
+/**
+ * One word of rsync's `-e` (--rsh) string, by the rule rsync's manual gives: words are split on
+ * spaces, single quotes keep spaces, a doubled single quote inside them is one, backslashes are
+ * not special. Quoted with single quotes only, so the string never holds a `"` (which the Windows
+ * helper's command line refuses). A control character cannot be carried and is refused.
+ */
+export function rsyncShellWord(word: string): string {
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(word)) throw invalid(`${JSON.stringify(word)} cannot be passed in rsync's -e (a control character).`);
+  return word !== '' && !/[ '"]/.test(word) ? word : `'${word.replace(/'/g, "''")}'`;
 }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { ShadowSlotsError } from '../../core/errors';
 import { remoteHostLabel, type RemoteTarget } from '../../core/remoteTarget';
+import { rsyncShellWord } from '../../core/rsyncArgs';
 import { log, run, type RunOptions, type RunResult } from '../runner';
 import { classifySshFailure } from './sshErrors';
 
@@ -38,16 +39,6 @@ export interface RemoteResult {
   status: number;
   stdout: string;
   stderr: string;
-}
-
-/** A word of rsync's `-e` string: rsync splits it on spaces and honours quotes, never backslashes. */
-export function rsyncShellWord(word: string): string {
-  if (word === '') return "''";
-  if (!/[\s'"]/.test(word)) return word;
-  if (/[\t\n\r]/.test(word)) throw new Error(`${JSON.stringify(word)} cannot be passed in rsync's -e (tab or line break).`);
-  if (!word.includes("'")) return `'${word}'`;
-  if (!word.includes('"')) return `"${word}"`;
-  throw new Error(`${JSON.stringify(word)} cannot be passed in rsync's -e (it holds both quote characters).`);
 }
 
 const CONTROL_PREFIX = 'shadow-slots-ssh-';

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { invalid } from '../../core/errors';
+import { rsyncShellWord } from '../../core/rsyncArgs';
 import { remoteHostLabel, type RemoteTarget } from '../../core/remoteTarget';
 import { helperSshConfig } from '../../core/windows/sshConfig';
 import { toRsyncPath, type RsyncFlavor } from '../../core/windows/paths';
@@ -8,18 +9,6 @@ import type { HelperSsh } from '../../core/windows/helperProfile';
 import { plannedFile, type PlannedFile } from './plannedFile';
 
 const KEY_TYPES = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'ssh-rsa'];
-
-/**
- * One word of rsync's `-e` string, by the rule rsync's manual gives for --rsh: words are split on
- * spaces, single quotes keep spaces, a doubled single quote inside them is one, backslashes are
- * not special. Always single quotes, so the string never holds a `"` (which the helper's
- * Windows command line refuses). A tab or line break cannot be carried and is refused.
- */
-export function rsyncShellArg(word: string): string {
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(word)) throw invalid(`${JSON.stringify(word)} cannot be passed in rsync's -e (a control character).`);
-  return word !== '' && !/[ '"]/.test(word) ? word : `'${word.replace(/'/g, "''")}'`;
-}
 
 /** How known_hosts names the server: `host`, or `[host]:port` off port 22 (as ssh-keyscan prints it). */
 export function knownHostsName(target: RemoteTarget): string {
@@ -87,7 +76,7 @@ export function planHelperSsh(input: { target: RemoteTarget; hostKey: string | u
   const configPosix = posix('ssh_config');
   // -T: no pty, so the session's output is binary-safe; the host after `--` is never an option.
   const options = ['-F', configPosix, '-T'];
-  const rsyncShell = [exePosix, ...options].map(rsyncShellArg).join(' ');
+  const rsyncShell = [exePosix, ...options].map(rsyncShellWord).join(' ');
   const files = [
     plannedFile('ssh/ssh_config', Buffer.from(configText, 'utf8')),
     plannedFile('ssh/known_hosts', Buffer.from(hostKey.line, 'utf8')),

@@ -11,7 +11,8 @@ import { ShadowSlotsError } from '../../../src/core/errors';
 import { parseRemoteTarget } from '../../../src/core/remoteTarget';
 import { helperRsyncArgv, validateHelperProfile } from '../../../src/core/windows/helperProfile';
 import { HELPER_SSH_FIXED, helperSshConfig, sshConfigWord } from '../../../src/core/windows/sshConfig';
-import { acceptHostKey, helperKeygenArguments, rsyncShellArg } from '../../../src/platform/windows/helperSsh';
+import { acceptHostKey, helperKeygenArguments } from '../../../src/platform/windows/helperSsh';
+import { rsyncShellWord } from '../../../src/core/rsyncArgs';
 import { collectRsyncRuntime } from '../../../src/platform/windows/rsyncRuntime';
 import { buildPe, fakeMsys2Runtime, fakeMsys2SshRuntime } from './peBuilder';
 import { golden, HOSTILE_WINDOWS_NAMES, planFor } from './planFixtures';
@@ -158,8 +159,8 @@ test('rsync -e: the plan\'s string splits back into the copied ssh and its argum
   assert.deepEqual(splitRsyncShell(ssh.rsyncTransport[1]!), words);
   assert.deepEqual(ssh.session.slice(0, 3), words.slice(1));
   assert.deepEqual(splitRsyncShell(`'a''b' "c""d" e`), ["a'b", 'c"d', 'e'], 'the manual\'s doubled quotes');
-  assert.deepEqual(splitRsyncShell(['', `both ' and "`, "''", 'plain'].map(rsyncShellArg).join(' ')), ['', `both ' and "`, "''", 'plain']);
-  assert.throws(() => rsyncShellArg('a\tb'), /control character/);
+  assert.deepEqual(splitRsyncShell(['', `both ' and "`, "''", 'plain'].map(rsyncShellWord).join(' ')), ['', `both ' and "`, "''", 'plain']);
+  assert.throws(() => rsyncShellWord('a\tb'), /control character/);
   assert.doesNotMatch(ssh.rsyncTransport[1]!, /"/, 'no double quote reaches the helper\'s Windows command line');
 
   // The real rsync, given such a string, starts exactly that program with exactly those arguments.
@@ -170,7 +171,7 @@ test('rsync -e: the plan\'s string splits back into the copied ssh and its argum
   chmodSync(fake, 0o755);
   const config = join(dir, 'ssh', 'ssh_config');
   mkdirSync(join(dir, 'ssh'));
-  const shell = [fake, '-F', config, '-T'].map(rsyncShellArg).join(' ');
+  const shell = [fake, '-F', config, '-T'].map(rsyncShellWord).join(' ');
   const out = join(dir, 'argv');
   const r = spawnSync('rsync', ['-e', shell, '-s', '--', __filename, 'nas:/srv/b/'], { encoding: 'utf8', env: { ...process.env, SHADOW_SLOTS_ARGV: out } });
   assert.notEqual(r.status, 0);
