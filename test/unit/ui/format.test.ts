@@ -23,6 +23,10 @@ test('sizes are decimal SI (1 kB = 1,000 bytes) everywhere, the filter features 
 
 test('counts are grouped and nouns pluralised: "1 file", "4,002 files"', () => {
   assert.equal(formatCount(1234567), '1,234,567');
+  // Grouped by hand (no ICU): the same as en-US toLocaleString for every count we print.
+  for (const n of [0, 7, 999, 1000, 12_345, 100_000, 999_999, 1_000_000, 200_000_000, -1234, 12.6]) {
+    assert.equal(formatCount(n), Math.round(n).toLocaleString('en-US'), String(n));
+  }
   assert.equal(plural(1, 'file'), '1 file');
   assert.equal(plural(0, 'file'), '0 files');
   assert.equal(plural(4002, 'file'), '4,002 files');
