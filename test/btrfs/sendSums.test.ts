@@ -2,11 +2,11 @@
 // stream's change log, without a walk of the slot: checked against the walk-based writer (every
 // file hashed: the oracle) after every run, on randomized trees with hostile names, on real
 // loop-mounted btrfs; and the fallback to the walk when the previous list cannot be merged.
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFile, link, mkdir, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
+import { appendFile, link, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { btrfsLoop, btrfsUnavailable } from '../helpers/btrfsLoop';
+import { btrfsSendPair, btrfsUnavailable } from '../helpers/btrfsLoop';
 import { runCli, type CliRun } from '../helpers/cli';
 import { mutate, NAMES, rng, seedTree, snapshotOf } from '../helpers/streamTree';
 import { tempDir } from '../helpers/tmp';
@@ -16,15 +16,6 @@ import { comparePaths } from '../../src/platform/treeWalk';
 
 const skip = btrfsUnavailable() ?? false;
 
-async function pair(t: TestContext): Promise<{ source: string; target: string }> {
-  const from = await btrfsLoop(t, 300);
-  const to = await btrfsLoop(t, 300);
-  const source = join(from, 'data');
-  await run('btrfs', ['subvolume', 'create', source]);
-  const target = join(to, 'ring');
-  await mkdir(target);
-  return { source, target };
-}
 
 async function backup(source: string, target: string, what: string): Promise<{ run: CliRun; id: string; logs: string[] }> {
   const r = await runCli(['backup', '--source', source, '--target', target, '--slots', '4', '--json', '--verbose']);
@@ -97,7 +88,7 @@ async function moreChanges(source: string, r: ReturnType<typeof rng>, round: num
 }
 
 test('received slots: the checksum list merged from the change log is the walk\'s, run after run of random changes with hostile names', { skip, timeout: 600_000 }, async (t) => {
-  const { source, target } = await pair(t);
+  const { source, target } = await btrfsSendPair(t);
   const dir = await tempDir(t);
   const seed = 1313;
   await seedTree(source, rng(seed));
@@ -115,7 +106,7 @@ test('received slots: the checksum list merged from the change log is the walk\'
 });
 
 test('a received slot is walked, saying why, when the previous list cannot be merged (a format-1 list)', { skip, timeout: 300_000 }, async (t) => {
-  const { source, target } = await pair(t);
+  const { source, target } = await btrfsSendPair(t);
   const dir = await tempDir(t);
   await seedTree(source, rng(77));
   const first = await backup(source, target, 'first');
