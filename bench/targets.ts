@@ -103,7 +103,7 @@ function engine(name: string, source: string, ring: string, extra: string[], use
 function phaseTable(title: string, runs: PhaseTimes[]): string[] {
   const names = [...new Set(runs.flatMap((r) => Object.keys(r)))].filter((n) => !n.startsWith('  ')).sort((a, b) => median(runs.map((r) => r[a] ?? Number.NaN).filter(Number.isFinite)) - median(runs.map((r) => r[b] ?? Number.NaN).filter(Number.isFinite)));
   const lines = [`### ${title}`, '', '| from spawn to | median s | per round |', '|---|---|---|'];
-  const row = (n: string) => `| ${n.trim()} | ${(median(runs.map((r) => r[n] ?? Number.NaN).filter(Number.isFinite)) / 1000).toFixed(2)} | ${runs.map((r) => (r[n] === undefined ? '-' : (r[n] / 1000).toFixed(2))).join(', ')} |`;
+  const row = (n: string) => `| ${n.trim().replace(/\|/g, '\\|')} | ${(median(runs.map((r) => r[n] ?? Number.NaN).filter(Number.isFinite)) / 1000).toFixed(2)} | ${runs.map((r) => (r[n] === undefined ? '-' : (r[n] / 1000).toFixed(2))).join(', ')} |`;
   for (const n of names) lines.push(row(n));
   lines.push('', '| command (summed per run) | median s | per round |', '|---|---|---|');
   for (const n of [...new Set(runs.flatMap((r) => Object.keys(r)))].filter((k) => k.startsWith('  ')).sort()) lines.push(row(n));
