@@ -57,20 +57,57 @@ function recipe(name: string, source: string, ring: string, used: () => Promise<
   };
 }
 
-/** The engine through its CLI; `expect` checks how the slot was made (a contender that silently fell back measures the wrong thing). */
-function engine(name: string, source: string, ring: string, extra: string[], used: () => Promise<number>, expect: (out: string) => string | null, signal: AbortSignal): Contender {
+/** Where one engine run's time went: ms from spawn to each phase's start, and to the exit. */
+type PhaseTimes = Record<string, number>;
+
+/**
+ * The engine through its CLI; `expect` checks how the slot was made (a contender that silently fell back measures the wrong thing).
+ * With `phases`, the run is verbose and each phase's start is timed as its progress line arrives (stdout is a pipe: written synchronously).
+ */
+function engine(name: string, source: string, ring: string, extra: string[], used: () => Promise<number>, expect: (out: string) => string | null, signal: AbortSignal, phases?: PhaseTimes[]): Contender {
   return {
     name,
     used,
     async backup() {
+      const times: PhaseTimes = {};
+      let out = '';
+      let rest = '';
       const t0 = performance.now();
-      const r = await run(process.execPath, [cli, 'backup', '--source', source, '--target', ring, '--slots', String(SLOTS), '--json', ...extra], { maxBuffer: 64 * 1024 * 1024, signal });
+      const onStdout = (chunk: string): void => {
+        const now = performance.now() - t0;
+        out += chunk;
+        const lines = (rest + chunk).split('\n');
+        rest = lines.pop()!;
+        for (const line of lines) {
+          if (!phases || !line.startsWith('{"type":"progress"') && !line.startsWith('{"type":"log"')) continue;
+          const event = JSON.parse(line) as { type: string; phase?: string; message?: string };
+          if (event.type === 'progress' && event.phase && times[event.phase] === undefined) times[event.phase] = now;
+          const command = /^> (.*) \[(\d+)ms\]/.exec(event.message ?? '');
+          // A command's words without its paths: the same key in every run.
+          if (command) { const key = `  ${command[1]!.split(' ').filter((w) => !w.includes('/') && !w.startsWith("'")).join(' ')}`; times[key] = (times[key] ?? 0) + Number(command[2]); }
+          if (/^Checksums (by walking|from)/.test(event.message ?? '')) times[`finalize: ${/^Checksums (by walking the slot|from [^:]+)/.exec(event.message!)![1]} done`] = now;
+        }
+      };
+      await run(process.execPath, [cli, 'backup', '--source', source, '--target', ring, '--slots', String(SLOTS), '--json', ...(phases ? ['--verbose'] : []), ...extra], { onStdout, signal });
       const ms = performance.now() - t0;
-      const problem = expect(r.stdout);
+      times['exit'] = ms;
+      phases?.push(times);
+      const problem = expect(out);
       if (problem) throw new Error(`${name}: ${problem}`);
       return ms;
     },
   };
+}
+
+/** Markdown lines: the median time from spawn to each phase's start, over the timed rounds (the untimed first backup left out). */
+function phaseTable(title: string, runs: PhaseTimes[]): string[] {
+  const names = [...new Set(runs.flatMap((r) => Object.keys(r)))].filter((n) => !n.startsWith('  ')).sort((a, b) => median(runs.map((r) => r[a] ?? Number.NaN).filter(Number.isFinite)) - median(runs.map((r) => r[b] ?? Number.NaN).filter(Number.isFinite)));
+  const lines = [`### ${title}`, '', '| from spawn to | median s | per round |', '|---|---|---|'];
+  const row = (n: string) => `| ${n.trim().replace(/\|/g, '\\|')} | ${(median(runs.map((r) => r[n] ?? Number.NaN).filter(Number.isFinite)) / 1000).toFixed(2)} | ${runs.map((r) => (r[n] === undefined ? '-' : (r[n] / 1000).toFixed(2))).join(', ')} |`;
+  for (const n of names) lines.push(row(n));
+  lines.push('', '| command (summed per run) | median s | per round |', '|---|---|---|');
+  for (const n of [...new Set(runs.flatMap((r) => Object.keys(r)))].filter((k) => k.startsWith('  ')).sort()) lines.push(row(n));
+  return [...lines, ''];
 }
 
 const sentBySend = (out: string) => (out.includes('"method":"btrfs-send"') ? null : 'the slot was not made by btrfs send/receive');
@@ -146,9 +183,9 @@ function table(title: string, rounds: Round[], names: string[], anchor: string):
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: {
     files: { type: 'string' }, rounds: { type: 'string', default: '7' },
-    'image-mib': { type: 'string' }, only: { type: 'string' }, quick: { type: 'boolean' }, scattered: { type: 'boolean' }, help: { type: 'boolean' },
+    'image-mib': { type: 'string' }, only: { type: 'string' }, quick: { type: 'boolean' }, scattered: { type: 'boolean' }, phases: { type: 'boolean' }, help: { type: 'boolean' },
   } });
-  if (values.help) { console.log('npm run bench:targets -- [--quick (20,000 files, a 64 MiB image)] [--files N] [--rounds N ≥ 7] [--image-mib N] [--scattered] [--only T1|T2]'); return; }
+  if (values.help) { console.log('npm run bench:targets -- [--quick (20,000 files, a 64 MiB image)] [--files N] [--rounds N ≥ 7] [--image-mib N] [--scattered] [--only T1|T2] [--phases (T2: where send/receive\'s time goes, from its verbose log)]'); return; }
   const files = Number(values.files ?? (values.quick ? 20_000 : 200_000));
   const rounds = Number(values.rounds);
   const imageBytes = Number(values['image-mib'] ?? (values.quick ? 64 : 256)) * 1048576;
@@ -211,11 +248,12 @@ async function main(): Promise<void> {
       const pool = contentPool(SEED);
       log('  writing the tree');
       await writeTree(source, plan, pool, stop.signal);
+      const phases: PhaseTimes[] | undefined = values.phases ? [] : undefined;
       const contenders: Contender[] = [
         recipe('recipe', source, join(dst.mount, 'recipe'), () => dst.usedBytes(), stop.signal),
         // An exclude that matches nothing: btrfs send cannot apply one, so the engine copies with rsync.
         engine('engine-cow-rsync', source, join(dst.mount, 'cow-rsync'), ['--snapshot', 'btrfs', '--target-mode', 'cow', '--create-target', '--exclude', '/.bench-matches-nothing'], () => dst.usedBytes(), notSent, stop.signal),
-        engine('engine-send-receive', source, join(dst.mount, 'send'), ['--snapshot', 'btrfs', '--target-mode', 'cow', '--create-target'], () => dst.usedBytes(), sentBySend, stop.signal),
+        engine('engine-send-receive', source, join(dst.mount, 'send'), ['--snapshot', 'btrfs', '--target-mode', 'cow', '--create-target'], () => dst.usedBytes(), sentBySend, stop.signal, phases),
       ];
       const t2 = await measure(contenders, rounds, async (round) => {
         plan = await applyMutation(source, plan, planMutation(plan.files, plan.dirs, round, SEED), pool, stop.signal);
@@ -223,6 +261,7 @@ async function main(): Promise<void> {
       report.push(...table(`T2 · ${files.toLocaleString('en-US')} files (${mib(treeBytes)}), 1 % changed per night, btrfs → btrfs (goal: send/receive ≤ 0.2 × the recipe's time)`, t2, contenders.map((c) => c.name), 'recipe'));
       const sendRatio = median(t2.map((r) => r.ms['engine-send-receive']! / r.ms['recipe']!));
       report.push(`send/receive ÷ recipe, median per-round time ratio: ${fixed(sendRatio)} → ${sendRatio <= 0.2 ? 'PASS' : 'MISS'} (goal ≤ 0.2)`, '');
+      if (phases) report.push(...phaseTable('Where engine-send-receive\'s time goes (verbose run; the untimed first backup left out)', phases.slice(1)));
       if (!(sendRatio <= 0.2)) process.exitCode = 1;
     }
     const text = report.join('\n');

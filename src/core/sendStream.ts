@@ -48,6 +48,13 @@ interface Node {
   origin: string | null;
   folder: boolean;
   changed: boolean;
+  /** Its times were set (`utimes`): a checksum list records the modification time. */
+  timed?: boolean;
+  /**
+   * Known only because its times were set: not a change of its own (inside a moved folder it is
+   * part of the folder's move, which the log names once).
+   */
+  timesOnly?: boolean;
 }
 
 interface TrieNode { value: Node | undefined; kids: Map<string, TrieNode> | undefined }
@@ -163,7 +170,30 @@ export class SendChangeTracker {
     // A hard link gives an object a new name; its target is written relative to the subvolume.
     if (op === 'link') { this.nodes.set(path, { origin: null, folder: false, changed: true }); return; }
     if (op === 'unlink' || op === 'rmdir') { this.remove(path, op === 'rmdir'); return; }
-    if (CONTENT_OPS.has(op)) this.resolve(path).changed = true;
+    if (CONTENT_OPS.has(op)) {
+      const node = this.resolve(path);
+      node.changed = true;
+      node.timesOnly = false;
+    } else if (op === 'utimes' && path !== '') {
+      const known = this.nodes.get(path);
+      const node = known ?? this.resolve(path);
+      if (!known) node.timesOnly = true;
+      node.timed = true;
+    }
+  }
+
+  /**
+   * Paths, in the new slot, of objects that kept their name and content but whose times the stream
+   * set (a `touch`, a hard link's other name, a folder whose entries changed): their checksum is
+   * the previous slot's, their modification time is not. Folders are among them (the stream does
+   * not say which objects are folders); sorted.
+   */
+  retimed(): string[] {
+    const out: string[] = [];
+    for (const [path, node] of this.nodes.entries()) {
+      if (node.timed && !node.changed && node.origin === path && !isTemporary(path)) out.push(path);
+    }
+    return out.sort();
   }
 
   /** The changes, sorted by path; the previous slot's paths for deletions, the new slot's otherwise. */
@@ -172,7 +202,7 @@ export class SendChangeTracker {
     const created = new Map<string, boolean>();
     const changed = new Set<string>();
     for (const [path, node] of this.nodes.entries()) {
-      if (isTemporary(path)) continue;
+      if (isTemporary(path) || node.timesOnly) continue;
       if (node.origin === null) created.set(path, node.folder);
       else if (node.origin !== path) {
         deleted.set(node.origin, node.folder);
@@ -216,6 +246,7 @@ export class SendChangeTracker {
 
   private rename(from: string, to: string): void {
     const node = this.resolve(from);
+    node.timesOnly = false;
     // A move of a folder that was never touched: the stream only says "rename", so it is one.
     if (!this.nodes.has(from) || node.origin !== null) node.folder ||= this.nodes.hasDescendant(from);
     // Renamed over an object: the one that was there is gone (a path that was untouched is

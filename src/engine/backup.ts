@@ -20,10 +20,9 @@ import { openRing } from '../platform/target/select';
 import { openTarget, type OpenedTarget } from '../platform/target/remoteHosts';
 import type { IncomingPlan } from '../platform/target/storage';
 import type { BackupResult, SlotSummary } from '../rpc/protocol';
-import { finalizeSlot, SlotRecording } from './finalize';
+import { finalizeSlot, SlotRecording, type SentChanges } from './finalize';
 import { startPurge } from './purge';
 import { decideSend, keepAsParent, sendIntoRing, settleSendState, snapshotForSend, type SendDecision } from './sendReceive';
-import { readSums } from '../platform/treeSums';
 import { preflight, type PreflightReport } from './preflight';
 import { runRsync, type RsyncRunResult } from './rsyncRun';
 import { mayBeUnchanged, recordUnchanged, sameTree } from './unchanged';
@@ -86,6 +85,8 @@ class BackupRun {
   private sent: { path: string; uuid: string } | null = null;
   /** What the send stream changed (folders included): none means no change at all. */
   private sendChanges: number | null = null;
+  /** What finalize needs beyond the change log to merge a received slot's checksums. */
+  private sentChanges: SentChanges | null = null;
   /** True when rsync continues an interrupted run's in-progress slot. */
   private resumed = false;
   /** The complete slot the in-progress one is built on (linked against, or snapshotted from). */
@@ -412,6 +413,7 @@ class BackupRun {
     }).catch(async (error: unknown) => { await stopFailedCopy(ring); throw error; });
     await clearCopyRecord(ring).catch(() => undefined);
     this.sendChanges = result.changes.length;
+    this.sentChanges = { retimed: result.retimed };
     const count = (change: string) => result.changes.filter((c) => c.change === change && !c.folder).length;
     manifest.endedAt = new Date().toISOString();
     manifest.transfer = { method: 'btrfs-send', command: result.command, parentUuid: send.parent?.uuid ?? null };
@@ -476,16 +478,8 @@ class BackupRun {
     const comparable = ring.storage.capabilities.hardLinks || this.recording !== null || manifest.transfer?.method === 'btrfs-send' ? previousManifest : null;
     const recording = this.recording;
     this.recording = null;
-    const finalWarnings = await finalizeSlot(ring, report.rsync.path, manifest, comparable, recording).catch((error: unknown) => [`Finishing the slot failed: ${(error as Error).message}`]);
-    if (manifest.transfer && manifest.checksums && manifest.counts) {
-      // A send stream does not count the files it did not touch: the checksum list does.
-      let files = 0;
-      let size = 0;
-      for await (const line of readSums(ring.sumsPath(manifest.id))) { if (!line.hash.startsWith('link:')) { files++; size += line.size; } }
-      manifest.counts.files = files;
-      manifest.counts.totalSize = size;
-      await ring.writeManifest(manifest).catch(() => undefined);
-    }
+    // A send run's file count and size come from the checksum list finalize writes.
+    const finalWarnings = await finalizeSlot(ring, report.rsync.path, manifest, comparable, recording, undefined, this.sentChanges ?? undefined).catch((error: unknown) => [`Finishing the slot failed: ${(error as Error).message}`]);
     if (finalWarnings.length > 0) {
       manifest.warnings.push(...finalWarnings);
       await ring.writeManifest(manifest).catch(() => undefined);

@@ -4,9 +4,11 @@ import { pipeline } from 'node:stream/promises';
 import type { SlotManifest } from '../core/manifest';
 import { LineSplitter, parseItemizedLine } from '../core/rsyncOutput';
 import { RingStore } from '../platform/ringStore';
-import { hashSlotEntry, writeSlotSums, type ReuseRule } from '../platform/treeSums';
+import { hashSlotEntry, readSums, writeSlotSums, type ReuseRule } from '../platform/treeSums';
 import { playDraft } from '../platform/slotDraft';
-import { exists, tempPathBeside } from '../platform/fsutil';
+import { exists, isErrno, tempPathBeside } from '../platform/fsutil';
+import { writeSumsFromSend, type SendSumsCounts } from '../platform/sendSums';
+import { parseSendChangeLog, UntrustedChangesError, type SendChangeSet } from '../core/sendSums';
 import { BatchedWriter } from '../platform/batchedWriter';
 import { SshHost } from '../platform/target/sshHost';
 import { writeRemoteSlotSums } from '../platform/target/remoteSums';
@@ -20,14 +22,15 @@ export { SlotRecording } from './slotRecording';
  * Work that needs the new slot but must not delay it: its checksum list (what `verify` compares
  * against), the change log relative to the previous slot, and the counts; then the dropped slots
  * are purged (engine/purge.ts: in the background where that is slow). Runs after slot 0 is
- * already complete and listed. Without a usable recording of rsync's list (none, rsync's output
- * out of order, a destination that held files and lost one to the source, a ring on a server, a
- * slot received by btrfs send) the slot is walked instead.
+ * already complete and listed. A slot received by btrfs send gets its list from the previous
+ * slot's and the stream's change log (`sent`: what the stream retimed). Without a usable recording
+ * of rsync's list (none, rsync's output out of order, a destination that held files and lost one
+ * to the source, a ring on a server), or of the stream's changes, the slot is walked instead.
  */
-export async function finalizeSlot(ring: RingStore, rsyncPath: string, manifest: SlotManifest, previous: SlotManifest | null, recording: SlotRecording | null, signal?: AbortSignal): Promise<string[]> {
+export async function finalizeSlot(ring: RingStore, rsyncPath: string, manifest: SlotManifest, previous: SlotManifest | null, recording: SlotRecording | null, signal?: AbortSignal, sent?: SentChanges): Promise<string[]> {
   const warnings: string[] = [];
   try {
-    await recordSlotDetails(ring, rsyncPath, manifest, previous, recording, signal);
+    await recordSlotDetails(ring, rsyncPath, manifest, previous, recording, signal, sent ?? null);
   } catch (error) {
     if (signal?.aborted) throw error;
     warnings.push(`The slot is complete, but recording its deleted-file list or checksums failed: ${(error as Error).message}`);
@@ -50,7 +53,7 @@ export async function finalizeSlot(ring: RingStore, rsyncPath: string, manifest:
   return warnings;
 }
 
-async function recordSlotDetails(ring: RingStore, rsyncPath: string, manifest: SlotManifest, previous: SlotManifest | null, recording: SlotRecording | null, signal?: AbortSignal): Promise<void> {
+async function recordSlotDetails(ring: RingStore, rsyncPath: string, manifest: SlotManifest, previous: SlotManifest | null, recording: SlotRecording | null, signal: AbortSignal | undefined, sent: SentChanges | null): Promise<void> {
   const { state } = await ring.readState();
   const current = state.entries.find((e) => e.id === manifest.id);
   if (!current) {
@@ -83,6 +86,14 @@ async function recordSlotDetails(ring: RingStore, rsyncPath: string, manifest: S
     && previous?.checksums && prior !== undefined && prior.id === previous.id ? previous : null;
   const carried = base ?? sentOnto;
   const previousSums = carried?.checksums ? ring.sumsPath(carried.id) : null;
+  if (manifest.transfer?.method === 'btrfs-send' && manifest.transfer.parentUuid !== null) {
+    const why = sentOnto !== null ? await recordFromSend(ring, manifest, current.number, sentOnto, sent, signal)
+      : ring.host.name !== null ? 'the ring is on a server'
+        : !previous?.checksums ? 'the slot it was received onto has no checksum list'
+          : 'the previous slot is not the one it was received onto';
+    if (why === null) return;
+    log('info', `Checksums of the received slot cannot be merged from the change log (${why}): walking the slot instead.`);
+  }
   const reuse = sentOnto ? await untouchedBySend(ring.changeLogPath(manifest.id)) : undefined;
   // On a server the change log is appended to here and sent back (the host stages it).
   const changeLog = await ring.host.staged(ring.changeLogPath(manifest.id), 'read');
@@ -91,6 +102,51 @@ async function recordSlotDetails(ring: RingStore, rsyncPath: string, manifest: S
   } finally {
     await ring.host.publishStaged(ring.changeLogPath(manifest.id));
   }
+  if (manifest.transfer?.method === 'btrfs-send' && manifest.checksums && manifest.counts) {
+    // A send stream does not count the files it did not touch: the checksum list does.
+    let files = 0;
+    let size = 0;
+    for await (const line of readSums(ring.sumsPath(manifest.id))) { if (!line.hash.startsWith('link:')) { files++; size += line.size; } }
+    manifest.counts.files = files;
+    manifest.counts.totalSize = size;
+    await ring.writeManifest(manifest);
+  }
+}
+
+/** What a send run knows beyond its change log, for finalize (see SendResult.retimed). */
+export interface SentChanges {
+  retimed: readonly string[];
+}
+
+/**
+ * A received slot's checksum list from the previous slot's list and the stream's change log
+ * (platform/sendSums.ts), without walking the slot; its file count and size come with it.
+ * Returns null when done, or why the inputs cannot be trusted (the caller walks the slot then).
+ */
+async function recordFromSend(ring: RingStore, manifest: SlotManifest, number: number, previous: SlotManifest, sent: SentChanges | null, signal?: AbortSignal): Promise<string | null> {
+  if (sent === null) return 'what the stream retimed is not known (the run that received it was interrupted)';
+  let changes: SendChangeSet;
+  try {
+    changes = parseSendChangeLog(await readFile(ring.changeLogPath(manifest.id), 'utf8'));
+  } catch (error) {
+    if (error instanceof UntrustedChangesError || isErrno(error, 'ENOENT')) return `the change log cannot be read: ${(error as Error).message}`;
+    throw error;
+  }
+  let counts: SendSumsCounts;
+  try {
+    counts = await writeSumsFromSend({ slotRoot: ring.slotPath(number), previousSums: ring.sumsPath(previous.id), changes, retimed: sent.retimed, outFile: ring.sumsPath(manifest.id), ...(signal ? { signal } : {}) });
+  } catch (error) {
+    if (error instanceof UntrustedChangesError) return error.message;
+    throw error;
+  }
+  log('info', `Checksums from the change log: ${counts.hashed} entries hashed, ${counts.carried} carried over from the previous slot's list, ${counts.restated} stat'ed again (their times changed).`);
+  manifest.checksums = `sums/${manifest.id}.tsv`;
+  if (manifest.counts) {
+    manifest.counts.files = counts.files;
+    manifest.counts.totalSize = counts.totalSize;
+  }
+  await ring.writeManifest(manifest);
+  return null;
 }
 
 /**
@@ -247,6 +303,7 @@ async function untouchedBySend(changeLog: string): Promise<ReuseRule> {
     for (let cut = path.indexOf('/'); cut > 0; cut = path.indexOf('/', cut + 1)) if (touched.has(path.slice(0, cut))) return true;
     return false;
   };
-  return (previous, entry) => previous.ino === entry.ino && previous.size === entry.size && !touched.has(entry.path) && !below(entry.path);
+  // A file with other names changes under all of them while the stream names one: hashed again.
+  return (previous, entry) => previous.ino === entry.ino && previous.size === entry.size && entry.nlink <= 1 && !touched.has(entry.path) && !below(entry.path);
 }
 

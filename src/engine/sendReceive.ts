@@ -108,6 +108,8 @@ export interface SendResult {
   /** Where the received subvolume is until the rotation renames it to `0`. */
   received: string;
   changes: SendChange[];
+  /** Paths whose times alone the stream set (SendChangeTracker.retimed): finalize stats them again. */
+  retimed: string[];
   /** Bytes of the send stream (data and metadata of what changed). */
   bytes: number;
   command: string[];
@@ -158,12 +160,12 @@ export async function sendIntoRing(ring: RingStore, decision: Extract<SendDecisi
     await deleteSubvolume(received).catch(() => undefined);
     throw new ShadowSlotsError('rsync', `btrfs receive reported success but ${received} is not a complete received copy (${info ? `read-only ${info.readOnly}, received UUID ${info.receivedUuid ?? 'none'}` : 'missing'}); it was deleted and the ring is unchanged.`);
   }
-  const changes = await streamChanges(snapshotPath, parentPath, changeLog, signal);
-  return { snapshot, received, changes, bytes, command: ['btrfs', ...send.argv, '|', 'btrfs', ...receive.argv] };
+  const { changes, retimed } = await streamChanges(snapshotPath, parentPath, changeLog, signal);
+  return { snapshot, received, changes, retimed, bytes, command: ['btrfs', ...send.argv, '|', 'btrfs', ...receive.argv] };
 }
 
 /** The change log of a received slot: `btrfs receive --dump` of a metadata-only send of the same pair. */
-async function streamChanges(snapshot: string, parent: string | null, changeLog: string, signal?: AbortSignal): Promise<SendChange[]> {
+async function streamChanges(snapshot: string, parent: string | null, changeLog: string, signal?: AbortSignal): Promise<{ changes: SendChange[]; retimed: string[] }> {
   const tracker = new SendChangeTracker();
   const splitter = new LineSplitter();
   // The dump is small (metadata of what changed); its lines are fed as they arrive.
@@ -180,7 +182,7 @@ async function streamChanges(snapshot: string, parent: string | null, changeLog:
   } finally {
     await log.close();
   }
-  return changes;
+  return { changes, retimed: tracker.retimed() };
 }
 
 /**
