@@ -145,10 +145,13 @@ export function zfsStorage(ctx: StorageContext, options: { cow: boolean }): Slot
       const d = await datasets();
       const isWork = d.mountpoint(n.work) === old;
       if (options.cow && isWork) {
-        // A file written half-way has a new mtime, so rsync's quick check sends it again.
+        // A file written half-way in place got the time of the write as its mtime, which zfs-fuse
+        // keeps in whole seconds: in the second the source file was changed, rsync's quick check
+        // took the torn file for the new one (the ZFS kill suite lost a complete slot's file so).
+        // After an interrupted run the contents are compared, whatever the times say.
         await mountAt(d, n.work, ctx.incomingPath(newId));
         const baseClone = base ? cloneAt(d, n, base.entry.id, base.path) : null;
-        return { path: ctx.incomingPath(newId), rsyncArgs: COW_RSYNC_ARGS, baseId: baseClone ? base!.entry.id : null, notes: [] };
+        return { path: ctx.incomingPath(newId), rsyncArgs: [...COW_RSYNC_ARGS, '--checksum'], baseId: baseClone ? base!.entry.id : null, notes: [] };
       }
       if (!options.cow && !isWork && !(await isLeftover(old))) {
         await ctx.host.rename(old, ctx.incomingPath(newId));
