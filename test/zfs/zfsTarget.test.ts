@@ -5,7 +5,7 @@ import { purgeFinished } from '../helpers/purge';
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { chmod, chown, mkdir, open, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, open, readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { cliPath, runCli, type CliRun } from '../helpers/cli';
 import { dayThreeRestores, sixDays, writeVersion } from '../helpers/cowScenario';
@@ -127,6 +127,42 @@ test('a 4-slot ZFS ring: rotation, drop, restore, verify; every slot a read-only
   assert.deepEqual((await listSlotFolder(target, 3, 'src')).map((e) => [e.name, e.kind]), [['keep.txt', 'file'], ['only-day-3.txt', 'file']]);
   assert.equal((await readSlotFile(target, 3, 'src/only-day-3.txt')).toString(), 'temporary');
   assert.deepEqual((await ringSpace(target)).map((x) => x.exclusiveBytes), ring.slots.map((x) => x.space?.exclusiveBytes));
+});
+
+test('a file an abandoned run tore in the working copy (same size, same mtime as the source) never reaches a new slot: the working copy is reset to slot 0, or compared by content when ZFS refuses the reset', { skip, timeout: 300_000 }, async (t) => {
+  const { pool, source, target } = await setup(t);
+  const original = randomBytes(256 * 1024);
+  const big = join(source, 'src', 'big.bin');
+  await writeFile(big, original);
+  // Whole seconds, as zfs-fuse keeps them: the torn copy can then match the source's time exactly.
+  const when = new Date('2026-11-30T12:00:00Z');
+  await utimes(big, when, when);
+  assert.equal((await backup(source, target)).code, 0);
+  const work = `${pool.name}/shadow-slots-${(await stat(target)).ino}/work`;
+  const scratch = join(await tempDir(t), 'work');
+  await mkdir(scratch);
+  /** What a run killed in the middle of rsync --inplace leaves: new bytes, the old size, and an mtime that fools the quick check. */
+  const tear = async (strayName: string | null) => {
+    await run('zfs', ['set', `mountpoint=${scratch}`, work]);
+    try {
+      const torn = Buffer.from(original);
+      torn.fill(0x55, 1000, 100_000);
+      await writeFile(join(scratch, 'src', 'big.bin'), torn);
+      await utimes(join(scratch, 'src', 'big.bin'), when, when);
+    } finally {
+      await run('zfs', ['set', 'mountpoint=none', work]);
+    }
+    if (strayName) await run('zfs', ['snapshot', `${work}@${strayName}`]);
+  };
+  for (const [round, stray] of [[1, null], [2, 'made-by-hand']] as const) {
+    await tear(stray);
+    await writeFile(join(source, 'src', `change-${round}.txt`), 'a change, so that a slot is made');
+    const r = await backup(source, target);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(Buffer.from(await readFile(join(target, '0', 'src', 'big.bin'))).equals(original), `round ${round}: slot 0 holds the source's file, not the torn one`);
+    const v = await runCli(['verify', '--target', target, '--slot', '0', '--json']);
+    assert.equal(v.code, 0, v.stdout);
+  }
 });
 
 test('a 256 MiB disk image with 1 MiB rewritten per run adds at most 2 MiB per ZFS slot (zfs used of the snapshots)', { skip, timeout: 600_000 }, async (t) => {

@@ -4,6 +4,7 @@ import type { SlotSpace } from '../../core/target';
 import { renameStepStatus, stepPaths } from './pathSteps';
 import { cachedSpace } from './spaceCache';
 import type { BaseSlot, IncomingPlan, SlotStorage, StorageContext } from './storage';
+import { log } from '../runner';
 import { failureOf, zfsDatasetHolding, zfsRunner } from './zfsRun';
 import { bytesOf, parseGet, RING_PROPERTIES, ringNames, zfsArgv, type ZfsRingNames } from './zfsTool';
 
@@ -126,14 +127,33 @@ export function zfsStorage(ctx: StorageContext, options: { cow: boolean }): Slot
       if (base && baseClone) return { path, rsyncArgs: [], baseId: null, notes: [`Slot ${base.entry.number} is a ZFS snapshot, which hard links cannot reach: this hard-linked slot is a full copy.`] };
       return { path, rsyncArgs: base ? [`--link-dest=${base.path}`] : [], baseId: base?.entry.id ?? null, notes: [] };
     }
+    const hadWork = d.has(n.work);
     await ensureWork(d, n);
+    const exact = hadWork && baseClone !== null && (await rollBackWork(n, base!.entry.id));
     d = await datasets();
     await mountAt(d, n.work, path);
     const notes = base && !baseClone
       ? [`Slot ${base.entry.number} is a hard-linked folder; ZFS copy-on-write slots start with this one, which copies what the working copy does not hold yet. Older slots are kept as they are.`]
       : [];
-    // The working copy holds the newest ZFS slot (plus what an abandoned run wrote, which rsync corrects).
-    return { path, rsyncArgs: COW_RSYNC_ARGS, baseId: baseClone ? base!.entry.id : null, notes };
+    // rsync's quick check trusts what the working copy holds only when it is exactly the newest
+    // slot: a file an abandoned run tore in place can have the source's size and, in zfs-fuse's
+    // whole seconds, its mtime. Otherwise (no working copy yet is free to compare) contents decide.
+    return { path, rsyncArgs: exact || !hadWork ? COW_RSYNC_ARGS : [...COW_RSYNC_ARGS, '--checksum'], baseId: baseClone ? base!.entry.id : null, notes };
+  };
+
+  /**
+   * Puts the working copy back to the newest slot's snapshot, dropping whatever an abandoned run
+   * wrote into it since (nothing complete lives there). False when ZFS refuses, e.g. because a newer
+   * snapshot exists: the caller then compares by content instead.
+   */
+  const rollBackWork = async (n: ZfsRingNames, baseId: string): Promise<boolean> => {
+    try {
+      await zfs(zfsArgv.rollback(n.snapshot(baseId)));
+      return true;
+    } catch (error) {
+      log('warn', `The working copy could not be reset to slot ${baseId} (${(error as Error).message}); this run compares files by content.`);
+      return false;
+    }
   };
 
   return {

@@ -53,6 +53,8 @@ export const zfsArgv = {
   /** A mountpoint cannot be renamed: moving a slot is changing where its clone is mounted. */
   setMountpoint: (name: string, mountpoint: string | null) => ['set', `mountpoint=${mountpoint ?? 'none'}`, name],
   mount: (name: string) => ['mount', name],
+  /** Never -r: ZFS refuses when a newer snapshot exists, and that refusal is wanted. */
+  rollback: (snapshot: string) => ['rollback', snapshot],
   /** Never -r or -R: a clone is destroyed before its origin snapshot, each on its own. */
   destroy: (name: string) => ['destroy', name],
 };
