@@ -150,6 +150,11 @@ class PathTree {
 const CONTENT_OPS = new Set(['update_extent', 'write', 'clone', 'truncate', 'encoded_write', 'fallocate']);
 const CREATE_OPS: Record<string, boolean> = { mkfile: false, mkdir: true, symlink: false, mknod: false, mkfifo: false, mksock: false };
 
+/** The order of a change log: by path, then by kind of change. */
+export function compareChanges(a: SendChange, b: SendChange): number {
+  return a.path < b.path ? -1 : a.path > b.path ? 1 : a.change < b.change ? -1 : 1;
+}
+
 /** Follows the objects of one stream; feed every dump line, then read `changes()`. */
 export class SendChangeTracker {
   private root: string | null = null;
@@ -218,7 +223,7 @@ export class SendChangeTracker {
       ...[...created].map(([path, folder]): SendChange => ({ change: 'created', path: folder ? `${path}/` : path, folder })),
       ...[...changed].map((path): SendChange => ({ change: 'changed', path, folder: false })),
     ];
-    return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.change < b.change ? -1 : 1));
+    return out.sort(compareChanges);
   }
 
   private relative(p: string): string | null {

@@ -1,8 +1,8 @@
-import { mkdir } from 'node:fs/promises';
+import { lstat, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ShadowSlotsError } from '../core/errors';
 import type { Profile } from '../core/profile';
-import { SendChangeTracker, type SendChange } from '../core/sendStream';
+import { compareChanges, SendChangeTracker, type SendChange } from '../core/sendStream';
 import { BatchedWriter } from '../platform/batchedWriter';
 import { faultPoint } from '../platform/faults';
 import type { RingStore } from '../platform/ringStore';
@@ -175,7 +175,7 @@ async function streamChanges(snapshot: string, parent: string | null, changeLog:
     ...(signal ? { signal } : {}),
   });
   splitter.end((line) => tracker.feed(line));
-  const changes = tracker.changes();
+  const changes = await settleFolders(tracker.changes(), snapshot, parent);
   const log = await BatchedWriter.open(changeLog, 'write');
   try {
     for (const c of changes) log.append(`${c.change === 'created' ? '+' : c.change === 'changed' ? '~' : '-'} ${JSON.stringify(c.path)}\n`);
@@ -183,6 +183,21 @@ async function streamChanges(snapshot: string, parent: string | null, changeLog:
     await log.close();
   }
   return { changes, retimed: tracker.retimed() };
+}
+
+/**
+ * A folder moved with nothing inside it touched is a bare "rename" in the stream, like a file:
+ * the snapshots on either side tell which it was, so the log names it with its `/` and it is not
+ * counted as a file. One lstat per such change: the cost follows the change, not the tree.
+ */
+async function settleFolders(changes: SendChange[], snapshot: string, parent: string | null): Promise<SendChange[]> {
+  const settled: SendChange[] = [];
+  for (const c of changes) {
+    const side = c.change === 'created' ? snapshot : c.change === 'deleted' ? parent : null;
+    const isFolder = !c.folder && side !== null && (await lstat(join(side, c.path)).catch(() => null))?.isDirectory() === true;
+    settled.push(isFolder ? { ...c, path: `${c.path}/`, folder: true } : c);
+  }
+  return settled.sort(compareChanges);
 }
 
 /**

@@ -29,6 +29,8 @@ test('send/receive: each slot is the received copy of a source snapshot, with a 
   await mkdir(join(source, 'dir'), { recursive: true });
   await writeFile(join(source, 'dir', 'a.txt'), 'a1');
   await writeFile(join(source, 'gone.txt'), 'soon gone');
+  await mkdir(join(source, 'still'));
+  await writeFile(join(source, 'still', 'b.txt'), 'b1');
   const first = await backup(source, target);
   assert.deepEqual((first.manifest['transfer'] as { parentUuid: unknown }).parentUuid, null, 'the first slot is a full send');
   await sameContent(source, join(target, '0'));
@@ -38,6 +40,8 @@ test('send/receive: each slot is the received copy of a source snapshot, with a 
   await rm(join(source, 'gone.txt'));
   await writeFile(join(source, hostile), 'hostile');
   await rename(join(source, 'dir'), join(source, 'moved'));
+  // Moved with nothing inside touched: the stream says only "rename", as for a file.
+  await rename(join(source, 'still'), join(source, 'still moved'));
   const second = await backup(source, target);
   const transfer = second.manifest['transfer'] as { parentUuid: string | null; command: string[] };
   assert.match(String(transfer.parentUuid), /^[0-9a-f-]{36}$/, 'sent against the parent');
@@ -45,9 +49,11 @@ test('send/receive: each slot is the received copy of a source snapshot, with a 
   assert.equal((second.manifest['rsync'] as { argv: string[] }).argv.length, 0, 'rsync did not run');
   await sameContent(source, join(target, '0'));
   const log = await readFile(join(target, '.shadow-slots', 'changes', `${second.manifest['id']}.log`), 'utf8');
-  for (const line of [`+ ${JSON.stringify(hostile)}`, '- "gone.txt"', '- "dir/"', '+ "moved/"']) assert.ok(log.split('\n').includes(line), `change log has ${line}:\n${log}`);
-  const counts = second.manifest['counts'] as { files: number; deleted: number };
-  assert.equal(counts.files, 2, 'files counted from the checksums after the send');
+  for (const line of [`+ ${JSON.stringify(hostile)}`, '- "gone.txt"', '- "dir/"', '+ "moved/"', '- "still/"', '+ "still moved/"']) assert.ok(log.split('\n').includes(line), `change log has ${line}:\n${log}`);
+  const counts = second.manifest['counts'] as { files: number; created: number; deleted: number };
+  assert.equal(counts.files, 3, 'files counted from the checksums after the send');
+  // The new file and the changed one its folder's move renamed; moved folders are not counted as files.
+  assert.deepEqual({ created: counts.created, deleted: counts.deleted }, { created: 2, deleted: 2 });
   // The previous slot is untouched, exactly one source snapshot is kept (the next parent).
   assert.equal(await readFile(join(target, '1', 'dir', 'a.txt'), 'utf8'), 'a1');
   assert.equal((await readdir(container)).length, 1);
@@ -67,7 +73,7 @@ test('send/receive: each slot is the received copy of a source snapshot, with a 
   // The unchanged file is carried over, or stat'ed again when the stream set its times (reading
   // the source for the content check above updated its access time).
   const [hashed, carried, restated] = /: (\d+) entries hashed, (\d+) carried over .*, (\d+) stat'ed again/.exec(String(merged?.['message']))!.slice(1).map(Number);
-  assert.deepEqual({ hashed, kept: carried! + restated! }, { hashed: 1, kept: 1 }, `the unchanged file keeps its checksum, the changed one is hashed: ${String(merged?.['message'])}`);
+  assert.deepEqual({ hashed, kept: carried! + restated! }, { hashed: 1, kept: 2 }, `the unchanged file keeps its checksum, the changed one is hashed: ${String(merged?.['message'])}`);
   const v = await runCli(['verify', '--target', target, '--slot', '0', '--json']);
   assert.equal(v.code, 0, `the same-size rewrite is recorded with its new checksum: ${v.stdout}`);
 });
