@@ -293,10 +293,14 @@ async function backfillChecksums(ring: RingStore, signal?: AbortSignal): Promise
  * received snapshot keeps with its inode. Inode numbers are never reused within a subvolume, so a
  * new file at an old path never matches the old one's.
  */
-async function untouchedBySend(changeLog: string): Promise<ReuseRule> {
-  const touched = new Set<string>();
-  for (const line of (await readFile(changeLog, 'utf8')).split('\n')) {
-    if (line.startsWith('+ ') || line.startsWith('~ ')) touched.add((JSON.parse(line.slice(2)) as string).replace(/\/$/, ''));
+async function untouchedBySend(changeLog: string): Promise<ReuseRule | undefined> {
+  let touched: ReadonlySet<string>;
+  try {
+    touched = parseSendChangeLog(await readFile(changeLog, 'utf8')).made;
+  } catch (error) {
+    // A log that says nothing trustworthy reuses nothing: every file is hashed.
+    if (error instanceof UntrustedChangesError || isErrno(error, 'ENOENT')) return undefined;
+    throw error;
   }
   // A made folder (a new or moved one) is named once: everything below it counts as touched.
   const below = (path: string): boolean => {
