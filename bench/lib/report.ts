@@ -142,12 +142,19 @@ export function report(all: SizeResults[], listing: ListingResult | string, ctx:
     : `S5 listing a slot folder of ${listing.entries} entries (listSlotDirectory): median ${formatNumber(listing.medianMs)} ms, first call ${formatNumber(listing.firstMs)} ms → ${verdict(t5)} (≤ 150 ms)`);
   if (ssh !== undefined) {
     // Not primary: loopback SSH on a shared machine is noisier than the local scenarios.
-    const t7: TargetCheck = { name: `S7 ${typeof ssh === 'string' ? '' : `${sizeLabel(ssh.files)} `}over SSH shadow-slots/raw`, measured: typeof ssh === 'string' ? Number.NaN : ssh.medianRatio, limit: 1.10, op: 'le', unit: '' };
-    targets.push(t7);
+    // Both sides as whole processes is the benchmark's statistic (issue 16's decision): that is the
+    // verdict; the time to "slot 0 complete" is shown beside it.
+    const size = typeof ssh === 'string' ? '' : `${sizeLabel(ssh.files)} `;
+    const t7: TargetCheck = { name: `S7 ${size}over SSH shadow-slots/raw, whole process`, measured: typeof ssh === 'string' ? Number.NaN : ssh.medianTotalRatio, limit: 1.10, op: 'le', unit: '' };
+    const t7c: TargetCheck = { name: `S7 ${size}over SSH shadow-slots/raw, to slot 0 complete`, measured: typeof ssh === 'string' ? Number.NaN : ssh.medianRatio, limit: 1.10, op: 'le', unit: '' };
+    targets.push(t7, t7c);
     lines.push(typeof ssh === 'string'
       ? `S7 over loopback SSH: not run (${ssh}) → NOT RUN`
-      : `S7 incremental 1% ${sizeLabel(ssh.files)} files over loopback SSH, ring not full: shadow-slots ${formatMs(median(ssh.pairs.map((p) => p.ours.toCompleteMs)))} | raw over ssh ${formatMs(median(ssh.pairs.map((p) => p.raw.toCompleteMs)))}${ssh.invalid.length ? ` (${ssh.invalid.length} invalid)` : ''} → per-pair ratios ${ssh.pairs.map((p) => formatNumber(p.ratio)).join(', ')}; median ${formatNumber(ssh.medianRatio)} ${verdict(t7)} (whole process ${formatNumber(ssh.medianTotalRatio)})`);
-    if (typeof ssh !== 'string') pairLines.push(`${t7.name}: pairs ${ssh.pairs.map((p) => formatNumber(p.ratio)).join(' ')} → median ${formatNumber(ssh.medianRatio)}`);
+      : `S7 incremental 1% ${sizeLabel(ssh.files)} files over loopback SSH, ring not full: shadow-slots ${formatMs(median(ssh.pairs.map((p) => p.ours.totalMs)))} whole process (${formatMs(median(ssh.pairs.map((p) => p.ours.toCompleteMs)))} to slot 0 complete) | raw over ssh ${formatMs(median(ssh.pairs.map((p) => p.raw.toCompleteMs)))}${ssh.invalid.length ? ` (${ssh.invalid.length} invalid)` : ''} → whole process per pair ${ssh.pairs.map((p) => formatNumber(p.totalRatio)).join(', ')}; median ${formatNumber(ssh.medianTotalRatio)} ${verdict(t7)}; to slot 0 complete median ${formatNumber(ssh.medianRatio)} ${verdict(t7c)}`);
+    if (typeof ssh !== 'string') {
+      pairLines.push(`${t7.name}: pairs ${ssh.pairs.map((p) => formatNumber(p.totalRatio)).join(' ')} → median ${formatNumber(ssh.medianTotalRatio)}`);
+      pairLines.push(`${t7c.name}: pairs ${ssh.pairs.map((p) => formatNumber(p.ratio)).join(' ')} → median ${formatNumber(ssh.medianRatio)}`);
+    }
   }
   return { lines, targets, primary, pairLines };
 }
@@ -212,8 +219,8 @@ export function markdown(all: SizeResults[], listing: ListingResult | string, ma
   }
   if (ssh !== undefined && typeof ssh !== 'string') {
     out.push('', `S7 over loopback SSH, ${sizeLabel(ssh.files)} files, seed copy shadow-slots ${formatMs(ssh.seedMs.ours)}, raw ${formatMs(ssh.seedMs.raw)}; load average ${ssh.load[0].toFixed(1)} at start, ${ssh.load[1].toFixed(1)} at end.`, '',
-      '| pair | first | shadow-slots to slot 0 | process | raw over ssh | ratio |', '|---|---|---:|---:|---:|---:|',
-      ...ssh.pairs.map((p, i) => `| ${i + 1} | ${p.oursFirst ? 'shadow-slots' : 'raw'} | ${formatMs(p.ours.toCompleteMs)} | ${formatMs(p.ours.totalMs)} | ${formatMs(p.raw.toCompleteMs)} | ${formatNumber(p.ratio)} |`));
+      '| pair | first | shadow-slots to slot 0 | process | raw over ssh | whole/raw | complete/raw |', '|---|---|---:|---:|---:|---:|---:|',
+      ...ssh.pairs.map((p, i) => `| ${i + 1} | ${p.oursFirst ? 'shadow-slots' : 'raw'} | ${formatMs(p.ours.toCompleteMs)} | ${formatMs(p.ours.totalMs)} | ${formatMs(p.raw.toCompleteMs)} | ${formatNumber(p.totalRatio)} | ${formatNumber(p.ratio)} |`));
   }
   if (typeof listing !== 'string') out.push('', `S5: ${listing.entries} entries, median ${formatNumber(listing.medianMs)} ms over ${listing.samples} calls, first call ${formatNumber(listing.firstMs)} ms.`);
   out.push('', 'Machine:', '', '```');

@@ -41,7 +41,7 @@ test('phaseDurations attributes time to phases from event arrival', () => {
   assert.deepEqual(d, { startup: 100, preflight: 50, copy: 750, finalize: 100 });
 });
 
-test('scenario 7 (over SSH): per-pair ratios and their median judged against 1.10, not primary; not run says why; absent when not asked for', async () => {
+test('scenario 7 (over SSH): per-pair ratios of whole processes and their median judged against 1.10 (slot 0 complete beside it), not primary; not run says why; absent when not asked for', async () => {
   const { report } = await import('../../../bench/lib/report');
   const ctx = { wanted: ['raw', 'shadow-slots'] as const, quick: true, rounds: 3, seed: 1, scenarios: [] };
   const m = (ms: number) => ({ toCompleteMs: ms, totalMs: ms + 500 });
@@ -50,11 +50,15 @@ test('scenario 7 (over SSH): per-pair ratios and their median judged against 1.1
   const rep = report([], 'not measured', { ...ctx, wanted: [...ctx.wanted] }, ssh);
   const line = rep.lines.find((l) => l.startsWith('S7'));
   assert.ok(line, rep.lines.join('\n'));
-  assert.match(line, /per-pair ratios 0\.90, 1\.30, 1\.05; median 1\.05 PASS \(whole process 1\.55\)/);
-  const t6 = rep.targets.find((t) => t.name.startsWith('S7'));
-  assert.equal(t6?.limit, 1.10);
+  assert.match(line, /whole process per pair 1\.40, 1\.80, 1\.55; median 1\.55 MISS; to slot 0 complete median 1\.05 PASS/);
+  const whole = rep.targets.find((t) => t.name.startsWith('S7') && t.name.endsWith('whole process'));
+  assert.equal(whole?.limit, 1.10);
+  assert.equal(whole?.measured, 1.55);
+  assert.ok(rep.pairLines.some((l) => l.startsWith(`${whole!.name}: pairs 1.40 1.80 1.55`)), rep.pairLines.join('\n'));
   assert.ok(!rep.primary.some((t) => t.name.startsWith('S7')), 'loopback SSH on a shared machine does not decide the exit code');
-  assert.equal(verdict(report([], 'x', { ...ctx, wanted: [...ctx.wanted] }, { ...ssh, medianRatio: 1.2 }).targets.find((t) => t.name.startsWith('S7'))!), 'MISS');
+  const quick = report([], 'x', { ...ctx, wanted: [...ctx.wanted] }, { ...ssh, medianTotalRatio: 1.08 });
+  assert.equal(verdict(quick.targets.find((t) => t.name.endsWith('whole process'))!), 'PASS');
+  assert.equal(verdict(report([], 'x', { ...ctx, wanted: [...ctx.wanted] }, { ...ssh, medianRatio: 1.2 }).targets.find((t) => t.name.endsWith('to slot 0 complete'))!), 'MISS');
   const notRun = report([], 'x', { ...ctx, wanted: [...ctx.wanted] }, 'openssh-server is not installed');
   assert.ok(notRun.lines.some((l) => l === 'S7 over loopback SSH: not run (openssh-server is not installed) → NOT RUN'));
   assert.equal(verdict(notRun.targets.find((t) => t.name.startsWith('S7'))!), 'NOT RUN');
