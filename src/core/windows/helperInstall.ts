@@ -1,4 +1,5 @@
-import type { HelperProfile } from './helperProfile';
+import { parseRemoteTarget } from '../remoteTarget';
+import { validateHelperProfile, type HelperProfile } from './helperProfile';
 
 /**
  * Whether the helper of this profile is installed and installs what the current settings plan.
@@ -58,4 +59,22 @@ export function compareHelperProfiles(installed: unknown, planned: HelperProfile
   if (settings.length === 0 && restDiffers) settings.push('other planned details (rsync flavor or paths)');
   const state = settings.length > 0 ? 'outdated' : rsyncChanged ? 'rsync-changed' : 'installed';
   return { state, settings, rsync };
+}
+
+/**
+ * The installed helper of a ring on a server, when it backs up exactly these settings (issue 15).
+ * Such a helper cannot be planned again to compare (the plan needs the host key the user accepted
+ * at Set Up), so its installed profile.json, validated as the helper validates it, is compared
+ * with the settings instead: the same profile name, source, server ring and slot count.
+ * Undefined when there is none, it is invalid, or it backs up something else.
+ */
+export function installedServerHelper(installed: unknown, want: { name: string; source: string; target: string; slots: number }): HelperProfile | undefined {
+  let p: HelperProfile;
+  try { p = validateHelperProfile(installed); } catch { return undefined; }
+  const folder = (s: string) => s.replace(/\\+$/, '').toLowerCase();
+  if (p.ssh === undefined || p.name !== want.name || p.slots !== want.slots || folder(p.source) !== folder(want.source)) return undefined;
+  let t;
+  try { t = parseRemoteTarget(want.target); } catch { return undefined; }
+  if (!t || t.user !== p.ssh.user || t.host !== p.ssh.host || (t.port ?? 22) !== p.ssh.port || t.path !== p.ssh.path) return undefined;
+  return p;
 }

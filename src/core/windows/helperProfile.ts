@@ -67,8 +67,8 @@ export interface HelperProfile {
   warnings: string[];
   /**
    * Only for a ring on a server (issue 15): `target` is then `user@host:/path` or `ssh://…`, and
-   * `rsync.incomingPrefix`/`linkDest` name the server's folders. Planned and installed; helper.ps1
-   * does not run such a profile yet (see docs/windows.md, "Rings on a server over SSH").
+   * `rsync.incomingPrefix`/`linkDest` name the server's folders. helper.ps1 runs it through the
+   * scripts of helperRemote.ts (see docs/windows.md, "Rings on a server over SSH").
    */
   ssh?: HelperSsh;
 }

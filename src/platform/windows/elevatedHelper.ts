@@ -6,7 +6,7 @@ import type { Profile } from '../../core/profile';
 import type { ProgressEvent } from '../../core/progress';
 import { looksRemote } from '../../core/remoteTarget';
 import { describeTaskResult, INSTALL_EXIT_MESSAGES } from '../../core/windows/codes';
-import { compareHelperProfiles, type HelperChange } from '../../core/windows/helperInstall';
+import { compareHelperProfiles, installedServerHelper, type HelperChange } from '../../core/windows/helperInstall';
 import { CANCEL_REQUEST_FILE, type HelperProfile } from '../../core/windows/helperProfile';
 import type { HelperState } from '../../core/windows/helperState';
 import type { RsyncFlavor } from '../../core/windows/paths';
@@ -14,7 +14,7 @@ import { locateWindowsRsync } from '../../core/windows/rsyncLocate';
 import { run } from '../runner';
 import { ELEVATION_DECLINED, elevationCommand } from './elevation';
 import { readHelperAsset } from './helperAssets';
-import { planHelper, powershellPath, type HelperAccount, type HelperPlan } from './helperPlan';
+import { helperTaskName, planHelper, powershellPath, type HelperAccount, type HelperPlan } from './helperPlan';
 import { writeHelperStaging } from './helperStaging';
 import { currentUser, fileExists, programData, systemRoot, windowsFileSystem } from './probe';
 import { collectRsyncRuntime } from './rsyncRuntime';
@@ -137,6 +137,20 @@ export async function lastTaskResult(taskName: string): Promise<number> {
  * Whether the helper the plan describes is installed, and what differs: its profile.json in the
  * admin-only folder (readable by the requester) compared with the one the current settings plan.
  */
+/**
+ * The installed helper of `profile` when it is a ring on a server for these very settings
+ * (installedServerHelper): Back Up Now then runs it. Undefined when there is none.
+ */
+export async function installedServerHelperOf(profile: Profile): Promise<Pick<HelperPlan, 'taskName' | 'storedProfile'> | undefined> {
+  const file = path.win32.join(programData(), 'Shadow Slots', profile.name, 'profile.json');
+  const text = await readFile(file, 'utf8').catch(() => undefined);
+  if (text === undefined) return undefined;
+  let parsed: unknown;
+  try { parsed = JSON.parse(text); } catch { return undefined; }
+  const stored = installedServerHelper(parsed, profile);
+  return stored === undefined ? undefined : { taskName: helperTaskName(profile.name), storedProfile: stored };
+}
+
 export async function installedHelperState(plan: Pick<HelperPlan, 'storedProfile'>): Promise<HelperChange> {
   const installed = await readFile(path.win32.join(plan.storedProfile.installDir, 'profile.json'), 'utf8').catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return undefined;

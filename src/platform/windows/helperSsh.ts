@@ -53,6 +53,17 @@ export function helperKeygenArguments(profileName: string): string[] {
   return ['-q', '-t', 'ed25519', '-N', '', '-C', helperKeyComment(profileName), '-f', 'id_ed25519'];
 }
 
+// -T: no pty, so the session's output is binary-safe; the host after `--` is never an option.
+/** ssh's arguments for the helper's session shell (`ssh.session`): its own config, then `exec sh` on `host`. */
+export function helperSessionArgv(config: string, host: string): string[] {
+  return ['-F', config, '-T', '--', host, 'exec sh'];
+}
+
+/** rsync's `-e` for the helper: the same ssh and config as the session, each word quoted by rsync's own rule. */
+export function helperRsyncShell(sshExe: string, config: string): string {
+  return [sshExe, '-F', config, '-T'].map(rsyncShellWord).join(' ');
+}
+
 export interface HelperSshPlan {
   stored: HelperSsh;
   /** ssh/ssh_config and ssh/known_hosts, installed and hash-checked like profile.json. */
@@ -74,9 +85,7 @@ export function planHelperSsh(input: { target: RemoteTarget; hostKey: string | u
   const exe = w.join(installDir, 'rsync', 'usr', 'bin', 'ssh.exe');
   const exePosix = toRsyncPath(exe, flavor);
   const configPosix = posix('ssh_config');
-  // -T: no pty, so the session's output is binary-safe; the host after `--` is never an option.
-  const options = ['-F', configPosix, '-T'];
-  const rsyncShell = [exePosix, ...options].map(rsyncShellWord).join(' ');
+  const rsyncShell = helperRsyncShell(exePosix, configPosix);
   const files = [
     plannedFile('ssh/ssh_config', Buffer.from(configText, 'utf8')),
     plannedFile('ssh/known_hosts', Buffer.from(hostKey.line, 'utf8')),
@@ -89,7 +98,7 @@ export function planHelperSsh(input: { target: RemoteTarget; hostKey: string | u
       host: target.host,
       port: target.port ?? 22,
       path: target.path,
-      session: [...options, '--', target.host, 'exec sh'],
+      session: helperSessionArgv(configPosix, target.host),
       rsyncTransport: ['-e', rsyncShell, '-s'],
       fingerprint: hostKey.fingerprint,
       files: files.map((f) => ({ name: f.name, sha256: f.sha256 })),

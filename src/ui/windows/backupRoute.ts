@@ -16,8 +16,13 @@ export interface BackupRouteInput {
   helper: HelperInstallState | undefined;
   /** The user declined to set up (or update) the helper of this profile before. */
   declined: boolean;
-  /** The target is a ring on a server over SSH, which the helper cannot reach (its plan refuses one). Absent: not. */
+  /** The target is a ring on a server over SSH. Absent: not. */
   remote?: boolean;
+  /**
+   * For a server ring: a helper is installed for exactly these settings (installedServerHelper).
+   * Back Up Now cannot set one up itself: Set Up needs the server's host key accepted first.
+   */
+  remoteHelper?: boolean;
 }
 
 export type BackupRoute =
@@ -28,8 +33,8 @@ export type BackupRoute =
   /** Ask once whether to set up (or update) the helper; see routeAfterOffer. */
   | { kind: 'offer-setup'; why: 'first-time' | 'outdated' }
   /**
-   * The engine without a snapshot: a live copy, marked as such in the slot. `remote`: setting up
-   * the helper would not help (it has no SSH transport), so nothing offers it.
+   * The engine without a snapshot: a live copy, marked as such in the slot. `remote`: a server ring
+   * with no helper installed for it; Back Up Now does not offer a setup (it needs the host key).
    */
   | { kind: 'live-copy'; why: string; remote?: true };
 
@@ -42,7 +47,7 @@ export function helperMatters(platform: NodeJS.Platform, snapshot: string): bool
 
 export function chooseBackupRoute(i: BackupRouteInput): BackupRoute {
   if (!helperMatters(i.platform, i.snapshot)) return { kind: 'engine' };
-  if (i.remote) return { kind: 'live-copy', why: 'the elevated helper cannot reach a ring on a server over SSH', remote: true };
+  if (i.remote) return i.remoteHelper === true ? { kind: 'helper' } : { kind: 'live-copy', why: 'no elevated helper is set up for this ring on a server', remote: true };
   // Only rsync's bytes changed: the installed helper still runs its own copy (the caller says so).
   if (i.helper === 'installed' || i.helper === 'rsync-changed') return { kind: 'helper' };
   if (i.helper === undefined) return { kind: 'live-copy', why: 'the elevated helper\'s state could not be checked' };
@@ -76,7 +81,7 @@ export function fallbackSnapshot(snapshot: string): string {
 /** The explanation shown with the fallback (and in the log). */
 export function liveCopyExplanation(why: string, remote = false): string {
   const what = remote
-    ? 'Shadow-copy backups to a server are not available on Windows yet (docs/windows.md, "Rings on a server over SSH"); set the snapshot method to "none" to back up there without this warning.'
+    ? 'Shadow-copy backups to a server need the elevated helper set up for this server ring with the server\'s host key accepted (shadow-slots helper plan --host-key, see docs/windows.md, "Rings on a server over SSH"); set the snapshot method to "none" to back up there without this warning.'
     : 'Run "Shadow Slots: Set Up Elevated Helper" (one administrator prompt) for shadow-copy backups.';
   return `Backing up without a shadow copy because ${why}: files that change during the copy may be copied in an inconsistent state, and the slot is marked "live copy (no snapshot)". ${what}`;
 }

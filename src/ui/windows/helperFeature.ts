@@ -190,8 +190,15 @@ function helperRunner(services: Services): BackupRunner {
     let plan: HelperPlan | undefined;
     let state: HelperInstallState | undefined;
     let change: HelperChange | undefined;
-    // The helper can plan a ring on a server but not yet run it (issue 15); the route says so without asking it.
-    if (!remote) {
+    // A server ring cannot be planned here (the plan needs the accepted host key): the installed
+    // helper runs it when it was set up for exactly these settings (issue 15).
+    let serverHelper: Awaited<ReturnType<WindowsHelper['installedServerHelperOf']>>;
+    if (remote) {
+      serverHelper = await helper.installedServerHelperOf(profile).catch((error: unknown) => {
+        services.log.warn(`Could not check the elevated helper: ${describeError(error)}`);
+        return undefined;
+      });
+    } else {
       try {
         plan = await helper.planForThisMachine({ profile, ...choice, signal });
         change = await helper.installedHelperState(plan);
@@ -201,7 +208,7 @@ function helperRunner(services: Services): BackupRunner {
       }
     }
     const initial = chooseBackupRoute({
-      platform: process.platform, snapshot, helper: state, declined: services.context.globalState.get<boolean>(DECLINED_KEY(profile.name)) === true, remote,
+      platform: process.platform, snapshot, helper: state, declined: services.context.globalState.get<boolean>(DECLINED_KEY(profile.name)) === true, remote, remoteHelper: serverHelper !== undefined,
     });
     if (state === 'rsync-changed' && change !== undefined) {
       const notice = rsyncChangedNotice(change);
@@ -220,7 +227,7 @@ function helperRunner(services: Services): BackupRunner {
         return engine({ ...input, snapshot: fallbackSnapshot(snapshot) });
       }
       case 'helper': {
-        const ran = plan ?? await helper.planForThisMachine({ profile, ...choice, signal });
+        const ran = serverHelper ?? plan ?? await helper.planForThisMachine({ profile, ...choice, signal });
         services.log.info(`Back Up Now through the elevated helper task ${ran.taskName}`);
         const final = await helper.backUpThroughHelper(ran, (e) => onProgress(helperProgress(e)), signal);
         const listing = await services.engine.list(profile.target).catch(() => undefined);

@@ -44,16 +44,18 @@ test('on Windows with vss/auto: installed helper → the task; missing → offer
   }
 });
 
-test('on Windows with vss/auto, a ring on a server is a live copy that says why, never the helper nor an offer to set it up (its plan refuses SSH targets)', () => {
+test('on Windows with vss/auto, a ring on a server runs the helper installed for it, else a live copy that says why, never an offer to set up (Set Up needs the host key)', () => {
   for (const snapshot of ['vss', 'auto']) {
     for (const helper of ['installed', 'missing', 'outdated', undefined] as const) {
       const route = chooseBackupRoute(win({ snapshot, helper, remote: true }));
-      assert.deepEqual(route, { kind: 'live-copy', why: 'the elevated helper cannot reach a ring on a server over SSH', remote: true }, `${snapshot} ${helper}`);
+      assert.deepEqual(route, { kind: 'live-copy', why: 'no elevated helper is set up for this ring on a server', remote: true }, `${snapshot} ${helper}`);
+      assert.deepEqual(chooseBackupRoute(win({ snapshot, helper, remote: true, remoteHelper: true })), { kind: 'helper' }, `${snapshot} ${helper}`);
+      assert.equal(chooseBackupRoute(win({ snapshot, helper, remote: false, remoteHelper: true })).kind === 'helper', helper === 'installed', 'remoteHelper counts only for a server ring');
     }
   }
-  assert.deepEqual(chooseBackupRoute(win({ snapshot: 'none', remote: true })), { kind: 'engine' }, 'no shadow copy asked for: the engine, without a warning');
-  const text = liveCopyExplanation('the elevated helper cannot reach a ring on a server over SSH', true);
-  assert.match(text, /not available on Windows yet \(docs\/windows\.md/);
+  assert.deepEqual(chooseBackupRoute(win({ snapshot: 'none', remote: true, remoteHelper: true })), { kind: 'engine' }, 'no shadow copy asked for: the engine, without a warning');
+  const text = liveCopyExplanation('no elevated helper is set up for this ring on a server', true);
+  assert.match(text, /host key accepted \(shadow-slots helper plan --host-key/);
   assert.match(text, /snapshot method to "none"/);
   assert.doesNotMatch(text, /Set Up Elevated Helper/, 'no advice that cannot work');
 });

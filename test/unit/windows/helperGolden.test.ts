@@ -8,7 +8,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { planRotation, type RingEntry } from '../../../src/core/ring';
 import { joinRsyncArgs } from '../../../src/core/windows/cmdline';
-import { helperOptionProblem } from '../../../src/core/windows/helperProfile';
+import { helperOptionProblem, helperRsyncArgv, type HelperProfile } from '../../../src/core/windows/helperProfile';
+import { HELPER_REMOTE_SCRIPTS, helperRemoteFrame, helperRemoteScript, parseHelperReply, parseLockReply, type HelperRemoteScript } from '../../../src/core/windows/helperRemote';
+import { HOSTILE_NAMES } from '../../helpers/hostileNames';
 import { cygwinNameProblem, reparseExcludeLine } from '../../../src/core/windows/reparseExcludes';
 import { HOSTILE_WINDOWS_NAMES } from './planFixtures';
 
@@ -50,7 +52,44 @@ function goldenPairs() {
     '--copy-unsafe-links', '--log-file=/c/x.log', '--chmod=a+rwx', '--exclude=a"b', '--filter=merge /x', '-e', '--rsh=sh', '--max-size=1G', '--checksum-choice=xxh128',
     '--exclude=!', '--exclude=+ *', '--exclude=- x', '--exclude=!x', '--exclude=. /c/x']
     .map((option) => ({ option, ok: helperOptionProblem(option) === undefined }));
-  return { rotation, quoting, excludes, options };
+  return { rotation, quoting, excludes, options, remote: remotePairs() };
+}
+
+/**
+ * Issue 15: the server side of the helper. Every script with hostile values (Format-RemoteScript),
+ * frames (Format-RemoteFrame), replies (Read-RemoteReply), lock answers (Read-LockReply) and the
+ * rsync argv of a local and a server profile (Get-RsyncArgv).
+ */
+function remotePairs() {
+  const names = Object.keys(HELPER_REMOTE_SCRIPTS) as HelperRemoteScript[];
+  const values = HOSTILE_NAMES.filter((n) => n !== '');
+  const scripts = [
+    ...names.map((name, i) => ({ name, values: [`/srv/ring ${values[i % values.length]!}/.shadow-slots/lock`, values[(i + 7) % values.length]!, 'a1b2c3'] })),
+    { name: 'remove' as const, values: [] },
+    { name: 'rotate' as const, values: [...values, ''] },
+    { name: 'write' as const, values: ['/srv/b/.shadow-slots/ring.json', '{\n  "format": 1,\n  "entries": []\n}\n', '0123abcd'] },
+  ].map((c) => ({ ...c, script: helperRemoteScript(c.name, c.values) }));
+  const marker = '0123456789abcdef0123456789abcdef';
+  const frames = [helperRemoteScript('hello', [marker]), 'exit 3', "printf '%s' 'x\ny'"].map((script) => ({ script, marker, frame: helperRemoteFrame(script, marker) }));
+  const replies = [
+    `out\n${marker} 0\n`, `\n${marker} 17\nnext`, `partial\n${marker} 1`, `x\n${marker} 1x\n`, `no marker\n`, `two\nlines ü\n\n${marker} 255\n${marker} 3\n`, `${marker} 0\n`,
+  ].map((buffer) => ({ buffer, marker, reply: parseHelperReply(buffer, marker) }));
+  const listing = (date: string) => `-rw-r--r--             96 ${date} lock`;
+  const lockReplies = [
+    `now 2026 12 03 21 10 00\n${listing('2026/12/03 21:08:00')}\n@@lock\n{"pid":12,"host":"nas"}`,
+    `now 2026 12 03 21 10 00\n${listing('2026/12/03 21:09:55')}\n@@lock\nnot json`,
+    `now 2026 01 01 00 00 05\n${listing('2025/12/31 23:59:59')}\n@@lock\n`,
+    `${listing('2026/12/03 21:08:00')}\n@@lock\n{}`,
+    `now 2026 13 03 21 10 00\n${listing('2026/12/03 21:08:00')}\n@@lock\nx`,
+    `now 2026 12 03 21 10 00\n@@lock\nx`,
+    'no lock text at all',
+  ].map((output) => ({ output, reply: parseLockReply(output) }));
+  const stored = ['plan-msys2', 'plan-msys2-ssh'].map((plan) => {
+    const p = JSON.parse(readFileSync(join(__dirname, `../../fixtures/windows/${plan}/profile.json`), 'utf8')) as HelperProfile;
+    return { rsync: p.rsync, ...(p.ssh ? { ssh: { rsyncTransport: p.ssh.rsyncTransport } } : {}) };
+  });
+  const rsyncArgv = stored.flatMap((profile) => [true, false].map((linkDest) => ({ profile, id: '20261203T211000Z-a1b2c3', linkDest, argv: helperRsyncArgv(profile as HelperProfile, '20261203T211000Z-a1b2c3', linkDest) })));
+  return { scripts, frames, replies, lockReplies, rsyncArgv };
 }
 
 test('golden pairs for the helper script are generated from the TypeScript functions', () => {

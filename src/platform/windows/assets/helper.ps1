@@ -227,13 +227,14 @@ function Assert-Profile($p) {
   $ctl = '[\x00-\x1f\x7f]'
   $bad = { param($what) Stop-Helper 2 "The stored helper profile is invalid: $what. Run Set Up Elevated Helper again." }
   if ($p.format -ne 3 -or $p.kind -ne 'shadow-slots-helper') { & $bad 'unknown format' }
-  # Issue 15: a ring on a server is planned and installed (copied ssh, ssh_config, known_hosts,
-  # key), but this script's run over SSH is not built; it stops before touching anything.
-  if ($null -ne $p.PSObject.Properties['ssh']) { Stop-Helper 2 "This helper's ring is on a server over SSH ($($p.ssh.user)@$($p.ssh.host)); the elevated helper cannot run such a backup yet. Back up with the engine (snapshot method none) until it can." }
+  # Issue 15: a ring on a server (validateHelperSsh of src/core/windows/helperProfile.ts).
+  $remote = $null -ne $p.PSObject.Properties['ssh']
+  if ($remote) { Assert-ServerProfile $p $bad }
   if ($p.name -isnot [string] -or $p.name -notmatch '^[\p{L}\p{N}][\p{L}\p{N} ._-]{0,63}$') { & $bad 'name' }
   # A user account (local, domain or Microsoft Entra): never a group such as Users or Everyone (review L2).
   if ($p.requester -isnot [string] -or $p.requester -cnotmatch '^S-1-(5-21(-\d{1,10}){4}|12-1(-\d{1,10}){4})$') { & $bad 'requester' }
   foreach ($k in 'source', 'target', 'installDir', 'linkDir', 'stateDir', 'cancelDir', 'tmpDir') {
+    if ($k -eq 'target' -and $remote) { continue }
     $v = $p.$k
     if ($v -isnot [string] -or $v -notmatch $abs -or $v -match $ctl -or ($v -split '\\') -contains '..') { & $bad $k }
   }
@@ -254,8 +255,34 @@ function Assert-Profile($p) {
   if ($r.origin -isnot [string] -or $r.origin -notmatch '^[A-Za-z]:\\') { & $bad 'rsync.origin' }
   if ($r.linkDestAt -isnot [int] -or $r.linkDestAt -lt 0 -or $r.linkDestAt -gt @($r.options).Count) { & $bad 'rsync.linkDestAt' }
   if (-not $r.linkDest.StartsWith('--link-dest=/') -or -not (Test-RsyncArg $r.linkDest)) { & $bad 'rsync.linkDest' }
-  foreach ($k in 'snapshotPrefix', 'incomingPrefix', 'excludeFromPrefix') { if (-not $r.$k.StartsWith('/') -or -not $r.$k.EndsWith('/') -or -not (Test-RsyncArg $r.$k)) { & $bad "rsync.$k" } }
+  foreach ($k in @('snapshotPrefix', 'incomingPrefix', 'excludeFromPrefix').Where({ -not $remote -or $_ -ne 'incomingPrefix' })) { if (-not $r.$k.StartsWith('/') -or -not $r.$k.EndsWith('/') -or -not (Test-RsyncArg $r.$k)) { & $bad "rsync.$k" } }
   if (-not $r.snapshotSuffix.EndsWith('/') -or -not (Test-RsyncArg $r.snapshotSuffix)) { & $bad 'rsync.snapshotSuffix' }
+}
+
+# The ssh section: the installed copies, one server, the session and rsync's -e exactly as the
+# planner writes them (planHelperSsh), the incoming folder and --link-dest on that server's ring.
+function Assert-ServerProfile($p, $bad) {
+  $s = $p.ssh; $r = $p.rsync
+  if ($s.exe -ne [IO.Path]::Combine($Here, 'rsync\usr\bin\ssh.exe')) { & $bad 'ssh.exe is not the installed copy' }
+  if ($s.config -ne [IO.Path]::Combine($Here, 'ssh\ssh_config')) { & $bad 'ssh.config is not the installed ssh_config' }
+  if ($s.user -isnot [string] -or $s.user -cnotmatch '^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}\z') { & $bad 'ssh.user' }
+  if ($s.host -isnot [string] -or $s.host -cnotmatch '^([A-Za-z0-9_][A-Za-z0-9._-]{0,252}|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(%[A-Za-z0-9_.-]+)?)\z') { & $bad 'ssh.host' }
+  if ($s.port -isnot [int] -or $s.port -lt 1 -or $s.port -gt 65535) { & $bad 'ssh.port' }
+  if ($s.path -isnot [string] -or -not $s.path.StartsWith('/') -or -not (Test-RsyncArg $s.path) -or ($s.path -split '/') -contains '..') { & $bad 'ssh.path' }
+  $session = @($s.session)
+  if ($session.Count -ne 6 -or $session[0] -cne '-F' -or $session[2] -cne '-T' -or $session[3] -cne '--' -or $session[4] -cne $s.host -or $session[5] -cne 'exec sh') { & $bad 'ssh.session' }
+  $config = [string]$session[1]
+  if (-not $config.StartsWith('/') -or -not $config.EndsWith('/ssh/ssh_config') -or -not (Test-RsyncArg $config)) { & $bad 'ssh.session' }
+  $word = { param($w) if ($w -ne '' -and $w -notmatch "[ '`"]") { $w } else { "'" + $w.Replace("'", "''") + "'" } }
+  $exe = $config.Substring(0, $config.Length - '/ssh/ssh_config'.Length) + '/rsync/usr/bin/ssh.exe'
+  $transport = @($s.rsyncTransport)
+  if ($transport.Count -ne 3 -or $transport[0] -cne '-e' -or $transport[1] -cne "$(& $word $exe) -F $(& $word $config) -T" -or $transport[2] -cne '-s') { & $bad 'ssh.rsyncTransport' }
+  if ($s.fingerprint -isnot [string] -or $s.fingerprint -cnotmatch '^SHA256:[A-Za-z0-9+/]{43}\z') { & $bad 'ssh.fingerprint' }
+  $files = @($s.files)
+  if ($files.Count -ne 2 -or $files[0].name -cne 'ssh/ssh_config' -or $files[1].name -cne 'ssh/known_hosts' -or @($files.Where({ $_.sha256 -cnotmatch '^[0-9a-f]{64}\z' })).Count -gt 0) { & $bad 'ssh.files' }
+  $rsyncHost = if ($s.host.Contains(':')) { "[$($s.host)]" } else { $s.host }
+  if ($r.incomingPrefix -cne "$($rsyncHost):$($s.path)/.shadow-slots/incoming/") { & $bad 'rsync.incomingPrefix is not the server ring' }
+  if ($r.linkDest -cne "--link-dest=$($s.path)/0") { & $bad 'rsync.linkDest is not the server ring' }
 }
 
 # rsyncArgProblem of src/core/windows/cmdline.ts.
@@ -420,10 +447,10 @@ function New-RsyncStart([string[]]$Argv) {
   $psi
 }
 
-function Invoke-Rsync([string[]]$Argv) {
+function Invoke-Rsync([string[]]$Argv, [string]$ChangesFile) {
   $proc = [Diagnostics.Process]::Start((New-RsyncStart $Argv))
   $errTask = $proc.StandardError.ReadToEndAsync()
-  $changes = [IO.StreamWriter]::new([ShadowSlots.Native]::CreateNew([IO.Path]::Combine($Meta, "changes\$RunId.log")), $Utf8)
+  $changes = [IO.StreamWriter]::new([ShadowSlots.Native]::CreateNew($ChangesFile), $Utf8)
   $stats = [Text.StringBuilder]::new()
   $buf = [char[]]::new(65536); $pending = ''; $changed = 0; $items = 0
   try {
@@ -462,6 +489,38 @@ function Invoke-Rsync([string[]]$Argv) {
   @{ exitCode = $proc.ExitCode; stderr = $errTask.Result; counts = $counts }
 }
 
+# A new slot's manifest (src/core/manifest.ts), in progress; `$LinkDestId` '' when it is a full copy.
+function New-SlotManifest([string[]]$Argv, [string]$LinkDestId) {
+  $version = $null
+  try {
+    $vp = [Diagnostics.Process]::Start((New-RsyncStart @('--version')))
+    $first = $vp.StandardOutput.ReadLine(); [void]$vp.StandardOutput.ReadToEnd(); $vp.WaitForExit()
+    if ($first -match 'version\s+(\S+)') { $version = $Matches[1] }
+  } catch { }
+  [ordered]@{
+    format = 1; id = $RunId; state = 'in-progress'; profile = $P.name; source = $P.source; startedAt = $Script:State.startedAt; endedAt = $null
+    snapshot = [ordered]@{ method = 'vss'; id = $Script:ShadowId; warning = $null }
+    rsync = [ordered]@{ argv = @(@($P.rsync.exe) + @($Argv)); exitCode = $null; version = $version }
+    counts = $null; warnings = @($Script:State.warnings); changeLog = "changes/$RunId.log"; checksums = $null; adopted = $false
+    linkDest = $(if ($LinkDestId -ne '') { $LinkDestId } else { $null })
+  }
+}
+# rsync's outcome into the manifest, saved where the ring is (-Server: on the server): partial
+# (and the run stops: nothing is rotated) or complete (24, files vanished while copied, is complete).
+function Complete-SlotManifest($Manifest, $Result, [string]$File, [switch]$Server) {
+  $save = { if ($Server) { Write-ServerJson $File $Manifest } else { Write-Json $File $Manifest } }
+  $Manifest.rsync.exitCode = $Result.exitCode; $Manifest.counts = $Result.counts; $Manifest.endedAt = (Now)
+  if ($Result.stderr) { Log $Result.stderr }
+  if ($Result.exitCode -ne 0 -and $Result.exitCode -ne 24) {
+    $Manifest.state = 'partial'; $Manifest.warnings = @($Manifest.warnings) + "rsync exited with code $($Result.exitCode)"
+    & $save
+    Stop-Helper $(if ($Result.exitCode -eq 23) { 3 } else { 1 }) "rsync failed with exit code $($Result.exitCode): $((@(($Result.stderr -split "`n").Where({ $_ })) | Microsoft.PowerShell.Utility\Select-Object -Last 3) -join ' ')"
+  }
+  if ($Result.exitCode -eq 24) { $Manifest.warnings = @($Manifest.warnings) + 'Some source files vanished while they were being copied.' }
+  $Manifest.state = 'complete'
+  & $save
+}
+
 # Link first, then the shadow, then its journal entry; safe to call twice.
 function Invoke-Release {
   if ($null -ne $Script:Link) { Remove-Link $Script:Link; $Script:Link = $null }
@@ -475,8 +534,413 @@ function Invoke-Release {
   }
 }
 
+# ---- A ring on a server over SSH (issue 15) ----
+# Everything the helper does on the server is one of these POSIX sh scripts: constant text, the
+# same bytes as HELPER_REMOTE_SCRIPTS of src/core/windows/helperRemote.ts (a test compares them).
+# Values reach a script only as `set --` followed by words quoted by Quote-Sh, read as "$1"...
+$RemoteScripts = @{
+  hello = @'
+printf 'hello-%s\n' "$1"
+printf '%s\n' "$$" "$(uname -n)"
+s=$(cat /proc/$$/stat 2>/dev/null) && { s=${s##*) }; set -- $s; printf '%s\n' "${20}"; }
+exit 0
+'@
+  prepare = @'
+[ -d "$1" ] || exit 3
+cd -- "$1" || exit 4
+[ -w . ] || exit 5
+for d in .shadow-slots .shadow-slots/manifests .shadow-slots/changes .shadow-slots/sums .shadow-slots/logs .shadow-slots/incoming .shadow-slots/trash; do
+  [ -d "$d" ] || mkdir -- "$d" || exit 6
+done
+for n in *; do
+  case $n in ''|*[!0-9]*|0?*) continue;; esac
+  [ -d "$n" ] && printf 'slot %s\n' "$n"
+done
+printf 'rsync %s\n' "$(rsync --version 2>/dev/null | head -n 1)"
+exit 0
+'@
+  lockPublish = @'
+d=$1.new-$$-$3
+if [ -e "$1" ]; then exit 17; fi
+printf '%s\n' "$2" > "$d" || { rm -f -- "$d"; exit 1; }
+sync -- "$d" 2>/dev/null
+ln -- "$d" "$1" 2>/dev/null; s=$?; rm -f -- "$d"
+if [ $s -ne 0 ] && [ -e "$1" ]; then exit 17; fi
+exit $s
+'@
+  lockRead = @'
+t=$(cat -- "$1" 2>/dev/null) || exit 3
+date -u '+now %Y %m %d %H %M %S'
+TZ=UTC0 rsync --list-only --no-h -l -D -- "$1" 2>/dev/null
+printf '@@lock\n%s' "$t"
+'@
+  processAlive = @'
+p=$1
+case $p in ''|*[!0-9]*) echo gone; exit 0;; esac
+if [ -d /proc/1 ]; then
+  s=$(cat /proc/$p/stat 2>/dev/null) || { echo gone; exit 0; }
+  s=${s##*) }; set -- $s; echo "alive ${20}"; exit 0
+fi
+if kill -0 $p 2>/dev/null; then echo alive; exit 0; fi
+case $(kill -0 $p 2>&1) in *ermi*) echo alive;; *) echo gone;; esac
+'@
+  lockAside = @'
+mv -f -- "$1" "$2" 2>/dev/null || exit 3
+cat -- "$2"
+'@
+  unlock = @'
+if [ "$(cat -- "$1" 2>/dev/null)" = "$2" ]; then rm -f -- "$1"; fi
+exit 0
+'@
+  read = @'
+if [ ! -e "$1" ]; then exit 3; fi
+cat -- "$1"
+'@
+  write = @'
+t=$1.tmp-$$-$3
+printf '%s' "$2" > "$t" || { rm -f -- "$t"; exit 1; }
+sync -- "$t" 2>/dev/null
+mv -f -- "$t" "$1" || { rm -f -- "$t"; exit 1; }
+sync -- "${1%/*}" 2>/dev/null
+exit 0
+'@
+  append = @'
+printf '%s' "$2" >> "$1"
+'@
+  move = @'
+if [ -d "$2" ] && [ ! -L "$2" ]; then printf '%s: File exists\n' "$2" >&2; exit 1; fi
+mv -f -- "$1" "$2"
+'@
+  remove = @'
+rm -f -- "$@"
+'@
+  incoming = @'
+cd -- "$1" 2>/dev/null || exit 0
+for n in *; do
+  case $n in [0-9A-Za-z]*) ;; *) continue;; esac
+  case $n in *[!0-9A-Za-z_-]*) continue;; esac
+  [ -d "$n" ] && [ ! -L "$n" ] && printf '%s\n' "$n"
+done
+exit 0
+'@
+  rotate = @'
+while [ $# -ge 2 ]; do
+  if [ -e "$2" ] || [ -L "$2" ]; then :
+  elif [ -e "$1" ] || [ -L "$1" ]; then mv -- "$1" "$2" || exit 1
+  fi
+  shift 2
+done
+exit 0
+'@
+  purge = @'
+m=$1
+cd -- "$m/trash" 2>/dev/null || exit 0
+for n in * .[!.]* ..?*; do
+  [ -e "$n" ] || [ -L "$n" ] || continue
+  if ! rm -rf -- "$n" 2>/dev/null; then
+    find "./$n" -type d ! -perm -700 -exec chmod u+rwx -- {} \; 2>/dev/null
+    rm -rf -- "$n" || { echo failed; continue; }
+  fi
+  rm -f -- "$m/manifests/$n.json" "$m/changes/$n.log" "$m/sums/$n.tsv" "$m/space/$n~"*.json
+  echo removed
+done
+exit 0
+'@
+}
+# shQuote of src/core/posixQuote.ts: single quotes keep every byte literally in every POSIX shell.
+function Quote-Sh([string]$Value) {
+  if ($Value.Contains([string][char]0)) { throw 'A NUL character cannot be passed to a shell.' }
+  "'" + $Value.Replace("'", "'\''") + "'"
+}
+# helperRemoteScript: the values as $1..., then the constant body (a checkout with CRLF line ends
+# must not put a carriage return into the shell's lines).
+function Format-RemoteScript([string]$Name, [string[]]$Values) {
+  'set --' + (-join @(@($Values).ForEach({ ' ' + (Quote-Sh $_) }))) + "`n" + $RemoteScripts[$Name].Replace("`r`n", "`n")
+}
+# helperRemoteFrame: a subshell reading nothing of the session, then the marker and its status.
+function Format-RemoteFrame([string]$Script, [string]$Marker) {
+  "(`nexport LC_ALL=C`n$Script`n) </dev/null 2>&1`nprintf '\n%s %s\n' $Marker `$?`n"
+}
+# parseHelperReply: null until the marker line with the status arrived.
+function Read-RemoteReply([string]$Buffer, [string]$Marker) {
+  $frame = "`n$Marker "
+  $at = $Buffer.IndexOf($frame, [StringComparison]::Ordinal)
+  if ($at -lt 0) { return $null }
+  $end = $Buffer.IndexOf("`n", $at + $frame.Length, [StringComparison]::Ordinal)
+  if ($end -lt 0) { return $null }
+  $status = $Buffer.Substring($at + $frame.Length, $end - $at - $frame.Length)
+  if ($status -cnotmatch '^[0-9]{1,3}\z') { return $null }
+  [pscustomobject][ordered]@{ status = [int]$status; output = $Buffer.Substring(0, $at); rest = $Buffer.Substring($end + 1) }
+}
+# parseLockReply: the lock's age on the server's clock (null when unknown) and its text.
+function Read-LockReply([string]$Output) {
+  $split = $Output.IndexOf("@@lock`n", [StringComparison]::Ordinal)
+  $head = if ($split -lt 0) { $Output } else { $Output.Substring(0, $split) }
+  $utc = {
+    param($m)
+    if (-not $m.Success) { return $null }
+    try { [DateTime]::new([int]$m.Groups[1].Value, [int]$m.Groups[2].Value, [int]$m.Groups[3].Value, [int]$m.Groups[4].Value, [int]$m.Groups[5].Value, [int]$m.Groups[6].Value, [DateTimeKind]::Utc) } catch { $null }
+  }
+  $now = & $utc ([regex]::Match($head, '(?m)^now ([0-9]{4}) ([0-9]{2}) ([0-9]{2}) ([0-9]{2}) ([0-9]{2}) ([0-9]{2})$'))
+  $listed = & $utc ([regex]::Match($head, '(?m)^\S{10,}\s+[0-9,.]+ ([0-9]{4,})/([0-9]{2})/([0-9]{2}) ([0-9]{2}):([0-9]{2}):([0-9]{2}) '))
+  [pscustomobject][ordered]@{ age = $(if ($null -ne $now -and $null -ne $listed) { [int64]($now - $listed).TotalSeconds } else { $null }); text = $(if ($split -lt 0) { '' } else { $Output.Substring($split + 7) }) }
+}
+# helperRsyncArgv of src/core/windows/helperProfile.ts: after the exclude list, a server ring's
+# transport (the copied ssh with the helper's ssh_config, and -s), then the planned options.
+function Get-RsyncArgv($Stored, [string]$Id, [bool]$LinkDest) {
+  $argv = [Collections.Generic.List[string]]::new()
+  $argv.Add("--exclude-from=$($Stored.rsync.excludeFromPrefix)$Id.exclude")
+  $transport = @(if ($null -ne $Stored.PSObject.Properties['ssh']) { $Stored.ssh.rsyncTransport })
+  foreach ($o in $transport) { $argv.Add($o) }
+  foreach ($o in @($Stored.rsync.options)) { $argv.Add($o) }
+  if ($LinkDest) { $argv.Insert(1 + $transport.Count + $Stored.rsync.linkDestAt, $Stored.rsync.linkDest) }
+  $argv.Add('--'); $argv.Add($Stored.rsync.snapshotPrefix + $Id + $Stored.rsync.snapshotSuffix); $argv.Add($Stored.rsync.incomingPrefix + $Id + '/')
+  , $argv.ToArray()
+}
+
+# The session: the copied ssh, the helper's own ssh_config (-F), known_hosts and key; one shell
+# on the server ("exec sh") that reads the scripts above from stdin. Its pid holds the ring's
+# lock, as the engine's connection does (src/platform/target/remoteLock.ts): it lives exactly as
+# long as the connection, so a helper killed or cut off leaves a lock the next run finds stale.
+function Open-ServerSession {
+  $psi = New-RsyncStart @($P.ssh.session)
+  $psi.FileName = $P.ssh.exe
+  $psi.RedirectStandardInput = $true
+  $Script:Session = [Diagnostics.Process]::Start($psi)
+  # .NET Framework may already have written a byte order mark (its stdin writer's preamble); a
+  # line of its own makes that one failed command name instead of a corrupt first script.
+  $Script:Session.StandardInput.BaseStream.Write([byte[]]@(10), 0, 1)
+  # ssh's own messages (host key, authentication) drain all along; read when the session ends.
+  $Script:SessionErr = $Script:Session.StandardError.ReadToEndAsync()
+  $Script:SessionOut = ''
+  $Script:Marker = [Guid]::NewGuid().ToString('N')
+  $hello = Invoke-Server 'hello' @($Script:Marker)
+  $greeting = "hello-$($Script:Marker)`n"
+  $lines = $hello.output.Substring($hello.output.LastIndexOf($greeting, [StringComparison]::Ordinal) + $greeting.Length).Split([char]"`n")
+  if ($lines.Count -lt 2 -or $lines[0] -cnotmatch '^[1-9][0-9]{0,9}\z') { Stop-Helper 1 "$Script:ServerName did not answer like a POSIX shell; the account's login shell must run commands (not a menu or a restricted shell such as rrsync)." }
+  $Script:ServerInfo = [ordered]@{ pid = [int64]$lines[0]; host = $lines[1]; start = $(if ($lines.Count -gt 2 -and $lines[2] -cmatch '^[0-9]{1,20}\z') { $lines[2] } else { $null }) }
+  Log "Connected to $Script:ServerName ($($Script:ServerInfo.host)); session shell $($Script:ServerInfo.pid)"
+}
+function Get-SessionLost {
+  $why = ''
+  if ($null -ne $Script:Session -and $Script:Session.WaitForExit(5000)) { $why = (@(($Script:SessionErr.Result -split "`r?`n").Where({ $_ })) | Microsoft.PowerShell.Utility\Select-Object -Last 3) -join ' ' }
+  $hint = if ($why -match 'Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED') { " The server's host key is not the one accepted at Set Up ($($P.ssh.fingerprint)); if the server's key really changed, run Set Up Elevated Helper again." }
+    elseif ($why -match 'Permission denied') { " Add the helper's public key (shown at Set Up) to ~/.ssh/authorized_keys of $($P.ssh.user) on $($P.ssh.host)." } else { '' }
+  "The connection to $Script:ServerName was lost or refused: $why.$hint"
+}
+# Runs one script in the session; a status other than 0 or one of $Allowed stops the run.
+function Invoke-Server([string]$Name, [string[]]$Values, [int[]]$Allowed = @()) {
+  $bytes = $Utf8.GetBytes((Format-RemoteFrame (Format-RemoteScript $Name $Values) $Script:Marker))
+  try { $Script:Session.StandardInput.BaseStream.Write($bytes, 0, $bytes.Length); $Script:Session.StandardInput.BaseStream.Flush() } catch { Stop-Helper 1 (Get-SessionLost) }
+  $buf = [char[]]::new(65536)
+  while ($null -eq ($reply = Read-RemoteReply $Script:SessionOut $Script:Marker)) {
+    $t = $Script:Session.StandardOutput.ReadAsync($buf, 0, $buf.Length)
+    while (-not $t.Wait(1000)) { }
+    if ($t.Result -eq 0) { Stop-Helper 1 (Get-SessionLost) }
+    $Script:SessionOut += [string]::new($buf, 0, $t.Result)
+  }
+  $Script:SessionOut = $reply.rest
+  if ($reply.status -ne 0 -and $Allowed -notcontains $reply.status) {
+    Stop-Helper 1 "On $Script:ServerName, $Name failed (exit $($reply.status)): $((@(($reply.output -split "`n").Where({ $_ })) | Microsoft.PowerShell.Utility\Select-Object -Last 3) -join ' ')"
+  }
+  $reply
+}
+# Files on the server belong to its account: parsed as untrusted JSON, never quoted in messages.
+function Read-ServerJson([string]$Path) {
+  $r = Invoke-Server 'read' @($Path) @(3)
+  if ($r.status -eq 3) { return $null }
+  try { Microsoft.PowerShell.Utility\ConvertFrom-Json -InputObject $r.output } catch { Stop-Helper 1 "$Path on $Script:ServerName is not valid JSON; repair the ring with the CLI (shadow-slots list --target ...)." }
+}
+function Write-ServerJson([string]$Path, $Value) {
+  [void](Invoke-Server 'write' @($Path, ((Microsoft.PowerShell.Utility\ConvertTo-Json -InputObject $Value -Depth 10) + "`n"), [Guid]::NewGuid().ToString('N').Substring(0, 8)))
+}
+function Get-ServerOwner([string]$Text) {
+  try { $o = Microsoft.PowerShell.Utility\ConvertFrom-Json -InputObject $Text } catch { return $null }
+  if ($null -eq $o -or $o -isnot [pscustomobject] -or $null -eq $o.PSObject.Properties['pid'] -or $null -eq $o.PSObject.Properties['host'] -or $o.pid -isnot [ValueType] -or $o.host -isnot [string]) { return $null }
+  $o
+}
+function Format-ServerOwner($Owner) {
+  $command = if ($null -ne $Owner.PSObject.Properties['command']) { Format-Name ([string]$Owner.command) } else { '?' }
+  "process $(Format-Name ([string]$Owner.pid)) on $(Format-Name $Owner.host) ($command)"
+}
+# Whether the server still runs the lock's holder: readRemoteOwner + remoteProcessRuns.
+function Test-ServerLockLive($Owner, [int64]$Age) {
+  if ($null -eq $Owner) { return $Age -lt 30 }
+  if ($Owner.host -cne $Script:ServerInfo.host) { return $true }
+  if ($Owner.pid -isnot [int] -and $Owner.pid -isnot [int64] -or $Owner.pid -le 0) { return $false }
+  $state = (Invoke-Server 'processAlive' @([string]$Owner.pid)).output.Trim().Split([char]' ')
+  if ($state[0] -cne 'alive') { return $false }
+  $start = if ($null -ne $Owner.PSObject.Properties['pidStart']) { $Owner.pidStart } else { $null }
+  -not ($null -ne $start -and $state.Count -gt 1 -and [string]$state[1] -cne [string]$start)
+}
+# acquireRemoteLock: publish a complete lock by link(2); a stale one (its holder gone) is set
+# aside, checked to be the one judged, and removed.
+function Lock-ServerRing {
+  $text = Microsoft.PowerShell.Utility\ConvertTo-Json -Compress -InputObject ([ordered]@{ pid = $Script:ServerInfo.pid; host = $Script:ServerInfo.host; pidStart = $Script:ServerInfo.start; command = "windows-helper from $([Net.Dns]::GetHostName()) (pid $PID)"; startedAt = $Script:State.startedAt })
+  for ($attempt = 0; $attempt -lt 3; $attempt++) {
+    $r = Invoke-Server 'lockPublish' @($Srv.lock, $text, [Guid]::NewGuid().ToString('N').Substring(0, 6)) @(17)
+    if ($r.status -eq 0) { $Script:ServerLock = $text; return }
+    $read = Invoke-Server 'lockRead' @($Srv.lock) @(3)
+    if ($read.status -eq 3) { continue }
+    $reply = Read-LockReply $read.output
+    $owner = Get-ServerOwner $reply.text
+    $age = if ($null -eq $reply.age) { [int64]::MaxValue } else { $reply.age }
+    if (Test-ServerLockLive $owner $age) {
+      Stop-Helper 4 "Another backup of this ring is running: $(if ($null -eq $owner) { 'a lock being written' } else { Format-ServerOwner $owner }) (the lock on $Script:ServerName)."
+    }
+    $aside = "$($Srv.lock).stale-$($Script:ServerInfo.pid)-$([Guid]::NewGuid().ToString('N').Substring(0, 6))"
+    $moved = Invoke-Server 'lockAside' @($Srv.lock, $aside) @(3)
+    if ($moved.status -eq 3) { continue }
+    $movedOwner = Get-ServerOwner $moved.output
+    if ($null -ne $movedOwner -and ($null -eq $owner -or [string]$movedOwner.pid -cne [string]$owner.pid -or [string]$movedOwner.startedAt -cne [string]$owner.startedAt)) {
+      [void](Invoke-Server 'move' @($aside, $Srv.lock) @(1)); continue
+    }
+    [void](Invoke-Server 'remove' @($aside))
+    Log "Took over a stale lock on $Script:ServerName"
+  }
+  Stop-Helper 4 "Could not take the ring's lock on $Script:ServerName; another run keeps taking it."
+}
+function Close-ServerSession {
+  if ($null -ne $Script:ServerLock) { try { [void](Invoke-Server 'unlock' @($Srv.lock, $Script:ServerLock)) } catch { Log "Unlocking on the server failed: $($_.Exception.Message)" }; $Script:ServerLock = $null }
+  try { $Script:Session.StandardInput.Close() } catch { }
+  if (-not $Script:Session.WaitForExit(10000)) { try { $Script:Session.Kill() } catch { } }
+  $Script:Session.Dispose(); $Script:Session = $null
+}
+# The ring's paths on the server, joined as the engine's posix.join joins them.
+function Get-ServerPaths([string]$Ring) {
+  $m = "$Ring/.shadow-slots"
+  [ordered]@{ target = $Ring; root = $Ring; meta = $m; ringFile = "$m/ring.json"; journal = "$m/journal.json"; lock = "$m/lock"; manifests = "$m/manifests"; changes = "$m/changes"; incoming = "$m/incoming"; trash = "$m/trash" }
+}
+# A journaled rotation, rolled forward on the server (RingStore.repair/rotate): steps by which
+# paths exist, then ring.json, then the journal without it. Values read back are validated first.
+function Invoke-ServerRotation($Rotation, $Journal) {
+  Assert-SlotId $Rotation.newId
+  foreach ($s in @($Rotation.steps)) {
+    if ($s.kind -notin 'drop', 'move', 'promote') { Stop-Helper 1 'journal.json names an unknown rotation step.' }
+    Assert-SlotId $s.id
+    if ($s.kind -ne 'promote') { Assert-SlotNumber $s.from }
+    if ($s.kind -eq 'move') { Assert-SlotNumber $s.to }
+  }
+  $final = [ordered]@{ format = 1; entries = @(foreach ($e in @($Rotation.final.entries)) { Assert-SlotNumber $e.number; Assert-SlotId $e.id; [ordered]@{ number = [int]$e.number; id = [string]$e.id } }) }
+  $deletion = $null -ne $Rotation.PSObject.Properties['kind'] -and $Rotation.kind -eq 'delete'
+  if (-not $deletion) {
+    $manifestFile = "$($Srv.manifests)/$($Rotation.newId).json"
+    $m = Read-ServerJson $manifestFile
+    if ($null -ne $m -and $null -ne $m.PSObject.Properties['state'] -and $m.state -ne 'complete') { $m.state = 'complete'; Write-ServerJson $manifestFile $m }
+  }
+  $pairs = [Collections.Generic.List[string]]::new()
+  foreach ($s in @($Rotation.steps)) {
+    switch ($s.kind) {
+      'drop' { $pairs.Add("$($Srv.root)/$([int]$s.from)"); $pairs.Add("$($Srv.trash)/$($s.id)") }
+      'move' { $pairs.Add("$($Srv.root)/$([int]$s.from)"); $pairs.Add("$($Srv.root)/$([int]$s.to)") }
+      'promote' { $pairs.Add("$($Srv.incoming)/$($s.id)"); $pairs.Add("$($Srv.root)/0") }
+    }
+  }
+  [void](Invoke-Server 'rotate' $pairs.ToArray())
+  Write-ServerJson $Srv.ringFile $final
+  $Journal.rotation = $null
+  Write-ServerJson $Srv.journal $Journal
+}
+
+# Connect, lock, repair and read the ring on the server: what the local path does with the pinned
+# target folder. Sets $Script:ServerEntries and $Script:ServerLinkDest.
+function Initialize-ServerRing {
+  foreach ($f in @($P.ssh.files)) {
+    if ((Get-Sha256 ([IO.Path]::Combine($Here, $f.name.Replace('/', '\')))) -ne $f.sha256) { Stop-Helper 2 "$($f.name) differs from what was installed; run Set Up Elevated Helper again." }
+  }
+  $sshDir = [IO.Path]::Combine($Here, 'ssh')
+  if (-not (Test-AdminOnly $sshDir) -or -not [IO.File]::Exists([IO.Path]::Combine($sshDir, 'id_ed25519'))) { Stop-Helper 2 "$sshDir or the helper's key in it is not as installed; run Set Up Elevated Helper again." }
+  Set-State 'connect' "Connecting to $Script:ServerName" -Force
+  Open-ServerSession
+  $prep = Invoke-Server 'prepare' @($Srv.target) @(3, 4, 5, 6)
+  switch ($prep.status) {
+    3 { Stop-Helper 1 "The target folder $($Srv.target) does not exist on $Script:ServerName. Create it there (the helper never creates it, so a backup cannot fill the wrong disk), or mount the backup disk." }
+    { $_ -in 4, 5, 6 } { Stop-Helper 1 "$($P.ssh.user) cannot write to $($Srv.target) on $Script:ServerName (exit $($prep.status)); check the folder's permissions there." }
+  }
+  if ($prep.output -cnotmatch '(?m)^rsync rsync\s+version') { Stop-Helper 1 "rsync is not installed on $Script:ServerName (the server needs sshd, a POSIX sh and rsync 3.1 or later)." }
+  $present = @(foreach ($l in $prep.output.Split([char]"`n")) { if ($l -cmatch '^slot (0|[1-9][0-9]{0,5})\z') { [int]$Matches[1] } })
+
+  Set-State 'lock' 'Taking the ring lock' -Force
+  Lock-ServerRing
+
+  # Repair, as the engine does first: a journaled rotation is rolled forward.
+  Set-State 'repair' 'Checking for an interrupted run' -Force
+  $Script:ServerJournal = Read-ServerJson $Srv.journal
+  if ($null -eq $Script:ServerJournal) { $Script:ServerJournal = [pscustomobject][ordered]@{ format = 1; rotation = $null; snapshots = @() } }
+  if ($Script:ServerJournal.format -ne 1 -or $null -eq $Script:ServerJournal.PSObject.Properties['rotation']) { Stop-Helper 1 'journal.json on the server has an unknown format.' }
+  if ($null -ne $Script:ServerJournal.rotation) {
+    Log 'Completing an interrupted rotation on the server'
+    Invoke-ServerRotation $Script:ServerJournal.rotation $Script:ServerJournal
+    $prep = Invoke-Server 'prepare' @($Srv.target)
+    $present = @(foreach ($l in $prep.output.Split([char]"`n")) { if ($l -cmatch '^slot (0|[1-9][0-9]{0,5})\z') { [int]$Matches[1] } })
+  }
+  # Like the engine: resume the newest unfinished copy under this run's id, discard older ones.
+  $left = @(@((Invoke-Server 'incoming' @($Srv.incoming)).output.Split([char]"`n")).Where({ $_ -cmatch '^[0-9A-Za-z][0-9A-Za-z_-]{0,80}\z' }) | Microsoft.PowerShell.Utility\Sort-Object -Descending)
+  for ($i = 0; $i -lt $left.Count; $i++) {
+    if ($i -eq 0) {
+      Log "Resuming the unfinished slot $($left[$i]) on the server"
+      [void](Invoke-Server 'move' @("$($Srv.incoming)/$($left[$i])", "$($Srv.incoming)/$RunId"))
+      [void](Invoke-Server 'remove' @("$($Srv.manifests)/$($left[$i]).json", "$($Srv.changes)/$($left[$i]).log"))
+    } else {
+      Log "Discarding $($left[$i]) on the server"
+      [void](Invoke-Server 'move' @("$($Srv.incoming)/$($left[$i])", "$($Srv.trash)/$($left[$i])"))
+    }
+  }
+
+  $ring = Read-ServerJson $Srv.ringFile
+  if ($null -eq $ring) {
+    if ($present.Count -gt 0) { Stop-Helper 1 "The target on $Script:ServerName holds numbered slot folders but no .shadow-slots/ring.json. Run one backup with snapshot method ""none"" (the engine adopts the ring), then use the helper." }
+    $entries = @()
+  } else {
+    if ($ring.format -ne 1) { Stop-Helper 1 'ring.json on the server has an unknown format.' }
+    $entries = @(foreach ($e in @($ring.entries)) { Assert-SlotNumber $e.number; Assert-SlotId $e.id; [pscustomobject][ordered]@{ number = [int]$e.number; id = [string]$e.id } })
+    $foreign = @($present.Where({ $entries.number -notcontains $_ }))
+    if ($foreign.Count -gt 0) { Stop-Helper 1 "The target on $Script:ServerName holds folder(s) named $($foreign -join ', ') that are not slots of this ring; a backup would rotate or delete them. Move them out of the target folder. Nothing was changed." }
+    # A slot whose folder is gone is left out, as the engine's readState does.
+    $entries = @($entries.Where({ $present -contains $_.number }))
+  }
+  $Script:ServerEntries = $entries
+  # Slot 0 on the server is linked against whoever made it: the server's files are its account's
+  # either way, and nothing of them comes back to this computer.
+  $Script:ServerLinkDest = @($entries.Where({ $_.number -eq 0 })).Count -gt 0
+}
+
+# Copy into the server's incoming folder through the copied ssh, then rotate there (journaled
+# first), release the shadow, and delete the dropped slots.
+function Copy-ToServer {
+  $argv = Get-RsyncArgv $P $RunId $Script:ServerLinkDest
+  $manifestFile = "$($Srv.manifests)/$RunId.json"
+  $manifest = New-SlotManifest $argv $(if ($Script:ServerLinkDest) { [string]@($Script:ServerEntries.Where({ $_.number -eq 0 }))[0].id } else { '' })
+  Write-ServerJson $manifestFile $manifest
+  Set-State 'copy' "Copying from the shadow copy to $Script:ServerName" -Force
+  Log ('rsync ' + (@(@($argv).ForEach({ Quote-Arg $_ })) -join ' '))
+  $Script:LocalChanges = [IO.Path]::Combine($Tmp, "$RunId.changes")
+  $result = Invoke-Rsync @($argv) $Script:LocalChanges
+  # The change log goes to the server in pieces cut at line ends.
+  $log = [IO.File]::ReadAllText($Script:LocalChanges, $Utf8)
+  for ($at = 0; $at -lt $log.Length; ) {
+    $end = if ($log.Length - $at -le 262144) { $log.Length } else { $log.LastIndexOf([char]10, $at + 262143) + 1 }
+    if ($end -le $at) { $end = [Math]::Min($log.Length, $at + 262144) }
+    [void](Invoke-Server 'append' @("$($Srv.changes)/$RunId.log", $log.Substring($at, $end - $at)))
+    $at = $end
+  }
+  Complete-SlotManifest $manifest $result $manifestFile -Server
+
+  Set-State 'rotate' 'Rotating the ring' -Force
+  $rotation = Get-RotationPlan $Script:ServerEntries $P.slots $RunId
+  $rotation.startedAt = (Now)
+  $Script:ServerJournal.rotation = $rotation
+  Write-ServerJson $Srv.journal $Script:ServerJournal
+  Invoke-ServerRotation ([pscustomobject]$rotation) $Script:ServerJournal
+  Set-State 'release' 'Releasing the shadow copy' -Force
+  Invoke-Release
+  Set-State 'finalize' 'Removing the oldest slot' -Force
+  $purged = (Invoke-Server 'purge' @($Srv.meta)).output
+  if ($purged -cmatch '(?m)^failed$') { Log "Some dropped slots on $Script:ServerName could not be deleted; the next run tries again." }
+}
+
 $exit = 0
-$P = $null; $lockHeld = $false; $Script:Cancel = $null; $Script:Journal = $null; $Script:ShadowId = $null; $Script:Link = $null; $Script:TargetHasAcls = $true
+$P = $null; $Remote = $false; $Srv = $null; $Script:Session = $null; $Script:ServerLock = $null; $Script:LocalChanges = $null; $lockHeld = $false; $Script:Cancel = $null; $Script:Journal = $null; $Script:ShadowId = $null; $Script:Link = $null; $Script:TargetHasAcls = $true
 $excludeFile = $null
 try {
   if (-not [Environment]::Is64BitProcess) { Stop-Helper 6 $HelperExitMessages[6] }
@@ -489,6 +953,7 @@ try {
   }
   try { $P = Read-Json ([IO.Path]::Combine($Here, 'profile.json')); Assert-Profile $P }
   catch { Stop-Helper 2 $(if ($_.Exception.Data.Contains('exit')) { $_.Exception.Message } else { "$($HelperExitMessages[2]) ($($_.Exception.Message))" }) }
+  $Remote = $null -ne $P.PSObject.Properties['ssh']
   $Script:LogFile = [IO.Path]::Combine($P.stateDir, 'helper.log')
   [IO.File]::WriteAllText($Script:LogFile, '', $Utf8)
   Microsoft.PowerShell.Utility\Add-Type -TypeDefinition ([IO.File]::ReadAllText($NativeSource, $Utf8)) -Language CSharp
@@ -508,6 +973,12 @@ try {
   foreach ($f in @($P.rsync.files)) {
     if ((Get-Sha256 ([IO.Path]::Combine($Here, $f.name.Replace('/', '\')))) -ne $f.sha256) { Stop-Helper 2 "$($f.name) differs from what was installed; run Set Up Elevated Helper again." }
   }
+  if ($Remote) {
+    # A ring on a server: connect, lock, repair and read it there (Initialize-ServerRing).
+    $Script:ServerName = "$($P.ssh.user)@$($P.ssh.host)"
+    $Srv = Get-ServerPaths $P.ssh.path
+    Initialize-ServerRing
+  } else {
   if (-not [IO.Directory]::Exists($P.target)) { Stop-Helper 1 "The target folder $($P.target) does not exist. Connect the backup disk." }
   if ($P.target.StartsWith('\\')) { Assert-RemoteTarget $P.target }
 
@@ -595,6 +1066,7 @@ try {
     if ($null -ne $slot0Pin -and -not (Test-HelperMade $slot0Dir)) { Log 'Slot 0 was not made by the helper: this slot is a full copy.'; Remove-Pin $slot0Pin; $slot0Pin = $null }
   }
   $linkDest = $null -ne $slot0Pin
+  }
 
   # Snapshot: flush; record the intent; create; record the ID at once; expose it through a link.
   Set-State 'snapshot' 'Creating a shadow copy' -Force
@@ -617,8 +1089,11 @@ try {
     [Threading.Thread]::Sleep(10000)
   }
   $Script:Link = [IO.Path]::Combine($P.linkDir, $RunId)
-  $Script:Journal.snapshots = @(@($Script:Journal.snapshots) + [pscustomobject][ordered]@{ method = 'vss'; id = $Script:ShadowId; path = $Script:Link; createdAt = (Now); pid = $PID })
-  Write-Json $JournalFile $Script:Journal
+  # A server's journal never names this computer's shadow: shadows.json above is the record.
+  if (-not $Remote) {
+    $Script:Journal.snapshots = @(@($Script:Journal.snapshots) + [pscustomobject][ordered]@{ method = 'vss'; id = $Script:ShadowId; path = $Script:Link; createdAt = (Now); pid = $PID })
+    Write-Json $JournalFile $Script:Journal
+  }
   $device = [string]@((Get-Shadows).Where({ $_.ID -eq $Script:ShadowId }))[0].DeviceObject
   if ($device -notmatch '^\\\\\?\\GLOBALROOT\\Device\\HarddiskVolumeShadowCopy\d+$') { Stop-Helper 5 "The new shadow copy $Script:ShadowId has no device path." }
   [ShadowSlots.Native]::LinkDirectory($Script:Link, $device + '\')
@@ -646,44 +1121,20 @@ try {
     Log "Not following: $($redirections -join ', ')"
   }
 
+  if ($Remote) { Copy-ToServer } else {
   # Copy into the in-progress slot: a folder only administrators can change, held open.
-  $argv = [Collections.Generic.List[string]]::new()
-  $argv.Add("--exclude-from=$($P.rsync.excludeFromPrefix)$RunId.exclude")
-  foreach ($o in @($P.rsync.options)) { $argv.Add($o) }
-  if ($linkDest) { $argv.Insert(1 + $P.rsync.linkDestAt, $P.rsync.linkDest) }
-  $argv.Add('--'); $argv.Add($P.rsync.snapshotPrefix + $RunId + $P.rsync.snapshotSuffix); $argv.Add($P.rsync.incomingPrefix + $RunId + '/')
-  $version = $null
-  try {
-    $vp = [Diagnostics.Process]::Start((New-RsyncStart @('--version')))
-    $first = $vp.StandardOutput.ReadLine(); [void]$vp.StandardOutput.ReadToEnd(); $vp.WaitForExit()
-    if ($first -match 'version\s+(\S+)') { $version = $Matches[1] }
-  } catch { }
+  $argv = Get-RsyncArgv $P $RunId $linkDest
   $slotDir = [IO.Path]::Combine($Incoming, $RunId)
   New-SlotDir $slotDir
   $slotPin = Add-Pin $slotDir
   if (-not (Test-HelperMade $slotDir)) { Stop-Helper 1 "$slotDir was not made by the helper (something else created it first); remove it and run the backup again." }
   $manifestFile = [IO.Path]::Combine($Meta, "manifests\$RunId.json")
-  $manifest = [ordered]@{
-    format = 1; id = $RunId; state = 'in-progress'; profile = $P.name; source = $P.source; startedAt = $Script:State.startedAt; endedAt = $null
-    snapshot = [ordered]@{ method = 'vss'; id = $Script:ShadowId; warning = $null }
-    rsync = [ordered]@{ argv = @(@($P.rsync.exe) + @($argv)); exitCode = $null; version = $version }
-    counts = $null; warnings = @($Script:State.warnings); changeLog = "changes/$RunId.log"; checksums = $null; adopted = $false
-    linkDest = $(if ($linkDest) { [string]$slot0[0].id } else { $null })
-  }
+  $manifest = New-SlotManifest $argv $(if ($linkDest) { [string]$slot0[0].id } else { '' })
   Write-Json $manifestFile $manifest
   Set-State 'copy' 'Copying from the shadow copy' -Force
   Log ('rsync ' + (@(@($argv).ForEach({ Quote-Arg $_ })) -join ' '))
-  $result = Invoke-Rsync @($argv)
-  $manifest.rsync.exitCode = $result.exitCode; $manifest.counts = $result.counts; $manifest.endedAt = (Now)
-  if ($result.stderr) { Log $result.stderr }
-  if ($result.exitCode -ne 0 -and $result.exitCode -ne 24) {
-    $manifest.state = 'partial'; $manifest.warnings = @($manifest.warnings) + "rsync exited with code $($result.exitCode)"
-    Write-Json $manifestFile $manifest
-    Stop-Helper $(if ($result.exitCode -eq 23) { 3 } else { 1 }) "rsync failed with exit code $($result.exitCode): $((@(($result.stderr -split "`n").Where({ $_ })) | Microsoft.PowerShell.Utility\Select-Object -Last 3) -join ' ')"
-  }
-  if ($result.exitCode -eq 24) { $manifest.warnings = @($manifest.warnings) + 'Some source files vanished while they were being copied.' }
-  $manifest.state = 'complete'
-  Write-Json $manifestFile $manifest
+  $result = Invoke-Rsync @($argv) ([IO.Path]::Combine($Meta, "changes\$RunId.log"))
+  Complete-SlotManifest $manifest $result $manifestFile
 
   # Rotate: journal the whole plan first, so a crash is rolled forward by the next run. The
   # folders that move are let go first (the helper's own hold would stop the rename).
@@ -704,6 +1155,7 @@ try {
       else { [void](Remove-Tree $d.FullName) }
     } catch { Log "Could not delete $($d.FullName): $($_.Exception.Message)" }
   }
+  }
   $Script:State.status = 'complete'
 } catch {
   $exit = if ($_.Exception.Data.Contains('exit')) { [int]$_.Exception.Data['exit'] } else { 1 }
@@ -713,6 +1165,8 @@ try {
 } finally {
   try { Invoke-Release } catch { Log "Releasing the shadow copy failed: $($_.Exception.Message)"; if ($exit -eq 0) { $exit = 1; $Script:State.status = 'failed'; $Script:State.error = $_.Exception.Message } }
   if ($lockHeld) { try { [ShadowSlots.Native]::DeleteName($LockFile) } catch { } }
+  if ($null -ne $Script:Session) { try { Close-ServerSession } catch { Log "Closing the connection failed: $($_.Exception.Message)" } }
+  if ($null -ne $Script:LocalChanges) { try { [IO.File]::Delete($Script:LocalChanges) } catch { } }
   if ($null -ne $Script:Cancel) { $Script:Cancel.Dispose() }
   if ($null -ne $excludeFile) { try { [IO.File]::Delete($excludeFile) } catch { } }
   foreach ($pin in @($Script:Pins)) { $pin.Dispose() }
