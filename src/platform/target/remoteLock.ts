@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { ShadowSlotsError } from '../../core/errors';
 import { shQuote } from '../../core/posixQuote';
+import { helperRemoteScript } from '../../core/windows/helperRemote';
 import { describeOwner, type HeldLock, type LockOwner } from '../lock';
 import type { SshConnection } from './sshConnection';
 import { parseRsyncListing, parseServerNow, RSYNC_LIST, SERVER_NOW } from './sshListing';
@@ -106,15 +107,8 @@ export async function readRemoteOwner(conn: SshConnection, lockFile: string): Pr
  */
 async function remoteProcessRuns(conn: SshConnection, pid: number, start: string | null): Promise<boolean> {
   if (!Number.isInteger(pid) || pid <= 0) return false;
-  const r = await conn.exec([
-    `p=${pid}`,
-    'if [ -d /proc/1 ]; then',
-    '  s=$(cat /proc/$p/stat 2>/dev/null) || { echo gone; exit 0; }',
-    '  s=${s##*) }; set -- $s; echo "alive ${20}"; exit 0',
-    'fi',
-    'if kill -0 $p 2>/dev/null; then echo alive; exit 0; fi',
-    'case $(kill -0 $p 2>&1) in *ermi*) echo alive;; *) echo gone;; esac',
-  ].join('\n'));
+  // The very script the Windows helper judges a server lock's holder with (helper.ps1 mirrors it).
+  const r = await conn.exec(helperRemoteScript('processAlive', [String(pid)]));
   const [state, now] = r.stdout.trim().split(' ');
   if (state !== 'alive') return false;
   return !(start !== null && now !== undefined && now !== start);

@@ -330,9 +330,9 @@ function Get-RotationPlan($Entries, [int]$Capacity, [string]$NewId) {
 function Assert-SlotId($Id) { if ($Id -isnot [string] -or $Id -cnotmatch '^[0-9A-Za-z][0-9A-Za-z_-]{0,80}$') { Stop-Helper 1 "The ring's metadata names an invalid slot id; repair it with the CLI (shadow-slots list)." } }
 function Assert-SlotNumber($N) { if ($N -isnot [int] -or $N -lt 0 -or $N -gt 999999) { Stop-Helper 1 "The ring's metadata names an invalid slot number; repair it with the CLI (shadow-slots list)." } }
 
-# Renames only: a rename acts on the entry itself and never follows it, and every folder above
-# the renamed ones is pinned.
-function Invoke-Rotation($Rotation) {
+# A journaled rotation is the user's (or the server account's) to write: every id, number and
+# step kind is checked before anything is renamed.
+function Assert-Rotation($Rotation) {
   Assert-SlotId $Rotation.newId
   foreach ($s in @($Rotation.steps)) {
     if ($s.kind -notin 'drop', 'move', 'promote') { Stop-Helper 1 'journal.json names an unknown rotation step.' }
@@ -341,6 +341,12 @@ function Invoke-Rotation($Rotation) {
     if ($s.kind -eq 'move') { Assert-SlotNumber $s.to }
   }
   foreach ($e in @($Rotation.final.entries)) { Assert-SlotNumber $e.number; Assert-SlotId $e.id }
+}
+
+# Renames only: a rename acts on the entry itself and never follows it, and every folder above
+# the renamed ones is pinned.
+function Invoke-Rotation($Rotation) {
+  Assert-Rotation $Rotation
   foreach ($s in @($Rotation.steps)) {
     switch ($s.kind) {
       'drop' { $from = [IO.Path]::Combine($P.target, [string]$s.from); $to = [IO.Path]::Combine($Trash, $s.id) }
@@ -814,14 +820,8 @@ function Get-ServerPaths([string]$Ring) {
 # A journaled rotation, rolled forward on the server (RingStore.repair/rotate): steps by which
 # paths exist, then ring.json, then the journal without it. Values read back are validated first.
 function Invoke-ServerRotation($Rotation, $Journal) {
-  Assert-SlotId $Rotation.newId
-  foreach ($s in @($Rotation.steps)) {
-    if ($s.kind -notin 'drop', 'move', 'promote') { Stop-Helper 1 'journal.json names an unknown rotation step.' }
-    Assert-SlotId $s.id
-    if ($s.kind -ne 'promote') { Assert-SlotNumber $s.from }
-    if ($s.kind -eq 'move') { Assert-SlotNumber $s.to }
-  }
-  $final = [ordered]@{ format = 1; entries = @(foreach ($e in @($Rotation.final.entries)) { Assert-SlotNumber $e.number; Assert-SlotId $e.id; [ordered]@{ number = [int]$e.number; id = [string]$e.id } }) }
+  Assert-Rotation $Rotation
+  $final = [ordered]@{ format = 1; entries = @(foreach ($e in @($Rotation.final.entries)) { [ordered]@{ number = [int]$e.number; id = [string]$e.id } }) }
   $deletion = $null -ne $Rotation.PSObject.Properties['kind'] -and $Rotation.kind -eq 'delete'
   if (-not $deletion) {
     $manifestFile = "$($Srv.manifests)/$($Rotation.newId).json"
