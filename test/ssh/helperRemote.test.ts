@@ -172,6 +172,7 @@ test('the helper\'s lock and the engine\'s exclude each other; a holder that is 
   t.after(() => engine.release());
   const held = await engine.host.acquireLock(p.lock, 'engine test');
   const helper = await openSession(sshd, dir);
+  t.after(() => helper.kill());
   await assert.rejects(lockServerRing(helper, p), (e: unknown) => e instanceof HelperStop && e.exit === 4 && /Another backup of this ring is running: process \d+/.test(e.message));
   await held.release();
 

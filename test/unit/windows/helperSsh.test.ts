@@ -248,7 +248,7 @@ test('the runtime: ssh.exe and ssh-keygen.exe are collected from rsync\'s folder
   await assert.rejects(collectRsyncRuntime(join(dir, 'rsync.exe'), { ssh: true }), (e: ShadowSlotsError) => e.code === 'preflight' && /ssh-keygen\.exe is not beside rsync\.exe/.test(e.message) && /pacman -S openssh/.test(e.hint ?? ''));
 });
 
-test('install.ps1 makes the key with the arguments the planner lists, in the admin-only ssh folder, before registering; helper.ps1 refuses to run such a profile', () => {
+test('install.ps1 makes the key with the arguments the planner lists, in the admin-only ssh folder, before registering; helper.ps1 checks the ssh section and its files before connecting', () => {
   const installer = readFileSync(join(assets, 'install.ps1'), 'utf8');
   const literal = /function Get-KeygenArguments\(\[string\]\$Name\) \{ @\((.*)\) \}/.exec(installer)![1]!;
   const ps = [...literal.matchAll(/'([^']*)'|"([^"]*)"/g)].map((m) => (m[1] ?? m[2]!).replace('$Name', 'My Ring'));
@@ -259,5 +259,19 @@ test('install.ps1 makes the key with the arguments the planner lists, in the adm
   assert.match(installer, /install\.json names another ssh-keygen command than the installer runs/);
   assert.match(installer, /'public-key\.txt'/);
   const helper = readFileSync(join(assets, 'helper.ps1'), 'utf8');
-  assert.match(helper, /if \(\$null -ne \$p\.PSObject\.Properties\['ssh'\]\) \{ Stop-Helper 2 "This helper's ring is on a server over SSH/);
+  assert.match(helper, /if \(\$remote\) \{ Assert-ServerProfile \$p \$bad \}/);
+  // The ssh files are hash-checked and the ssh folder checked before the session starts.
+  const init = /^function Initialize-ServerRing[\s\S]*?^\}$/m.exec(helper)![0];
+  const connect = init.indexOf('Open-ServerSession');
+  for (const check of ["(Get-Sha256 ([IO.Path]::Combine($Here, $f.name.Replace('/', '\\')))) -ne $f.sha256", 'Test-AdminOnly $sshDir']) {
+    const at = init.indexOf(check);
+    assert.ok(at > 0 && at < connect, check);
+  }
+  assert.match(init, /foreach \(\$f in @\(\$P\.ssh\.files\)\)/);
+  // The session is the copied ssh with the planned argv, in rsync's clean environment.
+  const open = /^function Open-ServerSession[\s\S]*?^\}$/m.exec(helper)![0];
+  assert.match(open, /\$psi = New-RsyncStart @\(\$P\.ssh\.session\)\r?\n {2}\$psi\.FileName = \$P\.ssh\.exe/);
+  const check = /^function Assert-ServerProfile[\s\S]*?^\}$/m.exec(helper)![0];
+  assert.match(check, /\$s\.exe -ne \[IO\.Path\]::Combine\(\$Here, 'rsync\\usr\\bin\\ssh\.exe'\)/);
+  assert.match(check, /\$s\.config -ne \[IO\.Path\]::Combine\(\$Here, 'ssh\\ssh_config'\)/);
 });
