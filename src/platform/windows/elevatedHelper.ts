@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { ShadowSlotsError } from '../../core/errors';
 import type { Profile } from '../../core/profile';
 import type { ProgressEvent } from '../../core/progress';
-import { looksRemote } from '../../core/remoteTarget';
+import { looksRemote, type RemoteTarget } from '../../core/remoteTarget';
 import { describeTaskResult, INSTALL_EXIT_MESSAGES } from '../../core/windows/codes';
 import { compareHelperProfiles, installedServerHelper, type HelperChange } from '../../core/windows/helperInstall';
 import { CANCEL_REQUEST_FILE, type HelperProfile } from '../../core/windows/helperProfile';
@@ -14,6 +14,7 @@ import { locateWindowsRsync } from '../../core/windows/rsyncLocate';
 import { run } from '../runner';
 import { ELEVATION_DECLINED, elevationCommand } from './elevation';
 import { readHelperAsset } from './helperAssets';
+import { acceptHostKey } from './helperSsh';
 import { helperTaskName, planHelper, powershellPath, type HelperAccount, type HelperPlan } from './helperPlan';
 import { writeHelperStaging } from './helperStaging';
 import { currentUser, fileExists, programData, systemRoot, windowsFileSystem } from './probe';
@@ -149,6 +150,16 @@ export async function installedServerHelperOf(profile: Profile): Promise<Pick<He
   try { parsed = JSON.parse(text); } catch { return undefined; }
   const stored = installedServerHelper(parsed, profile);
   return stored === undefined ? undefined : { taskName: helperTaskName(profile.name), storedProfile: stored };
+}
+
+/** Why the host-key line would be refused (acceptHostKey), or undefined: for the Set Up input box. */
+export function hostKeyProblem(line: string, target: RemoteTarget): string | undefined {
+  try {
+    acceptHostKey(line, target);
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
 }
 
 export async function installedHelperState(plan: Pick<HelperPlan, 'storedProfile'>): Promise<HelperChange> {

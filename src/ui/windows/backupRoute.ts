@@ -20,7 +20,7 @@ export interface BackupRouteInput {
   remote?: boolean;
   /**
    * For a server ring: a helper is installed for exactly these settings (installedServerHelper).
-   * Back Up Now cannot set one up itself: Set Up needs the server's host key accepted first.
+   * Back Up Now does not offer to set one up: Set Up asks for the server's host key first.
    */
   remoteHelper?: boolean;
 }
@@ -34,7 +34,8 @@ export type BackupRoute =
   | { kind: 'offer-setup'; why: 'first-time' | 'outdated' }
   /**
    * The engine without a snapshot: a live copy, marked as such in the slot. `remote`: a server ring
-   * with no helper installed for it; Back Up Now does not offer a setup (it needs the host key).
+   * with no helper installed for it; Back Up Now does not ask to set one up (Set Up asks for the
+   * server's host key, which is the user's to check), the warning names the command.
    */
   | { kind: 'live-copy'; why: string; remote?: true };
 
@@ -81,7 +82,7 @@ export function fallbackSnapshot(snapshot: string): string {
 /** The explanation shown with the fallback (and in the log). */
 export function liveCopyExplanation(why: string, remote = false): string {
   const what = remote
-    ? 'Shadow-copy backups to a server need the elevated helper set up for this server ring with the server\'s host key accepted (shadow-slots helper plan --host-key, see docs/windows.md, "Rings on a server over SSH"); set the snapshot method to "none" to back up there without this warning.'
+    ? 'Run "Shadow Slots: Set Up Elevated Helper" (it asks for the server\'s host key, one administrator prompt) for shadow-copy backups to this server; set the snapshot method to "none" to back up there without this warning.'
     : 'Run "Shadow Slots: Set Up Elevated Helper" (one administrator prompt) for shadow-copy backups.';
   return `Backing up without a shadow copy because ${why}: files that change during the copy may be copied in an inconsistent state, and the slot is marked "live copy (no snapshot)". ${what}`;
 }

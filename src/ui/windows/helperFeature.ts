@@ -14,9 +14,10 @@ import {
   type HelperInstallState, type OfferAnswer,
 } from './backupRoute';
 import { HelperCommands, type HelperCommandOutcome } from './helperCommandIds';
-import { looksRemote } from '../../core/remoteTarget';
+import { looksRemote, parseRemoteTarget } from '../../core/remoteTarget';
 import { helperOutcome, helperProgress } from './helperResult';
 import { INSTALL_CONFIRM, installReview, rsyncChangedNotice, settingOrigin } from './installReview';
+import { hostKeyPrompt } from './hostKeyPrompt';
 import type { HelperChange } from '../../core/windows/helperInstall';
 
 const DECLINED_KEY = (profile: string) => `shadowSlots.helperDeclined.${profile}`;
@@ -108,7 +109,14 @@ function targetOrigin() {
 async function setUp(services: Services, profile: Profile, choice: AccountChoice, fromBackup = false, update = false): Promise<HelperCommandOutcome> {
   const helper = await windowsHelper();
   try {
-    const plan = await helper.planForThisMachine({ profile, ...choice });
+    // A ring on a server: the helper trusts exactly one host key, which the user gives here.
+    let hostKey: string | undefined;
+    const server = parseRemoteTarget(profile.target);
+    if (server !== null) {
+      hostKey = (await vscode.window.showInputBox(hostKeyPrompt(server, (line) => helper.hostKeyProblem(line, server))))?.trim();
+      if (hostKey === undefined) return { kind: 'cancelled' };
+    }
+    const plan = await helper.planForThisMachine({ profile, ...choice, hostKey });
     const review = installReview(plan, targetOrigin(), update);
     const confirmed = await vscode.window.showWarningMessage(review.message, { modal: true, detail: review.detail }, INSTALL_CONFIRM);
     if (confirmed !== INSTALL_CONFIRM) return { kind: 'cancelled' };
@@ -222,8 +230,7 @@ function helperRunner(services: Services): BackupRunner {
       case 'live-copy': {
         const why = liveCopyExplanation(route.why, route.remote === true);
         services.log.warn(why);
-        if (route.remote) void vscode.window.showWarningMessage(why);
-        else void vscode.window.showWarningMessage(why, 'Set Up Elevated Helper').then((a) => { if (a) void vscode.commands.executeCommand(HelperCommands.setUp); });
+        void vscode.window.showWarningMessage(why, 'Set Up Elevated Helper').then((a) => { if (a) void vscode.commands.executeCommand(HelperCommands.setUp); });
         return engine({ ...input, snapshot: fallbackSnapshot(snapshot) });
       }
       case 'helper': {

@@ -14,6 +14,11 @@ import { installedServerHelper } from '../../../src/core/windows/helperInstall';
 import { RSYNC_LIST, SERVER_NOW } from '../../../src/platform/target/sshListing';
 import { HOSTILE_NAMES } from '../../helpers/hostileNames';
 import { lexPowerShell } from './psLexer';
+import { acceptHostKey } from '../../../src/platform/windows/helperSsh';
+import { hostKeyPrompt } from '../../../src/ui/windows/hostKeyPrompt';
+import { installReview } from '../../../src/ui/windows/installReview';
+import { fakeMsys2SshRuntime } from './peBuilder';
+import { planFor } from './planFixtures';
 
 const helper = readFileSync(join(__dirname, '../../../src/platform/windows/assets/helper.ps1'), 'utf8');
 const SHELLS = ['/bin/dash', '/usr/bin/busybox'].filter((s) => existsSync(s));
@@ -123,4 +128,21 @@ test('Back Up Now runs an installed server-ring helper only when it backs up exa
   tampered.ssh.session = ['-F', '/c/evil', '-T', '--', 'nas.example', 'exec sh -i'];
   assert.equal(installedServerHelper(tampered, want), undefined, 'an invalid profile.json is never run');
   assert.equal(installedServerHelper('not json', want), undefined);
+});
+
+test('Set Up asks for the server\'s host key line, refuses what the helper would refuse, and the review names the one key it will trust', () => {
+  const target = { user: 'backup', host: 'nas.example', port: 2222, path: '/srv/backups/alice' };
+  const line = '[nas.example]:2222 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAINQhgIQgO+YeXwREMkVS6VL8CVwJlTeEyLmGUGELzeDn';
+  const problem = (l: string) => { try { acceptHostKey(l, target); return undefined; } catch (e) { return (e as Error).message; } };
+  const prompt = hostKeyPrompt(target, problem);
+  assert.match(prompt.prompt, /ssh-keyscan -p 2222 -t ed25519 nas\.example/);
+  assert.match(prompt.placeHolder, /^\[nas\.example\]:2222 ssh-ed25519 /);
+  assert.equal(prompt.validateInput(`  ${line}  `), undefined);
+  assert.match(prompt.validateInput('nas.example ssh-ed25519 AAAA')!, /not for \[nas\.example\]:2222|not a valid/);
+  assert.match(prompt.validateInput('')!, /Paste one line/);
+  assert.match(hostKeyPrompt({ ...target, port: null }, problem).prompt, /"ssh-keyscan -t ed25519 nas\.example"/);
+  const plan = planFor({ source: 'C:\\Users\\alice\\src', target: 'ssh://backup@nas.example:2222/srv/backups/alice', slots: 8 }, { rsync: { path: 'C:\\msys64\\usr\\bin\\rsync.exe', flavor: 'msys2', files: fakeMsys2SshRuntime() }, hostKey: line });
+  const review = installReview(plan, 'user', false).detail;
+  assert.match(review, /Connects to backup@nas\.example port 2222 with the ssh copied beside rsync, trusting only the host key SHA256:DPeSXOKKgHNcuI7ta\+sqyqF06tsg\+8BcWOF00dprx9c\./);
+  assert.doesNotMatch(installReview(planFor({ source: 'C:\\Users\\alice\\src', target: 'D:\\B' }), 'user', false).detail, /host key/);
 });
