@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { SLOT_ID_PATTERN } from '../../src/core/layout';
 import { planRotation, type RingEntry } from '../../src/core/ring';
 import { helperRsyncArgv, type HelperProfile } from '../../src/core/windows/helperProfile';
-import { helperRemoteFrame, helperRemoteScript, parseHelperReply, parseLockReply, type HelperRemoteScript } from '../../src/core/windows/helperRemote';
+import { SERVER_MIN_RSYNC, helperRemoteFrame, helperRemoteScript, parseHelperReply, parseLockReply, rsyncVersionOf, versionBelow, type HelperRemoteScript } from '../../src/core/windows/helperRemote';
 import { helperSshConfig } from '../../src/core/windows/sshConfig';
 import { helperRsyncShell, helperSessionArgv } from '../../src/platform/windows/helperSsh';
 import { run } from '../../src/platform/runner';
@@ -232,10 +232,13 @@ export async function helperServerBackup(setup: HelperRunSetup, hooks: { afterCo
   const s = await HelperSession.open('/usr/bin/ssh', profile.ssh!.session);
   let lock: string | null = null;
   try {
-    const prep = await s.exec('prepare', [p.root], [3, 4, 5, 6]);
+    const prep = await s.exec('prepare', [p.root], [3, 4, 5, 6, 7]);
     if (prep.status === 3) throw new HelperStop(1, 'The target folder does not exist');
+    if (prep.status === 7) throw new HelperStop(1, 'A folder in .shadow-slots is a symbolic link');
     if (prep.status !== 0) throw new HelperStop(1, 'cannot write to the target');
-    if (!/^rsync rsync\s+version/m.test(prep.output)) throw new HelperStop(1, 'rsync is not installed on the server');
+    const serverRsync = rsyncVersionOf(prep.output);
+    if (serverRsync === null) throw new HelperStop(1, 'rsync is not installed on the server');
+    if (versionBelow(serverRsync, SERVER_MIN_RSYNC)) throw new HelperStop(1, `the server has rsync ${serverRsync.join('.')}; it needs 3.1 or later`);
     const slotsOf = (out: string) => out.split('\n').map((l) => /^slot (0|[1-9][0-9]{0,5})$/.exec(l)?.[1]).filter((n) => n !== undefined).map(Number);
     let present = slotsOf(prep.output);
     lock = await lockServerRing(s, p);
@@ -263,6 +266,7 @@ export async function helperServerBackup(setup: HelperRunSetup, hooks: { afterCo
     } else {
       if (ring.format !== 1) throw new HelperStop(1, 'ring.json has an unknown format');
       entries = ring.entries.map((e: RingEntry) => { assertNumber(e.number); assertId(e.id); return { number: e.number, id: e.id }; });
+      if (new Set(entries.map((e) => e.number)).size !== entries.length || new Set(entries.map((e) => e.id)).size !== entries.length) throw new HelperStop(1, 'ring.json lists a slot twice');
       const foreign = present.filter((n) => !entries.some((e) => e.number === n));
       if (foreign.length > 0) throw new HelperStop(1, `folders ${foreign.join(', ')} are not slots of this ring`);
       entries = entries.filter((e) => present.includes(e.number));

@@ -8,8 +8,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { mkdir, readFile, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { userInfo } from 'node:os';
 import { ShadowSlotsError } from '../../src/core/errors';
 import { validateProfile } from '../../src/core/profile';
 import { runBackup } from '../../src/engine/backup';
@@ -24,9 +25,12 @@ import { helperSessionArgv } from '../../src/platform/windows/helperSsh';
 
 /**
  * A ring folder whose name holds what the helper's rsync arguments may hold (a `"` or a control
- * character is refused by the planner and helper.ps1 before anything runs).
+ * character is refused by the planner and helper.ps1 before anything runs). The `touch` names an
+ * absolute file in the test's folder (review M4): a relative one would land in the server shell's
+ * working folder (the account's home), where the check never looks. The `/` in it makes the ring a
+ * few folders deep, which changes nothing for a quoted path.
  */
-const RING_NAME = "ring $(touch pwned) 'q' `id` a;b & c 100% %PATH% back\\slash ü 日本";
+const ringName = (dir: string) => `ring $(touch ${dir}/pwned) 'q' \`id\` a;b & c 100% %PATH% back\\slash ü 日本`;
 
 async function sourceTree(root: string): Promise<string[]> {
   await mkdir(root, { recursive: true });
@@ -57,8 +61,8 @@ for (const server of SERVER_KINDS) {
     const sshd = await startSshd(t, { server });
     useSshdEnv(t, sshd);
     const dir = await tempDir(t);
-    const ring = join(dir, RING_NAME);
-    await mkdir(ring);
+    const ring = join(dir, ringName(dir));
+    await mkdir(ring, { recursive: true });
     const source = join(dir, 'data', 'src');
     const names = await sourceTree(source);
     const setup = { sshd, ring, work: join(dir, 'work'), source, slots: 2 };
@@ -117,8 +121,12 @@ for (const server of SERVER_KINDS) {
     await mkdir(join(dir, 'work'));
     const s = await openSession(sshd, join(dir, 'work'));
     t.after(() => s.close());
+    // HOSTILE_NAMES' own `$(touch /tmp/pwned)` holds a `/`, so it is no file name here; these touch
+    // relative names, which would land in the server shell's working folder, the account's home (review M4).
     const pwned = existsSync('/tmp/pwned');
-    for (const [i, name] of HOSTILE_NAMES.entries()) {
+    const home = join(userInfo().homedir, 'pwned');
+    const homePwned = existsSync(home);
+    for (const [i, name] of [...HOSTILE_NAMES, '$(touch pwned)', 'a;touch pwned;b', '`touch pwned`', 'x\n touch pwned'].entries()) {
       if (name === '' || name.includes('/') || name === '.' || name === '..') continue;
       const root = join(dir, `r${i} ${name}`);
       await mkdir(root);
@@ -153,7 +161,27 @@ for (const server of SERVER_KINDS) {
       assert.equal((await s.exec('read', [join(root, 'nothing')], [3])).status, 3);
     }
     assert.equal(existsSync('/tmp/pwned'), pwned, 'no value reached a shell unquoted');
+    assert.equal(existsSync(home), homePwned, 'no value reached a shell unquoted (relative touch)');
     assert.equal((await s.exec('prepare', [join(dir, 'missing')], [3])).status, 3, 'a missing ring folder is never created');
+    // Review L11: a linked metadata folder is refused by prepare and a linked trash is never emptied;
+    // purge removes every space record of a dropped slot, as the engine's forgetSpace does.
+    const linked = join(dir, 'linked');
+    const elsewhere = join(dir, 'elsewhere');
+    await mkdir(join(linked, '.shadow-slots'), { recursive: true });
+    await mkdir(join(elsewhere, 'keep'), { recursive: true });
+    await symlink(elsewhere, join(linked, '.shadow-slots', 'trash'));
+    assert.equal((await s.exec('prepare', [linked], [7])).status, 7, 'a linked trash is refused');
+    assert.equal((await s.exec('purge', [join(linked, '.shadow-slots')])).output, '');
+    assert.deepEqual(readdirSync(elsewhere), ['keep'], 'nothing where the linked trash points was deleted');
+    const spaced = join(dir, 'spaced');
+    await mkdir(spaced);
+    await s.exec('prepare', [spaced]);
+    const sm = serverPaths(spaced).meta;
+    await mkdir(join(sm, 'space'));
+    await mkdir(join(sm, 'trash', 'gone-1'));
+    for (const f of ['gone-1~a.json', 'gone-1~b.tmp', 'gone-1~', 'other~a.json']) await writeFile(join(sm, 'space', f), '{}');
+    assert.equal((await s.exec('purge', [sm])).output, 'removed\n');
+    assert.deepEqual(readdirSync(join(sm, 'space')), ['other~a.json']);
     assert.equal(existsSync(join(dir, 'missing')), false);
   });
 }
@@ -162,7 +190,7 @@ test('the helper\'s lock and the engine\'s exclude each other; a holder that is 
   const sshd = await startSshd(t);
   useSshdEnv(t, sshd);
   const dir = await tempDir(t);
-  const ring = join(dir, RING_NAME);
+  const ring = join(dir, ringName(dir));
   await mkdir(join(ring, '.shadow-slots'), { recursive: true });
   const p = serverPaths(ring);
   const target = sshd.target(ring);
@@ -217,8 +245,8 @@ test('a helper run killed after journaling its rotation, or during the copy, is 
   const sshd = await startSshd(t);
   useSshdEnv(t, sshd);
   const dir = await tempDir(t);
-  const ring = join(dir, RING_NAME);
-  await mkdir(ring);
+  const ring = join(dir, ringName(dir));
+  await mkdir(ring, { recursive: true });
   const source = join(dir, 'data', 'src');
   await sourceTree(source);
   const setup = { sshd, ring, work: join(dir, 'work'), source, slots: 3 };

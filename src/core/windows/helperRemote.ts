@@ -29,13 +29,15 @@ export const HELPER_REMOTE_SCRIPTS = {
   /**
    * $1 the ring's folder, which must exist (never created: a backup must not fill the wrong disk).
    * Makes the metadata folders; prints the numbered folders and the server's rsync version.
-   * Exit 3 missing, 4 not enterable, 5 not writable, 6 metadata folders cannot be made.
+   * Exit 3 missing, 4 not enterable, 5 not writable, 6 metadata folders cannot be made, 7 one of
+   * them is a symbolic link (review L11: a linked trash would be emptied wherever it points).
    */
   prepare: [
     '[ -d "$1" ] || exit 3',
     'cd -- "$1" || exit 4',
     '[ -w . ] || exit 5',
     'for d in .shadow-slots .shadow-slots/manifests .shadow-slots/changes .shadow-slots/sums .shadow-slots/logs .shadow-slots/incoming .shadow-slots/trash; do',
+    '  if [ -L "$d" ]; then exit 7; fi',
     '  [ -d "$d" ] || mkdir -- "$d" || exit 6',
     'done',
     'for n in *; do',
@@ -136,10 +138,11 @@ export const HELPER_REMOTE_SCRIPTS = {
   /**
    * $1 the ring's `.shadow-slots`. Deletes every entry of its trash, each on its own, and the
    * metadata of those deleted (RingStore.purgeTrash); a read-only folder inside is opened first.
-   * Prints `removed` or `failed` per entry.
+   * Prints `removed` or `failed` per entry. A trash that is a symbolic link is left alone.
    */
   purge: [
     'm=$1',
+    'if [ -L "$m/trash" ]; then exit 0; fi',
     'cd -- "$m/trash" 2>/dev/null || exit 0',
     'for n in * .[!.]* ..?*; do',
     '  [ -e "$n" ] || [ -L "$n" ] || continue',
@@ -147,7 +150,7 @@ export const HELPER_REMOTE_SCRIPTS = {
     '    find "./$n" -type d ! -perm -700 -exec chmod u+rwx -- {} \\; 2>/dev/null',
     '    rm -rf -- "$n" || { echo failed; continue; }',
     '  fi',
-    '  rm -f -- "$m/manifests/$n.json" "$m/changes/$n.log" "$m/sums/$n.tsv" "$m/space/$n~"*.json',
+    '  rm -f -- "$m/manifests/$n.json" "$m/changes/$n.log" "$m/sums/$n.tsv" "$m/space/$n~"*',
     '  echo removed',
     'done',
     'exit 0',
@@ -199,6 +202,27 @@ export function parseLockReply(output: string): { age: number | null; text: stri
   const listed = utc(/^\S{10,}\s+[0-9,.]+ ([0-9]{4,})\/([0-9]{2})\/([0-9]{2}) ([0-9]{2}):([0-9]{2}):([0-9]{2}) /m.exec(head));
   return { age: now !== null && listed !== null ? (now - listed) / 1000 : null, text: split < 0 ? '' : output.slice(split + '@@lock\n'.length) };
 }
+
+/** A version as three numbers (a missing patch level is 0). */
+export type RsyncVersion = readonly [number, number, number];
+
+/**
+ * The first `rsync version x.y[.z]` in `text` (the first line of `rsync --version`, or the prepare
+ * script's `rsync …` line), or null. Get-RsyncVersion in helper.ps1 (golden pairs).
+ */
+export function rsyncVersionOf(text: string): RsyncVersion | null {
+  const m = /rsync\s+version\s+v?([0-9]{1,4})\.([0-9]{1,4})(?:\.([0-9]{1,4}))?/.exec(text);
+  return m ? [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)] : null;
+}
+
+/** Whether `version` is older than `floor` (Test-VersionBelow in helper.ps1). */
+export function versionBelow(version: RsyncVersion, floor: RsyncVersion): boolean {
+  for (let i = 0; i < 3; i++) if (version[i] !== floor[i]) return version[i]! < floor[i]!;
+  return false;
+}
+
+/** The server's rsync must be at least this (the engine's MIN_RSYNC_VERSION). */
+export const SERVER_MIN_RSYNC: RsyncVersion = [3, 1, 0];
 
 /** A UTC time from six captured fields, or null when they are no date (as .NET's DateTime refuses them). */
 function utc(m: RegExpExecArray | null): number | null {

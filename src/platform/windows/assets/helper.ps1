@@ -285,6 +285,7 @@ function Assert-ServerProfile($p, $bad) {
   if ($r.linkDest -cne "--link-dest=$($s.path)/0") { & $bad 'rsync.linkDest is not the server ring' }
 }
 
+
 # rsyncArgProblem of src/core/windows/cmdline.ts.
 function Test-RsyncArg([string]$a) { -not ($a.Contains('"') -or $a -match '[\x00-\x1f\x7f]') }
 # helperOptionProblem of src/core/windows/helperProfile.ts (golden pairs in helper-golden.json).
@@ -327,7 +328,12 @@ function Get-RotationPlan($Entries, [int]$Capacity, [string]$NewId) {
   [ordered]@{ newId = $NewId; steps = @($steps); final = [ordered]@{ format = 1; entries = @($final) } }
 }
 
-function Assert-SlotId($Id) { if ($Id -isnot [string] -or $Id -cnotmatch '^[0-9A-Za-z][0-9A-Za-z_-]{0,80}$') { Stop-Helper 1 "The ring's metadata names an invalid slot id; repair it with the CLI (shadow-slots list)." } }
+function Assert-SlotId($Id) { if ($Id -isnot [string] -or $Id -cnotmatch '^[0-9A-Za-z][0-9A-Za-z_-]{0,80}\z') { Stop-Helper 1 "The ring's metadata names an invalid slot id; repair it with the CLI (shadow-slots list)." } }
+# parseRingState of src/core/ring.ts (review L8): a slot listed twice would label one folder with another's id.
+function Assert-RingUnique($Entries) {
+  $numbers = [Collections.Generic.HashSet[int]]::new(); $ids = [Collections.Generic.HashSet[string]]::new([StringComparer]::Ordinal)
+  foreach ($e in @($Entries)) { if (-not $numbers.Add([int]$e.number) -or -not $ids.Add([string]$e.id)) { Stop-Helper 1 "ring.json lists a slot twice; repair the ring with the CLI (shadow-slots list)." } }
+}
 function Assert-SlotNumber($N) { if ($N -isnot [int] -or $N -lt 0 -or $N -gt 999999) { Stop-Helper 1 "The ring's metadata names an invalid slot number; repair it with the CLI (shadow-slots list)." } }
 
 # A journaled rotation is the user's (or the server account's) to write: every id, number and
@@ -516,11 +522,12 @@ function New-SlotManifest([string[]]$Argv, [string]$LinkDestId) {
 function Complete-SlotManifest($Manifest, $Result, [string]$File, [switch]$Server) {
   $save = { if ($Server) { Write-ServerJson $File $Manifest } else { Write-Json $File $Manifest } }
   $Manifest.rsync.exitCode = $Result.exitCode; $Manifest.counts = $Result.counts; $Manifest.endedAt = (Now)
-  if ($Result.stderr) { Log $Result.stderr }
+  # A server's rsync writes into this stderr too: no control character reaches the log (review L10).
+  if ($Result.stderr) { Log (@(($Result.stderr -split "`r?`n").ForEach({ Format-Name $_ })) -join "`r`n") }
   if ($Result.exitCode -ne 0 -and $Result.exitCode -ne 24) {
     $Manifest.state = 'partial'; $Manifest.warnings = @($Manifest.warnings) + "rsync exited with code $($Result.exitCode)"
     & $save
-    Stop-Helper $(if ($Result.exitCode -eq 23) { 3 } else { 1 }) "rsync failed with exit code $($Result.exitCode): $((@(($Result.stderr -split "`n").Where({ $_ })) | Microsoft.PowerShell.Utility\Select-Object -Last 3) -join ' ')"
+    Stop-Helper $(if ($Result.exitCode -eq 23) { 3 } else { 1 }) "rsync failed with exit code $($Result.exitCode): $(Format-Name ((@(($Result.stderr -split "`n").Where({ $_ })) | Microsoft.PowerShell.Utility\Select-Object -Last 3) -join ' '))"
   }
   if ($Result.exitCode -eq 24) { $Manifest.warnings = @($Manifest.warnings) + 'Some source files vanished while they were being copied.' }
   $Manifest.state = 'complete'
@@ -556,6 +563,7 @@ exit 0
 cd -- "$1" || exit 4
 [ -w . ] || exit 5
 for d in .shadow-slots .shadow-slots/manifests .shadow-slots/changes .shadow-slots/sums .shadow-slots/logs .shadow-slots/incoming .shadow-slots/trash; do
+  if [ -L "$d" ]; then exit 7; fi
   [ -d "$d" ] || mkdir -- "$d" || exit 6
 done
 for n in *; do
@@ -640,6 +648,7 @@ exit 0
 '@
   purge = @'
 m=$1
+if [ -L "$m/trash" ]; then exit 0; fi
 cd -- "$m/trash" 2>/dev/null || exit 0
 for n in * .[!.]* ..?*; do
   [ -e "$n" ] || [ -L "$n" ] || continue
@@ -647,11 +656,22 @@ for n in * .[!.]* ..?*; do
     find "./$n" -type d ! -perm -700 -exec chmod u+rwx -- {} \; 2>/dev/null
     rm -rf -- "$n" || { echo failed; continue; }
   fi
-  rm -f -- "$m/manifests/$n.json" "$m/changes/$n.log" "$m/sums/$n.tsv" "$m/space/$n~"*.json
+  rm -f -- "$m/manifests/$n.json" "$m/changes/$n.log" "$m/sums/$n.tsv" "$m/space/$n~"*
   echo removed
 done
 exit 0
 '@
+}
+# rsyncVersionOf of src/core/windows/helperRemote.ts: the first "rsync version x.y[.z]" in a text, or $null.
+function Get-RsyncVersion([string]$Text) {
+  $m = [regex]::Match($Text, 'rsync\s+version\s+v?([0-9]{1,4})\.([0-9]{1,4})(?:\.([0-9]{1,4}))?')
+  if (-not $m.Success) { return $null }
+  , [int[]]@([int]$m.Groups[1].Value, [int]$m.Groups[2].Value, $(if ($m.Groups[3].Success) { [int]$m.Groups[3].Value } else { 0 }))
+}
+# versionBelow of src/core/windows/helperRemote.ts.
+function Test-VersionBelow([int[]]$Version, [int[]]$Floor) {
+  for ($i = 0; $i -lt 3; $i++) { if ($Version[$i] -ne $Floor[$i]) { return $Version[$i] -lt $Floor[$i] } }
+  $false
 }
 # shQuote of src/core/posixQuote.ts: single quotes keep every byte literally in every POSIX shell.
 function Quote-Sh([string]$Value) {
@@ -725,11 +745,11 @@ function Open-ServerSession {
   $lines = $hello.output.Substring($hello.output.LastIndexOf($greeting, [StringComparison]::Ordinal) + $greeting.Length).Split([char]"`n")
   if ($lines.Count -lt 2 -or $lines[0] -cnotmatch '^[1-9][0-9]{0,9}\z') { Stop-Helper 1 "$Script:ServerName did not answer like a POSIX shell; the account's login shell must run commands (not a menu or a restricted shell such as rrsync)." }
   $Script:ServerInfo = [ordered]@{ pid = [int64]$lines[0]; host = $lines[1]; start = $(if ($lines.Count -gt 2 -and $lines[2] -cmatch '^[0-9]{1,20}\z') { $lines[2] } else { $null }) }
-  Log "Connected to $Script:ServerName ($($Script:ServerInfo.host)); session shell $($Script:ServerInfo.pid)"
+  Log "Connected to $Script:ServerName ($(Format-Name $Script:ServerInfo.host)); session shell $($Script:ServerInfo.pid)"
 }
 function Get-SessionLost {
   $why = ''
-  if ($null -ne $Script:Session -and $Script:Session.WaitForExit(5000)) { $why = (@(($Script:SessionErr.Result -split "`r?`n").Where({ $_ })) | Microsoft.PowerShell.Utility\Select-Object -Last 3) -join ' ' }
+  if ($null -ne $Script:Session -and $Script:Session.WaitForExit(5000)) { $why = Format-Name ((@(($Script:SessionErr.Result -split "`r?`n").Where({ $_ })) | Microsoft.PowerShell.Utility\Select-Object -Last 3) -join ' ') }
   $hint = if ($why -match 'Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED') { " The server's host key is not the one accepted at Set Up ($($P.ssh.fingerprint)); if the server's key really changed, run Set Up Elevated Helper again." }
     elseif ($why -match 'Permission denied') { " Add the helper's public key (shown at Set Up) to ~/.ssh/authorized_keys of $($P.ssh.user) on $($P.ssh.host)." } else { '' }
   "The connection to $Script:ServerName was lost or refused: $why.$hint"
@@ -747,7 +767,7 @@ function Invoke-Server([string]$Name, [string[]]$Values, [int[]]$Allowed = @()) 
   }
   $Script:SessionOut = $reply.rest
   if ($reply.status -ne 0 -and $Allowed -notcontains $reply.status) {
-    Stop-Helper 1 "On $Script:ServerName, $Name failed (exit $($reply.status)): $((@(($reply.output -split "`n").Where({ $_ })) | Microsoft.PowerShell.Utility\Select-Object -Last 3) -join ' ')"
+    Stop-Helper 1 "On $Script:ServerName, $Name failed (exit $($reply.status)): $(Format-Name ((@(($reply.output -split "`n").Where({ $_ })) | Microsoft.PowerShell.Utility\Select-Object -Last 3) -join ' '))"
   }
   $reply
 }
@@ -762,7 +782,9 @@ function Write-ServerJson([string]$Path, $Value) {
 }
 function Get-ServerOwner([string]$Text) {
   try { $o = Microsoft.PowerShell.Utility\ConvertFrom-Json -InputObject $Text } catch { return $null }
-  if ($null -eq $o -or $o -isnot [pscustomobject] -or $null -eq $o.PSObject.Properties['pid'] -or $null -eq $o.PSObject.Properties['host'] -or $o.pid -isnot [ValueType] -or $o.host -isnot [string]) { return $null }
+  # A JSON number, as readRemoteOwner of the engine takes it (review L11: true is no pid, and such a lock is judged by its age).
+  if ($null -eq $o -or $o -isnot [pscustomobject] -or $null -eq $o.PSObject.Properties['pid'] -or $null -eq $o.PSObject.Properties['host'] -or $o.host -isnot [string]) { return $null }
+  if ($o.pid -isnot [int] -and $o.pid -isnot [int64] -and $o.pid -isnot [double] -and $o.pid -isnot [decimal]) { return $null }
   $o
 }
 function Format-ServerOwner($Owner) {
@@ -852,12 +874,17 @@ function Initialize-ServerRing {
   if (-not (Test-AdminOnly $sshDir) -or -not [IO.File]::Exists([IO.Path]::Combine($sshDir, 'id_ed25519'))) { Stop-Helper 2 "$sshDir or the helper's key in it is not as installed; run Set Up Elevated Helper again." }
   Set-State 'connect' "Connecting to $Script:ServerName" -Force
   Open-ServerSession
-  $prep = Invoke-Server 'prepare' @($Srv.target) @(3, 4, 5, 6)
+  $prep = Invoke-Server 'prepare' @($Srv.target) @(3, 4, 5, 6, 7)
+  $ring = Format-Name $Srv.target
   switch ($prep.status) {
-    3 { Stop-Helper 1 "The target folder $($Srv.target) does not exist on $Script:ServerName. Create it there (the helper never creates it, so a backup cannot fill the wrong disk), or mount the backup disk." }
-    { $_ -in 4, 5, 6 } { Stop-Helper 1 "$($P.ssh.user) cannot write to $($Srv.target) on $Script:ServerName (exit $($prep.status)); check the folder's permissions there." }
+    3 { Stop-Helper 1 "The target folder $ring does not exist on $Script:ServerName. Create it there (the helper never creates it, so a backup cannot fill the wrong disk), or mount the backup disk." }
+    { $_ -in 4, 5, 6 } { Stop-Helper 1 "$($P.ssh.user) cannot write to $ring on $Script:ServerName (exit $($prep.status)); check the folder's permissions there." }
+    7 { Stop-Helper 1 "A folder in $ring/.shadow-slots on $Script:ServerName is a symbolic link; the helper writes and deletes only in real folders there. Replace the link with a folder." }
   }
-  if ($prep.output -cnotmatch '(?m)^rsync rsync\s+version') { Stop-Helper 1 "rsync is not installed on $Script:ServerName (the server needs sshd, a POSIX sh and rsync 3.1 or later)." }
+  # Review L11: what the message says is what is checked (MIN_RSYNC_VERSION of the engine).
+  $serverRsync = Get-RsyncVersion $prep.output
+  if ($null -eq $serverRsync) { Stop-Helper 1 "rsync is not installed on $Script:ServerName (the server needs sshd, a POSIX sh and rsync 3.1 or later)." }
+  if (Test-VersionBelow $serverRsync @(3, 1, 0)) { Stop-Helper 1 "$Script:ServerName has rsync $($serverRsync -join '.'); the server needs rsync 3.1 or later." }
   $present = @(foreach ($l in $prep.output.Split([char]"`n")) { if ($l -cmatch '^slot (0|[1-9][0-9]{0,5})\z') { [int]$Matches[1] } })
 
   Set-State 'lock' 'Taking the ring lock' -Force
@@ -894,6 +921,7 @@ function Initialize-ServerRing {
   } else {
     if ($ring.format -ne 1) { Stop-Helper 1 'ring.json on the server has an unknown format.' }
     $entries = @(foreach ($e in @($ring.entries)) { Assert-SlotNumber $e.number; Assert-SlotId $e.id; [pscustomobject][ordered]@{ number = [int]$e.number; id = [string]$e.id } })
+    Assert-RingUnique $entries
     $foreign = @($present.Where({ $entries.number -notcontains $_ }))
     if ($foreign.Count -gt 0) { Stop-Helper 1 "The target on $Script:ServerName holds folder(s) named $($foreign -join ', ') that are not slots of this ring; a backup would rotate or delete them. Move them out of the target folder. Nothing was changed." }
     # A slot whose folder is gone is left out, as the engine's readState does.
@@ -1050,6 +1078,7 @@ try {
     if ($ring.format -ne 1) { Stop-Helper 1 'ring.json has an unknown format.' }
     $entries = @($ring.entries)
     foreach ($e in $entries) { Assert-SlotNumber $e.number; Assert-SlotId $e.id }
+    Assert-RingUnique $entries
   } else {
     $entries = @()
     if (@([IO.DirectoryInfo]::new($P.target).GetDirectories().Where({ $_.Name -match '^(0|[1-9][0-9]{0,5})$' })).Count -gt 0) {
