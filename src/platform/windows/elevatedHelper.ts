@@ -135,10 +135,6 @@ export async function lastTaskResult(taskName: string): Promise<number> {
 }
 
 /**
- * Whether the helper the plan describes is installed, and what differs: its profile.json in the
- * admin-only folder (readable by the requester) compared with the one the current settings plan.
- */
-/**
  * The installed helper of `profile` when it is a ring on a server for these very settings
  * (installedServerHelper): Back Up Now then runs it. Undefined when there is none.
  */
@@ -162,6 +158,10 @@ export function hostKeyProblem(line: string, target: RemoteTarget): string | und
   }
 }
 
+/**
+ * Whether the helper the plan describes is installed, and what differs: its profile.json in the
+ * admin-only folder (readable by the requester) compared with the one the current settings plan.
+ */
 export async function installedHelperState(plan: Pick<HelperPlan, 'storedProfile'>): Promise<HelperChange> {
   const installed = await readFile(path.win32.join(plan.storedProfile.installDir, 'profile.json'), 'utf8').catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return undefined;
