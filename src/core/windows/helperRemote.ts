@@ -221,6 +221,13 @@ export function versionBelow(version: RsyncVersion, floor: RsyncVersion): boolea
   return false;
 }
 
+/**
+ * The local rsync of a helper that backs up to a server (review H2): it runs as SYSTEM and speaks
+ * rsync's protocol with a peer the requesting user chose. 3.4.0 fixed CVE-2024-12084 (a heap
+ * overflow in the checksum handling a server can trigger) and CVE-2024-12085 (an info leak).
+ */
+export const HELPER_SSH_MIN_RSYNC: RsyncVersion = [3, 4, 0];
+
 /** The server's rsync must be at least this (the engine's MIN_RSYNC_VERSION). */
 export const SERVER_MIN_RSYNC: RsyncVersion = [3, 1, 0];
 

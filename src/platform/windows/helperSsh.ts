@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { invalid } from '../../core/errors';
-import { rsyncShellWord } from '../../core/rsyncArgs';
 import { remoteHostLabel, type RemoteTarget } from '../../core/remoteTarget';
-import { helperSshConfig } from '../../core/windows/sshConfig';
+import { helperRsyncShell, helperSessionArgv, helperSshConfig } from '../../core/windows/sshConfig';
+
+export { helperRsyncShell, helperSessionArgv };
 import { toRsyncPath, type RsyncFlavor } from '../../core/windows/paths';
 import type { HelperSsh } from '../../core/windows/helperProfile';
 import { plannedFile, type PlannedFile } from './plannedFile';
@@ -53,16 +54,6 @@ export function helperKeygenArguments(profileName: string): string[] {
   return ['-q', '-t', 'ed25519', '-N', '', '-C', helperKeyComment(profileName), '-f', 'id_ed25519'];
 }
 
-// -T: no pty, so the session's output is binary-safe; the host after `--` is never an option.
-/** ssh's arguments for the helper's session shell (`ssh.session`): its own config, then `exec sh` on `host`. */
-export function helperSessionArgv(config: string, host: string): string[] {
-  return ['-F', config, '-T', '--', host, 'exec sh'];
-}
-
-/** rsync's `-e` for the helper: the same ssh and config as the session, each word quoted by rsync's own rule. */
-export function helperRsyncShell(sshExe: string, config: string): string {
-  return [sshExe, '-F', config, '-T'].map(rsyncShellWord).join(' ');
-}
 
 export interface HelperSshPlan {
   stored: HelperSsh;

@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { planRotation, type RingEntry } from '../../../src/core/ring';
 import { joinRsyncArgs } from '../../../src/core/windows/cmdline';
 import { helperOptionProblem, helperRsyncArgv, type HelperProfile } from '../../../src/core/windows/helperProfile';
-import { HELPER_REMOTE_SCRIPTS, helperRemoteFrame, helperRemoteScript, parseHelperReply, parseLockReply, type HelperRemoteScript } from '../../../src/core/windows/helperRemote';
+import { HELPER_REMOTE_SCRIPTS, HELPER_SSH_MIN_RSYNC, SERVER_MIN_RSYNC, helperRemoteFrame, helperRemoteScript, parseHelperReply, parseLockReply, rsyncVersionOf, versionBelow, type HelperRemoteScript } from '../../../src/core/windows/helperRemote';
+import { parseRemoteTarget } from '../../../src/core/remoteTarget';
+import { acceptHostKey, knownHostsName, planHelperSsh } from '../../../src/platform/windows/helperSsh';
 import { HOSTILE_NAMES } from '../../helpers/hostileNames';
 import { cygwinNameProblem, reparseExcludeLine } from '../../../src/core/windows/reparseExcludes';
 import { HOSTILE_WINDOWS_NAMES } from './planFixtures';
@@ -89,7 +91,49 @@ function remotePairs() {
     return { rsync: p.rsync, ...(p.ssh ? { ssh: { rsyncTransport: p.ssh.rsyncTransport } } : {}) };
   });
   const rsyncArgv = stored.flatMap((profile) => [true, false].map((linkDest) => ({ profile, id: '20261203T211000Z-a1b2c3', linkDest, argv: helperRsyncArgv(profile as HelperProfile, '20261203T211000Z-a1b2c3', linkDest) })));
-  return { scripts, frames, replies, lockReplies, rsyncArgv };
+  const versions = ['rsync  version 3.4.1  protocol version 32', 'rsync rsync  version 3.2.7  protocol version 31', 'rsync version v3.1.0 protocol', 'rsync  version 3.4', 'rsync  version 2.6.9  protocol version 29',
+    'rsync  version 3.3.0pre1', 'no version here', 'openrsync: protocol version 29', '']
+    .map((text) => {
+      const version = rsyncVersionOf(text);
+      return { text, version, below340: version === null ? null : versionBelow(version, HELPER_SSH_MIN_RSYNC), below310: version === null ? null : versionBelow(version, SERVER_MIN_RSYNC) };
+    });
+  return { scripts, frames, replies, lockReplies, rsyncArgv, versions, ...sshPairs() };
+}
+
+const KEY = 'AAAAC3NzaC1lZDI1NTE5AAAAINQhgIQgO+YeXwREMkVS6VL8CVwJlTeEyLmGUGELzeDn';
+
+/**
+ * Review H1: what the helper makes of an install folder and a server (Get-HelperSshPlan: the
+ * ssh_config bytes, the session's argv, rsync's -e), from planHelperSsh itself; and which
+ * known_hosts texts it accepts (Get-KnownHostsProblem), from acceptHostKey.
+ */
+function sshPairs() {
+  const dirs = ['C:\\ProgramData\\Shadow Slots\\p', "D:\\Prog Data's 100% #1=x\\Shadow Slots\\Ünï 日本 1.2", 'c:\\P\\Shadow Slots\\a b'];
+  const servers = [
+    { target: 'ssh://backup@nas.local/srv/b', user: 'backup', host: 'nas.local', port: 22 },
+    { target: 'ssh://u_1@[::1]:2222/srv/b', user: 'u_1', host: '::1', port: 2222 },
+    { target: 'ssh://a.b-c@10.0.0.5:65535/x', user: 'a.b-c', host: '10.0.0.5', port: 65535 },
+  ];
+  const sshPlans = dirs.flatMap((installDir, i) => (['msys2', 'cygwin'] as const).map((flavor, j) => {
+    const server = servers[(i + j) % servers.length]!;
+    const target = parseRemoteTarget(server.target)!;
+    const line = `${knownHostsName(target)} ssh-ed25519 ${KEY}`;
+    const plan = planHelperSsh({ target, hostKey: line, installDir, flavor, profileName: 'p' });
+    return { installDir, flavor, ssh: { user: server.user, host: server.host, port: server.port }, config: plan.files[0]!.bytes.toString('utf8'), session: plan.stored.session, rsyncTransport: plan.stored.rsyncTransport };
+  }));
+  const ssh = { host: 'nas', port: 2222, fingerprint: acceptHostKey(`[nas]:2222 ssh-ed25519 ${KEY}`, parseRemoteTarget('ssh://b@nas:2222/x')!).fingerprint };
+  const target = parseRemoteTarget('ssh://b@nas:2222/x')!;
+  const other = 'AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBEmKSENjQEezOmxkZMy7opKgwFB9nkt5YRrYMjNuG5N87uRgg6CLrbo5wAdT/y6v0mKV0U2w0WZ2YB/++Tpockg=';
+  const knownHosts = [
+    `[nas]:2222 ssh-ed25519 ${KEY}\n`, `[nas]:2222 ssh-ed25519 ${KEY}`, `[nas]:2222 ssh-ed25519 ${KEY}\r\n`, `[nas]:2222 ssh-ed25519 ${KEY}\n[nas]:2222 ssh-ed25519 ${KEY}\n`,
+    `nas ssh-ed25519 ${KEY}\n`, `[nas]:2222 ssh-rsa ${KEY}\n`, `[nas]:2222 ssh-ed25519 ${KEY.slice(0, -4)}\n`, `[nas]:2222 ecdsa-sha2-nistp256 ${other}\n`,
+    `@cert-authority [nas]:2222 ssh-ed25519 ${KEY}\n`, `[nas]:2222  ssh-ed25519 ${KEY}\n`, `[nas]:2222 ssh-ed25519 ${KEY} comment\n`, `\ufeff[nas]:2222 ssh-ed25519 ${KEY}\n`, '',
+  ].map((text) => {
+    let ok = false;
+    try { const r = acceptHostKey(text, target); ok = r.line === text && r.fingerprint === ssh.fingerprint; } catch { ok = false; }
+    return { text, ssh, ok };
+  });
+  return { sshPlans, knownHosts };
 }
 
 test('golden pairs for the helper script are generated from the TypeScript functions', () => {

@@ -235,6 +235,68 @@ test('the stored profile\'s ssh settings are checked like the rest: another ssh.
   assert.throws(() => validateHelperProfile(changed((q) => { q.ssh.files = [{ name: 'ssh/ssh_config', sha256: '0'.repeat(64) }]; })), /ssh\.files/);
 });
 
+test('review H1/M5: one tampering per ssh field is refused, as Assert-ServerProfile refuses it: -F and -e are the install folder\'s exactly', () => {
+  const p = planRemote('ssh://backup@nas:2222/srv/b', `[nas]:2222 ssh-ed25519 ${KEY}`).storedProfile;
+  validateHelperProfile(JSON.parse(JSON.stringify(p)));
+  const changed = (f: (q: { installDir: string; ssh: Record<string, unknown> & { session: string[]; rsyncTransport: string[] }; rsync: Record<string, unknown> }) => void): unknown => { const q = JSON.parse(JSON.stringify(p)) as Parameters<typeof f>[0]; f(q); return q; };
+  const cases: Array<[string, Parameters<typeof changed>[0], RegExp]> = [
+    // A config the user wrote, whose name ends like the helper's (the old check accepted it).
+    ['-F elsewhere', (q) => { q.ssh.session[1] = '/c/Users/alice/ssh/ssh_config'; }, /ssh\.session/],
+    ['-F in another install folder', (q) => { q.ssh.session[1] = '/c/ProgramData/Shadow Slots/other/ssh/ssh_config'; }, /ssh\.session/],
+    ['-e with that config', (q) => { q.ssh.rsyncTransport[1] = "'/c/ProgramData/Shadow Slots/src/rsync/usr/bin/ssh.exe' -F /c/Users/alice/ssh/ssh_config -T"; }, /rsyncTransport/],
+    ['-e another ssh.exe', (q) => { q.ssh.rsyncTransport[1] = "/c/Users/alice/rsync/usr/bin/ssh.exe -F '/c/ProgramData/Shadow Slots/src/ssh/ssh_config' -T"; }, /rsyncTransport/],
+    ['-e with an option more', (q) => { q.ssh.rsyncTransport[1] = `${q.ssh.rsyncTransport[1]!} -oProxyCommand=x`; }, /rsyncTransport/],
+    ['a session option more', (q) => { q.ssh.session.splice(2, 0, '-oProxyCommand=x'); }, /ssh\.session/],
+    ['another remote command', (q) => { q.ssh.session[5] = 'exec sh -i'; }, /ssh\.session/],
+    ['the Cygwin spelling under MSYS2', (q) => { q.rsync['flavor'] = 'cygwin'; }, /ssh\.session|rsyncTransport/],
+    ['a user ssh would read as more', (q) => { q.ssh['user'] = 'a b'; }, /ssh\.user/],
+    ['a host that is an option', (q) => { q.ssh['host'] = '-oProxyCommand=x'; q.ssh.session[4] = '-oProxyCommand=x'; }, /ssh\.host/],
+    ['port 0', (q) => { q.ssh['port'] = 0; }, /ssh\.port/],
+    ['a path with ..', (q) => { q.ssh['path'] = '/srv/../etc'; }, /ssh\.path/],
+    ['incoming on another ring', (q) => { q.rsync['incomingPrefix'] = 'nas:/srv/other/.shadow-slots/incoming/'; }, /incomingPrefix/],
+    ['--link-dest elsewhere', (q) => { q.rsync['linkDest'] = '--link-dest=/etc'; }, /linkDest/],
+    ['the fingerprint', (q) => { q.ssh['fingerprint'] = 'MD5:x'; }, /fingerprint/],
+  ];
+  for (const [what, f, refused] of cases) assert.throws(() => validateHelperProfile(changed(f)), refused, what);
+});
+
+test('review H1: helper.ps1 and install.ps1 derive ssh_config, the session and -e from the install folder and compare the installed bytes', () => {
+  const helper = readFileSync(join(assets, 'helper.ps1'), 'utf8');
+  const installer = readFileSync(join(assets, 'install.ps1'), 'utf8');
+  const fn = (text: string, name: string) => new RegExp(`^function ${name}\\b[^\\n]*\\{( .* \\}|\\r?\\n[\\s\\S]*?^\\})$`, 'm').exec(text)?.[0];
+  // install.ps1 checks with the very same functions (it may not build code from strings, so they are copies).
+  for (const name of ['Test-RsyncArg', 'ConvertTo-RsyncPath', 'Format-SshConfigWord', 'Format-RsyncShellWord', 'Get-HelperSshPlan', 'Get-KnownHostsProblem', 'Assert-ServerProfile']) {
+    assert.ok(fn(helper, name) !== undefined, name);
+    assert.equal(fn(installer, name), fn(helper, name), `install.ps1's ${name} is helper.ps1's`);
+  }
+  // The fixed options and the first line are helperSshConfig's (golden pairs check the whole text).
+  const plan = fn(helper, 'Get-HelperSshPlan')!;
+  const fixed = [.../\$fixed = @\((.*)\)\r?\n/.exec(plan)![1]!.matchAll(/'([^']*)'/g)].map((m) => m[1]);
+  assert.deepEqual(fixed, HELPER_SSH_FIXED.map(([k, v]) => `${k} ${v}`));
+  assert.ok(plan.includes(`'${helperSshConfig({ knownHosts: '/k', identity: '/i', target: parseRemoteTarget('ssh://u@h/x')! }).split('\n')[0]!}'`));
+  // helper.ps1: the stored argv equals what Get-HelperSshPlan makes of $Here, element by element.
+  const check = fn(helper, 'Assert-ServerProfile')!;
+  assert.match(check, /\$want = Get-HelperSshPlan \$Here \$r\.flavor \$s/);
+  assert.match(check, /\$session\[\$i\] -ceq \$want\.session\[\$i\]/);
+  assert.match(check, /\$transport\[\$i\] -ceq \$want\.rsyncTransport\[\$i\]/);
+  assert.doesNotMatch(check, /EndsWith\('\/ssh\/ssh_config'\)/, 'no suffix test: the exact path');
+  // Before connecting: the installed ssh_config's bytes are the generated text; known_hosts one accepted line.
+  const init = fn(helper, 'Initialize-ServerRing')!;
+  const connect = init.indexOf('Open-ServerSession');
+  for (const step of ['$want = Get-HelperSshPlan $Here $P.rsync.flavor $P.ssh', '[Convert]::ToBase64String($Utf8.GetBytes($want.config))', 'Get-KnownHostsProblem']) {
+    const at = init.indexOf(step);
+    assert.ok(at > 0 && at < connect, step);
+  }
+  // install.ps1: the same checks on the staged files, before the previous install is removed.
+  const remoteCheck = installer.indexOf("Assert-ServerProfile $planned { param($what) Fail 10");
+  const firstChange = installer.indexOf('\nRemove-Installed\n');
+  assert.ok(remoteCheck > 0 && remoteCheck < firstChange, 'checked before anything is changed');
+  for (const step of ["[Convert]::ToBase64String((& $readStaged 'ssh/ssh_config')) -cne [Convert]::ToBase64String($Utf8.GetBytes($wantSsh.config))", 'Get-KnownHostsProblem ($Utf8.GetString((& $readStaged \'ssh/known_hosts\'))) $planned.ssh', '$Here = $M.installDir']) {
+    const at = installer.indexOf(step);
+    assert.ok(at > 0 && at < firstChange, step);
+  }
+});
+
 test('the runtime: ssh.exe and ssh-keygen.exe are collected from rsync\'s folder with their DLLs; missing, the message names the package', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'shadow-slots-runtime-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));

@@ -269,14 +269,12 @@ function Assert-ServerProfile($p, $bad) {
   if ($s.host -isnot [string] -or $s.host -cnotmatch '^([A-Za-z0-9_][A-Za-z0-9._-]{0,252}|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(%[A-Za-z0-9_.-]+)?)\z') { & $bad 'ssh.host' }
   if ($s.port -isnot [int] -or $s.port -lt 1 -or $s.port -gt 65535) { & $bad 'ssh.port' }
   if ($s.path -isnot [string] -or -not $s.path.StartsWith('/') -or -not (Test-RsyncArg $s.path) -or ($s.path -split '/') -contains '..') { & $bad 'ssh.path' }
+  # Review H1: the -F file and the -e ssh.exe are this folder's, exactly as the planner makes them.
+  try { $want = Get-HelperSshPlan $Here $r.flavor $s } catch { & $bad 'ssh (no ssh_config can be written for this server)' }
   $session = @($s.session)
-  if ($session.Count -ne 6 -or $session[0] -cne '-F' -or $session[2] -cne '-T' -or $session[3] -cne '--' -or $session[4] -cne $s.host -or $session[5] -cne 'exec sh') { & $bad 'ssh.session' }
-  $config = [string]$session[1]
-  if (-not $config.StartsWith('/') -or -not $config.EndsWith('/ssh/ssh_config') -or -not (Test-RsyncArg $config)) { & $bad 'ssh.session' }
-  $word = { param($w) if ($w -ne '' -and $w -notmatch "[ '`"]") { $w } else { "'" + $w.Replace("'", "''") + "'" } }
-  $exe = $config.Substring(0, $config.Length - '/ssh/ssh_config'.Length) + '/rsync/usr/bin/ssh.exe'
+  if ($session.Count -ne 6 -or (@(for ($i = 0; $i -lt 6; $i++) { $session[$i] -is [string] -and $session[$i] -ceq $want.session[$i] }) -contains $false)) { & $bad 'ssh.session' }
   $transport = @($s.rsyncTransport)
-  if ($transport.Count -ne 3 -or $transport[0] -cne '-e' -or $transport[1] -cne "$(& $word $exe) -F $(& $word $config) -T" -or $transport[2] -cne '-s') { & $bad 'ssh.rsyncTransport' }
+  if ($transport.Count -ne 3 -or (@(for ($i = 0; $i -lt 3; $i++) { $transport[$i] -is [string] -and $transport[$i] -ceq $want.rsyncTransport[$i] }) -contains $false)) { & $bad 'ssh.rsyncTransport' }
   if ($s.fingerprint -isnot [string] -or $s.fingerprint -cnotmatch '^SHA256:[A-Za-z0-9+/]{43}\z') { & $bad 'ssh.fingerprint' }
   $files = @($s.files)
   if ($files.Count -ne 2 -or $files[0].name -cne 'ssh/ssh_config' -or $files[1].name -cne 'ssh/known_hosts' -or @($files.Where({ $_.sha256 -cnotmatch '^[0-9a-f]{64}\z' })).Count -gt 0) { & $bad 'ssh.files' }
@@ -285,6 +283,62 @@ function Assert-ServerProfile($p, $bad) {
   if ($r.linkDest -cne "--link-dest=$($s.path)/0") { & $bad 'rsync.linkDest is not the server ring' }
 }
 
+# toRsyncPath of src/core/windows/paths.ts for a drive path (the install folder is always one).
+function ConvertTo-RsyncPath([string]$Path, [string]$Flavor) {
+  $m = [regex]::Match($Path, '^([A-Za-z]):(\\.*)?\z')
+  if (-not $m.Success -or ($Flavor -cne 'cygwin' -and $Flavor -cne 'msys2')) { throw "$Path is not a drive path, or $Flavor no rsync flavor." }
+  $rest = $m.Groups[2].Value.Replace('\', '/')
+  if ($rest.EndsWith('/')) { $rest = $rest.Substring(0, $rest.Length - 1) }
+  $drive = $m.Groups[1].Value.ToLowerInvariant()
+  if ($Flavor -ceq 'cygwin') { "/cygdrive/$drive$rest" } else { "/$drive$rest" }
+}
+# sshConfigWord of src/core/windows/sshConfig.ts: a value ssh_config cannot carry literally is refused.
+function Format-SshConfigWord([string]$Value, [bool]$Tokens) {
+  if ($Value -eq '' -or $Value -match '[\x00-\x1f\x7f-\x9f]' -or $Value.Contains('"') -or $Value.Contains('\') -or $Value.Contains('${') -or $Value.StartsWith('-')) { throw 'A value cannot be written into ssh_config.' }
+  $literal = if ($Tokens) { $Value.Replace('%', '%%') } else { $Value }
+  # JavaScript's \s is .NET's without U+0085 (refused above) and with U+FEFF.
+  if ($literal -match '[\s\uFEFF''#=]') { '"' + $literal + '"' } else { $literal }
+}
+# rsyncShellWord of src/core/rsyncArgs.ts: one word of rsync's -e.
+function Format-RsyncShellWord([string]$Word) {
+  if ($Word -match '[\x00-\x1f\x7f]') { throw 'A word of rsync''s -e holds a control character.' }
+  if ($Word -ne '' -and $Word -notmatch "[ '`"]") { $Word } else { "'" + $Word.Replace("'", "''") + "'" }
+}
+# planHelperSsh of src/platform/windows/helperSsh.ts (helperSshConfig, helperSessionArgv,
+# helperRsyncShell), from the server's validated user, host and port and the install folder $Dir:
+# what ssh_config must hold byte for byte and how ssh must be started (review H1). Nothing the
+# planner wrote decides a path or an option; a config that differs is refused, so no
+# ProxyCommand, LocalCommand, KnownHostsCommand, PKCS11Provider or Include can run as SYSTEM.
+function Get-HelperSshPlan([string]$Dir, [string]$Flavor, $Ssh) {
+  $posix = { param($leaf) ConvertTo-RsyncPath ([IO.Path]::Combine($Dir, $leaf)) $Flavor }
+  $config = & $posix 'ssh\ssh_config'
+  $exe = & $posix 'rsync\usr\bin\ssh.exe'
+  $fixed = @('GlobalKnownHostsFile /dev/null', 'IdentitiesOnly yes', 'IdentityAgent none', 'BatchMode yes', 'StrictHostKeyChecking yes', 'UpdateHostKeys no', 'ProxyCommand none', 'ProxyJump none', 'ControlMaster no', 'PermitLocalCommand no', 'ForwardAgent no', 'ForwardX11 no', 'ClearAllForwardings yes', 'ServerAliveInterval 15', 'ServerAliveCountMax 4')
+  $lines = @('# Written by Shadow Slots for the elevated helper; installed by its installer, SHA-256 in profile.json.', "UserKnownHostsFile $(Format-SshConfigWord (& $posix 'ssh\known_hosts') $true)", $fixed[0], "IdentityFile $(Format-SshConfigWord (& $posix 'ssh\id_ed25519') $true)") + $fixed[1..($fixed.Count - 1)] + @("HostName $(Format-SshConfigWord $Ssh.host $true)", "Port $([int]$Ssh.port)", "User $(Format-SshConfigWord $Ssh.user $true)")
+  [ordered]@{
+    config = ($lines -join "`n") + "`n"
+    session = @('-F', $config, '-T', '--', [string]$Ssh.host, 'exec sh')
+    rsyncTransport = @('-e', (@($exe, '-F', $config, '-T').ForEach({ Format-RsyncShellWord $_ }) -join ' '), '-s')
+  }
+}
+# acceptHostKey of src/platform/windows/helperSsh.ts, as a check: known_hosts is exactly one line
+# "name keytype key" for this server, of a key type the helper accepts, whose blob names that type
+# and whose SHA-256 is the fingerprint accepted at Set Up. $null when it is, else what is wrong.
+function Get-KnownHostsProblem([string]$Text, $Ssh) {
+  $name = if ([int]$Ssh.port -eq 22) { [string]$Ssh.host } else { "[$($Ssh.host)]:$([int]$Ssh.port)" }
+  $m = [regex]::Match($Text, '^([^ \r\n]+) (ssh-ed25519|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|ssh-rsa) ([A-Za-z0-9+/]+={0,2})\n\z')
+  if (-not $m.Success) { return 'it is not one line "host keytype key"' }
+  if ($m.Groups[1].Value -cne $name) { return "it names another server than $name" }
+  $b64 = $m.Groups[3].Value
+  if ($b64.Length % 4 -ne 0) { return 'the key is not base64' }
+  $blob = [Convert]::FromBase64String($b64)
+  $type = $m.Groups[2].Value
+  $length = if ($blob.Length -ge 4) { ([int64]$blob[0] -shl 24) + ([int64]$blob[1] -shl 16) + ([int64]$blob[2] -shl 8) + [int64]$blob[3] } else { -1 }
+  if ($length -lt 0 -or $blob.Length -lt 4 + $length + 16 -or [Text.Encoding]::ASCII.GetString($blob, 4, [int]$length) -cne $type) { return "the key is not a valid $type key" }
+  $fingerprint = 'SHA256:' + [Convert]::ToBase64String([Security.Cryptography.SHA256]::Create().ComputeHash($blob)).TrimEnd([char]'=')
+  if ($fingerprint -cne [string]$Ssh.fingerprint) { return "its fingerprint is not the one accepted at Set Up ($($Ssh.fingerprint))" }
+  $null
+}
 
 # rsyncArgProblem of src/core/windows/cmdline.ts.
 function Test-RsyncArg([string]$a) { -not ($a.Contains('"') -or $a -match '[\x00-\x1f\x7f]') }
@@ -870,6 +924,13 @@ function Initialize-ServerRing {
   foreach ($f in @($P.ssh.files)) {
     if ((Get-Sha256 ([IO.Path]::Combine($Here, $f.name.Replace('/', '\')))) -ne $f.sha256) { Stop-Helper 2 "$($f.name) differs from what was installed; run Set Up Elevated Helper again." }
   }
+  # Review H1: the hashes above are the planner's; the bytes must also be what this script makes
+  # of the checked user, host and port, and known_hosts the one accepted key.
+  $want = Get-HelperSshPlan $Here $P.rsync.flavor $P.ssh
+  $config = [IO.File]::ReadAllBytes([IO.Path]::Combine($Here, 'ssh\ssh_config'))
+  if ([Convert]::ToBase64String($config) -cne [Convert]::ToBase64String($Utf8.GetBytes($want.config))) { Stop-Helper 2 "ssh\ssh_config is not the helper's own configuration for $Script:ServerName; run Set Up Elevated Helper again." }
+  $known = Get-KnownHostsProblem ($Utf8.GetString([IO.File]::ReadAllBytes([IO.Path]::Combine($Here, 'ssh\known_hosts')))) $P.ssh
+  if ($null -ne $known) { Stop-Helper 2 "ssh\known_hosts is not as Set Up accepted it: $known; run Set Up Elevated Helper again." }
   $sshDir = [IO.Path]::Combine($Here, 'ssh')
   if (-not (Test-AdminOnly $sshDir) -or -not [IO.File]::Exists([IO.Path]::Combine($sshDir, 'id_ed25519'))) { Stop-Helper 2 "$sshDir or the helper's key in it is not as installed; run Set Up Elevated Helper again." }
   Set-State 'connect' "Connecting to $Script:ServerName" -Force
