@@ -18,7 +18,7 @@ import { acceptHostKey } from './helperSsh';
 import { helperTaskName, planHelper, powershellPath, type HelperAccount, type HelperPlan } from './helperPlan';
 import { writeHelperStaging } from './helperStaging';
 import { currentUser, fileExists, programData, systemRoot, windowsFileSystem } from './probe';
-import { collectRsyncRuntime } from './rsyncRuntime';
+import { collectRsyncRuntime, windowsRsyncVersion } from './rsyncRuntime';
 import { followHelperState, HelperDidNotStart } from './stateFollower';
 
 /**
@@ -52,8 +52,9 @@ export async function planForThisMachine(o: HelperSetupOptions): Promise<HelperP
   });
   const remote = looksRemote(o.profile.target);
   const files = await collectRsyncRuntime(rsync.path, { ssh: remote });
+  const version = remote ? await windowsRsyncVersion(rsync.path, o.signal) : undefined;
   return planHelper({
-    profile: o.profile, account: o.account, userAccountAccepted: o.userAccountAccepted, userSid: user.sid, rsync: { ...rsync, files }, hostKey: o.hostKey,
+    profile: o.profile, account: o.account, userAccountAccepted: o.userAccountAccepted, userSid: user.sid, rsync: { ...rsync, files, version }, hostKey: o.hostKey,
     targetFilesystem: remote ? 'unknown' : await windowsFileSystem(o.profile.target, o.signal),
     programData: programData(), systemRoot: systemRoot(), helperScript: readHelperAsset('helper.ps1'), installerScript: readHelperAsset('install.ps1'),
     nativeSource: readHelperAsset('native.cs'), localNames: [hostname(), hostname().split('.')[0]!],

@@ -10,6 +10,7 @@ import { CANCEL_REQUEST_FILE, checkTargetFilesystem, HELPER_EXTRA_FLAGS, helperO
 import { checkWindowsPath, splitVolume, toRsyncPath, type RsyncFlavor } from '../../core/windows/paths';
 import { plannedFile, type PlannedFile } from './plannedFile';
 import { helperKeygenArguments, planHelperSsh, type HelperSshPlan } from './helperSsh';
+import { HELPER_SSH_MIN_RSYNC, rsyncVersionOf, versionBelow } from '../../core/windows/helperRemote';
 import { runtimeFiles, SSH_PACKAGE_HINT, SSH_PROGRAMS, type RsyncRuntimeFile } from './rsyncRuntime';
 import { buildTaskXml, encodeTaskXml } from './taskXml';
 import type { TaskPrincipal, TaskSpec } from './taskSpec';
@@ -47,8 +48,9 @@ export interface HelperPlanInput {
    * (the elevated installer reads it and its DLLs from there, after checking that only
    * administrators can change that location), `files` the bytes of rsync.exe and the DLLs it
    * loads from its folder as read now (their SHA-256 must match what the installer reads).
+   * `version` is its `rsync --version` output: a ring on a server needs rsync 3.4.0 or later.
    */
-  rsync: { path: string; flavor: RsyncFlavor; files: RsyncRuntimeFile[] };
+  rsync: { path: string; flavor: RsyncFlavor; files: RsyncRuntimeFile[]; version?: string | undefined };
   /**
    * For a ring on a server: the host-key line the user accepted unelevated (one line of
    * `ssh-keyscan` output), written as the helper's known_hosts. rsync.files must then hold
@@ -197,6 +199,7 @@ export function planHelper(input: HelperPlanInput): HelperPlan {
     const have = new Set(input.rsync.files.map((f) => f.name.toLowerCase()));
     const missing = SSH_PROGRAMS.filter((p) => !have.has(p));
     if (missing.length > 0) throw invalid(`${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not beside rsync.exe (${input.rsync.path}): the elevated helper reaches ${remote.host} only with the ssh of rsync's own runtime.`, SSH_PACKAGE_HINT);
+    checkServerRsyncFloor(input.rsync.version, input.rsync.path);
     ssh = planHelperSsh({ target: remote, hostKey: input.hostKey, installDir, flavor, profileName: profile.name });
     notes.push(...ssh.notes);
   }
@@ -406,3 +409,19 @@ function checkRsyncValues(profile: Profile): void {
   }
 }
 
+
+/**
+ * Review H2: for a ring on a server, rsync.exe runs as SYSTEM and speaks rsync's protocol with a
+ * peer the requesting user picks, so it must have the fixes of rsync 3.4.0 (CVE-2024-12084, a heap
+ * overflow a server can trigger; CVE-2024-12085, memory disclosure). helper.ps1 checks the
+ * installed copy again before it connects.
+ */
+function checkServerRsyncFloor(versionText: string | undefined, exe: string): void {
+  const version = versionText === undefined ? null : rsyncVersionOf(versionText);
+  const floor = HELPER_SSH_MIN_RSYNC.join('.');
+  const update = `Update rsync (MSYS2: pacman -Syu rsync; Cygwin: setup-x86_64.exe; cwRsync: a current release) to ${floor} or later, then run Set Up again.`;
+  if (version === null) throw invalid(`The version of ${exe} is unknown ("rsync --version" printed no version); a ring on a server needs rsync ${floor} or later.`, `${update} Off Windows, give it with --rsync-version.`);
+  if (versionBelow(version, HELPER_SSH_MIN_RSYNC)) {
+    throw invalid(`${exe} is rsync ${version.join('.')}. For a ring on a server the elevated helper runs rsync as SYSTEM against a server you choose, and rsync before ${floor} has flaws a server can exploit (CVE-2024-12084, CVE-2024-12085).`, update);
+  }
+}

@@ -18,7 +18,7 @@ import { runElevatedInstaller } from '../../../src/platform/windows/elevatedHelp
 import { readHelperAsset } from '../../../src/platform/windows/helperAssets';
 import { planHelper, sha256 } from '../../../src/platform/windows/helperPlan';
 import { programData, systemRoot, windowsFileSystem } from '../../../src/platform/windows/probe';
-import { collectRsyncRuntime } from '../../../src/platform/windows/rsyncRuntime';
+import { collectRsyncRuntime, windowsRsyncVersion } from '../../../src/platform/windows/rsyncRuntime';
 
 async function main(): Promise<number> {
   const [mode, ...rest] = process.argv.slice(2);
@@ -40,8 +40,9 @@ async function main(): Promise<number> {
   // A ring on a server (issue 15): ssh.exe and ssh-keygen.exe are copied with rsync.
   const remote = looksRemote(profile.target);
   const files = await collectRsyncRuntime(values.rsync!, { ssh: remote });
+  const version = remote ? await windowsRsyncVersion(values.rsync!) : undefined;
   const plan = planHelper({
-    profile, account: 'system', userSid: values['user-sid']!, rsync: { path: values.rsync!, flavor: 'msys2', files }, hostKey: values['host-key'],
+    profile, account: 'system', userSid: values['user-sid']!, rsync: { path: values.rsync!, flavor: 'msys2', files, version }, hostKey: values['host-key'],
     targetFilesystem: remote ? 'unknown' : await windowsFileSystem(profile.target), programData: programData(), systemRoot: systemRoot(),
     helperScript: readHelperAsset('helper.ps1'), installerScript: readHelperAsset('install.ps1'), nativeSource: readHelperAsset('native.cs'),
     localNames: [hostname()],

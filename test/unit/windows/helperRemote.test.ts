@@ -141,7 +141,7 @@ test('Set Up asks for the server\'s host key line, refuses what the helper would
   assert.match(prompt.validateInput('nas.example ssh-ed25519 AAAA')!, /not for \[nas\.example\]:2222|not a valid/);
   assert.match(prompt.validateInput('')!, /Paste one line/);
   assert.match(hostKeyPrompt({ ...target, port: null }, problem).prompt, /"ssh-keyscan -t ed25519 nas\.example"/);
-  const plan = planFor({ source: 'C:\\Users\\alice\\src', target: 'ssh://backup@nas.example:2222/srv/backups/alice', slots: 8 }, { rsync: { path: 'C:\\msys64\\usr\\bin\\rsync.exe', flavor: 'msys2', files: fakeMsys2SshRuntime() }, hostKey: line });
+  const plan = planFor({ source: 'C:\\Users\\alice\\src', target: 'ssh://backup@nas.example:2222/srv/backups/alice', slots: 8 }, { rsync: { path: 'C:\\msys64\\usr\\bin\\rsync.exe', flavor: 'msys2', files: fakeMsys2SshRuntime(), version: 'rsync  version 3.4.1  protocol version 32' }, hostKey: line });
   const review = installReview(plan, 'user', false).detail;
   assert.match(review, /Connects to backup@nas\.example port 2222 with the ssh copied beside rsync, trusting only the host key SHA256:DPeSXOKKgHNcuI7ta\+sqyqF06tsg\+8BcWOF00dprx9c\./);
   assert.doesNotMatch(installReview(planFor({ source: 'C:\\Users\\alice\\src', target: 'D:\\B' }), 'user', false).detail, /host key/);

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { ShadowSlotsError } from '../../../src/core/errors';
 import { parseRemoteTarget } from '../../../src/core/remoteTarget';
 import { helperRsyncArgv, validateHelperProfile } from '../../../src/core/windows/helperProfile';
+import { HELPER_SSH_MIN_RSYNC } from '../../../src/core/windows/helperRemote';
 import { HELPER_SSH_FIXED, helperSshConfig, sshConfigWord } from '../../../src/core/windows/sshConfig';
 import { acceptHostKey, helperKeygenArguments } from '../../../src/platform/windows/helperSsh';
 import { rsyncShellWord } from '../../../src/core/rsyncArgs';
@@ -18,13 +19,14 @@ import { buildPe, fakeMsys2Runtime, fakeMsys2SshRuntime } from './peBuilder';
 import { golden, HOSTILE_WINDOWS_NAMES, planFor } from './planFixtures';
 
 /** A real ed25519 public key (its fingerprint as `ssh-keygen -lf` printed it). */
+const RSYNC_341 = 'rsync  version 3.4.1  protocol version 32';
 const KEY = 'AAAAC3NzaC1lZDI1NTE5AAAAINQhgIQgO+YeXwREMkVS6VL8CVwJlTeEyLmGUGELzeDn';
 const FINGERPRINT = 'SHA256:DPeSXOKKgHNcuI7ta+sqyqF06tsg+8BcWOF00dprx9c';
 const GENERATED = ['profile.json', 'task.xml', 'install.json', 'acl.json', 'rsync/etc/fstab', 'ssh/ssh_config', 'ssh/known_hosts'];
 const assets = join(__dirname, '../../../src/platform/windows/assets');
 
 function planRemote(target: string, hostKey: string | undefined, more: Parameters<typeof planFor>[1] = {}, profile: Record<string, unknown> = {}) {
-  return planFor({ source: 'C:\\Users\\alice\\src', target, slots: 8, ...profile }, { rsync: { path: 'C:\\msys64\\usr\\bin\\rsync.exe', flavor: 'msys2', files: fakeMsys2SshRuntime() }, hostKey, ...more });
+  return planFor({ source: 'C:\\Users\\alice\\src', target, slots: 8, ...profile }, { rsync: { path: 'C:\\msys64\\usr\\bin\\rsync.exe', flavor: 'msys2', files: fakeMsys2SshRuntime(), version: RSYNC_341 }, hostKey, ...more });
 }
 const staged = (plan: ReturnType<typeof planFor>, name: string) => plan.staging.find((f) => f.name === name)!.bytes;
 
@@ -100,7 +102,7 @@ test('golden: a ring on a server over SSH (MSYS2, ssh:// with a port): the copie
 });
 
 test('golden: Cygwin rsync and rsync\'s user@host:/path form (port 22): /cygdrive paths in the ssh_config', () => {
-  const plan = planRemote('backup@nas:/srv/backups/ring', `nas ssh-ed25519 ${KEY}`, { rsync: { path: 'C:\\cygwin64\\bin\\rsync.exe', flavor: 'cygwin', files: fakeMsys2SshRuntime() } }, { name: 'Ring' });
+  const plan = planRemote('backup@nas:/srv/backups/ring', `nas ssh-ed25519 ${KEY}`, { rsync: { path: 'C:\\cygwin64\\bin\\rsync.exe', flavor: 'cygwin', files: fakeMsys2SshRuntime(), version: RSYNC_341 } }, { name: 'Ring' });
   for (const name of GENERATED) golden('plan-cygwin-ssh', name, staged(plan, name));
   const config = staged(plan, 'ssh/ssh_config').toString();
   assert.match(config, /^UserKnownHostsFile "\/cygdrive\/c\/ProgramData\/Shadow Slots\/Ring\/ssh\/known_hosts"$/m);
@@ -336,4 +338,23 @@ test('install.ps1 makes the key with the arguments the planner lists, in the adm
   const check = /^function Assert-ServerProfile[\s\S]*?^\}$/m.exec(helper)![0];
   assert.match(check, /\$s\.exe -ne \[IO\.Path\]::Combine\(\$Here, 'rsync\\usr\\bin\\ssh\.exe'\)/);
   assert.match(check, /\$s\.config -ne \[IO\.Path\]::Combine\(\$Here, 'ssh\\ssh_config'\)/);
+});
+
+test('review H2: a ring on a server needs rsync 3.4.0 or later, refused at plan time and again by helper.ps1 before it connects', () => {
+  const line = `[nas]:2222 ssh-ed25519 ${KEY}`;
+  const withVersion = (version: string | undefined) => () => planRemote('ssh://backup@nas:2222/srv/b', line, { rsync: { path: 'C:\\msys64\\usr\\bin\\rsync.exe', flavor: 'msys2', files: fakeMsys2SshRuntime(), version } });
+  assert.throws(withVersion('rsync  version 3.3.0  protocol version 31'), (e: ShadowSlotsError) => /rsync 3\.3\.0/.test(e.message) && /CVE-2024-12084/.test(e.message) && /3\.4\.0 or later/.test(e.hint ?? ''));
+  assert.throws(withVersion('rsync  version 3.2.7  protocol version 31'), /CVE-2024-12085/);
+  assert.throws(withVersion(undefined), /version of .* is unknown/);
+  assert.throws(withVersion('openrsync: protocol version 29'), /version of .* is unknown/);
+  withVersion('rsync  version 3.4.0  protocol version 32')();
+  withVersion('rsync  version 3.4.1  protocol version 32')();
+  // A local ring is not concerned (no peer but this computer's own disk).
+  planFor({ source: 'C:\\Users\\alice\\src', target: 'D:\\B' });
+  const helper = readFileSync(join(assets, 'helper.ps1'), 'utf8');
+  const init = /^function Initialize-ServerRing[\s\S]*?^\}$/m.exec(helper)![0];
+  const check = init.indexOf('Test-VersionBelow $localRsync @(3, 4, 0)');
+  assert.ok(check > 0 && check < init.indexOf('Open-ServerSession'), 'checked before connecting');
+  assert.match(init, /New-RsyncStart @\('--version'\)/);
+  assert.equal(HELPER_SSH_MIN_RSYNC.join('.'), '3.4.0');
 });

@@ -933,6 +933,15 @@ function Initialize-ServerRing {
   if ($null -ne $known) { Stop-Helper 2 "ssh\known_hosts is not as Set Up accepted it: $known; run Set Up Elevated Helper again." }
   $sshDir = [IO.Path]::Combine($Here, 'ssh')
   if (-not (Test-AdminOnly $sshDir) -or -not [IO.File]::Exists([IO.Path]::Combine($sshDir, 'id_ed25519'))) { Stop-Helper 2 "$sshDir or the helper's key in it is not as installed; run Set Up Elevated Helper again." }
+  # Review H2: this rsync runs as SYSTEM and speaks rsync's protocol with a server the requester
+  # chose; before 3.4.0 a server can overflow its heap (CVE-2024-12084) or read its memory
+  # (CVE-2024-12085). HELPER_SSH_MIN_RSYNC of src/core/windows/helperRemote.ts.
+  $vp = [Diagnostics.Process]::Start((New-RsyncStart @('--version')))
+  $versionLine = $vp.StandardOutput.ReadLine(); [void]$vp.StandardOutput.ReadToEnd(); $vp.WaitForExit()
+  $localRsync = Get-RsyncVersion ([string]$versionLine)
+  if ($null -eq $localRsync -or (Test-VersionBelow $localRsync @(3, 4, 0))) {
+    Stop-Helper 2 "The installed rsync is $(if ($null -eq $localRsync) { 'of an unknown version' } else { $localRsync -join '.' }); a ring on a server needs rsync 3.4.0 or later (CVE-2024-12084, CVE-2024-12085). Update rsync, then run Set Up Elevated Helper again."
+  }
   Set-State 'connect' "Connecting to $Script:ServerName" -Force
   Open-ServerSession
   $prep = Invoke-Server 'prepare' @($Srv.target) @(3, 4, 5, 6, 7)
