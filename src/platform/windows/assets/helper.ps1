@@ -1055,6 +1055,10 @@ try {
   $Script:LogFile = [IO.Path]::Combine($P.stateDir, 'helper.log')
   [IO.File]::WriteAllText($Script:LogFile, '', $Utf8)
   Microsoft.PowerShell.Utility\Add-Type -TypeDefinition ([IO.File]::ReadAllText($NativeSource, $Utf8)) -Language CSharp
+  # Review H3: rsync, its ssh and the session's ssh end with this process however it ends (a
+  # kill-on-close job; docs/windows.md, "Copies that outlive the helper"), so no copy can write into
+  # a ring after its lock is found stale. Before any process is started.
+  [ShadowSlots.ProcessJob]::KillChildrenWithThisProcess()
   # Again, through handles and the raw DACL; then the privileges rsync enables for itself, so the
   # helper sees what rsync will see (review H3).
   foreach ($d in [IO.Path]::GetDirectoryName($Here), $Here, $Tmp) {
