@@ -358,3 +358,19 @@ test('review H2: a ring on a server needs rsync 3.4.0 or later, refused at plan 
   assert.match(init, /New-RsyncStart @\('--version'\)/);
   assert.equal(HELPER_SSH_MIN_RSYNC.join('.'), '3.4.0');
 });
+
+test('review M7: while it waits for the server, helper.ps1 honours a cancel, keeps a deadline and caps the reply at 16 MB', () => {
+  const helper = readFileSync(join(assets, 'helper.ps1'), 'utf8');
+  const invoke = /^function Invoke-Server\([\s\S]*?^\}$/m.exec(helper)![0];
+  const wait = /while \(-not \$t\.Wait\(1000\)\) \{\r?\n([\s\S]*?)\r?\n {4}\}/.exec(invoke)?.[1] ?? '';
+  assert.match(wait, /\$Script:Cancel\.Length -gt 0\) \{ Stop-ServerSession; Stop-Helper 7/);
+  assert.match(wait, /\[DateTime\]::UtcNow -gt \$deadline\) \{ Stop-ServerSession; Stop-Helper 1/);
+  assert.match(invoke, /\$Script:SessionOut\.Length \+ \$t\.Result -gt \$ServerReplyMaxChars\) \{ Stop-ServerSession; Stop-Helper 1/);
+  assert.ok(invoke.indexOf('-gt $ServerReplyMaxChars') < invoke.indexOf('$Script:SessionOut += '), 'checked before appending');
+  assert.match(helper, /^\$ServerReplyMaxChars = 16MB$/m);
+  assert.match(helper, /^\$ServerReplySeconds = \d+$/m);
+  // The session is ended without an unlock script (it is mid-script); the next run finds the lock stale.
+  const stop = /^function Stop-ServerSession[\s\S]*?^\}$/m.exec(helper)![0];
+  assert.match(stop, /\$Script:ServerLock = \$null/);
+  assert.match(stop, /\$Script:Session\.Kill\(\)/);
+});

@@ -808,15 +808,32 @@ function Get-SessionLost {
     elseif ($why -match 'Permission denied') { " Add the helper's public key (shown at Set Up) to ~/.ssh/authorized_keys of $($P.ssh.user) on $($P.ssh.host)." } else { '' }
   "The connection to $Script:ServerName was lost or refused: $why.$hint"
 }
+$ServerReplySeconds = 3600
+$ServerPurgeSeconds = 43200
+$ServerReplyMaxChars = 16MB
+# Ends the session at once (cancel, deadline, flood): the lock's holder is gone with it, as after
+# a killed helper; the server's shell ends with the connection.
+function Stop-ServerSession {
+  $Script:ServerLock = $null
+  try { $Script:Session.Kill() } catch { }
+}
 # Runs one script in the session; a status other than 0 or one of $Allowed stops the run.
 function Invoke-Server([string]$Name, [string[]]$Values, [int[]]$Allowed = @()) {
   $bytes = $Utf8.GetBytes((Format-RemoteFrame (Format-RemoteScript $Name $Values) $Script:Marker))
   try { $Script:Session.StandardInput.BaseStream.Write($bytes, 0, $bytes.Length); $Script:Session.StandardInput.BaseStream.Flush() } catch { Stop-Helper 1 (Get-SessionLost) }
   $buf = [char[]]::new(65536)
+  # Review M7: a server that stalls or floods cannot hold the helper: the cancel request is
+  # honoured while waiting, each script has a deadline (purge deletes whole slots: longer), and a
+  # reply may not exceed 16 MB (the largest is a manifest or the journal).
+  $deadline = [DateTime]::UtcNow.AddSeconds($(if ($Name -eq 'purge') { $ServerPurgeSeconds } else { $ServerReplySeconds }))
   while ($null -eq ($reply = Read-RemoteReply $Script:SessionOut $Script:Marker)) {
     $t = $Script:Session.StandardOutput.ReadAsync($buf, 0, $buf.Length)
-    while (-not $t.Wait(1000)) { }
+    while (-not $t.Wait(1000)) {
+      if ($null -ne $Script:Cancel -and $Script:Cancel.Length -gt 0) { Stop-ServerSession; Stop-Helper 7 'The backup was cancelled.' }
+      if ([DateTime]::UtcNow -gt $deadline) { Stop-ServerSession; Stop-Helper 1 "$Script:ServerName did not finish $Name in time; the connection was closed. The next run repairs the ring." }
+    }
     if ($t.Result -eq 0) { Stop-Helper 1 (Get-SessionLost) }
+    if ($Script:SessionOut.Length + $t.Result -gt $ServerReplyMaxChars) { Stop-ServerSession; Stop-Helper 1 "$Script:ServerName answered $Name with more than 16 MB; the connection was closed." }
     $Script:SessionOut += [string]::new($buf, 0, $t.Result)
   }
   $Script:SessionOut = $reply.rest
