@@ -1,8 +1,12 @@
-// The elevated Windows helper's run to a ring on a server, step for step as helper.ps1 does it
-// (Initialize-ServerRing, Lock-ServerRing, Invoke-ServerRotation, Copy-ToServer), driven from
-// here with the very scripts and frames the helper sends (src/core/windows/helperRemote.ts, whose
-// PowerShell mirror is golden-tested), through a real ssh session to a real sshd. Only the shadow
-// copy is not here: the source is a link in a folder, as the shadow is the helper's link.
+// A TypeScript MODEL of the elevated Windows helper's run to a ring on a server (review M6): it is
+// not helper.ps1, which cannot run here. It follows helper.ps1's steps (Initialize-ServerRing,
+// Lock-ServerRing, Invoke-ServerRotation, Copy-ToServer) with the very scripts and frames the
+// helper sends (src/core/windows/helperRemote.ts, whose PowerShell mirror is golden-tested),
+// through a real ssh session to a real sshd, so what it shows is that those scripts, in this
+// order, make and repair a ring the engine reads. That the order is helper.ps1's is pinned by
+// test/unit/windows/helperRemote.test.ts ("the model runs helper.ps1's server steps in its
+// order"); the PowerShell's own logic between the steps (its checks, messages, .NET streams) is
+// only checked on Windows. The shadow copy is not here: the source is a link in a folder.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
@@ -97,7 +101,7 @@ const hex = (n: number) => randomBytes(n).toString('hex').slice(0, n);
 /** The shapes read back from the server: untrusted, checked field by field before use. */
 interface Step { kind: string; from?: unknown; to?: unknown; id: unknown }
 interface Rotation { newId: unknown; kind?: unknown; steps: Step[]; final: { entries: RingEntry[] } }
-interface Journal { format: unknown; rotation: Rotation | null }
+interface Journal { format: unknown; rotation: Rotation | null; snapshots?: unknown }
 
 async function readJson<T>(s: HelperSession, path: string): Promise<T | null> {
   const r = await s.exec('read', [path], [3]);
@@ -242,7 +246,7 @@ export async function helperServerBackup(setup: HelperRunSetup, hooks: { afterCo
     const slotsOf = (out: string) => out.split('\n').map((l) => /^slot (0|[1-9][0-9]{0,5})$/.exec(l)?.[1]).filter((n) => n !== undefined).map(Number);
     let present = slotsOf(prep.output);
     lock = await lockServerRing(s, p);
-    const journal = (await readJson<Journal>(s, p.journal)) ?? { format: 1, rotation: null };
+    const journal = (await readJson<Journal>(s, p.journal)) ?? { format: 1, rotation: null, snapshots: [] };
     if (journal.format !== 1 || !('rotation' in journal)) throw new HelperStop(1, 'journal.json has an unknown format');
     if (journal.rotation !== null) {
       await serverRotation(s, p, journal.rotation, journal);

@@ -1,10 +1,11 @@
-// Issue 15, the elevated Windows helper's run to a ring on a server. helper.ps1 cannot run here,
-// but everything it does on the server is a script of src/core/windows/helperRemote.ts (mirrored
-// by helper.ps1's functions, golden-tested in test/unit/windows/helperRemote.test.ts). These tests
-// send those very scripts, framed as the helper frames them, through the helper's own ssh_config
-// (helperSshConfig) and session argv to a real sshd, with dash and busybox ash as the server's sh,
-// and check the engine reads what the helper made, and the reverse, and that their locks exclude
-// each other.
+// Issue 15, the elevated Windows helper's run to a ring on a server. helper.ps1 cannot run here
+// (review M6): these tests drive a TypeScript model of its run (test/helpers/helperServerRun.ts)
+// that sends the scripts of src/core/windows/helperRemote.ts (helper.ps1 holds the same bytes and
+// mirrors the functions; golden pairs), framed as the helper frames them, in helper.ps1's order
+// (pinned by a unit test), through the helper's own ssh_config (helperSshConfig) and session argv
+// to a real sshd, with dash and busybox ash as the server's sh. They show the scripts make and
+// repair a ring the engine reads, and the reverse, and that the locks exclude each other; they do
+// not run helper.ps1's own PowerShell between the scripts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, statSync } from 'node:fs';

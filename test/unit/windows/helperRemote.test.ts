@@ -146,3 +146,19 @@ test('Set Up asks for the server\'s host key line, refuses what the helper would
   assert.match(review, /Connects to backup@nas\.example port 2222 with the ssh copied beside rsync, trusting only the host key SHA256:DPeSXOKKgHNcuI7ta\+sqyqF06tsg\+8BcWOF00dprx9c\./);
   assert.doesNotMatch(installReview(planFor({ source: 'C:\\Users\\alice\\src', target: 'D:\\B' }), 'user', false).detail, /host key/);
 });
+
+test('review M6: the ssh suite\'s model runs helper.ps1\'s server steps in its order (and helper.ps1 sorts incoming ordinally, as the model)', () => {
+  const helper = readFileSync(join(__dirname, '../../../src/platform/windows/assets/helper.ps1'), 'utf8');
+  const model = readFileSync(join(__dirname, '../../helpers/helperServerRun.ts'), 'utf8');
+  const fn = (name: string) => new RegExp(`^function ${name}\\b[\\s\\S]*?^\\}$`, 'm').exec(helper)![0];
+  const psNames: Record<string, string> = { 'Read-ServerJson': 'read', 'Write-ServerJson': 'write', 'Complete-SlotManifest': 'write', 'Lock-ServerRing': 'lock', 'Invoke-ServerRotation': 'rotation', 'Invoke-Rsync': 'rsync' };
+  const ps = [...(fn('Initialize-ServerRing') + fn('Copy-ToServer') + fn('Close-ServerSession')).matchAll(/Invoke-Server '(\w+)'|Read-ServerJson|Write-ServerJson|Lock-ServerRing|Invoke-ServerRotation|Invoke-Rsync|Complete-SlotManifest/g)]
+    .map((m) => m[1] ?? psNames[m[0]]!);
+  const body = /^export async function helperServerBackup[\s\S]*?^\}$/m.exec(model)![0];
+  const tsNames: Record<string, string> = { 'readJson<': 'read', 'writeJson(': 'write', 'lockServerRing(': 'lock', 'serverRotation(': 'rotation', "run('rsync'": 'rsync' };
+  const ts = [...body.matchAll(/s\.exec\('(\w+)'|readJson<|writeJson\(|lockServerRing\(|serverRotation\(|run\('rsync'/g)].map((m) => m[1] ?? tsNames[m[0]]!);
+  assert.deepEqual(ts, ps);
+  assert.ok(ps.length >= 15);
+  assert.match(fn('Initialize-ServerRing'), /\[Array\]::Sort\(\$left, \[StringComparer\]::Ordinal\); \[Array\]::Reverse\(\$left\)/);
+  assert.match(body, /\.sort\(\)\.reverse\(\)/);
+});

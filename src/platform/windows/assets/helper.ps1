@@ -962,11 +962,11 @@ function Initialize-ServerRing {
   Set-State 'connect' "Connecting to $Script:ServerName" -Force
   Open-ServerSession
   $prep = Invoke-Server 'prepare' @($Srv.target) @(3, 4, 5, 6, 7)
-  $ring = Format-Name $Srv.target
+  $ringName = Format-Name $Srv.target
   switch ($prep.status) {
-    3 { Stop-Helper 1 "The target folder $ring does not exist on $Script:ServerName. Create it there (the helper never creates it, so a backup cannot fill the wrong disk), or mount the backup disk." }
-    { $_ -in 4, 5, 6 } { Stop-Helper 1 "$($P.ssh.user) cannot write to $ring on $Script:ServerName (exit $($prep.status)); check the folder's permissions there." }
-    7 { Stop-Helper 1 "A folder in $ring/.shadow-slots on $Script:ServerName is a symbolic link; the helper writes and deletes only in real folders there. Replace the link with a folder." }
+    3 { Stop-Helper 1 "The target folder $ringName does not exist on $Script:ServerName. Create it there (the helper never creates it, so a backup cannot fill the wrong disk), or mount the backup disk." }
+    { $_ -in 4, 5, 6 } { Stop-Helper 1 "$($P.ssh.user) cannot write to $ringName on $Script:ServerName (exit $($prep.status)); check the folder's permissions there." }
+    7 { Stop-Helper 1 "A folder in $ringName/.shadow-slots on $Script:ServerName is a symbolic link; the helper writes and deletes only in real folders there. Replace the link with a folder." }
   }
   # Review L11: what the message says is what is checked (MIN_RSYNC_VERSION of the engine).
   $serverRsync = Get-RsyncVersion $prep.output
@@ -989,7 +989,9 @@ function Initialize-ServerRing {
     $present = @(foreach ($l in $prep.output.Split([char]"`n")) { if ($l -cmatch '^slot (0|[1-9][0-9]{0,5})\z') { [int]$Matches[1] } })
   }
   # Like the engine: resume the newest unfinished copy under this run's id, discard older ones.
-  $left = @(@((Invoke-Server 'incoming' @($Srv.incoming)).output.Split([char]"`n")).Where({ $_ -cmatch '^[0-9A-Za-z][0-9A-Za-z_-]{0,80}\z' }) | Microsoft.PowerShell.Utility\Sort-Object -Descending)
+  # Ordinal, newest first, as the engine and test/helpers/helperServerRun.ts sort (Sort-Object compares by culture: review M6).
+  $left = [string[]]@(@((Invoke-Server 'incoming' @($Srv.incoming)).output.Split([char]"`n")).Where({ $_ -cmatch '^[0-9A-Za-z][0-9A-Za-z_-]{0,80}\z' }))
+  [Array]::Sort($left, [StringComparer]::Ordinal); [Array]::Reverse($left)
   for ($i = 0; $i -lt $left.Count; $i++) {
     if ($i -eq 0) {
       Log "Resuming the unfinished slot $($left[$i]) on the server"
