@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { planRotation, type RingEntry } from '../../../src/core/ring';
+import { parseRingState, planRotation, type RingEntry } from '../../../src/core/ring';
 import { joinRsyncArgs } from '../../../src/core/windows/cmdline';
 import { helperOptionProblem, helperRsyncArgv, type HelperProfile } from '../../../src/core/windows/helperProfile';
 import { HELPER_REMOTE_SCRIPTS, HELPER_SSH_MIN_RSYNC, SERVER_MIN_RSYNC, helperRemoteFrame, helperRemoteScript, parseHelperReply, parseLockReply, rsyncVersionOf, versionBelow, type HelperRemoteScript } from '../../../src/core/windows/helperRemote';
@@ -97,7 +97,15 @@ function remotePairs() {
       const version = rsyncVersionOf(text);
       return { text, version, below340: version === null ? null : versionBelow(version, HELPER_SSH_MIN_RSYNC), below310: version === null ? null : versionBelow(version, SERVER_MIN_RSYNC) };
     });
-  return { scripts, frames, replies, lockReplies, rsyncArgv, versions, ...sshPairs() };
+  // Review L8/L9: ring.json entries (parseRingState: ids by SLOT_ID_PATTERN, no slot twice) and lock owners' pids.
+  const e = (number: unknown, slotId: unknown) => ({ number, id: slotId });
+  const rings = [[], [e(0, 'a'), e(1, 'b')], [e(0, 'a'), e(0, 'b')], [e(0, 'a'), e(1, 'a')], [e(2, 'x-1'), e(0, 'x_2')], [e(0, 'a\n')], [e(0, '-a')], [e(0, 'a'), e(1, 'A')]]
+    .map((entries) => {
+      let ok = true;
+      try { parseRingState(JSON.stringify({ format: 1, entries })); } catch { ok = false; }
+      return { entries, ok };
+    });
+  return { scripts, frames, replies, lockReplies, rsyncArgv, versions, rings, ...sshPairs() };
 }
 
 const KEY = 'AAAAC3NzaC1lZDI1NTE5AAAAINQhgIQgO+YeXwREMkVS6VL8CVwJlTeEyLmGUGELzeDn';

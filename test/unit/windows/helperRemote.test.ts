@@ -162,3 +162,19 @@ test('review M6: the ssh suite\'s model runs helper.ps1\'s server steps in its o
   assert.match(fn('Initialize-ServerRing'), /\[Array\]::Sort\(\$left, \[StringComparer\]::Ordinal\); \[Array\]::Reverse\(\$left\)/);
   assert.match(body, /\.sort\(\)\.reverse\(\)/);
 });
+
+test('review L8-L11 in helper.ps1: both rings refuse a slot listed twice, slot ids end at \\z, server text is escaped, a pid that is no number is no owner, the server\'s rsync is checked', () => {
+  const helper = readFileSync(join(__dirname, '../../../src/platform/windows/assets/helper.ps1'), 'utf8');
+  assert.equal([...helper.matchAll(/^\s+Assert-RingUnique \$entries$/gm)].length, 2, 'local and server ring.json');
+  assert.match(helper, /function Assert-SlotId\(\$Id\) \{ if \(\$Id -isnot \[string\] -or \$Id -cnotmatch '\^\[0-9A-Za-z\]\[0-9A-Za-z_-\]\{0,80\}\\z'\)/);
+  assert.match(helper, /Stop-Helper 1 "On \$Script:ServerName, \$Name failed \(exit \$\(\$reply\.status\)\): \$\(Format-Name \(/);
+  assert.match(helper, /Log "Connected to \$Script:ServerName \(\$\(Format-Name \$Script:ServerInfo\.host\)\)/);
+  assert.match(helper, /rsync failed with exit code \$\(\$Result\.exitCode\): \$\(Format-Name \(/);
+  assert.match(helper, /\$why = Format-Name \(/);
+  const owner = /^function Get-ServerOwner[\s\S]*?^\}$/m.exec(helper)![0];
+  assert.match(owner, /\$o\.pid -isnot \[int\] -and \$o\.pid -isnot \[int64\] -and \$o\.pid -isnot \[double\] -and \$o\.pid -isnot \[decimal\]\) \{ return \$null \}/);
+  assert.doesNotMatch(owner, /\[ValueType\]/, 'true is no pid');
+  const init = /^function Initialize-ServerRing[\s\S]*?^\}$/m.exec(helper)![0];
+  assert.match(init, /Test-VersionBelow \$serverRsync @\(3, 1, 0\)/);
+  assert.match(init, /Invoke-Server 'prepare' @\(\$Srv\.target\) @\(3, 4, 5, 6, 7\)/);
+});
