@@ -78,6 +78,9 @@ export class HelperSession {
     if (!this.exited) this.child.kill('SIGKILL');
   }
 
+  /** Whether the session's ssh has ended (Invoke-Rsync's `$Script:Session.HasExited`). */
+  get ended(): boolean { return this.exited; }
+
   /** As the helper killed (or its connection cut): the ssh client dies, the server's shell follows. */
   async kill(): Promise<void> {
     if (this.exited) return;
@@ -145,7 +148,7 @@ export async function lockServerRing(s: HelperSession, p: Paths): Promise<string
     if (moved.status === 3) continue;
     const was = owner(moved.output);
     if (was !== null && (current === null || String(was.pid) !== String(current.pid) || String(was.startedAt) !== String(current.startedAt))) {
-      await s.exec('move', [aside, p.lock], [1]);
+      await s.exec('lockRestore', [aside, p.lock], [1]);
       continue;
     }
     await s.exec('remove', [aside]);
@@ -190,7 +193,12 @@ export interface HelperRunSetup {
   /** The source folder to back up. */
   source: string;
   slots: number;
+  /** More planned rsync options (a --bwlimit that makes the copy last). */
+  options?: string[];
 }
+
+/** Invoke-Rsync's message when the session holding the lock ended during the copy (review 15b, finding 2). */
+export const SESSION_LOST_DURING_COPY = 'The connection holding the ring\'s lock was lost; rsync was stopped and nothing was rotated.';
 
 /** The helper's ssh_config (helperSshConfig, as planned) for the test server, with the test's key and known_hosts. */
 export async function helperConfig(sshd: TestSshd, work: string): Promise<string> {
@@ -208,7 +216,7 @@ export function helperProfileFor(setup: HelperRunSetup, config: string): HelperP
     slots: setup.slots, volume: 'C:\\', installDir: 'C:\\x', linkDir: 'C:\\x\\links', stateDir: 'C:\\x\\state', cancelDir: 'C:\\x\\cancel', tmpDir: 'C:\\x\\tmp', slotSddl: '',
     rsync: {
       exe: '/usr/bin/rsync', origin: 'C:\\msys64\\usr\\bin\\rsync.exe', flavor: 'msys2', files: [],
-      options: ['-rtDx', '--delete', '--chmod=ugo=rwX', '--out-format=%i %n', '--stats', '--info=progress2'], linkDestAt: 3, linkDest: `--link-dest=${ring}/0`,
+      options: ['-rtDx', '--delete', '--chmod=ugo=rwX', '--out-format=%i %n', '--stats', '--info=progress2', ...(setup.options ?? [])], linkDestAt: 3, linkDest: `--link-dest=${ring}/0`,
       snapshotPrefix: `${setup.work}/links/`, snapshotSuffix: '/src/', incomingPrefix: `127.0.0.1:${ring}/.shadow-slots/incoming/`, excludeFromPrefix: `${setup.work}/tmp/`,
     },
     warnings: [],
@@ -226,7 +234,7 @@ export interface HelperRunResult { id: string; linkDest: string | null; resumed:
  * ring.json, manifest, rsync through the planned -e, change log in pieces, rotation journaled and
  * applied, purge, unlock. `hooks.afterCopy` runs with the session open and the lock held.
  */
-export async function helperServerBackup(setup: HelperRunSetup, hooks: { afterCopy?: () => Promise<void>; beforeRotation?: (s: HelperSession) => Promise<'stop' | void> } = {}): Promise<HelperRunResult> {
+export async function helperServerBackup(setup: HelperRunSetup, hooks: { duringCopy?: (s: HelperSession) => Promise<void>; afterCopy?: () => Promise<void>; beforeRotation?: (s: HelperSession) => Promise<'stop' | void> } = {}): Promise<HelperRunResult> {
   await mkdir(join(setup.work, 'links'), { recursive: true });
   await mkdir(join(setup.work, 'tmp'), { recursive: true });
   const config = await helperConfig(setup.sshd, setup.work);
@@ -288,7 +296,25 @@ export async function helperServerBackup(setup: HelperRunSetup, hooks: { afterCo
       counts: null, warnings: [], changeLog: `changes/${id}.log`, checksums: null, adopted: false, linkDest: slot0?.id ?? null,
     };
     await writeJson(s, manifestFile, manifest);
-    const result = await run('rsync', argv, { okExitCodes: [0, 24] });
+    // Invoke-Rsync + Assert-RsyncMayGo: rsync has its own connection, so the session (the lock's
+    // holder) ending stops it at once, before anything is rotated.
+    const lost = new AbortController();
+    const onLost = () => lost.abort();
+    s.child.once('exit', onLost);
+    if (s.ended) lost.abort();
+    const copy = run('rsync', argv, { okExitCodes: [0, 24], signal: lost.signal });
+    const during = hooks.duringCopy?.(s);
+    let result: Awaited<typeof copy>;
+    try {
+      result = await copy;
+    } catch (error) {
+      if (lost.signal.aborted) throw new HelperStop(1, SESSION_LOST_DURING_COPY);
+      throw error;
+    } finally {
+      s.child.off('exit', onLost);
+      await during;
+    }
+    if (lost.signal.aborted) throw new HelperStop(1, SESSION_LOST_DURING_COPY);
     await rm(join(setup.work, 'links', id));
     await hooks.afterCopy?.();
     const log = result.stdout.split(/[\r\n]/).filter((l) => /^([<>ch.*][fdLDS][.+?cstpoguax ]{9,10} |\*deleting )/.test(l)).map((l) => `${l}\n`).join('');

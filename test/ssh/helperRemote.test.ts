@@ -8,7 +8,7 @@
 // not run helper.ps1's own PowerShell between the scripts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, readFile, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { userInfo } from 'node:os';
@@ -290,4 +290,64 @@ test('a helper run killed after journaling its rotation, or during the copy, is 
   const final = await listRing(target);
   assert.deepEqual(final.slots.map((s) => [s.number, s.state]), [[0, 'complete'], [1, 'complete'], [2, 'complete']]);
   assert.equal(final.slots[0]!.manifest?.id, resumed.id);
+});
+
+/** The per-connection sshd process serving a session whose server shell is `shellPid`: its parent, checked to descend from the test's sshd. */
+function sessionSshd(shellPid: number, sshdPid: number): number {
+  const parentOf = (pid: number) => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[1]);
+  const child = parentOf(shellPid);
+  for (let p = child; p > 1; p = parentOf(p)) if (p === sshdPid) return child;
+  throw new Error(`process ${child} is not one of the test's sshd`);
+}
+function treeBytes(dir: string): number {
+  let n = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) n += e.isDirectory() ? treeBytes(join(dir, e.name)) : statSync(join(dir, e.name)).size;
+  return n;
+}
+
+test('review 15b finding 2: the session holding the lock lost during the copy (its sshd child killed) stops rsync at once; nothing complete changes, the next run resumes', { skip: sshdUnavailable() ?? false, timeout: 240_000 }, async (t) => {
+  const sshd = await startSshd(t);
+  useSshdEnv(t, sshd);
+  const dir = await tempDir(t);
+  const ring = join(dir, 'ring');
+  await mkdir(ring, { recursive: true });
+  const source = join(dir, 'data', 'src');
+  await sourceTree(source);
+  const setup = { sshd, ring, work: join(dir, 'work'), source, slots: 3 };
+  const first = await helperServerBackup(setup);
+  const complete = () => JSON.stringify([readFileSync(join(ring, '.shadow-slots', 'ring.json'), 'utf8'), readdirSync(join(ring, '0')).sort().map((n) => [n, readFileSync(join(ring, '0', n), 'utf8')])]);
+  const before = complete();
+
+  // 4 MB at 128 kB/s: the copy would last about 30 s.
+  await writeFile(join(source, 'big.bin'), Buffer.alloc(4 * 1024 * 1024, 7));
+  let killedAt = 0;
+  let grown = -1;
+  const stopped = helperServerBackup({ ...setup, options: ['--bwlimit=128'] }, {
+    duringCopy: async (s) => {
+      const incoming = join(ring, '.shadow-slots', 'incoming');
+      // Once rsync is writing into the new slot, the session's connection (not rsync's) is cut.
+      for (let i = 0; i < 300 && !(readdirSync(incoming).length > 0 && treeBytes(incoming) > 0); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.ok(treeBytes(incoming) > 0, 'rsync was writing');
+      killedAt = Date.now();
+      process.kill(sessionSshd(s.info.pid, sshd.pid), 'SIGKILL');
+    },
+  });
+  await assert.rejects(stopped, (e: HelperStop) => e instanceof HelperStop && /connection holding the ring's lock was lost; rsync was stopped and nothing was rotated/.test(e.message));
+  const took = Date.now() - killedAt;
+  assert.ok(took < 10_000, `rsync stopped ${took} ms after the session was lost (the copy would take ~30 s)`);
+  // Nothing writes into the ring any more: the server-side rsync ended with its peer.
+  const incoming = join(ring, '.shadow-slots', 'incoming');
+  await new Promise((r) => setTimeout(r, 1000));
+  grown = treeBytes(incoming);
+  await new Promise((r) => setTimeout(r, 3000));
+  assert.equal(treeBytes(incoming), grown, 'nothing is written after the stop');
+  assert.equal(complete(), before, 'ring.json and the complete slot 0 are unchanged');
+  assert.equal(JSON.parse(readFileSync(join(ring, '.shadow-slots', 'journal.json'), 'utf8')).rotation ?? null, null, 'nothing was journaled');
+
+  // The lock's holder is gone: the next run takes it over, resumes the copy and rotates.
+  const next = await eventually(() => helperServerBackup(setup));
+  assert.ok(next.resumed !== null, 'the unfinished copy is resumed');
+  const after = await listRing(sshd.target(ring));
+  assert.deepEqual(after.slots.map((s) => s.manifest?.id), [next.id, first.id]);
+  assert.equal(readFileSync(join(ring, '0', 'big.bin')).length, 4 * 1024 * 1024);
 });

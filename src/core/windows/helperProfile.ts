@@ -103,9 +103,22 @@ export function helperRsyncArgv(p: HelperProfile, slotId: string, linkDest: bool
   const options = [...p.rsync.options];
   if (linkDest) options.splice(p.rsync.linkDestAt, 0, p.rsync.linkDest);
   // First among the filter rules, so no exclude or include of the profile can take precedence.
-  // A ring on a server: the copied ssh (rsync's -e) and -s, so names never reach the server's shell.
-  return [`--exclude-from=${p.rsync.excludeFromPrefix}${slotId}.exclude`, ...(p.ssh?.rsyncTransport ?? []), ...options, '--', `${p.rsync.snapshotPrefix}${slotId}${p.rsync.snapshotSuffix}`, `${p.rsync.incomingPrefix}${slotId}/`];
+  // A ring on a server: the copied ssh (rsync's -e) and -s, so names never reach the server's
+  // shell; and, last so it wins over a planned --timeout, the helper's I/O timeout.
+  const timeout = p.ssh ? [`--timeout=${HELPER_SERVER_RSYNC_TIMEOUT_S}`] : [];
+  return [`--exclude-from=${p.rsync.excludeFromPrefix}${slotId}.exclude`, ...(p.ssh?.rsyncTransport ?? []), ...options, ...timeout, '--', `${p.rsync.snapshotPrefix}${slotId}${p.rsync.snapshotSuffix}`, `${p.rsync.incomingPrefix}${slotId}/`];
 }
+
+/**
+ * rsync's `--timeout` for a ring on a server (review 15b, finding 2): the helper's rsync has its
+ * own connection, so if the session holding the ring's lock is lost the server-side rsync must
+ * not keep writing (its `--delete` included) once its peer is gone. With a timeout set, rsync
+ * sends keep-alives every half of it, so a slow but live copy (a long file-list scan, a big file
+ * checksummed) never trips it. 300 s is well above ssh's own dead-peer detection (ServerAlive
+ * 15 s × 4 = 60 s), so ssh normally notices first; the timeout covers a peer that stops answering
+ * while its TCP connection stays up.
+ */
+export const HELPER_SERVER_RSYNC_TIMEOUT_S = 300;
 
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;

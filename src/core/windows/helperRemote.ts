@@ -80,6 +80,15 @@ export const HELPER_REMOTE_SCRIPTS = {
     'mv -f -- "$1" "$2" 2>/dev/null || exit 3',
     'cat -- "$2"',
   ],
+  /**
+   * $1 a lock set aside that was not the stale one, $2 the lock file: put back by link(2), which
+   * refuses when the name exists, so a lock a third run published meanwhile is never overwritten
+   * (review 15b, finding 6). Exit 1: the name was taken. The aside name goes either way.
+   */
+  lockRestore: [
+    'ln -- "$1" "$2" 2>/dev/null; s=$?; rm -f -- "$1"',
+    'exit $s',
+  ],
   /** $1 lock file, $2 the owner JSON this run wrote: removed only while it is still ours. */
   unlock: [
     'if [ "$(cat -- "$1" 2>/dev/null)" = "$2" ]; then rm -f -- "$1"; fi',

@@ -13,6 +13,8 @@ import { HELPER_REMOTE_SCRIPTS, HELPER_SSH_MIN_RSYNC, SERVER_MIN_RSYNC, helperRe
 import { parseRemoteTarget } from '../../../src/core/remoteTarget';
 import { acceptHostKey, knownHostsName, planHelperSsh } from '../../../src/platform/windows/helperSsh';
 import { HOSTILE_NAMES } from '../../helpers/hostileNames';
+import { formatName } from '../../../src/core/windows/displayName';
+import { rsyncFstab } from '../../../src/platform/windows/rsyncRuntime';
 import { cygwinNameProblem, reparseExcludeLine } from '../../../src/core/windows/reparseExcludes';
 import { HOSTILE_WINDOWS_NAMES } from './planFixtures';
 
@@ -54,7 +56,30 @@ function goldenPairs() {
     '--copy-unsafe-links', '--log-file=/c/x.log', '--chmod=a+rwx', '--exclude=a"b', '--filter=merge /x', '-e', '--rsh=sh', '--max-size=1G', '--checksum-choice=xxh128',
     '--exclude=!', '--exclude=+ *', '--exclude=- x', '--exclude=!x', '--exclude=. /c/x']
     .map((option) => ({ option, ok: helperOptionProblem(option) === undefined }));
-  return { rotation, quoting, excludes, options, remote: remotePairs() };
+  return { rotation, quoting, excludes, options, remote: remotePairs(), runtime: runtimePairs() };
+}
+
+/**
+ * Review 15b, findings 1 and 5: the mount table helper.ps1 and install.ps1 require (Get-RsyncFstab,
+ * from rsyncFstab; an unknown flavor has none), which runtime DLL each flavor must have copied
+ * (Get-RuntimeFlavorProblem: ok or not), and how Format-Name escapes server text (formatName).
+ */
+function runtimePairs() {
+  const fstab = ['cygwin', 'msys2', 'MSYS2', 'cwrsync', ''].map((flavor) => ({ flavor, text: flavor === 'cygwin' || flavor === 'msys2' ? rsyncFstab(flavor) : null }));
+  const bin = (n: string) => `rsync/usr/bin/${n}`;
+  const runtimes = [
+    { flavor: 'msys2', names: [bin('rsync.exe'), bin('msys-2.0.dll'), 'rsync/etc/fstab'], ok: true },
+    { flavor: 'msys2', names: [bin('rsync.exe'), bin('MSYS-2.0.DLL')], ok: true },
+    { flavor: 'msys2', names: [bin('rsync.exe'), bin('cygwin1.dll')], ok: false },
+    { flavor: 'msys2', names: [bin('rsync.exe'), bin('msys-2.0.dll'), bin('cygwin1.dll')], ok: false },
+    { flavor: 'cygwin', names: [bin('rsync.exe'), bin('cygwin1.dll'), bin('cygiconv-2.dll')], ok: true },
+    { flavor: 'cygwin', names: [bin('rsync.exe'), bin('msys-2.0.dll')], ok: false },
+    { flavor: 'cygwin', names: [bin('rsync.exe')], ok: false },
+    { flavor: 'other', names: [bin('rsync.exe'), bin('cygwin1.dll')], ok: false },
+  ];
+  const names = ['plain', 'tab\tnew\nline', 'del\u007f c1\u0080\u009b[31m', 'nbsp\u00a0 ok', 'zw\u200b\u200c\u200d\u200e\u200f', 'ls\u2028ps\u2029', 'bidi\u202a\u202b\u202c\u202d\u202e', 'iso\u2066\u2067\u2068\u2069', 'nnbsp\u202f ok', 'bom\ufeff', 'pua\ue000 lone \ud800', 'emoji 😀 日本 ü', '\u2065\u206a ok']
+    .map((name) => ({ name, shown: formatName(name) }));
+  return { fstab, runtimes, names };
 }
 
 /**
@@ -166,4 +191,14 @@ test('the golden pairs cover the rotation cases that matter', () => {
   assert.throws(() => reparseExcludeLine('x\uf02a\\'), /rsync would see another name/);
   const { options } = goldenPairs();
   assert.deepEqual(options.filter((o) => o.ok).map((o) => o.option), ['-rtDx', '--delete', '--chmod=ugo=rwX', '--out-format=%i %n', '--exclude=*.tmp', '--bwlimit=2000', '-c', '--max-size=1G', '--checksum-choice=xxh128', '--exclude=!x']);
+});
+
+test('review 15b: the runtime pairs hold what the findings are about', () => {
+  const { runtime } = goldenPairs();
+  assert.equal(runtime.fstab.find((f) => f.flavor === 'cygwin')!.text, 'none /cygdrive cygdrive binary,posix=0,noacl,user 0 0\n');
+  assert.equal(runtime.fstab.find((f) => f.flavor === 'msys2')!.text, 'none / cygdrive binary,posix=0,noacl,user 0 0\n');
+  assert.equal(runtime.names.find((n) => n.name.startsWith('del'))!.shown, 'del\\u007F c1\\u0080\\u009B[31m');
+  assert.equal(runtime.names.find((n) => n.name.startsWith('bidi'))!.shown, 'bidi\\u202A\\u202B\\u202C\\u202D\\u202E');
+  assert.equal(runtime.names.find((n) => n.name.startsWith('nbsp'))!.shown, 'nbsp\u00a0 ok', 'a visible space is kept');
+  for (const n of runtime.names) assert.doesNotMatch(n.shown, /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff\ud800-\uf8ff]/, n.name);
 });

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ShadowSlotsError } from '../../../src/core/errors';
 import { parseRemoteTarget } from '../../../src/core/remoteTarget';
-import { helperRsyncArgv, validateHelperProfile } from '../../../src/core/windows/helperProfile';
+import { HELPER_SERVER_RSYNC_TIMEOUT_S, helperRsyncArgv, validateHelperProfile } from '../../../src/core/windows/helperProfile';
+import { SESSION_LOST_DURING_COPY } from '../../helpers/helperServerRun';
 import { HELPER_SSH_MIN_RSYNC } from '../../../src/core/windows/helperRemote';
 import { HELPER_SSH_FIXED, helperSshConfig, sshConfigWord } from '../../../src/core/windows/sshConfig';
 import { acceptHostKey, helperKeygenArguments } from '../../../src/platform/windows/helperSsh';
@@ -362,9 +363,16 @@ test('review H2: a ring on a server needs rsync 3.4.0 or later, refused at plan 
 test('review M7: while it waits for the server, helper.ps1 honours a cancel, keeps a deadline and caps the reply at 16 MB', () => {
   const helper = readFileSync(join(assets, 'helper.ps1'), 'utf8');
   const invoke = /^function Invoke-Server\([\s\S]*?^\}$/m.exec(helper)![0];
-  const wait = /while \(-not \$t\.Wait\(1000\)\) \{\r?\n([\s\S]*?)\r?\n {4}\}/.exec(invoke)?.[1] ?? '';
-  assert.match(wait, /\$Script:Cancel\.Length -gt 0\) \{ Stop-ServerSession; Stop-Helper 7/);
-  assert.match(wait, /\[DateTime\]::UtcNow -gt \$deadline\) \{ Stop-ServerSession; Stop-Helper 1/);
+  const check = /^function Assert-ServerWait\([\s\S]*?^\}$/m.exec(helper)![0];
+  assert.match(check, /\$Script:Cancel\.Length -gt 0\) \{ Stop-ServerSession; Stop-Helper 7/);
+  assert.match(check, /\[DateTime\]::UtcNow -gt \$Deadline\) \{ Stop-ServerSession; Stop-Helper 1/);
+  // Review 15b, finding 4: checked before every read, not only while the server is silent (a
+  // server sending a byte a second never leaves the outer loop).
+  const loop = /while \(\$null -eq \(\$reply = Read-RemoteReply[^\n]*\n([\s\S]*?)\n {2}\}/.exec(invoke)?.[1] ?? '';
+  const lines = loop.split('\n').map((l) => l.trim());
+  const read = lines.findIndex((l) => l.startsWith('$t = $Script:Session.StandardOutput.ReadAsync('));
+  assert.ok(read > 0 && lines.slice(0, read).includes('Assert-ServerWait $Name $deadline'), 'checked before each ReadAsync');
+  assert.equal(lines[read + 1], 'while (-not $t.Wait(1000)) { Assert-ServerWait $Name $deadline }', 'and on each second of silence');
   assert.match(invoke, /\$Script:SessionOut\.Length \+ \$t\.Result -gt \$ServerReplyMaxChars\) \{ Stop-ServerSession; Stop-Helper 1/);
   assert.ok(invoke.indexOf('-gt $ServerReplyMaxChars') < invoke.indexOf('$Script:SessionOut += '), 'checked before appending');
   assert.match(helper, /^\$ServerReplyMaxChars = 16MB$/m);
@@ -373,4 +381,42 @@ test('review M7: while it waits for the server, helper.ps1 honours a cancel, kee
   const stop = /^function Stop-ServerSession[\s\S]*?^\}$/m.exec(helper)![0];
   assert.match(stop, /\$Script:ServerLock = \$null/);
   assert.match(stop, /\$Script:Session\.Kill\(\)/);
+});
+
+test('review 15b finding 3: a cancel is honoured by Invoke-Server only until the rotation is journaled; the deadline and the reply cap stay', () => {
+  const helper = readFileSync(join(assets, 'helper.ps1'), 'utf8');
+  const check = /^function Assert-ServerWait\([\s\S]*?^\}$/m.exec(helper)![0];
+  assert.match(check, /if \(\$Script:Cancellable -and \$null -ne \$Script:Cancel -and \$Script:Cancel\.Length -gt 0\) \{ Stop-ServerSession; Stop-Helper 7/);
+  assert.doesNotMatch(check.split('\n').find((l) => l.includes('$Deadline)')) ?? '', /Cancellable/, 'the deadline holds after the journal');
+  // Cleared just before the journal write that carries this run's rotation, and set at the start.
+  const copy = /^function Copy-ToServer[\s\S]*?^\}$/m.exec(helper)![0];
+  const lines = copy.split('\n').map((l) => l.trim()).filter((l) => !l.startsWith('#'));
+  const journal = lines.indexOf('Write-ServerJson $Srv.journal $Script:ServerJournal');
+  assert.ok(journal > 0, 'the rotation is journaled in Copy-ToServer');
+  assert.equal(lines[journal - 1], '$Script:Cancellable = $false');
+  assert.equal(lines[journal - 2], '$Script:ServerJournal.rotation = $rotation');
+  assert.equal(lines.filter((l) => l.includes('Cancellable')).length, 1);
+  assert.match(helper, /^\$P = \$null;.*\$Script:Cancellable = \$true;/m);
+});
+
+test('review 15b finding 2: Invoke-Rsync stops rsync (its tree) when the session holding the server lock has ended, checked before each read and on each silent second; server rings pass --timeout', () => {
+  const helper = readFileSync(join(assets, 'helper.ps1'), 'utf8');
+  const may = /^function Assert-RsyncMayGo\([\s\S]*?^\}$/m.exec(helper)![0];
+  assert.match(may, /\$lost = \$Remote -and \(\$null -eq \$Script:Session -or \$Script:Session\.HasExited\)/);
+  assert.match(may, /if \(\$Script:Cancel\.Length -gt 0 -or \$lost\) \{ & \(\[IO\.Path\]::Combine\(\$System32, 'taskkill\.exe'\)\) \/T \/F \/PID \$Proc\.Id/);
+  assert.match(may, /if \(\$lost\) \{ \$Script:ServerLock = \$null; Stop-Helper 1 "The connection holding the ring's lock was lost; rsync was stopped and nothing was rotated\./);
+  const rsync = /^function Invoke-Rsync\([\s\S]*?^\}$/m.exec(helper)![0];
+  const lines = rsync.split('\n').map((l) => l.trim());
+  const read = lines.findIndex((l) => l.startsWith('$t = $proc.StandardOutput.ReadAsync('));
+  assert.equal(lines[read - 1], 'Assert-RsyncMayGo $proc', 'before each read');
+  assert.equal(lines[read + 1], 'while (-not $t.Wait(1000)) { Assert-RsyncMayGo $proc }', 'and on each second of silence');
+  // The model the ssh suite runs gives the same message.
+  assert.ok(SESSION_LOST_DURING_COPY.startsWith('The connection holding the ring\'s lock was lost; rsync was stopped and nothing was rotated.'));
+  assert.ok(may.includes(SESSION_LOST_DURING_COPY));
+  // --timeout: last before the paths, only for a server ring, the same value in both.
+  const p = validateHelperProfile(JSON.parse(staged(planRemote('ssh://backup@nas:2222/srv/b', `[nas]:2222 ssh-ed25519 ${KEY}`), 'profile.json').toString()));
+  const argv = helperRsyncArgv(p, 'ID', true);
+  assert.equal(argv[argv.indexOf('--') - 1], `--timeout=${HELPER_SERVER_RSYNC_TIMEOUT_S}`);
+  assert.ok(!helperRsyncArgv({ ...p, ssh: undefined } as typeof p, 'ID', true).some((a) => a.startsWith('--timeout=')));
+  assert.match(/^function Get-RsyncArgv[\s\S]*?^\}$/m.exec(helper)![0], new RegExp(`if \\(\\$transport\\.Count -gt 0\\) \\{ \\$argv\\.Add\\('--timeout=${HELPER_SERVER_RSYNC_TIMEOUT_S}'\\) \\}`));
 });

@@ -82,8 +82,15 @@ $Script:Pins = [Collections.Generic.List[object]]::new()
 
 function Stop-Helper([int]$Exit, [string]$Message) { $e = [Exception]::new($Message); $e.Data['exit'] = $Exit; throw $e }
 function Now { [DateTime]::UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", $Invariant) }
-# A name for a message: characters that would not show (controls, surrogates, private use) as \uXXXX.
-function Format-Name([string]$Name) { -join @($Name.ToCharArray().ForEach({ if ([int]$_ -lt 0x20 -or ([int]$_ -ge 0xD800 -and [int]$_ -le 0xF8FF)) { '\u{0:X4}' -f [int]$_ } else { [string]$_ } })) }
+# formatName of src/core/windows/displayName.ts: characters that would not show or would change how
+# the rest shows (C0/C1 controls, zero-width and bidi marks, line separators, BOM, surrogates,
+# private use) as \uXXXX (review 15b, finding 5: server text reaches messages and the log).
+function Format-Name([string]$Name) {
+  -join @($Name.ToCharArray().ForEach({
+    $c = [int]$_
+    if ($c -lt 0x20 -or ($c -ge 0x7F -and $c -le 0x9F) -or ($c -ge 0x200B -and $c -le 0x200F) -or ($c -ge 0x2028 -and $c -le 0x202E) -or ($c -ge 0x2066 -and $c -le 0x2069) -or ($c -ge 0xD800 -and $c -le 0xF8FF) -or $c -eq 0xFEFF) { '\u{0:X4}' -f $c } else { [string]$_ }
+  }))
+}
 function Log([string]$Text) { if ($Script:LogFile) { [IO.File]::AppendAllText($Script:LogFile, "$(Now) $Text`r`n", $Utf8) } }
 
 # The native calls (assets/native.cs, installed beside this script and checked with its folder)
@@ -247,6 +254,7 @@ function Assert-Profile($p) {
   if ($p.slots -isnot [int] -or $p.slots -lt 1 -or $p.slots -gt $MaxSlots) { & $bad 'slots' }
   if ($p.slotSddl -isnot [string] -or $p.slotSddl -cnotmatch '^O:S-1-5-32-544D:P(\([A-Z]*;[A-Z]*;0x[0-9a-f]+;;;S-1-[0-9-]+\))+$') { & $bad 'slotSddl' }
   $r = $p.rsync
+  if ($r.flavor -isnot [string] -or ($r.flavor -cne 'cygwin' -and $r.flavor -cne 'msys2')) { & $bad 'rsync.flavor' }
   if ($r.exe -ne [IO.Path]::Combine($Here, 'rsync\usr\bin\rsync.exe')) { & $bad 'rsync.exe is not the installed copy' }
   foreach ($f in @($r.files)) { if ($f.name -cnotmatch '^rsync/(usr/bin/[A-Za-z0-9][A-Za-z0-9._+-]{0,63}\.(exe|dll)|etc/fstab)$' -or $f.sha256 -cnotmatch '^[0-9a-f]{64}$') { & $bad 'rsync.files' } }
   # Finding 4: no value with a double quote reaches rsync's command line.
@@ -337,6 +345,25 @@ function Get-KnownHostsProblem([string]$Text, $Ssh) {
   if ($length -lt 0 -or $blob.Length -lt 4 + $length + 16 -or [Text.Encoding]::ASCII.GetString($blob, 4, [int]$length) -cne $type) { return "the key is not a valid $type key" }
   $fingerprint = 'SHA256:' + [Convert]::ToBase64String([Security.Cryptography.SHA256]::Create().ComputeHash($blob)).TrimEnd([char]'=')
   if ($fingerprint -cne [string]$Ssh.fingerprint) { return "its fingerprint is not the one accepted at Set Up ($($Ssh.fingerprint))" }
+  $null
+}
+
+# rsyncFstab of src/platform/windows/rsyncRuntime.ts (review 15b, finding 1): the copied runtime
+# reads its mount table from rsync\etc\fstab, so these bytes decide where every POSIX path of
+# rsync and ssh lands (the ssh.exe rsync runs, -F, --link-dest). Only this fixed text is installed
+# or run with; the planner's copy is never trusted.
+function Get-RsyncFstab([string]$Flavor) {
+  if ($Flavor -ceq 'cygwin') { $prefix = '/cygdrive' } elseif ($Flavor -ceq 'msys2') { $prefix = '/' } else { throw "$Flavor is no rsync flavor." }
+  "none $prefix cygdrive binary,posix=0,noacl,user 0 0`n"
+}
+# The runtime DLL of the copied rsync must be its flavor's (cygwin1.dll or msys-2.0.dll, never
+# both): the other runtime reads its own fstab rules and cygdrive prefix. $null when it is.
+function Get-RuntimeFlavorProblem([string]$Flavor, [string[]]$Names) {
+  $want = if ($Flavor -ceq 'cygwin') { 'rsync/usr/bin/cygwin1.dll' } elseif ($Flavor -ceq 'msys2') { 'rsync/usr/bin/msys-2.0.dll' } else { return "$Flavor is no rsync flavor" }
+  $other = if ($Flavor -ceq 'cygwin') { 'rsync/usr/bin/msys-2.0.dll' } else { 'rsync/usr/bin/cygwin1.dll' }
+  $lower = @(@($Names).ForEach({ ([string]$_).ToLowerInvariant() }))
+  if ($lower -cnotcontains $want) { return "rsync of flavor $Flavor is installed without $($want.Substring(14))" }
+  if ($lower -ccontains $other) { return "rsync of flavor $Flavor is installed with $($other.Substring(14))" }
   $null
 }
 
@@ -513,6 +540,18 @@ function New-RsyncStart([string[]]$Argv) {
   $psi
 }
 
+# Whether rsync may go on (review 15b, findings 2 and 4): checked before each read of its output
+# and on each second of silence, so a chatty rsync cannot hide a cancel or a lost connection. For a
+# ring on a server the session's shell holds the ring's lock; once the session has ended, the lock
+# is stale and another run may take the ring over, so this rsync (it has its own connection) is
+# ended at once, before it changes anything the next holder relies on.
+function Assert-RsyncMayGo($Proc) {
+  $lost = $Remote -and ($null -eq $Script:Session -or $Script:Session.HasExited)
+  if ($Script:Cancel.Length -gt 0 -or $lost) { & ([IO.Path]::Combine($System32, 'taskkill.exe')) /T /F /PID $Proc.Id | Microsoft.PowerShell.Core\Out-Null }
+  if ($lost) { $Script:ServerLock = $null; Stop-Helper 1 "The connection holding the ring's lock was lost; rsync was stopped and nothing was rotated. The next run resumes the copy ($Script:ServerName)." }
+  if ($Script:Cancel.Length -gt 0) { Stop-Helper 7 'The backup was cancelled.' }
+}
+
 function Invoke-Rsync([string[]]$Argv, [string]$ChangesFile) {
   $proc = [Diagnostics.Process]::Start((New-RsyncStart $Argv))
   $errTask = $proc.StandardError.ReadToEndAsync()
@@ -521,10 +560,9 @@ function Invoke-Rsync([string[]]$Argv, [string]$ChangesFile) {
   $buf = [char[]]::new(65536); $pending = ''; $changed = 0; $items = 0
   try {
     while ($true) {
+      Assert-RsyncMayGo $proc
       $t = $proc.StandardOutput.ReadAsync($buf, 0, $buf.Length)
-      while (-not $t.Wait(1000)) {
-        if ($Script:Cancel.Length -gt 0) { & ([IO.Path]::Combine($System32, 'taskkill.exe')) /T /F /PID $proc.Id | Microsoft.PowerShell.Core\Out-Null; Stop-Helper 7 'The backup was cancelled.' }
-      }
+      while (-not $t.Wait(1000)) { Assert-RsyncMayGo $proc }
       if ($t.Result -eq 0) { break }
       $parts = @(($pending + [string]::new($buf, 0, $t.Result)) -split "[`r`n]")
       $pending = $parts[-1]
@@ -656,6 +694,10 @@ case $(kill -0 $p 2>&1) in *ermi*) echo alive;; *) echo gone;; esac
 mv -f -- "$1" "$2" 2>/dev/null || exit 3
 cat -- "$2"
 '@
+  lockRestore = @'
+ln -- "$1" "$2" 2>/dev/null; s=$?; rm -f -- "$1"
+exit $s
+'@
   unlock = @'
 if [ "$(cat -- "$1" 2>/dev/null)" = "$2" ]; then rm -f -- "$1"; fi
 exit 0
@@ -774,6 +816,8 @@ function Get-RsyncArgv($Stored, [string]$Id, [bool]$LinkDest) {
   foreach ($o in $transport) { $argv.Add($o) }
   foreach ($o in @($Stored.rsync.options)) { $argv.Add($o) }
   if ($LinkDest) { $argv.Insert(1 + $transport.Count + $Stored.rsync.linkDestAt, $Stored.rsync.linkDest) }
+  # HELPER_SERVER_RSYNC_TIMEOUT_S (review 15b, finding 2): a server-side rsync whose peer is gone ends by itself.
+  if ($transport.Count -gt 0) { $argv.Add('--timeout=300') }
   $argv.Add('--'); $argv.Add($Stored.rsync.snapshotPrefix + $Id + $Stored.rsync.snapshotSuffix); $argv.Add($Stored.rsync.incomingPrefix + $Id + '/')
   , $argv.ToArray()
 }
@@ -817,6 +861,14 @@ function Stop-ServerSession {
   $Script:ServerLock = $null
   try { $Script:Session.Kill() } catch { }
 }
+# Review M7, and review 15b findings 3 and 4: checked before each read of the session and on each
+# second of silence, so a server that answers a little at a time cannot hold the helper either.
+# A cancel counts only while $Script:Cancellable: once this run's rotation is journaled the ring
+# is (or the next run makes it) rotated, so the run goes on to the end and says so.
+function Assert-ServerWait([string]$Name, [DateTime]$Deadline) {
+  if ($Script:Cancellable -and $null -ne $Script:Cancel -and $Script:Cancel.Length -gt 0) { Stop-ServerSession; Stop-Helper 7 'The backup was cancelled.' }
+  if ([DateTime]::UtcNow -gt $Deadline) { Stop-ServerSession; Stop-Helper 1 "$Script:ServerName did not finish $Name in time; the connection was closed. The next run repairs the ring." }
+}
 # Runs one script in the session; a status other than 0 or one of $Allowed stops the run.
 function Invoke-Server([string]$Name, [string[]]$Values, [int[]]$Allowed = @()) {
   $bytes = $Utf8.GetBytes((Format-RemoteFrame (Format-RemoteScript $Name $Values) $Script:Marker))
@@ -827,11 +879,9 @@ function Invoke-Server([string]$Name, [string[]]$Values, [int[]]$Allowed = @()) 
   # reply may not exceed 16 MB (the largest is a manifest or the journal).
   $deadline = [DateTime]::UtcNow.AddSeconds($(if ($Name -eq 'purge') { $ServerPurgeSeconds } else { $ServerReplySeconds }))
   while ($null -eq ($reply = Read-RemoteReply $Script:SessionOut $Script:Marker)) {
+    Assert-ServerWait $Name $deadline
     $t = $Script:Session.StandardOutput.ReadAsync($buf, 0, $buf.Length)
-    while (-not $t.Wait(1000)) {
-      if ($null -ne $Script:Cancel -and $Script:Cancel.Length -gt 0) { Stop-ServerSession; Stop-Helper 7 'The backup was cancelled.' }
-      if ([DateTime]::UtcNow -gt $deadline) { Stop-ServerSession; Stop-Helper 1 "$Script:ServerName did not finish $Name in time; the connection was closed. The next run repairs the ring." }
-    }
+    while (-not $t.Wait(1000)) { Assert-ServerWait $Name $deadline }
     if ($t.Result -eq 0) { Stop-Helper 1 (Get-SessionLost) }
     if ($Script:SessionOut.Length + $t.Result -gt $ServerReplyMaxChars) { Stop-ServerSession; Stop-Helper 1 "$Script:ServerName answered $Name with more than 16 MB; the connection was closed." }
     $Script:SessionOut += [string]::new($buf, 0, $t.Result)
@@ -892,7 +942,7 @@ function Lock-ServerRing {
     if ($moved.status -eq 3) { continue }
     $movedOwner = Get-ServerOwner $moved.output
     if ($null -ne $movedOwner -and ($null -eq $owner -or [string]$movedOwner.pid -cne [string]$owner.pid -or [string]$movedOwner.startedAt -cne [string]$owner.startedAt)) {
-      [void](Invoke-Server 'move' @($aside, $Srv.lock) @(1)); continue
+      [void](Invoke-Server 'lockRestore' @($aside, $Srv.lock) @(1)); continue
     }
     [void](Invoke-Server 'remove' @($aside))
     Log "Took over a stale lock on $Script:ServerName"
@@ -1047,6 +1097,9 @@ function Copy-ToServer {
   $rotation = Get-RotationPlan $Script:ServerEntries $P.slots $RunId
   $rotation.startedAt = (Now)
   $Script:ServerJournal.rotation = $rotation
+  # Review 15b, finding 3: from the journal write on, the ring is rotated whatever happens; a
+  # cancel no longer stops the run (deadline and reply cap still hold).
+  $Script:Cancellable = $false
   Write-ServerJson $Srv.journal $Script:ServerJournal
   Invoke-ServerRotation ([pscustomobject]$rotation) $Script:ServerJournal
   Set-State 'release' 'Releasing the shadow copy' -Force
@@ -1057,7 +1110,7 @@ function Copy-ToServer {
 }
 
 $exit = 0
-$P = $null; $Remote = $false; $Srv = $null; $Script:Session = $null; $Script:ServerLock = $null; $Script:LocalChanges = $null; $lockHeld = $false; $Script:Cancel = $null; $Script:Journal = $null; $Script:ShadowId = $null; $Script:Link = $null; $Script:TargetHasAcls = $true
+$P = $null; $Remote = $false; $Srv = $null; $Script:Session = $null; $Script:ServerLock = $null; $Script:LocalChanges = $null; $lockHeld = $false; $Script:Cancel = $null; $Script:Cancellable = $true; $Script:Journal = $null; $Script:ShadowId = $null; $Script:Link = $null; $Script:TargetHasAcls = $true
 $excludeFile = $null
 try {
   if (-not [Environment]::Is64BitProcess) { Stop-Helper 6 $HelperExitMessages[6] }
@@ -1070,6 +1123,13 @@ try {
   }
   try { $P = Read-Json ([IO.Path]::Combine($Here, 'profile.json')); Assert-Profile $P }
   catch { Stop-Helper 2 $(if ($_.Exception.Data.Contains('exit')) { $_.Exception.Message } else { "$($HelperExitMessages[2]) ($($_.Exception.Message))" }) }
+  # Review 15b, finding 1: before any process starts (csc of Add-Type included), the runtime's
+  # mount table must be the fixed text for its flavor and the runtime DLL that flavor's, for local
+  # rings as for server rings. The folder was checked above; nothing else can write it.
+  $fstab = [IO.Path]::Combine($Here, 'rsync\etc\fstab')
+  if (-not [IO.File]::Exists($fstab) -or [Convert]::ToBase64String([IO.File]::ReadAllBytes($fstab)) -cne [Convert]::ToBase64String($Utf8.GetBytes((Get-RsyncFstab $P.rsync.flavor)))) { Stop-Helper 2 "rsync\etc\fstab is not the fixed mount table of $($P.rsync.flavor) rsync; run Set Up Elevated Helper again." }
+  $runtimeProblem = Get-RuntimeFlavorProblem $P.rsync.flavor @(@($P.rsync.files).ForEach({ $_.name }))
+  if ($null -ne $runtimeProblem) { Stop-Helper 2 "The installed rsync does not match its flavor: $runtimeProblem; run Set Up Elevated Helper again." }
   $Remote = $null -ne $P.PSObject.Properties['ssh']
   $Script:LogFile = [IO.Path]::Combine($P.stateDir, 'helper.log')
   [IO.File]::WriteAllText($Script:LogFile, '', $Utf8)

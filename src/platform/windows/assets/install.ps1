@@ -36,6 +36,7 @@ $ShareReadWrite = [uint32]3
 $Script:Cleanup = $null
 $Script:Work = $null
 $Staging = $null
+$planned = $null
 # A failed install removes what it made: never a half-installed helper.
 function Fail([int]$Code, [string]$Message) {
   [Console]::Error.WriteLine($Message)
@@ -150,6 +151,16 @@ function New-TaskKey {
   $info.WorkingDirectory = $dir
   $info.UseShellExecute = $false
   $info.RedirectStandardInput = $true
+  # As helper.ps1's New-RsyncStart (review 15b, finding 8): Cygwin and MSYS2 read CYGWIN,
+  # LD_PRELOAD and more, so nothing of the elevated account's environment reaches ssh-keygen.
+  $info.EnvironmentVariables.Clear()
+  $info.EnvironmentVariables['SystemRoot'] = [Environment]::GetFolderPath([Environment+SpecialFolder]::Windows)
+  $info.EnvironmentVariables['PATH'] = [IO.Path]::GetDirectoryName($exe) + ';' + $System32
+  $info.EnvironmentVariables['TEMP'] = $Script:Work
+  $info.EnvironmentVariables['TMP'] = $Script:Work
+  $info.EnvironmentVariables['LANG'] = 'C.UTF-8'
+  $info.EnvironmentVariables['CYGWIN'] = 'noglob'
+  $info.EnvironmentVariables['MSYS'] = 'noglob'
   $p = [Diagnostics.Process]::Start($info)
   $p.StandardInput.Close()
   $p.WaitForExit()
@@ -310,18 +321,46 @@ function Assert-ServerProfile($p, $bad) {
   if ($r.incomingPrefix -cne "$($rsyncHost):$($s.path)/.shadow-slots/incoming/") { & $bad 'rsync.incomingPrefix is not the server ring' }
   if ($r.linkDest -cne "--link-dest=$($s.path)/0") { & $bad 'rsync.linkDest is not the server ring' }
 }
+# rsyncFstab of src/platform/windows/rsyncRuntime.ts and the runtime DLL check (review 15b,
+# finding 1): the same text as helper.ps1's copies (test/unit/windows/helperScript.test.ts).
+function Get-RsyncFstab([string]$Flavor) {
+  if ($Flavor -ceq 'cygwin') { $prefix = '/cygdrive' } elseif ($Flavor -ceq 'msys2') { $prefix = '/' } else { throw "$Flavor is no rsync flavor." }
+  "none $prefix cygdrive binary,posix=0,noacl,user 0 0`n"
+}
+function Get-RuntimeFlavorProblem([string]$Flavor, [string[]]$Names) {
+  $want = if ($Flavor -ceq 'cygwin') { 'rsync/usr/bin/cygwin1.dll' } elseif ($Flavor -ceq 'msys2') { 'rsync/usr/bin/msys-2.0.dll' } else { return "$Flavor is no rsync flavor" }
+  $other = if ($Flavor -ceq 'cygwin') { 'rsync/usr/bin/msys-2.0.dll' } else { 'rsync/usr/bin/cygwin1.dll' }
+  $lower = @(@($Names).ForEach({ ([string]$_).ToLowerInvariant() }))
+  if ($lower -cnotcontains $want) { return "rsync of flavor $Flavor is installed without $($want.Substring(14))" }
+  if ($lower -ccontains $other) { return "rsync of flavor $Flavor is installed with $($other.Substring(14))" }
+  $null
+}
+$readStaged = {
+  param([string]$Name)
+  $entry = @(@($M.files).Where({ $_.name -ceq $Name }))
+  if ($entry.Count -ne 1) { Fail 10 "install.json does not list $Name." }
+  $b = [IO.File]::ReadAllBytes([IO.Path]::Combine($Staging, $Name.Replace('/', '\')))
+  if ((Get-Sha256 $b) -cne $entry[0].sha256) { Fail 11 "$Name in the staging folder differs from what was planned; nothing was installed." }
+  , $b
+}
+$FstabBytes = $null
+if ($Mode -eq 'install') {
+  $planned = Microsoft.PowerShell.Utility\ConvertFrom-Json -InputObject ($Utf8.GetString((& $readStaged 'profile.json')))
+  $flavor = [string]$planned.rsync.flavor
+  if ($flavor -cne 'cygwin' -and $flavor -cne 'msys2') { Fail 10 'profile.json names no rsync flavor the helper knows.' }
+  # The runtime reads its mount table from rsync\etc\fstab: a mount over this folder would hand
+  # SYSTEM rsync another ssh.exe or ssh_config. The installer writes the fixed text itself; a plan
+  # hashing other bytes is refused before anything is changed.
+  $FstabBytes = $Utf8.GetBytes((Get-RsyncFstab $flavor))
+  $fstabEntry = @(@($M.files).Where({ $_.name -ceq 'rsync/etc/fstab' }))
+  if ($fstabEntry.Count -ne 1 -or $fstabEntry[0].sha256 -cne (Get-Sha256 $FstabBytes)) { Fail 10 "rsync/etc/fstab is not the fixed mount table of $flavor rsync; nothing was installed." }
+  $runtimeProblem = Get-RuntimeFlavorProblem $flavor @($rsyncFiles.ForEach({ [string]$_.name }))
+  if ($null -ne $runtimeProblem) { Fail 10 "install.json does not copy the runtime of its rsync: $runtimeProblem; nothing was installed." }
+}
 if ($Remote) {
-  $readStaged = {
-    param([string]$Name)
-    $entry = @(@($M.files).Where({ $_.name -ceq $Name }))
-    if ($entry.Count -ne 1) { Fail 10 "install.json does not list $Name." }
-    $b = [IO.File]::ReadAllBytes([IO.Path]::Combine($Staging, $Name.Replace('/', '\')))
-    if ((Get-Sha256 $b) -cne $entry[0].sha256) { Fail 11 "$Name in the staging folder differs from what was planned; nothing was installed." }
-    , $b
-  }
   # Assert-ServerProfile and Get-HelperSshPlan tie every path to the folder the helper runs from.
   $Here = $M.installDir
-  $planned = Microsoft.PowerShell.Utility\ConvertFrom-Json -InputObject ($Utf8.GetString((& $readStaged 'profile.json')))
+  if ($null -eq $planned) { $planned = Microsoft.PowerShell.Utility\ConvertFrom-Json -InputObject ($Utf8.GetString((& $readStaged 'profile.json'))) }
   if ($null -eq $planned.PSObject.Properties['ssh']) { Fail 10 'profile.json has no ssh section, but install.json plans a ring on a server.' }
   Assert-ServerProfile $planned { param($what) Fail 10 "The planned helper profile is invalid: $what." }
   $wantSsh = Get-HelperSshPlan $Here $planned.rsync.flavor $planned.ssh
@@ -403,12 +442,13 @@ function Write-Checked([string]$Name, [byte[]]$Bytes, [string]$Sha256) {
   $staged[$Name] = $Bytes
 }
 foreach ($f in @($M.files)) {
-  $bytes = [IO.File]::ReadAllBytes([IO.Path]::Combine($Staging, $f.name.Replace('/', '\')))
+  # The mount table is never taken from staging (review 15b, finding 1): its fixed text, checked above.
+  $bytes = if ($f.name -ceq 'rsync/etc/fstab') { $FstabBytes } else { [IO.File]::ReadAllBytes([IO.Path]::Combine($Staging, $f.name.Replace('/', '\'))) }
   if ((Get-Sha256 $bytes) -cne $f.sha256) { Fail 11 "$($f.name) in the staging folder differs from what was planned; nothing was installed." }
   Write-Checked $f.name $bytes $f.sha256
 }
 foreach ($f in $rsyncFiles) { Write-Checked $f.name $rsyncBytes[$f.name] $f.sha256 }
-foreach ($required in @('helper.ps1', 'native.cs', 'profile.json', 'task.xml', 'rsync/usr/bin/rsync.exe') + @(if ($Remote) { 'rsync/usr/bin/ssh.exe', 'rsync/usr/bin/ssh-keygen.exe', 'ssh/ssh_config', 'ssh/known_hosts' })) { if (-not $staged.ContainsKey($required)) { Fail 10 "install.json does not list $required." } }
+foreach ($required in @('helper.ps1', 'native.cs', 'profile.json', 'task.xml', 'rsync/usr/bin/rsync.exe', 'rsync/etc/fstab') + @(if ($Remote) { 'rsync/usr/bin/ssh.exe', 'rsync/usr/bin/ssh-keygen.exe', 'ssh/ssh_config', 'ssh/known_hosts' })) { if (-not $staged.ContainsKey($required)) { Fail 10 "install.json does not list $required." } }
 [IO.File]::WriteAllBytes($M.cancelRequest, [byte[]]@())
 
 # The task must run exactly the installed helper with the system's own 64-bit PowerShell, as the
