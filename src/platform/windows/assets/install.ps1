@@ -328,8 +328,9 @@ function Get-RsyncFstab([string]$Flavor) {
   "none $prefix cygdrive binary,posix=0,noacl,user 0 0`n"
 }
 function Get-RuntimeFlavorProblem([string]$Flavor, [string[]]$Names) {
-  $want = if ($Flavor -ceq 'cygwin') { 'rsync/usr/bin/cygwin1.dll' } elseif ($Flavor -ceq 'msys2') { 'rsync/usr/bin/msys-2.0.dll' } else { return "$Flavor is no rsync flavor" }
-  $other = if ($Flavor -ceq 'cygwin') { 'rsync/usr/bin/msys-2.0.dll' } else { 'rsync/usr/bin/cygwin1.dll' }
+  if ($Flavor -ceq 'cygwin') { $want = 'rsync/usr/bin/cygwin1.dll'; $other = 'rsync/usr/bin/msys-2.0.dll' }
+  elseif ($Flavor -ceq 'msys2') { $want = 'rsync/usr/bin/msys-2.0.dll'; $other = 'rsync/usr/bin/cygwin1.dll' }
+  else { return "$Flavor is no rsync flavor" }
   $lower = @(@($Names).ForEach({ ([string]$_).ToLowerInvariant() }))
   if ($lower -cnotcontains $want) { return "rsync of flavor $Flavor is installed without $($want.Substring(14))" }
   if ($lower -ccontains $other) { return "rsync of flavor $Flavor is installed with $($other.Substring(14))" }
