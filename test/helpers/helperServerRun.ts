@@ -14,9 +14,10 @@ import { dirname, join } from 'node:path';
 import { SLOT_ID_PATTERN } from '../../src/core/layout';
 import { planRotation, type RingEntry } from '../../src/core/ring';
 import { helperRsyncArgv, type HelperProfile } from '../../src/core/windows/helperProfile';
-import { SERVER_MIN_RSYNC, helperRemoteFrame, helperRemoteScript, parseHelperReply, parseLockReply, rsyncVersionOf, versionBelow, type HelperRemoteScript } from '../../src/core/windows/helperRemote';
+import { helperRemoteFrame, helperRemoteScript, parseHelperReply, parseLockReply, type HelperRemoteScript } from '../../src/core/windows/helperRemote';
+import { MIN_RSYNC_VERSION, parseRsyncVersion, versionAtLeast } from '../../src/core/rsyncVersion';
 import { helperSshConfig } from '../../src/core/windows/sshConfig';
-import { helperRsyncShell, helperSessionArgv } from '../../src/platform/windows/helperSsh';
+import { helperRsyncShell, helperSessionArgv } from '../../src/core/windows/sshConfig';
 import { run } from '../../src/platform/runner';
 import type { TestSshd } from './sshd';
 
@@ -240,9 +241,9 @@ export async function helperServerBackup(setup: HelperRunSetup, hooks: { afterCo
     if (prep.status === 3) throw new HelperStop(1, 'The target folder does not exist');
     if (prep.status === 7) throw new HelperStop(1, 'A folder in .shadow-slots is a symbolic link');
     if (prep.status !== 0) throw new HelperStop(1, 'cannot write to the target');
-    const serverRsync = rsyncVersionOf(prep.output);
+    const serverRsync = parseRsyncVersion(prep.output);
     if (serverRsync === null) throw new HelperStop(1, 'rsync is not installed on the server');
-    if (versionBelow(serverRsync, SERVER_MIN_RSYNC)) throw new HelperStop(1, `the server has rsync ${serverRsync.join('.')}; it needs 3.1 or later`);
+    if (!versionAtLeast(serverRsync, MIN_RSYNC_VERSION)) throw new HelperStop(1, `the server has rsync ${serverRsync.join('.')}; it needs 3.1 or later`);
     const slotsOf = (out: string) => out.split('\n').map((l) => /^slot (0|[1-9][0-9]{0,5})$/.exec(l)?.[1]).filter((n) => n !== undefined).map(Number);
     let present = slotsOf(prep.output);
     lock = await lockServerRing(s, p);

@@ -22,7 +22,7 @@ import { HelperSession, HelperStop, helperConfig, helperServerBackup, lockServer
 import { HOSTILE_NAMES } from '../helpers/hostileNames';
 import { SERVER_KINDS, startSshd, sshdUnavailable, useSshdEnv, type TestSshd } from '../helpers/sshd';
 import { tempDir } from '../helpers/tmp';
-import { helperSessionArgv } from '../../src/platform/windows/helperSsh';
+import { helperSessionArgv } from '../../src/core/windows/sshConfig';
 
 /**
  * A ring folder whose name holds what the helper's rsync arguments may hold (a `"` or a control

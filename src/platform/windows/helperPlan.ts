@@ -10,7 +10,7 @@ import { CANCEL_REQUEST_FILE, checkTargetFilesystem, HELPER_EXTRA_FLAGS, helperO
 import { checkWindowsPath, splitVolume, toRsyncPath, type RsyncFlavor } from '../../core/windows/paths';
 import { plannedFile, type PlannedFile } from './plannedFile';
 import { helperKeygenArguments, planHelperSsh, type HelperSshPlan } from './helperSsh';
-import { HELPER_SSH_MIN_RSYNC, rsyncVersionOf, versionBelow } from '../../core/windows/helperRemote';
+import { formatRsyncVersion, HELPER_SSH_MIN_RSYNC, parseRsyncVersion, versionAtLeast } from '../../core/rsyncVersion';
 import { runtimeFiles, SSH_PACKAGE_HINT, SSH_PROGRAMS, type RsyncRuntimeFile } from './rsyncRuntime';
 import { buildTaskXml, encodeTaskXml } from './taskXml';
 import type { TaskPrincipal, TaskSpec } from './taskSpec';
@@ -417,11 +417,11 @@ function checkRsyncValues(profile: Profile): void {
  * installed copy again before it connects.
  */
 function checkServerRsyncFloor(versionText: string | undefined, exe: string): void {
-  const version = versionText === undefined ? null : rsyncVersionOf(versionText);
-  const floor = HELPER_SSH_MIN_RSYNC.join('.');
+  const version = versionText === undefined ? null : parseRsyncVersion(versionText);
+  const floor = formatRsyncVersion(HELPER_SSH_MIN_RSYNC);
   const update = `Update rsync (MSYS2: pacman -Syu rsync; Cygwin: setup-x86_64.exe; cwRsync: a current release) to ${floor} or later, then run Set Up again.`;
   if (version === null) throw invalid(`The version of ${exe} is unknown ("rsync --version" printed no version); a ring on a server needs rsync ${floor} or later.`, `${update} Off Windows, give it with --rsync-version.`);
-  if (versionBelow(version, HELPER_SSH_MIN_RSYNC)) {
-    throw invalid(`${exe} is rsync ${version.join('.')}. For a ring on a server the elevated helper runs rsync as SYSTEM against a server you choose, and rsync before ${floor} has flaws a server can exploit (CVE-2024-12084, CVE-2024-12085).`, update);
+  if (!versionAtLeast(version, HELPER_SSH_MIN_RSYNC)) {
+    throw invalid(`${exe} is rsync ${formatRsyncVersion(version)}. For a ring on a server the elevated helper runs rsync as SYSTEM against a server you choose, and rsync before ${floor} has flaws a server can exploit (CVE-2024-12084, CVE-2024-12085).`, update);
   }
 }

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { ShadowSlotsError } from '../../../src/core/errors';
 import { parseRemoteTarget } from '../../../src/core/remoteTarget';
 import { helperRsyncArgv, validateHelperProfile } from '../../../src/core/windows/helperProfile';
-import { HELPER_SSH_MIN_RSYNC } from '../../../src/core/windows/helperRemote';
+import { HELPER_SSH_MIN_RSYNC } from '../../../src/core/rsyncVersion';
 import { HELPER_SSH_FIXED, helperSshConfig, sshConfigWord } from '../../../src/core/windows/sshConfig';
 import { acceptHostKey, helperKeygenArguments } from '../../../src/platform/windows/helperSsh';
 import { rsyncShellWord } from '../../../src/core/rsyncArgs';
