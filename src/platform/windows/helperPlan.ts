@@ -2,11 +2,11 @@ import * as path from 'node:path';
 import { invalid } from '../../core/errors';
 import { formatRemoteTarget, parseRemoteTarget } from '../../core/remoteTarget';
 import type { Profile } from '../../core/profile';
-import { buildRsyncArgv } from '../../core/rsyncArgs';
 import { META_DIR, INCOMING_DIR } from '../../core/layout';
 import { adminsOnly, expectedRules, RIGHTS, SID_ADMINISTRATORS, toSddl, type AceSpec } from '../../core/windows/acl';
 import { rsyncArgProblem } from '../../core/windows/cmdline';
 import { CANCEL_REQUEST_FILE, checkTargetFilesystem, HELPER_EXTRA_FLAGS, helperOptionProblem, rsyncHost, RSYNC_EXE_PATH, USER_SID, type HelperProfile, type TargetFilesystem } from '../../core/windows/helperProfile';
+import { helperRsyncOptions } from '../../core/windows/helperRsyncOptions';
 import { checkWindowsPath, splitVolume, toRsyncPath, type RsyncFlavor } from '../../core/windows/paths';
 import { plannedFile, type PlannedFile } from './plannedFile';
 import { helperKeygenArguments, planHelperSsh, type HelperSshPlan } from './helperSsh';
@@ -207,15 +207,7 @@ export function planHelper(input: HelperPlanInput): HelperPlan {
   // --link-dest is the server's own path.
   const targetRsync = remote === null ? toRsyncPath(target, flavor) : remote.path;
   const targetDestination = remote === null ? targetRsync : `${rsyncHost(remote.host)}:${remote.path}`;
-  const linkDestPath = `${targetRsync}/0`;
-  const argv = buildRsyncArgv({
-    source: '/placeholder-source', destination: '/placeholder-destination', linkDest: linkDestPath,
-    excludes: profile.excludes, extraArgs: profile.rsyncArgs, windowsRsync: true, timePrecision: fs.coarseTimes ? 'coarse' : 'seconds', progress: true,
-  });
-  const linkDest = `--link-dest=${linkDestPath}`;
-  const linkDestAt = argv.indexOf(linkDest);
-  const dashDash = argv.lastIndexOf('--');
-  const options = argv.slice(0, dashDash).filter((_, i) => i !== linkDestAt);
+  const { options, linkDestAt, linkDest } = helperRsyncOptions({ excludes: profile.excludes, extraArgs: profile.rsyncArgs, linkDestPath: `${targetRsync}/0`, coarseTimes: fs.coarseTimes });
   const relativePosix = `${relative.replace(/\\/g, '/')}/`;
   const requesterRead: AceSpec = { sid: input.userSid, rights: RIGHTS.readExecute, scope: 'tree' };
 
