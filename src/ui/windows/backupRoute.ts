@@ -42,8 +42,9 @@ export type BackupRoute =
   | { kind: 'server-outdated' }
   /**
    * The engine without a snapshot: a live copy, marked as such in the slot. `remote`: a server ring
-   * with no helper installed for it; Back Up Now does not ask to set one up (Set Up asks for the
-   * server's host key, which is the user's to check), the warning names the command.
+   * with no helper installed for these settings (or one the user chose not to set up again); Back
+   * Up Now does not set one up itself (Set Up asks for the server's host key, which is the user's
+   * to check), the warning names the command.
    */
   | { kind: 'live-copy'; why: string; remote?: true };
 
