@@ -1,7 +1,7 @@
 // A TypeScript MODEL of the elevated Windows helper's run to a ring on a server (review M6): it is
 // not helper.ps1, which cannot run here. It follows helper.ps1's steps (Initialize-ServerRing,
 // Lock-ServerRing, Invoke-ServerRotation, Copy-ToServer) with the very scripts and frames the
-// helper sends (src/core/windows/helperRemote.ts, whose PowerShell mirror is golden-tested),
+// helper sends (src/core/serverScripts.ts, whose PowerShell mirror is golden-tested),
 // through a real ssh session to a real sshd, so what it shows is that those scripts, in this
 // order, make and repair a ring the engine reads. That the order is helper.ps1's is pinned by
 // test/unit/windows/helperRemote.test.ts ("the model runs helper.ps1's server steps in its
@@ -14,9 +14,10 @@ import { dirname, join } from 'node:path';
 import { SLOT_ID_PATTERN } from '../../src/core/layout';
 import { planRotation, type RingEntry } from '../../src/core/ring';
 import { helperRsyncArgv, type HelperProfile } from '../../src/core/windows/helperProfile';
-import { SERVER_MIN_RSYNC, helperRemoteFrame, helperRemoteScript, parseHelperReply, parseLockReply, rsyncVersionOf, versionBelow, type HelperRemoteScript } from '../../src/core/windows/helperRemote';
+import { helperRemoteFrame, helperRemoteScript, parseHelperReply, parseLockReply, type HelperRemoteScript } from '../../src/core/serverScripts';
+import { MIN_RSYNC_VERSION, parseRsyncVersion, versionAtLeast } from '../../src/core/rsyncVersion';
 import { helperSshConfig } from '../../src/core/windows/sshConfig';
-import { helperRsyncShell, helperSessionArgv } from '../../src/platform/windows/helperSsh';
+import { helperRsyncShell, helperSessionArgv } from '../../src/core/windows/sshConfig';
 import { run } from '../../src/platform/runner';
 import type { TestSshd } from './sshd';
 
@@ -248,9 +249,9 @@ export async function helperServerBackup(setup: HelperRunSetup, hooks: { duringC
     if (prep.status === 3) throw new HelperStop(1, 'The target folder does not exist');
     if (prep.status === 7) throw new HelperStop(1, 'A folder in .shadow-slots is a symbolic link');
     if (prep.status !== 0) throw new HelperStop(1, 'cannot write to the target');
-    const serverRsync = rsyncVersionOf(prep.output);
+    const serverRsync = parseRsyncVersion(prep.output);
     if (serverRsync === null) throw new HelperStop(1, 'rsync is not installed on the server');
-    if (versionBelow(serverRsync, SERVER_MIN_RSYNC)) throw new HelperStop(1, `the server has rsync ${serverRsync.join('.')}; it needs 3.1 or later`);
+    if (!versionAtLeast(serverRsync, MIN_RSYNC_VERSION)) throw new HelperStop(1, `the server has rsync ${serverRsync.join('.')}; it needs 3.1 or later`);
     const slotsOf = (out: string) => out.split('\n').map((l) => /^slot (0|[1-9][0-9]{0,5})$/.exec(l)?.[1]).filter((n) => n !== undefined).map(Number);
     let present = slotsOf(prep.output);
     lock = await lockServerRing(s, p);

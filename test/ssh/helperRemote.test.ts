@@ -1,6 +1,6 @@
 // Issue 15, the elevated Windows helper's run to a ring on a server. helper.ps1 cannot run here
 // (review M6): these tests drive a TypeScript model of its run (test/helpers/helperServerRun.ts)
-// that sends the scripts of src/core/windows/helperRemote.ts (helper.ps1 holds the same bytes and
+// that sends the scripts of src/core/serverScripts.ts (helper.ps1 holds the same bytes and
 // mirrors the functions; golden pairs), framed as the helper frames them, in helper.ps1's order
 // (pinned by a unit test), through the helper's own ssh_config (helperSshConfig) and session argv
 // to a real sshd, with dash and busybox ash as the server's sh. They show the scripts make and
@@ -22,7 +22,7 @@ import { HelperSession, HelperStop, helperConfig, helperServerBackup, lockServer
 import { HOSTILE_NAMES } from '../helpers/hostileNames';
 import { SERVER_KINDS, startSshd, sshdUnavailable, useSshdEnv, type TestSshd } from '../helpers/sshd';
 import { tempDir } from '../helpers/tmp';
-import { helperSessionArgv } from '../../src/platform/windows/helperSsh';
+import { helperSessionArgv } from '../../src/core/windows/sshConfig';
 
 /**
  * A ring folder whose name holds what the helper's rsync arguments may hold (a `"` or a control

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { ShadowSlotsError } from '../../core/errors';
 import { shQuote } from '../../core/posixQuote';
-import { helperRemoteScript } from '../../core/windows/helperRemote';
+import { helperRemoteScript } from '../../core/serverScripts';
 import { describeOwner, type HeldLock, type LockOwner } from '../lock';
 import type { SshConnection } from './sshConnection';
 import { parseRsyncListing, parseServerNow, RSYNC_LIST, SERVER_NOW } from './sshListing';

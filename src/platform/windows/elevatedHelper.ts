@@ -136,17 +136,19 @@ export async function lastTaskResult(taskName: string): Promise<number> {
 }
 
 /**
- * The installed helper of `profile` when it is a ring on a server for these very settings
- * (installedServerHelper): Back Up Now then runs it. Undefined when there is none.
+ * The installed helper of `profile` when it is a ring on a server for this profile name, source,
+ * ring and slot count (installedServerHelper): Back Up Now runs it when its state is 'installed',
+ * and tells the user to set it up again when it is 'outdated' (other excludes or rsync options).
+ * Undefined when there is none.
  */
-export async function installedServerHelperOf(profile: Profile): Promise<Pick<HelperPlan, 'taskName' | 'storedProfile'> | undefined> {
+export async function installedServerHelperOf(profile: Profile): Promise<(Pick<HelperPlan, 'taskName' | 'storedProfile'> & Pick<HelperChange, 'settings'> & { state: 'installed' | 'outdated' }) | undefined> {
   const file = path.win32.join(programData(), 'Shadow Slots', profile.name, 'profile.json');
   const text = await readFile(file, 'utf8').catch(() => undefined);
   if (text === undefined) return undefined;
   let parsed: unknown;
   try { parsed = JSON.parse(text); } catch { return undefined; }
   const stored = installedServerHelper(parsed, profile);
-  return stored === undefined ? undefined : { taskName: helperTaskName(profile.name), storedProfile: stored };
+  return stored === undefined ? undefined : { taskName: helperTaskName(profile.name), storedProfile: stored.profile, state: stored.state, settings: stored.settings };
 }
 
 /** Why the host-key line would be refused (acceptHostKey), or undefined: for the Set Up input box. */

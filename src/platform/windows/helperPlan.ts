@@ -2,15 +2,15 @@ import * as path from 'node:path';
 import { invalid } from '../../core/errors';
 import { formatRemoteTarget, parseRemoteTarget } from '../../core/remoteTarget';
 import type { Profile } from '../../core/profile';
-import { buildRsyncArgv } from '../../core/rsyncArgs';
 import { META_DIR, INCOMING_DIR } from '../../core/layout';
 import { adminsOnly, expectedRules, RIGHTS, SID_ADMINISTRATORS, toSddl, type AceSpec } from '../../core/windows/acl';
 import { rsyncArgProblem } from '../../core/windows/cmdline';
 import { CANCEL_REQUEST_FILE, checkTargetFilesystem, HELPER_EXTRA_FLAGS, helperOptionProblem, rsyncHost, RSYNC_EXE_PATH, USER_SID, type HelperProfile, type TargetFilesystem } from '../../core/windows/helperProfile';
+import { helperRsyncOptions } from '../../core/windows/helperRsyncOptions';
 import { checkWindowsPath, splitVolume, toRsyncPath, type RsyncFlavor } from '../../core/windows/paths';
 import { plannedFile, type PlannedFile } from './plannedFile';
 import { helperKeygenArguments, planHelperSsh, type HelperSshPlan } from './helperSsh';
-import { HELPER_SSH_MIN_RSYNC, rsyncVersionOf, versionBelow } from '../../core/windows/helperRemote';
+import { formatRsyncVersion, HELPER_SSH_MIN_RSYNC, parseRsyncVersion, versionAtLeast } from '../../core/rsyncVersion';
 import { runtimeFiles, SSH_PACKAGE_HINT, SSH_PROGRAMS, type RsyncRuntimeFile } from './rsyncRuntime';
 import { buildTaskXml, encodeTaskXml } from './taskXml';
 import type { TaskPrincipal, TaskSpec } from './taskSpec';
@@ -207,15 +207,7 @@ export function planHelper(input: HelperPlanInput): HelperPlan {
   // --link-dest is the server's own path.
   const targetRsync = remote === null ? toRsyncPath(target, flavor) : remote.path;
   const targetDestination = remote === null ? targetRsync : `${rsyncHost(remote.host)}:${remote.path}`;
-  const linkDestPath = `${targetRsync}/0`;
-  const argv = buildRsyncArgv({
-    source: '/placeholder-source', destination: '/placeholder-destination', linkDest: linkDestPath,
-    excludes: profile.excludes, extraArgs: profile.rsyncArgs, windowsRsync: true, timePrecision: fs.coarseTimes ? 'coarse' : 'seconds', progress: true,
-  });
-  const linkDest = `--link-dest=${linkDestPath}`;
-  const linkDestAt = argv.indexOf(linkDest);
-  const dashDash = argv.lastIndexOf('--');
-  const options = argv.slice(0, dashDash).filter((_, i) => i !== linkDestAt);
+  const { options, linkDestAt, linkDest } = helperRsyncOptions({ excludes: profile.excludes, extraArgs: profile.rsyncArgs, linkDestPath: `${targetRsync}/0`, coarseTimes: fs.coarseTimes });
   const relativePosix = `${relative.replace(/\\/g, '/')}/`;
   const requesterRead: AceSpec = { sid: input.userSid, rights: RIGHTS.readExecute, scope: 'tree' };
 
@@ -417,11 +409,11 @@ function checkRsyncValues(profile: Profile): void {
  * installed copy again before it connects.
  */
 function checkServerRsyncFloor(versionText: string | undefined, exe: string): void {
-  const version = versionText === undefined ? null : rsyncVersionOf(versionText);
-  const floor = HELPER_SSH_MIN_RSYNC.join('.');
+  const version = versionText === undefined ? null : parseRsyncVersion(versionText);
+  const floor = formatRsyncVersion(HELPER_SSH_MIN_RSYNC);
   const update = `Update rsync (MSYS2: pacman -Syu rsync; Cygwin: setup-x86_64.exe; cwRsync: a current release) to ${floor} or later, then run Set Up again.`;
   if (version === null) throw invalid(`The version of ${exe} is unknown ("rsync --version" printed no version); a ring on a server needs rsync ${floor} or later.`, `${update} Off Windows, give it with --rsync-version.`);
-  if (versionBelow(version, HELPER_SSH_MIN_RSYNC)) {
-    throw invalid(`${exe} is rsync ${version.join('.')}. For a ring on a server the elevated helper runs rsync as SYSTEM against a server you choose, and rsync before ${floor} has flaws a server can exploit (CVE-2024-12084, CVE-2024-12085).`, update);
+  if (!versionAtLeast(version, HELPER_SSH_MIN_RSYNC)) {
+    throw invalid(`${exe} is rsync ${formatRsyncVersion(version)}. For a ring on a server the elevated helper runs rsync as SYSTEM against a server you choose, and rsync before ${floor} has flaws a server can exploit (CVE-2024-12084, CVE-2024-12085).`, update);
   }
 }

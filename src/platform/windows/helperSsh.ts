@@ -3,8 +3,6 @@ import * as path from 'node:path';
 import { invalid } from '../../core/errors';
 import { remoteHostLabel, type RemoteTarget } from '../../core/remoteTarget';
 import { helperRsyncShell, helperSessionArgv, helperSshConfig } from '../../core/windows/sshConfig';
-
-export { helperRsyncShell, helperSessionArgv };
 import { toRsyncPath, type RsyncFlavor } from '../../core/windows/paths';
 import type { HelperSsh } from '../../core/windows/helperProfile';
 import { plannedFile, type PlannedFile } from './plannedFile';
@@ -53,7 +51,6 @@ export function helperKeyComment(profileName: string): string {
 export function helperKeygenArguments(profileName: string): string[] {
   return ['-q', '-t', 'ed25519', '-N', '', '-C', helperKeyComment(profileName), '-f', 'id_ed25519'];
 }
-
 
 export interface HelperSshPlan {
   stored: HelperSsh;

@@ -10,8 +10,8 @@ import type { BackupProgress } from '../engineClient/engineClient';
 import type { FeatureModule, Services } from '../services';
 import { profileFromSettings, readSettings, sourceFolder } from '../settings';
 import {
-  chooseBackupRoute, fallbackSnapshot, helperMatters, helperUnavailableMessage, liveCopyExplanation, routeAfterOffer, setupOfferText,
-  type HelperInstallState, type OfferAnswer,
+  chooseBackupRoute, fallbackSnapshot, helperMatters, helperUnavailableMessage, liveCopyExplanation, routeAfterOffer, routeAfterServerNotice, serverOutdatedText, setupOfferText,
+  type BackupRoute, type HelperInstallState, type OfferAnswer, type ServerNoticeAnswer,
 } from './backupRoute';
 import { HelperCommands, type HelperCommandOutcome } from './helperCommandIds';
 import { looksRemote, parseRemoteTarget } from '../../core/remoteTarget';
@@ -199,7 +199,8 @@ function helperRunner(services: Services): BackupRunner {
     let state: HelperInstallState | undefined;
     let change: HelperChange | undefined;
     // A server ring cannot be planned here (the plan needs the accepted host key): the installed
-    // helper runs it when it was set up for exactly these settings (issue 15).
+    // helper runs it when it was set up for exactly these settings (issue 15), and the user is
+    // told to set it up again when its excludes or rsync options differ (review 15b finding 7).
     let serverHelper: Awaited<ReturnType<WindowsHelper['installedServerHelperOf']>>;
     if (remote) {
       serverHelper = await helper.installedServerHelperOf(profile).catch((error: unknown) => {
@@ -216,14 +217,17 @@ function helperRunner(services: Services): BackupRunner {
       }
     }
     const initial = chooseBackupRoute({
-      platform: process.platform, snapshot, helper: state, declined: services.context.globalState.get<boolean>(DECLINED_KEY(profile.name)) === true, remote, remoteHelper: serverHelper !== undefined,
+      platform: process.platform, snapshot, helper: state, declined: services.context.globalState.get<boolean>(DECLINED_KEY(profile.name)) === true, remote, remoteHelper: serverHelper?.state,
     });
     if (state === 'rsync-changed' && change !== undefined) {
       const notice = rsyncChangedNotice(change);
       services.log.warn(notice);
       void vscode.window.showWarningMessage(notice, 'Set Up Elevated Helper').then((a) => { if (a) void vscode.commands.executeCommand(HelperCommands.setUp); });
     }
-    const route = initial.kind === 'offer-setup' ? routeAfterOffer(await offerSetUp(services, profile, choice, initial.why, change?.settings ?? [])) : initial;
+    let route: Exclude<BackupRoute, { kind: 'offer-setup' | 'server-outdated' }> | { kind: 'cancel' };
+    if (initial.kind === 'offer-setup') route = routeAfterOffer(await offerSetUp(services, profile, choice, initial.why, change?.settings ?? []));
+    else if (initial.kind === 'server-outdated') route = routeAfterServerNotice(await serverOutdatedNotice(services, profile, serverHelper?.settings ?? []));
+    else route = initial;
     switch (route.kind) {
       case 'cancel': return null;
       case 'engine': return engine(input);
@@ -260,4 +264,25 @@ async function offerSetUp(services: Services, profile: Profile, choice: AccountC
   const outcome = await setUp(services, profile, choice, true, why === 'outdated');
   if (outcome.kind === 'cancelled') return 'dismissed';
   return outcome.kind === 'done' ? 'set-up' : outcome.kind === 'declined' ? 'declined' : 'failed';
+}
+
+/**
+ * A server ring's helper backs up other excludes or rsync options (review 15b finding 7): never run
+ * it; Set Up (started from here, no backup now), a live copy (remembered as for a local ring), or
+ * Escape (nothing runs).
+ */
+async function serverOutdatedNotice(services: Services, profile: Profile, changes: readonly string[]): Promise<ServerNoticeAnswer> {
+  const { message, detail } = serverOutdatedText(changes);
+  const setUpLabel = 'Set Up Elevated Helper';
+  const without = 'Back Up Without Snapshot';
+  const answer = await vscode.window.showWarningMessage(message, { modal: true, detail }, setUpLabel, without);
+  if (answer === without) {
+    await services.context.globalState.update(DECLINED_KEY(profile.name), true);
+    return 'live-copy';
+  }
+  if (answer === setUpLabel) {
+    void vscode.commands.executeCommand(HelperCommands.setUp);
+    return 'set-up';
+  }
+  return 'dismissed';
 }

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { parseRingState, planRotation, type RingEntry } from '../../../src/core/ring';
 import { joinRsyncArgs } from '../../../src/core/windows/cmdline';
 import { helperOptionProblem, helperRsyncArgv, type HelperProfile } from '../../../src/core/windows/helperProfile';
-import { HELPER_REMOTE_SCRIPTS, HELPER_SSH_MIN_RSYNC, SERVER_MIN_RSYNC, helperRemoteFrame, helperRemoteScript, parseHelperReply, parseLockReply, rsyncVersionOf, versionBelow, type HelperRemoteScript } from '../../../src/core/windows/helperRemote';
+import { HELPER_REMOTE_SCRIPTS, helperRemoteFrame, helperRemoteScript, parseHelperReply, parseLockReply, type HelperRemoteScript } from '../../../src/core/serverScripts';
+import { HELPER_SSH_MIN_RSYNC, MIN_RSYNC_VERSION, parseRsyncVersion, versionAtLeast } from '../../../src/core/rsyncVersion';
 import { parseRemoteTarget } from '../../../src/core/remoteTarget';
 import { acceptHostKey, knownHostsName, planHelperSsh } from '../../../src/platform/windows/helperSsh';
 import { HOSTILE_NAMES } from '../../helpers/hostileNames';
@@ -119,8 +120,8 @@ function remotePairs() {
   const versions = ['rsync  version 3.4.1  protocol version 32', 'rsync rsync  version 3.2.7  protocol version 31', 'rsync version v3.1.0 protocol', 'rsync  version 3.4', 'rsync  version 2.6.9  protocol version 29',
     'rsync  version 3.3.0pre1', 'no version here', 'openrsync: protocol version 29', '']
     .map((text) => {
-      const version = rsyncVersionOf(text);
-      return { text, version, below340: version === null ? null : versionBelow(version, HELPER_SSH_MIN_RSYNC), below310: version === null ? null : versionBelow(version, SERVER_MIN_RSYNC) };
+      const version = parseRsyncVersion(text);
+      return { text, version, below340: version === null ? null : !versionAtLeast(version, HELPER_SSH_MIN_RSYNC), below310: version === null ? null : !versionAtLeast(version, MIN_RSYNC_VERSION) };
     });
   // Review L8/L9: ring.json entries (parseRingState: ids by SLOT_ID_PATTERN, no slot twice) and lock owners' pids.
   const e = (number: unknown, slotId: unknown) => ({ number, id: slotId });

@@ -1,5 +1,5 @@
 // Issue 15: what the elevated helper runs on a ring's server. helper.ps1 holds the same script
-// bodies as src/core/windows/helperRemote.ts and the same functions around them; these checks
+// bodies as src/core/serverScripts.ts and the same functions around them; these checks
 // compare the bodies byte for byte and the functions' shape, and run the quoting and framing with
 // a real POSIX sh here (the golden pairs of helperGolden.test.ts are run against the PowerShell
 // functions in .github/workflows/windows-vss.yml; the scripts run against a real sshd in
@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { HELPER_REMOTE_SCRIPTS, helperRemoteBody, helperRemoteFrame, helperRemoteScript, parseHelperReply, parseLockReply, type HelperRemoteScript } from '../../../src/core/windows/helperRemote';
+import { HELPER_REMOTE_SCRIPTS, helperRemoteBody, helperRemoteFrame, helperRemoteScript, parseHelperReply, parseLockReply, type HelperRemoteScript } from '../../../src/core/serverScripts';
 import { installedServerHelper } from '../../../src/core/windows/helperInstall';
 import { RSYNC_LIST, SERVER_NOW } from '../../../src/platform/target/sshListing';
 import { HOSTILE_NAMES } from '../../helpers/hostileNames';
@@ -117,8 +117,9 @@ test('lock answers: the age on the server\'s clock, or unknown', () => {
 
 test('Back Up Now runs an installed server-ring helper only when it backs up exactly these settings', () => {
   const fixture = (plan: string) => JSON.parse(readFileSync(join(__dirname, `../../fixtures/windows/${plan}/profile.json`), 'utf8'));
-  const want = { name: 'src', source: 'C:\\Users\\alice\\src', target: 'ssh://backup@nas.example:2222/srv/backups/alice', slots: 8 };
-  assert.equal(installedServerHelper(fixture('plan-msys2-ssh'), want)?.ssh?.host, 'nas.example');
+  const want = { name: 'src', source: 'C:\\Users\\alice\\src', target: 'ssh://backup@nas.example:2222/srv/backups/alice', slots: 8, excludes: [], rsyncArgs: [] };
+  assert.equal(installedServerHelper(fixture('plan-msys2-ssh'), want)?.profile.ssh?.host, 'nas.example');
+  assert.equal(installedServerHelper(fixture('plan-msys2-ssh'), want)?.state, 'installed');
   assert.ok(installedServerHelper(fixture('plan-msys2-ssh'), { ...want, source: 'c:\\users\\alice\\SRC\\' }), 'Windows folder names are compared as Windows compares them');
   for (const other of [{ target: 'ssh://backup@nas.example:2222/srv/backups/bob' }, { target: 'ssh://root@nas.example:2222/srv/backups/alice' }, { target: 'backup@nas.example:/srv/backups/alice' }, { slots: 7 }, { name: 'other' }, { source: 'C:\\Users\\alice\\other' }, { target: 'D:\\B' }]) {
     assert.equal(installedServerHelper(fixture('plan-msys2-ssh'), { ...want, ...other }), undefined, JSON.stringify(other));
@@ -128,6 +129,29 @@ test('Back Up Now runs an installed server-ring helper only when it backs up exa
   tampered.ssh.session = ['-F', '/c/evil', '-T', '--', 'nas.example', 'exec sh -i'];
   assert.equal(installedServerHelper(tampered, want), undefined, 'an invalid profile.json is never run');
   assert.equal(installedServerHelper('not json', want), undefined);
+});
+
+test('review 15b finding 7: an installed server-ring helper whose excludes or rsync options differ from what the settings plan now is outdated, never run as current', () => {
+  const line = `[nas.example]:2222 ssh-ed25519 ${'AAAAC3NzaC1lZDI1NTE5AAAAINQhgIQgO+YeXwREMkVS6VL8CVwJlTeEyLmGUGELzeDn'}`;
+  const settings = { name: 'src', source: 'C:\\Users\\alice\\src', target: 'ssh://backup@nas.example:2222/srv/backups/alice', slots: 8 };
+  const installedWith = (excludes: string[], rsyncArgs: string[] = []) => JSON.parse(JSON.stringify(planFor({ ...settings, excludes, rsyncArgs }, {
+    rsync: { path: 'C:\\msys64\\usr\\bin\\rsync.exe', flavor: 'msys2', files: fakeMsys2SshRuntime(), version: 'rsync  version 3.4.1  protocol version 32' }, hostKey: line,
+  }).storedProfile)) as unknown;
+  const hostile = ['My Project/*.tmp', "it's", '100% %PATH%', '$(whoami) `id`', 'semi;colon & R&D', 'back\\slash', 'Ünïcødé ✓'];
+  const installed = installedWith(['node_modules/', ...hostile], ['--checksum']);
+  const now = (excludes: string[], rsyncArgs: string[] = ['--checksum']) => installedServerHelper(installed, { ...settings, excludes, rsyncArgs });
+  assert.deepEqual(now(['node_modules/', ...hostile]), { profile: installed, state: 'installed', settings: [] }, 'the planner\'s options and the comparison agree, hostile patterns included');
+  const added = now(['node_modules/', ...hostile, 'secrets/']);
+  assert.equal(added?.state, 'outdated', 'a newly excluded folder');
+  assert.deepEqual(added?.settings, ['excludes or rsync options (now --exclude=secrets/)']);
+  assert.deepEqual(now(hostile)?.settings, ['excludes or rsync options (no longer --exclude=node_modules/)'], 'an exclude dropped');
+  assert.deepEqual(now(['node_modules/', 'node_modules/', ...hostile])?.settings, ['excludes or rsync options (their order or repetition)']);
+  assert.deepEqual(now(['node_modules/', ...hostile], [])?.settings, ['excludes or rsync options (no longer --checksum)']);
+  assert.deepEqual(now(['node_modules/', ...hostile], ['--checksum', '--bwlimit=100'])?.settings, ['excludes or rsync options (now --bwlimit=100)']);
+  assert.deepEqual(now([...hostile, 'node_modules/'])?.settings, ['excludes or rsync options (their order or repetition)'], 'rsync applies the first matching rule: the order counts');
+  // What the helper would run is the installed profile; the route decides on the state (helperRoute.test.ts).
+  assert.equal(now(['node_modules/', ...hostile, 'secrets/'])?.profile, installed);
+  assert.equal(installedServerHelper(installed, { ...settings, slots: 7, excludes: [], rsyncArgs: [] }), undefined, 'other settings: not this profile\'s helper at all');
 });
 
 test('Set Up asks for the server\'s host key line, refuses what the helper would refuse, and the review names the one key it will trust', () => {

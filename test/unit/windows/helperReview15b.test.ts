@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatName } from '../../../src/core/windows/displayName';
-import { helperRemoteScript } from '../../../src/core/windows/helperRemote';
+import { helperRemoteScript } from '../../../src/core/serverScripts';
 import { lockRestoreScript } from '../../../src/platform/target/remoteLock';
 import { rsyncFstab } from '../../../src/platform/windows/rsyncRuntime';
 

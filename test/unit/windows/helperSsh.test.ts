@@ -11,7 +11,7 @@ import { ShadowSlotsError } from '../../../src/core/errors';
 import { parseRemoteTarget } from '../../../src/core/remoteTarget';
 import { HELPER_SERVER_RSYNC_TIMEOUT_S, helperRsyncArgv, validateHelperProfile } from '../../../src/core/windows/helperProfile';
 import { SESSION_LOST_DURING_COPY } from '../../helpers/helperServerRun';
-import { HELPER_SSH_MIN_RSYNC } from '../../../src/core/windows/helperRemote';
+import { HELPER_SSH_MIN_RSYNC } from '../../../src/core/rsyncVersion';
 import { HELPER_SSH_FIXED, helperSshConfig, sshConfigWord } from '../../../src/core/windows/sshConfig';
 import { acceptHostKey, helperKeygenArguments } from '../../../src/platform/windows/helperSsh';
 import { rsyncShellWord } from '../../../src/core/rsyncArgs';

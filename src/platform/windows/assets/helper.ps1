@@ -642,7 +642,7 @@ function Invoke-Release {
 
 # ---- A ring on a server over SSH (issue 15) ----
 # Everything the helper does on the server is one of these POSIX sh scripts: constant text, the
-# same bytes as HELPER_REMOTE_SCRIPTS of src/core/windows/helperRemote.ts (a test compares them).
+# same bytes as HELPER_REMOTE_SCRIPTS of src/core/serverScripts.ts (a test compares them).
 # Values reach a script only as `set --` followed by words quoted by Quote-Sh, read as "$1"...
 $RemoteScripts = @{
   hello = @'
@@ -759,13 +759,13 @@ done
 exit 0
 '@
 }
-# rsyncVersionOf of src/core/windows/helperRemote.ts: the first "rsync version x.y[.z]" in a text, or $null.
+# parseRsyncVersion of src/core/rsyncVersion.ts: the first "rsync version x.y[.z]" in a text, or $null.
 function Get-RsyncVersion([string]$Text) {
   $m = [regex]::Match($Text, 'rsync\s+version\s+v?([0-9]{1,4})\.([0-9]{1,4})(?:\.([0-9]{1,4}))?')
   if (-not $m.Success) { return $null }
   , [int[]]@([int]$m.Groups[1].Value, [int]$m.Groups[2].Value, $(if ($m.Groups[3].Success) { [int]$m.Groups[3].Value } else { 0 }))
 }
-# versionBelow of src/core/windows/helperRemote.ts.
+# versionAtLeast of src/core/rsyncVersion.ts (negated).
 function Test-VersionBelow([int[]]$Version, [int[]]$Floor) {
   for ($i = 0; $i -lt 3; $i++) { if ($Version[$i] -ne $Floor[$i]) { return $Version[$i] -lt $Floor[$i] } }
   $false
@@ -1003,7 +1003,7 @@ function Initialize-ServerRing {
   if (-not (Test-AdminOnly $sshDir) -or -not [IO.File]::Exists([IO.Path]::Combine($sshDir, 'id_ed25519'))) { Stop-Helper 2 "$sshDir or the helper's key in it is not as installed; run Set Up Elevated Helper again." }
   # Review H2: this rsync runs as SYSTEM and speaks rsync's protocol with a server the requester
   # chose; before 3.4.0 a server can overflow its heap (CVE-2024-12084) or read its memory
-  # (CVE-2024-12085). HELPER_SSH_MIN_RSYNC of src/core/windows/helperRemote.ts.
+  # (CVE-2024-12085). HELPER_SSH_MIN_RSYNC of src/core/rsyncVersion.ts.
   $vp = [Diagnostics.Process]::Start((New-RsyncStart @('--version')))
   $versionLine = $vp.StandardOutput.ReadLine(); [void]$vp.StandardOutput.ReadToEnd(); $vp.WaitForExit()
   $localRsync = Get-RsyncVersion ([string]$versionLine)

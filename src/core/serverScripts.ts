@@ -1,7 +1,9 @@
-import { shQuote } from '../posixQuote';
+import { shQuote } from './posixQuote';
 
 /**
- * What the elevated Windows helper runs on a ring's server (issue 15), as POSIX sh. The helper
+ * The POSIX sh scripts run on a ring's server by the elevated Windows helper (issue 15), and by the
+ * engine where both must judge alike (a lock holder's liveness, putting a lock back): shared, so
+ * this module sits outside both the Windows code and the engine's SSH target. The helper
  * (assets/helper.ps1) repeats exactly this module: the same script bodies, byte for byte, in its
  * `$RemoteScripts` table, and the same three functions (`Quote-Sh`, `Format-RemoteScript`,
  * `Format-RemoteFrame`). test/unit/windows/helperRemote.test.ts checks the bodies are equal and
@@ -211,34 +213,6 @@ export function parseLockReply(output: string): { age: number | null; text: stri
   const listed = utc(/^\S{10,}\s+[0-9,.]+ ([0-9]{4,})\/([0-9]{2})\/([0-9]{2}) ([0-9]{2}):([0-9]{2}):([0-9]{2}) /m.exec(head));
   return { age: now !== null && listed !== null ? (now - listed) / 1000 : null, text: split < 0 ? '' : output.slice(split + '@@lock\n'.length) };
 }
-
-/** A version as three numbers (a missing patch level is 0). */
-export type RsyncVersion = readonly [number, number, number];
-
-/**
- * The first `rsync version x.y[.z]` in `text` (the first line of `rsync --version`, or the prepare
- * script's `rsync …` line), or null. Get-RsyncVersion in helper.ps1 (golden pairs).
- */
-export function rsyncVersionOf(text: string): RsyncVersion | null {
-  const m = /rsync\s+version\s+v?([0-9]{1,4})\.([0-9]{1,4})(?:\.([0-9]{1,4}))?/.exec(text);
-  return m ? [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)] : null;
-}
-
-/** Whether `version` is older than `floor` (Test-VersionBelow in helper.ps1). */
-export function versionBelow(version: RsyncVersion, floor: RsyncVersion): boolean {
-  for (let i = 0; i < 3; i++) if (version[i] !== floor[i]) return version[i]! < floor[i]!;
-  return false;
-}
-
-/**
- * The local rsync of a helper that backs up to a server (review H2): it runs as SYSTEM and speaks
- * rsync's protocol with a peer the requesting user chose. 3.4.0 fixed CVE-2024-12084 (a heap
- * overflow in the checksum handling a server can trigger) and CVE-2024-12085 (an info leak).
- */
-export const HELPER_SSH_MIN_RSYNC: RsyncVersion = [3, 4, 0];
-
-/** The server's rsync must be at least this (the engine's MIN_RSYNC_VERSION). */
-export const SERVER_MIN_RSYNC: RsyncVersion = [3, 1, 0];
 
 /** A UTC time from six captured fields, or null when they are no date (as .NET's DateTime refuses them). */
 function utc(m: RegExpExecArray | null): number | null {
