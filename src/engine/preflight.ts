@@ -4,6 +4,7 @@ import { ShadowSlotsError } from '../core/errors';
 import type { Profile } from '../core/profile';
 import { formatBytes } from '../core/format';
 import { anchoredDirExclude } from '../core/filters';
+import { formatRsyncVersion, MIN_RSYNC_VERSION, versionAtLeast } from '../core/rsyncVersion';
 import { fileSystemType, probeTarget, type TargetProbe } from '../platform/fsProbe';
 import { isErrno } from '../platform/fsutil';
 import { locateRsync, type RsyncTool } from '../platform/rsyncTool';
@@ -31,9 +32,6 @@ export interface PreflightOptions {
   host?: RingHost;
   targetPath?: string;
 }
-
-/** rsync 3.1 brought --info=progress2, which the engine reads; older servers cannot take part. */
-const MIN_REMOTE_RSYNC = [3, 1];
 
 /** Everything checked before anything is written. */
 export async function preflight(profile: Profile, options: PreflightOptions = {}): Promise<PreflightReport> {
@@ -150,9 +148,10 @@ async function probeRemoteTarget(host: SshHost, path: string, create: boolean, p
       throw new ShadowSlotsError('preflight', `The target folder ${where} is not writable by the account ${host.name} logs in as.`, { hint: 'Fix its permissions on the server or choose another target.' });
     case 'ok': break;
   }
-  const version = probe.rsyncVersion?.split('.').map(Number) ?? null;
-  if (!version || version[0]! < MIN_REMOTE_RSYNC[0]! || (version[0] === MIN_REMOTE_RSYNC[0] && version[1]! < MIN_REMOTE_RSYNC[1]!)) {
-    throw new ShadowSlotsError('preflight', probe.rsyncVersion ? `The server ${host.name} has rsync ${probe.rsyncVersion}; version 3.1 or newer is needed.` : `The server ${host.name} has no rsync in the PATH of its login.`, {
+  // The server's rsync takes part in --info=progress2 and the stats the engine reads, as a local one.
+  const version = probe.rsyncVersion;
+  if (version === null || !versionAtLeast(version, MIN_RSYNC_VERSION)) {
+    throw new ShadowSlotsError('preflight', version ? `The server ${host.name} has rsync ${formatRsyncVersion(version)}; version 3.1 or newer is needed.` : `The server ${host.name} has no rsync in the PATH of its login.`, {
       hint: 'Install rsync 3.1 or newer on the server (every current Linux distribution and NAS has it). Nothing was changed.',
     });
   }

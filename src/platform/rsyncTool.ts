@@ -1,28 +1,13 @@
 import { access, constants } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { ShadowSlotsError } from '../core/errors';
+import { formatRsyncVersion, MIN_RSYNC_VERSION, parseRsyncVersion, versionAtLeast } from '../core/rsyncVersion';
 import { run } from './runner';
-
-/** --info=progress2 and the "Number of created files" stat need rsync 3.1.0. */
-export const MIN_RSYNC_VERSION = [3, 1, 0] as const;
 
 export interface RsyncTool {
   path: string;
+  /** `x.y.z` (formatRsyncVersion). */
   version: string;
-}
-
-export function parseRsyncVersion(output: string): string | undefined {
-  return /rsync\s+version\s+v?(\d+\.\d+\.\d+)/.exec(output)?.[1];
-}
-
-export function versionAtLeast(version: string, min: readonly number[]): boolean {
-  const parts = version.split('.').map(Number);
-  for (let i = 0; i < min.length; i++) {
-    const a = parts[i] ?? 0;
-    const b = min[i]!;
-    if (a !== b) return a > b;
-  }
-  return true;
 }
 
 async function findOnPath(name: string): Promise<string | undefined> {
@@ -54,9 +39,9 @@ export async function locateRsync(configured: string | undefined): Promise<Rsync
   const version = parseRsyncVersion(output);
   if (!version) throw new ShadowSlotsError('preflight', `${path} does not look like rsync (no version in its --version output).`, { hint: 'Check the rsync path setting.' });
   if (!versionAtLeast(version, MIN_RSYNC_VERSION)) {
-    throw new ShadowSlotsError('preflight', `rsync ${version} at ${path} is too old; Shadow Slots needs ${MIN_RSYNC_VERSION.join('.')} or newer.`, {
+    throw new ShadowSlotsError('preflight', `rsync ${formatRsyncVersion(version)} at ${path} is too old; Shadow Slots needs ${formatRsyncVersion(MIN_RSYNC_VERSION)} or newer.`, {
       hint: 'Install a current rsync (macOS ships 2.6.9: brew install rsync).',
     });
   }
-  return { path, version };
+  return { path, version: formatRsyncVersion(version) };
 }

@@ -9,12 +9,12 @@ import { RSYNC_FLAVORS, type RsyncFlavor } from '../../core/windows/paths';
 import { guessFlavor, locateWindowsRsync } from '../../core/windows/rsyncLocate';
 import type { TargetFilesystem } from '../../core/windows/helperProfile';
 import { DEFAULT_HELPER_ACCOUNT, HELPER_ACCOUNTS, planHelper, USER_ACCOUNT_WARNING, type HelperAccount } from '../../platform/windows/helperPlan';
-import { collectRsyncRuntime } from '../../platform/windows/rsyncRuntime';
+import { collectRsyncRuntime, windowsRsyncVersion } from '../../platform/windows/rsyncRuntime';
 import { readHelperAsset } from '../../platform/windows/helperAssets';
 import { writeHelperStaging } from '../../platform/windows/helperStaging';
 import { currentUser, fileExists, programData, systemRoot, windowsFileSystem } from '../../platform/windows/probe';
 
-const usage = 'helper plan --source DIR --target DIR [--name NAME] [--slots N] [--exclude PATTERN]… [--account system|user|user-s4u [--accept-user-account-risk]] [--rsync-flavor cygwin|msys2] [--rsync FILE [--rsync-origin WINDOWS-PATH]] [--user-sid SID] [--target-fs NTFS|ReFS|exFAT|FAT32|unknown] [--target-mode auto|links|cow] [--host-key "HOST TYPE KEY"] --out DIR';
+const usage = 'helper plan --source DIR --target DIR [--name NAME] [--slots N] [--exclude PATTERN]… [--account system|user|user-s4u [--accept-user-account-risk]] [--rsync-flavor cygwin|msys2] [--rsync FILE [--rsync-origin WINDOWS-PATH]] [--user-sid SID] [--target-fs NTFS|ReFS|exFAT|FAT32|unknown] [--target-mode auto|links|cow] [--host-key "HOST TYPE KEY" [--rsync-version X.Y.Z]] --out DIR';
 /** Where rsync.exe usually is on Windows, per flavor: the default --rsync-origin off Windows. */
 const DEFAULT_ORIGIN: Record<RsyncFlavor, string> = { msys2: 'C:\\msys64\\usr\\bin\\rsync.exe', cygwin: 'C:\\cygwin64\\bin\\rsync.exe' };
 const FILESYSTEMS: readonly TargetFilesystem[] = ['NTFS', 'ReFS', 'FAT32', 'FAT', 'exFAT', 'unknown'];
@@ -37,7 +37,7 @@ export const helperCommand: CliCommand = {
     const { values } = parseCommandArgs(rest, {
       source: { type: 'string' }, target: { type: 'string' }, name: { type: 'string' }, slots: { type: 'string' },
       exclude: { type: 'string', multiple: true }, account: { type: 'string' }, 'rsync-flavor': { type: 'string' },
-      rsync: { type: 'string' }, 'rsync-origin': { type: 'string' }, 'user-sid': { type: 'string' }, 'target-fs': { type: 'string' }, 'target-mode': { type: 'string' }, out: { type: 'string' }, 'host-key': { type: 'string' },
+      rsync: { type: 'string' }, 'rsync-origin': { type: 'string' }, 'user-sid': { type: 'string' }, 'target-fs': { type: 'string' }, 'target-mode': { type: 'string' }, out: { type: 'string' }, 'host-key': { type: 'string' }, 'rsync-version': { type: 'string' },
       'accept-user-account-risk': { type: 'boolean' },
       help: { type: 'boolean' },
     }, usage);
@@ -87,10 +87,13 @@ export const helperCommand: CliCommand = {
     // file system is not probed from here.
     const remote = looksRemote(profile.target);
     const files = await collectRsyncRuntime(read, { ssh: remote });
+    // A server ring needs rsync 3.4.0 (review H2): run it on Windows; off Windows it cannot run here.
+    const versionFlag = values['rsync-version'];
+    const version = !remote ? undefined : versionFlag !== undefined ? `rsync  version ${versionFlag}` : onWindows ? await windowsRsyncVersion(read, io.signal) : undefined;
     const targetFilesystem = fsFlag ?? (onWindows && !remote ? await windowsFileSystem(profile.target, io.signal) : 'unknown');
 
     const plan = planHelper({
-      profile, account, userAccountAccepted: values['accept-user-account-risk'] === true, userSid, rsync: { ...rsync, files }, targetFilesystem,
+      profile, account, userAccountAccepted: values['accept-user-account-risk'] === true, userSid, rsync: { ...rsync, files, version }, targetFilesystem,
       programData: onWindows ? programData() : 'C:\\ProgramData',
       systemRoot: onWindows ? systemRoot() : 'C:\\Windows',
       helperScript: readHelperAsset('helper.ps1'),

@@ -1,4 +1,6 @@
-import type { HelperProfile } from './helperProfile';
+import { parseRemoteTarget } from '../remoteTarget';
+import { validateHelperProfile, type HelperProfile } from './helperProfile';
+import { helperRsyncOptions } from './helperRsyncOptions';
 
 /**
  * Whether the helper of this profile is installed and installs what the current settings plan.
@@ -58,4 +60,43 @@ export function compareHelperProfiles(installed: unknown, planned: HelperProfile
   if (settings.length === 0 && restDiffers) settings.push('other planned details (rsync flavor or paths)');
   const state = settings.length > 0 ? 'outdated' : rsyncChanged ? 'rsync-changed' : 'installed';
   return { state, settings, rsync };
+}
+
+/** An installed server ring's helper for this profile, and whether it backs up what the settings plan now. */
+export interface InstalledServerHelper {
+  profile: HelperProfile;
+  /** 'outdated': its excludes or rsync options differ from what the settings plan now (`settings` says so). */
+  state: 'installed' | 'outdated';
+  settings: string[];
+}
+
+/**
+ * The installed helper of a ring on a server for this profile (issue 15). Such a helper cannot be
+ * planned again to compare (the plan needs the host key the user accepted at Set Up), so its
+ * installed profile.json, validated as the helper validates it, is compared with the settings
+ * instead. Undefined when there is none, it is invalid, or it backs up another profile name,
+ * source, server ring or slot count. 'outdated' when it would run rsync with other options than
+ * the settings plan now (excludes, extra arguments: review 15b finding 7), so a newly excluded
+ * folder is never copied by the old helper without the user being told.
+ */
+export function installedServerHelper(installed: unknown, want: { name: string; source: string; target: string; slots: number; excludes: readonly string[]; rsyncArgs: readonly string[] }): InstalledServerHelper | undefined {
+  let p: HelperProfile;
+  try { p = validateHelperProfile(installed); } catch { return undefined; }
+  const folder = (s: string) => s.replace(/\\+$/, '').toLowerCase();
+  if (p.ssh === undefined || p.name !== want.name || p.slots !== want.slots || folder(p.source) !== folder(want.source)) return undefined;
+  let t;
+  try { t = parseRemoteTarget(want.target); } catch { return undefined; }
+  if (!t || t.user !== p.ssh.user || t.host !== p.ssh.host || (t.port ?? 22) !== p.ssh.port || t.path !== p.ssh.path) return undefined;
+  // A server's slots are POSIX hard links with whole-second times, as the planner plans them.
+  const planned = helperRsyncOptions({ excludes: want.excludes, extraArgs: want.rsyncArgs, linkDestPath: `${t.path}/0`, coarseTimes: false });
+  const same = JSON.stringify([p.rsync.options, p.rsync.linkDestAt, p.rsync.linkDest]) === JSON.stringify([planned.options, planned.linkDestAt, planned.linkDest]);
+  return same ? { profile: p, state: 'installed', settings: [] } : { profile: p, state: 'outdated', settings: [optionChange(p.rsync.options, planned.options)] };
+}
+
+/** `excludes or rsync options`, naming the options added and dropped since Set Up (the order aside). */
+function optionChange(installed: readonly string[], planned: readonly string[]): string {
+  const added = planned.filter((o) => !installed.includes(o));
+  const dropped = installed.filter((o) => !planned.includes(o));
+  const parts = [...(added.length ? [`now ${added.join(' ')}`] : []), ...(dropped.length ? [`no longer ${dropped.join(' ')}`] : [])];
+  return `excludes or rsync options${parts.length ? ` (${parts.join('; ')})` : ' (their order or repetition)'}`;
 }

@@ -3,7 +3,8 @@ import { parseRemoteTarget, type RemoteTarget } from '../remoteTarget';
 import { MAX_SLOTS, MIN_SLOTS } from '../profile';
 import { rsyncArgProblem } from './cmdline';
 import { NTFS_MAX_LINKS } from './ntfs';
-import { RSYNC_FLAVORS, type RsyncFlavor } from './paths';
+import { RSYNC_FLAVORS, toRsyncPath, type RsyncFlavor } from './paths';
+import { helperRsyncShell, helperSessionArgv, helperSshConfig } from './sshConfig';
 
 /**
  * The profile the elevated helper runs, stored as `profile.json` beside helper.ps1 in the
@@ -67,8 +68,8 @@ export interface HelperProfile {
   warnings: string[];
   /**
    * Only for a ring on a server (issue 15): `target` is then `user@host:/path` or `ssh://…`, and
-   * `rsync.incomingPrefix`/`linkDest` name the server's folders. Planned and installed; helper.ps1
-   * does not run such a profile yet (see docs/windows.md, "Rings on a server over SSH").
+   * `rsync.incomingPrefix`/`linkDest` name the server's folders. helper.ps1 runs it through the
+   * scripts of helperRemote.ts (see docs/windows.md, "Rings on a server over SSH").
    */
   ssh?: HelperSsh;
 }
@@ -102,9 +103,22 @@ export function helperRsyncArgv(p: HelperProfile, slotId: string, linkDest: bool
   const options = [...p.rsync.options];
   if (linkDest) options.splice(p.rsync.linkDestAt, 0, p.rsync.linkDest);
   // First among the filter rules, so no exclude or include of the profile can take precedence.
-  // A ring on a server: the copied ssh (rsync's -e) and -s, so names never reach the server's shell.
-  return [`--exclude-from=${p.rsync.excludeFromPrefix}${slotId}.exclude`, ...(p.ssh?.rsyncTransport ?? []), ...options, '--', `${p.rsync.snapshotPrefix}${slotId}${p.rsync.snapshotSuffix}`, `${p.rsync.incomingPrefix}${slotId}/`];
+  // A ring on a server: the copied ssh (rsync's -e) and -s, so names never reach the server's
+  // shell; and, last so it wins over a planned --timeout, the helper's I/O timeout.
+  const timeout = p.ssh ? [`--timeout=${HELPER_SERVER_RSYNC_TIMEOUT_S}`] : [];
+  return [`--exclude-from=${p.rsync.excludeFromPrefix}${slotId}.exclude`, ...(p.ssh?.rsyncTransport ?? []), ...options, ...timeout, '--', `${p.rsync.snapshotPrefix}${slotId}${p.rsync.snapshotSuffix}`, `${p.rsync.incomingPrefix}${slotId}/`];
 }
+
+/**
+ * rsync's `--timeout` for a ring on a server (review 15b, finding 2): the helper's rsync has its
+ * own connection, so if the session holding the ring's lock is lost the server-side rsync must
+ * not keep writing (its `--delete` included) once its peer is gone. With a timeout set, rsync
+ * sends keep-alives every half of it, so a slow but live copy (a long file-list scan, a big file
+ * checksummed) never trips it. 300 s is well above ssh's own dead-peer detection (ServerAlive
+ * 15 s × 4 = 60 s), so ssh normally notices first; the timeout covers a peer that stops answering
+ * while its TCP connection stays up.
+ */
+export const HELPER_SERVER_RSYNC_TIMEOUT_S = 300;
 
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
@@ -148,7 +162,7 @@ export function helperOptionProblem(option: string): string | undefined {
 
 /** Checks a parsed profile.json; the same rules as the helper's Assert-Profile. */
 export function validateHelperProfile(raw: unknown): HelperProfile {
-  const remote = typeof raw === 'object' && raw !== null && 'ssh' in raw ? validateHelperSsh((raw as Record<string, unknown>)['ssh'], (raw as Record<string, unknown>)['installDir']) : undefined;
+  const remote = typeof raw === 'object' && raw !== null && 'ssh' in raw ? validateHelperSsh((raw as Record<string, unknown>)['ssh'], raw as Record<string, unknown>) : undefined;
   const bad = (what: string): never => { throw invalid(`The stored helper profile is invalid: ${what}.`, 'Run "Set Up Elevated Helper" again.'); };
   if (typeof raw !== 'object' || raw === null) return bad('not an object');
   const p = raw as Record<string, unknown>;
@@ -206,23 +220,47 @@ function tryParseRemote(text: string): RemoteTarget | null {
   try { return parseRemoteTarget(text); } catch { return null; }
 }
 
-function validateHelperSsh(raw: unknown, installDir: unknown): HelperSsh {
+/** The server account and host helper.ps1 accepts (Assert-ServerProfile): nothing ssh or a shell could read as more. */
+const SSH_USER = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$/;
+const SSH_HOST = /^([A-Za-z0-9_][A-Za-z0-9._-]{0,252}|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(%[A-Za-z0-9_.-]+)?)$/;
+
+/**
+ * The same rules as helper.ps1's Assert-ServerProfile (review M5): the copies in the install
+ * folder, one server, and the session's argv and rsync's -e exactly as planHelperSsh makes them
+ * from that folder (review H1: no -F file or ssh.exe the planner chose), the incoming folder and
+ * --link-dest on that server's ring.
+ */
+function validateHelperSsh(raw: unknown, profile: Record<string, unknown>): HelperSsh {
   const bad = (what: string): never => { throw invalid(`The stored helper profile is invalid: ssh.${what}.`, 'Run "Set Up Elevated Helper" again.'); };
+  const installDir = profile['installDir'];
+  const r = (typeof profile['rsync'] === 'object' && profile['rsync'] !== null ? profile['rsync'] : {}) as Record<string, unknown>;
   if (typeof raw !== 'object' || raw === null || typeof installDir !== 'string') return bad('settings');
   const s = raw as Record<string, unknown>;
   if (s['exe'] !== `${installDir}\\rsync\\usr\\bin\\ssh.exe`) bad('exe is not the installed copy');
   if (s['config'] !== `${installDir}\\ssh\\ssh_config`) bad('config is not the installed ssh_config');
-  if (typeof s['host'] !== 'string' || typeof s['user'] !== 'string' || typeof s['path'] !== 'string' || typeof s['port'] !== 'number') return bad('server');
-  const port = s['port'];
-  const t = tryParseRemote(`ssh://${s['user']}@${rsyncHost(s['host'])}:${port}${s['path']}`);
-  if (t === null || t.path !== s['path'] || t.host !== s['host']) bad('server');
-  const session = s['session'];
-  if (!Array.isArray(session) || session.length < 3 || session.at(-2) !== s['host'] || session.at(-1) !== 'exec sh' || session.at(-3) !== '--' || session[0] !== '-F') bad('session');
-  const transport = s['rsyncTransport'];
-  if (!Array.isArray(transport) || transport.length !== 3 || transport[0] !== '-e' || typeof transport[1] !== 'string' || rsyncArgProblem(transport[1]) !== undefined || transport[2] !== '-s') bad('rsyncTransport');
+  if (typeof s['user'] !== 'string' || !SSH_USER.test(s['user'])) bad('user');
+  if (typeof s['host'] !== 'string' || !SSH_HOST.test(s['host'])) bad('host');
+  if (typeof s['port'] !== 'number' || !Number.isInteger(s['port']) || s['port'] < 1 || s['port'] > 65535) bad('port');
+  const [user, host, port] = [s['user'] as string, s['host'] as string, s['port'] as number];
+  if (typeof s['path'] !== 'string' || !s['path'].startsWith('/') || rsyncArgProblem(s['path']) !== undefined || s['path'].split('/').includes('..')) bad('path');
+  const t = tryParseRemote(`ssh://${user}@${rsyncHost(host)}:${port}${s['path'] as string}`);
+  if (t === null || t.path !== s['path'] || t.host !== host) bad('server');
+  let want: { session: string[]; rsyncTransport: string[] } | undefined;
+  try {
+    const flavor = r['flavor'] as RsyncFlavor;
+    const posix = (leaf: string) => toRsyncPath(`${installDir}\\${leaf}`, flavor);
+    if (!RSYNC_FLAVORS.includes(flavor)) throw new Error('flavor');
+    helperSshConfig({ knownHosts: posix('ssh\\known_hosts'), identity: posix('ssh\\id_ed25519'), target: { user, host, port, path: '/' } });
+    want = { session: helperSessionArgv(posix('ssh\\ssh_config'), host), rsyncTransport: ['-e', helperRsyncShell(posix('rsync\\usr\\bin\\ssh.exe'), posix('ssh\\ssh_config')), '-s'] };
+  } catch { bad('settings (no ssh_config can be written for this server)'); }
+  const same = (a: unknown, b: string[]) => Array.isArray(a) && a.length === b.length && a.every((x, i) => x === b[i]);
+  if (!same(s['session'], want!.session)) bad('session');
+  if (!same(s['rsyncTransport'], want!.rsyncTransport)) bad('rsyncTransport');
   if (typeof s['fingerprint'] !== 'string' || !/^SHA256:[A-Za-z0-9+/]{43}$/.test(s['fingerprint'])) bad('fingerprint');
   const files = s['files'];
   if (!Array.isArray(files) || files.map((f: { name?: unknown }) => f?.name).join() !== 'ssh/ssh_config,ssh/known_hosts' || files.some((f: { sha256?: unknown }) => typeof f.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(f.sha256))) bad('files');
+  if (r['incomingPrefix'] !== `${rsyncHost(host)}:${s['path'] as string}/.shadow-slots/incoming/`) bad('rsync.incomingPrefix is not the server ring');
+  if (r['linkDest'] !== `--link-dest=${s['path'] as string}/0`) bad('rsync.linkDest is not the server ring');
   return raw as HelperSsh;
 }
 

@@ -1,4 +1,5 @@
 import { invalid } from '../errors';
+import { rsyncShellWord } from '../rsyncArgs';
 import type { RemoteTarget } from '../remoteTarget';
 
 /**
@@ -38,7 +39,7 @@ export const HELPER_SSH_FIXED: ReadonlyArray<readonly [string, string]> = [
 export function sshConfigValueProblem(value: string): string | undefined {
   if (value === '') return 'is empty';
   // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(value)) return 'contains a line break or control character';
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(value)) return 'contains a line break or control character';
   if (value.includes('"')) return 'contains a double quote (")';
   if (value.includes('\\')) return 'contains a backslash';
   if (value.includes('${')) return 'contains "${" (ssh would expand an environment variable)';
@@ -75,4 +76,15 @@ export function helperSshConfig(p: { knownHosts: string; identity: string; targe
     `User ${sshConfigWord(target.user, 'user name', true)}`,
   ];
   return `${lines.join('\n')}\n`;
+}
+
+// -T: no pty, so the session's output is binary-safe; the host after `--` is never an option.
+/** ssh's arguments for the helper's session shell (`ssh.session`): its own config, then `exec sh` on `host`. */
+export function helperSessionArgv(config: string, host: string): string[] {
+  return ['-F', config, '-T', '--', host, 'exec sh'];
+}
+
+/** rsync's `-e` for the helper: the same ssh and config as the session, each word quoted by rsync's own rule. */
+export function helperRsyncShell(sshExe: string, config: string): string {
+  return [sshExe, '-F', config, '-T'].map(rsyncShellWord).join(' ');
 }

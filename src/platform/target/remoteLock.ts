@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { ShadowSlotsError } from '../../core/errors';
 import { shQuote } from '../../core/posixQuote';
+import { helperRemoteScript } from '../../core/serverScripts';
 import { describeOwner, type HeldLock, type LockOwner } from '../lock';
 import type { SshConnection } from './sshConnection';
 import { parseRsyncListing, parseServerNow, RSYNC_LIST, SERVER_NOW } from './sshListing';
@@ -66,7 +67,7 @@ export async function acquireRemoteLock(conn: SshConnection, lockFile: string, c
     const movedOwner = parseOwner(lines.join('\n'));
     if (movedOwner && (movedOwner.pid !== current.owner.pid || movedOwner.startedAt !== current.owner.startedAt)) {
       // We moved a fresh lock someone else just took: put it back and report it as held.
-      await conn.exec(`mv -f -- ${shQuote(aside)} ${lock}`);
+      await conn.exec(lockRestoreScript(aside, lockFile));
       continue;
     }
     await conn.exec(`rm -f -- ${shQuote(aside)}`);
@@ -106,15 +107,8 @@ export async function readRemoteOwner(conn: SshConnection, lockFile: string): Pr
  */
 async function remoteProcessRuns(conn: SshConnection, pid: number, start: string | null): Promise<boolean> {
   if (!Number.isInteger(pid) || pid <= 0) return false;
-  const r = await conn.exec([
-    `p=${pid}`,
-    'if [ -d /proc/1 ]; then',
-    '  s=$(cat /proc/$p/stat 2>/dev/null) || { echo gone; exit 0; }',
-    '  s=${s##*) }; set -- $s; echo "alive ${20}"; exit 0',
-    'fi',
-    'if kill -0 $p 2>/dev/null; then echo alive; exit 0; fi',
-    'case $(kill -0 $p 2>&1) in *ermi*) echo alive;; *) echo gone;; esac',
-  ].join('\n'));
+  // The very script the Windows helper judges a server lock's holder with (helper.ps1 mirrors it).
+  const r = await conn.exec(helperRemoteScript('processAlive', [String(pid)]));
   const [state, now] = r.stdout.trim().split(' ');
   if (state !== 'alive') return false;
   return !(start !== null && now !== undefined && now !== start);
@@ -142,4 +136,14 @@ function remoteLockError(conn: SshConnection, lockFile: string, stderr: string):
     return new ShadowSlotsError('target-full', `The target on ${conn.label} is full: not even the lock ${lockFile} could be written.`, { hint: 'Previous slots are intact. Free space on the server or keep fewer slots, then run again.' });
   }
   return new ShadowSlotsError('preflight', `Could not write the ring's lock ${lockFile} on ${conn.label}: ${stderr.trim() || 'unknown error'}.`, { hint: 'Check that the account can write to the target folder on the server.' });
+}
+
+/**
+ * Puts back a lock that was set aside but was not the stale one judged: by link(2), which refuses
+ * when the name exists, so a lock a third run published while the name was empty is never
+ * overwritten (review 15b, finding 6; `mv -f` would leave two runs each holding "the" lock). The
+ * aside name is removed either way. The helper's `lockRestore` script is the same text.
+ */
+export function lockRestoreScript(aside: string, lockFile: string): string {
+  return `ln -- ${shQuote(aside)} ${shQuote(lockFile)} 2>/dev/null; s=$?; rm -f -- ${shQuote(aside)}\nexit $s`;
 }

@@ -4,6 +4,7 @@ import { join, posix } from 'node:path';
 import { ShadowSlotsError } from '../../core/errors';
 import { shCommand, shQuote } from '../../core/posixQuote';
 import type { RemoteTarget } from '../../core/remoteTarget';
+import { parseRsyncVersion, type RsyncVersion } from '../../core/rsyncVersion';
 import { fileSystemName } from '../fsProbe';
 import { TORN_WRITE } from '../fsutil';
 import type { HeldLock, LockOwner } from '../lock';
@@ -23,8 +24,8 @@ export interface RemoteProbe {
   freeBytes: number;
   totalBytes: number;
   hardLinks: boolean;
-  /** The server's rsync version, null when it has none. */
-  rsyncVersion: string | null;
+  /** The server's rsync version, null when it has none (or one that does not say which: openrsync). */
+  rsyncVersion: RsyncVersion | null;
   /** Whether the server has sha256sum (GNU, busybox): checksums are then computed there. */
   sha256sum: boolean;
 }
@@ -385,7 +386,7 @@ export class SshHost implements RingHost {
       freeBytes: fs.freeBytes,
       totalBytes: fs.totalBytes,
       hardLinks: field('links') === '1',
-      rsyncVersion: /version\s+(\d+\.\d+(?:\.\d+)?)/.exec(field('rsync'))?.[1] ?? null,
+      rsyncVersion: parseRsyncVersion(field('rsync')),
       sha256sum: field('sums').startsWith(SHA256_OF_X),
     };
   }

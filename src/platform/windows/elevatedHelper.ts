@@ -4,9 +4,9 @@ import * as path from 'node:path';
 import { ShadowSlotsError } from '../../core/errors';
 import type { Profile } from '../../core/profile';
 import type { ProgressEvent } from '../../core/progress';
-import { looksRemote } from '../../core/remoteTarget';
+import { looksRemote, type RemoteTarget } from '../../core/remoteTarget';
 import { describeTaskResult, INSTALL_EXIT_MESSAGES } from '../../core/windows/codes';
-import { compareHelperProfiles, type HelperChange } from '../../core/windows/helperInstall';
+import { compareHelperProfiles, installedServerHelper, type HelperChange } from '../../core/windows/helperInstall';
 import { CANCEL_REQUEST_FILE, type HelperProfile } from '../../core/windows/helperProfile';
 import type { HelperState } from '../../core/windows/helperState';
 import type { RsyncFlavor } from '../../core/windows/paths';
@@ -14,10 +14,11 @@ import { locateWindowsRsync } from '../../core/windows/rsyncLocate';
 import { run } from '../runner';
 import { ELEVATION_DECLINED, elevationCommand } from './elevation';
 import { readHelperAsset } from './helperAssets';
-import { planHelper, powershellPath, type HelperAccount, type HelperPlan } from './helperPlan';
+import { acceptHostKey } from './helperSsh';
+import { helperTaskName, planHelper, powershellPath, type HelperAccount, type HelperPlan } from './helperPlan';
 import { writeHelperStaging } from './helperStaging';
 import { currentUser, fileExists, programData, systemRoot, windowsFileSystem } from './probe';
-import { collectRsyncRuntime } from './rsyncRuntime';
+import { collectRsyncRuntime, windowsRsyncVersion } from './rsyncRuntime';
 import { followHelperState, HelperDidNotStart } from './stateFollower';
 
 /**
@@ -51,8 +52,9 @@ export async function planForThisMachine(o: HelperSetupOptions): Promise<HelperP
   });
   const remote = looksRemote(o.profile.target);
   const files = await collectRsyncRuntime(rsync.path, { ssh: remote });
+  const version = remote ? await windowsRsyncVersion(rsync.path, o.signal) : undefined;
   return planHelper({
-    profile: o.profile, account: o.account, userAccountAccepted: o.userAccountAccepted, userSid: user.sid, rsync: { ...rsync, files }, hostKey: o.hostKey,
+    profile: o.profile, account: o.account, userAccountAccepted: o.userAccountAccepted, userSid: user.sid, rsync: { ...rsync, files, version }, hostKey: o.hostKey,
     targetFilesystem: remote ? 'unknown' : await windowsFileSystem(o.profile.target, o.signal),
     programData: programData(), systemRoot: systemRoot(), helperScript: readHelperAsset('helper.ps1'), installerScript: readHelperAsset('install.ps1'),
     nativeSource: readHelperAsset('native.cs'), localNames: [hostname(), hostname().split('.')[0]!],
@@ -131,6 +133,32 @@ export async function lastTaskResult(taskName: string): Promise<number> {
     env: { SS_TASK_PATH: folder, SS_TASK_NAME: name },
   });
   return Number(result.stdout.trim());
+}
+
+/**
+ * The installed helper of `profile` when it is a ring on a server for this profile name, source,
+ * ring and slot count (installedServerHelper): Back Up Now runs it when its state is 'installed',
+ * and tells the user to set it up again when it is 'outdated' (other excludes or rsync options).
+ * Undefined when there is none.
+ */
+export async function installedServerHelperOf(profile: Profile): Promise<(Pick<HelperPlan, 'taskName' | 'storedProfile'> & Pick<HelperChange, 'settings'> & { state: 'installed' | 'outdated' }) | undefined> {
+  const file = path.win32.join(programData(), 'Shadow Slots', profile.name, 'profile.json');
+  const text = await readFile(file, 'utf8').catch(() => undefined);
+  if (text === undefined) return undefined;
+  let parsed: unknown;
+  try { parsed = JSON.parse(text); } catch { return undefined; }
+  const stored = installedServerHelper(parsed, profile);
+  return stored === undefined ? undefined : { taskName: helperTaskName(profile.name), storedProfile: stored.profile, state: stored.state, settings: stored.settings };
+}
+
+/** Why the host-key line would be refused (acceptHostKey), or undefined: for the Set Up input box. */
+export function hostKeyProblem(line: string, target: RemoteTarget): string | undefined {
+  try {
+    acceptHostKey(line, target);
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
 }
 
 /**

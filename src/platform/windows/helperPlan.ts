@@ -2,14 +2,15 @@ import * as path from 'node:path';
 import { invalid } from '../../core/errors';
 import { formatRemoteTarget, parseRemoteTarget } from '../../core/remoteTarget';
 import type { Profile } from '../../core/profile';
-import { buildRsyncArgv } from '../../core/rsyncArgs';
 import { META_DIR, INCOMING_DIR } from '../../core/layout';
 import { adminsOnly, expectedRules, RIGHTS, SID_ADMINISTRATORS, toSddl, type AceSpec } from '../../core/windows/acl';
 import { rsyncArgProblem } from '../../core/windows/cmdline';
 import { CANCEL_REQUEST_FILE, checkTargetFilesystem, HELPER_EXTRA_FLAGS, helperOptionProblem, rsyncHost, RSYNC_EXE_PATH, USER_SID, type HelperProfile, type TargetFilesystem } from '../../core/windows/helperProfile';
+import { helperRsyncOptions } from '../../core/windows/helperRsyncOptions';
 import { checkWindowsPath, splitVolume, toRsyncPath, type RsyncFlavor } from '../../core/windows/paths';
 import { plannedFile, type PlannedFile } from './plannedFile';
 import { helperKeygenArguments, planHelperSsh, type HelperSshPlan } from './helperSsh';
+import { formatRsyncVersion, HELPER_SSH_MIN_RSYNC, parseRsyncVersion, versionAtLeast } from '../../core/rsyncVersion';
 import { runtimeFiles, SSH_PACKAGE_HINT, SSH_PROGRAMS, type RsyncRuntimeFile } from './rsyncRuntime';
 import { buildTaskXml, encodeTaskXml } from './taskXml';
 import type { TaskPrincipal, TaskSpec } from './taskSpec';
@@ -47,8 +48,9 @@ export interface HelperPlanInput {
    * (the elevated installer reads it and its DLLs from there, after checking that only
    * administrators can change that location), `files` the bytes of rsync.exe and the DLLs it
    * loads from its folder as read now (their SHA-256 must match what the installer reads).
+   * `version` is its `rsync --version` output: a ring on a server needs rsync 3.4.0 or later.
    */
-  rsync: { path: string; flavor: RsyncFlavor; files: RsyncRuntimeFile[] };
+  rsync: { path: string; flavor: RsyncFlavor; files: RsyncRuntimeFile[]; version?: string | undefined };
   /**
    * For a ring on a server: the host-key line the user accepted unelevated (one line of
    * `ssh-keyscan` output), written as the helper's known_hosts. rsync.files must then hold
@@ -197,6 +199,7 @@ export function planHelper(input: HelperPlanInput): HelperPlan {
     const have = new Set(input.rsync.files.map((f) => f.name.toLowerCase()));
     const missing = SSH_PROGRAMS.filter((p) => !have.has(p));
     if (missing.length > 0) throw invalid(`${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not beside rsync.exe (${input.rsync.path}): the elevated helper reaches ${remote.host} only with the ssh of rsync's own runtime.`, SSH_PACKAGE_HINT);
+    checkServerRsyncFloor(input.rsync.version, input.rsync.path);
     ssh = planHelperSsh({ target: remote, hostKey: input.hostKey, installDir, flavor, profileName: profile.name });
     notes.push(...ssh.notes);
   }
@@ -204,15 +207,7 @@ export function planHelper(input: HelperPlanInput): HelperPlan {
   // --link-dest is the server's own path.
   const targetRsync = remote === null ? toRsyncPath(target, flavor) : remote.path;
   const targetDestination = remote === null ? targetRsync : `${rsyncHost(remote.host)}:${remote.path}`;
-  const linkDestPath = `${targetRsync}/0`;
-  const argv = buildRsyncArgv({
-    source: '/placeholder-source', destination: '/placeholder-destination', linkDest: linkDestPath,
-    excludes: profile.excludes, extraArgs: profile.rsyncArgs, windowsRsync: true, timePrecision: fs.coarseTimes ? 'coarse' : 'seconds', progress: true,
-  });
-  const linkDest = `--link-dest=${linkDestPath}`;
-  const linkDestAt = argv.indexOf(linkDest);
-  const dashDash = argv.lastIndexOf('--');
-  const options = argv.slice(0, dashDash).filter((_, i) => i !== linkDestAt);
+  const { options, linkDestAt, linkDest } = helperRsyncOptions({ excludes: profile.excludes, extraArgs: profile.rsyncArgs, linkDestPath: `${targetRsync}/0`, coarseTimes: fs.coarseTimes });
   const relativePosix = `${relative.replace(/\\/g, '/')}/`;
   const requesterRead: AceSpec = { sid: input.userSid, rights: RIGHTS.readExecute, scope: 'tree' };
 
@@ -406,3 +401,19 @@ function checkRsyncValues(profile: Profile): void {
   }
 }
 
+
+/**
+ * Review H2: for a ring on a server, rsync.exe runs as SYSTEM and speaks rsync's protocol with a
+ * peer the requesting user picks, so it must have the fixes of rsync 3.4.0 (CVE-2024-12084, a heap
+ * overflow a server can trigger; CVE-2024-12085, memory disclosure). helper.ps1 checks the
+ * installed copy again before it connects.
+ */
+function checkServerRsyncFloor(versionText: string | undefined, exe: string): void {
+  const version = versionText === undefined ? null : parseRsyncVersion(versionText);
+  const floor = formatRsyncVersion(HELPER_SSH_MIN_RSYNC);
+  const update = `Update rsync (MSYS2: pacman -Syu rsync; Cygwin: setup-x86_64.exe; cwRsync: a current release) to ${floor} or later, then run Set Up again.`;
+  if (version === null) throw invalid(`The version of ${exe} is unknown ("rsync --version" printed no version); a ring on a server needs rsync ${floor} or later.`, `${update} Off Windows, give it with --rsync-version.`);
+  if (!versionAtLeast(version, HELPER_SSH_MIN_RSYNC)) {
+    throw invalid(`${exe} is rsync ${formatRsyncVersion(version)}. For a ring on a server the elevated helper runs rsync as SYSTEM against a server you choose, and rsync before ${floor} has flaws a server can exploit (CVE-2024-12084, CVE-2024-12085).`, update);
+  }
+}

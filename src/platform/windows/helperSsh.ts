@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { invalid } from '../../core/errors';
-import { rsyncShellWord } from '../../core/rsyncArgs';
 import { remoteHostLabel, type RemoteTarget } from '../../core/remoteTarget';
-import { helperSshConfig } from '../../core/windows/sshConfig';
+import { helperRsyncShell, helperSessionArgv, helperSshConfig } from '../../core/windows/sshConfig';
 import { toRsyncPath, type RsyncFlavor } from '../../core/windows/paths';
 import type { HelperSsh } from '../../core/windows/helperProfile';
 import { plannedFile, type PlannedFile } from './plannedFile';
@@ -74,9 +73,7 @@ export function planHelperSsh(input: { target: RemoteTarget; hostKey: string | u
   const exe = w.join(installDir, 'rsync', 'usr', 'bin', 'ssh.exe');
   const exePosix = toRsyncPath(exe, flavor);
   const configPosix = posix('ssh_config');
-  // -T: no pty, so the session's output is binary-safe; the host after `--` is never an option.
-  const options = ['-F', configPosix, '-T'];
-  const rsyncShell = [exePosix, ...options].map(rsyncShellWord).join(' ');
+  const rsyncShell = helperRsyncShell(exePosix, configPosix);
   const files = [
     plannedFile('ssh/ssh_config', Buffer.from(configText, 'utf8')),
     plannedFile('ssh/known_hosts', Buffer.from(hostKey.line, 'utf8')),
@@ -89,7 +86,7 @@ export function planHelperSsh(input: { target: RemoteTarget; hostKey: string | u
       host: target.host,
       port: target.port ?? 22,
       path: target.path,
-      session: [...options, '--', target.host, 'exec sh'],
+      session: helperSessionArgv(configPosix, target.host),
       rsyncTransport: ['-e', rsyncShell, '-s'],
       fingerprint: hostKey.fingerprint,
       files: files.map((f) => ({ name: f.name, sha256: f.sha256 })),

@@ -5,6 +5,7 @@ import { RUNTIME_FILE_NAME } from '../../core/windows/helperProfile';
 import { peImports } from '../../core/windows/peImports';
 import type { RsyncFlavor } from '../../core/windows/paths';
 import { plannedFile, type PlannedFile } from './plannedFile';
+import { run } from '../runner';
 
 /**
  * rsync.exe and the DLLs it loads from its own folder, which the installer copies into the
@@ -95,4 +96,10 @@ export function runtimeFiles(files: RsyncRuntimeFile[], flavor: RsyncFlavor): Pl
   }
   planned.push(plannedFile('rsync/etc/fstab', Buffer.from(rsyncFstab(flavor), 'utf8')));
   return planned;
+}
+
+/** `rsync --version` of rsync.exe on this (Windows) machine, run unelevated: the planner's floor check for a server ring. */
+export async function windowsRsyncVersion(exe: string, signal?: AbortSignal): Promise<string> {
+  const r = await run(exe, ['--version'], { timeoutMs: 15_000, errorCode: 'preflight', ...(signal ? { signal } : {}) });
+  return r.stdout.split('\n')[0] ?? '';
 }

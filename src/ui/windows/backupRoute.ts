@@ -16,8 +16,15 @@ export interface BackupRouteInput {
   helper: HelperInstallState | undefined;
   /** The user declined to set up (or update) the helper of this profile before. */
   declined: boolean;
-  /** The target is a ring on a server over SSH, which the helper cannot reach (its plan refuses one). Absent: not. */
+  /** The target is a ring on a server over SSH. Absent: not. */
   remote?: boolean;
+  /**
+   * For a server ring, its installed helper (installedServerHelper): 'installed' backs up exactly
+   * these settings; 'outdated' was set up with other excludes or rsync options. Absent: none for
+   * this profile name, source, ring and slot count. Back Up Now never sets one up or updates it
+   * itself: Set Up asks for the server's host key and makes a new key pair the server must be given.
+   */
+  remoteHelper?: 'installed' | 'outdated' | undefined;
 }
 
 export type BackupRoute =
@@ -28,8 +35,16 @@ export type BackupRoute =
   /** Ask once whether to set up (or update) the helper; see routeAfterOffer. */
   | { kind: 'offer-setup'; why: 'first-time' | 'outdated' }
   /**
-   * The engine without a snapshot: a live copy, marked as such in the slot. `remote`: setting up
-   * the helper would not help (it has no SSH transport), so nothing offers it.
+   * A server ring's helper was set up with other excludes or rsync options (review 15b finding 7):
+   * the user is told to run Set Up again and chooses a live copy or no backup now; see
+   * serverOutdatedText and routeAfterServerNotice.
+   */
+  | { kind: 'server-outdated' }
+  /**
+   * The engine without a snapshot: a live copy, marked as such in the slot. `remote`: a server ring
+   * with no helper installed for these settings (or one the user chose not to set up again); Back
+   * Up Now does not set one up itself (Set Up asks for the server's host key, which is the user's
+   * to check), the warning names the command.
    */
   | { kind: 'live-copy'; why: string; remote?: true };
 
@@ -42,7 +57,11 @@ export function helperMatters(platform: NodeJS.Platform, snapshot: string): bool
 
 export function chooseBackupRoute(i: BackupRouteInput): BackupRoute {
   if (!helperMatters(i.platform, i.snapshot)) return { kind: 'engine' };
-  if (i.remote) return { kind: 'live-copy', why: 'the elevated helper cannot reach a ring on a server over SSH', remote: true };
+  if (i.remote) {
+    if (i.remoteHelper === 'installed') return { kind: 'helper' };
+    if (i.remoteHelper === 'outdated') return i.declined ? { kind: 'live-copy', why: SERVER_OUTDATED_WHY, remote: true } : { kind: 'server-outdated' };
+    return { kind: 'live-copy', why: 'no elevated helper is set up for this ring on a server', remote: true };
+  }
   // Only rsync's bytes changed: the installed helper still runs its own copy (the caller says so).
   if (i.helper === 'installed' || i.helper === 'rsync-changed') return { kind: 'helper' };
   if (i.helper === undefined) return { kind: 'live-copy', why: 'the elevated helper\'s state could not be checked' };
@@ -52,10 +71,32 @@ export function chooseBackupRoute(i: BackupRouteInput): BackupRoute {
   return { kind: 'offer-setup', why: i.helper === 'outdated' ? 'outdated' : 'first-time' };
 }
 
+const SERVER_OUTDATED_WHY = 'the elevated helper of this ring on a server was set up with different excludes or rsync options and was not set up again';
+
+/**
+ * What is asked when a server ring's helper backs up other excludes or rsync options than the
+ * settings now: running it would copy what was planned at Set Up (a newly excluded folder too).
+ * `changes` names what differs (installedServerHelper).
+ */
+export function serverOutdatedText(changes: readonly string[]): { message: string; detail: string } {
+  return {
+    message: 'The elevated helper of this ring on a server was set up with different excludes or rsync options. Run Set Up again?',
+    detail: `${changes.length > 0 ? `Changed since it was set up: ${changes.join('; ')}.\n\n` : ''}The helper backs up what was planned when it was set up, so it is not run with the old options. "Shadow Slots: Set Up Elevated Helper" asks for the server's host key and makes a new key pair, whose public key must be added to the server's authorized_keys before the next backup; nothing is backed up now. Without it, this backup is a live copy, marked as such.`,
+  };
+}
+
+/** The answers to serverOutdatedText: run Set Up (no backup now), a live copy, or Escape. */
+export type ServerNoticeAnswer = 'set-up' | 'live-copy' | 'dismissed';
+
+export function routeAfterServerNotice(answer: ServerNoticeAnswer): Extract<BackupRoute, { kind: 'live-copy' }> | { kind: 'cancel' } {
+  // Set Up needs the host key and a new key on the server first: this backup does not run.
+  return answer === 'live-copy' ? { kind: 'live-copy', why: SERVER_OUTDATED_WHY, remote: true } : { kind: 'cancel' };
+}
+
 /** What the offer led to: the helper was set up, the user said no (or declined UAC), or it failed. */
 export type OfferAnswer = 'set-up' | 'declined' | 'failed' | 'dismissed';
 
-export function routeAfterOffer(answer: OfferAnswer): Exclude<BackupRoute, { kind: 'offer-setup' }> | { kind: 'cancel' } {
+export function routeAfterOffer(answer: OfferAnswer): Extract<BackupRoute, { kind: 'helper' | 'live-copy' }> | { kind: 'cancel' } {
   switch (answer) {
     case 'set-up': return { kind: 'helper' };
     case 'declined': return { kind: 'live-copy', why: 'you chose not to set up the elevated helper' };
@@ -76,7 +117,7 @@ export function fallbackSnapshot(snapshot: string): string {
 /** The explanation shown with the fallback (and in the log). */
 export function liveCopyExplanation(why: string, remote = false): string {
   const what = remote
-    ? 'Shadow-copy backups to a server are not available on Windows yet (docs/windows.md, "Rings on a server over SSH"); set the snapshot method to "none" to back up there without this warning.'
+    ? 'Run "Shadow Slots: Set Up Elevated Helper" (it asks for the server\'s host key, one administrator prompt) for shadow-copy backups to this server; set the snapshot method to "none" to back up there without this warning.'
     : 'Run "Shadow Slots: Set Up Elevated Helper" (one administrator prompt) for shadow-copy backups.';
   return `Backing up without a shadow copy because ${why}: files that change during the copy may be copied in an inconsistent state, and the slot is marked "live copy (no snapshot)". ${what}`;
 }

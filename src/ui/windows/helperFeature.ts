@@ -10,13 +10,14 @@ import type { BackupProgress } from '../engineClient/engineClient';
 import type { FeatureModule, Services } from '../services';
 import { profileFromSettings, readSettings, sourceFolder } from '../settings';
 import {
-  chooseBackupRoute, fallbackSnapshot, helperMatters, helperUnavailableMessage, liveCopyExplanation, routeAfterOffer, setupOfferText,
-  type HelperInstallState, type OfferAnswer,
+  chooseBackupRoute, fallbackSnapshot, helperMatters, helperUnavailableMessage, liveCopyExplanation, routeAfterOffer, routeAfterServerNotice, serverOutdatedText, setupOfferText,
+  type BackupRoute, type HelperInstallState, type OfferAnswer, type ServerNoticeAnswer,
 } from './backupRoute';
 import { HelperCommands, type HelperCommandOutcome } from './helperCommandIds';
-import { looksRemote } from '../../core/remoteTarget';
+import { looksRemote, parseRemoteTarget } from '../../core/remoteTarget';
 import { helperOutcome, helperProgress } from './helperResult';
 import { INSTALL_CONFIRM, installReview, rsyncChangedNotice, settingOrigin } from './installReview';
+import { hostKeyPrompt } from './hostKeyPrompt';
 import type { HelperChange } from '../../core/windows/helperInstall';
 
 const DECLINED_KEY = (profile: string) => `shadowSlots.helperDeclined.${profile}`;
@@ -108,7 +109,14 @@ function targetOrigin() {
 async function setUp(services: Services, profile: Profile, choice: AccountChoice, fromBackup = false, update = false): Promise<HelperCommandOutcome> {
   const helper = await windowsHelper();
   try {
-    const plan = await helper.planForThisMachine({ profile, ...choice });
+    // A ring on a server: the helper trusts exactly one host key, which the user gives here.
+    let hostKey: string | undefined;
+    const server = parseRemoteTarget(profile.target);
+    if (server !== null) {
+      hostKey = (await vscode.window.showInputBox(hostKeyPrompt(server, (line) => helper.hostKeyProblem(line, server))))?.trim();
+      if (hostKey === undefined) return { kind: 'cancelled' };
+    }
+    const plan = await helper.planForThisMachine({ profile, ...choice, hostKey });
     const review = installReview(plan, targetOrigin(), update);
     const confirmed = await vscode.window.showWarningMessage(review.message, { modal: true, detail: review.detail }, INSTALL_CONFIRM);
     if (confirmed !== INSTALL_CONFIRM) return { kind: 'cancelled' };
@@ -190,8 +198,16 @@ function helperRunner(services: Services): BackupRunner {
     let plan: HelperPlan | undefined;
     let state: HelperInstallState | undefined;
     let change: HelperChange | undefined;
-    // The helper can plan a ring on a server but not yet run it (issue 15); the route says so without asking it.
-    if (!remote) {
+    // A server ring cannot be planned here (the plan needs the accepted host key): the installed
+    // helper runs it when it was set up for exactly these settings (issue 15), and the user is
+    // told to set it up again when its excludes or rsync options differ (review 15b finding 7).
+    let serverHelper: Awaited<ReturnType<WindowsHelper['installedServerHelperOf']>>;
+    if (remote) {
+      serverHelper = await helper.installedServerHelperOf(profile).catch((error: unknown) => {
+        services.log.warn(`Could not check the elevated helper: ${describeError(error)}`);
+        return undefined;
+      });
+    } else {
       try {
         plan = await helper.planForThisMachine({ profile, ...choice, signal });
         change = await helper.installedHelperState(plan);
@@ -201,26 +217,28 @@ function helperRunner(services: Services): BackupRunner {
       }
     }
     const initial = chooseBackupRoute({
-      platform: process.platform, snapshot, helper: state, declined: services.context.globalState.get<boolean>(DECLINED_KEY(profile.name)) === true, remote,
+      platform: process.platform, snapshot, helper: state, declined: services.context.globalState.get<boolean>(DECLINED_KEY(profile.name)) === true, remote, remoteHelper: serverHelper?.state,
     });
     if (state === 'rsync-changed' && change !== undefined) {
       const notice = rsyncChangedNotice(change);
       services.log.warn(notice);
       void vscode.window.showWarningMessage(notice, 'Set Up Elevated Helper').then((a) => { if (a) void vscode.commands.executeCommand(HelperCommands.setUp); });
     }
-    const route = initial.kind === 'offer-setup' ? routeAfterOffer(await offerSetUp(services, profile, choice, initial.why, change?.settings ?? [])) : initial;
+    let route: Exclude<BackupRoute, { kind: 'offer-setup' | 'server-outdated' }> | { kind: 'cancel' };
+    if (initial.kind === 'offer-setup') route = routeAfterOffer(await offerSetUp(services, profile, choice, initial.why, change?.settings ?? []));
+    else if (initial.kind === 'server-outdated') route = routeAfterServerNotice(await serverOutdatedNotice(services, profile, serverHelper?.settings ?? []));
+    else route = initial;
     switch (route.kind) {
       case 'cancel': return null;
       case 'engine': return engine(input);
       case 'live-copy': {
         const why = liveCopyExplanation(route.why, route.remote === true);
         services.log.warn(why);
-        if (route.remote) void vscode.window.showWarningMessage(why);
-        else void vscode.window.showWarningMessage(why, 'Set Up Elevated Helper').then((a) => { if (a) void vscode.commands.executeCommand(HelperCommands.setUp); });
+        void vscode.window.showWarningMessage(why, 'Set Up Elevated Helper').then((a) => { if (a) void vscode.commands.executeCommand(HelperCommands.setUp); });
         return engine({ ...input, snapshot: fallbackSnapshot(snapshot) });
       }
       case 'helper': {
-        const ran = plan ?? await helper.planForThisMachine({ profile, ...choice, signal });
+        const ran = serverHelper ?? plan ?? await helper.planForThisMachine({ profile, ...choice, signal });
         services.log.info(`Back Up Now through the elevated helper task ${ran.taskName}`);
         const final = await helper.backUpThroughHelper(ran, (e) => onProgress(helperProgress(e)), signal);
         const listing = await services.engine.list(profile.target).catch(() => undefined);
@@ -246,4 +264,25 @@ async function offerSetUp(services: Services, profile: Profile, choice: AccountC
   const outcome = await setUp(services, profile, choice, true, why === 'outdated');
   if (outcome.kind === 'cancelled') return 'dismissed';
   return outcome.kind === 'done' ? 'set-up' : outcome.kind === 'declined' ? 'declined' : 'failed';
+}
+
+/**
+ * A server ring's helper backs up other excludes or rsync options (review 15b finding 7): never run
+ * it; Set Up (started from here, no backup now), a live copy (remembered as for a local ring), or
+ * Escape (nothing runs).
+ */
+async function serverOutdatedNotice(services: Services, profile: Profile, changes: readonly string[]): Promise<ServerNoticeAnswer> {
+  const { message, detail } = serverOutdatedText(changes);
+  const setUpLabel = 'Set Up Elevated Helper';
+  const without = 'Back Up Without Snapshot';
+  const answer = await vscode.window.showWarningMessage(message, { modal: true, detail }, setUpLabel, without);
+  if (answer === without) {
+    await services.context.globalState.update(DECLINED_KEY(profile.name), true);
+    return 'live-copy';
+  }
+  if (answer === setUpLabel) {
+    void vscode.commands.executeCommand(HelperCommands.setUp);
+    return 'set-up';
+  }
+  return 'dismissed';
 }

@@ -39,6 +39,8 @@ export function installReview(plan: Pick<HelperPlan, 'storedProfile' | 'files' |
     `Runs as ${account} with administrator rights when you back up, and writes into ${p.target}.`,
     ...(fromWorkspace ? [`This target is set in this workspace's own settings (${targetOrigin === 'workspace' ? '.vscode/settings.json or the .code-workspace file' : 'the folder\'s .vscode/settings.json'}), not in your user settings: install only if you chose it.`] : []),
     `Backs up ${p.source} (${p.slots} slots), leaving out ${excluded.length === 0 ? 'nothing' : excluded.map((e) => JSON.stringify(e)).join(', ')}.`,
+    // A ring on a server: the one host key it will trust, and the key pair Set Up makes (issue 15).
+    ...(p.ssh ? [`Connects to ${p.ssh.user}@${p.ssh.host} port ${p.ssh.port} with the ssh copied beside rsync, trusting only the host key ${p.ssh.fingerprint}. Set Up makes a key pair for the task and shows the line to add to ~/.ssh/authorized_keys of ${p.ssh.user} there.`] : []),
     '',
     `rsync, read by the installer from ${p.rsync.origin} (only if administrators alone can change that folder):`,
     ...runtime.map((f) => `  ${f.name.slice('rsync/usr/bin/'.length)}  SHA-256 ${f.sha256}`),

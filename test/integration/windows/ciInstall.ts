@@ -5,19 +5,20 @@
  * the -EncodedCommand bootstrap, install.ps1). `args` prints the elevated argument string for a
  * staging folder written by `helper plan`, so the workflow can tamper with the folder first.
  *
- *   ciInstall.ts install|remove --source DIR --target DIR --name NAME --slots N --user-sid SID --rsync FILE [--rsync-arg ARG]…
+ *   ciInstall.ts install|remove --source DIR --target DIR|ssh://… [--host-key LINE] --name NAME --slots N --user-sid SID --rsync FILE [--rsync-arg ARG]…
  *   ciInstall.ts args --staging DIR --mode install|remove
  */
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { validateProfile } from '../../../src/core/profile';
+import { looksRemote } from '../../../src/core/remoteTarget';
 import { elevationCommand } from '../../../src/platform/windows/elevation';
 import { runElevatedInstaller } from '../../../src/platform/windows/elevatedHelper';
 import { readHelperAsset } from '../../../src/platform/windows/helperAssets';
 import { planHelper, sha256 } from '../../../src/platform/windows/helperPlan';
 import { programData, systemRoot, windowsFileSystem } from '../../../src/platform/windows/probe';
-import { collectRsyncRuntime } from '../../../src/platform/windows/rsyncRuntime';
+import { collectRsyncRuntime, windowsRsyncVersion } from '../../../src/platform/windows/rsyncRuntime';
 
 async function main(): Promise<number> {
   const [mode, ...rest] = process.argv.slice(2);
@@ -25,7 +26,7 @@ async function main(): Promise<number> {
     args: rest,
     options: {
       source: { type: 'string' }, target: { type: 'string' }, name: { type: 'string' }, slots: { type: 'string' }, 'user-sid': { type: 'string' },
-      rsync: { type: 'string' }, 'rsync-arg': { type: 'string', multiple: true }, staging: { type: 'string' }, mode: { type: 'string' },
+      rsync: { type: 'string' }, 'rsync-arg': { type: 'string', multiple: true }, staging: { type: 'string' }, mode: { type: 'string' }, 'host-key': { type: 'string' },
     },
   });
   if (mode === 'args') {
@@ -36,10 +37,13 @@ async function main(): Promise<number> {
   }
   if (mode !== 'install' && mode !== 'remove') throw new Error(`unknown mode ${mode}`);
   const { profile } = validateProfile({ source: values.source, target: values.target, name: values.name, slots: values.slots, snapshot: 'vss', rsyncArgs: values['rsync-arg'] ?? [] }, 'win32');
-  const files = await collectRsyncRuntime(values.rsync!);
+  // A ring on a server (issue 15): ssh.exe and ssh-keygen.exe are copied with rsync.
+  const remote = looksRemote(profile.target);
+  const files = await collectRsyncRuntime(values.rsync!, { ssh: remote });
+  const version = remote ? await windowsRsyncVersion(values.rsync!) : undefined;
   const plan = planHelper({
-    profile, account: 'system', userSid: values['user-sid']!, rsync: { path: values.rsync!, flavor: 'msys2', files },
-    targetFilesystem: await windowsFileSystem(profile.target), programData: programData(), systemRoot: systemRoot(),
+    profile, account: 'system', userSid: values['user-sid']!, rsync: { path: values.rsync!, flavor: 'msys2', files, version }, hostKey: values['host-key'],
+    targetFilesystem: remote ? 'unknown' : await windowsFileSystem(profile.target), programData: programData(), systemRoot: systemRoot(),
     helperScript: readHelperAsset('helper.ps1'), installerScript: readHelperAsset('install.ps1'), nativeSource: readHelperAsset('native.cs'),
     localNames: [hostname()],
   });

@@ -137,15 +137,24 @@ test('helper plan --target ssh://… --host-key: ssh.exe and ssh-keygen.exe of r
   assert.match(noSsh.stderr, /pacman -S openssh/);
   await assert.rejects(readdir(join(dir, 'no-ssh')), /ENOENT/);
   for (const f of fakeMsys2SshRuntime()) await writeFile(join(dir, 'usr', 'bin', f.name), f.bytes);
-  const noKey = cli([...base, '--out', join(dir, 'no-key')]);
+  const noKey = cli([...base, '--rsync-version', '3.4.1', '--out', join(dir, 'no-key')]);
   assert.equal(noKey.status, 2, noKey.stderr);
   assert.match(noKey.stderr, /needs it accepted first/);
+  // Review H2: rsync.exe cannot run off Windows, so its version is given; below 3.4.0 it is refused.
+  const unknown = cli([...base, '--host-key', hostKey, '--out', join(dir, 'unknown')]);
+  assert.equal(unknown.status, 2, unknown.stderr);
+  assert.match(unknown.stderr, /version of .* is unknown/);
+  assert.match(unknown.stderr, /--rsync-version/);
+  const old = cli([...base, '--host-key', hostKey, '--rsync-version', '3.2.7', '--out', join(dir, 'old')]);
+  assert.equal(old.status, 2, old.stderr);
+  assert.match(old.stderr, /rsync 3\.2\.7.*CVE-2024-12084/s);
+  await assert.rejects(readdir(join(dir, 'old')), /ENOENT/);
   const out = join(dir, 'out');
-  const r = cli([...base, '--host-key', hostKey, '--out', out]);
+  const r = cli([...base, '--host-key', hostKey, '--rsync-version', '3.4.1', '--out', out]);
   assert.equal(r.status, 0, r.stderr);
   // Set Up collects the runtime the same way (rsync.exe, ssh.exe, ssh-keygen.exe, then the DLLs).
   const files = await collectRsyncRuntime(rsync, { ssh: true });
-  const expected = planFor({ source: 'C:\\src\\p', target, name: 'p' }, { rsync: { path: 'C:\\msys64\\usr\\bin\\rsync.exe', flavor: 'msys2', files }, targetFilesystem: 'unknown', hostKey });
+  const expected = planFor({ source: 'C:\\src\\p', target, name: 'p' }, { rsync: { path: 'C:\\msys64\\usr\\bin\\rsync.exe', flavor: 'msys2', files, version: 'rsync  version 3.4.1' }, targetFilesystem: 'unknown', hostKey });
   assert.deepEqual(await listTree(out), expected.staging.map((f) => f.name).sort());
   for (const f of expected.staging) assert.ok((await readFile(join(out, ...f.name.split('/')))).equals(f.bytes), f.name);
   assert.match(r.stdout, /read by the installer with ssh\.exe, ssh-keygen\.exe and 4 DLL\(s\) from that folder/);

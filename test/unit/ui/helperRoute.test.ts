@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  chooseBackupRoute, fallbackSnapshot, helperMatters, helperUnavailableMessage, installStateOf, liveCopyExplanation, routeAfterOffer, setupOfferText,
+  chooseBackupRoute, fallbackSnapshot, helperMatters, helperUnavailableMessage, installStateOf, liveCopyExplanation, routeAfterOffer, routeAfterServerNotice, serverOutdatedText, setupOfferText,
   type BackupRouteInput,
 } from '../../../src/ui/windows/backupRoute';
 import { helperOutcome, helperProgress } from '../../../src/ui/windows/helperResult';
@@ -44,18 +44,45 @@ test('on Windows with vss/auto: installed helper → the task; missing → offer
   }
 });
 
-test('on Windows with vss/auto, a ring on a server is a live copy that says why, never the helper nor an offer to set it up (its plan refuses SSH targets)', () => {
+test('on Windows with vss/auto, a ring on a server runs the helper installed for it, else a live copy that says why and names Set Up (which asks for the host key), never a modal offer', () => {
   for (const snapshot of ['vss', 'auto']) {
     for (const helper of ['installed', 'missing', 'outdated', undefined] as const) {
       const route = chooseBackupRoute(win({ snapshot, helper, remote: true }));
-      assert.deepEqual(route, { kind: 'live-copy', why: 'the elevated helper cannot reach a ring on a server over SSH', remote: true }, `${snapshot} ${helper}`);
+      assert.deepEqual(route, { kind: 'live-copy', why: 'no elevated helper is set up for this ring on a server', remote: true }, `${snapshot} ${helper}`);
+      assert.deepEqual(chooseBackupRoute(win({ snapshot, helper, remote: true, remoteHelper: 'installed' })), { kind: 'helper' }, `${snapshot} ${helper}`);
+      assert.equal(chooseBackupRoute(win({ snapshot, helper, remote: false, remoteHelper: 'installed' })).kind === 'helper', helper === 'installed', 'remoteHelper counts only for a server ring');
     }
   }
-  assert.deepEqual(chooseBackupRoute(win({ snapshot: 'none', remote: true })), { kind: 'engine' }, 'no shadow copy asked for: the engine, without a warning');
-  const text = liveCopyExplanation('the elevated helper cannot reach a ring on a server over SSH', true);
-  assert.match(text, /not available on Windows yet \(docs\/windows\.md/);
+  assert.deepEqual(chooseBackupRoute(win({ snapshot: 'none', remote: true, remoteHelper: 'installed' })), { kind: 'engine' }, 'no shadow copy asked for: the engine, without a warning');
+  const text = liveCopyExplanation('no elevated helper is set up for this ring on a server', true);
+  assert.match(text, /Run "Shadow Slots: Set Up Elevated Helper" \(it asks for the server's host key/);
   assert.match(text, /snapshot method to "none"/);
-  assert.doesNotMatch(text, /Set Up Elevated Helper/, 'no advice that cannot work');
+});
+
+test('review 15b finding 7: a server ring\'s helper set up with other excludes or rsync options is never run; the user is told to run Set Up again (live copy or nothing)', () => {
+  for (const snapshot of ['vss', 'auto']) {
+    for (const helper of ['installed', 'missing', 'outdated', undefined] as const) {
+      assert.deepEqual(chooseBackupRoute(win({ snapshot, helper, remote: true, remoteHelper: 'outdated' })), { kind: 'server-outdated' }, `${snapshot} ${helper}`);
+      const declined = chooseBackupRoute(win({ snapshot, helper, remote: true, remoteHelper: 'outdated', declined: true }));
+      assert.equal(declined.kind, 'live-copy', 'declined before: a live copy, as for a local ring');
+      assert.equal(declined.kind === 'live-copy' && declined.remote, true, 'its warning names Set Up and the host key');
+      assert.match(declined.kind === 'live-copy' ? declined.why : '', /different excludes or rsync options/);
+    }
+  }
+  assert.deepEqual(chooseBackupRoute(win({ snapshot: 'none', remote: true, remoteHelper: 'outdated' })), { kind: 'engine' }, 'no shadow copy asked for: the engine');
+  // The answers: Set Up starts the command and nothing is backed up now (a new key must reach the
+  // server first); a live copy says why; Escape runs nothing.
+  assert.deepEqual(routeAfterServerNotice('set-up'), { kind: 'cancel' });
+  assert.deepEqual(routeAfterServerNotice('dismissed'), { kind: 'cancel' });
+  const live = routeAfterServerNotice('live-copy');
+  assert.equal(live.kind === 'live-copy' && live.remote, true);
+  assert.match(liveCopyExplanation(live.kind === 'live-copy' ? live.why : '', true), /set up with different excludes or rsync options and was not set up again.*it asks for the server's host key/s);
+  const text = serverOutdatedText(['excludes or rsync options (now --exclude=secrets/)']);
+  assert.match(text.message, /different excludes or rsync options\. Run Set Up again\?/);
+  assert.match(text.detail, /^Changed since it was set up: excludes or rsync options \(now --exclude=secrets\/\)\./);
+  assert.match(text.detail, /host key and makes a new key pair.*authorized_keys/s);
+  assert.match(text.detail, /nothing is backed up now/);
+  assert.match(text.detail, /live copy, marked as such/);
 });
 
 test('after the offer: set up → task; no / UAC declined / failed → live copy; Escape → nothing runs', () => {

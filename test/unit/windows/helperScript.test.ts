@@ -145,7 +145,8 @@ test('helper.ps1: finding 5 - the target is pinned from the drive down, owned by
   assert.equal([...helper.code.matchAll(/Delete\([^)]*\$true\)/g)].length, 1);
   assert.match(helper.text, /Assert-SourceIsRequesters \$Script:Link/);
   assert.match(helper.text, /\$scan = \[ShadowSlots\.Native\]::ScanSource\(\$shadowSource, \$P\.requester\)/);
-  assert.match(helper.text, /\$argv\.Add\("--exclude-from=\$\(\$P\.rsync\.excludeFromPrefix\)\$RunId\.exclude"\)/);
+  assert.match(helper.text, /\$argv\.Add\("--exclude-from=\$\(\$Stored\.rsync\.excludeFromPrefix\)\$Id\.exclude"\)/);
+  assert.match(helper.text, /^ {2}\$argv = Get-RsyncArgv \$P \$RunId \$linkDest$/m);
   // Review M2: the target's owner must be the requester; its DACL and the ring folders' are read raw through the pins.
   assert.match(helper.text, /if \(\$Script:TargetHasAcls\) \{ Assert-TargetAccess \$targetPins\[\$targetPins\.Count - 1\] \$P\.target \}/);
   assert.match(helper.text, /if \(\$Script:TargetHasAcls\) \{ Assert-TargetAccess \$pin \$d -Meta \}/);
@@ -167,7 +168,10 @@ test('helper.ps1: review M1 - no file is created or written by path; everything 
   assert.match(atomic, /\$fs = \[ShadowSlots\.Native\]::CreateNew\(\$tmp\)/);
   assert.match(atomic, /\$tmp = "\$Path\.tmp-\$\(\[Guid\]::NewGuid\(\)\.ToString\('N'\)\)"/);
   assert.match(helper.text, /\$fs = \[ShadowSlots\.Native\]::CreateNew\(\$LockFile\)/);
-  assert.match(helper.text, /\[IO\.StreamWriter\]::new\(\[ShadowSlots\.Native\]::CreateNew\(\[IO\.Path\]::Combine\(\$Meta, "changes\\\$RunId\.log"\)\), \$Utf8\)/);
+  assert.match(helper.text, /\[IO\.StreamWriter\]::new\(\[ShadowSlots\.Native\]::CreateNew\(\$ChangesFile\), \$Utf8\)/);
+  assert.match(helper.text, /Invoke-Rsync @\(\$argv\) \(\[IO\.Path\]::Combine\(\$Meta, "changes\\\$RunId\.log"\)\)/);
+  // A server ring's change log is made in tmp (administrators only), then sent to the server.
+  assert.match(helper.text, /\$Script:LocalChanges = \[IO\.Path\]::Combine\(\$Tmp, "\$RunId\.changes"\)/);
   // Entries are removed without following them (DeleteName opens with FILE_FLAG_OPEN_REPARSE_POINT).
   assert.doesNotMatch(helper.code, /\[IO\.File\]::Delete\(\$(LockFile|f)\)/);
   const native = readFileSync(join(dir, 'native.cs'), 'utf8');

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { adminsOnly, expectedRules, RIGHTS, SID_ADMINISTRATORS, SID_SYSTEM, WRITE_RIGHTS_MASK } from '../../../src/core/windows/acl';
@@ -125,4 +125,30 @@ test('CygwinNames.Problem (C#) and cygwinNameProblem (TypeScript) refuse exactly
     for (const bad of ['x\uf02a', 'x\uf000', 'x\uf0ff', 'lone \ud800 high', 'lone \udc00 low', 'trailing.']) assert.notEqual(cygwinNameProblem(bad), undefined, bad);
     for (const good of ['plain', 'Application Data', 'Ünïcødé 日本語 😀', 'x\uefff', 'x\uf100']) assert.equal(cygwinNameProblem(good), undefined, good);
   } finally { rmSync(work, { recursive: true, force: true }); }
+});
+
+test('review H3: the kill-on-close job\'s limits have the x64 layout SetInformationJobObject reads (144 bytes) and only JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE', (t) => {
+  if (!mcsOrSkip(t)) return;
+  const work = mkdtempSync(join(tmpdir(), 'ss-native-'));
+  try {
+    const exe = compile(work, [native, driver], 'exe');
+    // JOBOBJECT_BASIC_LIMIT_INFORMATION 64 + IO_COUNTERS 48 + four SIZE_T 32 (x64, winnt.h).
+    assert.deepEqual(ask(exe, ['job']), ['144 2000']);
+  } finally { rmSync(work, { recursive: true, force: true }); }
+});
+
+test('review H3: helper.ps1 joins its kill-on-close job right after compiling native.cs, before it starts any process', () => {
+  const helper = readFileSync(join(__dirname, '../../../src/platform/windows/assets/helper.ps1'), 'utf8');
+  const body = helper.slice(helper.indexOf('\n$exit = 0\n'));
+  const join_ = body.indexOf('[ShadowSlots.ProcessJob]::KillChildrenWithThisProcess()');
+  assert.ok(join_ > body.indexOf('Add-Type -TypeDefinition'), 'after native.cs is compiled');
+  for (const start of ['Initialize-ServerRing', 'Invoke-Rsync', 'New-SlotManifest', 'Copy-ToServer', 'CimCmdlets\\Invoke-CimMethod']) {
+    const at = body.indexOf(start);
+    assert.ok(at > join_, `${start} after the job is joined`);
+  }
+  // Processes are started in the helper's own functions only, all called after that point.
+  const starts = [...helper.matchAll(/\[Diagnostics\.Process\]::Start/g)].map((m) => m.index!);
+  assert.ok(starts.length >= 3 && starts.every((i) => i < helper.indexOf('\n$exit = 0\n')), 'only inside functions');
+  const native_ = readFileSync(native, 'utf8');
+  assert.doesNotMatch(native_, /BREAKAWAY/, 'no process may leave the job');
 });

@@ -4,6 +4,7 @@
 //   rules <sd hex>                                                           -> rules joined by ";"
 //   planned <sd hex> <owner SID> <rules joined by ";">                      -> problem or "ok"
 //   name <UTF-16LE hex>                                                      -> problem or "ok"
+//   job                                                                      -> JOBOBJECT_EXTENDED_LIMIT_INFORMATION's size and LimitFlags
 using System;
 using System.Security.AccessControl;
 using ShadowSlots;
@@ -36,6 +37,9 @@ public static class NativeDriver
             {
                 switch (a[0])
                 {
+                    case "job":
+                        answer = System.Runtime.InteropServices.Marshal.SizeOf(typeof(ProcessJob.ExtendedLimits)) + " " + ProcessJob.Limits().Basic.LimitFlags.ToString("x");
+                        break;
                     case "acl":
                         answer = Acl.WriteProblem(new RawSecurityDescriptor(Hex(a[1]), 0), a[4].Split(','), Convert.ToInt32(a[2], 16), a[3] == "1") ?? "ok";
                         break;

@@ -82,8 +82,15 @@ $Script:Pins = [Collections.Generic.List[object]]::new()
 
 function Stop-Helper([int]$Exit, [string]$Message) { $e = [Exception]::new($Message); $e.Data['exit'] = $Exit; throw $e }
 function Now { [DateTime]::UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", $Invariant) }
-# A name for a message: characters that would not show (controls, surrogates, private use) as \uXXXX.
-function Format-Name([string]$Name) { -join @($Name.ToCharArray().ForEach({ if ([int]$_ -lt 0x20 -or ([int]$_ -ge 0xD800 -and [int]$_ -le 0xF8FF)) { '\u{0:X4}' -f [int]$_ } else { [string]$_ } })) }
+# formatName of src/core/windows/displayName.ts: characters that would not show or would change how
+# the rest shows (C0/C1 controls, zero-width and bidi marks, line separators, BOM, surrogates,
+# private use) as \uXXXX (review 15b, finding 5: server text reaches messages and the log).
+function Format-Name([string]$Name) {
+  -join @($Name.ToCharArray().ForEach({
+    $c = [int]$_
+    if ($c -lt 0x20 -or ($c -ge 0x7F -and $c -le 0x9F) -or ($c -ge 0x200B -and $c -le 0x200F) -or ($c -ge 0x2028 -and $c -le 0x202E) -or ($c -ge 0x2066 -and $c -le 0x2069) -or ($c -ge 0xD800 -and $c -le 0xF8FF) -or $c -eq 0xFEFF) { '\u{0:X4}' -f $c } else { [string]$_ }
+  }))
+}
 function Log([string]$Text) { if ($Script:LogFile) { [IO.File]::AppendAllText($Script:LogFile, "$(Now) $Text`r`n", $Utf8) } }
 
 # The native calls (assets/native.cs, installed beside this script and checked with its folder)
@@ -227,13 +234,14 @@ function Assert-Profile($p) {
   $ctl = '[\x00-\x1f\x7f]'
   $bad = { param($what) Stop-Helper 2 "The stored helper profile is invalid: $what. Run Set Up Elevated Helper again." }
   if ($p.format -ne 3 -or $p.kind -ne 'shadow-slots-helper') { & $bad 'unknown format' }
-  # Issue 15: a ring on a server is planned and installed (copied ssh, ssh_config, known_hosts,
-  # key), but this script's run over SSH is not built; it stops before touching anything.
-  if ($null -ne $p.PSObject.Properties['ssh']) { Stop-Helper 2 "This helper's ring is on a server over SSH ($($p.ssh.user)@$($p.ssh.host)); the elevated helper cannot run such a backup yet. Back up with the engine (snapshot method none) until it can." }
+  # Issue 15: a ring on a server (validateHelperSsh of src/core/windows/helperProfile.ts).
+  $remote = $null -ne $p.PSObject.Properties['ssh']
+  if ($remote) { Assert-ServerProfile $p $bad }
   if ($p.name -isnot [string] -or $p.name -notmatch '^[\p{L}\p{N}][\p{L}\p{N} ._-]{0,63}$') { & $bad 'name' }
   # A user account (local, domain or Microsoft Entra): never a group such as Users or Everyone (review L2).
   if ($p.requester -isnot [string] -or $p.requester -cnotmatch '^S-1-(5-21(-\d{1,10}){4}|12-1(-\d{1,10}){4})$') { & $bad 'requester' }
   foreach ($k in 'source', 'target', 'installDir', 'linkDir', 'stateDir', 'cancelDir', 'tmpDir') {
+    if ($k -eq 'target' -and $remote) { continue }
     $v = $p.$k
     if ($v -isnot [string] -or $v -notmatch $abs -or $v -match $ctl -or ($v -split '\\') -contains '..') { & $bad $k }
   }
@@ -246,6 +254,7 @@ function Assert-Profile($p) {
   if ($p.slots -isnot [int] -or $p.slots -lt 1 -or $p.slots -gt $MaxSlots) { & $bad 'slots' }
   if ($p.slotSddl -isnot [string] -or $p.slotSddl -cnotmatch '^O:S-1-5-32-544D:P(\([A-Z]*;[A-Z]*;0x[0-9a-f]+;;;S-1-[0-9-]+\))+$') { & $bad 'slotSddl' }
   $r = $p.rsync
+  if ($r.flavor -isnot [string] -or ($r.flavor -cne 'cygwin' -and $r.flavor -cne 'msys2')) { & $bad 'rsync.flavor' }
   if ($r.exe -ne [IO.Path]::Combine($Here, 'rsync\usr\bin\rsync.exe')) { & $bad 'rsync.exe is not the installed copy' }
   foreach ($f in @($r.files)) { if ($f.name -cnotmatch '^rsync/(usr/bin/[A-Za-z0-9][A-Za-z0-9._+-]{0,63}\.(exe|dll)|etc/fstab)$' -or $f.sha256 -cnotmatch '^[0-9a-f]{64}$') { & $bad 'rsync.files' } }
   # Finding 4: no value with a double quote reaches rsync's command line.
@@ -254,8 +263,109 @@ function Assert-Profile($p) {
   if ($r.origin -isnot [string] -or $r.origin -notmatch '^[A-Za-z]:\\') { & $bad 'rsync.origin' }
   if ($r.linkDestAt -isnot [int] -or $r.linkDestAt -lt 0 -or $r.linkDestAt -gt @($r.options).Count) { & $bad 'rsync.linkDestAt' }
   if (-not $r.linkDest.StartsWith('--link-dest=/') -or -not (Test-RsyncArg $r.linkDest)) { & $bad 'rsync.linkDest' }
-  foreach ($k in 'snapshotPrefix', 'incomingPrefix', 'excludeFromPrefix') { if (-not $r.$k.StartsWith('/') -or -not $r.$k.EndsWith('/') -or -not (Test-RsyncArg $r.$k)) { & $bad "rsync.$k" } }
+  foreach ($k in @('snapshotPrefix', 'incomingPrefix', 'excludeFromPrefix').Where({ -not $remote -or $_ -ne 'incomingPrefix' })) { if (-not $r.$k.StartsWith('/') -or -not $r.$k.EndsWith('/') -or -not (Test-RsyncArg $r.$k)) { & $bad "rsync.$k" } }
   if (-not $r.snapshotSuffix.EndsWith('/') -or -not (Test-RsyncArg $r.snapshotSuffix)) { & $bad 'rsync.snapshotSuffix' }
+}
+
+# The ssh section: the installed copies, one server, the session and rsync's -e exactly as the
+# planner writes them (planHelperSsh), the incoming folder and --link-dest on that server's ring.
+function Assert-ServerProfile($p, $bad) {
+  $s = $p.ssh; $r = $p.rsync
+  if ($s.exe -ne [IO.Path]::Combine($Here, 'rsync\usr\bin\ssh.exe')) { & $bad 'ssh.exe is not the installed copy' }
+  if ($s.config -ne [IO.Path]::Combine($Here, 'ssh\ssh_config')) { & $bad 'ssh.config is not the installed ssh_config' }
+  if ($s.user -isnot [string] -or $s.user -cnotmatch '^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}\z') { & $bad 'ssh.user' }
+  if ($s.host -isnot [string] -or $s.host -cnotmatch '^([A-Za-z0-9_][A-Za-z0-9._-]{0,252}|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(%[A-Za-z0-9_.-]+)?)\z') { & $bad 'ssh.host' }
+  if ($s.port -isnot [int] -or $s.port -lt 1 -or $s.port -gt 65535) { & $bad 'ssh.port' }
+  if ($s.path -isnot [string] -or -not $s.path.StartsWith('/') -or -not (Test-RsyncArg $s.path) -or ($s.path -split '/') -contains '..') { & $bad 'ssh.path' }
+  # Review H1: the -F file and the -e ssh.exe are this folder's, exactly as the planner makes them.
+  try { $want = Get-HelperSshPlan $Here $r.flavor $s } catch { & $bad 'ssh (no ssh_config can be written for this server)' }
+  $session = @($s.session)
+  if ($session.Count -ne 6 -or (@(for ($i = 0; $i -lt 6; $i++) { $session[$i] -is [string] -and $session[$i] -ceq $want.session[$i] }) -contains $false)) { & $bad 'ssh.session' }
+  $transport = @($s.rsyncTransport)
+  if ($transport.Count -ne 3 -or (@(for ($i = 0; $i -lt 3; $i++) { $transport[$i] -is [string] -and $transport[$i] -ceq $want.rsyncTransport[$i] }) -contains $false)) { & $bad 'ssh.rsyncTransport' }
+  if ($s.fingerprint -isnot [string] -or $s.fingerprint -cnotmatch '^SHA256:[A-Za-z0-9+/]{43}\z') { & $bad 'ssh.fingerprint' }
+  $files = @($s.files)
+  if ($files.Count -ne 2 -or $files[0].name -cne 'ssh/ssh_config' -or $files[1].name -cne 'ssh/known_hosts' -or @($files.Where({ $_.sha256 -cnotmatch '^[0-9a-f]{64}\z' })).Count -gt 0) { & $bad 'ssh.files' }
+  $rsyncHost = if ($s.host.Contains(':')) { "[$($s.host)]" } else { $s.host }
+  if ($r.incomingPrefix -cne "$($rsyncHost):$($s.path)/.shadow-slots/incoming/") { & $bad 'rsync.incomingPrefix is not the server ring' }
+  if ($r.linkDest -cne "--link-dest=$($s.path)/0") { & $bad 'rsync.linkDest is not the server ring' }
+}
+
+# toRsyncPath of src/core/windows/paths.ts for a drive path (the install folder is always one).
+function ConvertTo-RsyncPath([string]$Path, [string]$Flavor) {
+  $m = [regex]::Match($Path, '^([A-Za-z]):(\\.*)?\z')
+  if (-not $m.Success -or ($Flavor -cne 'cygwin' -and $Flavor -cne 'msys2')) { throw "$Path is not a drive path, or $Flavor no rsync flavor." }
+  $rest = $m.Groups[2].Value.Replace('\', '/')
+  if ($rest.EndsWith('/')) { $rest = $rest.Substring(0, $rest.Length - 1) }
+  $drive = $m.Groups[1].Value.ToLowerInvariant()
+  if ($Flavor -ceq 'cygwin') { "/cygdrive/$drive$rest" } else { "/$drive$rest" }
+}
+# sshConfigWord of src/core/windows/sshConfig.ts: a value ssh_config cannot carry literally is refused.
+function Format-SshConfigWord([string]$Value, [bool]$Tokens) {
+  if ($Value -eq '' -or $Value -match '[\x00-\x1f\x7f-\x9f]' -or $Value.Contains('"') -or $Value.Contains('\') -or $Value.Contains('${') -or $Value.StartsWith('-')) { throw 'A value cannot be written into ssh_config.' }
+  $literal = if ($Tokens) { $Value.Replace('%', '%%') } else { $Value }
+  # JavaScript's \s is .NET's without U+0085 (refused above) and with U+FEFF.
+  if ($literal -match '[\s\uFEFF''#=]') { '"' + $literal + '"' } else { $literal }
+}
+# rsyncShellWord of src/core/rsyncArgs.ts: one word of rsync's -e.
+function Format-RsyncShellWord([string]$Word) {
+  if ($Word -match '[\x00-\x1f\x7f]') { throw 'A word of rsync''s -e holds a control character.' }
+  if ($Word -ne '' -and $Word -notmatch "[ '`"]") { $Word } else { "'" + $Word.Replace("'", "''") + "'" }
+}
+# planHelperSsh of src/platform/windows/helperSsh.ts (helperSshConfig, helperSessionArgv,
+# helperRsyncShell), from the server's validated user, host and port and the install folder $Dir:
+# what ssh_config must hold byte for byte and how ssh must be started (review H1). Nothing the
+# planner wrote decides a path or an option; a config that differs is refused, so no
+# ProxyCommand, LocalCommand, KnownHostsCommand, PKCS11Provider or Include can run as SYSTEM.
+function Get-HelperSshPlan([string]$Dir, [string]$Flavor, $Ssh) {
+  $posix = { param($leaf) ConvertTo-RsyncPath ([IO.Path]::Combine($Dir, $leaf)) $Flavor }
+  $config = & $posix 'ssh\ssh_config'
+  $exe = & $posix 'rsync\usr\bin\ssh.exe'
+  $fixed = @('GlobalKnownHostsFile /dev/null', 'IdentitiesOnly yes', 'IdentityAgent none', 'BatchMode yes', 'StrictHostKeyChecking yes', 'UpdateHostKeys no', 'ProxyCommand none', 'ProxyJump none', 'ControlMaster no', 'PermitLocalCommand no', 'ForwardAgent no', 'ForwardX11 no', 'ClearAllForwardings yes', 'ServerAliveInterval 15', 'ServerAliveCountMax 4')
+  $lines = @('# Written by Shadow Slots for the elevated helper; installed by its installer, SHA-256 in profile.json.', "UserKnownHostsFile $(Format-SshConfigWord (& $posix 'ssh\known_hosts') $true)", $fixed[0], "IdentityFile $(Format-SshConfigWord (& $posix 'ssh\id_ed25519') $true)") + $fixed[1..($fixed.Count - 1)] + @("HostName $(Format-SshConfigWord $Ssh.host $true)", "Port $([int]$Ssh.port)", "User $(Format-SshConfigWord $Ssh.user $true)")
+  [ordered]@{
+    config = ($lines -join "`n") + "`n"
+    session = @('-F', $config, '-T', '--', [string]$Ssh.host, 'exec sh')
+    rsyncTransport = @('-e', (@($exe, '-F', $config, '-T').ForEach({ Format-RsyncShellWord $_ }) -join ' '), '-s')
+  }
+}
+# acceptHostKey of src/platform/windows/helperSsh.ts, as a check: known_hosts is exactly one line
+# "name keytype key" for this server, of a key type the helper accepts, whose blob names that type
+# and whose SHA-256 is the fingerprint accepted at Set Up. $null when it is, else what is wrong.
+function Get-KnownHostsProblem([string]$Text, $Ssh) {
+  $name = if ([int]$Ssh.port -eq 22) { [string]$Ssh.host } else { "[$($Ssh.host)]:$([int]$Ssh.port)" }
+  $m = [regex]::Match($Text, '^([^ \r\n]+) (ssh-ed25519|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|ssh-rsa) ([A-Za-z0-9+/]+={0,2})\n\z')
+  if (-not $m.Success) { return 'it is not one line "host keytype key"' }
+  if ($m.Groups[1].Value -cne $name) { return "it names another server than $name" }
+  $b64 = $m.Groups[3].Value
+  if ($b64.Length % 4 -ne 0) { return 'the key is not base64' }
+  $blob = [Convert]::FromBase64String($b64)
+  $type = $m.Groups[2].Value
+  $length = if ($blob.Length -ge 4) { ([int64]$blob[0] -shl 24) + ([int64]$blob[1] -shl 16) + ([int64]$blob[2] -shl 8) + [int64]$blob[3] } else { -1 }
+  if ($length -lt 0 -or $blob.Length -lt 4 + $length + 16 -or [Text.Encoding]::ASCII.GetString($blob, 4, [int]$length) -cne $type) { return "the key is not a valid $type key" }
+  $fingerprint = 'SHA256:' + [Convert]::ToBase64String([Security.Cryptography.SHA256]::Create().ComputeHash($blob)).TrimEnd([char]'=')
+  if ($fingerprint -cne [string]$Ssh.fingerprint) { return "its fingerprint is not the one accepted at Set Up ($($Ssh.fingerprint))" }
+  $null
+}
+
+# rsyncFstab of src/platform/windows/rsyncRuntime.ts (review 15b, finding 1): the copied runtime
+# reads its mount table from rsync\etc\fstab, so these bytes decide where every POSIX path of
+# rsync and ssh lands (the ssh.exe rsync runs, -F, --link-dest). Only this fixed text is installed
+# or run with; the planner's copy is never trusted.
+function Get-RsyncFstab([string]$Flavor) {
+  if ($Flavor -ceq 'cygwin') { $prefix = '/cygdrive' } elseif ($Flavor -ceq 'msys2') { $prefix = '/' } else { throw "$Flavor is no rsync flavor." }
+  "none $prefix cygdrive binary,posix=0,noacl,user 0 0`n"
+}
+# The runtime DLL of the copied rsync must be its flavor's (cygwin1.dll or msys-2.0.dll, never
+# both): the other runtime reads its own fstab rules and cygdrive prefix. $null when it is.
+function Get-RuntimeFlavorProblem([string]$Flavor, [string[]]$Names) {
+  if ($Flavor -ceq 'cygwin') { $want = 'rsync/usr/bin/cygwin1.dll'; $other = 'rsync/usr/bin/msys-2.0.dll' }
+  elseif ($Flavor -ceq 'msys2') { $want = 'rsync/usr/bin/msys-2.0.dll'; $other = 'rsync/usr/bin/cygwin1.dll' }
+  else { return "$Flavor is no rsync flavor" }
+  $lower = @(@($Names).ForEach({ ([string]$_).ToLowerInvariant() }))
+  if ($lower -cnotcontains $want) { return "rsync of flavor $Flavor is installed without $($want.Substring(14))" }
+  if ($lower -ccontains $other) { return "rsync of flavor $Flavor is installed with $($other.Substring(14))" }
+  $null
 }
 
 # rsyncArgProblem of src/core/windows/cmdline.ts.
@@ -300,12 +410,17 @@ function Get-RotationPlan($Entries, [int]$Capacity, [string]$NewId) {
   [ordered]@{ newId = $NewId; steps = @($steps); final = [ordered]@{ format = 1; entries = @($final) } }
 }
 
-function Assert-SlotId($Id) { if ($Id -isnot [string] -or $Id -cnotmatch '^[0-9A-Za-z][0-9A-Za-z_-]{0,80}$') { Stop-Helper 1 "The ring's metadata names an invalid slot id; repair it with the CLI (shadow-slots list)." } }
+function Assert-SlotId($Id) { if ($Id -isnot [string] -or $Id -cnotmatch '^[0-9A-Za-z][0-9A-Za-z_-]{0,80}\z') { Stop-Helper 1 "The ring's metadata names an invalid slot id; repair it with the CLI (shadow-slots list)." } }
+# parseRingState of src/core/ring.ts (review L8): a slot listed twice would label one folder with another's id.
+function Assert-RingUnique($Entries) {
+  $numbers = [Collections.Generic.HashSet[int]]::new(); $ids = [Collections.Generic.HashSet[string]]::new([StringComparer]::Ordinal)
+  foreach ($e in @($Entries)) { if (-not $numbers.Add([int]$e.number) -or -not $ids.Add([string]$e.id)) { Stop-Helper 1 "ring.json lists a slot twice; repair the ring with the CLI (shadow-slots list)." } }
+}
 function Assert-SlotNumber($N) { if ($N -isnot [int] -or $N -lt 0 -or $N -gt 999999) { Stop-Helper 1 "The ring's metadata names an invalid slot number; repair it with the CLI (shadow-slots list)." } }
 
-# Renames only: a rename acts on the entry itself and never follows it, and every folder above
-# the renamed ones is pinned.
-function Invoke-Rotation($Rotation) {
+# A journaled rotation is the user's (or the server account's) to write: every id, number and
+# step kind is checked before anything is renamed.
+function Assert-Rotation($Rotation) {
   Assert-SlotId $Rotation.newId
   foreach ($s in @($Rotation.steps)) {
     if ($s.kind -notin 'drop', 'move', 'promote') { Stop-Helper 1 'journal.json names an unknown rotation step.' }
@@ -314,6 +429,12 @@ function Invoke-Rotation($Rotation) {
     if ($s.kind -eq 'move') { Assert-SlotNumber $s.to }
   }
   foreach ($e in @($Rotation.final.entries)) { Assert-SlotNumber $e.number; Assert-SlotId $e.id }
+}
+
+# Renames only: a rename acts on the entry itself and never follows it, and every folder above
+# the renamed ones is pinned.
+function Invoke-Rotation($Rotation) {
+  Assert-Rotation $Rotation
   foreach ($s in @($Rotation.steps)) {
     switch ($s.kind) {
       'drop' { $from = [IO.Path]::Combine($P.target, [string]$s.from); $to = [IO.Path]::Combine($Trash, $s.id) }
@@ -420,18 +541,29 @@ function New-RsyncStart([string[]]$Argv) {
   $psi
 }
 
-function Invoke-Rsync([string[]]$Argv) {
+# Whether rsync may go on (review 15b, findings 2 and 4): checked before each read of its output
+# and on each second of silence, so a chatty rsync cannot hide a cancel or a lost connection. For a
+# ring on a server the session's shell holds the ring's lock; once the session has ended, the lock
+# is stale and another run may take the ring over, so this rsync (it has its own connection) is
+# ended at once, before it changes anything the next holder relies on.
+function Assert-RsyncMayGo($Proc) {
+  $lost = $Remote -and ($null -eq $Script:Session -or $Script:Session.HasExited)
+  if ($Script:Cancel.Length -gt 0 -or $lost) { & ([IO.Path]::Combine($System32, 'taskkill.exe')) /T /F /PID $Proc.Id | Microsoft.PowerShell.Core\Out-Null }
+  if ($lost) { $Script:ServerLock = $null; Stop-Helper 1 "The connection holding the ring's lock was lost; rsync was stopped and nothing was rotated. The next run resumes the copy ($Script:ServerName)." }
+  if ($Script:Cancel.Length -gt 0) { Stop-Helper 7 'The backup was cancelled.' }
+}
+
+function Invoke-Rsync([string[]]$Argv, [string]$ChangesFile) {
   $proc = [Diagnostics.Process]::Start((New-RsyncStart $Argv))
   $errTask = $proc.StandardError.ReadToEndAsync()
-  $changes = [IO.StreamWriter]::new([ShadowSlots.Native]::CreateNew([IO.Path]::Combine($Meta, "changes\$RunId.log")), $Utf8)
+  $changes = [IO.StreamWriter]::new([ShadowSlots.Native]::CreateNew($ChangesFile), $Utf8)
   $stats = [Text.StringBuilder]::new()
   $buf = [char[]]::new(65536); $pending = ''; $changed = 0; $items = 0
   try {
     while ($true) {
+      Assert-RsyncMayGo $proc
       $t = $proc.StandardOutput.ReadAsync($buf, 0, $buf.Length)
-      while (-not $t.Wait(1000)) {
-        if ($Script:Cancel.Length -gt 0) { & ([IO.Path]::Combine($System32, 'taskkill.exe')) /T /F /PID $proc.Id | Microsoft.PowerShell.Core\Out-Null; Stop-Helper 7 'The backup was cancelled.' }
-      }
+      while (-not $t.Wait(1000)) { Assert-RsyncMayGo $proc }
       if ($t.Result -eq 0) { break }
       $parts = @(($pending + [string]::new($buf, 0, $t.Result)) -split "[`r`n]")
       $pending = $parts[-1]
@@ -462,6 +594,39 @@ function Invoke-Rsync([string[]]$Argv) {
   @{ exitCode = $proc.ExitCode; stderr = $errTask.Result; counts = $counts }
 }
 
+# A new slot's manifest (src/core/manifest.ts), in progress; `$LinkDestId` '' when it is a full copy.
+function New-SlotManifest([string[]]$Argv, [string]$LinkDestId) {
+  $version = $null
+  try {
+    $vp = [Diagnostics.Process]::Start((New-RsyncStart @('--version')))
+    $first = $vp.StandardOutput.ReadLine(); [void]$vp.StandardOutput.ReadToEnd(); $vp.WaitForExit()
+    if ($first -match 'version\s+(\S+)') { $version = $Matches[1] }
+  } catch { }
+  [ordered]@{
+    format = 1; id = $RunId; state = 'in-progress'; profile = $P.name; source = $P.source; startedAt = $Script:State.startedAt; endedAt = $null
+    snapshot = [ordered]@{ method = 'vss'; id = $Script:ShadowId; warning = $null }
+    rsync = [ordered]@{ argv = @(@($P.rsync.exe) + @($Argv)); exitCode = $null; version = $version }
+    counts = $null; warnings = @($Script:State.warnings); changeLog = "changes/$RunId.log"; checksums = $null; adopted = $false
+    linkDest = $(if ($LinkDestId -ne '') { $LinkDestId } else { $null })
+  }
+}
+# rsync's outcome into the manifest, saved where the ring is (-Server: on the server): partial
+# (and the run stops: nothing is rotated) or complete (24, files vanished while copied, is complete).
+function Complete-SlotManifest($Manifest, $Result, [string]$File, [switch]$Server) {
+  $save = { if ($Server) { Write-ServerJson $File $Manifest } else { Write-Json $File $Manifest } }
+  $Manifest.rsync.exitCode = $Result.exitCode; $Manifest.counts = $Result.counts; $Manifest.endedAt = (Now)
+  # A server's rsync writes into this stderr too: no control character reaches the log (review L10).
+  if ($Result.stderr) { Log (@(($Result.stderr -split "`r?`n").ForEach({ Format-Name $_ })) -join "`r`n") }
+  if ($Result.exitCode -ne 0 -and $Result.exitCode -ne 24) {
+    $Manifest.state = 'partial'; $Manifest.warnings = @($Manifest.warnings) + "rsync exited with code $($Result.exitCode)"
+    & $save
+    Stop-Helper $(if ($Result.exitCode -eq 23) { 3 } else { 1 }) "rsync failed with exit code $($Result.exitCode): $(Format-Name ((@(($Result.stderr -split "`n").Where({ $_ })) | Microsoft.PowerShell.Utility\Select-Object -Last 3) -join ' '))"
+  }
+  if ($Result.exitCode -eq 24) { $Manifest.warnings = @($Manifest.warnings) + 'Some source files vanished while they were being copied.' }
+  $Manifest.state = 'complete'
+  & $save
+}
+
 # Link first, then the shadow, then its journal entry; safe to call twice.
 function Invoke-Release {
   if ($null -ne $Script:Link) { Remove-Link $Script:Link; $Script:Link = $null }
@@ -475,8 +640,478 @@ function Invoke-Release {
   }
 }
 
+# ---- A ring on a server over SSH (issue 15) ----
+# Everything the helper does on the server is one of these POSIX sh scripts: constant text, the
+# same bytes as HELPER_REMOTE_SCRIPTS of src/core/serverScripts.ts (a test compares them).
+# Values reach a script only as `set --` followed by words quoted by Quote-Sh, read as "$1"...
+$RemoteScripts = @{
+  hello = @'
+printf 'hello-%s\n' "$1"
+printf '%s\n' "$$" "$(uname -n)"
+s=$(cat /proc/$$/stat 2>/dev/null) && { s=${s##*) }; set -- $s; printf '%s\n' "${20}"; }
+exit 0
+'@
+  prepare = @'
+[ -d "$1" ] || exit 3
+cd -- "$1" || exit 4
+[ -w . ] || exit 5
+for d in .shadow-slots .shadow-slots/manifests .shadow-slots/changes .shadow-slots/sums .shadow-slots/logs .shadow-slots/incoming .shadow-slots/trash; do
+  if [ -L "$d" ]; then exit 7; fi
+  [ -d "$d" ] || mkdir -- "$d" || exit 6
+done
+for n in *; do
+  case $n in ''|*[!0-9]*|0?*) continue;; esac
+  [ -d "$n" ] && printf 'slot %s\n' "$n"
+done
+printf 'rsync %s\n' "$(rsync --version 2>/dev/null | head -n 1)"
+exit 0
+'@
+  lockPublish = @'
+d=$1.new-$$-$3
+if [ -e "$1" ]; then exit 17; fi
+printf '%s\n' "$2" > "$d" || { rm -f -- "$d"; exit 1; }
+sync -- "$d" 2>/dev/null
+ln -- "$d" "$1" 2>/dev/null; s=$?; rm -f -- "$d"
+if [ $s -ne 0 ] && [ -e "$1" ]; then exit 17; fi
+exit $s
+'@
+  lockRead = @'
+t=$(cat -- "$1" 2>/dev/null) || exit 3
+date -u '+now %Y %m %d %H %M %S'
+TZ=UTC0 rsync --list-only --no-h -l -D -- "$1" 2>/dev/null
+printf '@@lock\n%s' "$t"
+'@
+  processAlive = @'
+p=$1
+case $p in ''|*[!0-9]*) echo gone; exit 0;; esac
+if [ -d /proc/1 ]; then
+  s=$(cat /proc/$p/stat 2>/dev/null) || { echo gone; exit 0; }
+  s=${s##*) }; set -- $s; echo "alive ${20}"; exit 0
+fi
+if kill -0 $p 2>/dev/null; then echo alive; exit 0; fi
+case $(kill -0 $p 2>&1) in *ermi*) echo alive;; *) echo gone;; esac
+'@
+  lockAside = @'
+mv -f -- "$1" "$2" 2>/dev/null || exit 3
+cat -- "$2"
+'@
+  lockRestore = @'
+ln -- "$1" "$2" 2>/dev/null; s=$?; rm -f -- "$1"
+exit $s
+'@
+  unlock = @'
+if [ "$(cat -- "$1" 2>/dev/null)" = "$2" ]; then rm -f -- "$1"; fi
+exit 0
+'@
+  read = @'
+if [ ! -e "$1" ]; then exit 3; fi
+cat -- "$1"
+'@
+  write = @'
+t=$1.tmp-$$-$3
+printf '%s' "$2" > "$t" || { rm -f -- "$t"; exit 1; }
+sync -- "$t" 2>/dev/null
+mv -f -- "$t" "$1" || { rm -f -- "$t"; exit 1; }
+sync -- "${1%/*}" 2>/dev/null
+exit 0
+'@
+  append = @'
+printf '%s' "$2" >> "$1"
+'@
+  move = @'
+if [ -d "$2" ] && [ ! -L "$2" ]; then printf '%s: File exists\n' "$2" >&2; exit 1; fi
+mv -f -- "$1" "$2"
+'@
+  remove = @'
+rm -f -- "$@"
+'@
+  incoming = @'
+cd -- "$1" 2>/dev/null || exit 0
+for n in *; do
+  case $n in [0-9A-Za-z]*) ;; *) continue;; esac
+  case $n in *[!0-9A-Za-z_-]*) continue;; esac
+  [ -d "$n" ] && [ ! -L "$n" ] && printf '%s\n' "$n"
+done
+exit 0
+'@
+  rotate = @'
+while [ $# -ge 2 ]; do
+  if [ -e "$2" ] || [ -L "$2" ]; then :
+  elif [ -e "$1" ] || [ -L "$1" ]; then mv -- "$1" "$2" || exit 1
+  fi
+  shift 2
+done
+exit 0
+'@
+  purge = @'
+m=$1
+if [ -L "$m/trash" ]; then exit 0; fi
+cd -- "$m/trash" 2>/dev/null || exit 0
+for n in * .[!.]* ..?*; do
+  [ -e "$n" ] || [ -L "$n" ] || continue
+  if ! rm -rf -- "$n" 2>/dev/null; then
+    find "./$n" -type d ! -perm -700 -exec chmod u+rwx -- {} \; 2>/dev/null
+    rm -rf -- "$n" || { echo failed; continue; }
+  fi
+  rm -f -- "$m/manifests/$n.json" "$m/changes/$n.log" "$m/sums/$n.tsv" "$m/space/$n~"*
+  echo removed
+done
+exit 0
+'@
+}
+# parseRsyncVersion of src/core/rsyncVersion.ts: the first "rsync version x.y[.z]" in a text, or $null.
+function Get-RsyncVersion([string]$Text) {
+  $m = [regex]::Match($Text, 'rsync\s+version\s+v?([0-9]{1,4})\.([0-9]{1,4})(?:\.([0-9]{1,4}))?')
+  if (-not $m.Success) { return $null }
+  , [int[]]@([int]$m.Groups[1].Value, [int]$m.Groups[2].Value, $(if ($m.Groups[3].Success) { [int]$m.Groups[3].Value } else { 0 }))
+}
+# versionAtLeast of src/core/rsyncVersion.ts (negated).
+function Test-VersionBelow([int[]]$Version, [int[]]$Floor) {
+  for ($i = 0; $i -lt 3; $i++) { if ($Version[$i] -ne $Floor[$i]) { return $Version[$i] -lt $Floor[$i] } }
+  $false
+}
+# shQuote of src/core/posixQuote.ts: single quotes keep every byte literally in every POSIX shell.
+function Quote-Sh([string]$Value) {
+  if ($Value.Contains([string][char]0)) { throw 'A NUL character cannot be passed to a shell.' }
+  "'" + $Value.Replace("'", "'\''") + "'"
+}
+# helperRemoteScript: the values as $1..., then the constant body (a checkout with CRLF line ends
+# must not put a carriage return into the shell's lines).
+function Format-RemoteScript([string]$Name, [string[]]$Values) {
+  'set --' + (-join @(@($Values).ForEach({ ' ' + (Quote-Sh $_) }))) + "`n" + $RemoteScripts[$Name].Replace("`r`n", "`n")
+}
+# helperRemoteFrame: a subshell reading nothing of the session, then the marker and its status.
+function Format-RemoteFrame([string]$Script, [string]$Marker) {
+  "(`nexport LC_ALL=C`n$Script`n) </dev/null 2>&1`nprintf '\n%s %s\n' $Marker `$?`n"
+}
+# parseHelperReply: null until the marker line with the status arrived.
+function Read-RemoteReply([string]$Buffer, [string]$Marker) {
+  $frame = "`n$Marker "
+  $at = $Buffer.IndexOf($frame, [StringComparison]::Ordinal)
+  if ($at -lt 0) { return $null }
+  $end = $Buffer.IndexOf("`n", $at + $frame.Length, [StringComparison]::Ordinal)
+  if ($end -lt 0) { return $null }
+  $status = $Buffer.Substring($at + $frame.Length, $end - $at - $frame.Length)
+  if ($status -cnotmatch '^[0-9]{1,3}\z') { return $null }
+  [pscustomobject][ordered]@{ status = [int]$status; output = $Buffer.Substring(0, $at); rest = $Buffer.Substring($end + 1) }
+}
+# parseLockReply: the lock's age on the server's clock (null when unknown) and its text.
+function Read-LockReply([string]$Output) {
+  $split = $Output.IndexOf("@@lock`n", [StringComparison]::Ordinal)
+  $head = if ($split -lt 0) { $Output } else { $Output.Substring(0, $split) }
+  $utc = {
+    param($m)
+    if (-not $m.Success) { return $null }
+    try { [DateTime]::new([int]$m.Groups[1].Value, [int]$m.Groups[2].Value, [int]$m.Groups[3].Value, [int]$m.Groups[4].Value, [int]$m.Groups[5].Value, [int]$m.Groups[6].Value, [DateTimeKind]::Utc) } catch { $null }
+  }
+  $now = & $utc ([regex]::Match($head, '(?m)^now ([0-9]{4}) ([0-9]{2}) ([0-9]{2}) ([0-9]{2}) ([0-9]{2}) ([0-9]{2})$'))
+  $listed = & $utc ([regex]::Match($head, '(?m)^\S{10,}\s+[0-9,.]+ ([0-9]{4,})/([0-9]{2})/([0-9]{2}) ([0-9]{2}):([0-9]{2}):([0-9]{2}) '))
+  [pscustomobject][ordered]@{ age = $(if ($null -ne $now -and $null -ne $listed) { [int64]($now - $listed).TotalSeconds } else { $null }); text = $(if ($split -lt 0) { '' } else { $Output.Substring($split + 7) }) }
+}
+# helperRsyncArgv of src/core/windows/helperProfile.ts: after the exclude list, a server ring's
+# transport (the copied ssh with the helper's ssh_config, and -s), then the planned options.
+function Get-RsyncArgv($Stored, [string]$Id, [bool]$LinkDest) {
+  $argv = [Collections.Generic.List[string]]::new()
+  $argv.Add("--exclude-from=$($Stored.rsync.excludeFromPrefix)$Id.exclude")
+  $transport = @(if ($null -ne $Stored.PSObject.Properties['ssh']) { $Stored.ssh.rsyncTransport })
+  foreach ($o in $transport) { $argv.Add($o) }
+  foreach ($o in @($Stored.rsync.options)) { $argv.Add($o) }
+  if ($LinkDest) { $argv.Insert(1 + $transport.Count + $Stored.rsync.linkDestAt, $Stored.rsync.linkDest) }
+  # HELPER_SERVER_RSYNC_TIMEOUT_S (review 15b, finding 2): a server-side rsync whose peer is gone ends by itself.
+  if ($transport.Count -gt 0) { $argv.Add('--timeout=300') }
+  $argv.Add('--'); $argv.Add($Stored.rsync.snapshotPrefix + $Id + $Stored.rsync.snapshotSuffix); $argv.Add($Stored.rsync.incomingPrefix + $Id + '/')
+  , $argv.ToArray()
+}
+
+# The session: the copied ssh, the helper's own ssh_config (-F), known_hosts and key; one shell
+# on the server ("exec sh") that reads the scripts above from stdin. Its pid holds the ring's
+# lock, as the engine's connection does (src/platform/target/remoteLock.ts): it lives exactly as
+# long as the connection, so a helper killed or cut off leaves a lock the next run finds stale.
+function Open-ServerSession {
+  $psi = New-RsyncStart @($P.ssh.session)
+  $psi.FileName = $P.ssh.exe
+  $psi.RedirectStandardInput = $true
+  $Script:Session = [Diagnostics.Process]::Start($psi)
+  # .NET Framework may already have written a byte order mark (its stdin writer's preamble); a
+  # line of its own makes that one failed command name instead of a corrupt first script.
+  $Script:Session.StandardInput.BaseStream.Write([byte[]]@(10), 0, 1)
+  # ssh's own messages (host key, authentication) drain all along; read when the session ends.
+  $Script:SessionErr = $Script:Session.StandardError.ReadToEndAsync()
+  $Script:SessionOut = ''
+  $Script:Marker = [Guid]::NewGuid().ToString('N')
+  $hello = Invoke-Server 'hello' @($Script:Marker)
+  $greeting = "hello-$($Script:Marker)`n"
+  $lines = $hello.output.Substring($hello.output.LastIndexOf($greeting, [StringComparison]::Ordinal) + $greeting.Length).Split([char]"`n")
+  if ($lines.Count -lt 2 -or $lines[0] -cnotmatch '^[1-9][0-9]{0,9}\z') { Stop-Helper 1 "$Script:ServerName did not answer like a POSIX shell; the account's login shell must run commands (not a menu or a restricted shell such as rrsync)." }
+  $Script:ServerInfo = [ordered]@{ pid = [int64]$lines[0]; host = $lines[1]; start = $(if ($lines.Count -gt 2 -and $lines[2] -cmatch '^[0-9]{1,20}\z') { $lines[2] } else { $null }) }
+  Log "Connected to $Script:ServerName ($(Format-Name $Script:ServerInfo.host)); session shell $($Script:ServerInfo.pid)"
+}
+function Get-SessionLost {
+  $why = ''
+  if ($null -ne $Script:Session -and $Script:Session.WaitForExit(5000)) { $why = Format-Name ((@(($Script:SessionErr.Result -split "`r?`n").Where({ $_ })) | Microsoft.PowerShell.Utility\Select-Object -Last 3) -join ' ') }
+  $hint = if ($why -match 'Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED') { " The server's host key is not the one accepted at Set Up ($($P.ssh.fingerprint)); if the server's key really changed, run Set Up Elevated Helper again." }
+    elseif ($why -match 'Permission denied') { " Add the helper's public key (shown at Set Up) to ~/.ssh/authorized_keys of $($P.ssh.user) on $($P.ssh.host)." } else { '' }
+  "The connection to $Script:ServerName was lost or refused: $why.$hint"
+}
+$ServerReplySeconds = 3600
+$ServerPurgeSeconds = 43200
+$ServerReplyMaxChars = 16MB
+# Ends the session at once (cancel, deadline, flood): the lock's holder is gone with it, as after
+# a killed helper; the server's shell ends with the connection.
+function Stop-ServerSession {
+  $Script:ServerLock = $null
+  try { $Script:Session.Kill() } catch { }
+}
+# Review M7, and review 15b findings 3 and 4: checked before each read of the session and on each
+# second of silence, so a server that answers a little at a time cannot hold the helper either.
+# A cancel counts only while $Script:Cancellable: once this run's rotation is journaled the ring
+# is (or the next run makes it) rotated, so the run goes on to the end and says so.
+function Assert-ServerWait([string]$Name, [DateTime]$Deadline) {
+  if ($Script:Cancellable -and $null -ne $Script:Cancel -and $Script:Cancel.Length -gt 0) { Stop-ServerSession; Stop-Helper 7 'The backup was cancelled.' }
+  if ([DateTime]::UtcNow -gt $Deadline) { Stop-ServerSession; Stop-Helper 1 "$Script:ServerName did not finish $Name in time; the connection was closed. The next run repairs the ring." }
+}
+# Runs one script in the session; a status other than 0 or one of $Allowed stops the run.
+function Invoke-Server([string]$Name, [string[]]$Values, [int[]]$Allowed = @()) {
+  $bytes = $Utf8.GetBytes((Format-RemoteFrame (Format-RemoteScript $Name $Values) $Script:Marker))
+  try { $Script:Session.StandardInput.BaseStream.Write($bytes, 0, $bytes.Length); $Script:Session.StandardInput.BaseStream.Flush() } catch { Stop-Helper 1 (Get-SessionLost) }
+  $buf = [char[]]::new(65536)
+  # Review M7: a server that stalls or floods cannot hold the helper: the cancel request is
+  # honoured while waiting, each script has a deadline (purge deletes whole slots: longer), and a
+  # reply may not exceed 16 MB (the largest is a manifest or the journal).
+  $deadline = [DateTime]::UtcNow.AddSeconds($(if ($Name -eq 'purge') { $ServerPurgeSeconds } else { $ServerReplySeconds }))
+  while ($null -eq ($reply = Read-RemoteReply $Script:SessionOut $Script:Marker)) {
+    Assert-ServerWait $Name $deadline
+    $t = $Script:Session.StandardOutput.ReadAsync($buf, 0, $buf.Length)
+    while (-not $t.Wait(1000)) { Assert-ServerWait $Name $deadline }
+    if ($t.Result -eq 0) { Stop-Helper 1 (Get-SessionLost) }
+    if ($Script:SessionOut.Length + $t.Result -gt $ServerReplyMaxChars) { Stop-ServerSession; Stop-Helper 1 "$Script:ServerName answered $Name with more than 16 MB; the connection was closed." }
+    $Script:SessionOut += [string]::new($buf, 0, $t.Result)
+  }
+  $Script:SessionOut = $reply.rest
+  if ($reply.status -ne 0 -and $Allowed -notcontains $reply.status) {
+    Stop-Helper 1 "On $Script:ServerName, $Name failed (exit $($reply.status)): $(Format-Name ((@(($reply.output -split "`n").Where({ $_ })) | Microsoft.PowerShell.Utility\Select-Object -Last 3) -join ' '))"
+  }
+  $reply
+}
+# Files on the server belong to its account: parsed as untrusted JSON, never quoted in messages.
+function Read-ServerJson([string]$Path) {
+  $r = Invoke-Server 'read' @($Path) @(3)
+  if ($r.status -eq 3) { return $null }
+  try { Microsoft.PowerShell.Utility\ConvertFrom-Json -InputObject $r.output } catch { Stop-Helper 1 "$Path on $Script:ServerName is not valid JSON; repair the ring with the CLI (shadow-slots list --target ...)." }
+}
+function Write-ServerJson([string]$Path, $Value) {
+  [void](Invoke-Server 'write' @($Path, ((Microsoft.PowerShell.Utility\ConvertTo-Json -InputObject $Value -Depth 10) + "`n"), [Guid]::NewGuid().ToString('N').Substring(0, 8)))
+}
+function Get-ServerOwner([string]$Text) {
+  try { $o = Microsoft.PowerShell.Utility\ConvertFrom-Json -InputObject $Text } catch { return $null }
+  # A JSON number, as readRemoteOwner of the engine takes it (review L11: true is no pid, and such a lock is judged by its age).
+  if ($null -eq $o -or $o -isnot [pscustomobject] -or $null -eq $o.PSObject.Properties['pid'] -or $null -eq $o.PSObject.Properties['host'] -or $o.host -isnot [string]) { return $null }
+  if ($o.pid -isnot [int] -and $o.pid -isnot [int64] -and $o.pid -isnot [double] -and $o.pid -isnot [decimal]) { return $null }
+  $o
+}
+function Format-ServerOwner($Owner) {
+  $command = if ($null -ne $Owner.PSObject.Properties['command']) { Format-Name ([string]$Owner.command) } else { '?' }
+  "process $(Format-Name ([string]$Owner.pid)) on $(Format-Name $Owner.host) ($command)"
+}
+# Whether the server still runs the lock's holder: readRemoteOwner + remoteProcessRuns.
+function Test-ServerLockLive($Owner, [int64]$Age) {
+  if ($null -eq $Owner) { return $Age -lt 30 }
+  if ($Owner.host -cne $Script:ServerInfo.host) { return $true }
+  if ($Owner.pid -isnot [int] -and $Owner.pid -isnot [int64] -or $Owner.pid -le 0) { return $false }
+  $state = (Invoke-Server 'processAlive' @([string]$Owner.pid)).output.Trim().Split([char]' ')
+  if ($state[0] -cne 'alive') { return $false }
+  $start = if ($null -ne $Owner.PSObject.Properties['pidStart']) { $Owner.pidStart } else { $null }
+  -not ($null -ne $start -and $state.Count -gt 1 -and [string]$state[1] -cne [string]$start)
+}
+# acquireRemoteLock: publish a complete lock by link(2); a stale one (its holder gone) is set
+# aside, checked to be the one judged, and removed.
+function Lock-ServerRing {
+  $text = Microsoft.PowerShell.Utility\ConvertTo-Json -Compress -InputObject ([ordered]@{ pid = $Script:ServerInfo.pid; host = $Script:ServerInfo.host; pidStart = $Script:ServerInfo.start; command = "windows-helper from $([Net.Dns]::GetHostName()) (pid $PID)"; startedAt = $Script:State.startedAt })
+  for ($attempt = 0; $attempt -lt 3; $attempt++) {
+    $r = Invoke-Server 'lockPublish' @($Srv.lock, $text, [Guid]::NewGuid().ToString('N').Substring(0, 6)) @(17)
+    if ($r.status -eq 0) { $Script:ServerLock = $text; return }
+    $read = Invoke-Server 'lockRead' @($Srv.lock) @(3)
+    if ($read.status -eq 3) { continue }
+    $reply = Read-LockReply $read.output
+    $owner = Get-ServerOwner $reply.text
+    $age = if ($null -eq $reply.age) { [int64]::MaxValue } else { $reply.age }
+    if (Test-ServerLockLive $owner $age) {
+      Stop-Helper 4 "Another backup of this ring is running: $(if ($null -eq $owner) { 'a lock being written' } else { Format-ServerOwner $owner }) (the lock on $Script:ServerName)."
+    }
+    $aside = "$($Srv.lock).stale-$($Script:ServerInfo.pid)-$([Guid]::NewGuid().ToString('N').Substring(0, 6))"
+    $moved = Invoke-Server 'lockAside' @($Srv.lock, $aside) @(3)
+    if ($moved.status -eq 3) { continue }
+    $movedOwner = Get-ServerOwner $moved.output
+    if ($null -ne $movedOwner -and ($null -eq $owner -or [string]$movedOwner.pid -cne [string]$owner.pid -or [string]$movedOwner.startedAt -cne [string]$owner.startedAt)) {
+      [void](Invoke-Server 'lockRestore' @($aside, $Srv.lock) @(1)); continue
+    }
+    [void](Invoke-Server 'remove' @($aside))
+    Log "Took over a stale lock on $Script:ServerName"
+  }
+  Stop-Helper 4 "Could not take the ring's lock on $Script:ServerName; another run keeps taking it."
+}
+function Close-ServerSession {
+  if ($null -ne $Script:ServerLock) { try { [void](Invoke-Server 'unlock' @($Srv.lock, $Script:ServerLock)) } catch { Log "Unlocking on the server failed: $($_.Exception.Message)" }; $Script:ServerLock = $null }
+  try { $Script:Session.StandardInput.Close() } catch { }
+  if (-not $Script:Session.WaitForExit(10000)) { try { $Script:Session.Kill() } catch { } }
+  $Script:Session.Dispose(); $Script:Session = $null
+}
+# The ring's paths on the server, joined as the engine's posix.join joins them.
+function Get-ServerPaths([string]$Ring) {
+  $m = "$Ring/.shadow-slots"
+  [ordered]@{ target = $Ring; root = $Ring; meta = $m; ringFile = "$m/ring.json"; journal = "$m/journal.json"; lock = "$m/lock"; manifests = "$m/manifests"; changes = "$m/changes"; incoming = "$m/incoming"; trash = "$m/trash" }
+}
+# A journaled rotation, rolled forward on the server (RingStore.repair/rotate): steps by which
+# paths exist, then ring.json, then the journal without it. Values read back are validated first.
+function Invoke-ServerRotation($Rotation, $Journal) {
+  Assert-Rotation $Rotation
+  $final = [ordered]@{ format = 1; entries = @(foreach ($e in @($Rotation.final.entries)) { [ordered]@{ number = [int]$e.number; id = [string]$e.id } }) }
+  $deletion = $null -ne $Rotation.PSObject.Properties['kind'] -and $Rotation.kind -eq 'delete'
+  if (-not $deletion) {
+    $manifestFile = "$($Srv.manifests)/$($Rotation.newId).json"
+    $m = Read-ServerJson $manifestFile
+    if ($null -ne $m -and $null -ne $m.PSObject.Properties['state'] -and $m.state -ne 'complete') { $m.state = 'complete'; Write-ServerJson $manifestFile $m }
+  }
+  $pairs = [Collections.Generic.List[string]]::new()
+  foreach ($s in @($Rotation.steps)) {
+    switch ($s.kind) {
+      'drop' { $pairs.Add("$($Srv.root)/$([int]$s.from)"); $pairs.Add("$($Srv.trash)/$($s.id)") }
+      'move' { $pairs.Add("$($Srv.root)/$([int]$s.from)"); $pairs.Add("$($Srv.root)/$([int]$s.to)") }
+      'promote' { $pairs.Add("$($Srv.incoming)/$($s.id)"); $pairs.Add("$($Srv.root)/0") }
+    }
+  }
+  [void](Invoke-Server 'rotate' $pairs.ToArray())
+  Write-ServerJson $Srv.ringFile $final
+  $Journal.rotation = $null
+  Write-ServerJson $Srv.journal $Journal
+}
+
+# Connect, lock, repair and read the ring on the server: what the local path does with the pinned
+# target folder. Sets $Script:ServerEntries and $Script:ServerLinkDest.
+function Initialize-ServerRing {
+  foreach ($f in @($P.ssh.files)) {
+    if ((Get-Sha256 ([IO.Path]::Combine($Here, $f.name.Replace('/', '\')))) -ne $f.sha256) { Stop-Helper 2 "$($f.name) differs from what was installed; run Set Up Elevated Helper again." }
+  }
+  # Review H1: the hashes above are the planner's; the bytes must also be what this script makes
+  # of the checked user, host and port, and known_hosts the one accepted key.
+  $want = Get-HelperSshPlan $Here $P.rsync.flavor $P.ssh
+  $config = [IO.File]::ReadAllBytes([IO.Path]::Combine($Here, 'ssh\ssh_config'))
+  if ([Convert]::ToBase64String($config) -cne [Convert]::ToBase64String($Utf8.GetBytes($want.config))) { Stop-Helper 2 "ssh\ssh_config is not the helper's own configuration for $Script:ServerName; run Set Up Elevated Helper again." }
+  $known = Get-KnownHostsProblem ($Utf8.GetString([IO.File]::ReadAllBytes([IO.Path]::Combine($Here, 'ssh\known_hosts')))) $P.ssh
+  if ($null -ne $known) { Stop-Helper 2 "ssh\known_hosts is not as Set Up accepted it: $known; run Set Up Elevated Helper again." }
+  $sshDir = [IO.Path]::Combine($Here, 'ssh')
+  if (-not (Test-AdminOnly $sshDir) -or -not [IO.File]::Exists([IO.Path]::Combine($sshDir, 'id_ed25519'))) { Stop-Helper 2 "$sshDir or the helper's key in it is not as installed; run Set Up Elevated Helper again." }
+  # Review H2: this rsync runs as SYSTEM and speaks rsync's protocol with a server the requester
+  # chose; before 3.4.0 a server can overflow its heap (CVE-2024-12084) or read its memory
+  # (CVE-2024-12085). HELPER_SSH_MIN_RSYNC of src/core/rsyncVersion.ts.
+  $vp = [Diagnostics.Process]::Start((New-RsyncStart @('--version')))
+  $versionLine = $vp.StandardOutput.ReadLine(); [void]$vp.StandardOutput.ReadToEnd(); $vp.WaitForExit()
+  $localRsync = Get-RsyncVersion ([string]$versionLine)
+  if ($null -eq $localRsync -or (Test-VersionBelow $localRsync @(3, 4, 0))) {
+    Stop-Helper 2 "The installed rsync is $(if ($null -eq $localRsync) { 'of an unknown version' } else { $localRsync -join '.' }); a ring on a server needs rsync 3.4.0 or later (CVE-2024-12084, CVE-2024-12085). Update rsync, then run Set Up Elevated Helper again."
+  }
+  Set-State 'connect' "Connecting to $Script:ServerName" -Force
+  Open-ServerSession
+  $prep = Invoke-Server 'prepare' @($Srv.target) @(3, 4, 5, 6, 7)
+  $ringName = Format-Name $Srv.target
+  switch ($prep.status) {
+    3 { Stop-Helper 1 "The target folder $ringName does not exist on $Script:ServerName. Create it there (the helper never creates it, so a backup cannot fill the wrong disk), or mount the backup disk." }
+    { $_ -in 4, 5, 6 } { Stop-Helper 1 "$($P.ssh.user) cannot write to $ringName on $Script:ServerName (exit $($prep.status)); check the folder's permissions there." }
+    7 { Stop-Helper 1 "A folder in $ringName/.shadow-slots on $Script:ServerName is a symbolic link; the helper writes and deletes only in real folders there. Replace the link with a folder." }
+  }
+  # Review L11: what the message says is what is checked (MIN_RSYNC_VERSION of the engine).
+  $serverRsync = Get-RsyncVersion $prep.output
+  if ($null -eq $serverRsync) { Stop-Helper 1 "rsync is not installed on $Script:ServerName (the server needs sshd, a POSIX sh and rsync 3.1 or later)." }
+  if (Test-VersionBelow $serverRsync @(3, 1, 0)) { Stop-Helper 1 "$Script:ServerName has rsync $($serverRsync -join '.'); the server needs rsync 3.1 or later." }
+  $present = @(foreach ($l in $prep.output.Split([char]"`n")) { if ($l -cmatch '^slot (0|[1-9][0-9]{0,5})\z') { [int]$Matches[1] } })
+
+  Set-State 'lock' 'Taking the ring lock' -Force
+  Lock-ServerRing
+
+  # Repair, as the engine does first: a journaled rotation is rolled forward.
+  Set-State 'repair' 'Checking for an interrupted run' -Force
+  $Script:ServerJournal = Read-ServerJson $Srv.journal
+  if ($null -eq $Script:ServerJournal) { $Script:ServerJournal = [pscustomobject][ordered]@{ format = 1; rotation = $null; snapshots = @() } }
+  if ($Script:ServerJournal.format -ne 1 -or $null -eq $Script:ServerJournal.PSObject.Properties['rotation']) { Stop-Helper 1 'journal.json on the server has an unknown format.' }
+  if ($null -ne $Script:ServerJournal.rotation) {
+    Log 'Completing an interrupted rotation on the server'
+    Invoke-ServerRotation $Script:ServerJournal.rotation $Script:ServerJournal
+    $prep = Invoke-Server 'prepare' @($Srv.target)
+    $present = @(foreach ($l in $prep.output.Split([char]"`n")) { if ($l -cmatch '^slot (0|[1-9][0-9]{0,5})\z') { [int]$Matches[1] } })
+  }
+  # Like the engine: resume the newest unfinished copy under this run's id, discard older ones.
+  # Ordinal, newest first, as the engine and test/helpers/helperServerRun.ts sort (Sort-Object compares by culture: review M6).
+  $left = [string[]]@(@((Invoke-Server 'incoming' @($Srv.incoming)).output.Split([char]"`n")).Where({ $_ -cmatch '^[0-9A-Za-z][0-9A-Za-z_-]{0,80}\z' }))
+  [Array]::Sort($left, [StringComparer]::Ordinal); [Array]::Reverse($left)
+  for ($i = 0; $i -lt $left.Count; $i++) {
+    if ($i -eq 0) {
+      Log "Resuming the unfinished slot $($left[$i]) on the server"
+      [void](Invoke-Server 'move' @("$($Srv.incoming)/$($left[$i])", "$($Srv.incoming)/$RunId"))
+      [void](Invoke-Server 'remove' @("$($Srv.manifests)/$($left[$i]).json", "$($Srv.changes)/$($left[$i]).log"))
+    } else {
+      Log "Discarding $($left[$i]) on the server"
+      [void](Invoke-Server 'move' @("$($Srv.incoming)/$($left[$i])", "$($Srv.trash)/$($left[$i])"))
+    }
+  }
+
+  $ring = Read-ServerJson $Srv.ringFile
+  if ($null -eq $ring) {
+    if ($present.Count -gt 0) { Stop-Helper 1 "The target on $Script:ServerName holds numbered slot folders but no .shadow-slots/ring.json. Run one backup with snapshot method ""none"" (the engine adopts the ring), then use the helper." }
+    $entries = @()
+  } else {
+    if ($ring.format -ne 1) { Stop-Helper 1 'ring.json on the server has an unknown format.' }
+    $entries = @(foreach ($e in @($ring.entries)) { Assert-SlotNumber $e.number; Assert-SlotId $e.id; [pscustomobject][ordered]@{ number = [int]$e.number; id = [string]$e.id } })
+    Assert-RingUnique $entries
+    $foreign = @($present.Where({ $entries.number -notcontains $_ }))
+    if ($foreign.Count -gt 0) { Stop-Helper 1 "The target on $Script:ServerName holds folder(s) named $($foreign -join ', ') that are not slots of this ring; a backup would rotate or delete them. Move them out of the target folder. Nothing was changed." }
+    # A slot whose folder is gone is left out, as the engine's readState does.
+    $entries = @($entries.Where({ $present -contains $_.number }))
+  }
+  $Script:ServerEntries = $entries
+  # Slot 0 on the server is linked against whoever made it: the server's files are its account's
+  # either way, and nothing of them comes back to this computer.
+  $Script:ServerLinkDest = @($entries.Where({ $_.number -eq 0 })).Count -gt 0
+}
+
+# Copy into the server's incoming folder through the copied ssh, then rotate there (journaled
+# first), release the shadow, and delete the dropped slots.
+function Copy-ToServer {
+  $argv = Get-RsyncArgv $P $RunId $Script:ServerLinkDest
+  $manifestFile = "$($Srv.manifests)/$RunId.json"
+  $manifest = New-SlotManifest $argv $(if ($Script:ServerLinkDest) { [string]@($Script:ServerEntries.Where({ $_.number -eq 0 }))[0].id } else { '' })
+  Write-ServerJson $manifestFile $manifest
+  Set-State 'copy' "Copying from the shadow copy to $Script:ServerName" -Force
+  Log ('rsync ' + (@(@($argv).ForEach({ Quote-Arg $_ })) -join ' '))
+  $Script:LocalChanges = [IO.Path]::Combine($Tmp, "$RunId.changes")
+  $result = Invoke-Rsync @($argv) $Script:LocalChanges
+  # The change log goes to the server in pieces cut at line ends.
+  $log = [IO.File]::ReadAllText($Script:LocalChanges, $Utf8)
+  for ($at = 0; $at -lt $log.Length; ) {
+    $end = if ($log.Length - $at -le 262144) { $log.Length } else { $log.LastIndexOf([char]10, $at + 262143) + 1 }
+    if ($end -le $at) { $end = [Math]::Min($log.Length, $at + 262144) }
+    [void](Invoke-Server 'append' @("$($Srv.changes)/$RunId.log", $log.Substring($at, $end - $at)))
+    $at = $end
+  }
+  Complete-SlotManifest $manifest $result $manifestFile -Server
+
+  Set-State 'rotate' 'Rotating the ring' -Force
+  $rotation = Get-RotationPlan $Script:ServerEntries $P.slots $RunId
+  $rotation.startedAt = (Now)
+  $Script:ServerJournal.rotation = $rotation
+  # Review 15b, finding 3: from the journal write on, the ring is rotated whatever happens; a
+  # cancel no longer stops the run (deadline and reply cap still hold).
+  $Script:Cancellable = $false
+  Write-ServerJson $Srv.journal $Script:ServerJournal
+  Invoke-ServerRotation ([pscustomobject]$rotation) $Script:ServerJournal
+  Set-State 'release' 'Releasing the shadow copy' -Force
+  Invoke-Release
+  Set-State 'finalize' 'Removing the oldest slot' -Force
+  $purged = (Invoke-Server 'purge' @($Srv.meta)).output
+  if ($purged -cmatch '(?m)^failed$') { Log "Some dropped slots on $Script:ServerName could not be deleted; the next run tries again." }
+}
+
 $exit = 0
-$P = $null; $lockHeld = $false; $Script:Cancel = $null; $Script:Journal = $null; $Script:ShadowId = $null; $Script:Link = $null; $Script:TargetHasAcls = $true
+$P = $null; $Remote = $false; $Srv = $null; $Script:Session = $null; $Script:ServerLock = $null; $Script:LocalChanges = $null; $lockHeld = $false; $Script:Cancel = $null; $Script:Cancellable = $true; $Script:Journal = $null; $Script:ShadowId = $null; $Script:Link = $null; $Script:TargetHasAcls = $true
 $excludeFile = $null
 try {
   if (-not [Environment]::Is64BitProcess) { Stop-Helper 6 $HelperExitMessages[6] }
@@ -489,9 +1124,21 @@ try {
   }
   try { $P = Read-Json ([IO.Path]::Combine($Here, 'profile.json')); Assert-Profile $P }
   catch { Stop-Helper 2 $(if ($_.Exception.Data.Contains('exit')) { $_.Exception.Message } else { "$($HelperExitMessages[2]) ($($_.Exception.Message))" }) }
+  # Review 15b, finding 1: before any process starts (csc of Add-Type included), the runtime's
+  # mount table must be the fixed text for its flavor and the runtime DLL that flavor's, for local
+  # rings as for server rings. The folder was checked above; nothing else can write it.
+  $fstab = [IO.Path]::Combine($Here, 'rsync\etc\fstab')
+  if (-not [IO.File]::Exists($fstab) -or [Convert]::ToBase64String([IO.File]::ReadAllBytes($fstab)) -cne [Convert]::ToBase64String($Utf8.GetBytes((Get-RsyncFstab $P.rsync.flavor)))) { Stop-Helper 2 "rsync\etc\fstab is not the fixed mount table of $($P.rsync.flavor) rsync; run Set Up Elevated Helper again." }
+  $runtimeProblem = Get-RuntimeFlavorProblem $P.rsync.flavor @(@($P.rsync.files).ForEach({ $_.name }))
+  if ($null -ne $runtimeProblem) { Stop-Helper 2 "The installed rsync does not match its flavor: $runtimeProblem; run Set Up Elevated Helper again." }
+  $Remote = $null -ne $P.PSObject.Properties['ssh']
   $Script:LogFile = [IO.Path]::Combine($P.stateDir, 'helper.log')
   [IO.File]::WriteAllText($Script:LogFile, '', $Utf8)
   Microsoft.PowerShell.Utility\Add-Type -TypeDefinition ([IO.File]::ReadAllText($NativeSource, $Utf8)) -Language CSharp
+  # Review H3: rsync, its ssh and the session's ssh end with this process however it ends (a
+  # kill-on-close job; docs/windows.md, "Copies that outlive the helper"), so no copy can write into
+  # a ring after its lock is found stale. Before any process is started.
+  [ShadowSlots.ProcessJob]::KillChildrenWithThisProcess()
   # Again, through handles and the raw DACL; then the privileges rsync enables for itself, so the
   # helper sees what rsync will see (review H3).
   foreach ($d in [IO.Path]::GetDirectoryName($Here), $Here, $Tmp) {
@@ -508,6 +1155,12 @@ try {
   foreach ($f in @($P.rsync.files)) {
     if ((Get-Sha256 ([IO.Path]::Combine($Here, $f.name.Replace('/', '\')))) -ne $f.sha256) { Stop-Helper 2 "$($f.name) differs from what was installed; run Set Up Elevated Helper again." }
   }
+  if ($Remote) {
+    # A ring on a server: connect, lock, repair and read it there (Initialize-ServerRing).
+    $Script:ServerName = "$($P.ssh.user)@$($P.ssh.host)"
+    $Srv = Get-ServerPaths $P.ssh.path
+    Initialize-ServerRing
+  } else {
   if (-not [IO.Directory]::Exists($P.target)) { Stop-Helper 1 "The target folder $($P.target) does not exist. Connect the backup disk." }
   if ($P.target.StartsWith('\\')) { Assert-RemoteTarget $P.target }
 
@@ -579,6 +1232,7 @@ try {
     if ($ring.format -ne 1) { Stop-Helper 1 'ring.json has an unknown format.' }
     $entries = @($ring.entries)
     foreach ($e in $entries) { Assert-SlotNumber $e.number; Assert-SlotId $e.id }
+    Assert-RingUnique $entries
   } else {
     $entries = @()
     if (@([IO.DirectoryInfo]::new($P.target).GetDirectories().Where({ $_.Name -match '^(0|[1-9][0-9]{0,5})$' })).Count -gt 0) {
@@ -595,6 +1249,7 @@ try {
     if ($null -ne $slot0Pin -and -not (Test-HelperMade $slot0Dir)) { Log 'Slot 0 was not made by the helper: this slot is a full copy.'; Remove-Pin $slot0Pin; $slot0Pin = $null }
   }
   $linkDest = $null -ne $slot0Pin
+  }
 
   # Snapshot: flush; record the intent; create; record the ID at once; expose it through a link.
   Set-State 'snapshot' 'Creating a shadow copy' -Force
@@ -617,8 +1272,11 @@ try {
     [Threading.Thread]::Sleep(10000)
   }
   $Script:Link = [IO.Path]::Combine($P.linkDir, $RunId)
-  $Script:Journal.snapshots = @(@($Script:Journal.snapshots) + [pscustomobject][ordered]@{ method = 'vss'; id = $Script:ShadowId; path = $Script:Link; createdAt = (Now); pid = $PID })
-  Write-Json $JournalFile $Script:Journal
+  # A server's journal never names this computer's shadow: shadows.json above is the record.
+  if (-not $Remote) {
+    $Script:Journal.snapshots = @(@($Script:Journal.snapshots) + [pscustomobject][ordered]@{ method = 'vss'; id = $Script:ShadowId; path = $Script:Link; createdAt = (Now); pid = $PID })
+    Write-Json $JournalFile $Script:Journal
+  }
   $device = [string]@((Get-Shadows).Where({ $_.ID -eq $Script:ShadowId }))[0].DeviceObject
   if ($device -notmatch '^\\\\\?\\GLOBALROOT\\Device\\HarddiskVolumeShadowCopy\d+$') { Stop-Helper 5 "The new shadow copy $Script:ShadowId has no device path." }
   [ShadowSlots.Native]::LinkDirectory($Script:Link, $device + '\')
@@ -646,44 +1304,20 @@ try {
     Log "Not following: $($redirections -join ', ')"
   }
 
+  if ($Remote) { Copy-ToServer } else {
   # Copy into the in-progress slot: a folder only administrators can change, held open.
-  $argv = [Collections.Generic.List[string]]::new()
-  $argv.Add("--exclude-from=$($P.rsync.excludeFromPrefix)$RunId.exclude")
-  foreach ($o in @($P.rsync.options)) { $argv.Add($o) }
-  if ($linkDest) { $argv.Insert(1 + $P.rsync.linkDestAt, $P.rsync.linkDest) }
-  $argv.Add('--'); $argv.Add($P.rsync.snapshotPrefix + $RunId + $P.rsync.snapshotSuffix); $argv.Add($P.rsync.incomingPrefix + $RunId + '/')
-  $version = $null
-  try {
-    $vp = [Diagnostics.Process]::Start((New-RsyncStart @('--version')))
-    $first = $vp.StandardOutput.ReadLine(); [void]$vp.StandardOutput.ReadToEnd(); $vp.WaitForExit()
-    if ($first -match 'version\s+(\S+)') { $version = $Matches[1] }
-  } catch { }
+  $argv = Get-RsyncArgv $P $RunId $linkDest
   $slotDir = [IO.Path]::Combine($Incoming, $RunId)
   New-SlotDir $slotDir
   $slotPin = Add-Pin $slotDir
   if (-not (Test-HelperMade $slotDir)) { Stop-Helper 1 "$slotDir was not made by the helper (something else created it first); remove it and run the backup again." }
   $manifestFile = [IO.Path]::Combine($Meta, "manifests\$RunId.json")
-  $manifest = [ordered]@{
-    format = 1; id = $RunId; state = 'in-progress'; profile = $P.name; source = $P.source; startedAt = $Script:State.startedAt; endedAt = $null
-    snapshot = [ordered]@{ method = 'vss'; id = $Script:ShadowId; warning = $null }
-    rsync = [ordered]@{ argv = @(@($P.rsync.exe) + @($argv)); exitCode = $null; version = $version }
-    counts = $null; warnings = @($Script:State.warnings); changeLog = "changes/$RunId.log"; checksums = $null; adopted = $false
-    linkDest = $(if ($linkDest) { [string]$slot0[0].id } else { $null })
-  }
+  $manifest = New-SlotManifest $argv $(if ($linkDest) { [string]$slot0[0].id } else { '' })
   Write-Json $manifestFile $manifest
   Set-State 'copy' 'Copying from the shadow copy' -Force
   Log ('rsync ' + (@(@($argv).ForEach({ Quote-Arg $_ })) -join ' '))
-  $result = Invoke-Rsync @($argv)
-  $manifest.rsync.exitCode = $result.exitCode; $manifest.counts = $result.counts; $manifest.endedAt = (Now)
-  if ($result.stderr) { Log $result.stderr }
-  if ($result.exitCode -ne 0 -and $result.exitCode -ne 24) {
-    $manifest.state = 'partial'; $manifest.warnings = @($manifest.warnings) + "rsync exited with code $($result.exitCode)"
-    Write-Json $manifestFile $manifest
-    Stop-Helper $(if ($result.exitCode -eq 23) { 3 } else { 1 }) "rsync failed with exit code $($result.exitCode): $((@(($result.stderr -split "`n").Where({ $_ })) | Microsoft.PowerShell.Utility\Select-Object -Last 3) -join ' ')"
-  }
-  if ($result.exitCode -eq 24) { $manifest.warnings = @($manifest.warnings) + 'Some source files vanished while they were being copied.' }
-  $manifest.state = 'complete'
-  Write-Json $manifestFile $manifest
+  $result = Invoke-Rsync @($argv) ([IO.Path]::Combine($Meta, "changes\$RunId.log"))
+  Complete-SlotManifest $manifest $result $manifestFile
 
   # Rotate: journal the whole plan first, so a crash is rolled forward by the next run. The
   # folders that move are let go first (the helper's own hold would stop the rename).
@@ -704,6 +1338,7 @@ try {
       else { [void](Remove-Tree $d.FullName) }
     } catch { Log "Could not delete $($d.FullName): $($_.Exception.Message)" }
   }
+  }
   $Script:State.status = 'complete'
 } catch {
   $exit = if ($_.Exception.Data.Contains('exit')) { [int]$_.Exception.Data['exit'] } else { 1 }
@@ -713,6 +1348,8 @@ try {
 } finally {
   try { Invoke-Release } catch { Log "Releasing the shadow copy failed: $($_.Exception.Message)"; if ($exit -eq 0) { $exit = 1; $Script:State.status = 'failed'; $Script:State.error = $_.Exception.Message } }
   if ($lockHeld) { try { [ShadowSlots.Native]::DeleteName($LockFile) } catch { } }
+  if ($null -ne $Script:Session) { try { Close-ServerSession } catch { Log "Closing the connection failed: $($_.Exception.Message)" } }
+  if ($null -ne $Script:LocalChanges) { try { [IO.File]::Delete($Script:LocalChanges) } catch { } }
   if ($null -ne $Script:Cancel) { $Script:Cancel.Dispose() }
   if ($null -ne $excludeFile) { try { [IO.File]::Delete($excludeFile) } catch { } }
   foreach ($pin in @($Script:Pins)) { $pin.Dispose() }

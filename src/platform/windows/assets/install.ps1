@@ -36,6 +36,7 @@ $ShareReadWrite = [uint32]3
 $Script:Cleanup = $null
 $Script:Work = $null
 $Staging = $null
+$planned = $null
 # A failed install removes what it made: never a half-installed helper.
 function Fail([int]$Code, [string]$Message) {
   [Console]::Error.WriteLine($Message)
@@ -150,6 +151,16 @@ function New-TaskKey {
   $info.WorkingDirectory = $dir
   $info.UseShellExecute = $false
   $info.RedirectStandardInput = $true
+  # As helper.ps1's New-RsyncStart (review 15b, finding 8): Cygwin and MSYS2 read CYGWIN,
+  # LD_PRELOAD and more, so nothing of the elevated account's environment reaches ssh-keygen.
+  $info.EnvironmentVariables.Clear()
+  $info.EnvironmentVariables['SystemRoot'] = [Environment]::GetFolderPath([Environment+SpecialFolder]::Windows)
+  $info.EnvironmentVariables['PATH'] = [IO.Path]::GetDirectoryName($exe) + ';' + $System32
+  $info.EnvironmentVariables['TEMP'] = $Script:Work
+  $info.EnvironmentVariables['TMP'] = $Script:Work
+  $info.EnvironmentVariables['LANG'] = 'C.UTF-8'
+  $info.EnvironmentVariables['CYGWIN'] = 'noglob'
+  $info.EnvironmentVariables['MSYS'] = 'noglob'
   $p = [Diagnostics.Process]::Start($info)
   $p.StandardInput.Close()
   $p.WaitForExit()
@@ -238,6 +249,127 @@ if ($Mode -eq 'install') {
   }
 }
 
+# Review H1, a ring on a server: the ssh section of profile.json, ssh_config's bytes and the
+# known_hosts line are checked with helper.ps1's own functions (the copies below are the same
+# text: test/unit/windows/helperScript.test.ts), so a plan whose ssh_config would run a command as
+# SYSTEM (ProxyCommand, LocalCommand, KnownHostsCommand, Include...) is refused before anything
+# is changed.
+function Test-RsyncArg([string]$a) { -not ($a.Contains('"') -or $a -match '[\x00-\x1f\x7f]') }
+function ConvertTo-RsyncPath([string]$Path, [string]$Flavor) {
+  $m = [regex]::Match($Path, '^([A-Za-z]):(\\.*)?\z')
+  if (-not $m.Success -or ($Flavor -cne 'cygwin' -and $Flavor -cne 'msys2')) { throw "$Path is not a drive path, or $Flavor no rsync flavor." }
+  $rest = $m.Groups[2].Value.Replace('\', '/')
+  if ($rest.EndsWith('/')) { $rest = $rest.Substring(0, $rest.Length - 1) }
+  $drive = $m.Groups[1].Value.ToLowerInvariant()
+  if ($Flavor -ceq 'cygwin') { "/cygdrive/$drive$rest" } else { "/$drive$rest" }
+}
+function Format-SshConfigWord([string]$Value, [bool]$Tokens) {
+  if ($Value -eq '' -or $Value -match '[\x00-\x1f\x7f-\x9f]' -or $Value.Contains('"') -or $Value.Contains('\') -or $Value.Contains('${') -or $Value.StartsWith('-')) { throw 'A value cannot be written into ssh_config.' }
+  $literal = if ($Tokens) { $Value.Replace('%', '%%') } else { $Value }
+  # JavaScript's \s is .NET's without U+0085 (refused above) and with U+FEFF.
+  if ($literal -match '[\s\uFEFF''#=]') { '"' + $literal + '"' } else { $literal }
+}
+function Format-RsyncShellWord([string]$Word) {
+  if ($Word -match '[\x00-\x1f\x7f]') { throw 'A word of rsync''s -e holds a control character.' }
+  if ($Word -ne '' -and $Word -notmatch "[ '`"]") { $Word } else { "'" + $Word.Replace("'", "''") + "'" }
+}
+function Get-HelperSshPlan([string]$Dir, [string]$Flavor, $Ssh) {
+  $posix = { param($leaf) ConvertTo-RsyncPath ([IO.Path]::Combine($Dir, $leaf)) $Flavor }
+  $config = & $posix 'ssh\ssh_config'
+  $exe = & $posix 'rsync\usr\bin\ssh.exe'
+  $fixed = @('GlobalKnownHostsFile /dev/null', 'IdentitiesOnly yes', 'IdentityAgent none', 'BatchMode yes', 'StrictHostKeyChecking yes', 'UpdateHostKeys no', 'ProxyCommand none', 'ProxyJump none', 'ControlMaster no', 'PermitLocalCommand no', 'ForwardAgent no', 'ForwardX11 no', 'ClearAllForwardings yes', 'ServerAliveInterval 15', 'ServerAliveCountMax 4')
+  $lines = @('# Written by Shadow Slots for the elevated helper; installed by its installer, SHA-256 in profile.json.', "UserKnownHostsFile $(Format-SshConfigWord (& $posix 'ssh\known_hosts') $true)", $fixed[0], "IdentityFile $(Format-SshConfigWord (& $posix 'ssh\id_ed25519') $true)") + $fixed[1..($fixed.Count - 1)] + @("HostName $(Format-SshConfigWord $Ssh.host $true)", "Port $([int]$Ssh.port)", "User $(Format-SshConfigWord $Ssh.user $true)")
+  [ordered]@{
+    config = ($lines -join "`n") + "`n"
+    session = @('-F', $config, '-T', '--', [string]$Ssh.host, 'exec sh')
+    rsyncTransport = @('-e', (@($exe, '-F', $config, '-T').ForEach({ Format-RsyncShellWord $_ }) -join ' '), '-s')
+  }
+}
+function Get-KnownHostsProblem([string]$Text, $Ssh) {
+  $name = if ([int]$Ssh.port -eq 22) { [string]$Ssh.host } else { "[$($Ssh.host)]:$([int]$Ssh.port)" }
+  $m = [regex]::Match($Text, '^([^ \r\n]+) (ssh-ed25519|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|ssh-rsa) ([A-Za-z0-9+/]+={0,2})\n\z')
+  if (-not $m.Success) { return 'it is not one line "host keytype key"' }
+  if ($m.Groups[1].Value -cne $name) { return "it names another server than $name" }
+  $b64 = $m.Groups[3].Value
+  if ($b64.Length % 4 -ne 0) { return 'the key is not base64' }
+  $blob = [Convert]::FromBase64String($b64)
+  $type = $m.Groups[2].Value
+  $length = if ($blob.Length -ge 4) { ([int64]$blob[0] -shl 24) + ([int64]$blob[1] -shl 16) + ([int64]$blob[2] -shl 8) + [int64]$blob[3] } else { -1 }
+  if ($length -lt 0 -or $blob.Length -lt 4 + $length + 16 -or [Text.Encoding]::ASCII.GetString($blob, 4, [int]$length) -cne $type) { return "the key is not a valid $type key" }
+  $fingerprint = 'SHA256:' + [Convert]::ToBase64String([Security.Cryptography.SHA256]::Create().ComputeHash($blob)).TrimEnd([char]'=')
+  if ($fingerprint -cne [string]$Ssh.fingerprint) { return "its fingerprint is not the one accepted at Set Up ($($Ssh.fingerprint))" }
+  $null
+}
+function Assert-ServerProfile($p, $bad) {
+  $s = $p.ssh; $r = $p.rsync
+  if ($s.exe -ne [IO.Path]::Combine($Here, 'rsync\usr\bin\ssh.exe')) { & $bad 'ssh.exe is not the installed copy' }
+  if ($s.config -ne [IO.Path]::Combine($Here, 'ssh\ssh_config')) { & $bad 'ssh.config is not the installed ssh_config' }
+  if ($s.user -isnot [string] -or $s.user -cnotmatch '^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}\z') { & $bad 'ssh.user' }
+  if ($s.host -isnot [string] -or $s.host -cnotmatch '^([A-Za-z0-9_][A-Za-z0-9._-]{0,252}|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(%[A-Za-z0-9_.-]+)?)\z') { & $bad 'ssh.host' }
+  if ($s.port -isnot [int] -or $s.port -lt 1 -or $s.port -gt 65535) { & $bad 'ssh.port' }
+  if ($s.path -isnot [string] -or -not $s.path.StartsWith('/') -or -not (Test-RsyncArg $s.path) -or ($s.path -split '/') -contains '..') { & $bad 'ssh.path' }
+  # Review H1: the -F file and the -e ssh.exe are this folder's, exactly as the planner makes them.
+  try { $want = Get-HelperSshPlan $Here $r.flavor $s } catch { & $bad 'ssh (no ssh_config can be written for this server)' }
+  $session = @($s.session)
+  if ($session.Count -ne 6 -or (@(for ($i = 0; $i -lt 6; $i++) { $session[$i] -is [string] -and $session[$i] -ceq $want.session[$i] }) -contains $false)) { & $bad 'ssh.session' }
+  $transport = @($s.rsyncTransport)
+  if ($transport.Count -ne 3 -or (@(for ($i = 0; $i -lt 3; $i++) { $transport[$i] -is [string] -and $transport[$i] -ceq $want.rsyncTransport[$i] }) -contains $false)) { & $bad 'ssh.rsyncTransport' }
+  if ($s.fingerprint -isnot [string] -or $s.fingerprint -cnotmatch '^SHA256:[A-Za-z0-9+/]{43}\z') { & $bad 'ssh.fingerprint' }
+  $files = @($s.files)
+  if ($files.Count -ne 2 -or $files[0].name -cne 'ssh/ssh_config' -or $files[1].name -cne 'ssh/known_hosts' -or @($files.Where({ $_.sha256 -cnotmatch '^[0-9a-f]{64}\z' })).Count -gt 0) { & $bad 'ssh.files' }
+  $rsyncHost = if ($s.host.Contains(':')) { "[$($s.host)]" } else { $s.host }
+  if ($r.incomingPrefix -cne "$($rsyncHost):$($s.path)/.shadow-slots/incoming/") { & $bad 'rsync.incomingPrefix is not the server ring' }
+  if ($r.linkDest -cne "--link-dest=$($s.path)/0") { & $bad 'rsync.linkDest is not the server ring' }
+}
+# rsyncFstab of src/platform/windows/rsyncRuntime.ts and the runtime DLL check (review 15b,
+# finding 1): the same text as helper.ps1's copies (test/unit/windows/helperScript.test.ts).
+function Get-RsyncFstab([string]$Flavor) {
+  if ($Flavor -ceq 'cygwin') { $prefix = '/cygdrive' } elseif ($Flavor -ceq 'msys2') { $prefix = '/' } else { throw "$Flavor is no rsync flavor." }
+  "none $prefix cygdrive binary,posix=0,noacl,user 0 0`n"
+}
+function Get-RuntimeFlavorProblem([string]$Flavor, [string[]]$Names) {
+  if ($Flavor -ceq 'cygwin') { $want = 'rsync/usr/bin/cygwin1.dll'; $other = 'rsync/usr/bin/msys-2.0.dll' }
+  elseif ($Flavor -ceq 'msys2') { $want = 'rsync/usr/bin/msys-2.0.dll'; $other = 'rsync/usr/bin/cygwin1.dll' }
+  else { return "$Flavor is no rsync flavor" }
+  $lower = @(@($Names).ForEach({ ([string]$_).ToLowerInvariant() }))
+  if ($lower -cnotcontains $want) { return "rsync of flavor $Flavor is installed without $($want.Substring(14))" }
+  if ($lower -ccontains $other) { return "rsync of flavor $Flavor is installed with $($other.Substring(14))" }
+  $null
+}
+$readStaged = {
+  param([string]$Name)
+  $entry = @(@($M.files).Where({ $_.name -ceq $Name }))
+  if ($entry.Count -ne 1) { Fail 10 "install.json does not list $Name." }
+  $b = [IO.File]::ReadAllBytes([IO.Path]::Combine($Staging, $Name.Replace('/', '\')))
+  if ((Get-Sha256 $b) -cne $entry[0].sha256) { Fail 11 "$Name in the staging folder differs from what was planned; nothing was installed." }
+  , $b
+}
+$FstabBytes = $null
+if ($Mode -eq 'install') {
+  $planned = Microsoft.PowerShell.Utility\ConvertFrom-Json -InputObject ($Utf8.GetString((& $readStaged 'profile.json')))
+  $flavor = [string]$planned.rsync.flavor
+  if ($flavor -cne 'cygwin' -and $flavor -cne 'msys2') { Fail 10 'profile.json names no rsync flavor the helper knows.' }
+  # The runtime reads its mount table from rsync\etc\fstab: a mount over this folder would hand
+  # SYSTEM rsync another ssh.exe or ssh_config. The installer writes the fixed text itself; a plan
+  # hashing other bytes is refused before anything is changed.
+  $FstabBytes = $Utf8.GetBytes((Get-RsyncFstab $flavor))
+  $fstabEntry = @(@($M.files).Where({ $_.name -ceq 'rsync/etc/fstab' }))
+  if ($fstabEntry.Count -ne 1 -or $fstabEntry[0].sha256 -cne (Get-Sha256 $FstabBytes)) { Fail 10 "rsync/etc/fstab is not the fixed mount table of $flavor rsync; nothing was installed." }
+  $runtimeProblem = Get-RuntimeFlavorProblem $flavor @($rsyncFiles.ForEach({ [string]$_.name }))
+  if ($null -ne $runtimeProblem) { Fail 10 "install.json does not copy the runtime of its rsync: $runtimeProblem; nothing was installed." }
+}
+if ($Remote) {
+  # Assert-ServerProfile and Get-HelperSshPlan tie every path to the folder the helper runs from.
+  $Here = $M.installDir
+  if ($null -eq $planned) { $planned = Microsoft.PowerShell.Utility\ConvertFrom-Json -InputObject ($Utf8.GetString((& $readStaged 'profile.json'))) }
+  if ($null -eq $planned.PSObject.Properties['ssh']) { Fail 10 'profile.json has no ssh section, but install.json plans a ring on a server.' }
+  Assert-ServerProfile $planned { param($what) Fail 10 "The planned helper profile is invalid: $what." }
+  $wantSsh = Get-HelperSshPlan $Here $planned.rsync.flavor $planned.ssh
+  if ([Convert]::ToBase64String((& $readStaged 'ssh/ssh_config')) -cne [Convert]::ToBase64String($Utf8.GetBytes($wantSsh.config))) { Fail 10 "ssh/ssh_config is not the helper's own configuration for $($planned.ssh.host); nothing was installed." }
+  $knownProblem = Get-KnownHostsProblem ($Utf8.GetString((& $readStaged 'ssh/known_hosts'))) $planned.ssh
+  if ($null -ne $knownProblem) { Fail 10 "ssh/known_hosts is not the one host key accepted: $knownProblem; nothing was installed." }
+}
+
 function Remove-Installed {
   Invoke-Schtasks $Unregister 13 -Tolerate
   $attributes = Get-EntryAttributes $M.installDir
@@ -311,12 +443,13 @@ function Write-Checked([string]$Name, [byte[]]$Bytes, [string]$Sha256) {
   $staged[$Name] = $Bytes
 }
 foreach ($f in @($M.files)) {
-  $bytes = [IO.File]::ReadAllBytes([IO.Path]::Combine($Staging, $f.name.Replace('/', '\')))
+  # The mount table is never taken from staging (review 15b, finding 1): its fixed text, checked above.
+  $bytes = if ($f.name -ceq 'rsync/etc/fstab') { $FstabBytes } else { [IO.File]::ReadAllBytes([IO.Path]::Combine($Staging, $f.name.Replace('/', '\'))) }
   if ((Get-Sha256 $bytes) -cne $f.sha256) { Fail 11 "$($f.name) in the staging folder differs from what was planned; nothing was installed." }
   Write-Checked $f.name $bytes $f.sha256
 }
 foreach ($f in $rsyncFiles) { Write-Checked $f.name $rsyncBytes[$f.name] $f.sha256 }
-foreach ($required in @('helper.ps1', 'native.cs', 'profile.json', 'task.xml', 'rsync/usr/bin/rsync.exe') + @(if ($Remote) { 'rsync/usr/bin/ssh.exe', 'rsync/usr/bin/ssh-keygen.exe', 'ssh/ssh_config', 'ssh/known_hosts' })) { if (-not $staged.ContainsKey($required)) { Fail 10 "install.json does not list $required." } }
+foreach ($required in @('helper.ps1', 'native.cs', 'profile.json', 'task.xml', 'rsync/usr/bin/rsync.exe', 'rsync/etc/fstab') + @(if ($Remote) { 'rsync/usr/bin/ssh.exe', 'rsync/usr/bin/ssh-keygen.exe', 'ssh/ssh_config', 'ssh/known_hosts' })) { if (-not $staged.ContainsKey($required)) { Fail 10 "install.json does not list $required." } }
 [IO.File]::WriteAllBytes($M.cancelRequest, [byte[]]@())
 
 # The task must run exactly the installed helper with the system's own 64-bit PowerShell, as the

@@ -144,6 +144,77 @@ namespace ShadowSlots
 
     /// Windows calls; every path is opened as itself (FILE_FLAG_OPEN_REPARSE_POINT) and every
     /// security descriptor is read and written through such a handle, never by path.
+    /// Review H3: the processes the helper starts (rsync, rsync's ssh, the session's ssh, and what
+    /// Cygwin forks) must not outlive it. The helper puts itself into a new job object that kills
+    /// every process in it when its last handle closes. Only the helper holds that handle (not
+    /// inheritable), and the kernel closes it however the helper ends (Task Scheduler's End or time
+    /// limit, a crash, TerminateProcess); children inherit the job, and no breakaway is allowed.
+    public static class ProcessJob
+    {
+        public const uint KillOnJobClose = 0x2000;
+        const int JobObjectExtendedLimitInformation = 9;
+
+        [StructLayout(LayoutKind.Sequential)]
+        public struct BasicLimits
+        {
+            public long PerProcessUserTimeLimit, PerJobUserTimeLimit;
+            public uint LimitFlags;
+            public UIntPtr MinimumWorkingSetSize, MaximumWorkingSetSize;
+            public uint ActiveProcessLimit;
+            public UIntPtr Affinity;
+            public uint PriorityClass, SchedulingClass;
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
+        public struct IoCounters { public ulong ReadOperations, WriteOperations, OtherOperations, ReadBytes, WriteBytes, OtherBytes; }
+
+        [StructLayout(LayoutKind.Sequential)]
+        public struct ExtendedLimits
+        {
+            public BasicLimits Basic;
+            public IoCounters Io;
+            public UIntPtr ProcessMemoryLimit, JobMemoryLimit, PeakProcessMemoryUsed, PeakJobMemoryUsed;
+        }
+
+        [DllImport("kernel32.dll", SetLastError = true, CharSet = CharSet.Unicode)]
+        static extern IntPtr CreateJobObjectW(IntPtr security, string name);
+        [DllImport("kernel32.dll", SetLastError = true)]
+        static extern bool SetInformationJobObject(IntPtr job, int infoClass, ref ExtendedLimits info, uint length);
+        [DllImport("kernel32.dll", SetLastError = true)]
+        static extern bool AssignProcessToJobObject(IntPtr job, IntPtr process);
+        [DllImport("kernel32.dll", SetLastError = true)]
+        static extern bool IsProcessInJob(IntPtr process, IntPtr job, out bool result);
+        [DllImport("kernel32.dll")]
+        static extern IntPtr GetCurrentProcess();
+
+        /// Held until the process ends: closing it is what kills the job's processes.
+        static IntPtr job = IntPtr.Zero;
+
+        /// The limits the job is created with: kill on close, nothing else.
+        public static ExtendedLimits Limits()
+        {
+            ExtendedLimits limits = new ExtendedLimits();
+            limits.Basic.LimitFlags = KillOnJobClose;
+            return limits;
+        }
+
+        /// Puts this process into a new kill-on-close job, before it starts any other process.
+        public static void KillChildrenWithThisProcess()
+        {
+            if (job != IntPtr.Zero) return;
+            IntPtr created = CreateJobObjectW(IntPtr.Zero, null);
+            if (created == IntPtr.Zero) throw new Win32Exception(Marshal.GetLastWin32Error(), "Cannot create a job object");
+            ExtendedLimits limits = Limits();
+            if (!SetInformationJobObject(created, JobObjectExtendedLimitInformation, ref limits, (uint)Marshal.SizeOf(typeof(ExtendedLimits))))
+                throw new Win32Exception(Marshal.GetLastWin32Error(), "Cannot make the job kill its processes when it closes");
+            if (!AssignProcessToJobObject(created, GetCurrentProcess()))
+                throw new Win32Exception(Marshal.GetLastWin32Error(), "Cannot put the helper into its job");
+            bool inside;
+            if (!IsProcessInJob(GetCurrentProcess(), created, out inside) || !inside) throw new InvalidOperationException("The helper is not in its job.");
+            job = created;
+        }
+    }
+
     public static class Native
     {
         const uint FILE_READ_DATA = 0x1, FILE_LIST_DIRECTORY = 0x1, FILE_READ_ATTRIBUTES = 0x80, FILE_WRITE_ATTRIBUTES = 0x100;
