@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { link, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
+import { formatName } from '../core/displayName';
 import { ShadowSlotsError } from '../core/errors';
 import { exists, isErrno } from './fsutil';
 import { join } from 'node:path';
@@ -80,7 +81,9 @@ export async function isStale(owner: LockOwner): Promise<boolean> {
 }
 
 export function describeOwner(owner: LockOwner): string {
-  return `process ${owner.pid} on ${owner.host} (${owner.command}, started ${owner.startedAt})`;
+  // A lock file is anyone's text who can write the ring (a shared disk, a server): what would not
+  // show, or would reorder the message, is written as \uXXXX.
+  return `process ${owner.pid} on ${formatName(String(owner.host))} (${formatName(String(owner.command))}, started ${formatName(String(owner.startedAt))})`;
 }
 
 /**

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { acquireLock, readOwner } from '../../../src/platform/lock';
+import { acquireLock, describeOwner, readOwner } from '../../../src/platform/lock';
 import { ShadowSlotsError } from '../../../src/core/errors';
 import { tempDir } from '../../helpers/tmp';
 
@@ -43,4 +43,10 @@ test('a lock held by a running process is refused and names it; the holder\'s lo
   assert.equal((await readOwner(lockFile))?.command, 'first');
   assert.deepEqual(await readdir(dir), ['lock']);
   await held.release();
+});
+
+test('a lock owner named in a message cannot hide or reorder it: controls, C1, bidi marks and the BOM are written as \\uXXXX', () => {
+  const text = describeOwner({ pid: 42, host: 'nas\u202Eevil\u001b[2J', command: 'backup\u009b31m\nrm', startedAt: '2026-12-04T00:00:00Z\u200f', pidStart: null });
+  assert.equal(text, 'process 42 on nas\\u202Eevil\\u001B[2J (backup\\u009B31m\\u000Arm, started 2026-12-04T00:00:00Z\\u200F)');
+  assert.equal(describeOwner({ pid: 7, host: 'büro-pc', command: 'backup', startedAt: 'x', pidStart: null }), 'process 7 on büro-pc (backup, started x)', 'printable Unicode stays as it is');
 });

@@ -14,7 +14,7 @@ import { HELPER_SSH_MIN_RSYNC, MIN_RSYNC_VERSION, parseRsyncVersion, versionAtLe
 import { parseRemoteTarget } from '../../../src/core/remoteTarget';
 import { acceptHostKey, knownHostsName, planHelperSsh } from '../../../src/platform/windows/helperSsh';
 import { HOSTILE_NAMES } from '../../helpers/hostileNames';
-import { formatName } from '../../../src/core/windows/displayName';
+import { formatName } from '../../../src/core/displayName';
 import { rsyncFstab } from '../../../src/platform/windows/rsyncRuntime';
 import { cygwinNameProblem, reparseExcludeLine } from '../../../src/core/windows/reparseExcludes';
 import { HOSTILE_WINDOWS_NAMES } from './planFixtures';

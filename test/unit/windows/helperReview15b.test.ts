@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatName } from '../../../src/core/windows/displayName';
+import { formatName } from '../../../src/core/displayName';
 import { helperRemoteScript } from '../../../src/core/serverScripts';
 import { lockRestoreScript } from '../../../src/platform/target/remoteLock';
 import { rsyncFstab } from '../../../src/platform/windows/rsyncRuntime';

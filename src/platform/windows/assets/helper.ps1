@@ -82,7 +82,7 @@ $Script:Pins = [Collections.Generic.List[object]]::new()
 
 function Stop-Helper([int]$Exit, [string]$Message) { $e = [Exception]::new($Message); $e.Data['exit'] = $Exit; throw $e }
 function Now { [DateTime]::UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", $Invariant) }
-# formatName of src/core/windows/displayName.ts: characters that would not show or would change how
+# formatName of src/core/displayName.ts: characters that would not show or would change how
 # the rest shows (C0/C1 controls, zero-width and bidi marks, line separators, BOM, surrogates,
 # private use) as \uXXXX (review 15b, finding 5: server text reaches messages and the log).
 function Format-Name([string]$Name) {
