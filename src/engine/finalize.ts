@@ -86,15 +86,18 @@ async function recordSlotDetails(ring: RingStore, rsyncPath: string, manifest: S
     && previous?.checksums && prior !== undefined && prior.id === previous.id ? previous : null;
   const carried = base ?? sentOnto;
   const previousSums = carried?.checksums ? ring.sumsPath(carried.id) : null;
+  // Read once: for the merge, and for the walk should the merge be refused.
+  const sentChanges = sentOnto !== null ? await readSendChanges(ring.changeLogPath(manifest.id)) : null;
   if (manifest.transfer?.method === 'btrfs-send' && manifest.transfer.parentUuid !== null) {
-    const why = sentOnto !== null ? await recordFromSend(ring, manifest, current.number, sentOnto, sent, signal)
+    const why = sentOnto !== null ? await recordFromSend(ring, manifest, current.number, sentOnto, sentChanges!, sent, signal)
       : ring.host.name !== null ? 'the ring is on a server'
         : !previous?.checksums ? 'the slot it was received onto has no checksum list'
           : 'the previous slot is not the one it was received onto';
     if (why === null) return;
     log('info', `Checksums of the received slot cannot be merged from the change log (${why}): walking the slot instead.`);
   }
-  const reuse = sentOnto ? await untouchedBySend(ring.changeLogPath(manifest.id)) : undefined;
+  // A log that says nothing trustworthy reuses nothing: every file is hashed.
+  const reuse = sentChanges !== null && typeof sentChanges !== 'string' ? untouchedBySend(sentChanges.made) : undefined;
   // On a server the change log is appended to here and sent back (the host stages it).
   const changeLog = await ring.host.staged(ring.changeLogPath(manifest.id), 'read');
   try {
@@ -123,15 +126,9 @@ export interface SentChanges {
  * (platform/sendSums.ts), without walking the slot; its file count and size come with it.
  * Returns null when done, or why the inputs cannot be trusted (the caller walks the slot then).
  */
-async function recordFromSend(ring: RingStore, manifest: SlotManifest, number: number, previous: SlotManifest, sent: SentChanges | null, signal?: AbortSignal): Promise<string | null> {
+async function recordFromSend(ring: RingStore, manifest: SlotManifest, number: number, previous: SlotManifest, changes: SendChangeSet | string, sent: SentChanges | null, signal?: AbortSignal): Promise<string | null> {
   if (sent === null) return 'what the stream retimed is not known (the run that received it was interrupted)';
-  let changes: SendChangeSet;
-  try {
-    changes = parseSendChangeLog(await readFile(ring.changeLogPath(manifest.id), 'utf8'));
-  } catch (error) {
-    if (error instanceof UntrustedChangesError || isErrno(error, 'ENOENT')) return `the change log cannot be read: ${(error as Error).message}`;
-    throw error;
-  }
+  if (typeof changes === 'string') return changes;
   let counts: SendSumsCounts;
   try {
     counts = await writeSumsFromSend({ slotRoot: ring.slotPath(number), previousSums: ring.sumsPath(previous.id), changes, retimed: sent.retimed, outFile: ring.sumsPath(manifest.id), ...(signal ? { signal } : {}) });
@@ -287,21 +284,23 @@ async function backfillChecksums(ring: RingStore, signal?: AbortSignal): Promise
   return filled;
 }
 
+/** A received slot's change log as sendSums reads it, or why it cannot be trusted. */
+async function readSendChanges(changeLog: string): Promise<SendChangeSet | string> {
+  try {
+    return parseSendChangeLog(await readFile(changeLog, 'utf8'));
+  } catch (error) {
+    if (error instanceof UntrustedChangesError || isErrno(error, 'ENOENT')) return `the change log cannot be read: ${(error as Error).message}`;
+    throw error;
+  }
+}
+
 /**
  * For a slot received by btrfs send: the paths its change log names as made or changed (read back
  * from the log the stream wrote) must be hashed; every other file is the previous slot's, which a
  * received snapshot keeps with its inode. Inode numbers are never reused within a subvolume, so a
  * new file at an old path never matches the old one's.
  */
-async function untouchedBySend(changeLog: string): Promise<ReuseRule | undefined> {
-  let touched: ReadonlySet<string>;
-  try {
-    touched = parseSendChangeLog(await readFile(changeLog, 'utf8')).made;
-  } catch (error) {
-    // A log that says nothing trustworthy reuses nothing: every file is hashed.
-    if (error instanceof UntrustedChangesError || isErrno(error, 'ENOENT')) return undefined;
-    throw error;
-  }
+function untouchedBySend(touched: ReadonlySet<string>): ReuseRule {
   // A made folder (a new or moved one) is named once: everything below it counts as touched.
   const below = (path: string): boolean => {
     for (let cut = path.indexOf('/'); cut > 0; cut = path.indexOf('/', cut + 1)) if (touched.has(path.slice(0, cut))) return true;
