@@ -188,7 +188,9 @@ async function streamChanges(snapshot: string, parent: string | null, changeLog:
 /**
  * A folder moved with nothing inside it touched is a bare "rename" in the stream, like a file:
  * the snapshots on either side tell which it was, so the log names it with its `/` and it is not
- * counted as a file. One lstat per such change: the cost follows the change, not the tree.
+ * counted as a file. Every created or deleted entry not already known as a folder is lstat'ed
+ * (the tracker does not keep which of them came from a rename): one lstat per change, against the
+ * hash finalize computes for each created file anyway, never a walk of the tree.
  */
 async function settleFolders(changes: SendChange[], snapshot: string, parent: string | null): Promise<SendChange[]> {
   const settled: SendChange[] = [];
