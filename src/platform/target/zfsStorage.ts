@@ -11,6 +11,17 @@ import { bytesOf, parseGet, RING_PROPERTIES, ringNames, zfsArgv, type ZfsRingNam
 /** Same as btrfs: rewrite only the changed blocks of each file in the working copy. */
 const COW_RSYNC_ARGS = ['--inplace', '--no-whole-file'];
 
+/**
+ * rsync's quick check may trust the working copy only when it is exactly the newest slot (or new
+ * and empty). A file an interrupted or abandoned run tore in place got the time of the write as
+ * its mtime, which zfs-fuse keeps in whole seconds: in the second the source file changed, the
+ * quick check took the torn file for the new one (the ZFS kill suite lost a complete slot's file
+ * so). Anything else is compared by content.
+ */
+function workRsyncArgs(trusted: boolean): string[] {
+  return trusted ? COW_RSYNC_ARGS : [...COW_RSYNC_ARGS, '--checksum'];
+}
+
 /** What `zfs get -r` says about the ring's datasets (snapshots included). */
 class RingDatasets {
   constructor(private readonly props: Map<string, Map<string, string>>) {}
@@ -135,10 +146,7 @@ export function zfsStorage(ctx: StorageContext, options: { cow: boolean }): Slot
     const notes = base && !baseClone
       ? [`Slot ${base.entry.number} is a hard-linked folder; ZFS copy-on-write slots start with this one, which copies what the working copy does not hold yet. Older slots are kept as they are.`]
       : [];
-    // rsync's quick check trusts what the working copy holds only when it is exactly the newest
-    // slot: a file an abandoned run tore in place can have the source's size and, in zfs-fuse's
-    // whole seconds, its mtime. Otherwise (no working copy yet is free to compare) contents decide.
-    return { path, rsyncArgs: exact || !hadWork ? COW_RSYNC_ARGS : [...COW_RSYNC_ARGS, '--checksum'], baseId: baseClone ? base!.entry.id : null, notes };
+    return { path, rsyncArgs: workRsyncArgs(exact || !hadWork), baseId: baseClone ? base!.entry.id : null, notes };
   };
 
   /**
@@ -165,13 +173,10 @@ export function zfsStorage(ctx: StorageContext, options: { cow: boolean }): Slot
       const d = await datasets();
       const isWork = d.mountpoint(n.work) === old;
       if (options.cow && isWork) {
-        // A file written half-way in place got the time of the write as its mtime, which zfs-fuse
-        // keeps in whole seconds: in the second the source file was changed, rsync's quick check
-        // took the torn file for the new one (the ZFS kill suite lost a complete slot's file so).
-        // After an interrupted run the contents are compared, whatever the times say.
+        // Resumed: it holds what the interrupted run wrote, kept so as not to copy it again.
         await mountAt(d, n.work, ctx.incomingPath(newId));
         const baseClone = base ? cloneAt(d, n, base.entry.id, base.path) : null;
-        return { path: ctx.incomingPath(newId), rsyncArgs: [...COW_RSYNC_ARGS, '--checksum'], baseId: baseClone ? base!.entry.id : null, notes: [] };
+        return { path: ctx.incomingPath(newId), rsyncArgs: workRsyncArgs(false), baseId: baseClone ? base!.entry.id : null, notes: [] };
       }
       if (!options.cow && !isWork && !(await isLeftover(old))) {
         await ctx.host.rename(old, ctx.incomingPath(newId));
