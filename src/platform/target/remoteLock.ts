@@ -67,7 +67,8 @@ export async function acquireRemoteLock(conn: SshConnection, lockFile: string, c
     const movedOwner = parseOwner(lines.join('\n'));
     if (movedOwner && (movedOwner.pid !== current.owner.pid || movedOwner.startedAt !== current.owner.startedAt)) {
       // We moved a fresh lock someone else just took: put it back and report it as held.
-      await conn.exec(lockRestoreScript(aside, lockFile));
+      // By link(2), which refuses when a third run published meanwhile (the helper's script too).
+      await conn.exec(helperRemoteScript('lockRestore', [aside, lockFile]));
       continue;
     }
     await conn.exec(`rm -f -- ${shQuote(aside)}`);
@@ -136,14 +137,4 @@ function remoteLockError(conn: SshConnection, lockFile: string, stderr: string):
     return new ShadowSlotsError('target-full', `The target on ${conn.label} is full: not even the lock ${lockFile} could be written.`, { hint: 'Previous slots are intact. Free space on the server or keep fewer slots, then run again.' });
   }
   return new ShadowSlotsError('preflight', `Could not write the ring's lock ${lockFile} on ${conn.label}: ${stderr.trim() || 'unknown error'}.`, { hint: 'Check that the account can write to the target folder on the server.' });
-}
-
-/**
- * Puts back a lock that was set aside but was not the stale one judged: by link(2), which refuses
- * when the name exists, so a lock a third run published while the name was empty is never
- * overwritten (review 15b, finding 6; `mv -f` would leave two runs each holding "the" lock). The
- * aside name is removed either way. The helper's `lockRestore` script is the same text.
- */
-export function lockRestoreScript(aside: string, lockFile: string): string {
-  return `ln -- ${shQuote(aside)} ${shQuote(lockFile)} 2>/dev/null; s=$?; rm -f -- ${shQuote(aside)}\nexit $s`;
 }

@@ -11,7 +11,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatName } from '../../../src/core/displayName';
 import { helperRemoteScript } from '../../../src/core/serverScripts';
-import { lockRestoreScript } from '../../../src/platform/target/remoteLock';
 import { rsyncFstab } from '../../../src/platform/windows/rsyncRuntime';
 
 const assets = join(__dirname, '../../../src/platform/windows/assets');
@@ -109,7 +108,7 @@ function restore(sh: string, script: (aside: string, lock: string) => string, ta
 }
 
 test('review 15b finding 6: a lock set aside by mistake is put back by link(2): a third run\'s fresh lock is never overwritten (helper script and engine, dash and busybox)', { skip: SHELLS.length === 0 ? 'no dash or busybox here' : false }, () => {
-  const scripts = { helper: (a: string, l: string) => helperRemoteScript('lockRestore', [a, l]), engine: lockRestoreScript };
+  const scripts = { 'helper and engine': (a: string, l: string) => helperRemoteScript('lockRestore', [a, l]) };
   for (const sh of SHELLS) {
     for (const [who, script] of Object.entries(scripts)) {
       // The name is free: the lock is back, the aside name gone.
@@ -122,6 +121,6 @@ test('review 15b finding 6: a lock set aside by mistake is put back by link(2): 
   assert.match(fn(helper, 'Lock-ServerRing')!, /Invoke-Server 'lockRestore' @\(\$aside, \$Srv\.lock\) @\(1\)/);
   assert.doesNotMatch(fn(helper, 'Lock-ServerRing')!, /Invoke-Server 'move'/);
   const engine = readFileSync(join(__dirname, '../../../src/platform/target/remoteLock.ts'), 'utf8');
-  assert.match(engine, /await conn\.exec\(lockRestoreScript\(aside, lockFile\)\)/);
+  assert.match(engine, /await conn\.exec\(helperRemoteScript\('lockRestore', \[aside, lockFile\]\)\)/);
   assert.doesNotMatch(engine, /mv -f -- \$\{shQuote\(aside\)\}/);
 });
