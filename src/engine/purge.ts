@@ -120,7 +120,7 @@ async function purgeRunning(ring: RingStore): Promise<boolean> {
 }
 
 async function trashEntries(ring: RingStore): Promise<string[]> {
-  return (await ring.host.list(ring.paths.trash)).map((e) => e.name);
+  return (await ring.host.listNames(ring.paths.trash)).map((e) => e.name);
 }
 
 async function earlierFailures(ring: RingStore): Promise<string[]> {

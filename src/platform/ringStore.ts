@@ -80,7 +80,9 @@ export class RingStore {
     const knownNumbers = new Set(known.map((e) => e.number));
     const unknown = folders.filter((f) => !knownNumbers.has(f.number));
     const seedRing = !hasRecord && unknown.every((f, i) => f.number === i);
-    const adopted: RingEntry[] = seedRing ? unknown.map((f) => ({ number: f.number, id: adoptedId(f.number, new Date(f.mtimeMs)) })) : [];
+    // An adopted slot's id carries its folder's time: listed only then (names alone are cheaper on a server).
+    const mtimes = seedRing && unknown.length > 0 ? new Map((await this.host.list(this.target)).map((e) => [e.name, e.mtimeMs])) : new Map<string, number>();
+    const adopted: RingEntry[] = seedRing ? unknown.map((f) => ({ number: f.number, id: adoptedId(f.number, new Date(mtimes.get(String(f.number)) ?? 0)) })) : [];
     const entries = [...known, ...adopted].sort((a, b) => a.number - b.number);
     return { state: { format: recorded.format, entries }, adopted, missing, foreign: seedRing ? [] : unknown.map((f) => f.number) };
   }
@@ -89,10 +91,9 @@ export class RingStore {
     return (await this.numberedFolderEntries()).map((f) => f.number);
   }
 
-  private async numberedFolderEntries(): Promise<Array<{ number: number; mtimeMs: number }>> {
-    const folders = (await this.host.list(this.target)).filter((e) => e.kind === 'folder');
-    const mtimes = new Map(folders.map((f) => [f.name, f.mtimeMs]));
-    return slotNumbersFromNames(folders.map((f) => f.name)).map((n) => ({ number: n, mtimeMs: mtimes.get(String(n)) ?? 0 }));
+  private async numberedFolderEntries(): Promise<Array<{ number: number }>> {
+    const folders = (await this.host.listNames(this.target)).filter((e) => e.kind === 'folder');
+    return slotNumbersFromNames(folders.map((f) => f.name)).map((n) => ({ number: n }));
   }
 
   async writeState(state: RingState): Promise<void> {
@@ -287,7 +288,7 @@ export class RingStore {
    * slots wait in the trash: those still hold links and blocks of the oldest slot.
    */
   async space(entries: RingEntry[]): Promise<SlotSpace[]> {
-    const trashEmpty = (await this.host.list(this.paths.trash)).length === 0;
+    const trashEmpty = (await this.host.listNames(this.paths.trash)).length === 0;
     const cache: SpaceCache = {
       get: async (key) => {
         const text = await this.host.readText(this.spacePath(key)).catch(() => null);

@@ -67,6 +67,22 @@ for (const server of SERVER_KINDS) {
     const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
     assert.deepEqual([...listed].sort(byName), expected.sort(byName));
 
+    // listNames: the same names and kinds from the shell's own globbing, dot files and names that
+    // are glob patterns themselves included; nothing for a folder that does not exist.
+    const kindsOnly = (entries: Array<{ name: string; kind: string }>) => entries.map(({ name, kind }) => ({ name, kind })).sort(byName);
+    assert.deepEqual(kindsOnly(await host.listNames(tree)), kindsOnly(expected));
+    const dots = join(dir, 'dots');
+    await mkdir(join(dots, '..folder'), { recursive: true });
+    for (const name of ['.hidden', '..double', '...', '.\nnl', '.*', '*']) await writeFile(join(dots, name), name);
+    await symlink('..folder', join(dots, '.to folder'));
+    assert.deepEqual(kindsOnly(await host.listNames(dots)), kindsOnly(await localHost.listNames(dots)));
+    assert.deepEqual(kindsOnly(await localHost.listNames(dots)).map((e) => `${e.kind} ${e.name}`),
+      ['file *', 'file .\nnl', 'file .*', 'file ...', 'file ..double', 'folder ..folder', 'file .hidden', 'symlink .to folder']);
+    assert.deepEqual(await host.listNames(join(dots, '..folder')), []);
+    assert.deepEqual(await host.listNames(join(dir, 'no such folder')), []);
+    // A symlink to a folder is followed, as readdir follows it.
+    assert.deepEqual(kindsOnly(await host.listNames(join(dots, '.to folder'))), []);
+
     // stat: kind, size, time, inode and link count; the same file system for every path of it.
     for (const name of [...names, 'li -> nk', 'link\nname', 'dangling', 'sub dir']) {
       const path = join(tree, name);

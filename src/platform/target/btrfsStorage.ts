@@ -112,7 +112,7 @@ export function btrfsStorage(ctx: StorageContext, options: { cow: boolean; btrfs
     async purgeTrash() {
       const removed: string[] = [];
       const failed: string[] = [];
-      for (const entry of await ctx.host.list(ctx.paths.trash)) {
+      for (const entry of await ctx.host.listNames(ctx.paths.trash)) {
         const path = ctx.host.join(ctx.paths.trash, entry.name);
         try {
           // Deleting a subvolume returns at once; btrfs frees its blocks in the background.

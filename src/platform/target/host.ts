@@ -9,6 +9,9 @@ export interface HostEntry {
   mtimeMs: number;
 }
 
+/** A folder entry's name and kind only (see RingHost.listNames). */
+export type NamedEntry = Pick<HostEntry, 'name' | 'kind'>;
+
 /** lstat of one path: enough to tell versions apart (size, mtime, inode) and count links. */
 export interface HostStat {
   kind: HostEntry['kind'];
@@ -41,6 +44,11 @@ export interface RingHost {
   mkdirp(path: string): Promise<void>;
   /** A folder's entries; empty when the folder does not exist. */
   list(path: string): Promise<HostEntry[]>;
+  /**
+   * A folder's entry names and kinds, without sizes or times: what the ring's own folders are
+   * read for (slot numbers, in-progress ids, the trash), and far cheaper on a server.
+   */
+  listNames(path: string): Promise<NamedEntry[]>;
   stat(path: string): Promise<HostStat | null>;
   /** A file's bytes; refuses files larger than `maxBytes` (a slot can hold a 40 GB disk image). */
   readBytes(path: string, maxBytes: number): Promise<Buffer>;

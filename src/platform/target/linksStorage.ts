@@ -39,7 +39,7 @@ export function linksStorage(ctx: StorageContext, hardLinks = true): SlotStorage
     async purgeTrash() {
       const removed: string[] = [];
       const failed: string[] = [];
-      for (const entry of await ctx.host.list(ctx.paths.trash)) {
+      for (const entry of await ctx.host.listNames(ctx.paths.trash)) {
         try {
           await ctx.host.removeTree(ctx.host.join(ctx.paths.trash, entry.name));
           removed.push(entry.name);

@@ -47,6 +47,14 @@ export const localHost: RingHost = {
     }
     return entries;
   },
+  async listNames(path) {
+    try {
+      return (await readdir(path, { withFileTypes: true })).map((d) => ({ name: d.name, kind: kindOf(d) }));
+    } catch (error) {
+      if (isErrno(error, 'ENOENT')) return [];
+      throw error;
+    }
+  },
   async stat(path): Promise<HostStat | null> {
     try {
       const s = await lstat(path);

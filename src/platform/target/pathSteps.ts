@@ -21,6 +21,6 @@ export async function renameStepStatus(ctx: StorageContext, step: RotationStep):
 
 /** In-progress slots of runs that did not finish, newest first (ids sort by time). */
 export async function incomingIds(ctx: StorageContext): Promise<string[]> {
-  const entries = await ctx.host.list(ctx.paths.incoming);
+  const entries = await ctx.host.listNames(ctx.paths.incoming);
   return entries.filter((e) => e.kind === 'folder').map((e) => e.name).sort().reverse();
 }

@@ -10,10 +10,10 @@ import { TORN_WRITE } from '../fsutil';
 import type { HeldLock, LockOwner } from '../lock';
 import { formatCommandLine, ProcessError, type RunOptions, type RunResult } from '../runner';
 import { comparePaths } from '../treeWalk';
-import type { HostEntry, HostStat, RingHost } from './host';
+import type { HostEntry, HostStat, NamedEntry, RingHost } from './host';
 import { acquireRemoteLock, readRemoteOwner } from './remoteLock';
 import { hashHere, hashOnServer } from './sshHash';
-import { normaliseFsName, parseDf, parseLsIdentity, parseRsyncListing, parseServerNow, RSYNC_LIST, SERVER_NOW, serverDevice } from './sshListing';
+import { LIST_NAMES, normaliseFsName, parseDf, parseLsIdentity, parseNameList, parseRsyncListing, parseServerNow, RSYNC_LIST, SERVER_NOW, serverDevice } from './sshListing';
 import { controlBase, SshConnection, STAGE_PREFIX, type RemoteResult, type SshOptions } from './sshConnection';
 
 /** What preflight learns about a target folder on a server (see SshHost.probeTarget). */
@@ -183,6 +183,12 @@ export class SshHost implements RingHost {
     return (await this.listWithClock(path)).entries;
   }
 
+  async listNames(path: string): Promise<NamedEntry[]> {
+    const p = shQuote(path);
+    const r = await this.sh(`[ -d ${p} ] || exit 0\ncd -- ${p} || exit 1\n${LIST_NAMES}`, `Listing ${path}`);
+    return parseNameList(r.stdout);
+  }
+
   /** A folder's entries (a symlink to a folder is followed, as readdir does) and the server's clock. */
   private async listWithClock(path: string): Promise<{ entries: HostEntry[]; now: number }> {
     const p = shQuote(path);
@@ -253,6 +259,9 @@ export class SshHost implements RingHost {
   }
 
   async removeTornWrites(dir: string): Promise<number> {
+    // Ages are needed only for lock drafts: most folders have no candidate at all, and names are cheaper.
+    const named = await this.listNames(dir);
+    if (!named.some((e) => e.kind === 'file' && (TORN_WRITE.test(e.name) || LOCK_DRAFT.test(e.name)))) return 0;
     const { entries, now } = await this.listWithClock(dir);
     const doomed = entries.filter((e) => e.kind === 'file' && (TORN_WRITE.test(e.name)
       // Lock drafts are the exception: a run trying to take the lock writes one right now.

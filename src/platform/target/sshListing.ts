@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { HostEntry } from './host';
+import type { HostEntry, NamedEntry } from './host';
 
 /**
  * What a server prints, read back exactly. A server is only assumed to have sshd, a POSIX sh and
@@ -16,6 +16,31 @@ import type { HostEntry } from './host';
  * symlink; mtimes in UTC. One operand only: a second one would be a destination.
  */
 export const RSYNC_LIST = 'TZ=UTC0 rsync --list-only --no-h -l -D';
+
+/**
+ * The entries of the current folder by name and kind, from the shell's own globbing and `test`
+ * (builtins in dash and busybox ash: no program starts, where each rsync listing waits ~40 ms in
+ * its own exit loop), one `KIND NAME` record per entry, NUL-terminated so that no name (a line
+ * break in it included) can forge a record. The three patterns cover every name but `.` and `..`;
+ * one that matches nothing stays literal and fails every test.
+ */
+export const LIST_NAMES = [
+  'for f in * .[!.]* ..?*; do',
+  '  if [ -L "$f" ]; then k=l; elif [ -d "$f" ]; then k=d; elif [ -f "$f" ]; then k=f; elif [ -e "$f" ]; then k=o; else continue; fi',
+  "  printf '%s%s\\000' \"$k\" \"$f\"",
+  'done',
+].join('\n');
+
+/** Parses LIST_NAMES' records. */
+export function parseNameList(text: string): NamedEntry[] {
+  const kinds: Record<string, NamedEntry['kind']> = { d: 'folder', f: 'file', l: 'symlink', o: 'other' };
+  const entries: NamedEntry[] = [];
+  for (const record of text.split('\0')) {
+    const kind = kinds[record[0] ?? ''];
+    if (kind && record.length > 1) entries.push({ name: record.slice(1), kind });
+  }
+  return entries;
+}
 
 /** The server's clock, in a form POSIX `date` prints everywhere (`+%s` is not POSIX). */
 export const SERVER_NOW = "date -u '+now %Y %m %d %H %M %S'";

@@ -235,7 +235,7 @@ export function zfsStorage(ctx: StorageContext, options: { cow: boolean }): Slot
     async purgeTrash() {
       const removed: string[] = [];
       const failed: string[] = [];
-      const entries = await ctx.host.list(ctx.paths.trash);
+      const entries = await ctx.host.listNames(ctx.paths.trash);
       if (entries.length === 0) return { removed, failed };
       const n = await ring();
       for (const entry of entries) {

@@ -141,6 +141,8 @@ test('a seed ring made by the original scripts is adopted and continued, not ove
   for (const n of [0, 1, 2]) await tree(join(target, String(n)), { 'seed.txt': `seed ${n}` });
   await tree(join(target, '0'), { 'dropped/old.txt': 'o' });
   await tree(source, { 'seed.txt': 'seed 0', 'new.txt': 'new' });
+  // An adopted slot is named after its folder's time (the only date the seed scripts left).
+  for (const n of [0, 1, 2]) await utimes(join(target, String(n)), new Date(Date.UTC(2024, 0, 10 - n, 3, 4, 5)), new Date(Date.UTC(2024, 0, 10 - n, 3, 4, 5)));
   const before = await runCli(['list', '--target', target, '--json']);
   assert.equal((JSON.parse(before.stdout) as { slots: unknown[] }).slots.length, 3, 'listed before any metadata exists');
   const run = await backup(source, target, '--slots', '16');
@@ -149,6 +151,7 @@ test('a seed ring made by the original scripts is adopted and continued, not ove
   assert.equal(await readFile(join(target, '0', 'new.txt'), 'utf8'), 'new');
   const listing = JSON.parse((await runCli(['list', '--target', target, '--json'])).stdout) as { slots: Array<{ number: number; manifest: { adopted: boolean } }> };
   assert.deepEqual(listing.slots.map((s) => [s.number, s.manifest.adopted]), [[0, false], [1, true], [2, true], [3, true]]);
+  assert.deepEqual(listing.slots.slice(1).map((s) => (s as unknown as { id: string }).id), ['adopted-0-20240110T030405Z', 'adopted-1-20240109T030405Z', 'adopted-2-20240108T030405Z']);
   // An adopted slot has no checksum list to merge against: the deleted files come from rsync.
   const made = (listing.slots[0] as unknown as { manifest: { changeLog: string; counts: { deleted: number } } }).manifest;
   assert.equal(made.counts.deleted, 1);
