@@ -79,6 +79,22 @@ export class SyncLineReader {
 }
 
 /**
+ * The entries a draft will ask `hashEntry` for (its `?` lines), read ahead so that a ring on a
+ * server hashes them all in one batch instead of one round trip each. Grows with the change.
+ */
+export async function pendingEntries(draft: string): Promise<Map<string, 'file' | 'symlink'>> {
+  const pending = new Map<string, 'file' | 'symlink'>();
+  for await (const lines of readLineBatches(draft)) {
+    for (const line of lines) {
+      if (line.charCodeAt(0) !== 63 /* ? */) continue;
+      const entry = parsePending(line);
+      pending.set(entry.path, entry.kind);
+    }
+  }
+  return pending;
+}
+
+/**
  * Plays a SlotRecorder draft (see core/slotRecord.ts) into the new checksum list (format 2) and
  * change log: runs of previous lines are copied as bytes, without decoding them; entries to hash
  * are hashed by `hashEntry`. Its cost grows with the change, plus one copy of the previous list

@@ -1,9 +1,14 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { ShadowSlotsError } from '../../core/errors';
+import { shQuote } from '../../core/posixQuote';
+import type { HashedEntry } from '../../core/slotRecord';
 import { BatchedWriter } from '../batchedWriter';
 import { formatSumLine, readSums, sumsOrderOf, type SumLine } from '../treeSums';
 import { compareRsyncOrder } from '../../core/rsyncOrder';
 import { comparePaths } from '../treeWalk';
+import { controlBase, STAGE_PREFIX } from './sshConnection';
+import { parseRsyncListing, RSYNC_LIST } from './sshListing';
 import type { RemoteWalkEntry, SshHost } from './sshHost';
 
 /**
@@ -71,6 +76,54 @@ export async function writeRemoteSlotSums(host: SshHost, slotRoot: string, outFi
   }
   await host.publishStaged(outFile);
   return { files: entries.length, hashed: fresh.size };
+}
+
+/** How many names one listing script carries (as sshHash.ts's batches). */
+const LIST_BATCH_BYTES = 256 * 1024;
+
+/**
+ * Size, mtime, kind and hash of named entries of a slot on `host`, for the entries a merge of
+ * rsync's list could not carry over (core/slotRecord.ts): a few commands for all of them, not one
+ * round trip each. rsync lists exactly those paths (`--files-from`, NUL-separated, so any name
+ * comes back whole; `--list-only` with `./` as its destination transfers nothing), the files are
+ * hashed where sshHash.ts says. A path missing from the result is gone (it vanished from the
+ * source before rsync could copy it); inodes are 0, as writeRemoteSlotSums records them.
+ */
+export async function hashRemoteEntries(host: SshHost, root: string, wanted: ReadonlyMap<string, 'file' | 'symlink'>, signal?: AbortSignal): Promise<Map<string, HashedEntry>> {
+  const names = [...wanted.keys()];
+  const listed: RemoteEntry[] = [];
+  if (names.length === 0) return new Map();
+  for (let start = 0; start < names.length;) {
+    let end = start;
+    for (let size = 0; end < names.length && (end === start || size < LIST_BATCH_BYTES); end++) size += names[end]!.length + 4;
+    const batch = names.slice(start, end);
+    // Exit 23: some paths are not there (vanished): the others are listed all the same.
+    const r = await host.connection.exec(`cd -- ${shQuote(root)} || exit 2\nprintf '%s\\000' ${batch.map(shQuote).join(' ')} | ${RSYNC_LIST} --files-from=- --from0 -- ./ ./`, signal ? { signal } : {});
+    if (r.status !== 0 && r.status !== 23) throw new ShadowSlotsError('process', `Listing new files in ${root} on ${host.name} failed: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+    for (const e of parseRsyncListing(r.stdout)) {
+      // --files-from also lists the folders on the way (implied by its --relative).
+      if (e.kind !== 'file' && e.kind !== 'symlink') continue;
+      if (wanted.get(e.path) !== e.kind) continue;
+      listed.push({ path: e.path, kind: e.kind, size: e.size, mtimeMs: e.mtimeMs, target: e.target ?? '', linked: false });
+    }
+    start = end;
+  }
+  const hashes = await hashesOf(host, root, listed, signal);
+  const result = new Map<string, HashedEntry>();
+  for (const e of listed) {
+    const hash = hashes.get(e.path);
+    if (hash === undefined) throw new ShadowSlotsError('process', `${e.path} in ${root} on ${host.name} could not be hashed (it cannot be read).`);
+    result.set(e.path, { hash, size: e.size, mtimeMs: e.mtimeMs, ino: 0 });
+  }
+  return result;
+}
+
+/**
+ * A private file on this machine for a server file's local copy or a draft (removed after use;
+ * one a killed run leaves is swept with the staged files: sshConnection.ts).
+ */
+export function localScratch(): string {
+  return join(controlBase(), `${STAGE_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}`);
 }
 
 /** What verify reports: files hashed and compared, and the paths that differ. */
