@@ -94,7 +94,8 @@ for (const server of ['gnu', 'busybox', 'busybox-bare'] as const) {
     useSshdEnv(t, sshd);
     const dir = await tempDir(t);
     const root = join(dir, "slot $(touch PWNED) 'q'");
-    const names = HOSTILE_NAMES.filter((n) => n !== '' && !n.includes('/') && n !== '.' && n !== '..');
+    // rsync's --files-from skips lines starting with # or ; (comments): such names must come back too.
+    const names = [...HOSTILE_NAMES.filter((n) => n !== '' && !n.includes('/') && n !== '.' && n !== '..'), '#comment', ';semi', ' lead', '-dash'];
     const wanted = new Map<string, 'file' | 'symlink'>();
     for (const [i, name] of names.entries()) {
       const path = i % 2 === 0 ? `dir ${name}/${name}` : name;

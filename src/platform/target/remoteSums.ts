@@ -85,7 +85,8 @@ const LIST_BATCH_BYTES = 256 * 1024;
  * Size, mtime, kind and hash of named entries of a slot on `host`, for the entries a merge of
  * rsync's list could not carry over (core/slotRecord.ts): a few commands for all of them, not one
  * round trip each. rsync lists exactly those paths (`--files-from`, NUL-separated, so any name
- * comes back whole; `--list-only` with `./` as its destination transfers nothing), the files are
+ * comes back whole; each starts with `./`, as rsync skips a line starting with `#` or `;` there as
+ * a comment; `--list-only` with `./` as its destination transfers nothing), the files are
  * hashed where sshHash.ts says. A path missing from the result is gone (it vanished from the
  * source before rsync could copy it); inodes are 0, as writeRemoteSlotSums records them.
  */
@@ -98,7 +99,7 @@ export async function hashRemoteEntries(host: SshHost, root: string, wanted: Rea
     for (let size = 0; end < names.length && (end === start || size < LIST_BATCH_BYTES); end++) size += names[end]!.length + 4;
     const batch = names.slice(start, end);
     // Exit 23: some paths are not there (vanished): the others are listed all the same.
-    const r = await host.connection.exec(`cd -- ${shQuote(root)} || exit 2\nprintf '%s\\000' ${batch.map(shQuote).join(' ')} | ${RSYNC_LIST} --files-from=- --from0 -- ./ ./`, signal ? { signal } : {});
+    const r = await host.connection.exec(`cd -- ${shQuote(root)} || exit 2\nprintf '%s\\000' ${batch.map((name) => shQuote(`./${name}`)).join(' ')} | ${RSYNC_LIST} --files-from=- --from0 -- ./ ./`, signal ? { signal } : {});
     if (r.status !== 0 && r.status !== 23) throw new ShadowSlotsError('process', `Listing new files in ${root} on ${host.name} failed: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
     for (const e of parseRsyncListing(r.stdout)) {
       // --files-from also lists the folders on the way (implied by its --relative).
