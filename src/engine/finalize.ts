@@ -11,7 +11,7 @@ import { writeSumsFromSend, type SendSumsCounts } from '../platform/sendSums';
 import { parseSendChangeLog, UntrustedChangesError, type SendChangeSet } from '../core/sendSums';
 import { BatchedWriter } from '../platform/batchedWriter';
 import { SshHost } from '../platform/target/sshHost';
-import { hashRemoteEntries, writeRemoteSlotSums } from '../platform/target/remoteSums';
+import { hashRemoteEntries, PatchRefusedError, publishPatchedSums, writeRemoteSlotSums } from '../platform/target/remoteSums';
 import type { HashedEntry } from '../core/slotRecord';
 import { log } from '../platform/runner';
 import { startPurge } from './purge';
@@ -168,16 +168,21 @@ async function recordFromList(ring: RingStore, manifest: SlotManifest, number: n
   try {
     const sumsFile = server ? await server.staged(sumsPath, 'write') : sumsPath;
     const hashEntry = server ? await serverHashes(server, slotRoot, recording.draft, signal) : (path: string, kind: 'file' | 'symlink') => hashSlotEntry(slotRoot, path, kind, signal);
-    const counts = await playDraft({
-      draft: recording.draft,
-      previousSums: recording.previousSums,
-      sumsFile,
-      changeLog: newLog,
-      hashEntry,
-    });
-    if (server) {
-      await server.publishStaged(sumsPath);
-      await server.publishStaged(changeLog);
+    const play = (sumsAs: 'list' | 'patch') => playDraft({ draft: recording.draft, previousSums: recording.previousSums, sumsFile, sumsAs, changeLog: newLog, hashEntry });
+    // A server holds the previous list already: unless it had to be sorted here, only the new lines go up.
+    const patched = server !== null && (recording.previousSums === null || recording.previousOnServer !== null);
+    let counts = await play(patched ? 'patch' : 'list');
+    if (server && patched) {
+      try {
+        await publishPatchedSums(server, { previousSums: recording.previousOnServer, sumsPath, patchFile: sumsFile, bytes: counts.sumsBytes, changeLogPath: changeLog, changeLogFile: newLog }, signal);
+      } catch (error) {
+        if (!(error instanceof PatchRefusedError)) throw error;
+        log('warn', `${error.message} The whole checksum list is sent instead.`);
+        counts = await play('list');
+        await publishLists(server, sumsPath, changeLog);
+      }
+    } else if (server) {
+      await publishLists(server, sumsPath, changeLog);
     } else {
       await rename(newLog, changeLog);
     }
@@ -197,6 +202,12 @@ async function recordFromList(ring: RingStore, manifest: SlotManifest, number: n
       await rm(newLog, { force: true });
     }
   }
+}
+
+/** Sends a staged checksum list and change log up as they are. */
+async function publishLists(server: SshHost, sumsPath: string, changeLog: string): Promise<void> {
+  await server.publishStaged(sumsPath);
+  await server.publishStaged(changeLog);
 }
 
 /** hashEntry for playDraft on a server: every entry the draft will ask for, hashed there at once. */

@@ -56,6 +56,11 @@ export class SlotRecording implements ListSink {
     return this.previous?.file ?? null;
   }
 
+  /** For a ring on a server: the server's path of `previousSums` when that is a byte-for-byte copy of it. */
+  get previousOnServer(): string | null {
+    return this.previous?.server ?? null;
+  }
+
   /**
    * @param previous the manifest of the slot rsync compares against (--link-dest, or the snapshot
    *   rsync writes into), if any. Its list, when it is format 1 (rings from before format 2, and
@@ -177,6 +182,8 @@ export class SlotRecording implements ListSink {
 /** A checksum list in rsync's order on this machine, and how to delete what was made for it. */
 interface OrderedList {
   file: string;
+  /** The server file `file` is an unchanged copy of (not a sorted one). */
+  server?: string;
   cleanup(): Promise<void>;
 }
 
@@ -198,7 +205,7 @@ async function fetchPrevious(ring: RingStore, previous: SlotManifest | null): Pr
   try {
     await writeFile(copy, text, { mode: 0o600 });
     const ordered = await inRsyncOrder(copy, localScratch);
-    if (ordered.file === copy) return { file: copy, cleanup: () => rm(copy, { force: true }) };
+    if (ordered.file === copy) return { file: copy, server: ring.sumsPath(previous.id), cleanup: () => rm(copy, { force: true }) };
     await rm(copy, { force: true });
     return ordered;
   } catch (error) {

@@ -9,7 +9,7 @@ import { lstatSync, readFileSync, readlinkSync } from 'node:fs';
 import { appendFile, mkdir, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { shQuote } from '../../src/core/posixQuote';
-import { hashRemoteEntries, writeRemoteSlotSums } from '../../src/platform/target/remoteSums';
+import { hashRemoteEntries, PatchRefusedError, publishPatchedSums, writeRemoteSlotSums } from '../../src/platform/target/remoteSums';
 import { openTarget } from '../../src/platform/target/remoteHosts';
 import type { SshHost } from '../../src/platform/target/sshHost';
 import { readSums } from '../../src/platform/treeSums';
@@ -203,4 +203,41 @@ test('rsync output out of order on a server ring: the slot is walked on the serv
   for await (const l of readSums(join(target, '.shadow-slots', s0!.manifest.checksums!))) recorded.set(l.path, l.hash);
   assert.deepEqual(recorded, new Map([...snapshotOf(join(target, '0'))].filter(([, e]) => e.kind !== 'dir').map(([p, e]) => [p, e.hash!])));
   assert.equal((await runCli(['verify', '--target', sshd.target(target), '--slot', '0'], sshd.env)).code, 0);
+  // That walk wrote its list in walk order (format 1): the next run sorts a copy here, merges with
+  // it, and sends the whole list (a patch would name the server's lines in the other order).
+  await writeFile(join(source, 'after-the-walk'), 'w');
+  const next = await backupTo(sshd, source, target);
+  assert.equal(next.code, 0, next.stderr);
+  assertMerged(next, join(target, '0'), 'after a walked slot');
+  await checkNewestSlot(target, 'after a walked slot');
+});
+
+test('a checksum list made on the server from a patch against its previous list: the same bytes, or refused without a trace', { skip: sshdUnavailable('busybox-bare') ?? false, timeout: 60_000 }, async (t) => {
+  const sshd = await startSshd(t, { server: 'busybox-bare' });
+  useSshdEnv(t, sshd);
+  const dir = await tempDir(t);
+  const meta = join(dir, "meta $(touch PWNED) 'q'");
+  await mkdir(meta);
+  const previous = join(meta, 'previous.tsv');
+  await writeFile(previous, '#header\nh1\t1\t0\t0\t"a"\nh2\t2\t0\t0\t"b\\\\n"\nh3\t3\t0\t0\t"c"\nh4\t4\t0\t0\t"d"');
+  const patchFile = join(dir, 'patch');
+  const logFile = join(dir, 'log');
+  await writeFile(patchFile, 'l #new header\ns 1\nc 2\ns 1\nl h9\t9\t0\t0\t"c2 $(x) \\" \\\\"\nc 1\n');
+  await writeFile(logFile, '~ "c2 $(x)"\n- "c"\n');
+  const expected = '#new header\nh1\t1\t0\t0\t"a"\nh2\t2\t0\t0\t"b\\\\n"\nh9\t9\t0\t0\t"c2 $(x) \\" \\\\"\nh4\t4\t0\t0\t"d"\n';
+  const opened = await openTarget(sshd.target(dir));
+  t.after(() => opened.release());
+  const host = opened.host as SshHost;
+  const o = { previousSums: previous, sumsPath: join(meta, 'new.tsv'), patchFile, bytes: Buffer.byteLength(expected), changeLogPath: join(meta, 'new.log'), changeLogFile: logFile };
+  await publishPatchedSums(host, o);
+  assert.equal(await readFile(o.sumsPath, 'utf8'), expected);
+  assert.equal(await readFile(o.changeLogPath, 'utf8'), '~ "c2 $(x)"\n- "c"\n');
+  // Another previous list than the one the patch was made from: nothing is written, no temp file stays.
+  await writeFile(previous, '#header\nh1\t1\t0\t0\t"a"\n');
+  const other = { ...o, sumsPath: join(meta, 'other.tsv'), changeLogPath: join(meta, 'other.log') };
+  await assert.rejects(publishPatchedSums(host, other), PatchRefusedError);
+  await writeFile(previous, '#header\nh1\t1\t0\t0\t"a"\nh2\t2\t0\t0\t"b\\\\n"\nh3\t3\t0\t0\t"c"\nh4\t4\t0\t0\t"dd"');
+  await assert.rejects(publishPatchedSums(host, other), PatchRefusedError);
+  assert.deepEqual((await readdir(meta)).sort(), ['new.log', 'new.tsv', 'previous.tsv']);
+  assert.ok(!(await readdir(dir)).includes('PWNED'));
 });

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join, posix } from 'node:path';
 import { ShadowSlotsError } from '../../core/errors';
 import { shQuote } from '../../core/posixQuote';
 import type { HashedEntry } from '../../core/slotRecord';
@@ -117,6 +118,61 @@ export async function hashRemoteEntries(host: SshHost, root: string, wanted: Rea
     result.set(e.path, { hash, size: e.size, mtimeMs: e.mtimeMs, ino: 0 });
   }
   return result;
+}
+
+/**
+ * Makes a checksum list on the server from a patch (slotDraft.ts's playDraft with `sumsAs:
+ * 'patch'`: `l LINE`, `c N` copy and `s N` skip lines of the previous list) and the server's own
+ * copy of the previous list, which was read into the patch here: only new lines travel. POSIX awk;
+ * `ENVIRON` because `-v` would read backslashes in the path as escapes. Exit 3: the previous
+ * list ends too early.
+ */
+const PATCH_AWK = [
+  'BEGIN { p = ENVIRON["P"] }',
+  '/^c / { n = substr($0, 3) + 0; while (n-- > 0) { if ((getline line < p) <= 0) exit 3; print line }; next }',
+  '/^s / { n = substr($0, 3) + 0; while (n-- > 0 && (getline line < p) > 0) ; next }',
+  '/^l / { print substr($0, 3); next }',
+  '{ exit 5 }',
+].join('\n');
+
+/** The server's copy of the previous list is not the one the patch was made from (see publishPatchedSums). */
+export class PatchRefusedError extends Error {}
+
+/**
+ * Writes a new slot's checksum list (from a patch against `previousSums`, a server path) and its
+ * change log on the server in one command, each atomically and durably (a temp name that a repair
+ * removes, fsync, rename). The list made there must have exactly `bytes` bytes, as the one made
+ * here from the same patch; if not, nothing is written and PatchRefusedError is thrown (the
+ * caller sends the whole list instead).
+ */
+export async function publishPatchedSums(host: SshHost, o: { previousSums: string | null; sumsPath: string; patchFile: string; bytes: number; changeLogPath: string; changeLogFile: string }, signal?: AbortSignal): Promise<void> {
+  const patch = await readFile(o.patchFile, 'utf8');
+  const changes = await readFile(o.changeLogFile, 'utf8');
+  const end = `SHADOW_SLOTS_END_${randomBytes(8).toString('hex')}`;
+  // Here-documents: every line is ours (`l `, `c `, `+ "`…, JSON-quoted paths), never the end word.
+  for (const text of [patch, changes]) {
+    if ((text !== '' && !text.endsWith('\n')) || text.startsWith(`${end}\n`) || text.includes(`\n${end}\n`)) throw new PatchRefusedError('The checksum list or change log cannot be sent as a here-document.');
+  }
+  const tag = () => randomBytes(4).toString('hex');
+  const script = [
+    `f=${shQuote(o.sumsPath)}`,
+    `t="$f.tmp-$$-${tag()}"`,
+    `l=${shQuote(o.changeLogPath)}`,
+    `u="$l.tmp-$$-${tag()}"`,
+    `P=${shQuote(o.previousSums ?? '')} awk ${shQuote(PATCH_AWK)} > "$t" <<'${end}' || { rm -f -- "$t"; exit 3; }`,
+    `${patch}${end}`,
+    `s=$(wc -c < "$t") && [ "$(( $s ))" = ${o.bytes} ] || { rm -f -- "$t"; exit 4; }`,
+    `cat > "$u" <<'${end}' || { rm -f -- "$t" "$u"; exit 1; }`,
+    `${changes}${end}`,
+    'sync -- "$t" "$u" 2>/dev/null',
+    'mv -f -- "$t" "$f" || { rm -f -- "$t" "$u"; exit 1; }',
+    'mv -f -- "$u" "$l" || { rm -f -- "$u"; exit 1; }',
+    `sync -- ${shQuote(posix.dirname(o.sumsPath))} ${shQuote(posix.dirname(o.changeLogPath))} 2>/dev/null`,
+    'exit 0',
+  ].join('\n');
+  const r = await host.connection.exec(script, signal ? { signal } : {});
+  if (r.status === 3 || r.status === 4) throw new PatchRefusedError(`The server's copy of the previous checksum list is not the one merged here (${r.status === 3 ? 'it is shorter' : 'the list made from it has another size'}).`);
+  if (r.status !== 0) throw new ShadowSlotsError('process', `Writing ${o.sumsPath} on ${host.name} failed: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
 }
 
 /**
