@@ -156,8 +156,9 @@ async function recordFromSend(ring: RingStore, manifest: SlotManifest, number: n
 /**
  * The checksum list and change log from rsync's list of the slot: only new and changed entries
  * are hashed. Returns the deleted files' count, null without a previous list. For a ring on a
- * server, both are written here and sent up once complete (one command each), and the new
- * entries are hashed there, all in one batch (remoteSums.ts): the slot is not walked.
+ * server the slot is not walked there either: the new entries are hashed there, all in one batch,
+ * and the list (as a patch against the server's previous list: only new lines travel) and the
+ * change log go up together in one command (remoteSums.ts).
  */
 async function recordFromList(ring: RingStore, manifest: SlotManifest, number: number, recording: SlotRecording, signal?: AbortSignal): Promise<number | null> {
   const slotRoot = ring.slotPath(number);
