@@ -250,7 +250,7 @@ class BackupRun {
       extraArgs: [...ring.host.rsyncTransportArgs(), ...profile.rsyncArgs],
       timePrecision: report.timePrecision,
       // Every entry of the slot, unchanged ones too, for the record finalize builds on (startRecording).
-      listUnchanged: ring.host.name === null,
+      listUnchanged: true,
     });
     const manifest: SlotManifest = {
       format: 1,
@@ -360,11 +360,10 @@ class BackupRun {
   }
 
   /**
-   * Starts recording rsync's list of the slot (see finalize.ts) where finalize can hash the new
-   * entries itself: a ring on this machine. On a server the checksums are computed there.
+   * Starts recording rsync's list of the slot (see finalize.ts), so that finalize hashes only the
+   * new entries: here, or on the server for a ring there (all of them in one batch).
    */
   private async startRecording(ring: RingStore, id: string, previous: SlotManifest | null): Promise<SlotRecording | null> {
-    if (ring.host.name !== null) return null;
     const cow = ring.storage.capabilities.copyOnWrite;
     return SlotRecording.tryStart(ring, id, previous, {
       // A copy-on-write destination starts with the newest slot's files (and a resumed one with

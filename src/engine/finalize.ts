@@ -5,13 +5,14 @@ import type { SlotManifest } from '../core/manifest';
 import { LineSplitter, parseItemizedLine } from '../core/rsyncOutput';
 import { RingStore } from '../platform/ringStore';
 import { hashSlotEntry, readSums, writeSlotSums, type ReuseRule } from '../platform/treeSums';
-import { playDraft } from '../platform/slotDraft';
+import { pendingEntries, playDraft } from '../platform/slotDraft';
 import { exists, isErrno, tempPathBeside } from '../platform/fsutil';
 import { writeSumsFromSend, type SendSumsCounts } from '../platform/sendSums';
 import { parseSendChangeLog, UntrustedChangesError, type SendChangeSet } from '../core/sendSums';
 import { BatchedWriter } from '../platform/batchedWriter';
 import { SshHost } from '../platform/target/sshHost';
-import { writeRemoteSlotSums } from '../platform/target/remoteSums';
+import { hashRemoteEntries, PatchRefusedError, publishPatchedSums, writeRemoteSlotSums } from '../platform/target/remoteSums';
+import type { HashedEntry } from '../core/slotRecord';
 import { log } from '../platform/runner';
 import { startPurge } from './purge';
 import { inRsyncOrder, type SlotRecording } from './slotRecording';
@@ -25,7 +26,8 @@ export { SlotRecording } from './slotRecording';
  * already complete and listed. A slot received by btrfs send gets its list from the previous
  * slot's and the stream's change log (`sent`: what the stream retimed). Without a usable recording
  * of rsync's list (none, rsync's output out of order, a destination that held files and lost one
- * to the source, a ring on a server), or of the stream's changes, the slot is walked instead.
+ * to the source), or of the stream's changes, the slot is walked instead (on a server: by
+ * remoteSums.ts's walk there).
  */
 export async function finalizeSlot(ring: RingStore, rsyncPath: string, manifest: SlotManifest, previous: SlotManifest | null, recording: SlotRecording | null, signal?: AbortSignal, sent?: SentChanges): Promise<string[]> {
   const warnings: string[] = [];
@@ -69,7 +71,12 @@ async function recordSlotDetails(ring: RingStore, rsyncPath: string, manifest: S
       const deleted = await recordFromList(ring, manifest, current.number, recording, signal);
       if (deleted === null && prior !== undefined && previous !== null && prior.id === previous.id && manifest.counts && !signal?.aborted) {
         // No list to compare with (an adopted slot): rsync itself lists what the new slot lacks.
-        manifest.counts.deleted = await listDeletions(ring, rsyncPath, ring.slotPath(current.number), ring.slotPath(prior.number), ring.changeLogPath(manifest.id), signal);
+        const changeLog = await ring.host.staged(ring.changeLogPath(manifest.id), 'read');
+        try {
+          manifest.counts.deleted = await listDeletions(ring, rsyncPath, ring.slotPath(current.number), ring.slotPath(prior.number), changeLog, signal);
+        } finally {
+          await ring.host.publishStaged(ring.changeLogPath(manifest.id));
+        }
       }
     } finally {
       await ring.writeManifest(manifest);
@@ -148,22 +155,39 @@ async function recordFromSend(ring: RingStore, manifest: SlotManifest, number: n
 
 /**
  * The checksum list and change log from rsync's list of the slot: only new and changed entries
- * are hashed. Returns the deleted files' count, null without a previous list.
+ * are hashed. Returns the deleted files' count, null without a previous list. For a ring on a
+ * server the slot is not walked there either: the new entries are hashed there, all in one batch,
+ * and the list (as a patch against the server's previous list: only new lines travel) and the
+ * change log go up together in one command (remoteSums.ts).
  */
 async function recordFromList(ring: RingStore, manifest: SlotManifest, number: number, recording: SlotRecording, signal?: AbortSignal): Promise<number | null> {
   const slotRoot = ring.slotPath(number);
   const changeLog = ring.changeLogPath(manifest.id);
-  const newLog = tempPathBeside(changeLog);
+  const sumsPath = ring.sumsPath(manifest.id);
+  const server = ring.host instanceof SshHost ? ring.host : null;
+  const newLog = server ? await server.staged(changeLog, 'write') : tempPathBeside(changeLog);
   try {
-    const counts = await playDraft({
-      draft: recording.draft,
-      previousSums: recording.previousSums,
-      sumsFile: ring.sumsPath(manifest.id),
-      changeLog: newLog,
-      hashEntry: (path, kind) => hashSlotEntry(slotRoot, path, kind, signal),
-    });
-    await rename(newLog, changeLog);
-    log('info', `Checksums from rsync's list: ${counts.hashed} entries hashed, ${counts.carried} carried over from the previous slot's list.`);
+    const sumsFile = server ? await server.staged(sumsPath, 'write') : sumsPath;
+    const hashEntry = server ? await serverHashes(server, slotRoot, recording.draft, signal) : (path: string, kind: 'file' | 'symlink') => hashSlotEntry(slotRoot, path, kind, signal);
+    const play = (sumsAs: 'list' | 'patch') => playDraft({ draft: recording.draft, previousSums: recording.previousSums, sumsFile, sumsAs, changeLog: newLog, hashEntry });
+    // A server holds the previous list already: unless it had to be sorted here, only the new lines go up.
+    const patched = server !== null && (recording.previousSums === null || recording.previousOnServer !== null);
+    let counts = await play(patched ? 'patch' : 'list');
+    if (server && patched) {
+      try {
+        await publishPatchedSums(server, { previousSums: recording.previousOnServer, sumsPath, patchFile: sumsFile, bytes: counts.sumsBytes, changeLogPath: changeLog, changeLogFile: newLog }, signal);
+      } catch (error) {
+        if (!(error instanceof PatchRefusedError)) throw error;
+        log('warn', `${error.message} The whole checksum list is sent instead.`);
+        counts = await play('list');
+        await publishLists(server, sumsPath, changeLog);
+      }
+    } else if (server) {
+      await publishLists(server, sumsPath, changeLog);
+    } else {
+      await rename(newLog, changeLog);
+    }
+    log('info', `Checksums from rsync's list: ${counts.hashed} entries hashed${server ? ' on the server' : ''}, ${counts.carried} carried over from the previous slot's list.`);
     manifest.checksums = `sums/${manifest.id}.tsv`;
     if (manifest.counts) {
       manifest.counts.created = counts.created;
@@ -172,8 +196,26 @@ async function recordFromList(ring: RingStore, manifest: SlotManifest, number: n
     }
     return counts.deleted;
   } finally {
-    await rm(newLog, { force: true });
+    if (server) {
+      await server.discardStaged(sumsPath);
+      await server.discardStaged(changeLog);
+    } else {
+      await rm(newLog, { force: true });
+    }
   }
+}
+
+/** Sends a staged checksum list and change log up as they are. */
+async function publishLists(server: SshHost, sumsPath: string, changeLog: string): Promise<void> {
+  await server.publishStaged(sumsPath);
+  await server.publishStaged(changeLog);
+}
+
+/** hashEntry for playDraft on a server: every entry the draft will ask for, hashed there at once. */
+async function serverHashes(host: SshHost, slotRoot: string, draft: string, signal?: AbortSignal): Promise<(path: string, kind: 'file' | 'symlink') => Promise<HashedEntry | null>> {
+  const hashed = await hashRemoteEntries(host, slotRoot, await pendingEntries(draft), signal);
+  // hashRemoteEntries keeps only entries of the kind asked for; a missing one is gone.
+  return async (path) => hashed.get(path) ?? null;
 }
 
 /**

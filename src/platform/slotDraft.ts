@@ -21,6 +21,8 @@ export interface SlotRecordCounts {
   deleted: number | null;
   hashed: number;
   carried: number;
+  /** The new list's size in bytes (what a patch must make: see playDraft's sumsAs). */
+  sumsBytes: number;
 }
 
 /**
@@ -79,28 +81,49 @@ export class SyncLineReader {
 }
 
 /**
+ * The entries a draft will ask `hashEntry` for (its `?` lines), read ahead so that a ring on a
+ * server hashes them all in one batch instead of one round trip each. Grows with the change.
+ */
+export async function pendingEntries(draft: string): Promise<Map<string, 'file' | 'symlink'>> {
+  const pending = new Map<string, 'file' | 'symlink'>();
+  for await (const lines of readLineBatches(draft)) {
+    for (const line of lines) {
+      if (line.charCodeAt(0) !== 63 /* ? */) continue;
+      const entry = parsePending(line);
+      pending.set(entry.path, entry.kind);
+    }
+  }
+  return pending;
+}
+
+/**
  * Plays a SlotRecorder draft (see core/slotRecord.ts) into the new checksum list (format 2) and
  * change log: runs of previous lines are copied as bytes, without decoding them; entries to hash
  * are hashed by `hashEntry`. Its cost grows with the change, plus one copy of the previous list
  * (64 KB at a time).
  * Durable (fsync) before returning: a manifest will name the list.
+ *
+ * With `sumsAs: 'patch'`, `sumsFile` receives instead how to make the new list from the previous
+ * one where a copy of it already is (a ring's server: remoteSums.ts), so that only the new lines
+ * travel: `l LINE` (this line), `c N` (the previous list's next N lines), `s N` (skip them).
  */
 export async function playDraft(options: {
   draft: string;
   /** The previous checksum list the draft was merged with; null when there was none. */
   previousSums: string | null;
   sumsFile: string;
+  sumsAs?: 'list' | 'patch';
   changeLog: string;
   hashEntry(path: string, kind: 'file' | 'symlink'): Promise<HashedEntry | null>;
 }): Promise<SlotRecordCounts> {
   const previousListExists = options.previousSums !== null;
-  const counts: SlotRecordCounts = { files: 0, entries: 0, created: 0, changed: 0, deleted: previousListExists ? 0 : null, hashed: 0, carried: 0 };
+  const counts: SlotRecordCounts = { files: 0, entries: 0, created: 0, changed: 0, deleted: previousListExists ? 0 : null, hashed: 0, carried: 0, sumsBytes: 0 };
   const previous = options.previousSums ? new ByteLines(options.previousSums) : null;
-  let sums: ByteWriter | null = null;
+  let sums: SumsOut | null = null;
   let changes: ByteWriter | null = null;
   let ok = false;
   try {
-    sums = new ByteWriter(options.sumsFile);
+    sums = options.sumsAs === 'patch' ? new PatchOut(options.sumsFile) : new ListOut(options.sumsFile);
     changes = new ByteWriter(options.changeLog);
     sums.text(`${SUMS_HEADER}\n`);
     const log = changes;
@@ -115,20 +138,20 @@ export async function playDraft(options: {
       for (const line of lines) {
         const op = line.charCodeAt(0);
         if (op === 99 /* c */) {
-          const carried = await previous!.copy(Number(line.slice(2)), sums);
+          const carried = await sums.carry(previous!, Number(line.slice(2)));
           counts.carried += carried.lines;
           counts.entries += carried.lines;
           counts.files += carried.lines - carried.symlinks;
         } else if (op === 115 /* s */) {
-          previous!.skip(Number(line.slice(2)));
+          sums.skip(previous!, Number(line.slice(2)));
         } else if (op === 45 /* - */) {
-          previous!.skip(1);
+          sums.skip(previous!, 1);
           change(`${line}\n`);
         } else if (op === 61 /* = */) {
           change(`${line.slice(2)}\n`);
         } else if (op === 63 /* ? */) {
           const pending = parsePending(line);
-          const before = pending.hasPrevious ? previous!.take() : null;
+          const before = pending.hasPrevious ? sums.take(previous!) : null;
           const hashed = await options.hashEntry(pending.path, pending.kind);
           const settled = settleEntry(pending, before, hashed, previousListExists);
           if (settled.sum !== null) {
@@ -146,6 +169,7 @@ export async function playDraft(options: {
     sums.close({ sync: true });
     changes.close({ sync: false });
     ok = true;
+    counts.sumsBytes = sums.bytes;
     return counts;
   } finally {
     if (!ok) {
@@ -154,6 +178,64 @@ export async function playDraft(options: {
     }
     previous?.close();
   }
+}
+
+/** Where playDraft writes the new list: the list itself, or a patch that makes it (see playDraft). */
+interface SumsOut {
+  /** Bytes of the new list so far. */
+  readonly bytes: number;
+  /** A line of the new list, with its newline. */
+  text(line: string): void;
+  /** The previous list's next `n` lines, unchanged. */
+  carry(previous: ByteLines, n: number): Promise<{ lines: number; symlinks: number }>;
+  /** Passes over the previous list's next `n` lines. */
+  skip(previous: ByteLines, n: number): void;
+  /** The previous list's next line, which the new list does not keep as it is. */
+  take(previous: ByteLines): string | null;
+  close(options: { sync: boolean }): void;
+}
+
+class ListOut implements SumsOut {
+  bytes = 0;
+  private readonly out: ByteWriter;
+  constructor(file: string) { this.out = new ByteWriter(file); }
+  text(line: string): void {
+    const data = Buffer.from(line, 'utf8');
+    this.bytes += data.length;
+    this.out.bytes(data);
+  }
+  carry(previous: ByteLines, n: number): Promise<{ lines: number; symlinks: number }> {
+    return previous.copy(n, { bytes: (data) => { this.bytes += data.length; this.out.bytes(data); } });
+  }
+  skip(previous: ByteLines, n: number): void { previous.skip(n); }
+  take(previous: ByteLines): string | null { return previous.take(); }
+  close(options: { sync: boolean }): void { this.out.close(options); }
+}
+
+class PatchOut implements SumsOut {
+  bytes = 0;
+  private readonly out: ByteWriter;
+  constructor(file: string) { this.out = new ByteWriter(file); }
+  text(line: string): void {
+    this.bytes += Buffer.byteLength(line, 'utf8');
+    this.out.text(`l ${line}`);
+  }
+  async carry(previous: ByteLines, n: number): Promise<{ lines: number; symlinks: number }> {
+    const carried = await previous.copy(n, { bytes: (data) => { this.bytes += data.length; } });
+    // What the list here holds, which is what the copy there must hold (checked by its size).
+    if (carried.lines > 0) this.out.text(`c ${carried.lines}\n`);
+    return carried;
+  }
+  skip(previous: ByteLines, n: number): void {
+    const skipped = previous.skip(n);
+    if (skipped > 0) this.out.text(`s ${skipped}\n`);
+  }
+  take(previous: ByteLines): string | null {
+    const line = previous.take();
+    if (line !== null) this.out.text('s 1\n');
+    return line;
+  }
+  close(options: { sync: boolean }): void { this.out.close(options); }
 }
 
 /**
@@ -173,7 +255,7 @@ class ByteLines {
   }
 
   /** Copies the next `n` lines to `out`; returns how many there were and how many were symlinks. */
-  async copy(n: number, out: ByteWriter): Promise<{ lines: number; symlinks: number }> {
+  async copy(n: number, out: { bytes(data: Buffer): void }): Promise<{ lines: number; symlinks: number }> {
     let lines = 0;
     let symlinks = 0;
     while (lines < n) {
@@ -195,8 +277,10 @@ class ByteLines {
     return { lines, symlinks };
   }
 
-  skip(n: number): void {
-    for (let i = 0; i < n; i++) if (this.take() === null) return;
+  /** Passes over the next `n` lines; returns how many there were. */
+  skip(n: number): number {
+    for (let i = 0; i < n; i++) if (this.take() === null) return i;
+    return n;
   }
 
   /** The next line as text (without its newline), or null at the end. */

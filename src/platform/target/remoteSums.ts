@@ -1,9 +1,15 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join, posix } from 'node:path';
 import { ShadowSlotsError } from '../../core/errors';
+import { shQuote } from '../../core/posixQuote';
+import type { HashedEntry } from '../../core/slotRecord';
 import { BatchedWriter } from '../batchedWriter';
 import { formatSumLine, readSums, sumsOrderOf, type SumLine } from '../treeSums';
 import { compareRsyncOrder } from '../../core/rsyncOrder';
 import { comparePaths } from '../treeWalk';
+import { controlBase, STAGE_PREFIX } from './sshConnection';
+import { parseRsyncListing, RSYNC_LIST } from './sshListing';
 import type { RemoteWalkEntry, SshHost } from './sshHost';
 
 /**
@@ -71,6 +77,110 @@ export async function writeRemoteSlotSums(host: SshHost, slotRoot: string, outFi
   }
   await host.publishStaged(outFile);
   return { files: entries.length, hashed: fresh.size };
+}
+
+/** How many names one listing script carries (as sshHash.ts's batches). */
+const LIST_BATCH_BYTES = 256 * 1024;
+
+/**
+ * Size, mtime, kind and hash of named entries of a slot on `host`, for the entries a merge of
+ * rsync's list could not carry over (core/slotRecord.ts): a few commands for all of them, not one
+ * round trip each. rsync lists exactly those paths (`--files-from`, NUL-separated, so any name
+ * comes back whole; each starts with `./`, as rsync skips a line starting with `#` or `;` there as
+ * a comment; `--list-only` with `./` as its destination transfers nothing), the files are
+ * hashed where sshHash.ts says. A path missing from the result is gone (it vanished from the
+ * source before rsync could copy it); inodes are 0, as writeRemoteSlotSums records them.
+ */
+export async function hashRemoteEntries(host: SshHost, root: string, wanted: ReadonlyMap<string, 'file' | 'symlink'>, signal?: AbortSignal): Promise<Map<string, HashedEntry>> {
+  const names = [...wanted.keys()];
+  const listed: RemoteEntry[] = [];
+  if (names.length === 0) return new Map();
+  for (let start = 0; start < names.length;) {
+    let end = start;
+    for (let size = 0; end < names.length && (end === start || size < LIST_BATCH_BYTES); end++) size += names[end]!.length + 4;
+    const batch = names.slice(start, end);
+    // Exit 23: some paths are not there (vanished): the others are listed all the same.
+    const r = await host.connection.exec(`cd -- ${shQuote(root)} || exit 2\nprintf '%s\\000' ${batch.map((name) => shQuote(`./${name}`)).join(' ')} | ${RSYNC_LIST} --files-from=- --from0 -- ./ ./`, signal ? { signal } : {});
+    if (r.status !== 0 && r.status !== 23) throw new ShadowSlotsError('process', `Listing new files in ${root} on ${host.name} failed: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+    for (const e of parseRsyncListing(r.stdout)) {
+      // --files-from also lists the folders on the way (implied by its --relative).
+      if (e.kind !== 'file' && e.kind !== 'symlink') continue;
+      if (wanted.get(e.path) !== e.kind) continue;
+      listed.push({ path: e.path, kind: e.kind, size: e.size, mtimeMs: e.mtimeMs, target: e.target ?? '', linked: false });
+    }
+    start = end;
+  }
+  const hashes = await hashesOf(host, root, listed, signal);
+  const result = new Map<string, HashedEntry>();
+  for (const e of listed) {
+    const hash = hashes.get(e.path);
+    if (hash === undefined) throw new ShadowSlotsError('process', `${e.path} in ${root} on ${host.name} could not be hashed (it cannot be read).`);
+    result.set(e.path, { hash, size: e.size, mtimeMs: e.mtimeMs, ino: 0 });
+  }
+  return result;
+}
+
+/**
+ * Makes a checksum list on the server from a patch (slotDraft.ts's playDraft with `sumsAs:
+ * 'patch'`: `l LINE`, `c N` copy and `s N` skip lines of the previous list) and the server's own
+ * copy of the previous list, which was read into the patch here: only new lines travel. POSIX awk;
+ * `ENVIRON` because `-v` would read backslashes in the path as escapes. Exit 3: the previous
+ * list ends too early.
+ */
+const PATCH_AWK = [
+  'BEGIN { p = ENVIRON["P"] }',
+  '/^c / { n = substr($0, 3) + 0; while (n-- > 0) { if ((getline line < p) <= 0) exit 3; print line }; next }',
+  '/^s / { n = substr($0, 3) + 0; while (n-- > 0 && (getline line < p) > 0) ; next }',
+  '/^l / { print substr($0, 3); next }',
+  '{ exit 5 }',
+].join('\n');
+
+/** The server's copy of the previous list is not the one the patch was made from (see publishPatchedSums). */
+export class PatchRefusedError extends Error {}
+
+/**
+ * Writes a new slot's checksum list (from a patch against `previousSums`, a server path) and its
+ * change log on the server in one command, each atomically and durably (a temp name that a repair
+ * removes, fsync, rename). The list made there must have exactly `bytes` bytes, as the one made
+ * here from the same patch; if not, nothing is written and PatchRefusedError is thrown (the
+ * caller sends the whole list instead).
+ */
+export async function publishPatchedSums(host: SshHost, o: { previousSums: string | null; sumsPath: string; patchFile: string; bytes: number; changeLogPath: string; changeLogFile: string }, signal?: AbortSignal): Promise<void> {
+  const patch = await readFile(o.patchFile, 'utf8');
+  const changes = await readFile(o.changeLogFile, 'utf8');
+  const end = `SHADOW_SLOTS_END_${randomBytes(8).toString('hex')}`;
+  // Here-documents: every line is ours (`l `, `c `, `+ "`…, JSON-quoted paths), never the end word.
+  for (const text of [patch, changes]) {
+    if ((text !== '' && !text.endsWith('\n')) || text.startsWith(`${end}\n`) || text.includes(`\n${end}\n`)) throw new PatchRefusedError('The checksum list or change log cannot be sent as a here-document.');
+  }
+  const tag = () => randomBytes(4).toString('hex');
+  const script = [
+    `f=${shQuote(o.sumsPath)}`,
+    `t="$f.tmp-$$-${tag()}"`,
+    `l=${shQuote(o.changeLogPath)}`,
+    `u="$l.tmp-$$-${tag()}"`,
+    `P=${shQuote(o.previousSums ?? '')} awk ${shQuote(PATCH_AWK)} > "$t" <<'${end}' || { rm -f -- "$t"; exit 3; }`,
+    `${patch}${end}`,
+    `s=$(wc -c < "$t") && [ "$(( $s ))" = ${o.bytes} ] || { rm -f -- "$t"; exit 4; }`,
+    `cat > "$u" <<'${end}' || { rm -f -- "$t" "$u"; exit 1; }`,
+    `${changes}${end}`,
+    'sync -- "$t" "$u" 2>/dev/null',
+    'mv -f -- "$t" "$f" || { rm -f -- "$t" "$u"; exit 1; }',
+    'mv -f -- "$u" "$l" || { rm -f -- "$u"; exit 1; }',
+    `sync -- ${shQuote(posix.dirname(o.sumsPath))} ${shQuote(posix.dirname(o.changeLogPath))} 2>/dev/null`,
+    'exit 0',
+  ].join('\n');
+  const r = await host.connection.exec(script, signal ? { signal } : {});
+  if (r.status === 3 || r.status === 4) throw new PatchRefusedError(`The server's copy of the previous checksum list is not the one merged here (${r.status === 3 ? 'it is shorter' : 'the list made from it has another size'}).`);
+  if (r.status !== 0) throw new ShadowSlotsError('process', `Writing ${o.sumsPath} on ${host.name} failed: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+}
+
+/**
+ * A private file on this machine for a server file's local copy or a draft (removed after use;
+ * one a killed run leaves is swept with the staged files: sshConnection.ts).
+ */
+export function localScratch(): string {
+  return join(controlBase(), `${STAGE_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}`);
 }
 
 /** What verify reports: files hashed and compared, and the paths that differ. */

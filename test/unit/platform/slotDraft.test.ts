@@ -11,7 +11,7 @@ import { tempDir } from '../../helpers/tmp';
 const line = (path: string, hash: string) => formatSumLine({ hash, size: 1, mtimeMs: 1, ino: 1, path });
 
 /** Both phases over files, as a backup runs them (phase 1 fed line by line, phase 2 after). */
-async function record(dir: string, previous: string | null, listed: string[], content: Record<string, HashedEntry | null> = {}) {
+async function record(dir: string, previous: string | null, listed: string[], content: Record<string, HashedEntry | null> = {}, sumsAs: 'list' | 'patch' = 'list') {
   const draftFile = join(dir, 'draft');
   const out: string[] = [];
   const reader = previous !== null ? new SyncLineReader(previous) : null;
@@ -25,6 +25,7 @@ async function record(dir: string, previous: string | null, listed: string[], co
     draft: draftFile,
     previousSums: previous,
     sumsFile: join(dir, 'sums.tsv'),
+    sumsAs,
     changeLog: join(dir, 'changes.log'),
     hashEntry: async (path, kind) => {
       hashed.push(path);
@@ -43,8 +44,32 @@ test('playDraft copies the previous lines byte for byte, hashes the rest, and wr
   assert.deepEqual(result.hashed, ['c', 'vanished', 'd/x']);
   assert.equal(result.sums, `${SUMS_HEADER}\n${line('a', 'A')}${line('b é', 'B')}${formatSumLine({ hash: 'new-c', size: 2, mtimeMs: 2, ino: 2, path: 'c' })}${line('lnk', 'link:L')}${formatSumLine({ hash: 'new-d/x', size: 2, mtimeMs: 2, ino: 2, path: 'd/x' })}${line('d/y', 'Y')}`);
   assert.equal(result.changes, '+ "c"\n- "gone"\n+ "d/"\n~ "d/x"\n');
-  assert.deepEqual(result.counts, { files: 5, entries: 6, created: 1, changed: 1, deleted: 1, hashed: 2, carried: 4 });
+  assert.deepEqual(result.counts, { files: 5, entries: 6, created: 1, changed: 1, deleted: 1, hashed: 2, carried: 4, sumsBytes: Buffer.byteLength(result.sums) });
+
+  // As a patch for a server that holds the previous list: applied to that list (by this test's own
+  // reading of the format), it gives the same bytes, and says how many.
+  const patch = await record(dir, previous, ['hf          a', 'hf          b é', '>f+++++++++ c', 'hL          lnk', '>f+++++++++ vanished', 'cd+++++++++ d/', '>f.st...... d/x', 'hf          d/y'], { vanished: null }, 'patch');
+  assert.equal(patch.changes, result.changes);
+  assert.deepEqual(patch.counts, result.counts);
+  assert.equal(applyPatch(await readFile(previous), patch.sums).toString('utf8'), result.sums);
+  assert.doesNotMatch(patch.sums, /"a"|"b é"|"lnk"|"d\/y"/, 'carried lines do not travel');
 });
+
+/** `l LINE` / `c N` (copy the next N lines) / `s N` (skip them), as the server's awk applies them. */
+function applyPatch(previous: Buffer, patch: string): Buffer {
+  const lines = previous.toString('utf8').split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  let at = 0;
+  let out = '';
+  for (const op of patch.split('\n').filter(Boolean)) {
+    const n = Number(op.slice(2));
+    if (op.startsWith('l ')) out += `${op.slice(2)}\n`;
+    else if (op.startsWith('c ')) { for (let i = 0; i < n; i++) out += `${lines[at++]!}\n`; }
+    else if (op.startsWith('s ')) at += n;
+    else throw new Error(`bad op ${op}`);
+  }
+  return Buffer.from(out, 'utf8');
+}
 
 test('playDraft over runs longer than a read, with a long line: the same bytes come out', async (t) => {
   const dir = await tempDir(t);
