@@ -3,10 +3,14 @@
  * target): one tree of small files, one full ring of 16, 1 % appended to before every run, the
  * variants alternated round by round. Each variant is a launcher: a node argv prefix before the
  * bundled CLI, or `exec` (the CLI run as an executable, through its shebang, as `bin` installs it).
- * Usage (after npm run build):
- *   node --import tsx bench/nodeFlags.ts [--files 200000] [--rounds 3] [--keep]
- *     [--variant name=flag,flag …] (default: plain, the four flags of BENCHMARKS.md)
- * Progress to stderr, one JSON line per run to stdout.
+ * Usage (after npm run build; bundled the way bench/run.mjs bundles its entries):
+ *   npx esbuild bench/nodeFlags.ts --bundle --platform=node --format=esm --packages=external \
+ *     --outfile=bench/.work/flags.mjs "--define:import.meta.dirname=\"$PWD/bench\""
+ *   node bench/.work/flags.mjs [--files 200000] [--rounds 3] [--keep]
+ *     [--variant name=flag,flag … | --variant name=exec] (default: none and the four flags of
+ *     BENCHMARKS.md; `exec` runs dist/cli.js through its shebang)
+ * Progress to stderr, one JSON line per run to stdout: peak RSS and CPU of the engine's own node
+ * process (bench/hwm-probe.cjs), CPU of the whole tree with rsync (GNU time), wall time.
  */
 import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { loadavg } from 'node:os';
