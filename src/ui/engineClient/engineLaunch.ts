@@ -3,7 +3,7 @@ import { ENGINE_NODE_FLAGS } from '../../core/engineNodeFlags';
 
 /**
  * How vscode-languageclient starts dist/engine.js: forked with VS Code's own runtime (Electron
- * with ELECTRON_RUN_AS_NODE, which takes node's and V8's flags as node does) and the engine's node
+ * with ELECTRON_RUN_AS_NODE, which hands V8's flags to V8 as node does) and the engine's node
  * flags, talking over stdio. Kept apart from the client so it can be checked without an editor.
  */
 export function engineModule(enginePath: string): NodeModule {

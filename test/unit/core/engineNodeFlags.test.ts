@@ -48,6 +48,9 @@ test('the extension forks the engine with the flags, and the runtimes that fork 
   const launch = engineModule('/ext/dist/engine.js');
   assert.deepEqual(launch.options?.execArgv, [...ENGINE_NODE_FLAGS]);
   assert.equal(launch.module, '/ext/dist/engine.js');
+  // The transport is written as a number (the enum's module loads vscode): it must be stdio's.
+  const client = readFileSync(join(root, 'node_modules', 'vscode-languageclient', 'lib', 'node', 'main.js'), 'utf8');
+  assert.match(client, new RegExp(`TransportKind\\["stdio"\\] = ${String(launch.transport)}\\]`));
   // vscode-languageclient forks the module with these options (cp.fork(module, args, options)):
   // the child must start with the flags, under this node and under the vscode suite's node 24.
   const dir = await mkdtemp(join(tmpdir(), 'ss-fork-'));
