@@ -11,6 +11,11 @@ const production = process.argv.includes('--production');
 const outIndex = process.argv.indexOf('--outdir');
 const out = outIndex > 0 ? process.argv[outIndex + 1] : 'dist';
 
+// The CLI's shebang carries the engine's node flags (src/core/engineNodeFlags.ts, the one place
+// they are named); that module is bundled here on the fly, as this script is plain JavaScript.
+const flagsModule = await build({ entryPoints: ['src/core/engineNodeFlags.ts'], bundle: true, format: 'esm', platform: 'node', write: false, logLevel: 'warning' });
+const { engineShebang } = await import(`data:text/javascript;base64,${Buffer.from(flagsModule.outputFiles[0].text).toString('base64')}`);
+
 const common = {
   bundle: true,
   platform: 'node',
@@ -25,7 +30,7 @@ const common = {
 await Promise.all([
   build({ ...common, entryPoints: ['src/extension.ts'], outfile: `${out}/extension.js`, external: ['vscode'] }),
   build({ ...common, entryPoints: ['src/engine/main.ts'], outfile: `${out}/engine.js` }),
-  build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: `${out}/cli.js`, banner: { js: '#!/usr/bin/env node' } }),
+  build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: `${out}/cli.js`, banner: { js: engineShebang() } }),
 ]);
 await chmod(`${out}/cli.js`, 0o755);
 // The Windows helper and installer are constant scripts shipped as assets, never generated.

@@ -177,6 +177,25 @@ export interface EngineOptions {
   env?: Record<string, string>;
 }
 
+/**
+ * How the benchmark starts the engine: the CLI itself, through its shebang, as npm's `bin` installs
+ * it and a user types it, so the engine runs with the node flags its launchers give
+ * (ENGINE_NODE_FLAGS, in the shebang) and none of the benchmark's own. A CPU profile needs node's
+ * `--cpu-prof`, which NODE_OPTIONS refuses: node is then named, with the shebang's flags before it.
+ */
+export async function engineLaunch(cli: string, cpuProfDir?: string): Promise<{ command: string; args: string[] }> {
+  if (cpuProfDir === undefined) return { command: cli, args: [] };
+  return { command: process.execPath, args: [...(await shebangNodeFlags(cli)), '--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, cli] };
+}
+
+/** The node flags of a script's `#!/usr/bin/env [-S] node …` line; refuses any other first line. */
+export async function shebangNodeFlags(script: string): Promise<string[]> {
+  const first = (await readFile(script, 'utf8')).slice(0, 1000).split('\n', 1)[0]!;
+  const m = /^#!\/usr\/bin\/env (?:-S )?node((?: [^ ]+)*)$/.exec(first);
+  if (!m) throw new Error(`${script} does not start with a "#!/usr/bin/env -S node …" line: ${JSON.stringify(first)}`);
+  return m[1]!.split(' ').filter(Boolean);
+}
+
 /** Shadow Slots through its CLI: `backup --slots 16 --snapshot … --json`. */
 export class ShadowSlotsCli implements Contender {
   readonly name: string;
@@ -192,8 +211,8 @@ export class ShadowSlotsCli implements Contender {
   async backup(signal: AbortSignal): Promise<Measure> {
     const hwmDir = await mkdtemp(join(this.target, '..', `.hwm-${this.name}-`));
     const ring = new RingStore(this.target);
-    const nodeArgs = this.opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${this.opts.cpuProfDir}`] : [];
-    const argv = [...nodeArgs, this.opts.cli, 'backup', '--source', this.source, '--target', this.opts.targetArg ?? this.target,
+    const launch = await engineLaunch(this.opts.cli, this.opts.cpuProfDir);
+    const argv = [...launch.args, 'backup', '--source', this.source, '--target', this.opts.targetArg ?? this.target,
       '--slots', String(SLOTS), '--snapshot', this.opts.snapshot, '--json'];
     const events: { atMs: number; phase: string }[] = [];
     let completeAt = Number.NaN;
@@ -210,7 +229,7 @@ export class ShadowSlotsCli implements Contender {
       else if (e.type === 'result') result = e.result;
     });
     try {
-      await runCounted(process.execPath, argv, {
+      await runCounted(launch.command, argv, {
         signal,
         onStdout: (c) => splitter.push(c),
         env: {

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { access, constants, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ENGINE_NODE_FLAGS } from '../core/engineNodeFlags';
 import { ShadowSlotsError } from '../core/errors';
 import { acquireLock, isAbandonedLockDraft, isStale, readOwner } from '../platform/lock';
 import type { RingStore } from '../platform/ringStore';
@@ -87,8 +88,9 @@ export async function startPurge(ring: RingStore, options: { inProcess?: 'when-n
     const { failed } = await runPurge(ring);
     return failed.length > 0 ? [...warnings, failureWarning(ring, failed)] : warnings;
   }
-  // The CLI's purge command opens the ring again, with the storage its file system calls for.
-  if (startDetached(process.execPath, [cli, 'purge', '--target', ring.target]) === undefined) {
+  // The CLI's purge command opens the ring again, with the storage its file system calls for; this
+  // process's node (Electron as node under the extension: its env says so) with the engine's flags.
+  if (startDetached(process.execPath, [...ENGINE_NODE_FLAGS, cli, 'purge', '--target', ring.target]) === undefined) {
     log('warn', 'Could not start the purge of dropped slots; the next run tries again.');
   }
   return warnings;

@@ -1,7 +1,9 @@
+import { ENGINE_NODE_FLAGS } from '../../core/engineNodeFlags';
 import { invalid } from '../../core/errors';
 
 /**
- * How a scheduled job starts the engine: `node <cli.js> backup --profile <file>`. Every artefact
+ * How a scheduled job starts the engine: `node <flags> <cli.js> backup --profile <file>`, the
+ * flags being ENGINE_NODE_FLAGS (node, not the CLI's shebang, is what the job names). Every artefact
  * (unit, crontab line, plist, task XML) runs exactly this argv; the profile's values live in the
  * profile file, never on a command line that a shell or scheduler parses.
  */
@@ -27,5 +29,5 @@ export function jobCommand(engine: EngineCommand, profileFile: string): JobComma
     }
     if (!/^(\/|[A-Za-z]:[\\/]|\\\\)/.test(value)) throw invalid(`The ${what} ${JSON.stringify(value)} is not absolute.`);
   }
-  return { command: engine.node, args: [engine.cli, 'backup', '--profile', profileFile] };
+  return { command: engine.node, args: [...ENGINE_NODE_FLAGS, engine.cli, 'backup', '--profile', profileFile] };
 }

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { LanguageClient, RevealOutputChannelOn, State, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
+import { LanguageClient, RevealOutputChannelOn, State, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
 import {
   BackupProgressNotification, BackupRequest, ListRequest, LogNotification, PreviewBackupRequest, ProfileChangedNotification, RestoreRequest, RingChangedNotification, ValidateProfileRequest, VerifyRequest,
   type BackupResult, type PreviewResult, type ProgressEvent, type RestoreResult, type RingListing, type VerifyResult, SlotEntryRequest, SlotFileRequest, SlotFolderRequest, SlotSpaceRequest, type SlotDirEntry, type SlotEntryInfo, type SlotSpace,
@@ -7,6 +7,7 @@ import {
 import { DeleteSlotRequest, LabelSlotRequest, RepairRequest, RestoreIntoRequest, type DeleteSlotResult, type LabelResult, type RepairResult } from '../../rpc/protocol';
 import type { ProfileInput } from '../../core/profile';
 import { progressDetail } from '../../core/progress';
+import { engineModule } from './engineLaunch';
 
 /** One step of a running backup. */
 export interface BackupProgress {
@@ -56,7 +57,7 @@ export class EngineClient implements vscode.Disposable {
       await old.dispose().catch(() => undefined);
     }
     if (!this.client) {
-      const run = { module: this.enginePath, transport: TransportKind.stdio, args: ['--stdio'] };
+      const run = engineModule(this.enginePath);
       const serverOptions: ServerOptions = { run, debug: run };
       const clientOptions: LanguageClientOptions = {
         // Filter-rule files are the only documents the engine serves language features for.

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { XMLParser } from 'fast-xml-parser';
 import plist from 'plist';
+import { ENGINE_NODE_FLAGS } from '../../../src/core/engineNodeFlags';
 import { run } from '../../../src/platform/runner';
 import { CronRegistrar } from '../../../src/platform/schedule/cronRegistrar';
 import { withCrontabLock } from '../../helpers/crontabLock.mjs';
@@ -45,14 +46,14 @@ test('--dry-run writes each platform\'s artefacts and registers nothing', async 
       assert.match(await readFile(join(out, 'shadow-slots-my-proj.timer'), 'utf8'), /^OnCalendar=Mon,Wed,Fri \*-\*-\* 23:30:00$/m);
       const service = await readFile(join(out, 'shadow-slots-my-proj.service'), 'utf8');
       const q = (v: string) => `"${v.replace(/"/g, '\\"')}"`;
-      assert.ok(service.includes(`${q(env.SHADOW_SLOTS_CLI)} "backup" "--profile" ${q(join(env.SHADOW_SLOTS_CONFIG_DIR, 'profiles', 'my-proj.json'))}`), service);
+      assert.ok(service.includes(`${ENGINE_NODE_FLAGS.map(q).join(' ')} ${q(env.SHADOW_SLOTS_CLI)} "backup" "--profile" ${q(join(env.SHADOW_SLOTS_CONFIG_DIR, 'profiles', 'my-proj.json'))}`), service);
     } else if (platform === 'cron') {
       assert.deepEqual(files, ['crontab-my-proj.txt', 'profile-my-proj.json']);
       assert.match(await readFile(join(out, 'crontab-my-proj.txt'), 'utf8'), /^30 23 \* \* 1,3,5 '.*' 2>&1 # shadow-slots:id=my-proj\n$/);
     } else if (platform === 'launchd') {
       assert.deepEqual(files, ['io.shadow-slots.schedule.my-proj.plist', 'profile-my-proj.json']);
       const p = plist.parse(await readFile(join(out, files[0]!), 'utf8')) as { ProgramArguments: string[] };
-      assert.deepEqual(p.ProgramArguments.slice(1), [env.SHADOW_SLOTS_CLI, 'backup', '--profile', join(env.SHADOW_SLOTS_CONFIG_DIR, 'profiles', 'my-proj.json')]);
+      assert.deepEqual(p.ProgramArguments.slice(1), [...ENGINE_NODE_FLAGS, env.SHADOW_SLOTS_CLI, 'backup', '--profile', join(env.SHADOW_SLOTS_CONFIG_DIR, 'profiles', 'my-proj.json')]);
     } else {
       assert.deepEqual(files, ['profile-my-proj.json', 'schedule-my-proj.xml']);
       const bytes = await readFile(join(out, 'schedule-my-proj.xml'));

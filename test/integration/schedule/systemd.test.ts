@@ -33,9 +33,10 @@ test('systemd-analyze verify accepts the units for hostile install paths (and re
     await mkdir(join(home, 'bin'), { recursive: true });
     // verify checks that ExecStart's executable exists: a real node behind the hostile path.
     await symlink(process.execPath, join(home, 'bin', 'node'));
-    // A cli.js that prints the argv it got, so the parsed ExecStart can be run for real.
+    // A cli.js that prints the argv it got (node's own flags first), so the parsed ExecStart can be
+    // run for real.
     await mkdir(join(home, 'dist'));
-    await writeFile(join(home, 'dist', 'cli.js'), 'process.stdout.write(JSON.stringify(process.argv.slice(1)));\n');
+    await writeFile(join(home, 'dist', 'cli.js'), 'process.stdout.write(JSON.stringify([...process.execArgv, ...process.argv.slice(1)]));\n');
     const job = jobCommand({ node: join(home, 'bin', 'node'), cli: join(home, 'dist', 'cli.js') }, join(home, 'profiles', 'proj.json'));
     for (const when of [{ kind: 'weekdays' }, { kind: 'days', days: [0, 6] }, { kind: 'once', date: '2030-01-01' }] as ScheduleSpec['when'][]) {
       const units = buildSystemdUnits({ ...base, when, id: `p${i}` }, job, `label ${value}`);
