@@ -20,7 +20,7 @@ fi
 node scripts/build.mjs --quiet
 
 # node_modules and build output are reproducible: keep them out of the slots.
-node dist/cli.js backup --source "$source_dir" --target "$target_dir" --create-target \
+./dist/cli.js backup --source "$source_dir" --target "$target_dir" --create-target \
   --exclude node_modules/ --exclude /dist/ --exclude /.test-output/ --exclude /bench/.work/
 echo
-node dist/cli.js list --target "$target_dir"
+./dist/cli.js list --target "$target_dir"

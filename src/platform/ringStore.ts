@@ -254,7 +254,7 @@ export class RingStore {
   private async removeTornWrites(): Promise<number> {
     let removed = 0;
     // changes/: a finalize collects deleted files in such a temp file before appending them.
-    for (const dir of [this.paths.meta, this.paths.manifests, this.paths.changes, this.host.join(this.paths.meta, SPACE_DIR)]) {
+    for (const dir of [this.paths.meta, this.paths.manifests, this.paths.changes, this.paths.sums, this.host.join(this.paths.meta, SPACE_DIR)]) {
       removed += await this.host.removeTornWrites(dir);
     }
     return removed;

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { lstatSync, readdirSync, readFileSync, readlinkSync, statfsSync } from 'node:fs';
-import { link, mkdir, symlink, utimes, writeFile } from 'node:fs/promises';
+import { link, mkdir, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openTarget } from '../../src/platform/target/remoteHosts';
 import type { SshHost } from '../../src/platform/target/sshHost';
@@ -155,3 +155,19 @@ for (const server of SERVER_KINDS) {
     assert.equal(await host.exists(closed), false);
   });
 }
+
+test('a ring folder the server cannot read is an error, not an empty listing (the ring would forget its slots)', { skip: sshdUnavailable('busybox') ?? false, timeout: 60_000 }, async (t) => {
+  const sshd = await startSshd(t, { server: 'busybox' });
+  useSshdEnv(t, sshd);
+  const dir = await tempDir(t);
+  await mkdir(join(dir, '0'));
+  const opened = await openTarget(sshd.target(dir));
+  t.after(() => opened.release());
+  const host = opened.host as SshHost;
+  assert.deepEqual(await host.listNames(dir), [{ name: '0', kind: 'folder' }]);
+  // Globbing skips a folder it cannot read in silence; the tests run as root, whom no permission
+  // stops, so the server's ls reports what it reports to another user there (EACCES, or EIO on a share).
+  await rm(join(sshd.binDir!, 'ls'));
+  await writeFile(join(sshd.binDir!, 'ls'), "#!/bin/sh\necho \"ls: can't open '.': Permission denied\" >&2\nexit 1\n", { mode: 0o755 });
+  await assert.rejects(host.listNames(dir), /Listing .* failed: ls: can't open '\.': Permission denied/);
+});

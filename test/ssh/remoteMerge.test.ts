@@ -123,6 +123,26 @@ for (const server of ['gnu', 'busybox', 'busybox-bare'] as const) {
   });
 }
 
+test('an entry rsync on the server leaves out of its listing but is there (cannot be read) is an error, never a deletion', { skip: sshdUnavailable('busybox') ?? false, timeout: 60_000 }, async (t) => {
+  const sshd = await startSshd(t, { server: 'busybox' });
+  useSshdEnv(t, sshd);
+  const dir = await tempDir(t);
+  const root = join(dir, 'slot');
+  await mkdir(root, { recursive: true });
+  for (const name of ['plain', 'secret; x']) await writeFile(join(root, name), name);
+  const opened = await openTarget(sshd.target(dir));
+  t.after(() => opened.release());
+  const host = opened.host as SshHost;
+  // The server's rsync as a user who may not read "secret…" sees it (the tests run as root, whom
+  // no permission stops): the entry missing from its listing, exit 23, as for a vanished one.
+  await rm(join(sshd.binDir!, 'rsync'));
+  await writeFile(join(sshd.binDir!, 'rsync'), '#!/bin/sh\n/usr/bin/rsync "$@" | grep -v secret\nexit 23\n', { mode: 0o755 });
+  const vanished = await hashRemoteEntries(host, root, new Map([['plain', 'file'], ['gone', 'file']]));
+  assert.deepEqual([...vanished.keys()], ['plain']);
+  await assert.rejects(hashRemoteEntries(host, root, new Map([['plain', 'file'], ['secret; x', 'file'], ['gone', 'file']])),
+    (error: Error) => /"secret; x" in .* could not be listed \(1 such entry\): it is there/.test(error.message));
+});
+
 /** A backup to the server's ring with --verbose, for the tests below. */
 function backupTo(sshd: TestSshd, source: string, target: string, extra: string[] = [], env: Record<string, string> = {}): Promise<CliRun> {
   return runCli(['backup', '--source', source, '--target', sshd.target(target), '--snapshot', 'none', '--json', '--verbose', ...extra], { ...sshd.env, ...env });

@@ -94,6 +94,8 @@ const LIST_BATCH_BYTES = 256 * 1024;
 export async function hashRemoteEntries(host: SshHost, root: string, wanted: ReadonlyMap<string, 'file' | 'symlink'>, signal?: AbortSignal): Promise<Map<string, HashedEntry>> {
   const names = [...wanted.keys()];
   const listed: RemoteEntry[] = [];
+  /** Every path rsync listed, whatever its kind (one of another kind now is not the entry asked for). */
+  const seen = new Set<string>();
   if (names.length === 0) return new Map();
   for (let start = 0; start < names.length;) {
     let end = start;
@@ -103,6 +105,7 @@ export async function hashRemoteEntries(host: SshHost, root: string, wanted: Rea
     const r = await host.connection.exec(`cd -- ${shQuote(root)} || exit 2\nprintf '%s\\000' ${batch.map((name) => shQuote(`./${name}`)).join(' ')} | ${RSYNC_LIST} --files-from=- --from0 -- ./ ./`, signal ? { signal } : {});
     if (r.status !== 0 && r.status !== 23) throw new ShadowSlotsError('process', `Listing new files in ${root} on ${host.name} failed: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
     for (const e of parseRsyncListing(r.stdout)) {
+      seen.add(e.path);
       // --files-from also lists the folders on the way (implied by its --relative).
       if (e.kind !== 'file' && e.kind !== 'symlink') continue;
       if (wanted.get(e.path) !== e.kind) continue;
@@ -110,6 +113,7 @@ export async function hashRemoteEntries(host: SshHost, root: string, wanted: Rea
     }
     start = end;
   }
+  await refuseUnlisted(host, root, names.filter((name) => !seen.has(name)), signal);
   const hashes = await hashesOf(host, root, listed, signal);
   const result = new Map<string, HashedEntry>();
   for (const e of listed) {
@@ -118,6 +122,23 @@ export async function hashRemoteEntries(host: SshHost, root: string, wanted: Rea
     result.set(e.path, { hash, size: e.size, mtimeMs: e.mtimeMs, ino: 0 });
   }
   return result;
+}
+
+/**
+ * rsync exits 23 for a path that vanished and for one it could not read (permission denied, an I/O
+ * error) alike: a path left out of its listing counts as gone only if the server's shell cannot
+ * find it either. One that is there is an error, never a deletion in the change log.
+ */
+async function refuseUnlisted(host: SshHost, root: string, unlisted: string[], signal?: AbortSignal): Promise<void> {
+  for (let start = 0; start < unlisted.length; start += 500) {
+    const batch = unlisted.slice(start, start + 500).map((name) => shQuote(`./${name}`)).join(' ');
+    const r = await host.connection.exec(`cd -- ${shQuote(root)} || exit 2\nfor p in ${batch}; do if [ -e "$p" ] || [ -L "$p" ]; then printf '%s\\000' "$p"; fi; done`, signal ? { signal } : {});
+    if (r.status !== 0) throw new ShadowSlotsError('process', `Checking new files in ${root} on ${host.name} failed: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+    const there = r.stdout.split('\0').filter((p) => p.startsWith('./'));
+    if (there.length > 0) {
+      throw new ShadowSlotsError('process', `${JSON.stringify(there[0]!.slice(2))} in ${root} on ${host.name} could not be listed (${there.length} such entr${there.length === 1 ? 'y' : 'ies'}): it is there, but rsync on the server could not read it (permissions, or an I/O error).`);
+    }
+  }
 }
 
 /**

@@ -63,12 +63,26 @@ async function controlDir(): Promise<string> {
   return mkdtemp(join(base, `${CONTROL_PREFIX}${process.pid}-`));
 }
 
+/** Whether the process named in a staged file's name (`shadow-slots-stage-<pid>-…`) still runs. */
+export function stagerAlive(name: string): boolean {
+  const pid = Number(/^shadow-slots-stage-(\d+)-/.exec(name)?.[1] ?? Number.NaN);
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it runs, as another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 async function sweepLeftovers(base: string): Promise<void> {
   const names = await readdir(base).catch(() => [] as string[]);
   // Staged files (sshHost.ts) of a run killed while it held them.
   for (const name of names.filter((n) => n.startsWith(STAGE_PREFIX))) {
     const s = await stat(join(base, name)).catch(() => null);
-    if (s?.isFile() && Date.now() - s.mtimeMs > LEFTOVER_AGE_MS && s.uid === process.getuid?.()) await rm(join(base, name), { force: true });
+    // A long copy keeps its draft and the previous list there for hours: only a dead run's go.
+    if (s?.isFile() && Date.now() - s.mtimeMs > LEFTOVER_AGE_MS && s.uid === process.getuid?.() && !stagerAlive(name)) await rm(join(base, name), { force: true });
   }
   for (const name of names.filter((n) => n.startsWith(CONTROL_PREFIX))) {
     const dir = join(base, name);

@@ -185,7 +185,8 @@ export class SshHost implements RingHost {
 
   async listNames(path: string): Promise<NamedEntry[]> {
     const p = shQuote(path);
-    const r = await this.sh(`[ -d ${p} ] || exit 0\ncd -- ${p} || exit 1\n${LIST_NAMES}`, `Listing ${path}`);
+    // Globbing ignores a folder it cannot read (an empty list, exit 0): ls says so instead.
+    const r = await this.sh(`[ -d ${p} ] || exit 0\ncd -- ${p} || exit 1\nls -a -- . >/dev/null || exit 1\n${LIST_NAMES}`, `Listing ${path}`);
     return parseNameList(r.stdout);
   }
 
