@@ -171,7 +171,10 @@ test('a resumed copy, a previous slot without checksums, and one changed file am
   await appendFile(join(source, changedFile), ' again');
   await rm(join(source, 'link-to-plain'));
   await writeFile(join(source, 'link-to-plain'), 'a file now');
-  const killed = await backupTo(sshd, source, target, [], { SHADOW_SLOTS_FAULT: 'phase:rotate' });
+  // A killed engine leaves its control folder and staged files (the next run's sweep takes them
+  // after an hour): in this test's own temp folder, removed with it.
+  const killedTemp = await tempDir(t);
+  const killed = await backupTo(sshd, source, target, [], { SHADOW_SLOTS_FAULT: 'phase:rotate', TMPDIR: killedTemp });
   assert.notEqual(killed.code, 0);
   await writeFile(join(source, 'added-after-the-kill'), 'newer');
   const resumed = await backupTo(sshd, source, target);
