@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { join, posix } from 'node:path';
+import { posix } from 'node:path';
 import { ShadowSlotsError } from '../../core/errors';
 import { shQuote } from '../../core/posixQuote';
 import type { HashedEntry } from '../../core/slotRecord';
@@ -8,7 +8,6 @@ import { BatchedWriter } from '../batchedWriter';
 import { formatSumLine, readSums, sumsOrderOf, type SumLine } from '../treeSums';
 import { compareRsyncOrder } from '../../core/rsyncOrder';
 import { comparePaths } from '../treeWalk';
-import { controlBase, STAGE_PREFIX } from './sshConnection';
 import { parseRsyncListing, RSYNC_LIST } from './sshListing';
 import type { RemoteWalkEntry, SshHost } from './sshHost';
 
@@ -194,14 +193,6 @@ export async function publishPatchedSums(host: SshHost, o: { previousSums: strin
   const r = await host.connection.exec(script, signal ? { signal } : {});
   if (r.status === 3 || r.status === 4) throw new PatchRefusedError(`The server's copy of the previous checksum list is not the one merged here (${r.status === 3 ? 'it is shorter' : 'the list made from it has another size'}).`);
   if (r.status !== 0) throw new ShadowSlotsError('process', `Writing ${o.sumsPath} on ${host.name} failed: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
-}
-
-/**
- * A private file on this machine for a server file's local copy or a draft (removed after use;
- * one a killed run leaves is swept with the staged files: sshConnection.ts).
- */
-export function localScratch(): string {
-  return join(controlBase(), `${STAGE_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}`);
 }
 
 /** What verify reports: files hashed and compared, and the paths that differ. */

@@ -63,6 +63,14 @@ async function controlDir(): Promise<string> {
   return mkdtemp(join(base, `${CONTROL_PREFIX}${process.pid}-`));
 }
 
+/**
+ * A file name on this machine for a server file's local copy, a staged file or a draft (removed
+ * after use; one a killed run leaves is swept once its process is gone: sweepLeftovers).
+ */
+export function localScratch(): string {
+  return join(controlBase(), `${STAGE_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}`);
+}
+
 /** Whether the process named in a staged file's name (`shadow-slots-stage-<pid>-…`) still runs. */
 export function stagerAlive(name: string): boolean {
   const pid = Number(/^shadow-slots-stage-(\d+)-/.exec(name)?.[1] ?? Number.NaN);

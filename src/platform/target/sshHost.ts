@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, rm, writeFile } from 'node:fs/promises';
-import { join, posix } from 'node:path';
+import { posix } from 'node:path';
 import { ShadowSlotsError } from '../../core/errors';
 import { shCommand, shQuote } from '../../core/posixQuote';
 import type { RemoteTarget } from '../../core/remoteTarget';
@@ -14,7 +14,7 @@ import type { HostEntry, HostStat, NamedEntry, RingHost } from './host';
 import { acquireRemoteLock, readRemoteOwner } from './remoteLock';
 import { hashHere, hashOnServer } from './sshHash';
 import { LIST_NAMES, normaliseFsName, parseDf, parseLsIdentity, parseNameList, parseRsyncListing, parseServerNow, RSYNC_LIST, SERVER_NOW, serverDevice } from './sshListing';
-import { controlBase, SshConnection, STAGE_PREFIX, type RemoteResult, type SshOptions } from './sshConnection';
+import { localScratch, SshConnection, type RemoteResult, type SshOptions } from './sshConnection';
 
 /** What preflight learns about a target folder on a server (see SshHost.probeTarget). */
 export interface RemoteProbe {
@@ -317,14 +317,10 @@ export class SshHost implements RingHost {
   /** rsync through this connection; `-s` keeps names away from the server's shell. */
   rsyncTransportArgs(): string[] { return ['-e', this.connection.rsyncShell(), '-s']; }
 
-  /** A private local file name for a staged or fetched file (removed after use). */
-  private async localTemp(): Promise<string> {
-    return join(controlBase(), `${STAGE_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}`);
-  }
 
   /** Copies a server file to a private local file (rsync over the same connection). */
   private async fetch(path: string): Promise<string> {
-    const local = await this.localTemp();
+    const local = localScratch();
     await this.connection.runThrough(this.rsyncPath, ['-t', ...this.rsyncTransportArgs(), '--', this.rsyncDestination(path), local], { errorCode: 'process' });
     return local;
   }
@@ -334,7 +330,7 @@ export class SshHost implements RingHost {
    * no rsync start-up) into and out of a private local file.
    */
   async staged(path: string, mode: 'read' | 'write'): Promise<string> {
-    const local = await this.localTemp();
+    const local = localScratch();
     if (mode === 'read') {
       const text = await this.readText(path);
       if (text !== null) await writeFile(local, text);
