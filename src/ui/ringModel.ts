@@ -55,37 +55,37 @@ export class RingModel implements vscode.Disposable {
 
   private async load(): Promise<void> {
     const settings = readSettings();
-    const before = this.current;
-    this.problem = undefined;
+    // Built in locals: a space measurement may land on `current` while the engine lists, and an
+    // unchanged listing must keep those figures, not put back what was there before it.
+    let listed: RingListing | undefined;
+    let problem: string | undefined;
+    let viewState: RingViewState;
     if (settings.target === '') {
-      this.current = undefined;
-      this.viewState = sourceFolder() ? 'noTarget' : 'noFolder';
+      viewState = sourceFolder() ? 'noTarget' : 'noFolder';
     } else {
       try {
-        this.current = await this.engine.list(settings.target);
-        this.viewState = this.current.slots.length === 0 ? 'noSlots' : 'ready';
+        listed = await this.engine.list(settings.target);
+        viewState = listed.slots.length === 0 ? 'noSlots' : 'ready';
       } catch (error) {
         if (engineErrorCode(error) === 'not-found') {
           // A target that does not exist yet simply has no slots: the first backup creates it.
-          this.current = { target: settings.target, slots: [], busy: false, notes: [] };
-          this.viewState = 'noSlots';
+          listed = { target: settings.target, slots: [], busy: false, notes: [] };
+          viewState = 'noSlots';
         } else {
-          this.current = undefined;
-          this.problem = describeEngineError(error);
-          this.viewState = 'error';
-          this.log.error(`Listing ${settings.target} failed: ${this.problem}`);
+          problem = describeEngineError(error);
+          viewState = 'error';
+          this.log.error(`Listing ${settings.target} failed: ${problem}`);
         }
       }
     }
-    const listed = this.current;
-    const shown = JSON.stringify([this.viewState, this.problem, listed]);
-    if (shown === this.shown && !this.forced) {
-      // Same slots as on screen: keep the space figures already measured for them.
-      this.current = before;
-      return;
-    }
+    const shown = JSON.stringify([viewState, problem, listed]);
+    // Same slots as on screen: keep the space figures already measured for them.
+    if (shown === this.shown && !this.forced) return;
     this.shown = shown;
     this.listed = listed;
+    this.current = listed;
+    this.problem = problem;
+    this.viewState = viewState;
     if (listed) this.measureSpace(listed);
     this.forced = false;
     this.changes++;
