@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -42,7 +43,7 @@ export interface RemoteResult {
 }
 
 const CONTROL_PREFIX = 'shadow-slots-ssh-';
-/** Local copies of a server's change logs and checksum lists: `shadow-slots-stage-<pid>-<random>`. */
+/** The folder of a process's local copies of a server's change logs and checksum lists: `shadow-slots-stage-<pid>-<random>`. */
 export const STAGE_PREFIX = 'shadow-slots-stage-';
 /** Folders a killed engine left (its master removed its socket when it ended). */
 const LEFTOVER_AGE_MS = 60 * 60 * 1000;
@@ -63,15 +64,25 @@ async function controlDir(): Promise<string> {
   return mkdtemp(join(base, `${CONTROL_PREFIX}${process.pid}-`));
 }
 
+let scratchFolder: string | undefined;
+
 /**
  * A file name on this machine for a server file's local copy, a staged file or a draft (removed
- * after use; one a killed run leaves is swept once its process is gone: sweepLeftovers).
+ * after use). They hold the names of the files backed up, so they live in a folder only this
+ * user can enter (mkdtemp makes it 0700), whatever mode their writers create them with: rsync
+ * takes the server file's, a write stream the umask's. The folder goes when the process exits;
+ * one a killed run leaves is swept once its process is gone (sweepLeftovers).
  */
 export function localScratch(): string {
-  return join(controlBase(), `${STAGE_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}`);
+  if (scratchFolder === undefined) {
+    const folder = mkdtempSync(join(controlBase(), `${STAGE_PREFIX}${process.pid}-`));
+    process.once('exit', () => rmSync(folder, { recursive: true, force: true }));
+    scratchFolder = folder;
+  }
+  return join(scratchFolder, randomBytes(6).toString('hex'));
 }
 
-/** Whether the process named in a staged file's name (`shadow-slots-stage-<pid>-…`) still runs. */
+/** Whether the process named in a stage folder's name (`shadow-slots-stage-<pid>-…`) still runs. */
 export function stagerAlive(name: string): boolean {
   const pid = Number(/^shadow-slots-stage-(\d+)-/.exec(name)?.[1] ?? Number.NaN);
   if (!Number.isSafeInteger(pid) || pid <= 0) return false;
@@ -84,13 +95,13 @@ export function stagerAlive(name: string): boolean {
   }
 }
 
-async function sweepLeftovers(base: string): Promise<void> {
+export async function sweepLeftovers(base: string): Promise<void> {
   const names = await readdir(base).catch(() => [] as string[]);
-  // Staged files (sshHost.ts) of a run killed while it held them.
+  // Stage folders of runs killed while they held them (and single staged files of older versions).
   for (const name of names.filter((n) => n.startsWith(STAGE_PREFIX))) {
     const s = await stat(join(base, name)).catch(() => null);
     // A long copy keeps its draft and the previous list there for hours: only a dead run's go.
-    if (s?.isFile() && Date.now() - s.mtimeMs > LEFTOVER_AGE_MS && s.uid === process.getuid?.() && !stagerAlive(name)) await rm(join(base, name), { force: true });
+    if (s && Date.now() - s.mtimeMs > LEFTOVER_AGE_MS && s.uid === process.getuid?.() && !stagerAlive(name)) await rm(join(base, name), { recursive: true, force: true });
   }
   for (const name of names.filter((n) => n.startsWith(CONTROL_PREFIX))) {
     const dir = join(base, name);
