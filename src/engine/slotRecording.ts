@@ -1,4 +1,4 @@
-import { rm, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import type { SlotManifest } from '../core/manifest';
 import { ownCopy, parseListedLine } from '../core/rsyncOutput';
 import { ListOrderError, SlotRecorder } from '../core/slotRecord';
@@ -9,6 +9,7 @@ import { SyncLineReader } from '../platform/slotDraft';
 import { exists, tempPathBeside } from '../platform/fsutil';
 import { BatchedWriter } from '../platform/batchedWriter';
 import { localScratch } from '../platform/target/sshConnection';
+import { SshHost } from '../platform/target/sshHost';
 import type { ListSink } from './rsyncRun';
 
 /**
@@ -199,11 +200,10 @@ async function localPrevious(ring: RingStore, previous: SlotManifest | null, scr
  */
 async function fetchPrevious(ring: RingStore, previous: SlotManifest | null): Promise<OrderedList | null> {
   if (!previous?.checksums) return null;
-  const text = await ring.host.readText(ring.sumsPath(previous.id));
-  if (text === null) return null;
+  if (!(ring.host instanceof SshHost)) return null;
   const copy = localScratch();
+  if (!(await ring.host.downloadText(ring.sumsPath(previous.id), copy))) return null;
   try {
-    await writeFile(copy, text, { mode: 0o600 });
     const ordered = await inRsyncOrder(copy, localScratch);
     if (ordered.file === copy) return { file: copy, server: ring.sumsPath(previous.id), cleanup: () => rm(copy, { force: true }) };
     await rm(copy, { force: true });

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { chmod, mkdir, readFile, readlink, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, readlink, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
 import { runBackup } from '../../src/engine/backup';
@@ -156,6 +156,33 @@ test('the server runs our commands with dash, the login shell only ever sees "ex
   await new Promise((r) => setTimeout(r, 300));
   const after = await run('pgrep', ['-P', String(sshd.pid)], { okExitCodes: [0, 1] });
   assert.equal(after.stdout.trim(), '');
+});
+
+test('a server\'s text file (a checksum list of tens of MB) streams into a private local file as it arrives, and the session carries on', { skip, timeout: 60_000 }, async (t) => {
+  const sshd = await startSshd(t);
+  useSshdEnv(t, sshd);
+  const dir = await tempDir(t);
+  // Lines of a list whose names are hostile; 12 MB, far more than one read of the session's pipe.
+  const lines = HOSTILE_NAMES.filter((n) => !n.includes('\n')).map((n, i) => `${i}\t${n}\t${'é'.repeat(40)}\n`).join('');
+  const text = lines.repeat(Math.ceil(12e6 / Buffer.byteLength(lines)));
+  const name = `sums $(x) 'q' ü.txt`;
+  await writeFile(join(dir, name), text);
+  const opened = await openTarget(sshd.target(dir));
+  try {
+    const host = opened.host as SshHost;
+    const local = join(await tempDir(t), 'copy');
+    assert.equal(await host.downloadText(host.join(dir, name), local), true);
+    assert.equal((await readFile(local, 'utf8')) === text, true, 'byte for byte');
+    assert.equal((await stat(local)).mode & 0o777, 0o600);
+    const missing = join(await tempDir(t), 'none');
+    assert.equal(await host.downloadText(host.join(dir, 'not there'), missing), false);
+    assert.equal(existsSync(missing), false, 'no local file for a file the server does not have');
+    // The frame that ends the reply was found in the stream: the next command gets its own answer.
+    assert.equal(await host.readText(host.join(dir, name)) === text, true);
+    assert.equal((await host.run('printf', ['%s', 'after'])).stdout, 'after');
+  } finally {
+    await opened.release();
+  }
 });
 
 test('an unknown or changed host key is refused with what to do; nothing is written', { skip, timeout: 60_000 }, async (t) => {

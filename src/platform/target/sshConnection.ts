@@ -139,7 +139,7 @@ export class SshConnection {
   private stderrBuffer = '';
   private stdoutScanned = 0;
   private stderrScanned = 0;
-  private current: { resolve: (r: RemoteResult) => void; reject: (e: Error) => void } | null = null;
+  private current: { resolve: (r: RemoteResult) => void; reject: (e: Error) => void; onStdout: ((text: string) => void) | undefined } | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   private ended: Error | null = null;
   private readonly session: Promise<RunResult | null>;
@@ -218,15 +218,17 @@ export class SshConnection {
   /**
    * Runs a script in the session's shell, one at a time. The script runs in a subshell with
    * stdin from /dev/null (it can neither read our next command nor `exit` the session); its exit
-   * status and both streams come back framed by a marker nobody else can know.
+   * status and both streams come back framed by a marker nobody else can know. With `onStdout`,
+   * its output is handed over as it arrives (a whole checksum list is tens of megabytes) and the
+   * result's stdout is empty.
    */
-  exec(script: string, options: { signal?: AbortSignal } = {}): Promise<RemoteResult> {
-    const result = this.queue.then(() => this.execNow(script, options.signal));
+  exec(script: string, options: { signal?: AbortSignal; onStdout?: (text: string) => void } = {}): Promise<RemoteResult> {
+    const result = this.queue.then(() => this.execNow(script, options.signal, options.onStdout));
     this.queue = result.catch(() => undefined);
     return result;
   }
 
-  private execNow(script: string, signal?: AbortSignal): Promise<RemoteResult> {
+  private execNow(script: string, signal?: AbortSignal, onStdout?: (text: string) => void): Promise<RemoteResult> {
     if (this.ended) return Promise.reject(this.ended);
     if (signal?.aborted) return Promise.reject(new ShadowSlotsError('cancelled', `Cancelled before running on ${this.label}.`));
     const started = performance.now();
@@ -234,6 +236,7 @@ export class SshConnection {
       this.current = {
         resolve: (r) => { log(r.status === 0 ? 'trace' : 'info', `> ssh ${this.label}: ${firstLine(script)} [${Math.round(performance.now() - started)}ms] exit ${r.status}`); resolve(r); },
         reject,
+        onStdout,
       };
       this.input.write(`(\nexport LC_ALL=C\n${script}\n) </dev/null\nprintf '\\n%s %s\\n' ${this.marker} $?\nprintf '%s\\n' ${this.marker} >&2\n`);
     });
@@ -262,8 +265,18 @@ export class SshConnection {
     const errAt = this.stderrBuffer.indexOf(errFrame, Math.max(0, this.stderrScanned - errFrame.length));
     this.stdoutScanned = outAt < 0 ? this.stdoutBuffer.length : outAt;
     this.stderrScanned = errAt < 0 ? this.stderrBuffer.length : errAt;
+    const streaming = this.current.onStdout;
+    if (streaming && outAt < 0 && this.stdoutBuffer.length > frame.length) {
+      // All but what could be the start of the frame goes on now.
+      const keep = frame.length;
+      streaming(this.stdoutBuffer.slice(0, -keep));
+      this.stdoutBuffer = this.stdoutBuffer.slice(-keep);
+      this.stdoutScanned = 0;
+    }
     if (outAt < 0 || statusEnd < 0 || errAt < 0) return;
-    const reply = { status: Number(this.stdoutBuffer.slice(outAt + frame.length, statusEnd)), stdout: this.stdoutBuffer.slice(0, outAt), stderr: this.stderrBuffer.slice(0, errAt) };
+    const stdout = this.stdoutBuffer.slice(0, outAt);
+    if (streaming && stdout !== '') streaming(stdout);
+    const reply = { status: Number(this.stdoutBuffer.slice(outAt + frame.length, statusEnd)), stdout: streaming ? '' : stdout, stderr: this.stderrBuffer.slice(0, errAt) };
     this.stdoutBuffer = this.stdoutBuffer.slice(statusEnd + 1);
     this.stderrBuffer = this.stderrBuffer.slice(errAt + errFrame.length);
     this.stdoutScanned = 0;

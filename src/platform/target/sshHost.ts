@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { ShadowSlotsError } from '../../core/errors';
 import { shCommand, shQuote } from '../../core/posixQuote';
@@ -123,8 +124,8 @@ export class SshHost implements RingHost {
   join(...parts: string[]): string { return posix.join(...parts); }
 
   /** Runs a script; a non-zero status other than `allowed` becomes an error naming the host. */
-  private async sh(script: string, what: string, allowed: number[] = [], signal?: AbortSignal): Promise<RemoteResult> {
-    const r = await this.connection.exec(script, signal ? { signal } : {});
+  private async sh(script: string, what: string, allowed: number[] = [], signal?: AbortSignal, onStdout?: (text: string) => void): Promise<RemoteResult> {
+    const r = await this.connection.exec(script, { ...(signal ? { signal } : {}), ...(onStdout ? { onStdout } : {}) });
     if (r.status !== 0 && !allowed.includes(r.status)) throw this.failure(what, r.stderr);
     return r;
   }
@@ -139,6 +140,32 @@ export class SshHost implements RingHost {
     const p = shQuote(path);
     const r = await this.sh(`if [ ! -e ${p} ]; then exit 3; fi\ncat -- ${p}`, `Reading ${path}`, [3]);
     return r.status === 3 ? null : r.stdout;
+  }
+
+  /**
+   * Copies a server's text file (a change log, a checksum list: tens of megabytes for a big slot)
+   * into a new private local file as it arrives, never whole in memory. False, and no local
+   * file, when the server has no such file.
+   */
+  async downloadText(path: string, local: string): Promise<boolean> {
+    const out = createWriteStream(local, { flags: 'wx', mode: 0o600 });
+    let writeError: Error | null = null;
+    out.on('error', (error) => { writeError ??= error; });
+    let closing: Promise<void> | null = null;
+    const closed = () => (closing ??= new Promise<void>((resolve) => { out.once('error', () => resolve()); out.end(() => resolve()); }));
+    const p = shQuote(path);
+    let status: number;
+    try {
+      status = (await this.sh(`if [ ! -e ${p} ]; then exit 3; fi\ncat -- ${p}`, `Reading ${path}`, [3], undefined, (text) => out.write(text))).status;
+      await closed();
+      if (writeError !== null) throw writeError;
+    } catch (error) {
+      await closed();
+      await rm(local, { force: true });
+      throw error;
+    }
+    if (status === 3) await rm(local, { force: true });
+    return status !== 3;
   }
 
   async writeTextAtomic(path: string, text: string): Promise<void> {
@@ -331,10 +358,7 @@ export class SshHost implements RingHost {
    */
   async staged(path: string, mode: 'read' | 'write'): Promise<string> {
     const local = localScratch();
-    if (mode === 'read') {
-      const text = await this.readText(path);
-      if (text !== null) await writeFile(local, text);
-    }
+    if (mode === 'read') await this.downloadText(path, local);
     this.stagedFiles.set(path, local);
     return local;
   }
