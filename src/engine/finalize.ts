@@ -5,17 +5,17 @@ import type { SlotManifest } from '../core/manifest';
 import { LineSplitter, parseItemizedLine } from '../core/rsyncOutput';
 import { RingStore } from '../platform/ringStore';
 import { hashSlotEntry, readSums, writeSlotSums, type ReuseRule } from '../platform/treeSums';
-import { pendingEntries, playDraft } from '../platform/slotDraft';
+import { playDraft } from '../platform/slotDraft';
 import { exists, isErrno, tempPathBeside } from '../platform/fsutil';
 import { writeSumsFromSend, type SendSumsCounts } from '../platform/sendSums';
 import { parseSendChangeLog, UntrustedChangesError, type SendChangeSet } from '../core/sendSums';
 import { BatchedWriter } from '../platform/batchedWriter';
 import { SshHost } from '../platform/target/sshHost';
-import { hashRemoteEntries, PatchRefusedError, publishPatchedSums, writeRemoteSlotSums } from '../platform/target/remoteSums';
-import type { HashedEntry } from '../core/slotRecord';
+import { PatchRefusedError, publishPatchedSums, writeRemoteSlotSums } from '../platform/target/remoteSums';
 import { log } from '../platform/runner';
 import { startPurge } from './purge';
 import { inRsyncOrder, type SlotRecording } from './slotRecording';
+import { ServerHashes } from './serverHashes';
 
 export { SlotRecording } from './slotRecording';
 
@@ -156,7 +156,7 @@ async function recordFromSend(ring: RingStore, manifest: SlotManifest, number: n
 /**
  * The checksum list and change log from rsync's list of the slot: only new and changed entries
  * are hashed. Returns the deleted files' count, null without a previous list. For a ring on a
- * server the slot is not walked there either: the new entries are hashed there, all in one batch,
+ * server the slot is not walked there either: the new entries are hashed there, in batches (serverHashes.ts),
  * and the list (as a patch against the server's previous list: only new lines travel) and the
  * change log go up together in one command (remoteSums.ts).
  */
@@ -166,9 +166,10 @@ async function recordFromList(ring: RingStore, manifest: SlotManifest, number: n
   const sumsPath = ring.sumsPath(manifest.id);
   const server = ring.host instanceof SshHost ? ring.host : null;
   const newLog = server ? await server.staged(changeLog, 'write') : tempPathBeside(changeLog);
+  const hashes = server ? new ServerHashes(server, slotRoot, recording.draft, signal) : null;
   try {
     const sumsFile = server ? await server.staged(sumsPath, 'write') : sumsPath;
-    const hashEntry = server ? await serverHashes(server, slotRoot, recording.draft, signal) : (path: string, kind: 'file' | 'symlink') => hashSlotEntry(slotRoot, path, kind, signal);
+    const hashEntry = hashes ? hashes.hashEntry : (path: string, kind: 'file' | 'symlink') => hashSlotEntry(slotRoot, path, kind, signal);
     const play = (sumsAs: 'list' | 'patch') => playDraft({ draft: recording.draft, previousSums: recording.previousSums, sumsFile, sumsAs, changeLog: newLog, hashEntry });
     // A server holds the previous list already: unless it had to be sorted here, only the new lines go up.
     const patched = server !== null && (recording.previousSums === null || recording.previousOnServer !== null);
@@ -196,6 +197,7 @@ async function recordFromList(ring: RingStore, manifest: SlotManifest, number: n
     }
     return counts.deleted;
   } finally {
+    await hashes?.close();
     if (server) {
       await server.discardStaged(sumsPath);
       await server.discardStaged(changeLog);
@@ -209,13 +211,6 @@ async function recordFromList(ring: RingStore, manifest: SlotManifest, number: n
 async function publishLists(server: SshHost, sumsPath: string, changeLog: string): Promise<void> {
   await server.publishStaged(sumsPath);
   await server.publishStaged(changeLog);
-}
-
-/** hashEntry for playDraft on a server: every entry the draft will ask for, hashed there at once. */
-async function serverHashes(host: SshHost, slotRoot: string, draft: string, signal?: AbortSignal): Promise<(path: string, kind: 'file' | 'symlink') => Promise<HashedEntry | null>> {
-  const hashed = await hashRemoteEntries(host, slotRoot, await pendingEntries(draft), signal);
-  // hashRemoteEntries keeps only entries of the kind asked for; a missing one is gone.
-  return async (path) => hashed.get(path) ?? null;
 }
 
 /**

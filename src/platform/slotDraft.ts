@@ -81,19 +81,24 @@ export class SyncLineReader {
 }
 
 /**
- * The entries a draft will ask `hashEntry` for (its `?` lines), read ahead so that a ring on a
- * server hashes them all in one batch instead of one round trip each. Grows with the change.
+ * The entries a draft will ask `hashEntry` for (its `?` lines), in the order it asks, `size` at a
+ * time: a ring on a server hashes each batch in a few commands instead of one round trip per entry,
+ * and a first backup of a big tree is never held whole.
  */
-export async function pendingEntries(draft: string): Promise<Map<string, 'file' | 'symlink'>> {
-  const pending = new Map<string, 'file' | 'symlink'>();
+export async function* pendingBatches(draft: string, size: number): AsyncGenerator<Map<string, 'file' | 'symlink'>> {
+  let batch = new Map<string, 'file' | 'symlink'>();
   for await (const lines of readLineBatches(draft)) {
     for (const line of lines) {
       if (line.charCodeAt(0) !== 63 /* ? */) continue;
       const entry = parsePending(line);
-      pending.set(entry.path, entry.kind);
+      batch.set(entry.path, entry.kind);
+      if (batch.size >= size) {
+        yield batch;
+        batch = new Map();
+      }
     }
   }
-  return pending;
+  if (batch.size > 0) yield batch;
 }
 
 /**

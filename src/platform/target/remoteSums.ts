@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
 import { posix } from 'node:path';
 import { ShadowSlotsError } from '../../core/errors';
 import { shQuote } from '../../core/posixQuote';
@@ -8,6 +8,7 @@ import { BatchedWriter } from '../batchedWriter';
 import { formatSumLine, readSums, sumsOrderOf, type SumLine } from '../treeSums';
 import { compareRsyncOrder } from '../../core/rsyncOrder';
 import { comparePaths } from '../treeWalk';
+import type { ScriptPart } from './sshConnection';
 import { parseRsyncListing, RSYNC_LIST } from './sshListing';
 import type { RemoteWalkEntry, SshHost } from './sshHost';
 
@@ -155,6 +156,20 @@ const PATCH_AWK = [
   '{ exit 5 }',
 ].join('\n');
 
+/**
+ * Whether a file can be a here-document's body ending in `end`: empty or ending in a newline, and
+ * no line of it is the end word. Read in chunks; a line split between two is carried over.
+ */
+export async function hereDocumentBody(file: string, end: string): Promise<boolean> {
+  let carry = '';
+  for await (const chunk of createReadStream(file, { encoding: 'utf8' })) {
+    const lines = (carry + (chunk as string)).split('\n');
+    carry = lines.pop()!;
+    if (lines.includes(end)) return false;
+  }
+  return carry === '';
+}
+
 /** The server's copy of the previous list is not the one the patch was made from (see publishPatchedSums). */
 export class PatchRefusedError extends Error {}
 
@@ -166,30 +181,39 @@ export class PatchRefusedError extends Error {}
  * caller sends the whole list instead).
  */
 export async function publishPatchedSums(host: SshHost, o: { previousSums: string | null; sumsPath: string; patchFile: string; bytes: number; changeLogPath: string; changeLogFile: string }, signal?: AbortSignal): Promise<void> {
-  const patch = await readFile(o.patchFile, 'utf8');
-  const changes = await readFile(o.changeLogFile, 'utf8');
   const end = `SHADOW_SLOTS_END_${randomBytes(8).toString('hex')}`;
   // Here-documents: every line is ours (`l `, `c `, `+ "`…, JSON-quoted paths), never the end word.
-  for (const text of [patch, changes]) {
-    if ((text !== '' && !text.endsWith('\n')) || text.startsWith(`${end}\n`) || text.includes(`\n${end}\n`)) throw new PatchRefusedError('The checksum list or change log cannot be sent as a here-document.');
+  for (const file of [o.patchFile, o.changeLogFile]) {
+    if (!(await hereDocumentBody(file, end))) throw new PatchRefusedError('The checksum list or change log cannot be sent as a here-document.');
   }
   const tag = () => randomBytes(4).toString('hex');
-  const script = [
-    `f=${shQuote(o.sumsPath)}`,
-    `t="$f.tmp-$$-${tag()}"`,
-    `l=${shQuote(o.changeLogPath)}`,
-    `u="$l.tmp-$$-${tag()}"`,
-    `P=${shQuote(o.previousSums ?? '')} awk ${shQuote(PATCH_AWK)} > "$t" <<'${end}' || { rm -f -- "$t"; exit 3; }`,
-    `${patch}${end}`,
-    `s=$(wc -c < "$t") && [ "$(( $s ))" = ${o.bytes} ] || { rm -f -- "$t"; exit 4; }`,
-    `cat > "$u" <<'${end}' || { rm -f -- "$t" "$u"; exit 1; }`,
-    `${changes}${end}`,
-    'sync -- "$t" "$u" 2>/dev/null',
-    'mv -f -- "$t" "$f" || { rm -f -- "$t" "$u"; exit 1; }',
-    'mv -f -- "$u" "$l" || { rm -f -- "$u"; exit 1; }',
-    `sync -- ${shQuote(posix.dirname(o.sumsPath))} ${shQuote(posix.dirname(o.changeLogPath))} 2>/dev/null`,
-    'exit 0',
-  ].join('\n');
+  // The two files travel as they are, read as they are sent: a first backup's list is tens of MB.
+  const script: ScriptPart[] = [
+    [
+      `f=${shQuote(o.sumsPath)}`,
+      `t="$f.tmp-$$-${tag()}"`,
+      `l=${shQuote(o.changeLogPath)}`,
+      `u="$l.tmp-$$-${tag()}"`,
+      `P=${shQuote(o.previousSums ?? '')} awk ${shQuote(PATCH_AWK)} > "$t" <<'${end}' || { rm -f -- "$t"; exit 3; }`,
+      '',
+    ].join('\n'),
+    { file: o.patchFile },
+    [
+      end,
+      `s=$(wc -c < "$t") && [ "$(( $s ))" = ${o.bytes} ] || { rm -f -- "$t"; exit 4; }`,
+      `cat > "$u" <<'${end}' || { rm -f -- "$t" "$u"; exit 1; }`,
+      '',
+    ].join('\n'),
+    { file: o.changeLogFile },
+    [
+      end,
+      'sync -- "$t" "$u" 2>/dev/null',
+      'mv -f -- "$t" "$f" || { rm -f -- "$t" "$u"; exit 1; }',
+      'mv -f -- "$u" "$l" || { rm -f -- "$u"; exit 1; }',
+      `sync -- ${shQuote(posix.dirname(o.sumsPath))} ${shQuote(posix.dirname(o.changeLogPath))} 2>/dev/null`,
+      'exit 0',
+    ].join('\n'),
+  ];
   const r = await host.connection.exec(script, signal ? { signal } : {});
   if (r.status === 3 || r.status === 4) throw new PatchRefusedError(`The server's copy of the previous checksum list is not the one merged here (${r.status === 3 ? 'it is shorter' : 'the list made from it has another size'}).`);
   if (r.status !== 0) throw new ShadowSlotsError('process', `Writing ${o.sumsPath} on ${host.name} failed: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);

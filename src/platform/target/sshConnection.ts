@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { once } from 'node:events';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,6 +35,9 @@ export interface ServerInfo {
   /** Its start time (Linux /proc), so a recycled pid is not taken for it. */
   shellStart: string | null;
 }
+
+/** A piece of a script: text, or a local file whose bytes are sent as they are (a here-document's body). */
+export type ScriptPart = string | { file: string };
 
 /** What one remote command printed and how it ended. */
 export interface RemoteResult {
@@ -144,6 +148,8 @@ export class SshConnection {
   private ended: Error | null = null;
   private readonly session: Promise<RunResult | null>;
   private readonly abort = new AbortController();
+  /** Aborted when the connection ends: a script still being sent stops waiting for the pipe. */
+  private readonly lost = new AbortController();
   info: ServerInfo = { hostname: '', shellPid: 0, shellStart: null };
 
   private constructor(readonly target: RemoteTarget, private readonly options: SshOptions, private readonly dir: string) {
@@ -222,24 +228,45 @@ export class SshConnection {
    * its output is handed over as it arrives (a whole checksum list is tens of megabytes) and the
    * result's stdout is empty.
    */
-  exec(script: string, options: { signal?: AbortSignal; onStdout?: (text: string) => void } = {}): Promise<RemoteResult> {
+  exec(script: string | readonly ScriptPart[], options: { signal?: AbortSignal; onStdout?: (text: string) => void } = {}): Promise<RemoteResult> {
     const result = this.queue.then(() => this.execNow(script, options.signal, options.onStdout));
     this.queue = result.catch(() => undefined);
     return result;
   }
 
-  private execNow(script: string, signal?: AbortSignal, onStdout?: (text: string) => void): Promise<RemoteResult> {
+  private execNow(script: string | readonly ScriptPart[], signal?: AbortSignal, onStdout?: (text: string) => void): Promise<RemoteResult> {
     if (this.ended) return Promise.reject(this.ended);
     if (signal?.aborted) return Promise.reject(new ShadowSlotsError('cancelled', `Cancelled before running on ${this.label}.`));
     const started = performance.now();
     return new Promise<RemoteResult>((resolve, reject) => {
       this.current = {
-        resolve: (r) => { log(r.status === 0 ? 'trace' : 'info', `> ssh ${this.label}: ${firstLine(script)} [${Math.round(performance.now() - started)}ms] exit ${r.status}`); resolve(r); },
+        resolve: (r) => { log(r.status === 0 ? 'trace' : 'info', `> ssh ${this.label}: ${firstLine(typeof script === 'string' ? script : script.find((p) => typeof p === 'string') ?? '')} [${Math.round(performance.now() - started)}ms] exit ${r.status}`); resolve(r); },
         reject,
         onStdout,
       };
-      this.input.write(`(\nexport LC_ALL=C\n${script}\n) </dev/null\nprintf '\\n%s %s\\n' ${this.marker} $?\nprintf '%s\\n' ${this.marker} >&2\n`);
+      const end = `\n) </dev/null\nprintf '\\n%s %s\\n' ${this.marker} $?\nprintf '%s\\n' ${this.marker} >&2\n`;
+      if (typeof script === 'string') {
+        this.input.write(`(\nexport LC_ALL=C\n${script}${end}`);
+      } else {
+        // A script cut short would leave the shell inside a here-document: the session ends instead.
+        this.writeParts(['(\nexport LC_ALL=C\n', ...script, end]).catch((error: unknown) => {
+          this.fail(new ShadowSlotsError('process', `Sending a script to ${this.label} failed: ${(error as Error).message}`));
+          this.abort.abort();
+        });
+      }
     });
+  }
+
+  /** Writes the parts in order, files read as they go (never whole in memory), minding backpressure. */
+  private async writeParts(parts: readonly ScriptPart[]): Promise<void> {
+    const put = async (chunk: string | Buffer) => {
+      if (this.ended) throw this.ended;
+      if (!this.input.write(chunk)) await once(this.input, 'drain', { signal: this.lost.signal });
+    };
+    for (const part of parts) {
+      if (typeof part === 'string') await put(part);
+      else for await (const chunk of createReadStream(part.file)) await put(chunk as Buffer);
+    }
   }
 
   private onStdout(chunk: string): void {
@@ -292,6 +319,7 @@ export class SshConnection {
 
   private fail(error: Error): void {
     this.ended ??= error;
+    this.lost.abort();
     const current = this.current;
     this.current = null;
     current?.reject(this.ended);
