@@ -163,7 +163,8 @@ test('a server\'s text file (a checksum list of tens of MB) streams into a priva
   useSshdEnv(t, sshd);
   const dir = await tempDir(t);
   // Lines of a list whose names are hostile; 12 MB, far more than one read of the session's pipe.
-  const lines = HOSTILE_NAMES.filter((n) => !n.includes('\n')).map((n, i) => `${i}\t${n}\t${'é'.repeat(40)}\n`).join('');
+  // Dense emoji: each is two UTF-16 units, so many a chunk ends between the halves of one.
+  const lines = HOSTILE_NAMES.filter((n) => !n.includes('\n')).map((n, i) => `${i}\t${n}\t${'🙂é'.repeat(20)}\n`).join('');
   const text = lines.repeat(Math.ceil(12e6 / Buffer.byteLength(lines)));
   const name = `sums $(x) 'q' ü.txt`;
   await writeFile(join(dir, name), text);
@@ -172,7 +173,9 @@ test('a server\'s text file (a checksum list of tens of MB) streams into a priva
     const host = opened.host as SshHost;
     const local = join(await tempDir(t), 'copy');
     assert.equal(await host.downloadText(host.join(dir, name), local), true);
-    assert.equal((await readFile(local, 'utf8')) === text, true, 'byte for byte');
+    const copied = await readFile(local, 'utf8');
+    assert.equal(copied.includes('\uFFFD'), false, 'no character was cut in two');
+    assert.equal(copied === text, true, 'byte for byte');
     assert.equal((await stat(local)).mode & 0o777, 0o600);
     const missing = join(await tempDir(t), 'none');
     assert.equal(await host.downloadText(host.join(dir, 'not there'), missing), false);
@@ -180,6 +183,9 @@ test('a server\'s text file (a checksum list of tens of MB) streams into a priva
     // The frame that ends the reply was found in the stream: the next command gets its own answer.
     assert.equal(await host.readText(host.join(dir, name)) === text, true);
     assert.equal((await host.run('printf', ['%s', 'after'])).stdout, 'after');
+    // A script with a local file that cannot be read fails alone: nothing was sent, the session carries on.
+    await assert.rejects(host.connection.exec(['cat <<\'E\'\n', { file: join(dir, 'not here') }, 'E\n']), /ENOENT/);
+    assert.equal((await host.run('printf', ['%s', 'still'])).stdout, 'still');
   } finally {
     await opened.release();
   }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { lstatSync, mkdtempSync, rmSync } from 'node:fs';
+import { lstat, mkdtemp, open, readdir, rm, stat, type FileHandle } from 'node:fs/promises';
 import { once } from 'node:events';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -68,22 +68,41 @@ async function controlDir(): Promise<string> {
   return mkdtemp(join(base, `${CONTROL_PREFIX}${process.pid}-`));
 }
 
-let scratchFolder: string | undefined;
+let scratchFolder: { path: string; dev: number; ino: number } | undefined;
 
 /**
  * A file name on this machine for a server file's local copy, a staged file or a draft (removed
  * after use). They hold the names of the files backed up, so they live in a folder only this
  * user can enter (mkdtemp makes it 0700), whatever mode their writers create them with: rsync
  * takes the server file's, a write stream the umask's. The folder goes when the process exits;
- * one a killed run leaves is swept once its process is gone (sweepLeftovers).
+ * one a killed run leaves is swept once its process is gone (sweepLeftovers). The editor's engine
+ * lives for days, and a temp cleaner may remove the folder meanwhile (and someone else make one by
+ * that name): it is checked on every use and made again if it is not the one made here.
  */
 export function localScratch(): string {
-  if (scratchFolder === undefined) {
-    const folder = mkdtempSync(join(controlBase(), `${STAGE_PREFIX}${process.pid}-`));
-    process.once('exit', () => rmSync(folder, { recursive: true, force: true }));
-    scratchFolder = folder;
+  if (scratchFolder === undefined || !stillOurs(scratchFolder)) {
+    // Windows has no socket path limit to respect, and its own temp folder is the private one.
+    const base = process.platform === 'win32' ? tmpdir() : controlBase();
+    const path = mkdtempSync(join(base, `${STAGE_PREFIX}${process.pid}-`));
+    const s = lstatSync(path);
+    if (scratchFolder === undefined) {
+      process.once('exit', () => {
+        // An exit code a scheduler reads must not change because a temp folder could not go.
+        try { if (scratchFolder) rmSync(scratchFolder.path, { recursive: true, force: true }); } catch { /* swept later */ }
+      });
+    }
+    scratchFolder = { path, dev: s.dev, ino: s.ino };
   }
-  return join(scratchFolder, randomBytes(6).toString('hex'));
+  return join(scratchFolder.path, randomBytes(6).toString('hex'));
+}
+
+function stillOurs(folder: { path: string; dev: number; ino: number }): boolean {
+  try {
+    const s = lstatSync(folder.path);
+    return s.isDirectory() && s.dev === folder.dev && s.ino === folder.ino && (process.platform === 'win32' || ((s.mode & 0o777) === 0o700 && s.uid === process.getuid?.()));
+  } catch {
+    return false;
+  }
 }
 
 /** Whether the process named in a stage folder's name (`shadow-slots-stage-<pid>-…`) still runs. */
@@ -103,9 +122,12 @@ export async function sweepLeftovers(base: string): Promise<void> {
   const names = await readdir(base).catch(() => [] as string[]);
   // Stage folders of runs killed while they held them (and single staged files of older versions).
   for (const name of names.filter((n) => n.startsWith(STAGE_PREFIX))) {
-    const s = await stat(join(base, name)).catch(() => null);
+    // lstat: a link someone else planted under such a name is not followed, nor removed.
+    const s = await lstat(join(base, name)).catch(() => null);
     // A long copy keeps its draft and the previous list there for hours: only a dead run's go.
-    if (s && Date.now() - s.mtimeMs > LEFTOVER_AGE_MS && s.uid === process.getuid?.() && !stagerAlive(name)) await rm(join(base, name), { recursive: true, force: true });
+    if (s && (s.isDirectory() || s.isFile()) && Date.now() - s.mtimeMs > LEFTOVER_AGE_MS && s.uid === process.getuid?.() && !stagerAlive(name)) {
+      await rm(join(base, name), { recursive: true, force: true }).catch(() => undefined);
+    }
   }
   for (const name of names.filter((n) => n.startsWith(CONTROL_PREFIX))) {
     const dir = join(base, name);
@@ -234,38 +256,44 @@ export class SshConnection {
     return result;
   }
 
-  private execNow(script: string | readonly ScriptPart[], signal?: AbortSignal, onStdout?: (text: string) => void): Promise<RemoteResult> {
-    if (this.ended) return Promise.reject(this.ended);
-    if (signal?.aborted) return Promise.reject(new ShadowSlotsError('cancelled', `Cancelled before running on ${this.label}.`));
+  private async execNow(script: string | readonly ScriptPart[], signal?: AbortSignal, onStdout?: (text: string) => void): Promise<RemoteResult> {
+    if (this.ended) throw this.ended;
+    if (signal?.aborted) throw new ShadowSlotsError('cancelled', `Cancelled before running on ${this.label}.`);
+    // A script's files are opened before its first byte goes: one that cannot be read fails this
+    // command alone, with the session as it was.
+    const parts = typeof script === 'string' ? null : await openParts(script);
+    if (this.ended) { await closeParts(parts); throw this.ended; }
     const started = performance.now();
+    const title = firstLine(typeof script === 'string' ? script : script.find((p) => typeof p === 'string') ?? '');
     return new Promise<RemoteResult>((resolve, reject) => {
       this.current = {
-        resolve: (r) => { log(r.status === 0 ? 'trace' : 'info', `> ssh ${this.label}: ${firstLine(typeof script === 'string' ? script : script.find((p) => typeof p === 'string') ?? '')} [${Math.round(performance.now() - started)}ms] exit ${r.status}`); resolve(r); },
+        resolve: (r) => { log(r.status === 0 ? 'trace' : 'info', `> ssh ${this.label}: ${title} [${Math.round(performance.now() - started)}ms] exit ${r.status}`); resolve(r); },
         reject,
         onStdout,
       };
       const end = `\n) </dev/null\nprintf '\\n%s %s\\n' ${this.marker} $?\nprintf '%s\\n' ${this.marker} >&2\n`;
-      if (typeof script === 'string') {
-        this.input.write(`(\nexport LC_ALL=C\n${script}${end}`);
+      if (parts === null) {
+        this.input.write(`(\nexport LC_ALL=C\n${script as string}${end}`);
       } else {
-        // A script cut short would leave the shell inside a here-document: the session ends instead.
-        this.writeParts(['(\nexport LC_ALL=C\n', ...script, end]).catch((error: unknown) => {
+        // A script cut short (a read error mid-file) would leave the shell inside a here-document:
+        // the session ends instead.
+        this.writeParts(['(\nexport LC_ALL=C\n', ...parts, end]).catch((error: unknown) => {
           this.fail(new ShadowSlotsError('process', `Sending a script to ${this.label} failed: ${(error as Error).message}`));
           this.abort.abort();
-        });
+        }).finally(() => closeParts(parts));
       }
     });
   }
 
   /** Writes the parts in order, files read as they go (never whole in memory), minding backpressure. */
-  private async writeParts(parts: readonly ScriptPart[]): Promise<void> {
+  private async writeParts(parts: ReadonlyArray<string | FileHandle>): Promise<void> {
     const put = async (chunk: string | Buffer) => {
       if (this.ended) throw this.ended;
       if (!this.input.write(chunk)) await once(this.input, 'drain', { signal: this.lost.signal });
     };
     for (const part of parts) {
       if (typeof part === 'string') await put(part);
-      else for await (const chunk of createReadStream(part.file)) await put(chunk as Buffer);
+      else for await (const chunk of part.createReadStream({ autoClose: false, start: 0 })) await put(chunk as Buffer);
     }
   }
 
@@ -294,10 +322,12 @@ export class SshConnection {
     this.stderrScanned = errAt < 0 ? this.stderrBuffer.length : errAt;
     const streaming = this.current.onStdout;
     if (streaming && outAt < 0 && this.stdoutBuffer.length > frame.length) {
-      // All but what could be the start of the frame goes on now.
-      const keep = frame.length;
-      streaming(this.stdoutBuffer.slice(0, -keep));
-      this.stdoutBuffer = this.stdoutBuffer.slice(-keep);
+      // All but what could be the start of the frame goes on now, never half of a surrogate pair
+      // (an emoji in a name): a lone half would be written out as U+FFFD.
+      let cut = this.stdoutBuffer.length - frame.length;
+      if (isHighSurrogate(this.stdoutBuffer.charCodeAt(cut - 1))) cut--;
+      streaming(this.stdoutBuffer.slice(0, cut));
+      this.stdoutBuffer = this.stdoutBuffer.slice(cut);
       this.stdoutScanned = 0;
     }
     if (outAt < 0 || statusEnd < 0 || errAt < 0) return;
@@ -365,6 +395,26 @@ export class SshConnection {
     // The master removes its socket when it ends; one killed by the timeout above leaves it.
     await rm(this.dir, { recursive: true, force: true });
   }
+}
+
+/** The script's file parts opened for reading, in place; every one opened is closed again when one fails. */
+async function openParts(script: readonly ScriptPart[]): Promise<Array<string | FileHandle>> {
+  const opened: Array<string | FileHandle> = [];
+  try {
+    for (const part of script) opened.push(typeof part === 'string' ? part : await open(part.file, 'r'));
+  } catch (error) {
+    await closeParts(opened);
+    throw error;
+  }
+  return opened;
+}
+
+async function closeParts(parts: ReadonlyArray<string | FileHandle> | null): Promise<void> {
+  for (const part of parts ?? []) if (typeof part !== 'string') await part.close().catch(() => undefined);
+}
+
+function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff;
 }
 
 function firstLine(script: string): string {

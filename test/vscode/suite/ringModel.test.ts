@@ -51,6 +51,8 @@ describe('The ring model keeps what it measured', function () {
         assert.equal(spaces.length, 1, 'and does not measure again');
       } finally {
         model.dispose();
+        // This model set the view's state from its fake listing: the extension's own sets it back.
+        await vscode.commands.executeCommand('shadowSlots.refresh');
       }
     } finally {
       if (setHere) await c.update('target', undefined, vscode.ConfigurationTarget.Workspace);
