@@ -3,6 +3,7 @@ import { access, constants, mkdir, readdir, readFile, rm, writeFile } from 'node
 import { join } from 'node:path';
 import { ENGINE_NODE_FLAGS } from '../core/engineNodeFlags';
 import { ShadowSlotsError } from '../core/errors';
+import { isErrno } from '../platform/fsutil';
 import { acquireLock, isAbandonedLockDraft, isStale, readOwner } from '../platform/lock';
 import type { RingStore } from '../platform/ringStore';
 import { log, startDetached } from '../platform/runner';
@@ -36,7 +37,14 @@ export function purgesDetached(ring: RingStore): boolean {
  */
 export async function runPurge(ring: RingStore): Promise<{ ran: boolean; removed: number; failed: string[] }> {
   const stateDir = stateDirOf(ring);
-  await mkdir(stateDir, { recursive: true });
+  try {
+    // Not recursive: a purge started for a ring that has been deleted since must not make its
+    // folders again (a user who deleted the ring, or a test's cleanup, finds them back).
+    await mkdir(stateDir);
+  } catch (error) {
+    if (isErrno(error, 'ENOENT')) return { ran: false, removed: 0, failed: [] };
+    if (!isErrno(error, 'EEXIST')) throw error;
+  }
   for (const name of await readdir(stateDir)) {
     if (await isAbandonedLockDraft(stateDir, name)) await rm(join(stateDir, name), { force: true });
   }

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { acquireLock } from '../../../src/platform/lock';
 import { purgeIdle, runPurge, startPurge } from '../../../src/engine/purge';
@@ -88,4 +89,11 @@ test('startPurge: nothing to do without dropped slots; without the bundled CLI b
   assert.deepEqual(await startPurge(ring), []);
   assert.deepEqual(await readdir(ring.paths.trash), []);
   assert.equal(await readFile(ring.manifestPath('kept'), 'utf8'), 'kept');
+});
+
+test('a purge started for a ring deleted since does nothing and makes none of its folders again', async (t) => {
+  const { target, ring } = await ringWithDropped(t, ['old-1']);
+  await rm(target, { recursive: true });
+  assert.deepEqual(await runPurge(ring), { ran: false, removed: 0, failed: [] });
+  assert.equal(existsSync(target), false, 'the deleted ring stays deleted');
 });
