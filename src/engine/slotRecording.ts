@@ -8,7 +8,7 @@ import { sortSumsToRsyncOrder, sumsOrderOf } from '../platform/treeSums';
 import { SyncLineReader } from '../platform/slotDraft';
 import { exists, tempPathBeside } from '../platform/fsutil';
 import { BatchedWriter } from '../platform/batchedWriter';
-import { localScratch } from '../platform/target/sshConnection';
+import { localScratch } from '../platform/target/sshTempFolders';
 import { SshHost } from '../platform/target/sshHost';
 import type { ListSink } from './rsyncRun';
 

@@ -1,6 +1,6 @@
 // A ring on a server gets its checksum list and change log as a local ring does (issue 16): rsync's
 // -ii list of the push, merged during the copy with the previous slot's list, and only new and
-// changed entries hashed on the server, in one batch; the new slot is not walked there. Compared
+// changed entries hashed on the server, in batches; the new slot is not walked there. Compared
 // with the server walk it replaces and with a plain walk of both slots, against a real sshd.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

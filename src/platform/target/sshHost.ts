@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
+import { finished } from 'node:stream/promises';
 import { posix } from 'node:path';
 import { ShadowSlotsError } from '../../core/errors';
 import { shCommand, shQuote } from '../../core/posixQuote';
@@ -15,7 +16,8 @@ import type { HostEntry, HostStat, NamedEntry, RingHost } from './host';
 import { acquireRemoteLock, readRemoteOwner } from './remoteLock';
 import { hashHere, hashOnServer } from './sshHash';
 import { LIST_NAMES, normaliseFsName, parseDf, parseLsIdentity, parseNameList, parseRsyncListing, parseServerNow, RSYNC_LIST, SERVER_NOW, serverDevice } from './sshListing';
-import { localScratch, SshConnection, type RemoteResult, type SshOptions } from './sshConnection';
+import { SshConnection, type RemoteResult, type SshOptions } from './sshConnection';
+import { localScratch } from './sshTempFolders';
 
 /** What preflight learns about a target folder on a server (see SshHost.probeTarget). */
 export interface RemoteProbe {
@@ -137,8 +139,7 @@ export class SshHost implements RingHost {
   }
 
   async readText(path: string): Promise<string | null> {
-    const p = shQuote(path);
-    const r = await this.sh(`if [ ! -e ${p} ]; then exit 3; fi\ncat -- ${p}`, `Reading ${path}`, [3]);
+    const r = await this.sh(catOrExit3(path), `Reading ${path}`, [3]);
     return r.status === 3 ? null : r.stdout;
   }
 
@@ -149,18 +150,17 @@ export class SshHost implements RingHost {
    */
   async downloadText(path: string, local: string): Promise<boolean> {
     const out = createWriteStream(local, { flags: 'wx', mode: 0o600 });
-    let writeError: Error | null = null;
-    out.on('error', (error) => { writeError ??= error; });
-    let closing: Promise<void> | null = null;
-    const closed = () => (closing ??= new Promise<void>((resolve) => { out.once('error', () => resolve()); out.end(() => resolve()); }));
-    const p = shQuote(path);
+    const written = finished(out);
+    // Its failure is awaited below, once the server's answer is in; until then it is not unhandled.
+    written.catch(() => undefined);
     let status: number;
     try {
-      status = (await this.sh(`if [ ! -e ${p} ]; then exit 3; fi\ncat -- ${p}`, `Reading ${path}`, [3], undefined, (text) => out.write(text))).status;
-      await closed();
-      if (writeError !== null) throw writeError;
+      status = (await this.sh(catOrExit3(path), `Reading ${path}`, [3], undefined, (text) => { out.write(text); })).status;
+      out.end();
+      await written;
     } catch (error) {
-      await closed();
+      out.destroy();
+      await written.catch(() => undefined);
       await rm(local, { force: true });
       throw error;
     }
@@ -434,4 +434,10 @@ export class SshHost implements RingHost {
     for (const local of this.stagedFiles.values()) await rm(local, { force: true });
     this.stagedFiles.clear();
   }
+}
+
+/** A script printing a server file, or exiting 3 when there is none. */
+function catOrExit3(path: string): string {
+  const p = shQuote(path);
+  return `if [ ! -e ${p} ]; then exit 3; fi\ncat -- ${p}`;
 }

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, lutimesSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { sweepLeftovers } from '../../../src/platform/target/sshConnection';
+import { sweepLeftovers } from '../../../src/platform/target/sshTempFolders';
 
 const here = dirname(new URL(import.meta.url).pathname);
 
@@ -12,7 +12,7 @@ test('local copies of server files live in a folder only this user can enter, go
   const base = mkdtempSync(join(tmpdir(), 'ss-scratch-'));
   t.after(() => rmSync(base, { recursive: true, force: true }));
   const script = `
-    const module = await import(${JSON.stringify(join(here, '../../../src/platform/target/sshConnection.ts'))});
+    const module = await import(${JSON.stringify(join(here, '../../../src/platform/target/sshTempFolders.ts'))});
     // tsx hands a CommonJS-compiled module over as its default export.
     const { localScratch } = module.localScratch ? module : module.default;
     const { writeFileSync, statSync } = await import('node:fs');

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { stagerAlive } from '../../../src/platform/target/sshConnection';
+import { stagerAlive } from '../../../src/platform/target/sshTempFolders';
 
 test('a staged file is a live run\'s while the process its name holds runs (a long copy keeps its draft for hours)', () => {
   assert.equal(stagerAlive(`shadow-slots-stage-${process.pid}-0a1b2c3d4e5f`), true);
